@@ -1,0 +1,166 @@
+"""One error hierarchy for the whole catalogue.
+
+Every error the catalogue raises on purpose derives from :class:`DatalabError`. Each class
+carries the HTTP status and a stable ``code`` that the API's single handler turns into the
+one error body (``{"error": {"code", "message", "where", "details"}}``). Third-party errors
+are wrapped at the boundary where they occur.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DatalabError(Exception):
+    """Base of every error the catalogue raises on purpose."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(
+        self, message: str, *, where: str | None = None, details: Any | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"{self.message} (at {self.where})" if self.where else self.message
+
+    def to_body(self) -> dict[str, Any]:
+        """The one error body shape used on every endpoint and by the CLI's --json."""
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "where": self.where,
+                "details": self.details,
+            }
+        }
+
+
+class ConfigurationError(DatalabError):
+    """Settings are missing, contradictory or placeholders."""
+
+    code = "configuration_error"
+
+
+class InvalidInput(DatalabError):
+    """A request or argument is malformed."""
+
+    status = 400
+    code = "invalid_input"
+
+
+class ParseError(InvalidInput):
+    """An RDF (or JSON, XML) document is broken; ``where`` names the line or node."""
+
+    status = 422
+    code = "parse_error"
+
+
+class UnsafeDocument(InvalidInput):
+    """A document tries something the catalogue never does: entities, remote contexts."""
+
+    status = 422
+    code = "unsafe_document"
+
+
+class LimitExceeded(InvalidInput):
+    """A document or request exceeds one of the configured limits."""
+
+    status = 413
+    code = "limit_exceeded"
+
+
+class UnsupportedFormat(InvalidInput):
+    """The media type or syntax is not one the catalogue reads or writes."""
+
+    status = 415
+    code = "unsupported_format"
+
+
+class NotAcceptable(DatalabError):
+    """No representation matches the client's Accept header."""
+
+    status = 406
+    code = "not_acceptable"
+
+
+class ValidationFailed(DatalabError):
+    """SHACL validation found violations and the caller asked for strictness."""
+
+    status = 422
+    code = "validation_failed"
+
+
+class NotFound(DatalabError):
+    """The requested resource does not exist (or is not visible to the caller)."""
+
+    status = 404
+    code = "not_found"
+
+
+class DatasetNotFound(NotFound):
+    code = "dataset_not_found"
+
+
+class SourceNotFound(NotFound):
+    code = "source_not_found"
+
+
+class Conflict(DatalabError):
+    """The request conflicts with the current state (duplicate, lock held)."""
+
+    status = 409
+    code = "conflict"
+
+
+class StoreError(DatalabError):
+    """The graph store failed or is unreachable."""
+
+    status = 503
+    code = "store_error"
+
+
+class QueryTimeout(DatalabError):
+    """A query ran past its deadline and was stopped."""
+
+    status = 504
+    code = "query_timeout"
+
+
+class FetchError(DatalabError):
+    """An outbound fetch failed (network, status, size, deadline)."""
+
+    status = 502
+    code = "fetch_error"
+
+
+class FetchRefused(FetchError):
+    """An outbound fetch was refused before it was made (internal address, bad scheme)."""
+
+    status = 400
+    code = "fetch_refused"
+
+
+class ConnectorNotFound(NotFound):
+    code = "connector_not_found"
+
+
+class MappingError(DatalabError):
+    """A source record could not be mapped to DCAT-AP."""
+
+    status = 422
+    code = "mapping_error"
+
+
+class Unauthorized(DatalabError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DatalabError):
+    status = 403
+    code = "forbidden"

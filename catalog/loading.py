@@ -1,0 +1,130 @@
+"""The ingest path: parse, map (skolemise, index ids, guard sources), store, publish.
+
+Nothing is visible to readers until the final atomic publish; a failure at any step drops
+the unpublished graphs and leaves the previous version served unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from catalog import records
+from catalog.graphs import CURRENT_GRAPHS, SourceGraphs
+from catalog.ids import dataset_id
+from catalog.namespaces import DLAB
+from catalog.skolem import is_skolem, skolemise
+from catalog.store.base import GraphStore
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """A record that was not stored, and why, in plain words."""
+
+    record: str
+    message: str
+
+
+@dataclass
+class LoadReport:
+    """What one load stored."""
+
+    source: str
+    graph: str
+    triples: int = 0
+    dataset_ids: list[str] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+
+    @property
+    def datasets(self) -> int:
+        return len(self.dataset_ids)
+
+
+def load_quads(
+    store: GraphStore,
+    quads: Iterable[ox.Quad],
+    *,
+    source: str,
+    replace: bool,
+) -> LoadReport:
+    """Store parsed triples as source ``source`` and publish the result atomically.
+
+    With ``replace`` the document becomes the source's whole graph (a harvest); otherwise
+    its datasets are upserted into the source's current graph (local registrations).
+    """
+    graphs = SourceGraphs(store)
+    staged: list[str] = []
+    try:
+        doc_graph = graphs.write(source, skolemise(quads))
+        staged.append(doc_graph)
+        triples = _count(store, doc_graph)
+        if replace:
+            target = doc_graph
+        else:
+            target = graphs.copy_current(source)
+            staged.append(target)
+            for iri, _ in records.datasets_in_graph(store, doc_graph):
+                records.delete_record(store, target, iri)
+            store.update(f"ADD <{doc_graph}> TO <{target}>")
+        report = LoadReport(source=source, graph=target, triples=triples)
+        _index(store, target, source, report)
+        graphs.publish(source, target)
+        for graph in staged:
+            if graph != target:
+                graphs.discard(graph)
+        return report
+    except BaseException:
+        for graph in staged:
+            graphs.discard(graph)
+        raise
+
+
+def _count(store: GraphStore, graph: str) -> int:
+    rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return int(rows[0]["n"].value)
+
+
+def _index(store: GraphStore, graph: str, source: str, report: LoadReport) -> None:
+    """Give every dataset its stable id; refuse records that cannot have one."""
+    claimed = _claimed_elsewhere(store, graph, source)
+    rejected: list[str] = []
+    ids: list[ox.Quad] = []
+    for iri, identifier in records.datasets_in_graph(store, graph):
+        if iri in claimed:
+            report.errors.append(
+                RecordError(iri, f"dataset IRI already belongs to source {claimed[iri]!r}; "
+                            "not overwritten")
+            )
+            rejected.append(iri)
+            continue
+        if is_skolem(ox.NamedNode(iri)):
+            if identifier is None:
+                report.errors.append(
+                    RecordError(iri, "dataset is a blank node without dct:identifier, so it "
+                                "has no stable identity; give it an IRI")
+                )
+                rejected.append(iri)
+                continue
+            key = f"urn:datalab:identifier:{source}:{identifier}"
+        else:
+            key = iri
+        ident = dataset_id(key)
+        ids.append(ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(DLAB.datasetId)),
+                           ox.Literal(ident)))
+        report.dataset_ids.append(ident)
+    for iri in rejected:
+        records.delete_record(store, graph, iri)
+    store.add(graph, ids)
+
+
+def _claimed_elsewhere(store: GraphStore, graph: str, source: str) -> dict[str, str]:
+    rows = store.select(
+        f"SELECT DISTINCT ?d ?source WHERE {{ "
+        f"GRAPH <{graph}> {{ VALUES ?t {{ <{records.DATASET_TYPES[0]}> "
+        f"<{records.DATASET_TYPES[1]}> }} ?d a ?t }} "
+        f"{CURRENT_GRAPHS} GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} "
+        f"FILTER(?source != {ox.Literal(source)}) }}"
+    )
+    return {r["d"].value: r["source"].value for r in rows}

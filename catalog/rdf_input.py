@@ -1,0 +1,291 @@
+"""Safe reading of RDF documents from untrusted sources.
+
+Parsing is done by pyoxigraph, streaming, with the catalogue's guards around it:
+
+* a byte cap before anything is parsed, and a triple cap and literal cap while parsing;
+* RDF/XML with a DOCTYPE is refused, so no entity is ever expanded (pyoxigraph expands
+  internal entities, and rdflib expands all of them);
+* JSON-LD ``@context`` references are resolved only from bundled files, never fetched;
+  JSON nesting is bounded;
+* a broken document gives a :class:`~catalog.errors.ParseError` naming the line and column.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from catalog.errors import LimitExceeded, ParseError, UnsafeDocument, UnsupportedFormat
+
+FORMATS_BY_NAME: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ttl": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "xml": ox.RdfFormat.RDF_XML,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "rdf": ox.RdfFormat.RDF_XML,
+    "owl": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "json": ox.RdfFormat.JSON_LD,
+    "trig": ox.RdfFormat.TRIG,
+    "nq": ox.RdfFormat.N_QUADS,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+
+MEDIA_TYPES: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/xml": ox.RdfFormat.RDF_XML,
+    "text/xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/json": ox.RdfFormat.JSON_LD,
+    "application/trig": ox.RdfFormat.TRIG,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+}
+
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_MAX_CONTEXT_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Caps applied to one document."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_triples: int = 1_000_000
+    max_literal_bytes: int = 1024 * 1024
+    max_nesting: int = 128
+
+
+def format_from_name(name: str) -> ox.RdfFormat:
+    """An RDF syntax from a short name (``turtle``, ``jsonld``, ``xml``…) or a file extension."""
+    key = name.lower().lstrip(".").replace("-", "").replace("/", "").replace("+", "")
+    fmt = FORMATS_BY_NAME.get(key)
+    if fmt is None:
+        known = ", ".join(sorted({"turtle", "ntriples", "xml", "jsonld", "trig", "nquads"}))
+        raise UnsupportedFormat(f"unknown RDF syntax {name!r}; known: {known}")
+    return fmt
+
+
+def format_from_media_type(media_type: str) -> ox.RdfFormat:
+    """An RDF syntax from a Content-Type header value (parameters ignored)."""
+    base = media_type.split(";", 1)[0].strip().lower()
+    fmt = MEDIA_TYPES.get(base)
+    if fmt is None:
+        raise UnsupportedFormat(f"media type {base!r} is not an RDF syntax the catalogue reads")
+    return fmt
+
+
+def guess_format(filename: str | None, media_type: str | None = None) -> ox.RdfFormat:
+    """Pick the syntax from the media type when it is specific, else from the file name."""
+    if media_type and media_type.split(";", 1)[0].strip().lower() not in {
+        "",
+        "application/octet-stream",
+        "text/plain",
+    }:
+        return format_from_media_type(media_type)
+    if filename and "." in filename:
+        return format_from_name(filename.rsplit(".", 1)[1])
+    raise UnsupportedFormat(
+        "cannot tell the RDF syntax: give a file extension, a media type or --format",
+        where=filename,
+    )
+
+
+class ContextResolver:
+    """Resolves JSON-LD ``@context`` URLs from local files only; never from the network."""
+
+    def __init__(self, contexts: Mapping[str, Path]) -> None:
+        self._paths = {self._key(url): Path(path) for url, path in contexts.items()}
+        self._cache: dict[str, Any] = {}
+
+    @staticmethod
+    def _key(url: str) -> str:
+        return url.strip().rstrip("#").removeprefix("https://").removeprefix("http://")
+
+    def known(self) -> list[str]:
+        return sorted(self._paths)
+
+    def resolve(self, url: str) -> Any:
+        """The ``@context`` value of the bundled document registered for ``url``."""
+        key = self._key(url)
+        if key not in self._paths:
+            raise UnsafeDocument(
+                f"remote JSON-LD context {url!r} is not bundled; the catalogue never fetches "
+                "contexts during ingest",
+                where="@context",
+            )
+        if key not in self._cache:
+            doc = json.loads(self._paths[key].read_text(encoding="utf-8"))
+            self._cache[key] = doc.get("@context", {}) if isinstance(doc, dict) else {}
+        return self._cache[key]
+
+    def with_extra(self, contexts: Mapping[str, Path]) -> ContextResolver:
+        merged = {url: path for url, path in self._paths.items()}
+        merged.update({self._key(u): Path(p) for u, p in contexts.items()})
+        return ContextResolver(merged)
+
+
+def bundled_contexts_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "schemas" / "contexts"
+
+
+def default_context_resolver(extra: Mapping[str, Path] | None = None) -> ContextResolver:
+    """Resolver for the contexts the project bundles in ``schemas/contexts/``.
+
+    Each bundled file declares the URL it stands for in ``schemas/contexts/index.json``.
+    """
+    folder = bundled_contexts_dir()
+    index_file = folder / "index.json"
+    mapping: dict[str, Path] = {}
+    if index_file.exists():
+        for url, name in json.loads(index_file.read_text(encoding="utf-8")).items():
+            mapping[url] = folder / name
+    mapping.update(extra or {})
+    return ContextResolver(mapping)
+
+
+def _check_depth(value: Any, max_depth: int) -> None:
+    stack: list[tuple[Any, int, str]] = [(value, 0, "$")]
+    while stack:
+        node, depth, path = stack.pop()
+        if depth > max_depth:
+            raise LimitExceeded(f"JSON nesting deeper than {max_depth}", where=path)
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1, f"{path}.{k}") for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(node))
+
+
+def _inline_contexts(node: Any, resolver: ContextResolver, depth: int = 0) -> Any:
+    """Replace every remote ``@context`` reference by the bundled context it names."""
+    if depth > _MAX_CONTEXT_DEPTH:
+        raise UnsafeDocument("JSON-LD contexts nest too deeply (recursive @import?)")
+    if isinstance(node, list):
+        return [_inline_contexts(v, resolver, depth) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "@context":
+            out[key] = _resolve_context_value(value, resolver, depth)
+        else:
+            out[key] = _inline_contexts(value, resolver, depth)
+    return out
+
+
+def _resolve_context_value(value: Any, resolver: ContextResolver, depth: int) -> Any:
+    if isinstance(value, str):
+        return _resolve_context_value(resolver.resolve(value), resolver, depth + 1)
+    if isinstance(value, list):
+        resolved: list[Any] = []
+        for item in value:
+            inner = _resolve_context_value(item, resolver, depth)
+            resolved.extend(inner if isinstance(inner, list) else [inner])
+        return resolved
+    if isinstance(value, dict):
+        if "@import" in value:
+            imported = _resolve_context_value(value["@import"], resolver, depth + 1)
+            rest = {k: v for k, v in value.items() if k != "@import"}
+            base = imported if isinstance(imported, dict) else {}
+            return {**base, **_inline_contexts(rest, resolver, depth + 1)}
+        return _inline_contexts(value, resolver, depth + 1)
+    return value
+
+
+def prepare_jsonld(data: bytes, limits: ParseLimits, resolver: ContextResolver) -> bytes:
+    """Check a JSON-LD document's nesting and inline its contexts from bundled files."""
+    try:
+        doc = json.loads(data)
+    except RecursionError as exc:
+        raise LimitExceeded(f"JSON nesting deeper than {limits.max_nesting}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        col = getattr(exc, "colno", None)
+        where = f"line {line}, column {col}" if line else None
+        raise ParseError(f"broken JSON: {getattr(exc, 'msg', exc)}", where=where) from exc
+    _check_depth(doc, limits.max_nesting)
+    return json.dumps(_inline_contexts(doc, resolver)).encode("utf-8")
+
+
+def check_xml(data: bytes) -> None:
+    """Refuse XML that declares a DOCTYPE or entities (billion laughs, XXE)."""
+    head = data
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = data.decode("utf-16", errors="replace").encode("utf-8")
+    if _DOCTYPE.search(head):
+        raise UnsafeDocument(
+            "XML documents with a DOCTYPE or entity declarations are refused", where="prolog"
+        )
+
+
+def prepare(
+    data: bytes, fmt: ox.RdfFormat, limits: ParseLimits, resolver: ContextResolver | None = None
+) -> bytes:
+    """Apply the pre-parse guards for ``fmt`` and return the bytes to parse."""
+    if len(data) > limits.max_bytes:
+        raise LimitExceeded(f"document of {len(data)} bytes exceeds the cap of {limits.max_bytes}")
+    if fmt == ox.RdfFormat.RDF_XML:
+        check_xml(data)
+    elif fmt == ox.RdfFormat.JSON_LD:
+        data = prepare_jsonld(data, limits, resolver or default_context_resolver())
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data
+
+
+def _syntax_error(exc: BaseException) -> ParseError:
+    message = str(exc) or exc.__class__.__name__
+    line = getattr(exc, "lineno", None)
+    where = f"line {line}" if line else None
+    if where is None:
+        found = re.search(r"line (\d+)", message)
+        where = f"line {found.group(1)}" if found else None
+    return ParseError(f"broken RDF: {message}", where=where)
+
+
+def iter_triples(
+    data: bytes,
+    fmt: ox.RdfFormat,
+    limits: ParseLimits,
+    *,
+    base_iri: str | None = None,
+    resolver: ContextResolver | None = None,
+) -> Iterator[ox.Quad]:
+    """Stream the triples (as default-graph quads) of an untrusted document, with every guard.
+
+    Named graphs in TriG and N-Quads are read into the default graph.
+    """
+    payload = prepare(data, fmt, limits, resolver)
+    count = 0
+    max_triples = limits.max_triples
+    max_literal = limits.max_literal_bytes
+    literal_type = ox.Literal
+    try:
+        for quad in ox.parse(payload, fmt, base_iri=base_iri, rename_blank_nodes=True):
+            count += 1
+            if count > max_triples:
+                raise LimitExceeded(f"document has more than {max_triples} triples")
+            obj = quad.object
+            if type(obj) is literal_type and len(obj.value) > max_literal:
+                raise LimitExceeded(
+                    f"literal of {len(obj.value)} characters exceeds the cap of {max_literal}",
+                    where=f"triple {count}, subject {quad.subject}",
+                )
+            yield quad
+    except SyntaxError as exc:
+        raise _syntax_error(exc) from exc
+    except ValueError as exc:
+        raise _syntax_error(exc) from exc
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"document is not valid UTF-8: {exc.reason}") from exc

@@ -1,0 +1,197 @@
+"""Dataset records in the graph: list, find by id, describe, delete.
+
+A dataset's *record* is the dataset node, every node it owns (skolemised blank nodes and
+its distributions, recursively), and the triple linking a catalogue to it. Nodes it only
+points to (agents, licences described elsewhere) are shown as context, never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from catalog.errors import DatasetNotFound, InvalidInput
+from catalog.graphs import CURRENT_GRAPHS
+from catalog.ids import is_dataset_id
+from catalog.namespaces import DCAT, DCT, DLAB, RDF
+from catalog.skolem import is_skolem
+from catalog.store.base import GraphStore
+
+DATASET_TYPES = (str(DCAT.Dataset), str(DCAT.DatasetSeries))
+_OWNING = {str(DCAT.distribution)}
+_MAX_DEPTH = 6
+_BATCH = 200
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """Where one dataset lives: its id, IRI, source and current graph."""
+
+    id: str
+    iri: str
+    source: str
+    graph: str
+
+
+@dataclass
+class DatasetSummary:
+    id: str
+    iri: str
+    source: str
+    titles: dict[str, str] = field(default_factory=dict)
+
+
+def _lit(value: str) -> str:
+    return str(ox.Literal(value))
+
+
+def find(store: GraphStore, dataset_id: str) -> DatasetRef:
+    """Resolve a dataset id to its current location, or raise :class:`DatasetNotFound`."""
+    if not is_dataset_id(dataset_id):
+        raise DatasetNotFound(f"no dataset with id {dataset_id!r}", where="id")
+    rows = store.select(
+        f"SELECT ?d ?source ?g WHERE {{ {CURRENT_GRAPHS} "
+        f"GRAPH ?g {{ ?d <{DLAB.datasetId}> {_lit(dataset_id)} }} }} LIMIT 1"
+    )
+    if not rows:
+        raise DatasetNotFound(f"no dataset with id {dataset_id!r}", where="id")
+    r = rows[0]
+    return DatasetRef(dataset_id, r["d"].value, r["source"].value, r["g"].value)
+
+
+def list_page(
+    store: GraphStore, *, after: str | None, limit: int, source: str | None = None
+) -> tuple[list[DatasetSummary], bool]:
+    """One page of datasets ordered by id, starting after ``after``; and whether more follow."""
+    filters = []
+    if after:
+        if not is_dataset_id(after):
+            raise InvalidInput(f"invalid cursor {after!r}", where="cursor")
+        filters.append(f"FILTER(?id > {_lit(after)})")
+    if source:
+        filters.append(f"FILTER(?source = {_lit(source)})")
+    rows = store.select(
+        f"SELECT ?id ?d ?source WHERE {{ {CURRENT_GRAPHS} "
+        f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} {' '.join(filters)} }} "
+        f"ORDER BY ?id LIMIT {limit + 1}"
+    )
+    more = len(rows) > limit
+    items = [
+        DatasetSummary(r["id"].value, r["d"].value, r["source"].value) for r in rows[:limit]
+    ]
+    _add_titles(store, items)
+    return items, more
+
+
+def _add_titles(store: GraphStore, items: list[DatasetSummary]) -> None:
+    if not items:
+        return
+    by_iri = {item.iri: item for item in items}
+    values = " ".join(f"<{iri}>" for iri in by_iri)
+    rows = store.select(
+        f"SELECT ?d ?t WHERE {{ {CURRENT_GRAPHS} VALUES ?d {{ {values} }} "
+        f"GRAPH ?g {{ ?d <{DCT.title}> ?t }} }}"
+    )
+    for r in rows:
+        title = r["t"]
+        lang = title.language if isinstance(title, ox.Literal) and title.language else ""
+        by_iri[r["d"].value].titles.setdefault(lang, title.value)
+
+
+def count(store: GraphStore, source: str | None = None) -> int:
+    flt = f"FILTER(?source = {_lit(source)})" if source else ""
+    rows = store.select(
+        f"SELECT (COUNT(?d) AS ?n) WHERE {{ {CURRENT_GRAPHS} "
+        f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} {flt} }}"
+    )
+    return int(rows[0]["n"].value) if rows else 0
+
+
+def _triples_of(store: GraphStore, graph: str, subjects: Iterable[str]) -> list[ox.Triple]:
+    subjects = list(subjects)
+    out: list[ox.Triple] = []
+    for i in range(0, len(subjects), _BATCH):
+        values = " ".join(f"<{s}>" for s in subjects[i : i + _BATCH])
+        rows = store.select(
+            f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ VALUES ?s {{ {values} }} ?s ?p ?o }} }}"
+        )
+        out.extend(ox.Triple(r["s"], r["p"], r["o"]) for r in rows)  # type: ignore[arg-type]
+    return out
+
+
+def owned_triples(store: GraphStore, graph: str, iri: str) -> list[ox.Triple]:
+    """The dataset's own triples and those of every node it owns, recursively."""
+    seen = {iri}
+    frontier = [iri]
+    triples: list[ox.Triple] = []
+    for _ in range(_MAX_DEPTH):
+        if not frontier:
+            break
+        level = _triples_of(store, graph, frontier)
+        triples.extend(level)
+        frontier = []
+        for t in level:
+            o = t.object
+            if isinstance(o, ox.NamedNode) and o.value not in seen and (
+                is_skolem(o) or t.predicate.value in _OWNING
+            ):
+                seen.add(o.value)
+                frontier.append(o.value)
+    return triples
+
+
+def describe(store: GraphStore, ref: DatasetRef) -> list[ox.Triple]:
+    """The dataset's record plus one level of context (agents, licences, catalogue links)."""
+    triples = owned_triples(store, ref.graph, ref.iri)
+    owned = {t.subject.value for t in triples}
+    context = {
+        t.object.value
+        for t in triples
+        if isinstance(t.object, ox.NamedNode)
+        and t.object.value not in owned
+        and t.predicate.value != str(RDF.type)
+    }
+    context_triples = _triples_of(store, ref.graph, sorted(context))
+    closure = _context_closure(store, ref.graph, context_triples, owned | context)
+    return triples + context_triples + closure
+
+
+def _context_closure(
+    store: GraphStore, graph: str, triples: list[ox.Triple], seen: set[str]
+) -> list[ox.Triple]:
+    """Owned (skolem) nodes under context nodes, e.g. an agent's address."""
+    pending = [t.object.value for t in triples if is_skolem(t.object) and t.object.value not in seen]
+    out: list[ox.Triple] = []
+    for _ in range(_MAX_DEPTH):
+        if not pending:
+            break
+        seen.update(pending)
+        level = _triples_of(store, graph, pending)
+        out.extend(level)
+        pending = [t.object.value for t in level if is_skolem(t.object) and t.object.value not in seen]
+    return out
+
+
+def delete_record(store: GraphStore, graph: str, iri: str) -> int:
+    """Delete a dataset's record from ``graph`` (which must not be published yet)."""
+    triples = owned_triples(store, graph, iri)
+    inbound = store.select(
+        f"SELECT ?s ?p WHERE {{ GRAPH <{graph}> {{ ?s ?p <{iri}> }} }}"
+    )
+    triples.extend(ox.Triple(r["s"], r["p"], ox.NamedNode(iri)) for r in inbound)  # type: ignore[arg-type]
+    for i in range(0, len(triples), 500):
+        body = " ".join(f"{t} ." for t in triples[i : i + 500])
+        store.update(f"DELETE DATA {{ GRAPH <{graph}> {{ {body} }} }}")
+    return len(triples)
+
+
+def datasets_in_graph(store: GraphStore, graph: str) -> list[tuple[str, str | None]]:
+    """Every dataset or dataset series in ``graph`` with its ``dct:identifier`` if any."""
+    rows = store.select(
+        f"SELECT ?d (SAMPLE(?ident) AS ?identifier) WHERE {{ GRAPH <{graph}> {{ "
+        f"VALUES ?t {{ <{DATASET_TYPES[0]}> <{DATASET_TYPES[1]}> }} ?d a ?t "
+        f"OPTIONAL {{ ?d <{DCT.identifier}> ?ident }} }} }} GROUP BY ?d"
+    )
+    return [(r["d"].value, r["identifier"].value if "identifier" in r else None) for r in rows]

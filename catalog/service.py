@@ -1,0 +1,204 @@
+"""The catalogue's Python API: one object over one store.
+
+>>> from catalog.settings import get_settings
+>>> with Catalogue.open(get_settings(home="/tmp/cat")) as cat:   # doctest: +SKIP
+...     report = cat.load(Path("datasets.ttl").read_bytes(), fmt="turtle")
+...     page = cat.datasets(limit=10)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import pyoxigraph as ox
+
+from catalog import records
+from catalog.errors import UnsupportedFormat
+from catalog.graphs import CURRENT_GRAPHS, SourceGraph, SourceGraphs, check_source_name
+from catalog.loading import LoadReport, load_quads
+from catalog.namespaces import DLAB, PREFIXES
+from catalog.rdf_input import (
+    ContextResolver,
+    ParseLimits,
+    default_context_resolver,
+    format_from_name,
+    guess_format,
+    iter_triples,
+)
+from catalog.settings import Settings
+from catalog.skolem import unskolemise
+from catalog.store import GraphStore, open_store
+
+LOCAL_SOURCE = "local"
+
+EXPORT_FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+}
+
+
+@dataclass
+class DatasetPage:
+    items: list[records.DatasetSummary]
+    next_cursor: str | None
+
+
+@dataclass
+class DatasetRecord:
+    """One dataset as stored: where it lives and its triples (blank nodes restored)."""
+
+    ref: records.DatasetRef
+    triples: list[ox.Triple]
+
+
+def export_format(name: str) -> ox.RdfFormat:
+    try:
+        return EXPORT_FORMATS[name]
+    except KeyError:
+        raise UnsupportedFormat(
+            f"unknown export format {name!r}; known: {', '.join(EXPORT_FORMATS)}"
+        ) from None
+
+
+def serialize(triples: Iterable[ox.Triple], fmt: ox.RdfFormat) -> bytes:
+    """Serialise triples, with the catalogue's prefixes where the syntax has them."""
+    prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+    public = {k: v for k, v in (prefixes or {}).items() if k != "dlab"}
+    return ox.serialize(list(triples), format=fmt, prefixes=public or None)
+
+
+class Catalogue:
+    """Load, list, show, delete and export DCAT-AP datasets in one graph store."""
+
+    def __init__(self, settings: Settings, store: GraphStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.graphs = SourceGraphs(store)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self.context_resolver: ContextResolver = default_context_resolver(
+            settings.jsonld_contexts
+        )
+
+    @classmethod
+    def open(cls, settings: Settings) -> Catalogue:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        return cls(settings, open_store(settings))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Catalogue:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @property
+    def limits(self) -> ParseLimits:
+        s = self.settings
+        return ParseLimits(s.max_document_bytes, s.max_triples, s.max_literal_bytes, s.max_nesting)
+
+    def source_lock(self, source: str) -> threading.Lock:
+        """The lock serialising writes to one source."""
+        with self._locks_guard:
+            return self._locks.setdefault(source, threading.Lock())
+
+    def load(
+        self,
+        data: bytes,
+        *,
+        fmt: str | ox.RdfFormat | None = None,
+        filename: str | None = None,
+        media_type: str | None = None,
+        source: str = LOCAL_SOURCE,
+        replace: bool = False,
+        base_iri: str | None = None,
+    ) -> LoadReport:
+        """Parse an untrusted RDF document and store its datasets under ``source``."""
+        check_source_name(source)
+        if isinstance(fmt, str):
+            rdf_format = format_from_name(fmt)
+        elif fmt is None:
+            rdf_format = guess_format(filename, media_type)
+        else:
+            rdf_format = fmt
+        quads = iter_triples(
+            data, rdf_format, self.limits, base_iri=base_iri, resolver=self.context_resolver
+        )
+        with self.source_lock(source):
+            return load_quads(self.store, quads, source=source, replace=replace)
+
+    def load_file(self, path: Path, **kwargs: object) -> LoadReport:
+        return self.load(path.read_bytes(), filename=path.name, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, dataset_id: str) -> records.DatasetRef:
+        """Remove one dataset's record from its source, atomically."""
+        ref = records.find(self.store, dataset_id)
+        with self.source_lock(ref.source):
+            ref = records.find(self.store, dataset_id)
+            graph = self.graphs.copy_current(ref.source)
+            try:
+                records.delete_record(self.store, graph, ref.iri)
+                self.graphs.publish(ref.source, graph)
+            except BaseException:
+                self.graphs.discard(graph)
+                raise
+        return ref
+
+    def remove_source(self, source: str) -> None:
+        with self.source_lock(source):
+            self.graphs.remove_source(source)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def sources(self) -> list[SourceGraph]:
+        return self.graphs.sources()
+
+    def datasets(
+        self, *, cursor: str | None = None, limit: int | None = None, source: str | None = None
+    ) -> DatasetPage:
+        size = min(limit or self.settings.page_size, self.settings.max_page_size)
+        items, more = records.list_page(self.store, after=cursor, limit=size, source=source)
+        return DatasetPage(items, items[-1].id if more and items else None)
+
+    def count(self, source: str | None = None) -> int:
+        return records.count(self.store, source)
+
+    def find(self, dataset_id: str) -> records.DatasetRef:
+        return records.find(self.store, dataset_id)
+
+    def get(self, dataset_id: str) -> DatasetRecord:
+        ref = records.find(self.store, dataset_id)
+        triples = [t for t in records.describe(self.store, ref) if not _internal(t)]
+        return DatasetRecord(ref, list(unskolemise(triples)))
+
+    def export_triples(self, source: str | None = None) -> list[ox.Triple]:
+        """Every public triple of every current source graph (or of one source)."""
+        flt = f"FILTER(?source = {ox.Literal(source)})" if source else ""
+        triples = self.store.construct(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {CURRENT_GRAPHS} {flt} "
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?p), {ox.Literal(str(DLAB))})) }}"
+        )
+        return list(unskolemise(triples))
+
+    def export(self, fmt: str = "turtle", source: str | None = None) -> bytes:
+        return serialize(self.export_triples(source), export_format(fmt))
+
+
+def _internal(triple: ox.Triple) -> bool:
+    return triple.predicate.value.startswith(str(DLAB))
+

@@ -1,0 +1,64 @@
+"""The graph store contract shared by every backend.
+
+Terms crossing this interface are pyoxigraph terms (``NamedNode``, ``BlankNode``,
+``Literal``), whatever the backend, so the catalogue's code is the same on the embedded
+store and on a remote SPARQL 1.1 server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+import pyoxigraph as ox
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Row = dict[str, Term]
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """A quad store with SPARQL 1.1 query and update.
+
+    Capability flags tell callers what a backend can do without trying it.
+    """
+
+    name: str
+    #: True when each SPARQL query runs on a consistent snapshot of the whole store.
+    snapshot_reads: bool
+
+    def add(self, graph: str, quads: Iterable[ox.Quad]) -> int:
+        """Add triples (the quads' own graph is ignored) to the named graph ``graph``.
+
+        Returns the number of triples sent. Not atomic: write into a graph no reader uses
+        yet, and make it visible with one :meth:`update`.
+        """
+        ...
+
+    def drop(self, graph: str) -> None:
+        """Remove a named graph and everything in it; silent when it does not exist."""
+        ...
+
+    def select(self, query: str) -> list[Row]:
+        """Run a SELECT query; each row maps variable names to terms (unbound omitted)."""
+        ...
+
+    def ask(self, query: str) -> bool:
+        """Run an ASK query."""
+        ...
+
+    def construct(self, query: str) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE query."""
+        ...
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL 1.1 Update request; one request is applied atomically."""
+        ...
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of every named graph in the store."""
+        ...
+
+    def close(self) -> None:
+        """Release files, locks and connections."""
+        ...
