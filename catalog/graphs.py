@@ -27,9 +27,7 @@ VERSION_PREFIX = "urn:datalab:graph:"
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 #: A SPARQL fragment binding ?g to every current source graph (and ?source to its name).
-CURRENT_GRAPHS = (
-    f"GRAPH <{META_GRAPH}> {{ ?src <{DLAB.currentGraph}> ?g ; <{DLAB.name}> ?source }}"
-)
+CURRENT_GRAPHS = f"GRAPH <{META_GRAPH}> {{ ?src <{DLAB.currentGraph}> ?g ; <{DLAB.name}> ?source }}"
 
 
 def check_source_name(name: str) -> str:
@@ -111,7 +109,8 @@ class SourceGraphs:
             f'<{DLAB.loadedAt}> "{now}"^^<http://www.w3.org/2001/XMLSchema#dateTime> '
             + (f"; <{DLAB.previousGraph}> <{previous}> " if previous else "")
             + "} }\n"
-            f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.currentGraph}> ?old }} }} "
+            f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> "
+            f"{{ <{src}> <{DLAB.currentGraph}> ?old }} }} "
             f"OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }} "
             f"OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.previousGraph}> ?prev }} }} }}"
         )
@@ -124,9 +123,7 @@ class SourceGraphs:
     def remove_source(self, name: str) -> None:
         """Unpublish a source and drop all its versions."""
         src = source_iri(name)
-        self.store.update(
-            f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> ?p ?o }} }}"
-        )
+        self.store.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> ?p ?o }} }}")
         self._collect(name, keep=set())
 
     def _collect(self, name: str, keep: set[str | None]) -> None:

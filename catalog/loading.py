@@ -94,16 +94,20 @@ def _index(store: GraphStore, graph: str, source: str, report: LoadReport) -> No
     for iri, identifier in records.datasets_in_graph(store, graph):
         if iri in claimed:
             report.errors.append(
-                RecordError(iri, f"dataset IRI already belongs to source {claimed[iri]!r}; "
-                            "not overwritten")
+                RecordError(
+                    iri, f"dataset IRI already belongs to source {claimed[iri]!r}; not overwritten"
+                )
             )
             rejected.append(iri)
             continue
         if is_skolem(ox.NamedNode(iri)):
             if identifier is None:
                 report.errors.append(
-                    RecordError(iri, "dataset is a blank node without dct:identifier, so it "
-                                "has no stable identity; give it an IRI")
+                    RecordError(
+                        iri,
+                        "dataset is a blank node without dct:identifier, so it "
+                        "has no stable identity; give it an IRI",
+                    )
                 )
                 rejected.append(iri)
                 continue
@@ -111,8 +115,7 @@ def _index(store: GraphStore, graph: str, source: str, report: LoadReport) -> No
         else:
             key = iri
         ident = dataset_id(key)
-        ids.append(ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(DLAB.datasetId)),
-                           ox.Literal(ident)))
+        ids.append(ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(DLAB.datasetId)), ox.Literal(ident)))
         report.dataset_ids.append(ident)
     for iri in rejected:
         records.delete_record(store, graph, iri)

@@ -78,9 +78,7 @@ def list_page(
         f"ORDER BY ?id LIMIT {limit + 1}"
     )
     more = len(rows) > limit
-    items = [
-        DatasetSummary(r["id"].value, r["d"].value, r["source"].value) for r in rows[:limit]
-    ]
+    items = [DatasetSummary(r["id"].value, r["d"].value, r["source"].value) for r in rows[:limit]]
     _add_titles(store, items)
     return items, more
 
@@ -134,8 +132,10 @@ def owned_triples(store: GraphStore, graph: str, iri: str) -> list[ox.Triple]:
         frontier = []
         for t in level:
             o = t.object
-            if isinstance(o, ox.NamedNode) and o.value not in seen and (
-                is_skolem(o) or t.predicate.value in _OWNING
+            if (
+                isinstance(o, ox.NamedNode)
+                and o.value not in seen
+                and (is_skolem(o) or t.predicate.value in _OWNING)
             ):
                 seen.add(o.value)
                 frontier.append(o.value)
@@ -162,7 +162,9 @@ def _context_closure(
     store: GraphStore, graph: str, triples: list[ox.Triple], seen: set[str]
 ) -> list[ox.Triple]:
     """Owned (skolem) nodes under context nodes, e.g. an agent's address."""
-    pending = [t.object.value for t in triples if is_skolem(t.object) and t.object.value not in seen]
+    pending = [
+        t.object.value for t in triples if is_skolem(t.object) and t.object.value not in seen
+    ]
     out: list[ox.Triple] = []
     for _ in range(_MAX_DEPTH):
         if not pending:
@@ -170,16 +172,16 @@ def _context_closure(
         seen.update(pending)
         level = _triples_of(store, graph, pending)
         out.extend(level)
-        pending = [t.object.value for t in level if is_skolem(t.object) and t.object.value not in seen]
+        pending = [
+            t.object.value for t in level if is_skolem(t.object) and t.object.value not in seen
+        ]
     return out
 
 
 def delete_record(store: GraphStore, graph: str, iri: str) -> int:
     """Delete a dataset's record from ``graph`` (which must not be published yet)."""
     triples = owned_triples(store, graph, iri)
-    inbound = store.select(
-        f"SELECT ?s ?p WHERE {{ GRAPH <{graph}> {{ ?s ?p <{iri}> }} }}"
-    )
+    inbound = store.select(f"SELECT ?s ?p WHERE {{ GRAPH <{graph}> {{ ?s ?p <{iri}> }} }}")
     triples.extend(ox.Triple(r["s"], r["p"], ox.NamedNode(iri)) for r in inbound)  # type: ignore[arg-type]
     for i in range(0, len(triples), 500):
         body = " ".join(f"{t} ." for t in triples[i : i + 500])

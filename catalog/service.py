@@ -82,9 +82,7 @@ class Catalogue:
         self.graphs = SourceGraphs(store)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self.context_resolver: ContextResolver = default_context_resolver(
-            settings.jsonld_contexts
-        )
+        self.context_resolver: ContextResolver = default_context_resolver(settings.jsonld_contexts)
 
     @classmethod
     def open(cls, settings: Settings) -> Catalogue:
@@ -201,4 +199,3 @@ class Catalogue:
 
 def _internal(triple: ox.Triple) -> bool:
     return triple.predicate.value.startswith(str(DLAB))
-

@@ -1,0 +1,51 @@
+"""The FastAPI app factory: ``create_app(settings)``; no import-time singletons."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routers import datasets, health
+from catalog.service import Catalogue
+from catalog.settings import Settings
+
+#: Routers in the order their paths are matched.
+ROUTERS = [health.router, datasets.router]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    catalogue: Catalogue | None = None,
+    on_startup: Callable[[Catalogue], None] | None = None,
+) -> FastAPI:
+    """Build the API over the catalogue the settings name (or over ``catalogue``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = catalogue is None
+        cat = catalogue or Catalogue.open(settings)
+        app.state.catalogue = cat
+        if on_startup is not None:
+            on_startup(cat)
+        try:
+            yield
+        finally:
+            if owned:
+                cat.close()
+
+    app = FastAPI(
+        title="Data Lab Catalogue",
+        summary="Which dataset can I train on, which AI Factory data lab can give it to me, "
+        "and on what terms?",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

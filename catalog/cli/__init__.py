@@ -1,0 +1,21 @@
+"""The ``datalab`` command line.
+
+Each command group lives in its own module and is registered here; the catalogue's own
+commands are in :mod:`catalog.cli.core`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from catalog.cli import core  # noqa: F401  (registers the core commands)
+from catalog.cli.app import app
+
+
+def main() -> None:
+    """Entry point of the ``datalab`` script."""
+    app(prog_name="datalab")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
