@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from catalog import records
+from catalog.errors import InvalidInput
 from catalog.graphs import CURRENT_GRAPHS, SourceGraphs
 from catalog.ids import dataset_id
 from catalog.namespaces import DLAB
@@ -60,6 +61,10 @@ def load_quads(
         doc_graph = graphs.write(source, skolemise(quads))
         staged.append(doc_graph)
         triples = _count(store, doc_graph)
+        if triples == 0:
+            raise InvalidInput(
+                "the document holds no RDF triples; nothing was changed", where=source
+            )
         if replace:
             target = doc_graph
         else:

@@ -185,6 +185,8 @@ def _inline_contexts(node: Any, resolver: ContextResolver, depth: int = 0) -> An
 
 
 def _resolve_context_value(value: Any, resolver: ContextResolver, depth: int) -> Any:
+    if depth > _MAX_CONTEXT_DEPTH:
+        raise UnsafeDocument("JSON-LD contexts nest too deeply (recursive @import?)")
     if isinstance(value, str):
         return _resolve_context_value(resolver.resolve(value), resolver, depth + 1)
     if isinstance(value, list):

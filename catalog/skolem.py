@@ -13,6 +13,19 @@ from collections.abc import Iterable, Iterator
 import pyoxigraph as ox
 
 GENID = "urn:datalab:genid:"
+#: Oxigraph stores literals of these datatypes as xsd:integer, losing the datatype (a
+#: dcat:byteSize must stay xsd:nonNegativeInteger); they are stored under a wrapper
+#: datatype and restored on the way out.
+DATATYPE_WRAPPER = "urn:datalab:datatype:"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+WRAPPED_DATATYPES = frozenset(
+    _XSD + name
+    for name in (
+        "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
+        "long", "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort",
+        "unsignedByte",
+    )
+)
 
 
 def skolemise(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
@@ -23,6 +36,8 @@ def skolemise(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
     """
     bnode = ox.BlankNode
     named = ox.NamedNode
+    literal = ox.Literal
+    wrapped = WRAPPED_DATATYPES
     for quad in quads:
         s = quad.subject
         o = quad.object
@@ -30,6 +45,8 @@ def skolemise(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
             s = named(GENID + s.value)
         if type(o) is bnode:
             o = named(GENID + o.value)
+        elif type(o) is literal and not o.language and o.datatype.value in wrapped:
+            o = literal(o.value, datatype=named(DATATYPE_WRAPPER + o.datatype.value))
         yield ox.Quad(s, quad.predicate, o, quad.graph_name)
 
 
@@ -40,6 +57,9 @@ def is_skolem(term: object) -> bool:
 def unskolemise_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> object:
     if type(term) is ox.NamedNode and term.value.startswith(GENID):
         return ox.BlankNode(term.value[len(GENID) :])
+    if type(term) is ox.Literal and term.datatype.value.startswith(DATATYPE_WRAPPER):
+        original = term.datatype.value[len(DATATYPE_WRAPPER) :]
+        return ox.Literal(term.value, datatype=ox.NamedNode(original))
     return term
 
 

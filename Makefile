@@ -1,0 +1,29 @@
+# Two commands do all the set-up on a fresh machine (see README.md):
+#   make demo   serve the built-in demo catalogue on the embedded engines
+#   make test   run the whole test suite (what .ci/run runs)
+VENV ?= .venv
+PYTHON ?= python3
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+.PHONY: install demo serve test lint bench
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/datalab demo
+
+serve: install
+	$(VENV)/bin/datalab serve
+
+test: install
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+lint: install
+	$(VENV)/bin/ruff check catalog connectors api tests bench
+
+bench: install
+	$(VENV)/bin/python -m bench.ingest_bench
