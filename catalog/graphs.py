@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -82,10 +82,14 @@ class SourceGraphs:
         check_source_name(name)
         return f"{VERSION_PREFIX}{name}:{uuid.uuid4().hex}"
 
-    def write(self, name: str, quads: Iterable[ox.Quad]) -> str:
-        """Write a complete new version of a source; it is not visible until :meth:`publish`."""
+    def write(self, name: str, quads: Callable[[str], Iterable[ox.Quad]]) -> str:
+        """Write a complete new version of a source; it is not visible until :meth:`publish`.
+
+        ``quads`` is called with the new graph's IRI, so a producer can emit quads already
+        in that graph and spare the store a copy of each.
+        """
         graph = self.new_version(name)
-        self.store.add(graph, quads)
+        self.store.add(graph, quads(graph))
         return graph
 
     def copy_current(self, name: str) -> str:

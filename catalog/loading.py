@@ -58,7 +58,7 @@ def load_quads(
     graphs = SourceGraphs(store)
     staged: list[str] = []
     try:
-        doc_graph = graphs.write(source, skolemise(quads))
+        doc_graph = graphs.write(source, lambda graph: skolemise(quads, graph))
         staged.append(doc_graph)
         triples = _count(store, doc_graph)
         if triples == 0:

@@ -28,8 +28,8 @@ WRAPPED_DATATYPES = frozenset(
 )
 
 
-def skolemise(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-    """Replace blank nodes by ``urn:datalab:genid:`` IRIs.
+def skolemise(quads: Iterable[ox.Quad], graph: str | None = None) -> Iterator[ox.Quad]:
+    """Replace blank nodes by ``urn:datalab:genid:`` IRIs, and put the quads in ``graph``.
 
     The document must have been parsed with ``rename_blank_nodes`` semantics (unique blank
     node ids), which :func:`catalog.rdf_input.iter_triples` guarantees.
@@ -38,6 +38,7 @@ def skolemise(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
     named = ox.NamedNode
     literal = ox.Literal
     wrapped = WRAPPED_DATATYPES
+    target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
     for quad in quads:
         s = quad.subject
         o = quad.object
@@ -45,9 +46,11 @@ def skolemise(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
             s = named(GENID + s.value)
         if type(o) is bnode:
             o = named(GENID + o.value)
-        elif type(o) is literal and not o.language and o.datatype.value in wrapped:
-            o = literal(o.value, datatype=named(DATATYPE_WRAPPER + o.datatype.value))
-        yield ox.Quad(s, quad.predicate, o, quad.graph_name)
+        elif type(o) is literal:
+            datatype = o.datatype.value
+            if datatype in wrapped:
+                o = literal(o.value, datatype=named(DATATYPE_WRAPPER + datatype))
+        yield ox.Quad(s, quad.predicate, o, target)
 
 
 def is_skolem(term: object) -> bool:

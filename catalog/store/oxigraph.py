@@ -39,7 +39,9 @@ class OxigraphStore:
             nonlocal count
             for quad in quads:
                 count += 1
-                yield ox.Quad(quad.subject, quad.predicate, quad.object, target)
+                if quad.graph_name != target:
+                    quad = ox.Quad(quad.subject, quad.predicate, quad.object, target)
+                yield quad
 
         try:
             self._store.bulk_extend(retarget())
