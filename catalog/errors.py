@@ -95,6 +95,12 @@ class ValidationFailed(DatalabError):
     code = "validation_failed"
 
 
+class ShapesError(DatalabError):
+    """The SHACL shapes are broken or the validator could not apply them."""
+
+    code = "shapes_error"
+
+
 class NotFound(DatalabError):
     """The requested resource does not exist (or is not visible to the caller)."""
 
@@ -145,8 +151,54 @@ class FetchRefused(FetchError):
     code = "fetch_refused"
 
 
+class FetchTimeout(FetchError):
+    """An outbound fetch ran past its connect, read or total deadline."""
+
+    status = 504
+    code = "fetch_timeout"
+
+
+class FetchTooLarge(FetchError):
+    """A remote body exceeded the size cap or the decompressed-size cap."""
+
+    code = "fetch_too_large"
+
+
+class FetchStatusError(FetchError):
+    """The remote server answered with an error status (after any retries)."""
+
+    code = "fetch_status"
+
+
+class FetchRedirectError(FetchError):
+    """Too many redirects, a redirect loop, or a redirect without a usable Location."""
+
+    code = "fetch_redirect"
+
+
+class FetchRetryLater(FetchError):
+    """The remote host asked to wait (Retry-After) longer than the fetch may wait."""
+
+    status = 503
+    code = "fetch_retry_later"
+
+
+class FetchCircuitOpen(FetchError):
+    """The remote host failed too often in a row; requests to it pause for a while."""
+
+    status = 503
+    code = "fetch_circuit_open"
+
+
 class ConnectorNotFound(NotFound):
     code = "connector_not_found"
+
+
+class HarvestError(DatalabError):
+    """A harvest listing broke: paging loops, leaves the host, never ends, or lies."""
+
+    status = 502
+    code = "harvest_error"
 
 
 class MappingError(DatalabError):
@@ -164,3 +216,14 @@ class Unauthorized(DatalabError):
 class Forbidden(DatalabError):
     status = 403
     code = "forbidden"
+
+
+class InvalidSample(InvalidInput):
+    """An uploaded sample is not a readable, safe Parquet or CSV file."""
+
+    status = 422
+    code = "invalid_sample"
+
+
+class SampleNotFound(NotFound):
+    code = "sample_not_found"

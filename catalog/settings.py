@@ -8,10 +8,10 @@ project reads the environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from catalog.errors import ConfigurationError
 
@@ -42,6 +42,22 @@ class Settings(BaseSettings):
     )
     sparql_timeout_s: float = Field(
         default=30.0, gt=0, description="Deadline of one request to the remote SPARQL store."
+    )
+    sparql_max_response_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        gt=0,
+        description="Largest response accepted from the remote SPARQL store, in bytes.",
+    )
+    sparql_batch_triples: int = Field(
+        default=20_000,
+        gt=0,
+        description="Triples sent per Graph Store Protocol request when adding to the remote "
+        "SPARQL store (bounds the memory one add uses).",
+    )
+    sparql_snapshot_reads: bool = Field(
+        default=False,
+        description="Whether the remote SPARQL server runs each query on a consistent "
+        "snapshot (true for Oxigraph server); unknown servers are assumed not to.",
     )
     base_iri: str = Field(
         default="https://datalab.example.eu/",
@@ -78,9 +94,136 @@ class Settings(BaseSettings):
     )
     page_size: int = Field(default=50, gt=0, le=1000, description="Default page size of lists.")
     max_page_size: int = Field(default=500, gt=0, description="Largest page size a client may ask.")
+    fetch_max_body_bytes: int = Field(
+        default=50 * 1024 * 1024, gt=0, description="Largest body one outbound fetch reads."
+    )
+    fetch_max_decompressed_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        gt=0,
+        description="Largest body one outbound fetch yields after Content-Encoding decoding.",
+    )
+    fetch_connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="Deadline to open one outbound connection."
+    )
+    fetch_read_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest silence tolerated while reading a response."
+    )
+    fetch_total_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Deadline of one whole fetch: redirects, retries, waits and body included.",
+    )
+    fetch_max_redirects: int = Field(
+        default=5, ge=0, le=20, description="Most redirects one fetch follows (each re-checked)."
+    )
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="host:port pairs exempt from the internal-address refusal, comma-separated "
+        "(DATALAB_FETCH_ALLOW_HOSTS=127.0.0.1:8080,localhost:9000); for tests and local mirrors.",
+    )
+    fetch_user_agent: str = Field(
+        default="datalab-catalogue/0.1 (+https://datalab.example.eu/; datalab@example.eu)",
+        description="User-Agent of every outbound request; names the project and a contact.",
+    )
+    fetch_host_delay_s: float = Field(
+        default=1.0, ge=0, description="Pause between two requests to the same remote host."
+    )
+    fetch_max_retries: int = Field(
+        default=3,
+        ge=0,
+        le=5,
+        description="Retries of one request on 429/502/503/504 and connection errors.",
+    )
+    fetch_backoff_s: float = Field(
+        default=1.0, ge=0, description="First backoff before a retry; doubles, with jitter."
+    )
+    fetch_max_retry_after_s: float = Field(
+        default=3600.0, ge=0, description="Longest Retry-After the fetcher honours."
+    )
+    fetch_circuit_threshold: int = Field(
+        default=5, gt=0, description="Consecutive failed fetches that open a host's breaker."
+    )
+    fetch_circuit_reset_s: float = Field(
+        default=300.0, ge=0, description="How long an open breaker refuses before one trial."
+    )
+    harvest_max_pages: int = Field(
+        default=10_000, gt=0, description="Most pages one harvest run reads before giving up."
+    )
+    harvest_page_size: int = Field(
+        default=100, gt=0, le=1000, description="Records asked per page from paged sources."
+    )
+    samples_dir: Path | None = Field(
+        default=None,
+        description="Folder of the Parquet sample store (and its metadata index when the "
+        "samples live in S3); default: <home>/samples.",
+    )
+    samples_s3_endpoint: str | None = Field(
+        default=None,
+        description="host:port of an S3-compatible endpoint; when set, samples live in S3.",
+    )
+    samples_s3_bucket: str = Field(default="datalab-samples", description="S3 bucket of samples.")
+    samples_s3_prefix: str = Field(default="samples", description="Key prefix in the bucket.")
+    samples_s3_access_key: str | None = Field(default=None, description="S3 access key id.")
+    samples_s3_secret_key: str | None = Field(default=None, description="S3 secret key.")
+    samples_s3_region: str = Field(default="us-east-1", description="S3 region.")
+    samples_s3_url_style: Literal["path", "vhost"] = Field(
+        default="path", description="S3 URL style: path (SeaweedFS, MinIO) or vhost (AWS)."
+    )
+    samples_s3_use_ssl: bool = Field(default=True, description="Use HTTPS to reach S3.")
+    duckdb_threads: int = Field(
+        default=2, gt=0, le=64, description="Threads of one sample DuckDB connection."
+    )
+    duckdb_memory_limit: str = Field(
+        default="1GB", description="memory_limit of one sample DuckDB connection."
+    )
+    duckdb_deadline_s: float = Field(
+        default=5.0, gt=0, description="Deadline of one sample query; interrupted past it."
+    )
+    duckdb_upload_deadline_s: float = Field(
+        default=300.0, gt=0, description="Deadline of checking a sample and its statistics."
+    )
+    sample_max_rows: int = Field(
+        default=100, gt=0, le=100, description="Most rows one sample response carries."
+    )
+    sample_max_response_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest JSON size of the rows of one response."
+    )
+    sample_max_cell_chars: int = Field(
+        default=10_000, gt=0, description="Text and binary cells are cut to this many characters."
+    )
+    sample_max_upload_bytes: int = Field(
+        default=2 * 1024**3, gt=0, description="Largest sample file accepted, in bytes."
+    )
+    sample_max_uncompressed_bytes: int = Field(
+        default=8 * 1024**3,
+        gt=0,
+        description="Largest logical (uncompressed) size a sample may claim (Parquet bombs).",
+    )
+    sample_max_compression_ratio: int = Field(
+        default=1000,
+        gt=0,
+        description="Largest uncompressed/stored size ratio of a row group (Parquet bombs).",
+    )
+    sample_max_columns: int = Field(default=1000, gt=0, description="Most columns of a sample.")
+    sample_max_row_groups: int = Field(
+        default=10_000, gt=0, description="Most row groups of a sample (footer bombs)."
+    )
+    sample_max_footer_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Largest Parquet footer accepted, in bytes."
+    )
+    sample_max_nesting: int = Field(
+        default=32, gt=0, description="Deepest list/struct/map nesting of a sample column."
+    )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
     log_level: str = Field(default="info", description="Log level of the API server.")
+
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("base_iri", "public_url")
     @classmethod

@@ -54,11 +54,18 @@ def demo(
     home: HomeOption = None,
 ) -> None:
     """Serve the built-in demo: AI factories, data labs and a multi-data-space catalogue."""
-    from catalog.demo import load_everything
-
     with reported():
         settings = settings_from_cli(host=host, port=port, home=home or Path(".datalab-demo"))
-        _serve(settings, load_everything)
+        _serve(settings, load_demo_catalogue)
+
+
+def load_demo_catalogue(catalogue: Catalogue) -> None:
+    """Load (or refresh) every built-in demo source: the factory registry and the datasets."""
+    from catalog.demo import load_demo
+    from catalog.registry import load_registry
+
+    load_registry(catalogue)
+    load_demo(catalogue)
 
 
 def _read_input(file_or_url: str, settings: Settings) -> tuple[bytes, str | None, str | None]:

@@ -65,3 +65,39 @@ def test_strict_load_stores_nothing_on_violations(run) -> None:  # type: ignore[
     bad = CORPUS / "healthdcat-ap" / "health-ri" / "invalid" / "dataset-nodescription.ttl"
     run("load", str(bad), "--strict", code=2)
     assert json.loads(run("datasets", "--json").output)["items"] == []
+
+
+def test_load_from_a_url_goes_through_the_bounded_fetcher(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    body = (HVD / "example-ms_catalogue.ttl").read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/turtle; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    runner = CliRunner()
+    env = {"DATALAB_HOME": str(tmp_path / "home")}
+    try:
+        url = f"http://127.0.0.1:{port}/catalogue"
+        refused = runner.invoke(app, ["load", url, "--no-validate"], env=env)
+        assert refused.exit_code == 2 and "127.0.0.1" in refused.output
+        env["DATALAB_FETCH_ALLOW_HOSTS"] = f"127.0.0.1:{port}"
+        env["DATALAB_FETCH_HOST_DELAY_S"] = "0"
+        loaded = runner.invoke(app, ["load", url, "--no-validate"], env=env)
+        assert loaded.exit_code == 0, loaded.output
+        assert "loaded 1 dataset(s)" in loaded.output
+    finally:
+        server.shutdown()
+        server.server_close()
