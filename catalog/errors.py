@@ -227,3 +227,10 @@ class InvalidSample(InvalidInput):
 
 class SampleNotFound(NotFound):
     code = "sample_not_found"
+
+
+class SearchIndexError(DatalabError):
+    """The search index is missing or corrupt; it is rebuilt from the graph, never trusted."""
+
+    status = 503
+    code = "search_index_unavailable"

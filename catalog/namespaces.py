@@ -86,6 +86,7 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 DSPACE = Namespace("https://w3id.org/dspace/2025/1/")
 CNT = Namespace("http://www.w3.org/2011/content#")
+TIME = Namespace("http://www.w3.org/2006/time#")
 
 # EU vocabularies (Publications Office authority tables)
 EU_ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")
@@ -98,6 +99,23 @@ EU_FREQUENCY = Namespace("http://publications.europa.eu/resource/authority/frequ
 
 # The project's own small vocabulary (schemas/vocab/datalab.ttl)
 DLAB = Namespace("https://w3id.org/datalab/ns#")
+# Data spaces a dataset belongs to (objects of dlab:dataSpace)
+DATASPACE = Namespace("https://w3id.org/datalab/dataspace/")
+
+#: The catalogue's bookkeeping on dataset records: kept in the store, never exported.
+#: Public project terms (``dlab:dataSpace``, lab and offer terms) are not in this set.
+INTERNAL_PREDICATES: frozenset[str] = frozenset(
+    str(DLAB) + name
+    for name in (
+        "datasetId",
+        "harvestSource",
+        "sourceRecordId",
+        "harvestPage",
+        "harvestedAt",
+        "recordHash",
+        "harvestJob",
+    )
+)
 
 PREFIXES: dict[str, str] = {
     "dcat": str(DCAT._NS),
@@ -123,6 +141,7 @@ PREFIXES: dict[str, str] = {
     "schema": str(SCHEMA),
     "sh": str(SH),
     "hydra": str(HYDRA),
+    "time": str(TIME),
     "dlab": str(DLAB),
 }
 
@@ -135,6 +154,7 @@ def sparql_prefixes() -> str:
 __all__ = [
     "ADMS",
     "CNT",
+    "DATASPACE",
     "DCAT",
     "DCATAP",
     "DCT",
@@ -153,6 +173,7 @@ __all__ = [
     "GEODCATAP",
     "HEALTHDCATAP",
     "HYDRA",
+    "INTERNAL_PREDICATES",
     "LOCN",
     "ODRL",
     "ORG",
@@ -165,6 +186,7 @@ __all__ = [
     "SH",
     "SKOS",
     "SPDX",
+    "TIME",
     "VCARD",
     "XSD",
     "sparql_prefixes",

@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +21,7 @@ from catalog import records
 from catalog.errors import UnsupportedFormat
 from catalog.graphs import CURRENT_GRAPHS, SourceGraph, SourceGraphs, check_source_name
 from catalog.loading import LoadReport, load_quads
-from catalog.namespaces import DLAB, PREFIXES
+from catalog.namespaces import INTERNAL_PREDICATES, PREFIXES
 from catalog.rdf_input import (
     ContextResolver,
     ParseLimits,
@@ -34,6 +35,10 @@ from catalog.skolem import unskolemise
 from catalog.store import GraphStore, open_store
 
 LOCAL_SOURCE = "local"
+log = logging.getLogger(__name__)
+
+#: ``(source, changed dataset ids or None for "the whole source may have changed")``.
+PublishListener = Callable[[str, "set[str] | None"], None]
 
 EXPORT_FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -83,6 +88,8 @@ class Catalogue:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self.context_resolver: ContextResolver = default_context_resolver(settings.jsonld_contexts)
+        #: Called after every publish by load/delete/remove_source (e.g. the search index).
+        self.on_publish: list[PublishListener] = []
 
     @classmethod
     def open(cls, settings: Settings) -> Catalogue:
@@ -138,7 +145,9 @@ class Catalogue:
             data, rdf_format, self.limits, base_iri=base_iri, resolver=self.context_resolver
         )
         with self.source_lock(source):
-            return load_quads(self.store, quads, source=source, replace=replace)
+            report = load_quads(self.store, quads, source=source, replace=replace)
+        self._published(source, None if replace else set(report.dataset_ids))
+        return report
 
     def load_file(self, path: Path, **kwargs: object) -> LoadReport:
         return self.load(path.read_bytes(), filename=path.name, **kwargs)  # type: ignore[arg-type]
@@ -155,11 +164,21 @@ class Catalogue:
             except BaseException:
                 self.graphs.discard(graph)
                 raise
+        self._published(ref.source, {ref.id})
         return ref
 
     def remove_source(self, source: str) -> None:
         with self.source_lock(source):
             self.graphs.remove_source(source)
+        self._published(source, None)
+
+    def _published(self, source: str, changed: set[str] | None) -> None:
+        """Tell listeners; a failing listener is logged, never fails the write."""
+        for listener in list(self.on_publish):
+            try:
+                listener(source, changed)
+            except Exception:
+                log.exception("publish listener %r failed for source %s", listener, source)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -187,9 +206,10 @@ class Catalogue:
     def export_triples(self, source: str | None = None) -> list[ox.Triple]:
         """Every public triple of every current source graph (or of one source)."""
         flt = f"FILTER(?source = {ox.Literal(source)})" if source else ""
+        internal = ", ".join(f"<{p}>" for p in sorted(INTERNAL_PREDICATES))
         triples = self.store.construct(
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {CURRENT_GRAPHS} {flt} "
-            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?p), {ox.Literal(str(DLAB))})) }}"
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p NOT IN ({internal})) }}"
         )
         return list(unskolemise(triples))
 
@@ -198,4 +218,4 @@ class Catalogue:
 
 
 def _internal(triple: ox.Triple) -> bool:
-    return triple.predicate.value.startswith(str(DLAB))
+    return triple.predicate.value in INTERNAL_PREDICATES

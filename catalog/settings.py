@@ -214,6 +214,22 @@ class Settings(BaseSettings):
     sample_max_nesting: int = Field(
         default=32, gt=0, description="Deepest list/struct/map nesting of a sample column."
     )
+    search_page_size: int = Field(default=20, gt=0, description="Search hits per page.")
+    search_max_page_size: int = Field(
+        default=100, gt=0, description="Most search hits one page may ask for."
+    )
+    search_max_offset: int = Field(
+        default=10_000, gt=0, description="Deepest hit a search may page to (cursor offset)."
+    )
+    search_max_query_chars: int = Field(
+        default=500, gt=0, description="Longest search query accepted, in characters."
+    )
+    search_max_terms: int = Field(
+        default=24, gt=0, description="Most terms, phrases and prefixes in one search query."
+    )
+    search_min_prefix_chars: int = Field(
+        default=2, gt=0, description="Shortest prefix a 'term*' search query may use."
+    )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
     log_level: str = Field(default="info", description="Log level of the API server.")

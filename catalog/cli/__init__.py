@@ -9,6 +9,9 @@ from __future__ import annotations
 import sys
 
 from catalog.cli import core  # noqa: F401  (registers the core commands)
+from catalog.cli import harvest  # noqa: F401
+from catalog.cli import samples  # noqa: F401
+from catalog.cli import labs  # noqa: F401
 from catalog.cli.app import app
 
 

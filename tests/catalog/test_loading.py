@@ -18,7 +18,7 @@ PREFIXES = """
 def dataset(name: str, title: str = "A title", extra: str = "") -> str:
     return (
         f'ex:{name} a dcat:Dataset ; dct:title "{title}"@en ; '
-        f'dcat:distribution ex:{name}-csv {extra} .\n'
+        f"dcat:distribution ex:{name}-csv {extra} .\n"
         f"ex:{name}-csv a dcat:Distribution ; dcat:accessURL <https://data.example.org/{name}.csv> .\n"
     )
 
@@ -67,8 +67,12 @@ def test_a_broken_document_changes_nothing(catalogue: Catalogue) -> None:
     catalogue.load(ttl(dataset("a")), fmt="turtle", source="portal", replace=True)
     before = catalogue.export("ntriples")
     with pytest.raises(ParseError):
-        catalogue.load(ttl(dataset("b"), "ex:c a dcat:Dataset ; dct:title "), fmt="turtle",
-                       source="portal", replace=True)
+        catalogue.load(
+            ttl(dataset("b"), "ex:c a dcat:Dataset ; dct:title "),
+            fmt="turtle",
+            source="portal",
+            replace=True,
+        )
     assert catalogue.export("ntriples") == before
     graphs = catalogue.store.named_graphs()
     assert len([g for g in graphs if g.startswith("urn:datalab:graph:portal:")]) == 1
@@ -83,16 +87,19 @@ def test_an_empty_document_never_wipes_a_source(catalogue: Catalogue) -> None:
 
 def test_a_dataset_claiming_another_sources_iri_is_refused(catalogue: Catalogue) -> None:
     catalogue.load(ttl(dataset("a", "Original")), fmt="turtle", source="first", replace=True)
-    report = catalogue.load(ttl(dataset("a", "Hijack"), dataset("z")), fmt="turtle",
-                            source="second", replace=True)
+    report = catalogue.load(
+        ttl(dataset("a", "Hijack"), dataset("z")), fmt="turtle", source="second", replace=True
+    )
     assert [e.record for e in report.errors] == ["https://data.example.org/a"]
     assert "first" in report.errors[0].message
     assert titles(catalogue) == {"a": "Original", "z": "A title"}
 
 
 def test_blank_node_datasets_get_a_stable_id_from_their_identifier(catalogue: Catalogue) -> None:
-    doc = ttl('[] a dcat:Dataset ; dct:identifier "stays-1" ; dct:title "Hospital stays"@en .\n'
-              '[] a dcat:Dataset ; dct:title "No identity"@en .\n')
+    doc = ttl(
+        '[] a dcat:Dataset ; dct:identifier "stays-1" ; dct:title "Hospital stays"@en .\n'
+        '[] a dcat:Dataset ; dct:title "No identity"@en .\n'
+    )
     first = catalogue.load(doc, fmt="turtle", source="bn", replace=True)
     second = catalogue.load(doc, fmt="turtle", source="bn", replace=True)
     assert first.dataset_ids == second.dataset_ids and len(first.dataset_ids) == 1
@@ -105,8 +112,10 @@ def test_duplicate_identifiers_and_many_distributions(catalogue: Catalogue) -> N
     doc = ttl(
         f'ex:a a dcat:Dataset ; dct:identifier "same" ; dcat:distribution {dists} .\n',
         'ex:b a dcat:Dataset ; dct:identifier "same" .\n',
-        *(f"ex:d{i} a dcat:Distribution ; dcat:accessURL <https://x.example/{i}> .\n"
-          for i in range(1000)),
+        *(
+            f"ex:d{i} a dcat:Distribution ; dcat:accessURL <https://x.example/{i}> .\n"
+            for i in range(1000)
+        ),
     )
     report = catalogue.load(doc, fmt="turtle")
     assert len(set(report.dataset_ids)) == 2
@@ -128,8 +137,9 @@ def test_paging_visits_every_dataset_once(catalogue: Catalogue) -> None:
 
 
 def test_export_restores_blank_nodes_and_hides_internal_annotations(catalogue: Catalogue) -> None:
-    catalogue.load(ttl('ex:a a dcat:Dataset ; dcat:contactPoint [ dct:title "Desk" ] .'),
-                   fmt="turtle")
+    catalogue.load(
+        ttl('ex:a a dcat:Dataset ; dcat:contactPoint [ dct:title "Desk" ] .'), fmt="turtle"
+    )
     exported = catalogue.export("ntriples").decode()
     assert "_:" in exported
-    assert "urn:datalab" not in exported and "w3id.org/datalab" not in exported
+    assert "urn:datalab" not in exported and "datasetId" not in exported

@@ -1,0 +1,88 @@
+"""Small durable-file helpers for harvest state: atomic JSON writes and a per-source lock."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from catalog.errors import Conflict
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write ``value`` to ``path`` atomically (temp file, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(value, fh, indent=2, ensure_ascii=False, default=str)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_json(path: Path, default: Any) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return default
+
+
+class SourceLock:
+    """An exclusive, non-blocking lock on one source, held by one process at a time.
+
+    It is an ``flock`` on a file, so the kernel releases it when the holder dies: a killed
+    run never blocks the next one.
+    """
+
+    def __init__(self, folder: Path, source: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"{source}.lock"
+        self.source = source
+        self._fd: int | None = None
+
+    def acquire(self) -> SourceLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise Conflict(
+                f"a harvest of source {self.source!r} is already running; try again when it "
+                "has finished",
+                where=self.source,
+            ) from None
+        self._fd = fd
+        return self
+
+    def held_elsewhere(self) -> bool:
+        """Whether another holder has the lock right now (without taking it)."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> SourceLock:
+        return self.acquire()
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()

@@ -1,0 +1,318 @@
+"""One harvest run: stream a connector's listing into an unpublished graph, then publish.
+
+How a run ends (see ``docs/mapping-ckan.md``, "Harvest semantics"):
+
+* **failed**: the listing broke (fetch error, HTML page, loop, paging that never ends,
+  malformed API answer) or the run was killed. Nothing is published; the previous
+  version stays served, whole.
+* **partial**: the listing completed but some records failed to map, or it was visibly
+  incomplete (fewer records than announced, the count changed while paging, or no
+  records at all where there were some). The listed records are published; every
+  previous record not listed is carried over unchanged, so nothing is deleted.
+* **succeeded**: the listing completed and every record mapped; records no longer listed
+  are deleted (full runs only; incremental runs upsert and never delete).
+
+The new graph is written while the listing streams (memory stays flat in the number of
+pages) and published with one atomic pointer flip by :func:`catalog.loading.load_quads`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyoxigraph as ox
+
+from catalog import records
+from catalog.errors import DatalabError
+from catalog.harvest import overrides as steward
+from catalog.harvest.files import SourceLock
+from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED, Job, JobStore, now
+from catalog.harvest.sources import HarvestSource, SourceRegistry
+from catalog.harvest.validate import validate_in_background
+from catalog.loading import load_quads
+from catalog.namespaces import DLAB
+from catalog.service import Catalogue
+from connectors.base import Capability, Page, SourceRecord
+from connectors.registry import registry
+
+log = logging.getLogger(__name__)
+
+P_SOURCE = ox.NamedNode(str(DLAB.harvestSource))
+P_RECORD = ox.NamedNode(str(DLAB.sourceRecordId))
+P_PAGE = ox.NamedNode(str(DLAB.harvestPage))
+P_AT = ox.NamedNode(str(DLAB.harvestedAt))
+P_HASH = ox.NamedNode(str(DLAB.recordHash))
+P_JOB = ox.NamedNode(str(DLAB.harvestJob))
+XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+
+Progress = Callable[[Job, Page], None]
+
+
+def record_hash(triples: list[ox.Triple]) -> str:
+    """A digest of a record's content that ignores blank node labels."""
+    lines = sorted(
+        " ".join("_:b" if isinstance(x, ox.BlankNode) else str(x) for x in t) for t in triples
+    )
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class _Prev:
+    iri: str
+    hash: str
+
+
+@dataclass
+class _RunState:
+    prev: dict[str, _Prev]
+    seen: dict[str, str] = field(default_factory=dict)  # record id → iri (NamedNode) or ""
+    kind: dict[str, str] = field(default_factory=dict)  # record id → new/updated/unchanged
+    failed: set[str] = field(default_factory=set)
+    totals: list[int] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    carried: set[str] = field(default_factory=set)
+    incomplete: str | None = None
+
+
+class Harvester:
+    """Runs harvests of registered sources into one catalogue.
+
+    ``fetcher`` is shared by the connectors (a :class:`connectors.fetch.Fetcher` by default);
+    ``validate`` starts background SHACL validation of new and changed records.
+    """
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        *,
+        fetcher: Any | None = None,
+        validate: bool = True,
+    ) -> None:
+        self.catalogue = catalogue
+        self.settings = catalogue.settings
+        self.sources = SourceRegistry(self.settings)
+        self.jobs = JobStore(self.settings)
+        self._fetcher = fetcher
+        self.validate = validate
+        self.validators: list[threading.Thread] = []
+
+    def run(self, name: str, *, full: bool = False, progress: Progress | None = None) -> Job:
+        """Harvest source ``name`` once; returns the finished job (raises Conflict if busy)."""
+        source = self.sources.get(name)
+        cls = registry.get(source.type)
+        with SourceLock(self.jobs.locks, name):
+            incremental = bool(
+                source.incremental
+                and source.cursor
+                and not full
+                and Capability.INCREMENTAL in cls.capabilities
+            )
+            job = self.jobs.new(name, incremental=incremental)
+            started = datetime.now(UTC)
+            fetcher = self._fetcher
+            owned = fetcher is None
+            if owned:
+                from connectors.fetch import Fetcher
+
+                fetcher = Fetcher(self.settings)
+            try:
+                connector = cls(source.url, self.settings, fetcher, source.options)
+                self._run(source, connector, job, incremental, started, progress)
+            except DatalabError as exc:
+                job.status, job.message = FAILED, f"{exc}; nothing was published"
+            except Exception as exc:
+                log.exception("harvest of %s failed unexpectedly", name)
+                job.status = FAILED
+                job.message = f"unexpected {type(exc).__name__}: {exc}; nothing was published"
+            finally:
+                if owned:
+                    fetcher.close()
+                job.finished = now()
+                self.jobs.save(job)
+        return job
+
+    def run_all(self, *, full: bool = False, progress: Progress | None = None) -> list[Job]:
+        return [self.run(s.name, full=full, progress=progress) for s in self.sources.list()]
+
+    # -- the run -----------------------------------------------------------------------------
+
+    def _previous(self, name: str) -> tuple[str | None, dict[str, _Prev]]:
+        graph = self.catalogue.graphs.current(name)
+        if graph is None:
+            return None, {}
+        rows = self.catalogue.store.select(
+            f"SELECT ?d ?rid ?h WHERE {{ GRAPH <{graph}> {{ ?d <{P_RECORD.value}> ?rid . "
+            f"OPTIONAL {{ ?d <{P_HASH.value}> ?h }} }} }}"
+        )
+        return graph, {
+            r["rid"].value: _Prev(r["d"].value, r["h"].value if "h" in r else "") for r in rows
+        }
+
+    def _run(
+        self,
+        source: HarvestSource,
+        connector: Any,
+        job: Job,
+        incremental: bool,
+        started: datetime,
+        progress: Progress | None,
+    ) -> None:
+        prev_graph, prev = self._previous(source.name)
+        state = _RunState(prev)
+        edits = steward.load(self.catalogue, source.name)
+        since = source.cursor if incremental else None
+        quads = self._stream(source, connector, job, state, edits, prev_graph, since, progress)
+        with self.catalogue.source_lock(source.name):
+            report = load_quads(
+                self.catalogue.store, quads, source=source.name, replace=not incremental
+            )
+        by_iri = {iri: rid for rid, iri in state.seen.items() if iri}
+        for err in report.errors:
+            rid = by_iri.get(err.record, err.record)
+            state.kind.pop(rid, None)
+            job.error(rid, err.message)
+        for kind in state.kind.values():
+            job.counts[kind] += 1
+        if not incremental and state.incomplete is None:
+            gone = set(prev) - set(state.seen) - state.carried
+            job.counts["deleted"] = len(gone)
+        if state.incomplete:
+            job.status, job.message = PARTIAL, state.incomplete
+        elif job.counts["failed"]:
+            job.status = PARTIAL
+            job.message = (
+                f"{job.counts['failed']} record(s) failed; their previous versions were kept"
+            )
+        else:
+            job.status = SUCCEEDED
+        if job.status == SUCCEEDED:
+            self._advance_cursor(source, state, started)
+        changed = [
+            state.seen[rid]
+            for rid, kind in state.kind.items()
+            if kind in ("new", "updated") and state.seen.get(rid)
+        ]
+        if self.validate and changed:
+            self.validators.append(
+                validate_in_background(self.catalogue, job, report.graph, changed, self.jobs.save)
+            )
+
+    def _stream(
+        self,
+        source: HarvestSource,
+        connector: Any,
+        job: Job,
+        state: _RunState,
+        edits: steward.Overrides,
+        prev_graph: str | None,
+        since: str | None,
+        progress: Progress | None,
+    ) -> Iterator[ox.Quad]:
+        when = ox.Literal(now(), datatype=XSD_DATETIME)
+        name = ox.Literal(source.name)
+        job_lit = ox.Literal(job.id)
+        for page in connector.pages(since):
+            job.pages += 1
+            if page.total is not None:
+                state.totals.append(page.total)
+            for failure in page.failures:
+                state.failed.add(failure.record_id)
+                job.error(failure.record_id, failure.message)
+            page_lit = ox.Literal(page.url)
+            for rec in page.records:
+                if rec.record_id in state.seen:
+                    continue
+                yield from self._record(rec, state, edits, (name, page_lit, when, job_lit))
+            for t in page.extra:
+                yield ox.Quad(t.subject, t.predicate, t.object)
+            if progress is not None:
+                progress(job, page)
+        self._check_complete(state, len(state.prev), since is not None)
+        if prev_graph is not None and since is None:
+            keep = state.failed if state.incomplete is None else set(state.prev)
+            for rid in keep - set(state.seen):
+                if rid in state.prev:
+                    state.carried.add(rid)
+                    for t in records.owned_triples(
+                        self.catalogue.store, prev_graph, state.prev[rid].iri
+                    ):
+                        yield ox.Quad(t.subject, t.predicate, t.object)
+
+    def _record(
+        self,
+        rec: SourceRecord,
+        state: _RunState,
+        edits: steward.Overrides,
+        prov: tuple[ox.Literal, ...],
+    ) -> Iterator[ox.Quad]:
+        digest = record_hash(rec.triples)
+        node = rec.iri
+        iri = node.value if isinstance(node, ox.NamedNode) else ""
+        state.seen[rec.record_id] = iri
+        old = state.prev.get(rec.record_id)
+        state.kind[rec.record_id] = (
+            "new" if old is None else "unchanged" if old.hash == digest else "updated"
+        )
+        if rec.modified:
+            state.modified.append(rec.modified)
+        triples = rec.triples
+        if iri and iri in edits:
+            triples = list(steward.apply(triples, iri, edits[iri]))
+        for t in triples:
+            yield ox.Quad(t.subject, t.predicate, t.object)
+        name, page, when, job = prov
+        for p, o in (
+            (P_SOURCE, name),
+            (P_RECORD, ox.Literal(rec.record_id)),
+            (P_PAGE, page),
+            (P_AT, when),
+            (P_HASH, ox.Literal(digest)),
+            (P_JOB, job),
+        ):
+            yield ox.Quad(node, p, o)
+
+    @staticmethod
+    def _check_complete(state: _RunState, previous: int, incremental: bool) -> None:
+        listed = len(state.seen) + len(state.failed - set(state.seen))
+        if state.totals and len(set(state.totals)) > 1:
+            state.incomplete = (
+                f"the source's record count changed while paging ({state.totals[0]} → "
+                f"{state.totals[-1]}); nothing was deleted"
+            )
+        elif state.totals and not incremental and listed < state.totals[0]:
+            state.incomplete = (
+                f"the source announced {state.totals[0]} records but served {listed}; the "
+                "listing is incomplete, so nothing was deleted"
+            )
+        elif not incremental and previous and not state.seen and not state.failed:
+            state.incomplete = (
+                "the source listed no datasets although it had some before; nothing was deleted"
+            )
+
+    def _advance_cursor(self, source: HarvestSource, state: _RunState, started: datetime) -> None:
+        """Move the incremental cursor to the newest valid ``modified`` seen, never past now."""
+        if not (source.incremental and state.modified):
+            return
+        ceiling = started.strftime("%Y-%m-%dT%H:%M:%S")
+        valid = [m[:26] for m in state.modified if _iso(m)]
+        if not valid:
+            return
+        newest = min(max(valid), ceiling)
+        if source.cursor is None or newest > source.cursor:
+            fresh = self.sources.get(source.name)
+            fresh.cursor = newest
+            self.sources.save(fresh)
+
+
+def _iso(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.rstrip("Z"))
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,116 @@
+"""The registry of harvest sources, persisted as JSON under ``settings.home``."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from catalog.errors import Conflict, InvalidInput, SourceNotFound
+from catalog.graphs import check_source_name
+from catalog.harvest.files import read_json, write_json
+from catalog.settings import Settings
+from connectors.registry import registry
+
+
+@dataclass
+class HarvestSource:
+    """One registered source: a name, a connector type, a URL and its options."""
+
+    name: str
+    type: str
+    url: str
+    incremental: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+    #: The incremental cursor: the latest ``modified`` seen by a successful run.
+    cursor: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def harvest_dir(settings: Settings) -> Path:
+    return settings.home / "harvest"
+
+
+def check_source_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InvalidInput(
+            f"source URL {url!r} must be an http:// or https:// URL with a host", where="url"
+        )
+    if parts.username or parts.password:
+        raise InvalidInput("source URL must not carry a user name or password", where="url")
+    return url
+
+
+class SourceRegistry:
+    """Add, list, show and remove harvest sources (``<home>/harvest/sources.json``)."""
+
+    _guard = threading.Lock()
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.path = harvest_dir(settings) / "sources.json"
+
+    def _all(self) -> dict[str, dict[str, Any]]:
+        data = read_json(self.path, {})
+        return data if isinstance(data, dict) else {}
+
+    def list(self) -> list[HarvestSource]:
+        return [HarvestSource(**v) for _, v in sorted(self._all().items())]
+
+    def get(self, name: str) -> HarvestSource:
+        data = self._all().get(name)
+        if data is None:
+            raise SourceNotFound(f"no harvest source named {name!r}", where="name")
+        return HarvestSource(**data)
+
+    def add(
+        self,
+        name: str,
+        type_: str,
+        url: str,
+        *,
+        incremental: bool = False,
+        options: dict[str, Any] | None = None,
+    ) -> HarvestSource:
+        check_source_name(name)
+        if name == "local":
+            raise InvalidInput("'local' is reserved for locally registered datasets")
+        registry.get(type_)  # unknown type → ConnectorNotFound listing the known ones
+        check_source_url(url)
+        with self._guard:
+            everything = self._all()
+            if name in everything:
+                raise Conflict(f"a harvest source named {name!r} already exists", where="name")
+            source = HarvestSource(
+                name,
+                type_,
+                url,
+                incremental,
+                dict(options or {}),
+                datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            everything[name] = source.to_dict()
+            write_json(self.path, everything)
+        return source
+
+    def save(self, source: HarvestSource) -> None:
+        with self._guard:
+            everything = self._all()
+            everything[source.name] = source.to_dict()
+            write_json(self.path, everything)
+
+    def remove(self, name: str) -> HarvestSource:
+        with self._guard:
+            everything = self._all()
+            if name not in everything:
+                raise SourceNotFound(f"no harvest source named {name!r}", where="name")
+            source = HarvestSource(**everything.pop(name))
+            write_json(self.path, everything)
+        return source

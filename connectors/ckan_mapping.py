@@ -1,0 +1,341 @@
+"""CKAN package dictionaries to DCAT-AP 3, following ckanext-dcat's ``euro_dcat_ap`` profiles.
+
+Both shapes of a package are read: classic ``extras`` (``[{"key", "value"}]``) and the
+scheming fields ckanext-dcat 2 writes at the top level (``contact``, ``publisher``…). The
+table is in ``docs/mapping-ckan.md``. Blank nodes (contact points, publishers, periods)
+belong to their dataset's record; values that are not usable IRIs are dropped, never
+stored as links.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+
+from catalog.errors import MappingError
+
+log = logging.getLogger(__name__)
+
+DCAT = "http://www.w3.org/ns/dcat#"
+DCT = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+ADMS = "http://www.w3.org/ns/adms#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+IANA = "https://www.iana.org/assignments/media-types/"
+
+#: CKAN licence ids (CKAN's default register) to licence IRIs, when no license_url is given.
+LICENCES = {
+    "cc-by": "http://creativecommons.org/licenses/by/4.0/",
+    "cc-by-sa": "http://creativecommons.org/licenses/by-sa/4.0/",
+    "cc-zero": "http://creativecommons.org/publicdomain/zero/1.0/",
+    "cc-nc": "http://creativecommons.org/licenses/by-nc/4.0/",
+    "odc-by": "http://opendatacommons.org/licenses/by/1.0/",
+    "odc-odbl": "http://opendatacommons.org/licenses/odbl/1.0/",
+    "odc-pddl": "http://opendatacommons.org/licenses/pddl/1.0/",
+    "gfdl": "http://www.gnu.org/licenses/fdl-1.3.html",
+    "uk-ogl": "http://reference.data.gov.uk/id/open-government-licence",
+}
+
+#: Simple literal fields: CKAN key (top level or extra) → DCAT-AP property.
+LITERALS = {
+    "version_notes": ADMS + "versionNotes",
+    "provenance": DCT + "provenance",
+    "access_rights": DCT + "accessRights",
+}
+#: Fields holding one IRI or a list of IRIs (JSON-encoded lists in extras).
+IRI_LISTS = {
+    "theme": DCAT + "theme",
+    "language": DCT + "language",
+    "conforms_to": DCT + "conformsTo",
+    "documentation": FOAF + "page",
+    "related_resource": DCT + "relation",
+    "has_version": DCT + "hasVersion",
+    "is_version_of": DCT + "isVersionOf",
+    "source": DCT + "source",
+    "sample": ADMS + "sample",
+    "spatial_uri": DCT + "spatial",
+    "frequency": DCT + "accrualPeriodicity",
+    "dcat_type": DCT + "type",
+    "access_rights": DCT + "accessRights",
+}
+
+
+def _nn(value: Any) -> ox.NamedNode | None:
+    """A NamedNode for an http(s) or urn value, or None when it is not a usable IRI."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not value.lower().startswith(("http://", "https://", "urn:")):
+        return None
+    if any(c in value for c in ' <>"{}|\\^`\n\r\t\x00'):
+        return None
+    try:
+        return ox.NamedNode(value)
+    except ValueError:
+        return None
+
+
+def _lit(value: Any, datatype: str | None = None) -> ox.Literal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = (
+        value
+        if isinstance(value, str)
+        else json.dumps(value)
+        if isinstance(value, (list, dict))
+        else str(value)
+    )
+    return ox.Literal(text, datatype=ox.NamedNode(datatype)) if datatype else ox.Literal(text)
+
+
+def _date(value: Any) -> ox.Literal | None:
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    kind = "dateTime" if "T" in value else "date"
+    try:
+        return ox.Literal(value, datatype=ox.NamedNode(XSD + kind))
+    except ValueError:
+        return None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    return value if isinstance(value, list) else [value]
+
+
+class PackageMapper:
+    """Maps CKAN package dicts of one portal (``site``) to DCAT-AP 3 triples."""
+
+    def __init__(self, site: str) -> None:
+        self.site = site.rstrip("/")
+
+    def dataset_iri(self, pkg: dict[str, Any]) -> ox.NamedNode:
+        extras = self.extras(pkg)
+        for key in ("uri",):
+            node = _nn(pkg.get(key)) or _nn(extras.get(key))
+            if node:
+                return node
+        return ox.NamedNode(f"{self.site}/dataset/{quote(str(pkg['id']), safe='')}")
+
+    @staticmethod
+    def extras(pkg: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for item in pkg.get("extras") or []:
+            if isinstance(item, dict) and isinstance(item.get("key"), str):
+                out[item["key"]] = item.get("value")
+        return out
+
+    def map(self, pkg: Any) -> tuple[ox.NamedNode, list[ox.Triple]]:
+        """The dataset IRI and its triples; :class:`MappingError` when it cannot be mapped."""
+        if not isinstance(pkg, dict):
+            raise MappingError(f"a package must be a JSON object, got {type(pkg).__name__}")
+        if not isinstance(pkg.get("id"), str) or not pkg["id"]:
+            raise MappingError("the package has no id")
+        extras = self.extras(pkg)
+
+        def field(key: str) -> Any:
+            value = pkg.get(key)
+            return value if value not in (None, "", []) else extras.get(key)
+
+        ds = self.dataset_iri(pkg)
+        out: list[ox.Triple] = []
+
+        def add(s: Any, p: str, o: Any) -> None:
+            if o is not None:
+                out.append(ox.Triple(s, ox.NamedNode(p), o))
+
+        kind = DCAT + ("DatasetSeries" if pkg.get("type") == "dataset_series" else "Dataset")
+        out.append(ox.Triple(ds, RDF_TYPE, ox.NamedNode(kind)))
+        add(ds, DCT + "title", _lit(pkg.get("title") or pkg.get("name")))
+        add(ds, DCT + "description", _lit(pkg.get("notes")))
+        ident = field("identifier") or field("guid") or pkg["id"]
+        add(ds, DCT + "identifier", _lit(ident))
+        add(ds, DCT + "issued", _date(field("issued") or pkg.get("metadata_created")))
+        add(ds, DCT + "modified", _date(field("modified") or pkg.get("metadata_modified")))
+        add(ds, OWL + "versionInfo", _lit(field("version")))
+        add(ds, DCAT + "landingPage", _nn(pkg.get("url")))
+        for tag in pkg.get("tags") or []:
+            name = tag.get("display_name") or tag.get("name") if isinstance(tag, dict) else tag
+            add(ds, DCAT + "keyword", _lit(name))
+        for key, prop in LITERALS.items():
+            value = field(key)
+            if value and not _nn(value):
+                add(ds, prop, _lit(value))
+        for key, prop in IRI_LISTS.items():
+            for value in _as_list(field(key)):
+                add(ds, prop, _nn(value))
+        for value in _as_list(field("alternate_identifier")):
+            add(ds, ADMS + "identifier", _lit(value))
+        for group in pkg.get("groups") or []:
+            if isinstance(group, dict) and group.get("name"):
+                add(ds, DCAT + "theme", _nn(f"{self.site}/group/{quote(group['name'], safe='')}"))
+        self._temporal(ds, field, out)
+        self._contact(ds, pkg, field, out)
+        self._publisher(ds, pkg, field, out)
+        licence = _nn(pkg.get("license_url")) or _nn(LICENCES.get(str(pkg.get("license_id"))))
+        for res in pkg.get("resources") or []:
+            if isinstance(res, dict):
+                self._distribution(ds, pkg, res, licence, out)
+        return ds, out
+
+    def _temporal(self, ds: ox.NamedNode, field: Any, out: list[ox.Triple]) -> None:
+        periods = _as_list(field("temporal_coverage"))
+        start, end = field("temporal_start"), field("temporal_end")
+        if start or end:
+            periods.append({"start": start, "end": end})
+        for period in periods:
+            if not isinstance(period, dict):
+                continue
+            node = ox.BlankNode()
+            out.append(ox.Triple(ds, ox.NamedNode(DCT + "temporal"), node))
+            out.append(ox.Triple(node, RDF_TYPE, ox.NamedNode(DCT + "PeriodOfTime")))
+            for key, prop in (("start", "startDate"), ("end", "endDate")):
+                value = _date(period.get(key))
+                if value is not None:
+                    out.append(ox.Triple(node, ox.NamedNode(DCAT + prop), value))
+
+    def _contact(self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list) -> None:
+        contacts = [c for c in _as_list(field("contact")) if isinstance(c, dict)]
+        if not contacts and (field("contact_name") or field("contact_email")):
+            contacts = [
+                {
+                    "name": field("contact_name"),
+                    "email": field("contact_email"),
+                    "uri": field("contact_uri"),
+                }
+            ]
+        if not contacts:
+            name = pkg.get("maintainer") or pkg.get("author")
+            email = pkg.get("maintainer_email") or pkg.get("author_email")
+            if name or email:
+                contacts = [{"name": name, "email": email}]
+        for c in contacts:
+            node = _nn(c.get("uri")) or ox.BlankNode()
+            out.append(ox.Triple(ds, ox.NamedNode(DCAT + "contactPoint"), node))
+            out.append(ox.Triple(node, RDF_TYPE, ox.NamedNode(VCARD + "Kind")))
+            if _lit(c.get("name")):
+                out.append(ox.Triple(node, ox.NamedNode(VCARD + "fn"), _lit(c["name"])))  # type: ignore[arg-type]
+            email = c.get("email")
+            if isinstance(email, str) and "@" in email:
+                mail = _nn_mail(email)
+                if mail:
+                    out.append(ox.Triple(node, ox.NamedNode(VCARD + "hasEmail"), mail))
+
+    def _publisher(self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list) -> None:
+        pubs = [p for p in _as_list(field("publisher")) if isinstance(p, dict)]
+        if not pubs and (field("publisher_name") or field("publisher_uri")):
+            pubs = [
+                {
+                    "name": field("publisher_name"),
+                    "uri": field("publisher_uri"),
+                    "email": field("publisher_email"),
+                    "url": field("publisher_url"),
+                    "type": field("publisher_type"),
+                }
+            ]
+        org = pkg.get("organization")
+        if not pubs and isinstance(org, dict) and (org.get("title") or org.get("name")):
+            pubs = [
+                {
+                    "name": org.get("title") or org.get("name"),
+                    "uri": f"{self.site}/organization/"
+                    + quote(str(org.get("name") or org.get("id")), safe=""),
+                }
+            ]
+        for p in pubs:
+            node = _nn(p.get("uri")) or ox.BlankNode()
+            out.append(ox.Triple(ds, ox.NamedNode(DCT + "publisher"), node))
+            out.append(ox.Triple(node, RDF_TYPE, ox.NamedNode(FOAF + "Agent")))
+            if _lit(p.get("name")):
+                out.append(ox.Triple(node, ox.NamedNode(FOAF + "name"), _lit(p["name"])))  # type: ignore[arg-type]
+            mail = _nn_mail(p.get("email"))
+            if mail:
+                out.append(ox.Triple(node, ox.NamedNode(FOAF + "mbox"), mail))
+            if _nn(p.get("url")):
+                out.append(ox.Triple(node, ox.NamedNode(FOAF + "homepage"), _nn(p["url"])))  # type: ignore[arg-type]
+            if _nn(p.get("type")):
+                out.append(ox.Triple(node, ox.NamedNode(DCT + "type"), _nn(p["type"])))  # type: ignore[arg-type]
+
+    def _distribution(
+        self,
+        ds: ox.NamedNode,
+        pkg: dict[str, Any],
+        res: dict[str, Any],
+        licence: ox.NamedNode | None,
+        out: list[ox.Triple],
+    ) -> None:
+        rid = str(res.get("id") or "")
+        node = _nn(res.get("uri")) or (
+            ox.NamedNode(
+                f"{self.site}/dataset/{quote(pkg['id'], safe='')}/resource/{quote(rid, safe='')}"
+            )
+            if rid
+            else ox.BlankNode()
+        )
+
+        def add(p: str, o: Any) -> None:
+            if o is not None:
+                out.append(ox.Triple(node, ox.NamedNode(p), o))
+
+        out.append(ox.Triple(ds, ox.NamedNode(DCAT + "distribution"), node))
+        add(str(RDF_TYPE.value), ox.NamedNode(DCAT + "Distribution"))
+        add(DCT + "title", _lit(res.get("name")))
+        add(DCT + "description", _lit(res.get("description")))
+        url = _nn(res.get("access_url")) or _nn(res.get("url"))
+        if url is None and res.get("url"):
+            log.info(
+                "resource %s of %s: url %.80r is not an http(s) IRI; dropped",
+                rid,
+                pkg["id"],
+                res["url"],
+            )
+        add(DCAT + "accessURL", url)
+        download = _nn(res.get("download_url")) or (
+            url if res.get("url_type") == "upload" else None
+        )
+        add(DCAT + "downloadURL", download)
+        fmt = res.get("format")
+        add(DCT + "format", _nn(fmt) or _lit(fmt))
+        mime = res.get("mimetype")
+        if isinstance(mime, str) and "/" in mime:
+            add(DCAT + "mediaType", _nn(IANA + mime.strip()))
+        size = res.get("size")
+        if isinstance(size, int) and size >= 0:
+            add(
+                DCAT + "byteSize",
+                ox.Literal(str(size), datatype=ox.NamedNode(XSD + "nonNegativeInteger")),
+            )
+        add(DCT + "issued", _date(res.get("issued") or res.get("created")))
+        add(DCT + "modified", _date(res.get("modified") or res.get("last_modified")))
+        add(DCT + "license", _nn(res.get("license")) or licence)
+        add(
+            DCT + "rights",
+            _lit(res.get("rights")) if not _nn(res.get("rights")) else _nn(res.get("rights")),
+        )
+        for lang in _as_list(res.get("language")):
+            add(DCT + "language", _nn(lang))
+        for doc in _as_list(res.get("documentation")):
+            add(FOAF + "page", _nn(doc))
+
+
+def _nn_mail(email: Any) -> ox.NamedNode | None:
+    if not isinstance(email, str) or "@" not in email or any(c in email for c in ' <>"\n'):
+        return None
+    address = email.strip().removeprefix("mailto:")
+    try:
+        return ox.NamedNode("mailto:" + address)
+    except ValueError:
+        return None

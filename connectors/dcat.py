@@ -1,0 +1,213 @@
+"""DCAT-AP RDF endpoints: any RDF syntax, Hydra paging, loop and cross-host detection.
+
+The syntax comes from the response's Content-Type (an HTML page is refused in plain
+words). A page points to the next one with ``hydra:next`` (``hydra:PartialCollectionView``),
+``hydra:nextPage`` (the older ``hydra:PagedCollection``) or an HTTP ``Link: <…>; rel="next"``
+header. A next link that was already visited, that leaves the first page's host, or paging
+that runs past ``harvest_max_pages`` stops the run with a :class:`HarvestError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
+from urllib.parse import urljoin, urlsplit
+
+import pyoxigraph as ox
+
+from catalog.errors import DatalabError, HarvestError
+from catalog.rdf_input import ParseLimits, default_context_resolver, format_from_media_type
+from catalog.rdf_input import iter_triples as parse_rdf
+from catalog.settings import Settings
+from connectors.base import Capability, Page, RecordFailure, SourceRecord
+
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+DATASET_TYPES = {"http://www.w3.org/ns/dcat#Dataset", "http://www.w3.org/ns/dcat#DatasetSeries"}
+DISTRIBUTION = "http://www.w3.org/ns/dcat#distribution"
+IDENTIFIER = "http://purl.org/dc/terms/identifier"
+MODIFIED = "http://purl.org/dc/terms/modified"
+NEXT_PREDICATES = {HYDRA + "next", HYDRA + "nextPage"}
+TOTAL_PREDICATES = {HYDRA + "totalItems"}
+ACCEPT = (
+    "text/turtle, application/ld+json;q=0.9, application/rdf+xml;q=0.8, "
+    "application/n-triples;q=0.7, application/trig;q=0.5"
+)
+_LINK_NEXT = re.compile(r"<([^>]*)>\s*;[^,]*\brel=\"?next\"?", re.IGNORECASE)
+_MAX_DEPTH = 6
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{(parts.netloc or '').lower()}"
+
+
+def split_records(
+    triples: list[ox.Triple],
+) -> tuple[list[SourceRecord], list[RecordFailure], list[ox.Triple]]:
+    """Cut a page's triples into records (one per dataset) and the rest.
+
+    A record is the dataset node, its blank nodes and its distributions, recursively.
+    Hydra paging triples are dropped.
+    """
+    hydra_nodes = {
+        t.subject
+        for t in triples
+        if t.predicate.value == RDF_TYPE and t.object.value.startswith(HYDRA)
+    }
+    kept = [
+        t
+        for t in triples
+        if not t.predicate.value.startswith(HYDRA) and t.subject not in hydra_nodes
+    ]
+    by_subject: dict[Any, list[ox.Triple]] = {}
+    for t in kept:
+        by_subject.setdefault(t.subject, []).append(t)
+    datasets = [
+        t.subject for t in kept if t.predicate.value == RDF_TYPE and t.object.value in DATASET_TYPES
+    ]
+    used: set[Any] = set()
+    records: list[SourceRecord] = []
+    failures: list[RecordFailure] = []
+    for node in dict.fromkeys(datasets):
+        owned = _closure(node, by_subject)
+        own_triples = [t for s in owned for t in by_subject.get(s, [])]
+        used |= owned
+        ident = next(
+            (t.object.value for t in by_subject[node] if t.predicate.value == IDENTIFIER), None
+        )
+        modified = next(
+            (t.object.value for t in by_subject[node] if t.predicate.value == MODIFIED), None
+        )
+        if isinstance(node, ox.NamedNode):
+            record_id = node.value
+        elif ident:
+            record_id = ident
+        else:
+            failures.append(
+                RecordFailure(
+                    "(blank node)",
+                    "a dataset without an IRI and without dct:identifier has no stable "
+                    "identity; it was skipped",
+                )
+            )
+            continue
+        records.append(SourceRecord(record_id, node, own_triples, modified))
+    extra = [t for t in kept if t.subject not in used]
+    return records, failures, extra
+
+
+def _closure(node: Any, by_subject: dict[Any, list[ox.Triple]]) -> set[Any]:
+    seen = {node}
+    frontier = [node]
+    for _ in range(_MAX_DEPTH):
+        nxt = []
+        for s in frontier:
+            for t in by_subject.get(s, []):
+                o = t.object
+                owned = isinstance(o, ox.BlankNode) or (
+                    t.predicate.value == DISTRIBUTION and isinstance(o, ox.NamedNode)
+                )
+                if owned and o not in seen and o in by_subject:
+                    seen.add(o)
+                    nxt.append(o)
+        if not nxt:
+            break
+        frontier = nxt
+    return seen
+
+
+def _first_object(
+    triples: Iterable[ox.Triple], predicates: set[str]
+) -> ox.Literal | ox.NamedNode | None:
+    for t in triples:
+        if t.predicate.value in predicates:
+            return t.object  # type: ignore[return-value]
+    return None
+
+
+class DcatConnector:
+    """Harvests a DCAT-AP catalogue published as RDF, following Hydra paging."""
+
+    kind: ClassVar[str] = "dcat"
+    capabilities: ClassVar[Capability] = Capability.FULL_LISTING | Capability.COUNTED
+
+    def __init__(
+        self, url: str, settings: Settings, fetcher: Any, options: dict[str, Any] | None = None
+    ) -> None:
+        self.url = url
+        self.settings = settings
+        self.fetcher = fetcher
+        self.options = options or {}
+        s = settings
+        self.limits = ParseLimits(
+            s.max_document_bytes, s.max_triples, s.max_literal_bytes, s.max_nesting
+        )
+        self.resolver = default_context_resolver(s.jsonld_contexts)
+
+    def fetch_page(self, url: str) -> tuple[list[ox.Triple], str | None, str]:
+        """One page's triples, the next page's URL if any, and the final URL fetched."""
+        res = self.fetcher.get(url, accept=ACCEPT)
+        if res.status >= 400:
+            raise HarvestError(f"{url} answered HTTP {res.status}", where=url)
+        media = (res.media_type or "").split(";", 1)[0].strip().lower()
+        if media in {"text/html", "application/xhtml+xml"}:
+            raise HarvestError(
+                f"{url} served an HTML page (status {res.status}), not an RDF document",
+                where=url,
+            )
+        if not res.content.strip():
+            raise HarvestError(f"{url} served an empty body", where=url)
+        try:
+            fmt = format_from_media_type(media or "application/octet-stream")
+            triples = [
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in parse_rdf(
+                    res.content, fmt, self.limits, base_iri=res.url, resolver=self.resolver
+                )
+            ]
+        except DatalabError as exc:
+            raise HarvestError(f"page {url} could not be read: {exc}", where=url) from exc
+        nxt = _first_object(triples, NEXT_PREDICATES)
+        next_url = nxt.value if nxt is not None else None
+        if next_url is None:
+            link = (res.headers or {}).get("link") or (res.headers or {}).get("Link")
+            match = _LINK_NEXT.search(link or "")
+            next_url = match.group(1) if match else None
+        return triples, urljoin(res.url, next_url) if next_url else None, res.url
+
+    def pages(self, since: str | None = None) -> Iterator[Page]:
+        url = self.url
+        start_host = host_of(url)
+        seen: set[str] = set()
+        for number in range(1, self.settings.harvest_max_pages + 1):
+            seen.add(url.rstrip("/"))
+            triples, next_url, final = self.fetch_page(url)
+            seen.add(final.rstrip("/"))
+            records, failures, extra = split_records(triples)
+            total = _first_object(triples, TOTAL_PREDICATES)
+            page = Page(number, url, records, failures, extra)
+            if isinstance(total, ox.Literal) and total.value.isdigit():
+                page.total = int(total.value)
+            yield page
+            if not next_url:
+                return
+            if host_of(next_url) != start_host:
+                raise HarvestError(
+                    f"page {number} links its next page to another host ({next_url}); "
+                    "paging across hosts is not followed",
+                    where=url,
+                )
+            if next_url.rstrip("/") in seen:
+                raise HarvestError(
+                    f"page {number} links back to an already visited page ({next_url}); "
+                    "the paging loops",
+                    where=url,
+                )
+            url = next_url
+        raise HarvestError(
+            f"paging did not end after {self.settings.harvest_max_pages} pages "
+            "(harvest_max_pages); the listing is treated as incomplete",
+            where=self.url,
+        )
