@@ -73,23 +73,25 @@ def list_page(
     if source:
         filters.append(f"FILTER(?source = {_lit(source)})")
     rows = store.select(
-        f"SELECT ?id ?d ?source WHERE {{ {CURRENT_GRAPHS} "
+        f"SELECT ?id ?d ?source ?g WHERE {{ {CURRENT_GRAPHS} "
         f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} {' '.join(filters)} }} "
         f"ORDER BY ?id LIMIT {limit + 1}"
     )
     more = len(rows) > limit
     items = [DatasetSummary(r["id"].value, r["d"].value, r["source"].value) for r in rows[:limit]]
-    _add_titles(store, items)
+    _add_titles(store, items, [r["g"].value for r in rows[:limit]])
     return items, more
 
 
-def _add_titles(store: GraphStore, items: list[DatasetSummary]) -> None:
+def _add_titles(store: GraphStore, items: list[DatasetSummary], graphs: list[str]) -> None:
+    """Titles read from the very version graphs the page came from (kept until the next
+    load), so one page never mixes two versions of a source."""
     if not items:
         return
     by_iri = {item.iri: item for item in items}
-    values = " ".join(f"<{iri}>" for iri in by_iri)
+    values = " ".join(f"(<{item.iri}> <{g}>)" for item, g in zip(items, graphs, strict=True))
     rows = store.select(
-        f"SELECT ?d ?t WHERE {{ {CURRENT_GRAPHS} VALUES ?d {{ {values} }} "
+        f"SELECT ?d ?t WHERE {{ VALUES (?d ?g) {{ {values} }} "
         f"GRAPH ?g {{ ?d <{DCT.title}> ?t }} }}"
     )
     for r in rows:

@@ -18,7 +18,7 @@ from types import TracebackType
 import pyoxigraph as ox
 
 from catalog import records
-from catalog.errors import UnsupportedFormat
+from catalog.errors import DatasetNotFound, UnsupportedFormat
 from catalog.graphs import CURRENT_GRAPHS, SourceGraph, SourceGraphs, check_source_name
 from catalog.loading import LoadReport, load_quads
 from catalog.namespaces import INTERNAL_PREDICATES, PREFIXES
@@ -199,9 +199,15 @@ class Catalogue:
         return records.find(self.store, dataset_id)
 
     def get(self, dataset_id: str) -> DatasetRecord:
-        ref = records.find(self.store, dataset_id)
-        triples = [t for t in records.describe(self.store, ref) if not _internal(t)]
-        return DatasetRecord(ref, list(unskolemise(triples)))
+        # A record is read from the version graph ``find`` resolved. Should two loads have
+        # replaced that version meanwhile (it is then dropped), resolve once more.
+        for _ in range(3):
+            ref = records.find(self.store, dataset_id)
+            described = records.describe(self.store, ref)
+            if described:
+                triples = [t for t in described if not _internal(t)]
+                return DatasetRecord(ref, list(unskolemise(triples)))
+        raise DatasetNotFound(f"no dataset with id {dataset_id!r}", where="id")
 
     def export_triples(self, source: str | None = None) -> list[ox.Triple]:
         """Every public triple of every current source graph (or of one source)."""

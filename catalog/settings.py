@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     sparql_batch_triples: int = Field(
         default=20_000,
         gt=0,
-        description="Triples sent per Graph Store Protocol request when adding to the remote "
-        "SPARQL store (bounds the memory one add uses).",
+        description="Triples serialised per chunk of a streamed add to the remote SPARQL "
+        "store (per INSERT DATA request without a Graph Store endpoint); bounds its memory.",
     )
     sparql_snapshot_reads: bool = Field(
         default=False,
@@ -152,6 +152,16 @@ class Settings(BaseSettings):
     harvest_page_size: int = Field(
         default=100, gt=0, le=1000, description="Records asked per page from paged sources."
     )
+    stac_items_sampled: int = Field(
+        default=100,
+        ge=0,
+        le=10_000,
+        description="Most STAC items read per collection to summarise it (items are never "
+        "harvested one record per scene).",
+    )
+    stac_max_link_bytes: int = Field(
+        default=4096, gt=0, description="Longest STAC/DSP 'next' link followed (growing links)."
+    )
     samples_dir: Path | None = Field(
         default=None,
         description="Folder of the Parquet sample store (and its metadata index when the "
@@ -229,6 +239,33 @@ class Settings(BaseSettings):
     )
     search_min_prefix_chars: int = Field(
         default=2, gt=0, description="Shortest prefix a 'term*' search query may use."
+    )
+    catalogue_title: str = Field(
+        default="Data Lab Catalogue",
+        description="Title of this instance's dcat:Catalog in the federation exports.",
+    )
+    catalogue_description: str = Field(
+        default="Datasets of the common European data spaces and the AI Factories' data labs "
+        "that may offer them.",
+        description="Description of this instance's dcat:Catalog in the federation exports.",
+    )
+    catalogue_publisher: str = Field(
+        default="Data Lab Catalogue operator",
+        description="Name of the agent publishing this instance's catalogue (dct:publisher).",
+    )
+    sparql_endpoint_timeout_s: float = Field(
+        default=10.0, gt=0, description="Deadline of one /sparql query; its worker is killed."
+    )
+    sparql_endpoint_max_rows: int = Field(
+        default=10_000, gt=0, description="Most solutions (or triples) one /sparql answer holds."
+    )
+    sparql_endpoint_max_query_chars: int = Field(
+        default=100_000, gt=0, description="Longest query text /sparql accepts, in characters."
+    )
+    sparql_endpoint_memory_bytes: int = Field(
+        default=2 * 1024**3,
+        gt=0,
+        description="Address-space limit of the /sparql worker process, in bytes.",
     )
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")

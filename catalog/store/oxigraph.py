@@ -16,6 +16,8 @@ class OxigraphStore:
 
     name = "oxigraph"
     snapshot_reads = True
+    #: ``bulk_extend`` holds what it is given in memory: feed it bounded batches.
+    batch_quads = 20_000
 
     def __init__(self, path: Path | None) -> None:
         try:
@@ -34,17 +36,19 @@ class OxigraphStore:
     def add(self, graph: str, quads: Iterable[ox.Quad]) -> int:
         target = ox.NamedNode(graph)
         count = 0
-
-        def retarget() -> Iterable[ox.Quad]:
-            nonlocal count
+        batch: list[ox.Quad] = []
+        try:
             for quad in quads:
-                count += 1
                 if quad.graph_name != target:
                     quad = ox.Quad(quad.subject, quad.predicate, quad.object, target)
-                yield quad
-
-        try:
-            self._store.bulk_extend(retarget())
+                batch.append(quad)
+                if len(batch) >= self.batch_quads:
+                    self._store.bulk_extend(batch)
+                    count += len(batch)
+                    batch = []
+            if batch:
+                self._store.bulk_extend(batch)
+                count += len(batch)
         except OSError as exc:
             raise StoreError(f"writing to the store failed: {exc}", where=graph) from exc
         return count

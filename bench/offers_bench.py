@@ -1,0 +1,103 @@
+"""Offers benchmark: materialise every dataset x demo lab; one dataset's offers for a profile.
+
+Run: .venv/bin/python -m bench.offers_bench [--datasets 100000]
+Compares with a naive per-request evaluation (SPARQL reads of the dataset record and of
+every lab for each request) measured in the same run, and appends the figures to
+bench/RESULTS.md under "Offers".
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+
+from bench.results import write_section
+from catalog.ids import dataset_id
+from catalog.offers import OfferIndex, RequesterProfile, offers_for
+from catalog.registry import load_registry
+from catalog.service import Catalogue
+from catalog.settings import get_settings
+
+LICENCES = ["CC_BY_4_0", "CC0", "CC_BYNC_4_0", "CC_BYND_4_0", "ODC_BL", "COPERNICUS"]
+RIGHTS = ["PUBLIC", "PUBLIC", "RESTRICTED", "NON_PUBLIC"]
+SPACES = ["health", "language", "earth-observation", "research"]
+HEAD = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix dlab: <https://w3id.org/datalab/ns#> .
+@prefix lic: <http://publications.europa.eu/resource/authority/licence/> .
+@prefix ar: <http://publications.europa.eu/resource/authority/access-right/> .
+"""
+
+
+def corpus(n: int) -> bytes:
+    rnd = random.Random(4)
+    lines = [HEAD]
+    for i in range(n):
+        lines.append(
+            f'<https://bench.example/ds/{i}> a dcat:Dataset ; dct:title "d{i}" ; '
+            f"dct:license lic:{rnd.choice(LICENCES)} ; dct:accessRights ar:{rnd.choice(RIGHTS)} ; "
+            f"dlab:dataSpace <https://w3id.org/datalab/dataspace/{rnd.choice(SPACES)}>"
+            + (" ; dlab:tdmReservation true" if i % 17 == 0 else "")
+            + " .\n"
+        )
+    return "".join(lines).encode()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--datasets", type=int, default=100_000)
+    ap.add_argument("--samples", type=int, default=200)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        settings = get_settings(home=home, max_document_bytes=1 << 31, max_triples=10_000_000)
+        with Catalogue.open(settings) as cat:
+            t0 = time.perf_counter()
+            cat.load(corpus(args.datasets), fmt="turtle", source="bench", replace=True)
+            load_s = time.perf_counter() - t0
+            load_registry(cat)
+            index = OfferIndex(cat)
+            t0 = time.perf_counter()
+            index.rebuild()
+            materialise_s = time.perf_counter() - t0
+            pairs = len(index.offers)
+            ids = [
+                dataset_id(f"https://bench.example/ds/{i}")
+                for i in random.Random(7).sample(range(args.datasets), args.samples)
+            ]
+            profile = RequesterProfile.parse("SME", "DE", "commercial-ai-training")
+            fast, naive = [], []
+            for ds in ids:
+                t0 = time.perf_counter()
+                index.for_dataset(ds, profile)
+                fast.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                offers_for(cat, ds, profile)
+                naive.append(time.perf_counter() - t0)
+    fast_ms = statistics.median(fast) * 1000
+    fast_p95 = sorted(fast)[int(len(fast) * 0.95)] * 1000
+    naive_ms = statistics.median(naive) * 1000
+    naive_all_s = statistics.mean(naive) * args.datasets
+    body = "\n".join(
+        [
+            f"Command: `.venv/bin/python -m bench.offers_bench --datasets {args.datasets}`",
+            "",
+            f"- datasets: {args.datasets}, labs: {pairs // max(args.datasets, 1)}, "
+            f"offers materialised: {pairs}",
+            f"- load into Oxigraph: {load_s:.1f} s (not part of the target)",
+            f"- materialise all offers: {materialise_s:.2f} s (target <= 20 s)",
+            f"- naive per-request evaluation of every dataset (SPARQL reads of record and labs "
+            f"per request; extrapolated from {args.samples}): {naive_all_s:.1f} s; "
+            f"ratio {naive_all_s / materialise_s:.1f}x",
+            f"- one dataset's offers for a profile: median {fast_ms:.2f} ms, p95 "
+            f"{fast_p95:.2f} ms (target <= 10 ms); naive median {naive_ms:.2f} ms; "
+            f"ratio {naive_ms / fast_ms:.1f}x",
+        ]
+    )
+    print(body)
+    write_section("Offers", body)
+
+
+if __name__ == "__main__":
+    main()

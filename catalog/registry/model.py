@@ -1,0 +1,344 @@
+"""Typed model of AI factories, antennas and data labs, with ``from_graph``/``to_graph``.
+
+A data lab is an ``org:OrganizationalUnit`` (``org:unitOf`` its factory) described with the
+project vocabulary (``schemas/vocab/datalab.ttl``). Its own policy is an ODRL policy linked
+with ``odrl:hasPolicy``; the registry keeps only the parts the offer resolution reads
+(prohibited purposes and duties), so a round trip is lossless for those.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from catalog.errors import InvalidInput
+from catalog.namespaces import DATASPACE, DLAB, DPV, ODRL, ORG, RDF, SKOS
+
+FACTORY_NS = "https://w3id.org/datalab/factory/"
+ANTENNA_NS = "https://w3id.org/datalab/antenna/"
+LAB_NS = "https://w3id.org/datalab/lab/"
+
+ACCESS_MODES = (
+    "Download",
+    "SecureProcessingEnvironment",
+    "FederatedExecution",
+    "SyntheticDataOnly",
+    "MetadataOnly",
+)
+ORG_TYPES = ("Research", "StartUp", "SME", "LargeCompany", "PublicSector")
+SERVICES = ("Cleaning", "Enrichment", "StandardFormats", "SyntheticData", "Pooling")
+DATA_SPACES = ("health", "language", "earth-observation", "research")
+#: Purposes a lab's own policy may exclude (see catalog.offers.profiles.PURPOSES).
+LAB_PROHIBITABLE = {"commercial": DPV.CommercialPurpose, "ai-training": DLAB.AITraining}
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def check_id(value: str, where: str = "id") -> str:
+    if not _ID.match(value):
+        raise InvalidInput(
+            f"{value!r} is not a valid id: 2-63 characters of a-z, 0-9 and '-'", where=where
+        )
+    return value
+
+
+def _one_of(values: list[str], allowed: tuple[str, ...], where: str) -> list[str]:
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise InvalidInput(
+            f"unknown value(s) {', '.join(bad)}; allowed: {', '.join(allowed)}", where=where
+        )
+    return sorted(set(values), key=allowed.index)
+
+
+@dataclass(frozen=True)
+class Factory:
+    """One EuroHPC AI Factory (or an antenna, ``kind == "antenna"``)."""
+
+    id: str
+    iri: str
+    name: str
+    kind: str = "factory"
+    host: str | None = None
+    countries: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    supercomputer: str | None = None
+    wave: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "iri": self.iri,
+            "name": self.name,
+            "kind": self.kind,
+            "host": self.host,
+            "countries": list(self.countries),
+            "sectors": list(self.sectors),
+            "supercomputer": self.supercomputer,
+            "wave": self.wave,
+        }
+
+
+@dataclass(frozen=True)
+class ProcedureStep:
+    """One step of a lab's access procedure; ``applies_to`` limits it to one access mode."""
+
+    order: int
+    label: str
+    applies_to: str | None = None
+    form: str | None = None
+
+
+@dataclass(frozen=True)
+class DataLab:
+    """A factory's data lab: data spaces, access modes, eligibility, services, terms."""
+
+    id: str
+    factory: str
+    name: str
+    data_spaces: tuple[str, ...] = ()
+    access_modes: tuple[str, ...] = ()
+    eligible_org_types: tuple[str, ...] = ORG_TYPES
+    eligible_countries: tuple[str, ...] = ("EU",)
+    services: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    prohibited_purposes: tuple[str, ...] = ()
+    duties: tuple[str, ...] = ()
+    procedure: tuple[ProcedureStep, ...] = ()
+    lead_time_days: int | None = None
+    fees: str | None = None
+
+    @property
+    def iri(self) -> str:
+        return LAB_NS + self.id
+
+    @property
+    def factory_iri(self) -> str:
+        return FACTORY_NS + self.factory
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DataLab:
+        """Build a lab from API/CLI input, checking every controlled value."""
+        try:
+            steps = tuple(
+                ProcedureStep(
+                    order=i,
+                    label=str(s["label"]),
+                    applies_to=_one_of([s["applies_to"]], ACCESS_MODES, "procedure.applies_to")[0]
+                    if s.get("applies_to")
+                    else None,
+                    form=s.get("form"),
+                )
+                for i, s in enumerate(data.get("procedure") or [], start=1)
+            )
+            return cls(
+                id=check_id(str(data["id"])),
+                factory=check_id(str(data["factory"]), "factory"),
+                name=str(data.get("name") or data["id"]),
+                data_spaces=tuple(
+                    _one_of(list(data.get("data_spaces", [])), DATA_SPACES, "data_spaces")
+                ),
+                access_modes=tuple(
+                    _one_of(list(data.get("access_modes", [])), ACCESS_MODES, "access_modes")
+                ),
+                eligible_org_types=tuple(
+                    _one_of(
+                        list(data.get("eligible_org_types", ORG_TYPES)),
+                        ORG_TYPES,
+                        "eligible_org_types",
+                    )
+                ),
+                eligible_countries=tuple(_countries(data.get("eligible_countries", ["EU"]))),
+                services=tuple(_one_of(list(data.get("services", [])), SERVICES, "services")),
+                sectors=tuple(str(s) for s in data.get("sectors", [])),
+                prohibited_purposes=tuple(
+                    _one_of(
+                        list(data.get("prohibited_purposes", [])),
+                        tuple(LAB_PROHIBITABLE),
+                        "prohibited_purposes",
+                    )
+                ),
+                duties=tuple(str(d) for d in data.get("duties", ["attribute"])),
+                procedure=steps,
+                lead_time_days=int(data["lead_time_days"])
+                if data.get("lead_time_days") is not None
+                else None,
+                fees=data.get("fees"),
+            )
+        except KeyError as exc:
+            raise InvalidInput(f"missing field {exc.args[0]!r}", where=str(exc.args[0])) from None
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"malformed lab: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "iri": self.iri,
+            "factory": self.factory,
+            "name": self.name,
+            "data_spaces": list(self.data_spaces),
+            "access_modes": list(self.access_modes),
+            "eligible_org_types": list(self.eligible_org_types),
+            "eligible_countries": list(self.eligible_countries),
+            "services": list(self.services),
+            "sectors": list(self.sectors),
+            "prohibited_purposes": list(self.prohibited_purposes),
+            "duties": list(self.duties),
+            "procedure": [
+                {"order": s.order, "label": s.label, "applies_to": s.applies_to, "form": s.form}
+                for s in self.procedure
+            ],
+            "lead_time_days": self.lead_time_days,
+            "fees": self.fees,
+        }
+
+    def to_graph(self, graph: Graph | None = None) -> Graph:
+        g = graph if graph is not None else Graph()
+        s = URIRef(self.iri)
+        g.add((s, RDF.type, DLAB.DataLab))
+        g.add((s, RDF.type, ORG.OrganizationalUnit))
+        g.add((s, SKOS.notation, Literal(self.id)))
+        g.add((s, SKOS.prefLabel, Literal(self.name, lang="en")))
+        g.add((s, ORG.unitOf, URIRef(self.factory_iri)))
+        for ds in self.data_spaces:
+            g.add((s, DLAB.linkedDataSpace, DATASPACE[ds]))
+        for m in self.access_modes:
+            g.add((s, DLAB.accessMode, DLAB[m]))
+        for o in self.eligible_org_types:
+            g.add((s, DLAB.eligibleOrganisationType, DLAB[o]))
+        for c in self.eligible_countries:
+            g.add((s, DLAB.eligibleCountry, Literal(c)))
+        for sv in self.services:
+            g.add((s, DLAB.offersService, DLAB[sv]))
+        for sec in self.sectors:
+            g.add((s, DLAB.sector, Literal(sec)))
+        if self.lead_time_days is not None:
+            g.add((s, DLAB.leadTimeDays, Literal(self.lead_time_days)))
+        if self.fees:
+            g.add((s, DLAB.fees, Literal(self.fees)))
+        for step in self.procedure:
+            b = BNode()
+            g.add((s, DLAB.procedureStep, b))
+            g.add((b, RDF.type, DLAB.ProcedureStep))
+            g.add((b, DLAB.order, Literal(step.order)))
+            g.add((b, SKOS.prefLabel, Literal(step.label, lang="en")))
+            if step.applies_to:
+                g.add((b, DLAB.appliesTo, DLAB[step.applies_to]))
+            if step.form:
+                g.add((b, DLAB.form, URIRef(step.form)))
+        pol = BNode()
+        g.add((s, ODRL.hasPolicy, pol))
+        g.add((pol, RDF.type, ODRL.Set))
+        g.add((pol, ODRL.uid, URIRef(self.iri + "-policy")))
+        for duty in self.duties:
+            d = BNode()
+            g.add((pol, ODRL.duty, d))
+            g.add((d, ODRL.action, ODRL[duty]))
+        for purpose in self.prohibited_purposes:
+            p, c = BNode(), BNode()
+            g.add((pol, ODRL.prohibition, p))
+            g.add((p, ODRL.action, ODRL.use))
+            g.add((p, ODRL.constraint, c))
+            g.add((c, ODRL.leftOperand, ODRL.purpose))
+            g.add((c, ODRL.operator, ODRL.eq))
+            g.add((c, ODRL.rightOperand, LAB_PROHIBITABLE[purpose]))
+        return g
+
+    @classmethod
+    def from_graph(cls, g: Graph, iri: Node) -> DataLab:
+        def local(node: Node, ns: str) -> str:
+            return str(node)[len(ns) :] if str(node).startswith(ns) else str(node)
+
+        factory = g.value(iri, ORG.unitOf)
+        steps = []
+        for b in g.objects(iri, DLAB.procedureStep):
+            applies = g.value(b, DLAB.appliesTo)
+            form = g.value(b, DLAB.form)
+            steps.append(
+                ProcedureStep(
+                    order=int(g.value(b, DLAB.order) or 0),
+                    label=str(g.value(b, SKOS.prefLabel) or ""),
+                    applies_to=local(applies, str(DLAB)) if applies else None,
+                    form=str(form) if form else None,
+                )
+            )
+        duties: list[str] = []
+        prohibited: list[str] = []
+        reverse = {str(v): k for k, v in LAB_PROHIBITABLE.items()}
+        for pol in g.objects(iri, ODRL.hasPolicy):
+            for d in g.objects(pol, ODRL.duty):
+                duties += [local(a, str(ODRL)) for a in g.objects(d, ODRL.action)]
+            for p in g.objects(pol, ODRL.prohibition):
+                for c in g.objects(p, ODRL.constraint):
+                    right = str(g.value(c, ODRL.rightOperand))
+                    if right in reverse:
+                        prohibited.append(reverse[right])
+        lead = g.value(iri, DLAB.leadTimeDays)
+        fees = g.value(iri, DLAB.fees)
+
+        def locals_(pred: URIRef, ns: str, order: tuple[str, ...] | None = None) -> tuple[str, ...]:
+            vals = {local(o, ns) for o in g.objects(iri, pred)}
+            return tuple(sorted(vals, key=(order.index if order else None)))
+
+        return cls(
+            id=str(g.value(iri, SKOS.notation) or local(iri, LAB_NS)),
+            factory=local(factory, FACTORY_NS) if factory else "",
+            name=str(g.value(iri, SKOS.prefLabel) or ""),
+            data_spaces=locals_(DLAB.linkedDataSpace, str(DATASPACE)),
+            access_modes=locals_(DLAB.accessMode, str(DLAB), ACCESS_MODES),
+            eligible_org_types=locals_(DLAB.eligibleOrganisationType, str(DLAB), ORG_TYPES),
+            eligible_countries=tuple(sorted(str(o) for o in g.objects(iri, DLAB.eligibleCountry))),
+            services=locals_(DLAB.offersService, str(DLAB)),
+            sectors=tuple(sorted(str(o) for o in g.objects(iri, DLAB.sector))),
+            prohibited_purposes=tuple(sorted(set(prohibited))),
+            duties=tuple(sorted(set(duties))),
+            procedure=tuple(sorted(steps, key=lambda st: st.order)),
+            lead_time_days=int(lead) if lead is not None else None,
+            fees=str(fees) if fees else None,
+        )
+
+
+def _countries(values: list[str]) -> list[str]:
+    out = []
+    for v in values:
+        v = str(v).upper()
+        if v != "EU" and not re.fullmatch(r"[A-Z]{2}", v):
+            raise InvalidInput(
+                f"{v!r} is not an ISO 3166-1 alpha-2 code or EU", where="eligible_countries"
+            )
+        out.append(v)
+    return sorted(set(out))
+
+
+def factory_from_graph(g: Graph, iri: Node) -> Factory:
+    kind = "antenna" if (iri, RDF.type, DLAB.Antenna) in g else "factory"
+    wave = g.value(iri, DLAB.wave)
+    sc = g.value(iri, DLAB.supercomputer)
+    host = g.value(iri, DLAB.host)
+    return Factory(
+        id=str(g.value(iri, SKOS.notation)),
+        iri=str(iri),
+        name=str(g.value(iri, SKOS.prefLabel) or ""),
+        kind=kind,
+        host=str(host) if host else None,
+        countries=tuple(sorted(str(o) for o in g.objects(iri, DLAB.countries))),
+        sectors=tuple(sorted(str(o) for o in g.objects(iri, DLAB.sector))),
+        supercomputer=str(sc) if sc else None,
+        wave=int(wave) if wave is not None else None,
+    )
+
+
+__all__ = [
+    "ACCESS_MODES",
+    "DATA_SPACES",
+    "ORG_TYPES",
+    "SERVICES",
+    "DataLab",
+    "Factory",
+    "ProcedureStep",
+    "factory_from_graph",
+    "field",
+]

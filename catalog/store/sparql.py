@@ -1,0 +1,314 @@
+"""Remote graph store: any SPARQL 1.1 server over the standard protocols.
+
+Queries and updates use the SPARQL 1.1 Protocol; bulk adds use the Graph Store Protocol
+(one ``POST`` of N-Triples to ``?graph=IRI``, its body serialised and streamed batch by
+batch), so memory stays flat whatever the number of triples. Every request is bounded:
+a deadline, a cap on the response size, no redirects followed, and no proxy taken from
+the environment. Answers a server marks as partial (Virtuoso's ``X-SQL-State: S1TAT``,
+or HTTP 206) are refused, never taken as complete. Terms come back as pyoxigraph terms,
+as on the embedded store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from itertools import chain, islice
+from typing import TYPE_CHECKING
+
+import httpx
+import pyoxigraph as ox
+
+from catalog.errors import ConfigurationError, InvalidInput, QueryTimeout, StoreError
+from catalog.store.base import Row
+
+if TYPE_CHECKING:
+    from catalog.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9"
+#: Virtuoso's SQL state for an "anytime" query cut at its deadline: the answer is partial.
+PARTIAL_SQL_STATE = "S1TAT"
+_ERROR_SNIPPET = 2000
+
+
+class SparqlStore:
+    """A SPARQL 1.1 server reached over HTTP (Oxigraph server, Virtuoso, Fuseki, GraphDB).
+
+    ``update_url`` defaults to ``query_url``; without ``gsp_url``, :meth:`add` falls back to
+    batched ``INSERT DATA`` updates. ``snapshot_reads`` states whether the server runs each
+    query on a consistent snapshot (it cannot be discovered over the protocol).
+    """
+
+    name = "sparql"
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        gsp_url: str | None = None,
+        *,
+        timeout_s: float = 30.0,
+        max_response_bytes: int = 256 * 1024 * 1024,
+        batch_triples: int = 20_000,
+        snapshot_reads: bool = False,
+    ) -> None:
+        if not query_url:
+            raise ConfigurationError("the remote SPARQL store needs a query endpoint URL")
+        self.query_url = query_url
+        self.update_url = update_url or query_url
+        self.gsp_url = gsp_url
+        self.timeout_s = timeout_s
+        self.max_response_bytes = max_response_bytes
+        self.batch_triples = batch_triples
+        self.snapshot_reads = snapshot_reads
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": "datalab-catalogue"},
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SparqlStore:
+        """The store the ``DATALAB_SPARQL_*`` settings describe."""
+        if not settings.sparql_query_url:
+            raise ConfigurationError(
+                "DATALAB_SPARQL_QUERY_URL is required when store_backend is sparql"
+            )
+        return cls(
+            settings.sparql_query_url,
+            settings.sparql_update_url,
+            settings.sparql_gsp_url,
+            timeout_s=settings.sparql_timeout_s,
+            max_response_bytes=settings.sparql_max_response_bytes,
+            batch_triples=settings.sparql_batch_triples,
+            snapshot_reads=settings.sparql_snapshot_reads,
+        )
+
+    # -- the GraphStore contract ---------------------------------------------------------
+
+    def add(self, graph: str, quads: Iterable[ox.Quad]) -> int:
+        """Add triples to ``graph``: one streamed Graph Store Protocol POST of N-Triples.
+
+        The body is produced batch by batch while it is sent, so memory stays flat; being
+        one document, blank nodes keep their identity within one call (not across calls).
+        Without a Graph Store endpoint, batches go as ``INSERT DATA`` updates, and a blank
+        node is then only kept together within one batch.
+        """
+        _iri(graph)
+        sent = 0
+
+        def chunks() -> Iterator[bytes]:
+            nonlocal sent
+            for batch in _batches(quads, self.batch_triples):
+                sent += len(batch)
+                yield ox.serialize((q.triple for q in batch), format=ox.RdfFormat.N_TRIPLES)
+
+        body = chunks()
+        first = next(body, None)
+        if first is None:
+            return 0
+        if self.gsp_url:
+            self._send(
+                self.gsp_url,
+                chain([first], body),
+                "application/n-triples",
+                what="graph store add",
+                params={"graph": graph},
+            )
+            return sent
+        for chunk in chain([first], body):
+            update = f"INSERT DATA {{ GRAPH {_iri(graph)} {{\n".encode() + chunk + b"} }"
+            self._send(self.update_url, update, "application/sparql-update", what="update")
+        return sent
+
+    def drop(self, graph: str) -> None:
+        self.update(f"DROP SILENT GRAPH {_iri(graph)}")
+
+    def select(self, query: str) -> list[Row]:
+        result = self._results(query)
+        if not isinstance(result, ox.QuerySolutions):
+            raise InvalidInput("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        rows: list[Row] = []
+        try:
+            for solution in result:
+                row: Row = {}
+                for name in names:
+                    value = solution[name]
+                    if value is not None:
+                        row[name] = value
+                rows.append(row)
+        except (SyntaxError, ValueError) as exc:
+            raise StoreError(f"the SPARQL store sent malformed results: {exc}") from exc
+        return rows
+
+    def ask(self, query: str) -> bool:
+        result = self._results(query)
+        if not isinstance(result, ox.QueryBoolean):
+            raise InvalidInput("expected an ASK query")
+        return bool(result)
+
+    def construct(self, query: str) -> list[ox.Triple]:
+        body, media_type = self._send(
+            self.query_url, query.encode(), "application/sparql-query", GRAPH_ACCEPT, "query"
+        )
+        fmt = ox.RdfFormat.from_media_type(media_type) if media_type else None
+        if fmt is None:
+            if media_type and ox.QueryResultsFormat.from_media_type(media_type):
+                raise InvalidInput("expected a CONSTRUCT or DESCRIBE query")
+            raise StoreError(f"the SPARQL store answered a graph as {media_type!r}, not RDF")
+        try:
+            return [quad.triple for quad in ox.parse(body, format=fmt)]
+        except (SyntaxError, ValueError) as exc:
+            raise StoreError(f"the SPARQL store sent a malformed graph: {exc}") from exc
+
+    def update(self, update: str) -> None:
+        self._send(self.update_url, update.encode(), "application/sparql-update", what="update")
+
+    def named_graphs(self) -> list[str]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        return [r["g"].value for r in rows if isinstance(r.get("g"), ox.NamedNode)]
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _results(self, query: str) -> ox.QuerySolutions | ox.QueryBoolean:
+        body, media_type = self._send(
+            self.query_url, query.encode(), "application/sparql-query", RESULTS_ACCEPT, "query"
+        )
+        fmt = ox.QueryResultsFormat.from_media_type(media_type) if media_type else None
+        if fmt is None:
+            if media_type and ox.RdfFormat.from_media_type(media_type):
+                raise InvalidInput("expected a SELECT or ASK query, not CONSTRUCT or DESCRIBE")
+            raise StoreError(f"the SPARQL store answered results as {media_type!r}")
+        try:
+            return ox.parse_query_results(body, format=fmt)
+        except (SyntaxError, ValueError) as exc:
+            raise StoreError(f"the SPARQL store sent malformed results: {exc}") from exc
+
+    def _send(
+        self,
+        url: str,
+        content: bytes | Iterator[bytes],
+        content_type: str,
+        accept: str | None = None,
+        what: str = "request",
+        params: dict[str, str] | None = None,
+    ) -> tuple[bytes, str | None]:
+        """POST ``content``; return the whole body and its media type, or raise.
+
+        The deadline runs from the start for a query; for a streamed upload (which may
+        rightly take long) it runs from the answer's arrival, each write and the wait for
+        the answer being bounded by the same timeout.
+        """
+        headers = {"Content-Type": content_type}
+        if accept:
+            headers["Accept"] = accept
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            with self._client.stream(
+                "POST", url, content=content, headers=headers, params=params
+            ) as response:
+                if not isinstance(content, bytes):
+                    deadline = time.monotonic() + self.timeout_s
+                _check_status(response, url, what, deadline)
+                body = _read_capped(response, self.max_response_bytes, deadline, url)
+        except httpx.TimeoutException as exc:
+            raise QueryTimeout(
+                f"the SPARQL store did not answer the {what} within {self.timeout_s:g} s",
+                where=url,
+            ) from exc
+        except httpx.HTTPError as exc:
+            log.warning("SPARQL store %s unreachable: %s", url, exc)
+            raise StoreError(
+                f"cannot reach the SPARQL store: {type(exc).__name__}: {exc}", where=url
+            ) from exc
+        media_type = response.headers.get("content-type")
+        return body, media_type.split(";")[0].strip() if media_type else None
+
+
+def _iri(value: str) -> str:
+    """``<value>`` for a SPARQL request, refusing anything that is not one IRI."""
+    try:
+        return str(ox.NamedNode(value))
+    except ValueError as exc:
+        raise InvalidInput(f"not a valid graph IRI: {value!r}: {exc}") from exc
+
+
+def _batches(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
+    iterator = iter(quads)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _read_capped(response: httpx.Response, cap: int, deadline: float, url: str) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_bytes():
+        total += len(chunk)
+        if total > cap:
+            raise StoreError(
+                f"the SPARQL store's answer exceeds {cap} bytes; "
+                "narrow the query or raise DATALAB_SPARQL_MAX_RESPONSE_BYTES",
+                where=url,
+            )
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("response not complete before the deadline")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_status(response: httpx.Response, url: str, what: str, deadline: float) -> None:
+    status = response.status_code
+    sql_state = response.headers.get("x-sql-state", "").strip()
+    if status == 206 or sql_state.upper() == PARTIAL_SQL_STATE:
+        detail = response.headers.get("x-sql-message", "").strip()
+        raise StoreError(
+            f"the SPARQL store returned an incomplete answer to the {what} "
+            f"(HTTP {status}, X-SQL-State {sql_state or '-'}"
+            + (f": {detail}" if detail else "")
+            + "); it was cut at the server's limit and is not used",
+            where=url,
+        )
+    if 200 <= status < 300:
+        return
+    if 300 <= status < 400:
+        target = response.headers.get("location", "?")
+        raise StoreError(
+            f"the SPARQL store answered HTTP {status} redirecting to {target}; "
+            "redirects are not followed, configure the final endpoint URL",
+            where=url,
+        )
+    message = _error_text(response, deadline)
+    if status == 400:
+        raise InvalidInput(f"the SPARQL store rejected the {what}: {message}", where=url)
+    if status in (408, 504):
+        raise QueryTimeout(f"the SPARQL store timed out on the {what}: {message}", where=url)
+    if status in (401, 403):
+        hint = "check the endpoint's credentials and permissions"
+    elif status == 404:
+        hint = "check the endpoint URL"
+    elif status == 406:
+        raise InvalidInput(f"the SPARQL store cannot answer this {what} form: {message}")
+    else:
+        hint = "the server failed"
+    raise StoreError(
+        f"the SPARQL store answered HTTP {status} to the {what} ({hint}): {message}", where=url
+    )
+
+
+def _error_text(response: httpx.Response, deadline: float) -> str:
+    data = b""
+    for chunk in response.iter_bytes():
+        data += chunk
+        if len(data) >= _ERROR_SNIPPET or time.monotonic() > deadline:
+            break
+    text = data[:_ERROR_SNIPPET].decode("utf-8", "replace").strip()
+    return text or response.reason_phrase

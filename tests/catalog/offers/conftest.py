@@ -1,0 +1,38 @@
+"""Fixtures for offer resolution: the project's test datasets and the demo labs."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from catalog.namespaces import DCAT, DLAB, RDF
+from catalog.offers import DatasetTerms, LicenceTable, extract_terms
+from catalog.registry import DataLab
+
+DATA = Path(__file__).parent / "data"
+EX = "https://example.org/ds/"
+
+
+@pytest.fixture(scope="session")
+def fixture_terms() -> dict[str, DatasetTerms]:
+    g = Graph().parse(DATA / "datasets.ttl", format="turtle")
+    return {
+        str(s)[len(EX) :]: extract_terms(g, str(s), str(s)[len(EX) :])
+        for s in g.subjects(RDF.type, DCAT.Dataset)
+    }
+
+
+@pytest.fixture(scope="session")
+def demo_labs() -> dict[str, DataLab]:
+    data = resources.files("catalog.registry").joinpath("data", "labs.ttl").read_bytes()
+    g = Graph().parse(data=data, format="turtle")
+    labs = [DataLab.from_graph(g, s) for s in g.subjects(RDF.type, DLAB.DataLab)]
+    return {lab.id.removesuffix("-datalab"): lab for lab in labs}
+
+
+@pytest.fixture(scope="session")
+def table() -> LicenceTable:
+    return LicenceTable()

@@ -1,0 +1,167 @@
+"""Table-driven offer resolution: one row per rule and verdict (datasets in data/datasets.ttl)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from catalog.offers import CONDITIONS, MAY_NOT, MAY_OFFER, REVIEW, RequesterProfile, resolve
+from catalog.registry import DataLab
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+# dataset, lab (demo lab of that factory), profile (org_type, country, purpose), verdict,
+# a phrase the rule trace must contain
+CASES = [
+    ("eo-open", "brain", None, MAY_OFFER, "linked to the earth-observation data space"),
+    ("eo-open", "nlaif", None, MAY_NOT, "not linked to the earth-observation data space"),
+    ("eo-cc0", "jaif", None, MAY_OFFER, "licence CC0 1.0 permits"),
+    (
+        "lang-nc",
+        "brain",
+        (None, None, "commercial-ai-training"),
+        MAY_NOT,
+        "commercial use is not permitted",
+    ),
+    ("lang-nc", "brain", (None, None, "academic-research"), MAY_OFFER, "compatible"),
+    ("lang-nc", "brain", (None, None, "non-commercial-ai-training"), MAY_OFFER, "compatible"),
+    ("lang-nc", "brain", None, MAY_OFFER, "prohibits commercial"),
+    ("lang-nd", "brain", None, REVIEW, "allows AI training is unsettled"),
+    ("unknown-lic", "jaif", None, REVIEW, "is not in the licence table"),
+    ("unknown-lic", "brain", None, MAY_NOT, "not linked to the research data space"),
+    ("no-lic", "jaif", None, REVIEW, "declares no licence"),
+    ("contra-lic", "jaif", None, REVIEW, "contradictory licences"),
+    ("restricted", "jaif", None, CONDITIONS, "dataset is RESTRICTED"),
+    ("restricted", "jaif", ("Research", "DE", "academic-research"), CONDITIONS, "serves Research"),
+    ("nonpublic", "jaif", None, CONDITIONS, "by federated or remote execution"),
+    ("nonpublic", "slaif", None, MAY_NOT, "runs download"),
+    ("health", "jaif", None, CONDITIONS, "data permit from Test HDAB"),
+    ("health", "nlaif", None, CONDITIONS, "by secure processing environment"),
+    ("health", "litai", None, CONDITIONS, "by synthetic data only"),
+    ("health", "brain", None, MAY_NOT, "not linked to the health data space"),
+    ("health", "slaif", None, MAY_NOT, "not linked to the health data space"),
+    ("health", "laif", (None, None, "advertising"), MAY_NOT, "EHDS prohibits"),
+    ("health", "laif", ("StartUp", "FI", "commercial-ai-training"), CONDITIONS, "compatible"),
+    ("health", "it4lia", None, CONDITIONS, "processing happens only in a secure processing"),
+    (
+        "tdm-reserved",
+        "brain",
+        (None, None, "commercial-ai-training"),
+        MAY_NOT,
+        "text-and-data-mining reserved",
+    ),
+    ("tdm-reserved", "brain", None, CONDITIONS, "reserved text and data mining"),
+    ("tdm-reserved", "brain", (None, None, "academic-research"), CONDITIONS, "compatible"),
+    ("policy-nodistribute", "jaif", None, CONDITIONS, "prohibits distribution"),
+    ("policy-nodistribute", "slaif", None, MAY_NOT, "runs download"),
+    ("policy-contradictory", "jaif", None, REVIEW, "both permits and prohibits use"),
+    ("policy-expired", "jaif", None, MAY_NOT, "dateTime lteq 2023-12-31"),
+    ("policy-purpose", "jaif", None, CONDITIONS, "constraints carried into the offer"),
+    ("no-access-rights", "jaif", None, REVIEW, "states no access rights"),
+    ("no-space", "jaif", None, REVIEW, "names no data space"),
+    ("theme-inferred", "laif", None, MAY_OFFER, "inferred from theme HEAL"),
+    ("access-unknown", "jaif", None, REVIEW, "unknown or contradictory"),
+    ("access-contradictory", "jaif", None, REVIEW, "unknown or contradictory"),
+    ("spdx-mit", "jaif", None, MAY_OFFER, "licence MIT permits"),
+    ("spdx-mit", "roaif", None, MAY_NOT, "runs metadata only"),
+    ("eo-open", "gaia", None, CONDITIONS, "own policy excludes commercial use"),
+    (
+        "eo-open",
+        "gaia",
+        (None, None, "commercial-ai-training"),
+        MAY_NOT,
+        "commercial use is not permitted",
+    ),
+    (
+        "eo-open",
+        "gaia",
+        ("LargeCompany", "PL", "academic-research"),
+        MAY_NOT,
+        "does not serve LargeCompany",
+    ),
+    ("eo-open", "slaif", (None, "US", None), MAY_NOT, "US are not eligible"),
+    ("eo-open", "slaif", (None, "SI", None), MAY_OFFER, "SI are eligible"),
+    ("eo-open", "roaif", (None, "RO", None), MAY_NOT, "not linked"),
+]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "lab", "profile", "verdict", "phrase"),
+    CASES,
+    ids=[f"{c[0]}@{c[1]}-{c[2]}" for c in CASES],
+)
+def test_resolution_table(fixture_terms, demo_labs, table, dataset, lab, profile, verdict, phrase):
+    prof = RequesterProfile.parse(*profile) if profile else None
+    offer = resolve(fixture_terms[dataset], demo_labs[lab], table, prof, now=NOW)
+    text = " | ".join(r.text for r in offer.reasons)
+    assert offer.verdict == verdict, text
+    assert phrase in text
+
+
+def test_at_least_forty_cases():
+    assert len(CASES) >= 40
+    assert {c[3] for c in CASES} == {MAY_OFFER, CONDITIONS, MAY_NOT, REVIEW}
+
+
+def test_unknown_or_contradictory_terms_never_may_offer(fixture_terms, demo_labs, table):
+    for name in (
+        "unknown-lic",
+        "no-lic",
+        "contra-lic",
+        "policy-contradictory",
+        "access-unknown",
+        "access-contradictory",
+        "no-access-rights",
+        "no-space",
+    ):
+        for lab in demo_labs.values():
+            for purpose in (None, "academic-research", "commercial-ai-training"):
+                prof = RequesterProfile.parse(purpose=purpose)
+                offer = resolve(fixture_terms[name], lab, table, prof, now=NOW)
+                assert offer.verdict in (REVIEW, MAY_NOT), (name, lab.id, offer.verdict)
+
+
+def test_health_procedure_is_ordered(fixture_terms, demo_labs, table):
+    offer = resolve(fixture_terms["health"], demo_labs["jaif"], table, now=NOW)
+    assert offer.access_mode == "SecureProcessingEnvironment"
+    assert offer.procedure[0] == "data permit from the health data access body (Test HDAB)"
+    assert "user agreement" in offer.procedure[2]
+    assert offer.procedure[-1].startswith("Work inside the lab's secure processing environment")
+    # steps of the lab's other access modes are not part of this offer
+    assert not any("federated" in s for s in offer.procedure)
+
+
+def test_effective_terms_combine_dataset_and_lab(fixture_terms, demo_labs, table):
+    offer = resolve(fixture_terms["lang-nc"], demo_labs["gaia"], table, now=NOW)
+    assert "commercial" not in offer.permissions
+    assert "commercial" in offer.prohibitions
+    assert "attribution" in offer.duties
+    assert "attribute" in offer.duties
+    sa = resolve(fixture_terms["contra-lic"], demo_labs["jaif"], table, now=NOW)
+    assert sa.permissions == []
+    assert sa.access_mode is None
+    assert sa.procedure == []
+
+
+def test_synthetic_only_lab_refused_for_no_derivatives(fixture_terms, demo_labs, table):
+    lab = DataLab.from_dict(
+        {
+            "id": "synth-lab",
+            "factory": "litai",
+            "data_spaces": ["language"],
+            "access_modes": ["SyntheticDataOnly"],
+        }
+    )
+    offer = resolve(fixture_terms["lang-nd"], lab, table, now=NOW)
+    assert offer.verdict == MAY_NOT
+    assert any("no-derivatives" in r.text for r in offer.reasons)
+
+
+def test_usable_for_ai_training_flag(fixture_terms, demo_labs, table):
+    assert resolve(
+        fixture_terms["eo-open"], demo_labs["brain"], table, now=NOW
+    ).usable_for_ai_training
+    assert not resolve(
+        fixture_terms["tdm-reserved"], demo_labs["brain"], table, now=NOW
+    ).usable_for_ai_training
