@@ -17,7 +17,9 @@ from tests.conftest import CORPUS
 
 HVD = CORPUS / "dcat-ap" / "hvd-3.0.0" / "examples"
 GEO = CORPUS / "geodcat-ap" / "examples"
-GEO_DATASET = "https://some.catalogue/resource/eea_r_3035_10_m_noise-contours-end2017_i_2016_v01_r00"
+GEO_DATASET = (
+    "https://some.catalogue/resource/eea_r_3035_10_m_noise-contours-end2017_i_2016_v01_r00"
+)
 
 
 @pytest.fixture
@@ -82,8 +84,9 @@ def test_get_dataset_in_rdf_syntaxes(client: TestClient, accept: str, fmt: str) 
 
 def test_format_parameter_and_q_values(client: TestClient) -> None:
     url = f"/datasets/{dataset_id(GEO_DATASET)}"
-    assert client.get(url, params={"format": "ttl"}).headers["content-type"].startswith(
-        "text/turtle")
+    assert (
+        client.get(url, params={"format": "ttl"}).headers["content-type"].startswith("text/turtle")
+    )
     pref = client.get(url, headers={"Accept": "text/turtle;q=0.5, application/rdf+xml"})
     assert pref.headers["content-type"].startswith("application/rdf+xml")
 

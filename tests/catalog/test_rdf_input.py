@@ -172,8 +172,13 @@ def test_byte_cap() -> None:
 
 @pytest.mark.parametrize(
     "iri",
-    ["http://e.org/a b", "http://e.org/a>", 'http://e.org/a"', "http://e.org/a\nb",
-     "http://e.org/a\\u0000"],
+    [
+        "http://e.org/a b",
+        "http://e.org/a>",
+        'http://e.org/a"',
+        "http://e.org/a\nb",
+        "http://e.org/a\\u0000",
+    ],
 )
 def test_invalid_iris_are_rejected(iri: str) -> None:
     doc = f"<{iri}> <http://e.org/p> 1 .".encode()

@@ -26,8 +26,18 @@ BROKEN = {
     "dcat-ap/ckanext-dcat/dataset.ttl",
 }
 # Shapes, vocabularies and ontologies are not catalogues.
-NOT_CATALOGUES = ("SHACL", "shacl", "shapes", "vocabularies", "dcat-ap_2.1.1.rdf", "geodcat-ap.rdf",
-                  "ranges.ttl", "imports.ttl", "deprecateduris.ttl", "range.ttl")
+NOT_CATALOGUES = (
+    "SHACL",
+    "shacl",
+    "shapes",
+    "vocabularies",
+    "dcat-ap_2.1.1.rdf",
+    "geodcat-ap.rdf",
+    "ranges.ttl",
+    "imports.ttl",
+    "deprecateduris.ttl",
+    "range.ttl",
+)
 
 
 def corpus_files() -> list[str]:
@@ -106,7 +116,8 @@ def test_broken_corpus_files_give_located_errors(rel: str, shared_catalogue: Cat
 def geodcat_triplets() -> list[str]:
     folder = CORPUS / "geodcat-ap" / "examples"
     return sorted(
-        p.stem for p in folder.glob("*.ttl")
+        p.stem
+        for p in folder.glob("*.ttl")
         if (folder / f"{p.stem}.rdf").exists() and (folder / f"{p.stem}.jsonld").exists()
     )
 
@@ -117,8 +128,9 @@ def test_three_syntaxes_give_equal_graphs(stem: str, shared_catalogue: Catalogue
     for suffix in (".ttl", ".rdf", ".jsonld"):
         path = CORPUS / "geodcat-ap" / "examples" / f"{stem}{suffix}"
         source = f"syntax-{suffix[1:]}"
-        shared_catalogue.load(path.read_bytes(), fmt=guess_format(path.name), source=source,
-                              replace=True)
+        shared_catalogue.load(
+            path.read_bytes(), fmt=guess_format(path.name), source=source, replace=True
+        )
         exported = shared_catalogue.export("ntriples", source=source)
         graphs.append(by_value(Graph().parse(data=exported, format="nt"), fold_space=True))
         shared_catalogue.remove_source(source)
@@ -127,8 +139,10 @@ def test_three_syntaxes_give_equal_graphs(stem: str, shared_catalogue: Catalogue
 
 
 def test_dcat_ap_jsonld_examples_resolve_their_context_from_a_local_file(tmp_path: Path) -> None:
-    url = ("https://semiceu.github.io/uri.semic.eu-generated/DCAT-AP/releases/3.0.0/html/"
-           "examples/context.jsonld")
+    url = (
+        "https://semiceu.github.io/uri.semic.eu-generated/DCAT-AP/releases/3.0.0/html/"
+        "examples/context.jsonld"
+    )
     settings = get_settings(
         home=tmp_path, jsonld_contexts={url: CORPUS / "dcat-ap/3.0.0/examples/context.jsonld"}
     )
