@@ -1,0 +1,149 @@
+"""The public SPARQL endpoint's engine: a killable worker over a snapshot of public graphs.
+
+The worker is a separate process holding an in-memory Oxigraph store with a copy of the
+current public source graphs only (one named graph per source,
+``<base_iri>/graph/<source>``, and their union as the default graph); bookkeeping
+predicates, the meta graph and unpublished versions are never copied, so no query can
+reach them. The snapshot is rebuilt after the catalogue publishes. Each query (checked by
+:mod:`catalog.federation.sparql_guard` inside the worker) runs under a deadline: past it
+the worker is killed and a fresh one starts on the next query. The answer carries at most
+``sparql_endpoint_max_rows`` solutions or triples.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+import weakref
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pyoxigraph as ox
+
+from catalog.errors import QueryTimeout, StoreError
+from catalog.federation.sparql_guard import QueryResourcesExceeded
+from catalog.federation.sparql_results import SparqlAnswer, worker_main
+from catalog.graphs import CURRENT_GRAPHS
+from catalog.namespaces import INTERNAL_PREDICATES
+from catalog.service import Catalogue
+from catalog.settings import Settings
+from catalog.skolem import unskolemise
+
+log = logging.getLogger(__name__)
+
+
+def public_graph_iri(base_iri: str, source: str) -> str:
+    return f"{base_iri.rstrip('/')}/graph/{source}"
+
+
+def snapshot(cat: Catalogue) -> bytes:
+    """N-Quads of every current public source graph, renamed to its public graph IRI."""
+    internal = ", ".join(f"<{p}>" for p in sorted(INTERNAL_PREDICATES))
+    quads: list[ox.Quad] = []
+    for src in cat.sources():
+        rows = cat.store.select(
+            f"SELECT ?s ?p ?o WHERE {{ {CURRENT_GRAPHS} FILTER(?source = {ox.Literal(src.name)}) "
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p NOT IN ({internal})) }}"
+        )
+        graph = ox.NamedNode(public_graph_iri(cat.settings.base_iri, src.name))
+        triples = unskolemise(ox.Triple(r["s"], r["p"], r["o"]) for r in rows)  # type: ignore[arg-type]
+        quads.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+
+class SparqlEndpoint:
+    """Runs public queries in one worker process; thread-safe, one query at a time."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.settings: Settings = catalogue.settings
+        self._lock = threading.Lock()
+        self._stale = True
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        ref = weakref.ref(self)
+
+        def listener(_source: str, _changed: set[str] | None) -> None:
+            me = ref()
+            if me is not None:
+                me._stale = True
+
+        catalogue.on_publish.append(listener)
+        weakref.finalize(self, _stop, self.__dict__)
+
+    def query(
+        self, text: str, *, results_media: str | None, graph_media: str | None
+    ) -> SparqlAnswer:
+        s = self.settings
+        if not self._lock.acquire(timeout=s.sparql_endpoint_timeout_s):
+            raise QueryTimeout("the SPARQL endpoint is busy; try again", where="query")
+        try:
+            self._ensure()
+            assert self._conn is not None
+            self._conn.send(("query", text, results_media, graph_media))
+            if not self._conn.poll(s.sparql_endpoint_timeout_s):
+                log.warning("SPARQL query stopped after %.1f s", s.sparql_endpoint_timeout_s)
+                _stop(self.__dict__)
+                raise QueryTimeout(
+                    f"the query did not finish within {s.sparql_endpoint_timeout_s:g} s "
+                    "and was stopped",
+                    where="query",
+                    details={"timeout_s": s.sparql_endpoint_timeout_s},
+                )
+            try:
+                outcome = self._conn.recv()
+            except (EOFError, OSError):
+                _stop(self.__dict__)
+                raise QueryResourcesExceeded(
+                    "the query used more memory than the endpoint allows and was stopped",
+                    where="query",
+                ) from None
+        finally:
+            self._lock.release()
+        if outcome[0] == "error":
+            raise outcome[1]
+        return outcome[1]  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        _stop(self.__dict__)
+
+    def _ensure(self) -> None:
+        if self._proc is not None and self._proc.is_alive() and not self._stale:
+            return
+        data = snapshot(self.catalogue)
+        self._stale = False
+        if self._proc is None or not self._proc.is_alive():
+            ctx = multiprocessing.get_context("spawn")
+            parent, child = ctx.Pipe()
+            s = self.settings
+            self._proc = ctx.Process(
+                target=worker_main,
+                args=(
+                    child,
+                    s.sparql_endpoint_max_rows,
+                    s.sparql_endpoint_max_query_chars,
+                    s.sparql_endpoint_memory_bytes,
+                ),
+                daemon=True,
+                name="datalab-sparql",
+            )
+            self._proc.start()
+            child.close()
+            self._conn = parent
+        assert self._conn is not None
+        self._conn.send(("load", data))
+        if not self._conn.poll(120) or self._conn.recv() != ("ok",):
+            _stop(self.__dict__)
+            raise StoreError("the SPARQL worker could not load the public graphs")
+
+
+def _stop(state: dict[str, Any]) -> None:
+    proc, conn = state.get("_proc"), state.get("_conn")
+    state["_proc"] = state["_conn"] = None
+    if conn is not None:
+        conn.close()
+    if proc is not None:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(timeout=5)
