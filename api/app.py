@@ -8,12 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import datasets, health
+from api.routers import datasets, health, samples
+from api.routers import factories, labs, offers
+from api.routers import catalog_endpoint, ckan_api, sparql
+from api.routers import search
+from api.routers import harvest
 from catalog.service import Catalogue
 from catalog.settings import Settings
 
 #: Routers in the order their paths are matched.
-ROUTERS = [health.router, datasets.router]
+ROUTERS = [health.router, datasets.router, samples.router]
+ROUTERS += [factories.router, labs.router, offers.router]
+ROUTERS += [catalog_endpoint.router, sparql.router, ckan_api.router]  # federation
+ROUTERS += [search.router]
+ROUTERS += [harvest.router]
 
 
 def create_app(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,11 +20,25 @@ def source_add(
     type_: Annotated[str, typer.Option("--type", help="Connector: ckan, dcat, sparql, …")],
     url: Annotated[str, typer.Option("--url", help="The source's base URL.")],
     incremental: Annotated[bool, typer.Option(help="Harvest only changes after a run.")] = False,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Connector option KEY=VALUE (e.g. rows=500)."),
+    ] = None,
 ) -> None:
     """Register a harvest source."""
     with reported():
-        s = SourceRegistry(settings_from_cli()).add(name, type_, url, incremental=incremental)
+        options = dict(_option(o) for o in option or [])
+        s = SourceRegistry(settings_from_cli()).add(
+            name, type_, url, incremental=incremental, options=options
+        )
         typer.echo(f"added source {s.name} ({s.type}) {s.url}")
+
+
+def _option(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InvalidInput(f"option {text!r} is not KEY=VALUE", where="--option")
+    return key.strip(), int(value) if value.strip().isdigit() else value
 
 
 @source_app.command("list")
@@ -73,12 +87,24 @@ def harvest(
         with open_catalogue() as cat:
             harvester = Harvester(cat)
 
+            listed: dict[str, int] = {}
+            announced: dict[str, int] = {}
+
             def progress(job, page) -> None:  # type: ignore[no-untyped-def]
+                listed[job.id] = listed.get(job.id, 0) + len(page.records) + len(page.failures)
+                if page.total is not None:
+                    announced.setdefault(job.id, page.total)
                 if not as_json:
-                    typer.echo(f"\r{job.source}: page {page.number}, {job.counts}", err=True)
+                    of = f" of {announced[job.id]}" if job.id in announced else ""
+                    line = f"\r{job.source}: page {page.number}, {listed[job.id]}{of} records"
+                    typer.echo(line, err=True, nl=False)
 
             sources = [s.name for s in harvester.sources.list()] if all_ else [name]
-            jobs = [harvester.run(n, full=full, progress=progress) for n in sources]  # type: ignore[arg-type]
+            jobs = []
+            for n in sources:
+                jobs.append(harvester.run(n, full=full, progress=progress))  # type: ignore[arg-type]
+                if not as_json:
+                    typer.echo("", err=True)
         if as_json:
             emit_json([j.to_dict() for j in jobs])
         for j in [] if as_json else jobs:

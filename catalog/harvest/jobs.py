@@ -75,6 +75,15 @@ class JobStore:
             raise NotFound(f"no job {job_id!r} for source {source!r}", where="job")
         return self._recover(Job(**data))
 
+    def find(self, job_id: str) -> Job:
+        """The job ``job_id`` of whichever source ran it."""
+        if not job_id or "/" in job_id or job_id.startswith("."):
+            raise NotFound(f"no job {job_id!r}", where="job")
+        for folder in sorted(self.root.glob("*")):
+            if (folder / f"{job_id}.json").is_file():
+                return self.get(folder.name, job_id)
+        raise NotFound(f"no job {job_id!r}", where="job")
+
     def list(self, source: str | None = None, limit: int = 50) -> list[Job]:
         folders = [self.root / source] if source else sorted(self.root.glob("*"))
         jobs = [

@@ -56,8 +56,12 @@ Progress = Callable[[Job, Page], None]
 
 def record_hash(triples: list[ox.Triple]) -> str:
     """A digest of a record's content that ignores blank node labels."""
+    blank = ox.BlankNode
     lines = sorted(
-        " ".join("_:b" if isinstance(x, ox.BlankNode) else str(x) for x in t) for t in triples
+        " ".join("_:b" if isinstance(x, blank) else str(x) for x in t)
+        if isinstance(t.subject, blank) or isinstance(t.object, blank)
+        else f"{t.subject} {t.predicate} {t.object}"
+        for t in triples
     )
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
 
@@ -102,8 +106,18 @@ class Harvester:
         self.validate = validate
         self.validators: list[threading.Thread] = []
 
-    def run(self, name: str, *, full: bool = False, progress: Progress | None = None) -> Job:
-        """Harvest source ``name`` once; returns the finished job (raises Conflict if busy)."""
+    def run(
+        self,
+        name: str,
+        *,
+        full: bool = False,
+        progress: Progress | None = None,
+        on_start: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Harvest source ``name`` once; returns the finished job (raises Conflict if busy).
+
+        ``on_start`` is called with the job as soon as it exists (status "running").
+        """
         source = self.sources.get(name)
         cls = registry.get(source.type)
         with SourceLock(self.jobs.locks, name):
@@ -114,6 +128,8 @@ class Harvester:
                 and Capability.INCREMENTAL in cls.capabilities
             )
             job = self.jobs.new(name, incremental=incremental)
+            if on_start is not None:
+                on_start(job)
             started = datetime.now(UTC)
             fetcher = self._fetcher
             owned = fetcher is None

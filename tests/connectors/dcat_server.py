@@ -10,6 +10,7 @@ from connectors.dcat import split_records
 from tests.connectors.loopback import Answer, Loopback
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 EXAMPLES = (
     "healthdcat-ap/health-ri/example-dataset.ttl",
     "geodcat-ap/examples/dataset.ttl",
@@ -53,6 +54,13 @@ class DcatEndpoint:
                 view,
                 ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
                 ox.NamedNode(HYDRA + "PartialCollectionView"),
+            )
+        )
+        triples.append(
+            ox.Triple(
+                view,
+                ox.NamedNode(HYDRA + "totalItems"),
+                ox.Literal(str(len(self.records)), datatype=XSD_INTEGER),
             )
         )
         if number in self.next_of:

@@ -1,0 +1,144 @@
+"""Harvest sources and their jobs: read by anyone; registered and run by stewards and staff.
+
+``POST /sources/{name}/harvest`` starts the run in a background thread and answers
+``202 Accepted`` with the job (status "running") and its ``Location``; poll
+``GET /jobs/{id}`` until the status is succeeded, partial or failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.auth import Principal, PrincipalDep
+from api.deps import CatalogueDep, SettingsDep
+from catalog.errors import Forbidden, Unauthorized
+from catalog.harvest import Harvester, Job, JobStore, SourceRegistry
+from catalog.service import Catalogue
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["harvest"])
+
+#: Roles that may register and run harvest sources.
+HARVEST_ROLES = frozenset({"steward", "staff", "admin"})
+
+
+class NewSource(BaseModel):
+    """A harvest source to register."""
+
+    name: str = Field(description="Short name: lower-case letters, digits and '-'.")
+    type: str = Field(description="Connector: ckan, dcat, sparql, or a plugin's name.")
+    url: str = Field(description="The source's base URL (http or https).")
+    incremental: bool = Field(default=False, description="Harvest only changes after a run.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Connector options.")
+
+
+def _require_harvester(principal: Principal) -> None:
+    if principal.anonymous:
+        raise Unauthorized(
+            "managing harvest sources needs 'Authorization: Bearer <token>' of a data "
+            "steward, factory staff or an administrator",
+            where="Authorization",
+        )
+    if principal.role not in HARVEST_ROLES:
+        raise Forbidden(
+            f"role {principal.role!r} may not manage harvest sources; stewards, staff "
+            "and administrators may",
+            where="role",
+        )
+
+
+@router.get("/sources", operation_id="list_sources")
+def sources(settings: SettingsDep) -> dict[str, Any]:
+    """Every registered harvest source, with its latest job."""
+    jobs = JobStore(settings)
+    items = []
+    for source in SourceRegistry(settings).list():
+        latest = jobs.list(source.name, limit=1)
+        items.append({**source.to_dict(), "latest_job": latest[0].to_dict() if latest else None})
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/sources/{name}", operation_id="get_source")
+def source(name: str, settings: SettingsDep) -> dict[str, Any]:
+    """One harvest source and its ten latest jobs."""
+    found = SourceRegistry(settings).get(name)
+    jobs = JobStore(settings).list(name, limit=10)
+    return {**found.to_dict(), "jobs": [j.to_dict() for j in jobs]}
+
+
+@router.get("/sources/{name}/jobs", operation_id="list_source_jobs")
+def source_jobs(
+    name: str,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Most jobs to return.")] = 50,
+) -> dict[str, Any]:
+    """A source's jobs, newest first."""
+    SourceRegistry(settings).get(name)  # 404 for an unknown source
+    items = [j.to_dict() for j in JobStore(settings).list(name, limit=limit)]
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/jobs/{job_id}", operation_id="get_job")
+def job(job_id: str, settings: SettingsDep) -> dict[str, Any]:
+    """One harvest job: status, counts, every failed record's error, validation progress."""
+    return JobStore(settings).find(job_id).to_dict()
+
+
+@router.post("/sources", operation_id="add_source", status_code=201)
+def add_source(
+    settings: SettingsDep, principal: PrincipalDep, body: Annotated[NewSource, Body()]
+) -> JSONResponse:
+    """Register a harvest source (stewards, staff and administrators)."""
+    _require_harvester(principal)
+    created = SourceRegistry(settings).add(
+        body.name, body.type, body.url, incremental=body.incremental, options=body.options
+    )
+    return JSONResponse(
+        created.to_dict(), status_code=201, headers={"Location": f"/sources/{created.name}"}
+    )
+
+
+@router.post("/sources/{name}/harvest", operation_id="run_harvest", status_code=202)
+def run_harvest(
+    name: str,
+    catalogue: CatalogueDep,
+    principal: PrincipalDep,
+    full: Annotated[bool, Query(description="Ignore the incremental cursor.")] = False,
+) -> JSONResponse:
+    """Start a harvest of ``name`` in the background; 409 if one is already running."""
+    _require_harvester(principal)
+    SourceRegistry(catalogue.settings).get(name)  # 404 before any thread starts
+    started = _start(catalogue, name, full)
+    return JSONResponse(started, status_code=202, headers={"Location": f"/jobs/{started['id']}"})
+
+
+def _start(catalogue: Catalogue, name: str, full: bool) -> dict[str, Any]:
+    """Run the harvest in a thread; return its job once it exists, or raise why it could not."""
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    def on_start(job: Job) -> None:
+        box["job"] = job.to_dict()  # a snapshot: the thread goes on changing the job
+        ready.set()
+
+    def work() -> None:
+        try:
+            Harvester(catalogue).run(name, full=full, on_start=on_start)
+        except BaseException as exc:  # Conflict, unknown connector: handed to the request
+            box["error"] = exc
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            ready.set()
+
+    threading.Thread(target=work, name=f"harvest-{name}", daemon=True).start()
+    ready.wait()
+    if "job" not in box:
+        raise box["error"]
+    return box["job"]  # type: ignore[no-any-return]

@@ -1,0 +1,168 @@
+"""Dataset samples: upload, overview, rows, statistics and the Parquet file, gated by terms."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+
+from api.auth import PrincipalDep, get_accounts
+from api.deps import CatalogueDep, SettingsDep
+from catalog.errors import DatalabError, LimitExceeded
+from catalog.samples import PARQUET_MEDIA_TYPE, SampleStore, Upload
+from catalog.samples.service import SampleService
+from catalog.samples.store import samples_root
+
+log = logging.getLogger("datalab.api")
+
+#: Responses depend on who asks: never shared by caches, never stored for restricted data.
+PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Authorization"}
+
+
+class PrivateRoute(APIRoute):
+    """Every answer of these routes, errors included, is marked private and not storable."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                response = await original(request)
+            except DatalabError as exc:
+                if exc.status >= 500:
+                    log.warning("request failed: %s", exc)
+                response = JSONResponse(exc.to_body(), status_code=exc.status)
+            response.headers.update(PRIVATE)
+            return response
+
+        return handler
+
+
+router = APIRouter(tags=["samples"], route_class=PrivateRoute)
+
+
+def _service(request: Request, catalogue: Any) -> SampleService:
+    state = request.app.state
+    service = getattr(state, "samples", None)
+    if service is None or service.catalogue is not catalogue:
+        service = SampleService(catalogue, SampleStore(state.settings), get_accounts(request))
+        state.samples = service
+    return service
+
+
+def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+def _distribution(request: Request, settings: Any, dataset_id: str, meta: dict) -> dict:
+    """The sample as a DCAT-AP ``adms:sample`` distribution of the dataset."""
+    base = settings.base_iri.rstrip("/")
+    return {
+        "property": "http://www.w3.org/ns/adms#sample",
+        "iri": f"{base}/datasets/{dataset_id}/sample",
+        "type": "http://www.w3.org/ns/dcat#Distribution",
+        "media_type": f"https://www.iana.org/assignments/media-types/{meta['media_type']}",
+        "byte_size": meta["byte_size"],
+        "download_url": str(request.url_for("download_sample", dataset_id=dataset_id)),
+        "in_graph": False,
+    }
+
+
+@router.put("/datasets/{dataset_id}/sample", operation_id="put_sample", status_code=201)
+async def put_sample(
+    dataset_id: str,
+    request: Request,
+    catalogue: CatalogueDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    """Attach a sample (body: Parquet, or CSV converted to Parquet); stewards and admins."""
+    service = _service(request, catalogue)
+    await run_in_threadpool(service.authorize_upload, principal, dataset_id)
+    cap = settings.sample_max_upload_bytes
+    staging = samples_root(settings) / ".staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=staging, prefix="body-")
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as fh:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > cap:
+                    raise LimitExceeded(f"the sample exceeds the limit of {cap} bytes")
+                fh.write(chunk)
+        upload = Upload(path=path, media_type=request.headers.get("content-type"))
+        meta = await run_in_threadpool(service.upload, principal, dataset_id, upload)
+    finally:
+        path.unlink(missing_ok=True)
+    body = {k: meta[k] for k in ("dataset_id", "version", "byte_size", "rows", "columns")}
+    body["distribution"] = _distribution(request, settings, dataset_id, meta)
+    return _json(body, 201)
+
+
+@router.get("/datasets/{dataset_id}/sample", operation_id="get_sample")
+def get_sample(
+    dataset_id: str,
+    request: Request,
+    catalogue: CatalogueDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    """Schema and size of the sample, and whether its rows are visible to you and why."""
+    service = _service(request, catalogue)
+    body = service.overview(principal, dataset_id)
+    body["distribution"] = _distribution(request, settings, dataset_id, body)
+    return _json(body)
+
+
+@router.get("/datasets/{dataset_id}/sample/rows", operation_id="get_sample_rows")
+def get_sample_rows(
+    dataset_id: str,
+    request: Request,
+    catalogue: CatalogueDep,
+    principal: PrincipalDep,
+    offset: Annotated[int, Query(ge=0, le=2**62, description="Rows to skip.")] = 0,
+    limit: Annotated[int | None, Query(ge=0, description="Rows to return (≤ 100).")] = None,
+    filter: Annotated[
+        list[str] | None,
+        Query(
+            description="column:op:value; ops eq ne lt le gt ge contains startswith "
+            "isnull notnull in (comma-separated values). Repeatable."
+        ),
+    ] = None,
+    sort: Annotated[str | None, Query(description="column, or -column for descending.")] = None,
+) -> JSONResponse:
+    """A page of rows (≤ 100 rows, ≤ 1 MB; `truncated` says whether the page was cut)."""
+    service = _service(request, catalogue)
+    body = service.rows(
+        principal, dataset_id, offset=offset, limit=limit, filters=filter or [], sort=sort
+    )
+    if body["next_offset"] is not None:
+        body["next"] = str(request.url.include_query_params(offset=body["next_offset"]))
+    return _json(body)
+
+
+@router.get("/datasets/{dataset_id}/sample/statistics", operation_id="get_sample_statistics")
+def get_sample_statistics(
+    dataset_id: str, request: Request, catalogue: CatalogueDep, principal: PrincipalDep
+) -> JSONResponse:
+    """Column statistics computed at upload: nulls, distinct, min/max, histograms, top values."""
+    return _json(_service(request, catalogue).statistics(principal, dataset_id))
+
+
+@router.get("/datasets/{dataset_id}/sample/file", operation_id="download_sample")
+def download_sample(
+    dataset_id: str, request: Request, catalogue: CatalogueDep, principal: PrincipalDep
+) -> Response:
+    """The sample's Parquet file (the distribution's download URL), gated like its rows."""
+    data = _service(request, catalogue).parquet(principal, dataset_id)
+    return Response(data, media_type=PARQUET_MEDIA_TYPE)

@@ -1,0 +1,482 @@
+"""Search benchmark: the search index against SPARQL FILTER queries on the same graph.
+
+Generates a multilingual DCAT-AP catalogue (titles, descriptions, keywords in two of seven
+languages; theme, data space, access rights, country, format, publisher, licence, dates),
+loads it into a real on-disk catalogue, then measures in the same run:
+
+* index build (``SearchService.rebuild``) throughput, index size, process peak RSS;
+* p50/p95 of rare-term, common-term, common-term + five facets, and facet-only queries
+  (each answer includes the first page, the total and all facet counts);
+* the SPARQL baseline on the same graph: a FILTER(CONTAINS) text query (first page and
+  count, no facet counts) and a facet-only query with the same constraints;
+* incremental update: upsert of 1,000 datasets into a big source (partial re-projection)
+  and replacement of a 1,000-dataset source;
+* with ``--engines``: SQLite FTS5 vs DuckDB FTS vs Tantivy on the same generated texts.
+
+Run: ``.venv/bin/python -m bench.search_bench --datasets 100000 [--engines]``;
+``--million`` runs 1,000,000 datasets. Writes the "Search" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.results import write_section
+from catalog.graphs import CURRENT_GRAPHS
+from catalog.loading import load_quads
+from catalog.namespaces import DCAT, DCT, DLAB
+from catalog.rdf_input import iter_triples
+from catalog.search import SearchService
+from catalog.service import Catalogue
+from catalog.settings import get_settings
+
+LANGS = ["en", "de", "fr", "pl", "el", "it", "es"]
+WORDS = {
+    "en": [
+        "hospital",
+        "admissions",
+        "air",
+        "quality",
+        "corpus",
+        "speech",
+        "forest",
+        "soil",
+        "river",
+        "traffic",
+        "energy",
+        "school",
+        "census",
+        "crop",
+        "weather",
+        "patient",
+        "cancer",
+        "registry",
+    ],
+    "de": [
+        "Krankenhäuser",
+        "Aufnahmen",
+        "Luftqualität",
+        "Sprachkorpus",
+        "Wald",
+        "Boden",
+        "Verkehr",
+        "Energie",
+        "Schule",
+        "Volkszählung",
+        "Wetter",
+        "Patienten",
+        "Krebsregister",
+    ],
+    "fr": [
+        "hôpitaux",
+        "admissions",
+        "qualité",
+        "corpus",
+        "forêt",
+        "sols",
+        "rivière",
+        "trafic",
+        "énergie",
+        "école",
+        "recensement",
+        "météo",
+        "patients",
+    ],
+    "pl": [
+        "szpitale",
+        "przyjęcia",
+        "jakość",
+        "powietrza",
+        "korpus",
+        "lasy",
+        "gleba",
+        "rzeka",
+        "ruch",
+        "energia",
+        "szkoła",
+        "pogoda",
+        "pacjenci",
+    ],
+    "el": [
+        "νοσοκομεία",
+        "εισαγωγές",
+        "ποιότητα",
+        "αέρα",
+        "δάση",
+        "έδαφος",
+        "ποτάμι",
+        "κυκλοφορία",
+        "ενέργεια",
+        "σχολείο",
+        "καιρός",
+        "ασθενείς",
+    ],
+    "it": [
+        "ospedali",
+        "ricoveri",
+        "qualità",
+        "aria",
+        "foreste",
+        "suolo",
+        "fiume",
+        "traffico",
+        "energia",
+        "scuola",
+        "meteo",
+        "pazienti",
+    ],
+    "es": [
+        "hospitales",
+        "ingresos",
+        "calidad",
+        "aire",
+        "bosques",
+        "suelo",
+        "río",
+        "tráfico",
+        "energía",
+        "escuela",
+        "tiempo",
+        "pacientes",
+    ],
+}
+THEMES = ["HEAL", "ENVI", "EDUC", "TECH", "AGRI", "ECON", "SOCI", "TRAN"]
+SPACES = ["health", "language", "earth-observation", "research"]
+RIGHTS = ["PUBLIC", "PUBLIC", "RESTRICTED", "NON_PUBLIC"]
+COUNTRIES = ["DEU", "FRA", "POL", "GRC", "ITA", "ESP", "NLD", "AUT", "BEL", "IRL"]
+FORMATS = ["CSV", "JSON", "PARQUET", "XML", "GEOJSON"]
+HEAD = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix dlab: <https://w3id.org/datalab/ns#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix th: <http://publications.europa.eu/resource/authority/data-theme/> .
+@prefix ar: <http://publications.europa.eu/resource/authority/access-right/> .
+@prefix co: <http://publications.europa.eu/resource/authority/country/> .
+@prefix ft: <http://publications.europa.eu/resource/authority/file-type/> .
+@prefix lic: <http://publications.europa.eu/resource/authority/licence/> .
+"""
+
+
+def rare(i: int) -> str:
+    """A rare term: shared by about five datasets."""
+    return f"zq{(i * 7919) % max(1, N_RARE[0])}x"
+
+
+N_RARE = [20_000]
+
+
+def turtle(start: int, count: int, seed: int, tag: str = "") -> bytes:
+    rng = random.Random(seed)
+    out = [HEAD]
+    for i in range(start, start + count):
+        langs = rng.sample(LANGS, 2)
+        parts = [f"<https://bench.example/ds/{i}> a dcat:Dataset"]
+        for lang in langs:
+            words = WORDS[lang]
+            title = " ".join(rng.choice(words) for _ in range(4))
+            desc = " ".join(rng.choice(words) for _ in range(18))
+            parts.append(f'dct:title "{title} {tag}{i}"@{lang}')
+            parts.append(f'dct:description "{desc} {rare(i)}"@{lang}')
+            parts.append(f'dcat:keyword "{rng.choice(words)}"@{lang}')
+        parts += [
+            f"dcat:theme th:{rng.choice(THEMES)}",
+            f"dlab:dataSpace <https://w3id.org/datalab/dataspace/{rng.choice(SPACES)}>",
+            f"dct:accessRights ar:{rng.choice(RIGHTS)}",
+            f"dct:spatial co:{rng.choice(COUNTRIES)}",
+            f"dct:publisher <https://bench.example/agent/{rng.randrange(500)}>",
+            "dct:license lic:CC_BY_4_0",
+            f'dct:modified "20{10 + i % 15}-{1 + i % 12:02d}-{1 + i % 28:02d}"^^xsd:date',
+            f"dcat:distribution [ a dcat:Distribution ; dct:format ft:{rng.choice(FORMATS)} ]",
+        ]
+        out.append(" ;\n  ".join(parts) + " .\n")
+    return "".join(out).encode()
+
+
+def pct(samples: list[float], q: float) -> float:
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(len(s) * q))] * 1000
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def sparql_text(cat: Catalogue, term: str, facets: dict[str, str]) -> None:
+    pats = "".join(f" ; <{p}> <{v}>" for p, v in facets.items())
+    where = (
+        f"{CURRENT_GRAPHS} GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id{pats} . "
+        f"VALUES ?p {{ <{DCT.title}> <{DCT.description}> <{DCAT.keyword}> }} ?d ?p ?t "
+        f'FILTER(CONTAINS(LCASE(STR(?t)), "{term}")) }}'
+    )
+    cat.store.select(f"SELECT DISTINCT ?id WHERE {{ {where} }} ORDER BY ?id LIMIT 20")
+    cat.store.select(f"SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE {{ {where} }}")
+
+
+def sparql_facets(cat: Catalogue, facets: dict[str, str]) -> None:
+    pats = "".join(f" ; <{p}> <{v}>" for p, v in facets.items())
+    where = f"{CURRENT_GRAPHS} GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id{pats} }}"
+    cat.store.select(f"SELECT ?id WHERE {{ {where} }} ORDER BY ?id LIMIT 20")
+    cat.store.select(f"SELECT (COUNT(?d) AS ?n) WHERE {{ {where} }}")
+
+
+def five_facets(rng: random.Random) -> tuple[dict[str, list[str]], dict[str, str]]:
+    space, theme, country = rng.choice(SPACES), rng.choice(THEMES), rng.choice(COUNTRIES)
+    right = rng.choice(["PUBLIC", "RESTRICTED"])
+    ours = {
+        "data_space": [space],
+        "theme": [theme],
+        "country": [country],
+        "access": [right.lower()],
+        "licence": ["CC_BY_4_0"],
+    }
+    eu = "http://publications.europa.eu/resource/authority/"
+    sparql = {
+        str(DLAB.dataSpace): f"https://w3id.org/datalab/dataspace/{space}",
+        str(DCAT.theme): f"{eu}data-theme/{theme}",
+        str(DCT.spatial): f"{eu}country/{country}",
+        str(DCT.accessRights): f"{eu}access-right/{right}",
+        str(DCT.license): f"{eu}licence/CC_BY_4_0",
+    }
+    return ours, sparql
+
+
+def run(n: int, runs: int, sparql_runs: int, chunk: int) -> list[str]:
+    N_RARE[0] = max(1, n // 5)
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory() as home:
+        settings = get_settings(home=home, max_document_bytes=1 << 31, max_triples=50_000_000)
+        with Catalogue.open(settings) as cat:
+            t0 = time.perf_counter()
+            for k, start in enumerate(range(0, n, chunk)):
+                data = turtle(start, min(chunk, n - start), seed=k)
+                cat.load(data, fmt="turtle", source=f"bench-{k}", replace=True)
+            load_s = time.perf_counter() - t0
+            rss_before = rss_mb()
+            service = SearchService(cat)
+            t0 = time.perf_counter()
+            built = service.rebuild()
+            build_s = time.perf_counter() - t0
+            service.sync()
+            cat.on_publish.append(service.on_publish)
+            size_mb = service.index.path.stat().st_size / 1e6
+            rng = random.Random(11)
+            common = ["hospital", "qualite", "szpitale", "energia", "patients"]
+            cases: dict[str, Callable[[], object]] = {}
+            cases["rare term"] = lambda: service.search(rare(rng.randrange(n)), fresh=False)
+            cases["common term"] = lambda: service.search(rng.choice(common), fresh=False)
+            cases["common term + 5 facets"] = lambda: service.search(
+                rng.choice(common), filters=five_facets(rng)[0], fresh=False
+            )
+            cases["facet-only (5 facets)"] = lambda: service.search(
+                "", filters=five_facets(rng)[0], fresh=False
+            )
+            cases["freshness check (sync)"] = service.sync
+            base: dict[str, Callable[[], object]] = {
+                "rare term": lambda: sparql_text(cat, rare(rng.randrange(n)), {}),
+                "common term": lambda: sparql_text(cat, rng.choice(common), {}),
+                "common term + 5 facets": lambda: sparql_text(
+                    cat, rng.choice(common), five_facets(rng)[1]
+                ),
+                "facet-only (5 facets)": lambda: sparql_facets(cat, five_facets(rng)[1]),
+            }
+            table = [
+                "| query | search p50 ms | search p95 ms | SPARQL p50 ms | SPARQL p95 ms "
+                "| speed-up (p50) |",
+                "|---|---|---|---|---|---|",
+            ]
+            for name, fn in cases.items():
+                ours = timed(fn, runs)
+                if name in base:
+                    theirs = timed(base[name], sparql_runs)
+                    table.append(
+                        f"| {name} | {pct(ours, 0.5):.1f} | {pct(ours, 0.95):.1f} | "
+                        f"{pct(theirs, 0.5):.0f} | {pct(theirs, 0.95):.0f} | "
+                        f"{pct(theirs, 0.5) / max(pct(ours, 0.5), 1e-3):.0f}x |"
+                    )
+                else:
+                    table.append(
+                        f"| {name} | {pct(ours, 0.5):.1f} | {pct(ours, 0.95):.1f} | n/a | n/a | |"
+                    )
+            # incremental: 1,000 datasets upserted into the first (big) source
+            upd = turtle(0, min(1000, n), seed=99, tag="updated")
+            t0 = time.perf_counter()
+            quads = iter_triples(upd, _turtle(), cat.limits)
+            report = load_quads(cat.store, quads, source="bench-0", replace=False)
+            store_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            service.on_publish("bench-0", set(report.dataset_ids))
+            upsert_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            cat.load(turtle(n, 1000, seed=5), fmt="turtle", source="bench-small", replace=True)
+            small_s = time.perf_counter() - t0
+            assert service.search("updated0", fresh=False).total >= 1
+            service.close()
+    lines += [
+        f"**{n:,} datasets** ({-(-n // chunk)} sources of up to {chunk:,}); "
+        f"loading the graph took {load_s:.0f} s (not part of the targets).",
+        "",
+        f"- index build: {built:,} datasets in {build_s:.1f} s "
+        f"({built / build_s:,.0f} datasets/s); index file {size_mb:.0f} MB; "
+        f"process peak RSS {rss_mb():.0f} MB (before the build, with the graph loaded: "
+        f"{rss_before:.0f} MB)",
+        f"- incremental upsert of 1,000 datasets into a {min(chunk, n):,}-dataset source: "
+        f"graph write {store_s:.1f} s, index update {upsert_s:.2f} s",
+        f"- new 1,000-dataset source, load + index through the publish hook: {small_s:.1f} s",
+        "",
+        *table,
+        "",
+    ]
+    return lines
+
+
+def _turtle() -> object:
+    import pyoxigraph as ox
+
+    return ox.RdfFormat.TURTLE
+
+
+def engines(n: int, runs: int) -> list[str]:
+    """Text-only comparison of the three candidate engines on the same generated texts."""
+    import sqlite3
+
+    import duckdb
+    import tantivy
+
+    N_RARE[0] = max(1, n // 5)
+    rng = random.Random(3)
+    docs = []
+    for i in range(n):
+        lang = rng.choice(LANGS)
+        words = WORDS[lang]
+        text = " ".join(rng.choice(words) for _ in range(22))
+        docs.append((i, " ".join(rng.choice(words) for _ in range(4)), f"{text} {rare(i)}"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        # SQLite FTS5
+        t0 = time.perf_counter()
+        db = sqlite3.connect(Path(tmp) / "s.db")
+        db.execute("CREATE VIRTUAL TABLE f USING fts5(title, body, tokenize='unicode61')")
+        db.executemany("INSERT INTO f(rowid, title, body) VALUES (?,?,?)", docs)
+        db.commit()
+        build = time.perf_counter() - t0
+
+        def sq(term: str) -> None:
+            q = f'"{term}"'
+            db.execute(
+                "SELECT rowid FROM f WHERE f MATCH ? ORDER BY rank LIMIT 20", (q,)
+            ).fetchall()
+            db.execute("SELECT count(*) FROM f WHERE f MATCH ?", (q,)).fetchone()
+
+        rows.append(("SQLite FTS5 (stdlib)", build, sq))
+        # DuckDB FTS, extension from its PyPI package
+        t0 = time.perf_counter()
+        import duckdb_extension_fts as fts_pkg
+
+        con = duckdb.connect(str(Path(tmp) / "d.duckdb"))
+        ext = next((Path(fts_pkg.__file__).parent / "extensions").rglob("fts.duckdb_extension"))
+        con.execute(f"LOAD '{ext}'")
+        import pyarrow as pa
+
+        cols = list(zip(*docs, strict=True))
+        arrow = pa.table({"id": cols[0], "title": cols[1], "body": cols[2]})
+        con.register("arrow_docs", arrow)
+        con.execute("CREATE TABLE docs AS SELECT * FROM arrow_docs")
+        con.execute("PRAGMA create_fts_index('docs', 'id', 'title', 'body', stemmer='none')")
+        build = time.perf_counter() - t0
+
+        def dq(term: str) -> None:
+            con.execute(
+                "SELECT id FROM (SELECT id, fts_main_docs.match_bm25(id, ?) AS s FROM docs) "
+                "WHERE s IS NOT NULL ORDER BY s DESC LIMIT 20",
+                [term],
+            ).fetchall()
+            con.execute(
+                "SELECT count(*) FROM (SELECT fts_main_docs.match_bm25(id, ?) AS s FROM docs) "
+                "WHERE s IS NOT NULL",
+                [term],
+            ).fetchone()
+
+        rows.append(("DuckDB FTS 1.5.5", build, dq))
+        # Tantivy
+        t0 = time.perf_counter()
+        sb = tantivy.SchemaBuilder()
+        sb.add_integer_field("id", stored=True)
+        sb.add_text_field("title", stored=False)
+        sb.add_text_field("body", stored=False)
+        schema = sb.build()
+        index = tantivy.Index(schema, path=str(Path(tmp)))
+        writer = index.writer()
+        for i, title, body in docs:
+            writer.add_document(tantivy.Document(id=i, title=title, body=body))
+        writer.commit()
+        index.reload()
+        build = time.perf_counter() - t0
+        searcher = index.searcher()
+
+        def tq(term: str) -> None:
+            query = index.parse_query(term, ["title", "body"])
+            searcher.search(query, 20)
+            searcher.search(query, 1, count=True).count  # noqa: B018
+
+        rows.append(("Tantivy 0.27", build, tq))
+        out = [
+            f"Engines on the same {n:,} generated texts (title + description, no facets):",
+            "",
+            "| engine | build s | rare p50 / p95 ms | common p50 / p95 ms |",
+            "|---|---|---|---|",
+        ]
+        for name, build, fn in rows:
+            r = timed(lambda fn=fn: fn(rare(rng.randrange(n))), runs)
+            c = timed(lambda fn=fn: fn(rng.choice(["hospital", "qualité", "energia"])), runs)
+            out.append(
+                f"| {name} | {build:.1f} | {pct(r, 0.5):.2f} / {pct(r, 0.95):.2f} | "
+                f"{pct(c, 0.5):.2f} / {pct(c, 0.95):.2f} |"
+            )
+        con.close()
+        db.close()
+    return [*out, ""]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--datasets", type=int, default=100_000)
+    ap.add_argument("--million", action="store_true", help="also run 1,000,000 datasets")
+    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--sparql-runs", type=int, default=5)
+    ap.add_argument("--chunk", type=int, default=50_000, help="datasets per source")
+    ap.add_argument(
+        "--engines", type=int, default=0, help="compare FTS5, DuckDB FTS, Tantivy on N docs"
+    )
+    args = ap.parse_args()
+    sizes = [args.datasets] + ([1_000_000] if args.million else [])
+    cmd = (
+        f"`.venv/bin/python -m bench.search_bench --datasets {args.datasets}"
+        + (" --million" if args.million else "")
+        + (f" --engines {args.engines}" if args.engines else "")
+        + "`"
+    )
+    body = [f"Command: {cmd}", ""]
+    if args.engines:
+        body += engines(args.engines, args.runs)
+    for n in sizes:
+        body += run(n, args.runs, args.sparql_runs, args.chunk)
+    text = "\n".join(body)
+    print(text)
+    write_section("Search", text)
+
+
+if __name__ == "__main__":
+    main()

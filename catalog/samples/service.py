@@ -1,0 +1,177 @@
+"""Who may see a sample's rows and statistics, and the audited reads that follow.
+
+A dataset's ``dct:accessRights`` decides: PUBLIC opens rows and statistics to anyone;
+RESTRICTED, NON_PUBLIC or no statement opens them only to a caller holding a grant for that
+dataset, or to an admin. Everyone may see a sample's schema and size. The decision is made
+before the request's filters or paging are even parsed, so a refused caller learns nothing
+from errors or counts; every read of a non-public sample (allowed or refused) is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from catalog.accounts import Accounts
+from catalog.errors import Forbidden, Unauthorized
+from catalog.namespaces import DCT
+from catalog.samples.store import SampleStore, Upload
+from catalog.service import Catalogue
+
+ACCESS_RIGHTS = "http://publications.europa.eu/resource/authority/access-right/"
+LEVELS = {"PUBLIC": "public", "RESTRICTED": "restricted", "NON_PUBLIC": "non_public"}
+
+
+class Caller(Protocol):
+    """The parts of an authenticated principal the gate looks at."""
+
+    name: str | None
+    role: str
+    organisation: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the caller may see rows and statistics, and why."""
+
+    access_level: str
+    rows_visible: bool
+    reason: str
+
+
+def access_level(catalogue: Catalogue, dataset_id: str) -> tuple[str, str]:
+    """The dataset's access level (public/restricted/non_public/unknown) and its IRI."""
+    record = catalogue.get(dataset_id)
+    subject = ox.NamedNode(record.ref.iri)
+    for t in record.triples:
+        if t.subject == subject and t.predicate.value == str(DCT.accessRights):
+            value = t.object.value
+            if value.startswith(ACCESS_RIGHTS):
+                return LEVELS.get(value[len(ACCESS_RIGHTS) :], "unknown"), record.ref.iri
+            return "unknown", record.ref.iri
+    return "unknown", record.ref.iri
+
+
+def _publishers(catalogue: Catalogue, dataset_id: str) -> set[str]:
+    """IRIs and names of the dataset's publishers, to match a steward's organisation."""
+    record = catalogue.get(dataset_id)
+    subject = ox.NamedNode(record.ref.iri)
+    agents = {
+        t.object
+        for t in record.triples
+        if t.subject == subject and t.predicate.value == str(DCT.publisher)
+    }
+    out = {a.value for a in agents}
+    for t in record.triples:
+        if t.subject in agents and t.predicate.value.endswith(("/name", "#prefLabel")):
+            out.add(t.object.value)
+    return out
+
+
+class SampleService:
+    """The gated face of the sample store, used by the API and the CLI."""
+
+    def __init__(self, catalogue: Catalogue, store: SampleStore, accounts: Accounts) -> None:
+        self.catalogue = catalogue
+        self.store = store
+        self.accounts = accounts
+
+    def decide(self, caller: Caller, dataset_id: str) -> Decision:
+        level, _ = access_level(self.catalogue, dataset_id)
+        if level == "public":
+            return Decision(level, True, "the dataset's access rights are PUBLIC")
+        if caller.role == "admin":
+            return Decision(level, True, "administrators see every sample")
+        if self.accounts.has_grant(caller.name, dataset_id):
+            return Decision(level, True, "you hold a grant for this dataset")
+        what = "no access rights are stated" if level == "unknown" else f"access is {level}"
+        who = "sign in and request access" if caller.name is None else "request access"
+        return Decision(level, False, f"{what}; rows need a grant for this dataset: {who}")
+
+    def _gate(self, caller: Caller, dataset_id: str, action: str, detail: dict[str, Any]) -> None:
+        decision = self.decide(caller, dataset_id)
+        if decision.access_level != "public":
+            outcome = "allowed" if decision.rows_visible else "denied"
+            self.accounts.audit(caller.name, action, dataset_id, outcome, detail)
+        if not decision.rows_visible:
+            raise Forbidden(
+                "the rows and statistics of this sample are not open to you",
+                where="sample",
+                details={"reason": decision.reason},
+            )
+
+    def overview(self, caller: Caller, dataset_id: str) -> dict[str, Any]:
+        """Schema and size for everyone; the row count only to entitled callers."""
+        decision = self.decide(caller, dataset_id)
+        meta = self.store.meta(dataset_id)
+        out = {
+            "dataset_id": dataset_id,
+            "version": meta["version"],
+            "media_type": meta["media_type"],
+            "byte_size": meta["byte_size"],
+            "columns": meta["columns"],
+            "uploaded_at": meta["uploaded_at"],
+            "access": {
+                "level": decision.access_level,
+                "rows_visible": decision.rows_visible,
+                "reason": decision.reason,
+            },
+        }
+        if decision.rows_visible:
+            out["rows"] = meta["rows"]
+        return out
+
+    def rows(
+        self,
+        caller: Caller,
+        dataset_id: str,
+        *,
+        offset: int,
+        limit: int | None,
+        filters: list[str],
+        sort: str | None,
+    ) -> dict[str, Any]:
+        detail = {"offset": offset, "limit": limit, "filters": filters, "sort": sort}
+        self._gate(caller, dataset_id, "sample.rows", detail)
+        return self.store.rows(dataset_id, offset=offset, limit=limit, filters=filters, sort=sort)
+
+    def statistics(self, caller: Caller, dataset_id: str) -> dict[str, Any]:
+        self._gate(caller, dataset_id, "sample.statistics", {})
+        return self.store.statistics(dataset_id)
+
+    def parquet(self, caller: Caller, dataset_id: str) -> bytes:
+        self._gate(caller, dataset_id, "sample.download", {})
+        return self.store.parquet_bytes(dataset_id)
+
+    def may_upload(self, caller: Caller, dataset_id: str) -> bool:
+        """Admins; stewards of the publishing organisation or holding a grant."""
+        if caller.role == "admin":
+            return True
+        if caller.role != "steward" or caller.name is None:
+            return False
+        if self.accounts.has_grant(caller.name, dataset_id):
+            return True
+        return bool(caller.organisation) and caller.organisation in _publishers(
+            self.catalogue, dataset_id
+        )
+
+    def authorize_upload(self, caller: Caller, dataset_id: str) -> None:
+        """Raise unless ``caller`` may attach a sample to the dataset (checked before the body)."""
+        self.catalogue.find(dataset_id)
+        if caller.name is None:
+            raise Unauthorized("sign in to attach a sample", where="Authorization")
+        if not self.may_upload(caller, dataset_id):
+            self.accounts.audit(caller.name, "sample.upload", dataset_id, "denied")
+            raise Forbidden(
+                "only an admin, or a steward of the publishing organisation or holding a grant, "
+                "may attach a sample to this dataset",
+                where="sample",
+            )
+
+    def upload(self, caller: Caller, dataset_id: str, upload: Upload) -> dict[str, Any]:
+        self.authorize_upload(caller, dataset_id)
+        meta = self.store.add(dataset_id, upload, uploaded_by=caller.name)
+        self.accounts.audit(caller.name, "sample.upload", dataset_id, "ok", {"v": meta["version"]})
+        return meta

@@ -1,0 +1,285 @@
+"""The sample store: accept a file, check it, compute its statistics, publish it; read rows.
+
+This layer knows nothing about callers or terms: :mod:`catalog.samples.service` decides
+who may see what before calling it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from catalog.errors import InvalidInput, InvalidSample, SampleNotFound, UnsupportedFormat
+from catalog.samples.backends import LocalBackend, S3Backend, SampleBackend
+from catalog.samples.checks import (
+    FileLimits,
+    check_parquet,
+    copy_regular_file,
+    csv_to_parquet,
+    looks_like_parquet,
+)
+from catalog.samples.engine import EngineLimits, S3Config, SampleEngine, wrap_read_error
+from catalog.samples.filters import build_query
+from catalog.samples.stats import Column, compute_statistics, jsonable, quote_ident, read_schema
+from catalog.settings import Settings
+
+log = logging.getLogger("datalab.samples")
+
+PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
+PARQUET_TYPES = {PARQUET_MEDIA_TYPE, "application/x-parquet", "application/parquet"}
+CSV_TYPES = {"text/csv", "application/csv"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file: bytes in memory or a local path, with its media type if known."""
+
+    data: bytes | None = None
+    path: Path | None = None
+    media_type: str | None = None
+    filename: str | None = None
+
+    def is_csv(self) -> bool:
+        media = (self.media_type or "").split(";")[0].strip().lower()
+        name = (self.filename or (self.path.name if self.path else "")).lower()
+        return media in CSV_TYPES or (media not in PARQUET_TYPES and name.endswith(".csv"))
+
+    def check_media_type(self) -> None:
+        media = (self.media_type or "").split(";")[0].strip().lower()
+        known = PARQUET_TYPES | CSV_TYPES | {"", "application/octet-stream"}
+        if media not in known:
+            raise UnsupportedFormat(
+                f"a sample is Parquet ({PARQUET_MEDIA_TYPE}) or CSV (text/csv), not {media!r}"
+            )
+
+
+def samples_root(settings: Settings) -> Path:
+    return settings.samples_dir or settings.home / "samples"
+
+
+def engine_for(settings: Settings) -> SampleEngine:
+    limits = EngineLimits(
+        settings.duckdb_threads, settings.duckdb_memory_limit, settings.duckdb_deadline_s
+    )
+    s3 = None
+    if settings.samples_s3_endpoint:
+        s3 = S3Config(
+            endpoint=settings.samples_s3_endpoint,
+            access_key=settings.samples_s3_access_key or "",
+            secret_key=settings.samples_s3_secret_key or "",
+            region=settings.samples_s3_region,
+            url_style=settings.samples_s3_url_style,
+            use_ssl=settings.samples_s3_use_ssl,
+        )
+    return SampleEngine(limits, s3)
+
+
+def backend_for(settings: Settings) -> SampleBackend:
+    if not settings.samples_s3_endpoint:
+        return LocalBackend(samples_root(settings))
+    return S3Backend(
+        endpoint=settings.samples_s3_endpoint,
+        bucket=settings.samples_s3_bucket,
+        prefix=settings.samples_s3_prefix,
+        access_key=settings.samples_s3_access_key,
+        secret_key=settings.samples_s3_secret_key,
+        region=settings.samples_s3_region,
+        use_ssl=settings.samples_s3_use_ssl,
+    )
+
+
+class SampleStore:
+    """Parquet samples of datasets, their schema and statistics."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = engine_for(settings)
+        self.backend = backend_for(settings)
+        self.staging = samples_root(settings) / ".staging"
+        self.staging.mkdir(parents=True, exist_ok=True)
+        s = settings
+        self.limits = FileLimits(
+            s.sample_max_upload_bytes,
+            s.sample_max_uncompressed_bytes,
+            s.sample_max_columns,
+            s.sample_max_row_groups,
+            s.sample_max_footer_bytes,
+            s.sample_max_nesting,
+            s.sample_max_compression_ratio,
+        )
+        self._cache: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, dataset_id: str, upload: Upload, *, uploaded_by: str | None) -> dict[str, Any]:
+        """Check, convert, profile and publish a sample; the previous one stays on failure."""
+        upload.check_media_type()
+        staged = Path(tempfile.mkdtemp(dir=self.staging, prefix="up-"))
+        try:
+            raw = staged / "upload.bin"
+            if upload.path is not None:
+                copy_regular_file(upload.path, raw, self.limits.max_bytes)
+            else:
+                data = upload.data or b""
+                if len(data) > self.limits.max_bytes:
+                    raise InvalidSample(f"the sample exceeds {self.limits.max_bytes} bytes")
+                raw.write_bytes(data)
+            target = staged / "sample.parquet"
+            if upload.is_csv() and not looks_like_parquet(raw):
+                csv_to_parquet(raw, target)
+                raw.unlink()
+            else:
+                raw.rename(target)
+            meta = self._profile(dataset_id, staged, target, uploaded_by)
+            self.backend.publish(dataset_id, meta["version"], staged)
+            log.info("sample of %s published (version %s)", dataset_id, meta["version"])
+            return meta
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+
+    def _profile(
+        self, dataset_id: str, staged: Path, target: Path, uploaded_by: str | None
+    ) -> dict[str, Any]:
+        footer = check_parquet(target, self.limits)
+        arrow = footer.schema.to_arrow_schema()
+        deadline = self.settings.duckdb_upload_deadline_s
+        path = str(target)
+        try:
+            with self.engine.connect_once(str(staged) + "/") as con:
+                columns = read_schema(self.engine, con, path, arrow)
+                self.engine.query(
+                    con, "SELECT * FROM read_parquet(?) LIMIT 1", [path], deadline_s=deadline
+                )
+                stats = compute_statistics(self.engine, con, path, columns, deadline)
+        except duckdb.Error as exc:
+            raise wrap_read_error(exc) from None
+        version = f"{int(time.time() * 1000):013d}-{uuid.uuid4().hex[:8]}"
+        meta = {
+            "dataset_id": dataset_id,
+            "version": version,
+            "media_type": PARQUET_MEDIA_TYPE,
+            "byte_size": target.stat().st_size,
+            "rows": stats["rows"],
+            "row_groups": footer.num_row_groups,
+            "columns": [c.to_dict() for c in columns],
+            "uploaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "uploaded_by": uploaded_by,
+        }
+        (staged / "meta.json").write_text(json.dumps(meta), "utf-8")
+        (staged / "statistics.json").write_text(json.dumps(stats), "utf-8")
+        return meta
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _version(self, dataset_id: str) -> str:
+        version = self.backend.current(dataset_id)
+        if version is None:
+            raise SampleNotFound(f"dataset {dataset_id!r} has no sample", where="sample")
+        return version
+
+    def _json(self, dataset_id: str, version: str, name: str) -> dict[str, Any]:
+        key = (dataset_id, version, name)
+        if key not in self._cache:  # versions are immutable, so this never goes stale
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[key] = json.loads(self.backend.read(dataset_id, version, name))
+        return self._cache[key]
+
+    def meta(self, dataset_id: str) -> dict[str, Any]:
+        return self._json(dataset_id, self._version(dataset_id), "meta.json")
+
+    def has_sample(self, dataset_id: str) -> bool:
+        return self.backend.current(dataset_id) is not None
+
+    def statistics(self, dataset_id: str) -> dict[str, Any]:
+        return self._json(dataset_id, self._version(dataset_id), "statistics.json")
+
+    def parquet_bytes(self, dataset_id: str) -> bytes:
+        return self.backend.read(dataset_id, self._version(dataset_id), "sample.parquet")
+
+    def rows(
+        self,
+        dataset_id: str,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        filters: list[str] | None = None,
+        sort: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of rows, at most the row cap and the byte cap; ``truncated`` if cut."""
+        cap = self.settings.sample_max_rows
+        limit = cap if limit is None else limit
+        if limit < 0 or limit > cap:
+            raise InvalidInput(f"limit must be between 0 and {cap}", where="limit")
+        if offset < 0:
+            raise InvalidInput("offset must not be negative", where="offset")
+        version = self._version(dataset_id)
+        meta = self._json(dataset_id, version, "meta.json")
+        columns = [Column(**c) for c in meta["columns"]]
+        query = build_query(filters or [], sort, columns)
+        path, allowed = self.backend.duckdb_path(dataset_id, version)
+        n = self.settings.sample_max_cell_chars
+        projection = ", ".join(
+            f"left({quote_ident(c.name)}, {n + 1}) AS {quote_ident(c.name)}"
+            if c.kind == "string"
+            else quote_ident(c.name)
+            for c in columns
+        )
+        sql = (
+            f"SELECT {projection} FROM read_parquet(?) {query.where} {query.order_by} "  # noqa: S608
+            "LIMIT ? OFFSET ?"
+        )
+        try:
+            with self.engine.connect(allowed) as con:
+                _, rows = self.engine.query(con, sql, [path, *query.params, limit + 1, offset])
+        except duckdb.Error as exc:
+            raise wrap_read_error(exc) from None
+        more = len(rows) > limit
+        return self._page(columns, rows[:limit], offset, limit, more)
+
+    def _page(
+        self,
+        columns: list[Column],
+        rows: list[tuple[Any, ...]],
+        offset: int,
+        limit: int,
+        more: bool,
+    ) -> dict[str, Any]:
+        budget = self.settings.sample_max_response_bytes
+        cells = self.settings.sample_max_cell_chars
+        names = [c.name for c in columns]
+        out: list[dict[str, Any]] = []
+        used = 0
+        truncated = False
+        for row in rows:
+            values = [jsonable(v) for v in row]
+            for i, v in enumerate(values):
+                if isinstance(v, str) and len(v) > cells:
+                    values[i] = v[:cells]
+                    truncated = True
+            record = dict(zip(names, values, strict=True))
+            size = len(json.dumps(record, ensure_ascii=False, default=str).encode("utf-8"))
+            if used + size > budget:
+                truncated = True
+                more = True
+                break
+            used += size
+            out.append(record)
+        return {
+            "columns": names,
+            "rows": out,
+            "offset": offset,
+            "limit": limit,
+            "truncated": truncated,
+            "next_offset": offset + len(out) if more else None,
+        }

@@ -1,0 +1,315 @@
+"""The search service: keeps the index in step with the graph and answers searches.
+
+>>> search = SearchService.open(catalogue)          # doctest: +SKIP  (verifies or rebuilds)
+>>> page = search.search("Krankenhausdaten", filters={"data_space": ["health"]})
+
+Freshness: the service registers on ``catalogue.on_publish``. For an upsert or delete it
+re-projects only the changed datasets, when the index holds exactly the version the
+publish replaced (the source's ``dlab:previousGraph``); otherwise it re-projects the
+source. Every search also compares each source's current graph with the indexed one (one
+small SPARQL query), so publishes that bypass :class:`Catalogue` (a harvest run) are
+picked up before the answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog.errors import InvalidInput
+from catalog.graphs import META_GRAPH, source_iri
+from catalog.namespaces import DLAB
+from catalog.search import query as qparse
+from catalog.search.index import FACET_FIELDS, WEIGHTS, IndexFile
+from catalog.search.project import FacetProvider, project_graph
+from catalog.search.providers import PROVIDER_SOURCES
+from catalog.search.snippets import pick, snippet
+from catalog.search.vocab import labels_for
+from catalog.service import Catalogue
+
+log = logging.getLogger(__name__)
+SORTS = ("relevance", "modified", "title")
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    snippet: str
+    access: str
+    modified: str | None
+    links: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class SearchResult:
+    """One page of hits, the total, facet counts and the cursor of the next page."""
+
+    items: list[Hit]
+    total: int
+    facets: dict[str, list[dict[str, Any]]]
+    next_cursor: str | None
+    took_ms: float = 0.0
+    query: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "items": [h.to_dict() for h in self.items],
+            "total": self.total,
+            "facets": self.facets,
+            "next_cursor": self.next_cursor,
+            "took_ms": round(self.took_ms, 2),
+        }
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, max_offset: int) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        offset = json.loads(raw)["o"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("invalid cursor", where="cursor") from None
+    if not isinstance(offset, int) or not 0 <= offset <= max_offset:
+        raise InvalidInput(f"cursor beyond the deepest page ({max_offset} hits)", where="cursor")
+    return offset
+
+
+class SearchService:
+    """A catalogue's search index, kept fresh and queried (thread-safe)."""
+
+    def __init__(self, catalogue: Catalogue, providers: Iterable[FacetProvider] = ()) -> None:
+        self.catalogue = catalogue
+        self.settings = catalogue.settings
+        self.providers = list(providers)
+        self.index = IndexFile(catalogue.settings.home / "search" / "index.sqlite")
+
+    @classmethod
+    def open(
+        cls, catalogue: Catalogue, providers: Iterable[FacetProvider] = (), attach: bool = True
+    ) -> SearchService:
+        """Open (verify, or rebuild) the index, catch up with the graph, listen for publishes."""
+        service = cls(catalogue, providers)
+        if not service.index.open_verified():
+            service.rebuild()
+        service.sync()
+        if attach:
+            catalogue.on_publish.append(service.on_publish)
+        return service
+
+    def close(self) -> None:
+        if self.on_publish in self.catalogue.on_publish:
+            self.catalogue.on_publish.remove(self.on_publish)
+        self.index.close()
+
+    # -- keeping in step ---------------------------------------------------------------
+    def rebuild(self) -> int:
+        """Build a complete new index from the graph and swap it in; returns datasets."""
+        started = time.perf_counter()
+        with self.index.lock:
+            staged = self.index.create_empty()
+            db = sqlite3.connect(staged, isolation_level=None)
+            n = 0
+            db.execute("BEGIN")
+            for src in self.catalogue.sources():
+                docs = project_graph(self.catalogue, src.name, src.graph, None, self.providers)
+                n += IndexFile.write_docs(db, docs)
+                IndexFile.set_source(db, src.name, src.graph)
+            db.execute("INSERT INTO meta VALUES ('complete', ?)", (str(time.time()),))
+            db.execute("COMMIT")
+            db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+            db.close()
+            self.index.swap(staged)
+        log.info("search index rebuilt: %d datasets in %.1fs", n, time.perf_counter() - started)
+        return n
+
+    def _graphs(self, source: str) -> tuple[str | None, str | None]:
+        rows = self.catalogue.store.select(
+            f"SELECT ?g ?p WHERE {{ GRAPH <{META_GRAPH}> {{ "
+            f"OPTIONAL {{ <{source_iri(source)}> <{DLAB.currentGraph}> ?g }} "
+            f"OPTIONAL {{ <{source_iri(source)}> <{DLAB.previousGraph}> ?p }} }} }}"
+        )
+        r = rows[0] if rows else {}
+        return (r["g"].value if "g" in r else None, r["p"].value if "p" in r else None)
+
+    def on_publish(self, source: str, changed: set[str] | None) -> None:
+        """Listener for :attr:`Catalogue.on_publish`: update what the publish changed."""
+        with self.index.lock:
+            current, previous = self._graphs(source)
+            indexed = self.index.indexed_sources().get(source)
+            if current is None:
+                self._remove_source(source)
+            elif changed is not None and indexed is not None and indexed == previous:
+                self._update(source, current, changed)
+            elif indexed != current:
+                self.reindex_source(source, current)
+            if self.providers and source in PROVIDER_SOURCES:
+                self.refresh_all()
+
+    def sync(self) -> list[str]:
+        """Catch up with every source whose current graph is not the indexed one."""
+        current = {s.name: s.graph for s in self.catalogue.sources()}
+        touched = []
+        with self.index.lock:
+            indexed = self.index.indexed_sources()
+            for name, graph in current.items():
+                if indexed.get(name) != graph:
+                    self.reindex_source(name, graph)
+                    touched.append(name)
+            for name in set(indexed) - set(current):
+                self._remove_source(name)
+                touched.append(name)
+        return touched
+
+    def reindex_source(self, source: str, graph: str) -> int:
+        docs = list(project_graph(self.catalogue, source, graph, None, self.providers))
+        with self.index.lock:
+            db = self.index.db()
+            db.execute("BEGIN")
+            try:
+                gone = IndexFile.source_ids(db, source) - {d.id for d in docs}
+                IndexFile.delete_ids(db, gone)
+                IndexFile.write_docs(db, docs)
+                IndexFile.set_source(db, source, graph)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        log.info("search: source %s re-indexed (%d datasets)", source, len(docs))
+        return len(docs)
+
+    def _update(self, source: str, graph: str, ids: set[str]) -> None:
+        docs = list(project_graph(self.catalogue, source, graph, ids, self.providers))
+        db = self.index.db()
+        db.execute("BEGIN")
+        try:
+            IndexFile.delete_ids(db, ids - {d.id for d in docs})
+            IndexFile.write_docs(db, docs)
+            IndexFile.set_source(db, source, graph)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _remove_source(self, source: str) -> None:
+        db = self.index.db()
+        db.execute("BEGIN")
+        IndexFile.delete_ids(db, IndexFile.source_ids(db, source))
+        IndexFile.set_source(db, source, None)
+        db.execute("COMMIT")
+
+    def refresh(self, dataset_ids: Iterable[str]) -> None:
+        """Re-project datasets whose provider facts changed (a sample upload, a lab edit)."""
+        by_source: dict[str, set[str]] = {}
+        with self.index.lock:
+            db = self.index.db()
+            for ident in dataset_ids:
+                row = db.execute("SELECT source FROM docs WHERE id=?", (ident,)).fetchone()
+                if row:
+                    by_source.setdefault(row[0], set()).add(ident)
+            indexed = self.index.indexed_sources()
+            for source, ids in by_source.items():
+                self._update(source, indexed[source], ids)
+
+    def refresh_all(self) -> None:
+        """Re-project every dataset (after a lab change, which moves offer facets)."""
+        with self.index.lock:
+            for source, graph in self.index.indexed_sources().items():
+                self.reindex_source(source, graph)
+
+    # -- searching ---------------------------------------------------------------------
+    def search(
+        self,
+        q: str = "",
+        *,
+        filters: dict[str, list[str]] | None = None,
+        modified_from: str | None = None,
+        modified_to: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        sort: str = "relevance",
+        cursor: str | None = None,
+        limit: int | None = None,
+        langs: list[str] | None = None,
+        fresh: bool = True,
+    ) -> SearchResult:
+        """Ranked hits, facet counts and the next cursor for one query."""
+        from catalog.search.facets import build_where, facet_counts
+
+        started = time.perf_counter()
+        s = self.settings
+        if sort not in SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(SORTS)}", where="sort")
+        size = min(limit or s.search_page_size, s.search_max_page_size)
+        if size < 1:
+            raise InvalidInput("limit must be at least 1", where="limit")
+        offset = decode_cursor(cursor, s.search_max_offset) if cursor else 0
+        langs = langs or []
+        if fresh:
+            self.sync()
+        with self.index.lock:
+            db = self.index.db()
+            pq = qparse.parse(
+                db,
+                q.strip(),
+                max_chars=s.search_max_query_chars,
+                max_terms=s.search_max_terms,
+                min_prefix=s.search_min_prefix_chars,
+            )
+            base, params = build_where(
+                pq.expression, filters or {}, modified_from, modified_to, bbox
+            )
+            order = {
+                "relevance": "score, d.id" if pq.expression else "d.modified DESC, d.id",
+                "modified": "d.modified IS NULL, d.modified DESC, d.id",
+                "title": "d.sort_title, d.id",
+            }[sort]
+            score = f"bm25(fts, {', '.join(map(str, WEIGHTS))})" if pq.expression else "0"
+            rows = db.execute(
+                f"SELECT d.id, d.access, d.modified, d.display, {score} AS score {base} "
+                f"ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, size + 1, offset],
+            ).fetchall()
+            total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+            facets = facet_counts(db, base, params, langs)
+        items = []
+        for ident, access, modified, display_json, _ in rows[:size]:
+            display = json.loads(display_json)
+            items.append(
+                Hit(
+                    id=ident,
+                    title=pick(display["titles"], langs) or ident,
+                    snippet=snippet(display, pq if pq.expression else None, langs),
+                    access=access,
+                    modified=modified,
+                    links={
+                        "self": f"/datasets/{ident}",
+                        "offers": f"/datasets/{ident}/offers",
+                        "iri": display["iri"],
+                    },
+                )
+            )
+        more = len(rows) > size and offset + size <= s.search_max_offset
+        return SearchResult(
+            items,
+            total,
+            facets,
+            encode_cursor(offset + size) if more else None,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def facet_label(self, field_name: str, value: str, langs: list[str]) -> str:
+        return pick(labels_for(field_name, value), langs) or value
+
+
+__all__ = ["FACET_FIELDS", "Hit", "SearchResult", "SearchService"]

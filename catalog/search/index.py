@@ -1,0 +1,232 @@
+"""The on-disk search index: one SQLite file with an FTS5 table, facet rows and hit data.
+
+The file is derived from the graph and never trusted: a missing file, another schema
+version, a failed ``quick_check`` or any SQLite error on open makes the caller rebuild it
+(into a new file, swapped in with one rename). Descriptions of datasets that are not
+public are never written to the file at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from catalog.errors import SearchIndexError
+from catalog.search.project import SearchDoc
+from catalog.search.text import base_lang, fold, stem_tokens
+from catalog.search.vocab import labels_for
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+#: BM25 weights of the FTS columns: title, keywords/themes/publisher, description, stems.
+WEIGHTS = (8.0, 4.0, 1.0, 2.0)
+FACET_FIELDS = (
+    "data_space",
+    "theme",
+    "publisher",
+    "country",
+    "licence",
+    "access",
+    "format",
+    "lab",
+    "ai_training",
+    "has_sample",
+    "has_bbox",
+)
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources(source TEXT PRIMARY KEY, graph TEXT NOT NULL);
+CREATE TABLE docs(
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+    access TEXT NOT NULL, modified TEXT, sort_title TEXT NOT NULL,
+    minx REAL, miny REAL, maxx REAL, maxy REAL, display TEXT NOT NULL);
+CREATE INDEX docs_source ON docs(source);
+CREATE INDEX docs_modified ON docs(modified);
+CREATE INDEX docs_title ON docs(sort_title);
+CREATE TABLE facets(field TEXT NOT NULL, value TEXT NOT NULL, doc INTEGER NOT NULL,
+    PRIMARY KEY(field, value, doc)) WITHOUT ROWID;
+CREATE INDEX facets_doc ON facets(doc, field, value);
+CREATE TABLE labels(field TEXT NOT NULL, value TEXT NOT NULL, lang TEXT NOT NULL,
+    label TEXT NOT NULL, PRIMARY KEY(field, value, lang)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE fts USING fts5(title, kw, body, stems,
+    tokenize = "unicode61 remove_diacritics 2 tokenchars '_'");
+CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row');
+"""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def _texts_tokens(texts: Iterable[tuple[str, str]], default_lang: str) -> tuple[str, list[str]]:
+    folded, stems = [], []
+    for lang, text in texts:
+        folded.append(fold(text))
+        stems.extend(stem_tokens(text, base_lang(lang) or default_lang))
+    return " \n ".join(folded), stems
+
+
+class IndexFile:
+    """One SQLite search index file; every method is serialised by one lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.conn: sqlite3.Connection | None = None
+
+    # -- lifecycle --------------------------------------------------------------------
+    def open_verified(self) -> bool:
+        """Open the file if it exists and passes checks; ``False`` means: rebuild it."""
+        with self.lock:
+            self.close()
+            if not self.path.exists():
+                return False
+            try:
+                conn = _connect(self.path)
+                ok = conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+                row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                complete = conn.execute("SELECT value FROM meta WHERE key='complete'").fetchone()
+                conn.execute("SELECT count(*) FROM fts WHERE fts MATCH 'x'").fetchone()
+            except sqlite3.DatabaseError as exc:
+                log.warning("search index %s unreadable (%s); rebuilding", self.path, exc)
+                return False
+            if not ok or row is None or row[0] != SCHEMA_VERSION or complete is None:
+                log.warning("search index %s failed its checks; rebuilding", self.path)
+                conn.close()
+                return False
+            self.conn = conn
+            return True
+
+    def create_empty(self) -> Path:
+        """A fresh, empty index file next to the live one (swap it in with :meth:`swap`)."""
+        staged = self.path.with_suffix(".building")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{staged}{suffix}").unlink(missing_ok=True)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect(staged)
+        conn.executescript(_SCHEMA)
+        conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        conn.close()
+        return staged
+
+    def swap(self, staged: Path) -> None:
+        with self.lock:
+            self.close()
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            os.replace(staged, self.path)
+            self.conn = _connect(self.path)
+
+    def close(self) -> None:
+        with self.lock:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+
+    def db(self) -> sqlite3.Connection:
+        if self.conn is None:
+            raise SearchIndexError("the search index is not open")
+        return self.conn
+
+    # -- writing ----------------------------------------------------------------------
+    @staticmethod
+    def write_docs(conn: sqlite3.Connection, docs: Iterable[SearchDoc]) -> int:
+        """Insert (or replace) documents; the caller holds a transaction."""
+        n = 0
+        for doc in docs:
+            IndexFile.delete_ids(conn, [doc.id])
+            title, title_stems = _texts_tokens(doc.titles, "en")
+            kw, kw_stems = _texts_tokens(doc.keywords, "en")
+            vocab: list[tuple[str, str]] = []
+            for name in ("theme", "data_space"):
+                for value in doc.facets.get(name, ()):
+                    vocab.extend((lang, label) for lang, label in labels_for(name, value).items())
+            voc, voc_stems = _texts_tokens(vocab, "en")
+            body, body_stems = _texts_tokens(doc.descriptions if doc.public else [], "en")
+            sort_title = fold(_first(doc.titles))
+            display = {
+                "iri": doc.iri,
+                "titles": doc.titles,
+                "keywords": doc.keywords,
+                "descriptions": doc.descriptions if doc.public else [],
+            }
+            box = doc.bbox or (None, None, None, None)
+            cur = conn.execute(
+                "INSERT INTO docs(id, source, access, modified, sort_title, minx, miny, maxx, "
+                "maxy, display) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (doc.id, doc.source, doc.access, doc.modified, sort_title, *box,
+                 json.dumps(display, ensure_ascii=False)),
+            )  # fmt: skip
+            rowid = cur.lastrowid
+            conn.execute(
+                "INSERT INTO fts(rowid, title, kw, body, stems) VALUES (?,?,?,?,?)",
+                (rowid, title, kw + " \n " + voc, body,
+                 " ".join(title_stems + kw_stems + voc_stems + body_stems)),
+            )  # fmt: skip
+            conn.executemany(
+                "INSERT OR IGNORE INTO facets VALUES (?,?,?)",
+                [(f, v, rowid) for f, values in doc.facets.items() for v in values],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO labels VALUES (?,?,?,?)",
+                [
+                    (f, v, lang, label)
+                    for f, by_value in doc.labels.items()
+                    for v, by_lang in by_value.items()
+                    for lang, label in by_lang.items()
+                ],
+            )
+            n += 1
+        return n
+
+    @staticmethod
+    def delete_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> None:
+        for ident in ids:
+            row = conn.execute("SELECT rowid FROM docs WHERE id=?", (ident,)).fetchone()
+            if row is None:
+                continue
+            conn.execute("DELETE FROM fts WHERE rowid=?", row)
+            conn.execute("DELETE FROM facets WHERE doc=?", row)
+            conn.execute("DELETE FROM docs WHERE rowid=?", row)
+
+    @staticmethod
+    def source_ids(conn: sqlite3.Connection, source: str) -> set[str]:
+        return {r[0] for r in conn.execute("SELECT id FROM docs WHERE source=?", (source,))}
+
+    @staticmethod
+    def set_source(conn: sqlite3.Connection, source: str, graph: str | None) -> None:
+        if graph is None:
+            conn.execute("DELETE FROM sources WHERE source=?", (source,))
+        else:
+            conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?)", (source, graph))
+
+    def indexed_sources(self) -> dict[str, str]:
+        with self.lock:
+            return dict(self.db().execute("SELECT source, graph FROM sources").fetchall())
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            conn = self.db()
+            return {
+                "datasets": conn.execute("SELECT count(*) FROM docs").fetchone()[0],
+                "sources": dict(conn.execute("SELECT source, graph FROM sources").fetchall()),
+                "bytes": self.path.stat().st_size if self.path.exists() else 0,
+            }
+
+
+def _first(texts: list[tuple[str, str]]) -> str:
+    for lang, text in texts:
+        if base_lang(lang) == "en":
+            return text
+    return texts[0][1] if texts else ""

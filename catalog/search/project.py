@@ -1,0 +1,264 @@
+"""Projection of a source graph into search documents (a handful of bulk SPARQL queries).
+
+A :class:`SearchDoc` is everything the index stores for one dataset: the texts per
+language, the facet values, and what a hit shows. Facet values that live outside the
+graph (which data lab may offer a dataset, whether it is usable for AI training, whether a
+sample exists) come from *providers*: ``provider(catalogue, dataset_ids) -> {id: {field:
+value or [values]}}``, called once per batch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from catalog.namespaces import (
+    DCAT,
+    DCT,
+    DLAB,
+    EU_COUNTRY,
+    EU_FILE_TYPE,
+    EU_LICENCE,
+    FOAF,
+    HEALTHDCATAP,
+)
+from catalog.search.vocab import access_level, local_name, space_code, theme_code
+
+if TYPE_CHECKING:
+    from catalog.service import Catalogue
+
+FacetProvider = Callable[["Catalogue", list[str]], dict[str, dict[str, Any]]]
+Texts = list[tuple[str, str]]  # (language tag, text)
+
+_BATCH = 2000
+_PROPS = {
+    str(DCT.title): "title",
+    str(DCT.description): "description",
+    str(DCAT.keyword): "keyword",
+    str(DCAT.theme): "theme",
+    str(DCT.accessRights): "rights",
+    str(DCT.rights): "rights",
+    str(DCT.license): "licence",
+    str(DCT.publisher): "publisher",
+    str(DCT.spatial): "spatial",
+    str(DCT.modified): "modified",
+    str(DCT.issued): "issued",
+    str(DLAB.dataSpace): "space",
+    str(HEALTHDCATAP.hdab): "hdab",
+}
+_DIST_PROPS = {
+    str(DCT.format): "format",
+    str(DCAT.mediaType): "media",
+    str(DCT.license): "licence",
+}
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+@dataclass
+class SearchDoc:
+    """One dataset as the search index sees it."""
+
+    id: str
+    iri: str
+    source: str
+    titles: Texts = field(default_factory=list)
+    descriptions: Texts = field(default_factory=list)
+    keywords: Texts = field(default_factory=list)
+    facets: dict[str, set[str]] = field(default_factory=dict)
+    labels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    access: str = "unknown"
+    modified: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+    def add_facet(self, name: str, value: str) -> None:
+        self.facets.setdefault(name, set()).add(value)
+
+    @property
+    def public(self) -> bool:
+        """Whether the description may be indexed and shown (access level ``public``)."""
+        return self.access == "public"
+
+
+def _lit(value: str) -> str:
+    return str(ox.Literal(value))
+
+
+def _select_props(
+    catalogue: Catalogue,
+    graph: str,
+    props: dict[str, str],
+    path: str,
+    subject: str,
+) -> Iterator[tuple[str, str, ox.NamedNode | ox.Literal | ox.BlankNode]]:
+    values = " ".join(f"<{p}>" for p in props)
+    rows = catalogue.store.select(
+        f"SELECT ?id ?p ?o WHERE {{ GRAPH <{graph}> {{ "
+        f"?d <{DLAB.datasetId}> ?id . {path} VALUES ?p {{ {values} }} {subject} ?p ?o }} }}"
+    )
+    for r in rows:
+        yield r["id"].value, props[r["p"].value], r["o"]
+
+
+def parse_bbox(wkt: str) -> tuple[float, float, float, float] | None:
+    """(min lon, min lat, max lon, max lat) of a WKT polygon/envelope/point, or ``None``."""
+    body = wkt.split(">", 1)[-1] if wkt.lstrip().startswith("<") else wkt
+    numbers = [float(n) for n in _NUMBER.findall(body)]
+    if body.strip().upper().startswith("ENVELOPE") and len(numbers) == 4:
+        minx, maxx, maxy, miny = numbers
+        return (minx, miny, maxx, maxy)
+    if len(numbers) < 2 or len(numbers) % 2:
+        return None
+    xs, ys = numbers[0::2], numbers[1::2]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _date(term: ox.NamedNode | ox.Literal | ox.BlankNode) -> str | None:
+    value = term.value.strip()
+    return value[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", value) else None
+
+
+def project_graph(
+    catalogue: Catalogue,
+    source: str,
+    graph: str,
+    ids: Iterable[str] | None = None,
+    providers: Iterable[FacetProvider] = (),
+) -> Iterator[SearchDoc]:
+    """The search documents of the datasets of ``graph`` (all, or only ``ids``).
+
+    The graph is read with a handful of whole-graph queries and filtered here: Oxigraph
+    answers a ``VALUES`` list of ids with a join whose cost grows with the graph anyway.
+    """
+    wanted = None if ids is None else set(ids)
+    docs = _project(catalogue, source, graph, wanted)
+    providers = list(providers)
+    for i in range(0, len(docs), _BATCH):
+        batch = docs[i : i + _BATCH]
+        _apply_providers(catalogue, batch, providers)
+        yield from batch
+
+
+def _apply_providers(
+    catalogue: Catalogue, docs: list[SearchDoc], providers: list[FacetProvider]
+) -> None:
+    by_id = {d.id: d for d in docs}
+    for provider in providers:
+        for ident, extra in provider(catalogue, list(by_id)).items():
+            doc = by_id.get(ident)
+            if doc is None:
+                continue
+            for name, value in extra.items():
+                for v in value if isinstance(value, list | set | tuple) else [value]:
+                    doc.add_facet(name, str(v).lower() if isinstance(v, bool) else str(v))
+
+
+def _project(
+    catalogue: Catalogue, source: str, graph: str, wanted: set[str] | None
+) -> list[SearchDoc]:
+    iris = catalogue.store.select(
+        f"SELECT ?id ?d WHERE {{ GRAPH <{graph}> {{ ?d <{DLAB.datasetId}> ?id }} }}"
+    )
+    docs = {
+        r["id"].value: SearchDoc(r["id"].value, r["d"].value, source)
+        for r in iris
+        if wanted is None or r["id"].value in wanted
+    }
+    rights: dict[str, list[str]] = {}
+    hdab: set[str] = set()
+    issued: dict[str, str] = {}
+    for ident, kind, o in _select_props(catalogue, graph, _PROPS, "", "?d"):
+        doc = docs.get(ident)
+        if doc is None:
+            continue
+        lang = o.language or "" if isinstance(o, ox.Literal) else ""
+        if kind == "title":
+            doc.titles.append((lang, o.value))
+        elif kind == "description":
+            doc.descriptions.append((lang, o.value))
+        elif kind == "keyword":
+            doc.keywords.append((lang, o.value))
+        elif kind == "theme":
+            doc.add_facet("theme", theme_code(o.value))
+        elif kind == "rights":
+            rights.setdefault(ident, []).append(o.value)
+        elif kind == "licence":
+            _licence(doc, o.value)
+        elif kind == "publisher" and isinstance(o, ox.NamedNode):
+            doc.add_facet("publisher", o.value)
+        elif kind == "spatial" and o.value.startswith(str(EU_COUNTRY)):
+            doc.add_facet("country", local_name(o.value))
+        elif kind == "modified":
+            doc.modified = max(filter(None, [doc.modified, _date(o)]), default=None)
+        elif kind == "issued" and _date(o):
+            issued[ident] = max(issued.get(ident, ""), _date(o) or "")
+        elif kind == "space":
+            doc.add_facet("data_space", space_code(o.value))
+        elif kind == "hdab":
+            hdab.add(ident)
+    dist = "?d <" + str(DCAT.distribution) + "> ?x ."
+    for ident, kind, o in _select_props(catalogue, graph, _DIST_PROPS, dist, "?x"):
+        doc = docs.get(ident)
+        if doc is None:
+            continue
+        if kind == "licence":
+            _licence(doc, o.value)
+        elif kind == "format":
+            doc.add_facet("format", _format(o.value))
+        elif kind == "media" and "format" not in doc.facets:
+            doc.add_facet("format", o.value.rsplit("/", 1)[-1].upper())
+    _publisher_names(catalogue, graph, docs)
+    _bboxes(catalogue, graph, docs)
+    for ident, doc in docs.items():
+        doc.access = access_level(rights.get(ident, []), ident in hdab)
+        doc.add_facet("access", doc.access)
+        doc.modified = doc.modified or issued.get(ident) or None
+        doc.add_facet("has_bbox", "true" if doc.bbox else "false")
+    return [docs[i] for i in sorted(docs)]
+
+
+def _licence(doc: SearchDoc, iri: str) -> None:
+    if iri.startswith(str(EU_LICENCE)):
+        doc.add_facet("licence", local_name(iri))
+    else:
+        doc.add_facet("licence", iri)
+
+
+def _format(value: str) -> str:
+    if value.startswith(str(EU_FILE_TYPE)):
+        return local_name(value)
+    return local_name(value).upper() if "/" in value else value.strip().upper()
+
+
+def _publisher_names(catalogue: Catalogue, graph: str, docs: dict[str, SearchDoc]) -> None:
+    rows = catalogue.store.select(
+        f"SELECT ?id ?a ?n WHERE {{ GRAPH <{graph}> {{ "
+        f"?d <{DLAB.datasetId}> ?id ; <{DCT.publisher}> ?a . ?a <{FOAF.name}> ?n }} }}"
+    )
+    for r in rows:
+        doc = docs.get(r["id"].value)
+        if doc is not None:
+            n = r["n"]
+            lang = n.language or "" if isinstance(n, ox.Literal) else ""
+            doc.labels.setdefault("publisher", {}).setdefault(r["a"].value, {})[lang] = n.value
+            doc.keywords.append((lang, n.value))
+
+
+def _bboxes(catalogue: Catalogue, graph: str, docs: dict[str, SearchDoc]) -> None:
+    rows = catalogue.store.select(
+        f"SELECT ?id ?b WHERE {{ GRAPH <{graph}> {{ "
+        f"?d <{DLAB.datasetId}> ?id ; <{DCT.spatial}> ?s . ?s <{DCAT.bbox}> ?b }} }}"
+    )
+    for r in rows:
+        doc = docs.get(r["id"].value)
+        box = parse_bbox(r["b"].value)
+        if doc is None or box is None:
+            continue
+        if doc.bbox is None:
+            doc.bbox = box
+        else:
+            a = doc.bbox
+            doc.bbox = (min(a[0], box[0]), min(a[1], box[1]), max(a[2], box[2]), max(a[3], box[3]))

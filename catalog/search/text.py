@@ -1,0 +1,113 @@
+"""Text analysis for the search index: folding, tokens, per-language stems, decompounding.
+
+Every indexed word is stored twice: *folded* (lower case, accents and Greek tonos removed,
+final sigma unified) in the plain columns, and *stemmed* in the ``stems`` column as
+``<lang>_<stem>`` tokens, stemmed with the Snowball stemmer of the literal's language
+tag. A query word is folded and stemmed with every supported language, so a German
+query matches German stems only through ``de_…`` tokens and never collides with an
+English stem of the same spelling.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+#: Language tag (ISO 639-1) -> Snowball algorithm: the EU's larger languages and more.
+STEMMERS: dict[str, str] = {
+    "en": "english",
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pl": "polish",
+    "nl": "dutch",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "el": "greek",
+    "cs": "czech",
+    "hu": "hungarian",
+    "sv": "swedish",
+    "da": "danish",
+    "fi": "finnish",
+    "et": "estonian",
+    "lt": "lithuanian",
+    "ga": "irish",
+}
+#: Languages whose compound words are split at query time against the index vocabulary.
+COMPOUNDING = ("de", "nl", "sv", "da")
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_MAX_WORD = 64
+
+
+#: Every combining mark of the Basic Multilingual Plane, deleted by :func:`fold`.
+_COMBINING = {c: None for c in range(0x10000) if unicodedata.combining(chr(c))}
+_COMBINING[ord("ς")] = "σ"
+
+
+def fold(text: str) -> str:
+    """Lower case, without diacritics (é→e, ä→a, ά→α), final sigma as sigma, ß as ss."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text.casefold()).translate(_COMBINING)
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, unfolded, in order (letters, digits; underscores split)."""
+    return [w[:_MAX_WORD] for w in _WORD.findall(text)]
+
+
+def folded_words(text: str) -> list[str]:
+    return [fold(w) for w in words(text)]
+
+
+def base_lang(tag: str | None) -> str:
+    """``de-AT`` -> ``de``; ``None``/empty -> ``""``."""
+    return (tag or "").split("-")[0].lower()
+
+
+@lru_cache(maxsize=32)
+def _stemmer(lang: str) -> snowballstemmer.stemmer | None:
+    algorithm = STEMMERS.get(lang)
+    return snowballstemmer.stemmer(algorithm) if algorithm else None
+
+
+@lru_cache(maxsize=500_000)
+def stem(lang: str, word: str) -> str:
+    """The folded stem of one word in ``lang`` (the folded word if no stemmer applies)."""
+    stemmer = _stemmer(lang)
+    lowered = word.casefold()
+    return fold(stemmer.stemWord(lowered) if stemmer else lowered)
+
+
+def stem_tokens(text: str, lang: str) -> list[str]:
+    """``<lang>_<stem>`` tokens of ``text``; nothing for a language without a stemmer."""
+    if lang not in STEMMERS:
+        return []
+    return [f"{lang}_{stem(lang, w)}" for w in words(text)]
+
+
+def query_stems(word: str, langs: tuple[str, ...] = tuple(STEMMERS)) -> list[str]:
+    """Every distinct ``<lang>_<stem>`` token a query word may match."""
+    return sorted({f"{lang}_{stem(lang, word)}" for lang in langs})
+
+
+def compound_splits(word: str, min_part: int = 4) -> list[tuple[str, str]]:
+    """Candidate (modifier, rest) splits of a compound, longest modifier first.
+
+    The caller keeps the splits whose parts the index knows: ``krankenhausdaten`` ->
+    (``krankenhaus``, ``daten``); a linking ``s`` is dropped (``verkehrsdaten`` ->
+    ``verkehr``).
+    """
+    w = fold(word)
+    out: list[tuple[str, str]] = []
+    for i in range(len(w) - 3, min_part - 1, -1):
+        head, rest = w[:i], w[i:]
+        out.append((head, rest))
+        if head.endswith("s") and len(head) - 1 >= min_part:
+            out.append((head[:-1], rest))
+    return out

@@ -1,0 +1,197 @@
+"""The access matrix: every caller × every access level × every sample endpoint.
+
+Restricted, non-public and unstated datasets hold a row with SECRET; no response to a
+caller without a grant may contain it, nor a row count, nor statistics, whatever the
+filters, paging or order of requests (caches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from catalog.accounts import Accounts, accounts_path
+from catalog.settings import Settings
+from tests.catalog.samples.builders import IDS, SECRET, load_datasets, sales_table, users
+
+CALLERS = ["anonymous", "developer", "granted", "steward_other", "steward_own", "staff", "admin"]
+LEVELS = ["public", "restricted", "non_public", "unstated"]
+ENTITLED = {"granted", "admin"}
+READS = ["rows", "rows_filtered", "statistics", "file"]
+
+
+def _parquet() -> bytes:
+    import io
+
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(sales_table(secret=True), buf)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict, Settings]]:
+    from catalog.settings import get_settings
+
+    settings = get_settings(home=tmp_path_factory.mktemp("matrix") / "home")
+    load_datasets(settings)
+    tokens = users(settings)
+    with TestClient(create_app(settings)) as client:
+        body = _parquet()
+        admin = {"Authorization": f"Bearer {tokens['admin']}"}
+        for ds in IDS.values():
+            r = client.put(
+                f"/datasets/{ds}/sample",
+                content=body,
+                headers=admin | {"Content-Type": "application/vnd.apache.parquet"},
+            )
+            assert r.status_code == 201, r.text
+        yield client, tokens, settings
+
+
+def _headers(tokens: dict, caller: str) -> dict[str, str]:
+    return {} if caller == "anonymous" else {"Authorization": f"Bearer {tokens[caller]}"}
+
+
+def _read(client: TestClient, ds: str, read: str, headers: dict[str, str]):
+    base = f"/datasets/{ds}/sample"
+    if read == "rows":
+        return client.get(f"{base}/rows", headers=headers)
+    if read == "rows_filtered":
+        params = [("filter", f"name:eq:{SECRET}"), ("sort", "-id"), ("limit", "5")]
+        return client.get(f"{base}/rows", params=params, headers=headers)
+    if read == "statistics":
+        return client.get(f"{base}/statistics", headers=headers)
+    return client.get(f"{base}/file", headers=headers)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("caller", CALLERS)
+def test_overview_shows_schema_and_size_to_everyone(world, caller: str, level: str) -> None:
+    client, tokens, _ = world
+    r = client.get(f"/datasets/{IDS[level]}/sample", headers=_headers(tokens, caller))
+    assert r.status_code == 200
+    body = r.json()
+    visible = level == "public" or caller in ENTITLED
+    assert [c["name"] for c in body["columns"]] == ["id", "name", "price", "day", "ok"]
+    assert body["byte_size"] > 0
+    assert body["access"]["rows_visible"] is visible
+    assert body["access"]["reason"]
+    assert ("rows" in body) is visible
+    assert SECRET not in r.text
+    assert r.headers["cache-control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("read", READS)
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("caller", CALLERS)
+def test_rows_statistics_and_file(world, caller: str, level: str, read: str) -> None:
+    client, tokens, _ = world
+    r = _read(client, IDS[level], read, _headers(tokens, caller))
+    if level == "public" or caller in ENTITLED:
+        assert r.status_code == 200, r.text
+        if read == "rows_filtered":
+            assert [row["name"] for row in r.json()["rows"]] == [SECRET]
+        return
+    assert r.status_code == 403
+    error = r.json()["error"]
+    assert error["code"] == "forbidden"
+    assert SECRET not in r.text
+    assert "250" not in r.text
+    assert "histogram" not in r.text
+    assert r.headers["cache-control"] == "private, no-store"
+
+
+def test_denied_answers_are_identical_with_and_without_filters(world) -> None:
+    client, tokens, _ = world
+    headers = _headers(tokens, "developer")
+    ds = IDS["restricted"]
+    plain = client.get(f"/datasets/{ds}/sample/rows", headers=headers)
+    hostile = [
+        [("filter", f"name:eq:{SECRET}")],
+        [("filter", "name:eq:nothing-matches")],
+        [("filter", "no_such_column:eq:1")],
+        [("filter", "id:eq:not-a-number")],
+        [("sort", "bogus")],
+        [("limit", "100000")],
+    ]
+    for params in hostile:
+        r = client.get(f"/datasets/{ds}/sample/rows", params=params, headers=headers)
+        assert (r.status_code, r.json()) == (plain.status_code, plain.json())
+
+
+def test_a_cached_entitled_answer_never_reaches_the_next_caller(world) -> None:
+    client, tokens, _ = world
+    ds = IDS["restricted"]
+    ok = client.get(f"/datasets/{ds}/sample/statistics", headers=_headers(tokens, "admin"))
+    assert ok.status_code == 200
+    again = client.get(f"/datasets/{ds}/sample/statistics")
+    assert again.status_code == 403
+    assert "etag" not in again.headers
+    assert "etag" not in ok.headers
+
+
+def test_revoking_a_grant_takes_effect_on_the_next_request(world) -> None:
+    client, _tokens, settings = world
+    ds = IDS["non_public"]
+    accounts = Accounts(accounts_path(settings.home))
+    accounts.add_user("temp", "developer")
+    headers = {"Authorization": f"Bearer {accounts.issue_token('temp')}"}
+    accounts.grant("temp", ds)
+    assert client.get(f"/datasets/{ds}/sample/rows", headers=headers).status_code == 200
+    accounts.revoke("temp", ds)
+    assert client.get(f"/datasets/{ds}/sample/rows", headers=headers).status_code == 403
+
+
+def test_every_restricted_read_is_audited(world) -> None:
+    client, tokens, settings = world
+    ds = IDS["restricted"]
+    accounts = Accounts(accounts_path(settings.home))
+    before = len(accounts.audit_log(ds))
+    client.get(f"/datasets/{ds}/sample/rows", headers=_headers(tokens, "granted"))
+    client.get(f"/datasets/{ds}/sample/statistics", headers=_headers(tokens, "developer"))
+    entries = accounts.audit_log(ds)[before:]
+    assert [(e["actor"], e["action"], e["outcome"]) for e in entries] == [
+        ("granted", "sample.rows", "allowed"),
+        ("developer", "sample.statistics", "denied"),
+    ]
+    public_before = len(accounts.audit_log(IDS["public"]))
+    client.get(f"/datasets/{IDS['public']}/sample/rows")
+    assert len(accounts.audit_log(IDS["public"])) == public_before
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "{id}".upper(),
+        "{id}%20",
+        "..%2F{id}",
+        "https:%2F%2Fdata.example.org%2Fdataset%2Frestricted-sales",
+    ],
+)
+def test_guessed_ids_iris_and_encodings_do_not_open_restricted_rows(world, variant: str) -> None:
+    client, tokens, _ = world
+    ds = IDS["restricted"]
+    path = variant.replace("{ID}", ds.upper()).replace("{id}", ds)
+    r = client.get(f"/datasets/{path}/sample/rows", headers=_headers(tokens, "developer"))
+    assert r.status_code in (403, 404)
+    assert SECRET not in r.text
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("level", ["public", "restricted"])
+def test_upload_is_for_admins_and_the_publishers_stewards(world, caller: str, level: str) -> None:
+    client, tokens, _ = world
+    headers = _headers(tokens, caller) | {"Content-Type": "application/vnd.apache.parquet"}
+    r = client.put(f"/datasets/{IDS[level]}/sample", content=_parquet(), headers=headers)
+    expected = {"anonymous": 401, "admin": 201, "steward_own": 201}.get(caller, 403)
+    assert r.status_code == expected, r.text
+    assert r.json().get("error", {}).get("code", "created") in (
+        "unauthorized",
+        "forbidden",
+        "created",
+    )

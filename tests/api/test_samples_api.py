@@ -1,0 +1,181 @@
+"""The sample endpoints: upload (Parquet and CSV), overview with its adms:sample
+distribution, paged and filtered rows, statistics, tokens and the one error body."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from catalog.accounts import Accounts, accounts_path
+from catalog.settings import Settings, get_settings
+from tests.catalog.samples.builders import IDS, load_datasets, sales_table, users
+from tests.conftest import CORPUS
+
+PARQUET = {"Content-Type": "application/vnd.apache.parquet"}
+
+
+def _parquet(rows: int = 250) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(sales_table(rows), buf)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def app_settings(tmp_path) -> Settings:
+    settings = get_settings(home=tmp_path / "home", sample_max_upload_bytes=5_000_000)
+    load_datasets(settings)
+    return settings
+
+
+@pytest.fixture
+def client(app_settings: Settings) -> Iterator[tuple[TestClient, dict[str, dict[str, str]]]]:
+    tokens = users(app_settings)
+    auth = {name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}
+    with TestClient(create_app(app_settings)) as c:
+        yield c, auth
+
+
+def test_put_parquet_then_read_overview_rows_and_statistics(client) -> None:
+    c, auth = client
+    ds = IDS["public"]
+    r = c.put(f"/datasets/{ds}/sample", content=_parquet(), headers=auth["admin"] | PARQUET)
+    assert r.status_code == 201
+    assert r.json()["rows"] == 250
+    overview = c.get(f"/datasets/{ds}/sample").json()
+    dist = overview["distribution"]
+    assert dist["property"] == "http://www.w3.org/ns/adms#sample"
+    assert dist["iri"].endswith(f"/datasets/{ds}/sample")
+    assert dist["media_type"].endswith("application/vnd.apache.parquet")
+    assert dist["byte_size"] == overview["byte_size"] > 0
+    download = c.get(dist["download_url"])
+    assert download.status_code == 200
+    assert pq.read_table(io.BytesIO(download.content)).num_rows == 250
+    types = {col["name"]: col for col in overview["columns"]}
+    assert types["id"]["duckdb_type"] == "BIGINT"
+    assert types["id"]["arrow_type"] == "int64"
+    assert types["day"]["duckdb_type"] == "DATE"
+    assert types["price"]["nullable"] is True
+    first = c.get(f"/datasets/{ds}/sample/rows").json()
+    assert len(first["rows"]) == 100
+    assert first["truncated"] is False
+    assert first["rows"][0] == {
+        "id": 0,
+        "name": "item 0",
+        "price": None,
+        "day": "2024-01-01",
+        "ok": True,
+    }
+    second = c.get(first["next"]).json()
+    assert second["rows"][0]["id"] == 100
+    stats = {s["name"]: s for s in c.get(f"/datasets/{ds}/sample/statistics").json()["columns"]}
+    assert stats["price"]["nulls"] == 25
+    assert stats["id"]["min"] == 0
+    assert stats["id"]["max"] == 249
+    assert sum(b["count"] for b in stats["id"]["histogram"]) == 250
+    assert stats["day"]["histogram_unit"] == "epoch_seconds"
+    assert stats["name"]["top_values"][0] == {"value": "item 0", "count": 36}
+    assert stats["name"]["lengths"]["max"] == 6
+    assert stats["ok"]["distinct_estimate"] == 2
+
+
+def test_filters_and_sort_over_http(client) -> None:
+    c, auth = client
+    ds = IDS["public"]
+    c.put(f"/datasets/{ds}/sample", content=_parquet(), headers=auth["admin"] | PARQUET)
+    params = [
+        ("filter", "day:ge:2024-01-20"),
+        ("filter", "name:in:item 1,item 2"),
+        ("filter", "price:notnull"),
+        ("sort", "-price"),
+        ("limit", "5"),
+    ]
+    body = c.get(f"/datasets/{ds}/sample/rows", params=params).json()
+    prices = [r["price"] for r in body["rows"]]
+    assert len(prices) == 5
+    assert prices == sorted(prices, reverse=True)
+    assert all(r["name"] in ("item 1", "item 2") and r["day"] >= "2024-01-20" for r in body["rows"])
+    bad = c.get(f"/datasets/{ds}/sample/rows", params={"filter": "price:between:1"})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "invalid_input"
+    assert bad.json()["error"]["where"] == "filter"
+
+
+def test_put_csv_is_converted(client) -> None:
+    c, auth = client
+    ds = IDS["restricted"]
+    csv = (CORPUS / "croissant" / "v1.0-titanic" / "titanic.csv").read_bytes()
+    r = c.put(
+        f"/datasets/{ds}/sample",
+        content=csv,
+        headers=auth["steward_own"] | {"Content-Type": "text/csv"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["rows"] == 1309
+
+
+def test_upload_errors_have_the_one_error_body(client) -> None:
+    c, auth = client
+    ds = IDS["public"]
+    url = f"/datasets/{ds}/sample"
+    cases = [
+        (b"not parquet", PARQUET, 422, "invalid_sample"),
+        (b"x" * 5_000_001, PARQUET, 413, "limit_exceeded"),
+        (_parquet(), {"Content-Type": "image/png"}, 415, "unsupported_format"),
+    ]
+    for body, headers, status, code in cases:
+        r = c.put(url, content=body, headers=auth["admin"] | headers)
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code)
+        assert set(r.json()["error"]) == {"code", "message", "where", "details"}
+    assert c.get(url).json()["error"]["code"] == "sample_not_found"
+    missing = c.get("/datasets/no-such-dataset/sample/rows")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "dataset_not_found"
+
+
+def test_tokens_bad_expired_revoked_are_401(client, app_settings: Settings) -> None:
+    c, _ = client
+    accounts = Accounts(accounts_path(app_settings.home))
+    accounts.add_user("eve", "developer")
+    good = accounts.issue_token("eve")
+    url = f"/datasets/{IDS['public']}/sample"
+    forged = good[:-3] + ("aaa" if not good.endswith("aaa") else "bbb")
+    for header in ["Bearer nonsense", f"Bearer {forged}", "Basic abc", "Bearer "]:
+        r = c.get(url, headers={"Authorization": header})
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == "unauthorized"
+    short = accounts.issue_token("eve", days=1e-9)
+    assert c.get(url, headers={"Authorization": f"Bearer {short}"}).status_code == 401
+    accounts.revoke_token(good)
+    assert c.get(url, headers={"Authorization": f"Bearer {good}"}).status_code == 401
+
+
+def test_tokens_are_stored_hashed(app_settings: Settings) -> None:
+    import sqlite3
+
+    accounts = Accounts(accounts_path(app_settings.home))
+    accounts.add_user("carol", "steward", "Org A")
+    token = accounts.issue_token("carol", days=2)
+    assert accounts.authenticate(token).organisation == "Org A"
+    raw = accounts_path(app_settings.home).read_bytes()
+    assert token.split("_", 2)[2].encode() not in raw
+    with sqlite3.connect(accounts_path(app_settings.home)) as db:
+        expires = db.execute("SELECT expires FROM tokens").fetchone()[0]
+    assert datetime.fromisoformat(expires) - datetime.now(UTC) < timedelta(days=2)
+
+
+def test_the_audit_log_is_append_only(app_settings: Settings) -> None:
+    import sqlite3
+
+    accounts = Accounts(accounts_path(app_settings.home))
+    accounts.audit("someone", "sample.rows", IDS["restricted"], "allowed")
+    with sqlite3.connect(accounts_path(app_settings.home)) as db:
+        for sql in ["UPDATE audit SET outcome = 'x'", "DELETE FROM audit"]:
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                db.execute(sql)
+    assert len(accounts.audit_log()) == 1

@@ -1,0 +1,45 @@
+"""Fixtures of the search tests: a real catalogue on disk with the fixture or demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from catalog.demo import load_demo
+from catalog.search import SearchService
+from catalog.service import Catalogue
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def fixture_ttl() -> Path:
+    return DATA / "multilingual.ttl"
+
+
+@pytest.fixture
+def loaded(catalogue: Catalogue, fixture_ttl: Path) -> Catalogue:
+    catalogue.load_file(fixture_ttl, source="fixture", replace=True)
+    return catalogue
+
+
+@pytest.fixture
+def search(loaded: Catalogue) -> Iterator[SearchService]:
+    service = SearchService.open(loaded)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def demo_search(catalogue: Catalogue) -> Iterator[SearchService]:
+    load_demo(catalogue)
+    service = SearchService.open(catalogue)
+    yield service
+    service.close()
+
+
+def ids(result: object) -> list[str]:
+    """Hit ids without their hash suffix (``fx-1`` datasets keep their IRI slug)."""
+    return [h.id.rsplit("-", 1)[0] for h in result.items]  # type: ignore[attr-defined]
