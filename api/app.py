@@ -13,6 +13,9 @@ from api.routers import factories, labs, offers
 from api.routers import catalog_endpoint, ckan_api, sparql
 from api.routers import search
 from api.routers import harvest
+from api.routers import access_requests
+from api import web
+from api.routers import croissant, dsp
 from catalog.service import Catalogue
 from catalog.settings import Settings
 
@@ -22,6 +25,8 @@ ROUTERS += [factories.router, labs.router, offers.router]
 ROUTERS += [catalog_endpoint.router, sparql.router, ckan_api.router]  # federation
 ROUTERS += [search.router]
 ROUTERS += [harvest.router]
+ROUTERS += [access_requests.router, web.router]  # access requests, web pages
+ROUTERS += [dsp.router, croissant.router]  # federation: DSP catalogue, Croissant
 
 
 def create_app(

@@ -270,6 +270,19 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
     log_level: str = Field(default="info", description="Log level of the API server.")
+    web_session_hours: float = Field(
+        default=12, gt=0, description="Lifetime of a browser session of the web pages, in hours."
+    )
+    web_cookie_secure: bool = Field(
+        default=True,
+        description="Mark the web session and CSRF cookies Secure (only sent over HTTPS; "
+        "browsers also send them to http://localhost).",
+    )
+    web_form_max_bytes: int = Field(
+        default=5 * 1024**2,
+        gt=0,
+        description="Largest DCAT-AP document accepted through the steward's web form, in bytes.",
+    )
 
     @field_validator("fetch_allow_hosts", mode="before")
     @classmethod

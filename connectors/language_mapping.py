@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 import pyoxigraph as ox
-from lxml import etree
 
 from catalog.errors import MappingError
 from catalog.namespaces import DATASPACE, DLAB, EU_ACCESS_RIGHT, EU_LANGUAGE
@@ -210,17 +209,3 @@ class LanguageRecordMapper:
             add(DCT + "license", doc)
             t.append(ox.Triple(doc, RDF_TYPE, ox.NamedNode(DCT + "LicenseDocument")))
             t.append(ox.Triple(doc, ox.NamedNode(RDFS + "label"), ox.Literal(text)))
-
-
-def parse_standalone(data: bytes) -> Any:
-    """Parse one standalone XML record safely (no DTD, no entities, no network)."""
-    from catalog.rdf_input import check_xml
-
-    check_xml(data)
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    try:
-        return etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        raise MappingError(f"broken XML: {exc}") from exc

@@ -1,0 +1,65 @@
+"""``/datasets/{id}/croissant``: the dataset as MLCommons Croissant 1.1 JSON-LD.
+
+Metadata for everyone; the sample's ``FileObject`` (and the record set's sources) only
+for callers the sample gate lets read rows. Never rows or statistics. See
+:mod:`catalog.federation.croissant`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api.auth import Principal, PrincipalDep
+from api.deps import CatalogueDep
+from api.routers.samples import PRIVATE
+from api.routers.samples import _service as sample_service
+from catalog.federation.croissant import SampleView, croissant_document, sha256_of
+from catalog.samples.service import SampleService
+from catalog.samples.store import samples_root
+from catalog.service import Catalogue
+
+router = APIRouter(tags=["croissant"])
+JSONLD = "application/ld+json"
+
+
+def _sample_view(
+    cat: Catalogue, service: SampleService, principal: Principal, dataset_id: str
+) -> SampleView | None:
+    if not service.store.has_sample(dataset_id):
+        return None
+    meta = service.store.meta(dataset_id)
+    decision = service.decide(principal, dataset_id)
+    if not decision.rows_visible:
+        return SampleView(columns=meta["columns"], byte_size=meta["byte_size"])
+    key = (str(samples_root(cat.settings)), dataset_id, meta["version"])
+    digest = sha256_of(key, lambda: service.store.parquet_bytes(dataset_id))
+    base = cat.settings.public_url.rstrip("/")
+    return SampleView(
+        columns=meta["columns"],
+        byte_size=meta["byte_size"],
+        content_url=f"{base}/datasets/{dataset_id}/sample/file",
+        sha256=digest,
+    )
+
+
+def _build(cat: Catalogue, service: SampleService, principal: Principal, dataset_id: str) -> dict:
+    ref = cat.find(dataset_id)
+    view = _sample_view(cat, service, principal, ref.id)
+    url = f"{cat.settings.public_url.rstrip('/')}/datasets/{ref.id}"
+    return croissant_document(cat, ref.id, url, view)
+
+
+@router.get(
+    "/datasets/{dataset_id}/croissant",
+    operation_id="get_dataset_croissant",
+    responses={200: {"content": {JSONLD: {}}}},
+)
+async def get_croissant(
+    dataset_id: str, request: Request, catalogue: CatalogueDep, principal: PrincipalDep
+) -> JSONResponse:
+    """The dataset as Croissant 1.1: metadata, offers in usageInfo, the sample's schema."""
+    service = sample_service(request, catalogue)
+    doc = await run_in_threadpool(_build, catalogue, service, principal, dataset_id)
+    return JSONResponse(doc, media_type=JSONLD, headers=PRIVATE)

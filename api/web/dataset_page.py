@@ -1,0 +1,155 @@
+"""What the dataset page shows: metadata, distributions, quality, sample, offers, JSON-LD.
+
+The record is read once; the sample's rows and statistics only when the gate of
+:class:`SampleService` opens them to this visitor (a refusal shows the reason, never
+counts or values).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from rdflib import URIRef
+
+from api.web.charts import column_chart
+from api.web.render import safe_url
+from api.web.services import catalogue_of, samples_of
+from api.web.session import web_principal
+from catalog.errors import DatalabError, InvalidInput, SampleNotFound
+from catalog.model import Dataset
+from catalog.offers import RequesterProfile, offers_for
+from catalog.offers.profiles import ORG_TYPE_ALIASES, PURPOSES
+from catalog.quality import dataset_quality
+from catalog.registry import ensure_registry
+from catalog.terms import to_rdflib_graph
+
+PAGE_ROWS = 20
+
+
+def _label(value: object) -> str:
+    text = str(value or "")
+    return text.rsplit("/", 1)[-1].rsplit("#", 1)[-1] or text
+
+
+def schema_org(ds: Dataset, dataset_id: str, title: str, description: str | None, url: str) -> dict:
+    """A schema.org ``Dataset`` for search engines (Google Dataset Search)."""
+    out: dict[str, Any] = {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "@id": ds.iri,
+        "name": title,
+        "identifier": dataset_id,
+        "url": url,
+        "keywords": [k for _, k in ds.keyword.pairs()],
+        "isAccessibleForFree": ds.access_rights is not None
+        and ds.access_rights.endswith("PUBLIC")
+        and not ds.access_rights.endswith("NON_PUBLIC"),
+    }
+    if description:
+        out["description"] = description
+    licences = [d.license.iri for d in ds.distribution if d.license and d.license.iri]
+    if licences:
+        out["license"] = licences[0]
+    if ds.publisher is not None:
+        out["publisher"] = {"@type": "Organization", "name": ds.publisher.name.best(["en"]) or ""}
+    out["distribution"] = [
+        {
+            "@type": "DataDownload",
+            "contentUrl": (d.download_url or d.access_url or ("",))[0],
+            "encodingFormat": _label(d.format) if d.format else None,
+        }
+        for d in ds.distribution
+    ]
+    return out
+
+
+def _sample(request: Request, dataset_id: str) -> dict[str, Any] | None:
+    service = samples_of(request)
+    principal = web_principal(request)
+    try:
+        overview = service.overview(principal, dataset_id)
+    except SampleNotFound:
+        return None
+    out: dict[str, Any] = {"overview": overview, "rows": None, "charts": [], "error": None}
+    if not overview["access"]["rows_visible"]:
+        return out
+    q = request.query_params
+    try:
+        offset = max(0, min(int(q.get("offset") or 0), 2**62))
+    except ValueError:
+        offset = 0
+    filters = [f for f in q.getlist("filter") if f][:10]
+    sort = q.get("sort") or None
+    try:
+        out["rows"] = service.rows(
+            principal, dataset_id, offset=offset, limit=PAGE_ROWS, filters=filters, sort=sort
+        )
+    except InvalidInput as exc:
+        out["error"] = exc.message
+    stats = service.statistics(principal, dataset_id)
+    out["charts"] = [{"stats": s, "chart": column_chart(s)} for s in stats.get("columns", [])]
+    out["filters"], out["sort"], out["offset"] = filters, sort, offset
+    return out
+
+
+def _offers(request: Request, dataset_id: str) -> tuple[dict[str, Any], str | None]:
+    q = request.query_params
+    try:
+        profile = RequesterProfile.parse(q.get("org_type"), q.get("country"), q.get("purpose"))
+        error = None
+    except InvalidInput as exc:
+        profile, error = None, exc.message
+    return offers_for(catalogue_of(request), dataset_id, profile).to_dict(), error
+
+
+def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict[str, Any]:
+    cat = catalogue_of(request)
+    record = cat.get(dataset_id)
+    ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
+    title = ds.title_for(langs) or dataset_id
+    description = ds.description_for(langs)
+    ensure_registry(cat)
+    sample = _sample(request, dataset_id)
+    columns = len(sample["overview"]["columns"]) if sample else 0
+    quality = dataset_quality(ds, has_sample=sample is not None, sample_columns=columns)
+    offers, profile_error = _offers(request, dataset_id)
+    dists = [
+        {
+            "title": d.title.best(langs) or _label(d.format) or "Distribution",
+            "format": _label(d.format) if d.format else None,
+            "media_type": _label(d.media_type) if d.media_type else None,
+            "access": [u for u in map(safe_url, d.access_url) if u],
+            "download": [u for u in map(safe_url, d.download_url) if u],
+            "licence": _label(d.license.iri) if d.license and d.license.iri else None,
+        }
+        for d in ds.distribution
+    ]
+    url = f"{str(request.base_url).rstrip('/')}/ui/datasets/{quote(dataset_id, safe='')}"
+    try:
+        level = samples_of(request).decide(web_principal(request), dataset_id).access_level
+    except DatalabError:
+        level = "unknown"
+    return {
+        "dataset_id": dataset_id,
+        "ds": ds,
+        "title": title,
+        "description": description,
+        "langs": langs,
+        "lang": (langs or ["en"])[0],
+        "keywords": [k for lang, k in ds.keyword.pairs() if not langs or lang in ("", *langs)]
+        or [k for _, k in ds.keyword.pairs()],
+        "themes": [_label(t) for t in ds.theme],
+        "publisher": ds.publisher.name.best(langs) if ds.publisher else None,
+        "access_level": level,
+        "landing": [u for u in map(safe_url, ds.landing_page) if u],
+        "distributions": dists,
+        "quality": quality.to_dict(),
+        "sample": sample,
+        "offers": offers,
+        "profile_error": profile_error,
+        "org_types": sorted(ORG_TYPE_ALIASES),
+        "purposes": PURPOSES,
+        "jsonld": schema_org(ds, dataset_id, title, description, url),
+    }

@@ -1,0 +1,112 @@
+"""Pages anyone may open: sign-in, search, a dataset, and the static CSS and JS."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.auth import get_accounts
+from api.web.dataset_page import dataset_context
+from api.web.render import STATIC, WebRoute, render
+from api.web.services import badges, search_of
+from api.web.session import checked_form, end_session, finish, start_session
+from catalog.errors import DatalabError, NotFound, Unauthorized
+from catalog.model.values import parse_accept_language
+from catalog.search import FACET_FIELDS
+
+router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
+_STATIC = {"style.css": "text/css", "app.js": "text/javascript"}
+
+
+@router.get("/static/{name}", operation_id="web_static")
+def static(name: str) -> Response:
+    if name not in _STATIC:
+        raise NotFound("no such file", where="path")
+    headers = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    return Response((STATIC / name).read_bytes(), media_type=_STATIC[name], headers=headers)
+
+
+@router.get("", operation_id="web_home")
+@router.get("/", operation_id="web_home_slash")
+def home() -> RedirectResponse:
+    return RedirectResponse("/ui/search", status_code=303)
+
+
+def _local_next(value: object) -> str:
+    """Only paths of these pages: never an open redirect."""
+    text = str(value or "")
+    ok = text.startswith("/ui/") and not text.startswith("//") and "\\" not in text
+    return text if ok else "/ui/search"
+
+
+@router.get("/login", operation_id="web_login_form")
+def login_form(request: Request, next: str = "/ui/search") -> Response:
+    return render(request, "login.html", next=_local_next(next), failed=False)
+
+
+@router.post("/login", operation_id="web_login")
+async def login(request: Request) -> Response:
+    form = await checked_form(request)
+    name, token = str(form.get("user") or "").strip(), str(form.get("token") or "").strip()
+    target = _local_next(form.get("next"))
+    accounts = get_accounts(request)
+    try:
+        user = accounts.authenticate(token)
+        if user.name != name:
+            raise Unauthorized("wrong user")
+    except DatalabError:
+        accounts.audit(name[:200] or None, "web.login", None, "denied")
+        return render(request, "login.html", 401, next=target, failed=True)
+    accounts.audit(user.name, "web.login", None, "ok")
+    response = RedirectResponse(target, status_code=303)
+    start_session(request, response, user.name)
+    return response
+
+
+@router.post("/logout", operation_id="web_logout")
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    response = RedirectResponse("/ui/search", status_code=303)
+    end_session(request, response)
+    return finish(request, response)
+
+
+@router.get("/search", operation_id="web_search")
+def search_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=1000)] = "",
+    sort: str = "relevance",
+    cursor: str | None = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Response:
+    langs = parse_accept_language(accept_language)
+    filters = {
+        f: request.query_params.getlist(f) for f in FACET_FIELDS if f in request.query_params
+    }
+    service = search_of(request)
+    result = service.search(q, filters=filters, sort=sort, cursor=cursor, limit=20, langs=langs)
+    marks = badges(service, [h.id for h in result.items])
+    params = {k: request.query_params.getlist(k) for k in request.query_params if k != "cursor"}
+    return render(
+        request,
+        "search.html",
+        q=q,
+        sort=sort,
+        result=result,
+        badges=marks,
+        filters=filters,
+        params=params,
+        lang=(langs or ["en"])[0],
+    )
+
+
+@router.get("/datasets/{dataset_id}", operation_id="web_dataset")
+def dataset_page(
+    dataset_id: str,
+    request: Request,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Response:
+    context = dataset_context(request, dataset_id, parse_accept_language(accept_language))
+    return render(request, "dataset.html", **context)

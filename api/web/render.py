@@ -1,0 +1,117 @@
+"""Rendering: one autoescaping Jinja2 environment, security headers and friendly errors.
+
+Every page is server-rendered from ``templates/``; every value is escaped (autoescape on
+for every template), links to outside resources are emitted only for http(s) URLs, and
+JSON-LD is serialised with ``<``, ``>`` and ``&`` as JSON escapes so it can never close its
+``<script>`` element. The Content-Security-Policy allows only this site's own CSS and JS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from api.web.session import csrf_token, finish, web_principal
+from catalog.errors import DatalabError
+
+log = logging.getLogger("datalab.web")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "private, no-store",
+}
+
+
+def safe_url(value: object) -> str | None:
+    """``value`` if it is an http(s) URL (never ``javascript:`` or ``data:``), else None."""
+    text = str(value or "")
+    return text if urlsplit(text).scheme in ("http", "https") else None
+
+
+def json_ld(value: Any) -> Markup:
+    """JSON for a ``<script type="application/ld+json">`` block that cannot break out."""
+    text = json.dumps(value, ensure_ascii=False, indent=1)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)  # noqa: S704  (every markup character is escaped above)
+
+
+def query(params: dict[str, Any], **changes: Any) -> str:
+    """A query string from ``params`` with ``changes`` applied (None removes a key)."""
+    merged = {**params, **changes}
+    pairs = []
+    for key, value in merged.items():
+        if value is None or value == "":
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            pairs.append((key, v))
+    return urlencode(pairs)
+
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["safe_url"] = safe_url
+_env.filters["json_ld"] = json_ld
+_env.globals["query"] = query
+LABELS = {
+    "may_offer": "may offer",
+    "may_offer_under_conditions": "may offer under conditions",
+    "needs_review": "needs review",
+    "may_not_offer": "may not offer",
+    "non_public": "non-public",
+    "in_review": "in review",
+}
+_env.filters["label"] = lambda v: LABELS.get(str(v), str(v).replace("_", " "))
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with the visitor, the CSRF token and the security headers."""
+    principal = web_principal(request)
+    body = _env.get_template(template).render(
+        me=principal, csrf=csrf_token(request), path=request.url.path, **context
+    )
+    response = HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+    return finish(request, response)  # type: ignore[return-value]
+
+
+class WebRoute(APIRoute):
+    """Routes of the pages: errors become a friendly page with the right status code."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                response = await original(request)
+            except DatalabError as exc:
+                if exc.status >= 500:
+                    log.warning("page failed: %s", exc)
+                response = render(request, "error.html", exc.status, error=exc)
+            for key, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(key, value)
+            return response
+
+        return handler

@@ -1,0 +1,109 @@
+"""Access-request pages: ask a lab for a dataset; follow, comment, withdraw or decide."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.auth import Principal
+from api.web.render import WebRoute, render
+from api.web.services import catalogue_of, requests_of
+from api.web.session import checked_form, web_principal
+from catalog.access_requests import TRANSITIONS, AccessRequest
+from catalog.errors import Conflict, InvalidInput, Unauthorized
+from catalog.offers.profiles import ORG_TYPE_ALIASES, PURPOSES
+from catalog.registry import ensure_registry, get_lab
+
+router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
+
+
+def signed_in(request: Request) -> Principal:
+    principal = web_principal(request)
+    if principal.anonymous:
+        raise Unauthorized("sign in to continue", where="session")
+    return principal
+
+
+def _form_page(request: Request, dataset_id: str, lab_id: str, **extra: object) -> Response:
+    cat = catalogue_of(request)
+    ensure_registry(cat)
+    ref = cat.find(dataset_id)
+    lab = get_lab(cat, lab_id)
+    values = {"org_type": "", "country": "", "purpose": "", "comment": ""}
+    values.update(extra.pop("values", {}))  # type: ignore[arg-type]
+    return render(
+        request,
+        "request_form.html",
+        extra.pop("status", 200),  # type: ignore[arg-type]
+        dataset_id=ref.id,
+        lab=lab,
+        org_types=sorted(ORG_TYPE_ALIASES),
+        purposes=PURPOSES,
+        values=values,
+        error=extra.get("error"),
+    )
+
+
+@router.get("/datasets/{dataset_id}/request", operation_id="web_request_form")
+def request_form(dataset_id: str, request: Request, lab: str = "") -> Response:
+    signed_in(request)
+    return _form_page(request, dataset_id, lab)
+
+
+@router.post("/datasets/{dataset_id}/request", operation_id="web_request_submit")
+async def submit(dataset_id: str, request: Request) -> Response:
+    principal = signed_in(request)
+    form = await checked_form(request)
+    values = {k: str(form.get(k) or "") for k in ("org_type", "country", "purpose", "comment")}
+    lab_id = str(form.get("lab") or "")
+    try:
+        req = requests_of(request).submit(principal, dataset_id=dataset_id, lab_id=lab_id, **values)
+    except (InvalidInput, Conflict) as exc:
+        reasons = (exc.details or {}).get("reasons", []) if isinstance(exc.details, dict) else []
+        message = exc.message + (": " + "; ".join(reasons) if reasons else "")
+        return _form_page(
+            request, dataset_id, lab_id, values=values, error=message, status=exc.status
+        )
+    return RedirectResponse(f"/ui/requests/{req.id}", status_code=303)
+
+
+@router.get("/requests", operation_id="web_requests")
+def list_requests(request: Request, state: str | None = None) -> Response:
+    principal = signed_in(request)
+    items = requests_of(request).list_for(principal, state or None)
+    return render(request, "requests.html", items=items, state=state or "")
+
+
+def _actions(principal: Principal, req: AccessRequest, handler: bool) -> list[str]:
+    out = []
+    for action, (starts, _, who) in TRANSITIONS.items():
+        if req.state not in starts:
+            continue
+        if (who == "requester" and req.requester == principal.name) or (who == "staff" and handler):
+            out.append(action)
+    return out
+
+
+@router.get("/requests/{request_id}", operation_id="web_request")
+def show_request(request_id: str, request: Request) -> Response:
+    principal = signed_in(request)
+    service = requests_of(request)
+    req = service.get(principal, request_id)
+    handler = service.is_handler(principal, req)
+    return render(
+        request, "request.html", req=req, actions=_actions(principal, req, handler), handler=handler
+    )
+
+
+@router.post("/requests/{request_id}", operation_id="web_request_act")
+async def act(request_id: str, request: Request) -> Response:
+    principal = signed_in(request)
+    form = await checked_form(request)
+    action = str(form.get("action") or "")
+    comment = str(form.get("comment") or "")
+    service = requests_of(request)
+    if action == "comment":
+        service.comment(principal, request_id, comment)
+    else:
+        service.act(principal, request_id, action, comment)
+    return RedirectResponse(f"/ui/requests/{request_id}", status_code=303)

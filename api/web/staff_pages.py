@@ -1,0 +1,83 @@
+"""Factory staff pages: edit their labs, see what each lab can offer, handle requests."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.auth import Principal
+from api.web.render import WebRoute, render
+from api.web.requests_pages import signed_in
+from api.web.services import catalogue_of, requests_of, search_of
+from api.web.session import checked_form
+from catalog.access_requests import OPEN
+from catalog.errors import Forbidden
+from catalog.registry import edit_lab, ensure_registry, list_labs
+from catalog.registry.model import ACCESS_MODES, DATA_SPACES, ORG_TYPES
+
+router = APIRouter(prefix="/ui/staff", route_class=WebRoute, include_in_schema=False)
+OFFERABLE_SHOWN = 15
+
+
+def require_staff(principal: Principal) -> Principal:
+    if principal.role == "admin" or (principal.role == "staff" and principal.factory):
+        return principal
+    raise Forbidden("only a factory's staff may manage its data labs", where="role")
+
+
+@router.get("", operation_id="web_staff")
+def overview(request: Request) -> Response:
+    principal = require_staff(signed_in(request))
+    cat = catalogue_of(request)
+    ensure_registry(cat)
+    factory = None if principal.role == "admin" else principal.factory
+    labs = list_labs(cat, factory)
+    search = search_of(request)
+    offerable = {}
+    for lab in labs:  # one index query per lab (the index has the lab facet)
+        result = search.search("", filters={"lab": [lab.id]}, limit=OFFERABLE_SHOWN, fresh=False)
+        offerable[lab.id] = result
+    pending = [r for r in requests_of(request).list_for(principal) if r.state in OPEN]
+    return render(
+        request,
+        "staff.html",
+        labs=labs,
+        offerable=offerable,
+        pending=pending,
+        data_spaces=DATA_SPACES,
+        access_modes=ACCESS_MODES,
+        org_types=ORG_TYPES,
+    )
+
+
+@router.post("/labs/{lab_id}", operation_id="web_staff_edit_lab")
+async def edit(lab_id: str, request: Request) -> Response:
+    principal = require_staff(signed_in(request))
+    form = await checked_form(request)
+    # Only these fields are read: id, factory, policy and the like cannot be sent in.
+    changes: dict[str, object] = {
+        "name": str(form.get("name") or "").strip()[:200] or lab_id,
+        "data_spaces": [v for v in form.getlist("data_spaces") if isinstance(v, str)],
+        "access_modes": [v for v in form.getlist("access_modes") if isinstance(v, str)],
+        "eligible_org_types": [v for v in form.getlist("eligible_org_types") if isinstance(v, str)],
+        "eligible_countries": [
+            c.strip().upper()
+            for c in str(form.get("eligible_countries") or "").split(",")
+            if c.strip()
+        ]
+        or ["EU"],
+        "fees": str(form.get("fees") or "").strip()[:500] or None,
+    }
+    lead = str(form.get("lead_time_days") or "").strip()
+    changes["lead_time_days"] = int(lead) if lead.isdigit() else None
+    cat = catalogue_of(request)
+    ensure_registry(cat)
+    factory = principal.factory or ""
+    if principal.role == "admin":
+        from catalog.registry import get_lab
+
+        factory = get_lab(cat, lab_id).factory
+    edit_lab(cat, lab_id, changes, staff_factory=factory)
+    search = search_of(request)
+    search.refresh_all()
+    return RedirectResponse("/ui/staff", status_code=303)

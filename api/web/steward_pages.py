@@ -1,0 +1,164 @@
+"""Steward pages: register or update datasets, review validation first, attach samples."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from api.web.render import WebRoute, render
+from api.web.requests_pages import signed_in
+from api.web.services import catalogue_of, samples_of, search_of
+from api.web.session import checked_form
+from api.web.steward_logic import (
+    ACCESS,
+    FORMATS,
+    LANGUAGES,
+    LICENCES,
+    THEMES,
+    check_document,
+    document_from_form,
+    require_steward,
+    save_document,
+    steward_datasets,
+)
+from catalog.errors import InvalidInput, LimitExceeded
+from catalog.harvest.jobs import JobStore
+from catalog.quality import mean_report, source_quality
+from catalog.samples import Upload
+from catalog.samples.store import samples_root
+
+router = APIRouter(prefix="/ui/steward", route_class=WebRoute, include_in_schema=False)
+CHOICES = {
+    "formats": FORMATS,
+    "licences": LICENCES,
+    "access": ACCESS,
+    "themes": THEMES,
+    "languages": LANGUAGES,
+}
+
+
+def _overview(request: Request, **extra: object) -> Response:
+    principal = require_steward(signed_in(request))
+    cat = catalogue_of(request)
+    mine = steward_datasets(cat, principal)
+    store = samples_of(request).store
+    sampled = {d["id"] for d in mine if store.has_sample(d["id"])}
+    reports = {}
+    by_source: dict[str, set[str]] = {}
+    for d in mine:
+        by_source.setdefault(d["source"], set()).add(d["id"])
+    for source, ids in by_source.items():  # one store read per source, not per dataset
+        _, per = source_quality(cat, source, sampled, only=ids)
+        reports.update(per)
+    overall = mean_report("organisation", reports.values()).to_dict()
+    jobs = [j for j in JobStore(cat.settings).list(limit=50) if j.source in by_source]
+    status = extra.pop("status", 200)
+    return render(
+        request,
+        "steward.html",
+        status,  # type: ignore[arg-type]
+        datasets=mine,
+        sampled=sampled,
+        reports={k: v.to_dict() for k, v in reports.items()},
+        overall=overall,
+        jobs=jobs,
+        choices=CHOICES,
+        message=extra.get("message"),
+        error=extra.get("error"),
+    )
+
+
+@router.get("", operation_id="web_steward")
+def overview(request: Request) -> Response:
+    return _overview(request)
+
+
+async def _document(request: Request) -> tuple[str, str, dict[str, str]]:
+    settings = request.app.state.settings
+    form = await checked_form(request, settings.web_form_max_bytes)
+    fmt = str(form.get("format") or "turtle")
+    try:
+        upload = form.get("file")
+        text = str(form.get("document") or "")
+        if isinstance(upload, UploadFile) and upload.filename:
+            raw = await upload.read(settings.web_form_max_bytes + 1)
+            if len(raw) > settings.web_form_max_bytes:
+                raise LimitExceeded("the document is too large", where="file")
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise InvalidInput("the document is not UTF-8 text", where="file") from None
+    finally:
+        await form.close()
+    fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    return text, fmt, fields
+
+
+@router.post("/validate", operation_id="web_steward_validate")
+async def validate(request: Request) -> Response:
+    principal = require_steward(signed_in(request))
+    text, fmt, _ = await _document(request)
+    review = await run_in_threadpool(check_document, catalogue_of(request), principal, text, fmt)
+    return render(
+        request, "steward_review.html", 200 if review.ok else 422, review=review, choices=CHOICES
+    )
+
+
+@router.post("/form", operation_id="web_steward_form")
+async def from_form(request: Request) -> Response:
+    principal = require_steward(signed_in(request))
+    _, _, fields = await _document(request)
+    cat = catalogue_of(request)
+    text = document_from_form(cat, principal, fields)
+    review = await run_in_threadpool(check_document, cat, principal, text, "turtle")
+    return render(
+        request, "steward_review.html", 200 if review.ok else 422, review=review, choices=CHOICES
+    )
+
+
+@router.post("/save", operation_id="web_steward_save")
+async def save(request: Request) -> Response:
+    principal = require_steward(signed_in(request))
+    text, fmt, _ = await _document(request)
+    cat = catalogue_of(request)
+    search_of(request)  # make sure the search index listens to the publish
+    review = await run_in_threadpool(save_document, cat, principal, text, fmt)
+    status = 201 if review.saved else 422
+    return render(request, "steward_review.html", status, review=review, choices=CHOICES)
+
+
+@router.post("/sample", operation_id="web_steward_sample")
+async def attach_sample(request: Request) -> Response:
+    principal = require_steward(signed_in(request))
+    settings = request.app.state.settings
+    service = samples_of(request)
+    form = await checked_form(request, settings.sample_max_upload_bytes)
+    try:
+        dataset_id = str(form.get("dataset_id") or "")
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput("choose a Parquet or CSV file", where="file")
+        await run_in_threadpool(service.authorize_upload, principal, dataset_id)
+        staging = samples_root(settings) / ".staging"
+        staging.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=staging, prefix="web-")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                while chunk := await upload.read(1024**2):
+                    fh.write(chunk)
+            item = Upload(path=path, media_type=upload.content_type, filename=upload.filename)
+            meta = await run_in_threadpool(service.upload, principal, dataset_id, item)
+        finally:
+            path.unlink(missing_ok=True)
+    finally:
+        await form.close()
+    search = search_of(request)
+    await run_in_threadpool(search.refresh, [dataset_id])
+    return _overview(request, message=f"Sample attached to {dataset_id}: {meta['rows']} rows.")

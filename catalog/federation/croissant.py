@@ -1,0 +1,238 @@
+"""A dataset as MLCommons Croissant 1.1 JSON-LD, for AI tools (``mlcroissant``, HF, Kaggle).
+
+The record's metadata (name, description, keywords, publisher, dates, licences,
+responsible-AI facts the record carries) plus, when the dataset has a Parquet sample:
+
+* one ``cr:RecordSet`` built from the sample's real schema (one ``cr:Field`` per column
+  whose type Croissant can express);
+* the sample file as a ``cr:FileObject`` (``contentUrl`` = the sample file endpoint,
+  ``application/x-parquet``, ``sha256``), and the fields' ``source`` pointing at it, only
+  when the caller may read the sample's rows (:class:`catalog.samples.service.Decision`).
+  Otherwise the record set keeps the column names and types (everyone may see a sample's
+  schema) but no file and no source.
+
+Never in the document: sample rows (no ``examples``), statistics, row counts. The labs'
+offers travel as ODRL JSON-LD in ``usageInfo`` (only offers a lab may make).
+
+The ``@context`` is inline (Croissant's own, as in the spec's examples), so no consumer
+fetches a context.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.model import Dataset
+from catalog.offers import offers_for
+from catalog.offers.service import dataset_terms
+from catalog.registry import ensure_registry
+from catalog.service import Catalogue
+from catalog.terms import to_rdflib_graph
+
+CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
+FILE_ID = "sample.parquet"
+RECORD_SET_ID = "sample"
+PARQUET = "application/x-parquet"
+CONTEXT: dict[str, Any] = {
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "arrayShape": "cr:arrayShape",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "containedIn": "cr:containedIn",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isArray": "cr:isArray",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+#: Sample column kinds (:func:`catalog.samples.stats.kind_of`) → Croissant data types.
+DATA_TYPES = {
+    "boolean": "sc:Boolean",
+    "integer": "sc:Integer",
+    "float": "sc:Float",
+    "decimal": "sc:Float",
+    "date": "sc:Date",
+    "timestamp": "sc:DateTime",
+    "string": "sc:Text",
+}
+_SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class SampleView:
+    """What the caller may know of the dataset's sample."""
+
+    columns: list[dict[str, Any]]
+    byte_size: int | None = None
+    content_url: str | None = None  # set only for entitled callers
+    sha256: str | None = None
+
+
+def croissant_document(
+    cat: Catalogue, dataset_id: str, url: str, sample: SampleView | None
+) -> dict[str, Any]:
+    """The Croissant 1.1 JSON-LD of one dataset; ``url`` is its page."""
+    ensure_registry(cat)
+    record = cat.get(dataset_id)
+    model = Dataset.from_graph(to_rdflib_graph(record.triples), record.ref.iri)
+    terms = dataset_terms(cat, dataset_id)
+    doc: dict[str, Any] = {
+        "@context": CONTEXT,
+        "@type": "sc:Dataset",
+        "conformsTo": CONFORMS_TO,
+        "name": model.title.best(["en"]) or dataset_id,
+        "description": model.description.best(["en"]) or "",
+        "url": url,
+        "sameAs": record.ref.iri,
+    }
+    keywords = sorted({k for _, k in model.keyword.pairs()})
+    if keywords:
+        doc["keywords"] = keywords
+    if terms.licences:
+        doc["license"] = sorted(terms.licences)
+    publisher = _agent(model.publisher)
+    if publisher:
+        doc["publisher"] = publisher
+    creators = [a for a in (_agent(c) for c in model.creator) if a]
+    if creators:
+        doc["creator"] = creators
+    for key, value in (("datePublished", model.issued), ("dateModified", model.modified)):
+        if value is not None:
+            doc[key] = value.lexical
+    version = model.version or model.version_info
+    if version is not None:
+        doc["version"] = version.lexical
+    doc.update(_rai(model, terms.personal_data, terms.purposes))
+    offers = offers_for(cat, dataset_id).odrl()
+    if offers:
+        doc["usageInfo"] = offers
+    doc["distribution"] = []
+    if sample is not None:
+        doc.update(_sample_parts(sample))
+    return doc
+
+
+def _agent(agent: Any) -> dict[str, Any] | None:
+    if agent is None:
+        return None
+    name = agent.name.best(["en"])
+    if not name:
+        return None
+    out: dict[str, Any] = {"@type": "sc:Organization", "name": name}
+    if agent.homepage:
+        out["url"] = agent.homepage
+    return out
+
+
+def _rai(model: Dataset, personal: bool, purposes: list[str]) -> dict[str, Any]:
+    """Responsible-AI facts the record states (Croissant RAI vocabulary)."""
+    out: dict[str, Any] = {}
+    provenance = [p.label.best(["en"]) for p in model.provenance]
+    if any(provenance):
+        out["rai:dataCollection"] = " ".join(p for p in provenance if p)
+    if personal:
+        out["rai:personalSensitiveInformation"] = [
+            "The record states that the dataset holds personal data (dpv:hasPersonalData)."
+        ]
+    if purposes:
+        out["rai:dataUseCases"] = sorted(purposes)
+    return out
+
+
+def _sample_parts(sample: SampleView) -> dict[str, Any]:
+    parts: dict[str, Any] = {}
+    entitled = sample.content_url is not None and sample.sha256 is not None
+    if entitled:
+        parts["distribution"] = [
+            {
+                "@type": "cr:FileObject",
+                "@id": FILE_ID,
+                "name": FILE_ID,
+                "description": "The dataset's Parquet sample.",
+                "contentUrl": sample.content_url,
+                "encodingFormat": PARQUET,
+                "sha256": sample.sha256,
+                **({"contentSize": f"{sample.byte_size} B"} if sample.byte_size else {}),
+            }
+        ]
+    fields = []
+    for index, column in enumerate(sample.columns):
+        data_type = DATA_TYPES.get(column["kind"])
+        if data_type is None:
+            continue  # nested, binary or exotic types have no Croissant data type here
+        name = column["name"]
+        local = name if _SAFE.match(name) else f"column-{index}"
+        field: dict[str, Any] = {
+            "@type": "cr:Field",
+            "@id": f"{RECORD_SET_ID}/{local}",
+            "name": name,
+            "description": f"Column {name!r} ({column['arrow_type']}).",
+            "dataType": data_type,
+        }
+        if entitled:
+            field["source"] = {"fileObject": {"@id": FILE_ID}, "extract": {"column": name}}
+        fields.append(field)
+    if fields:
+        parts["recordSet"] = [
+            {
+                "@type": "cr:RecordSet",
+                "@id": RECORD_SET_ID,
+                "name": RECORD_SET_ID,
+                "description": "Records of the dataset's sample, one per row."
+                if entitled
+                else "The columns of the dataset's sample; its rows are not open to you.",
+                "field": fields,
+            }
+        ]
+    return parts
+
+
+_DIGESTS: dict[tuple[str, str, str], str] = {}
+_DIGESTS_LOCK = threading.Lock()
+
+
+def sha256_of(key: tuple[str, str, str], data_reader: Any) -> str:
+    """The SHA-256 of a sample version, computed once (sample versions are immutable)."""
+    with _DIGESTS_LOCK:
+        known = _DIGESTS.get(key)
+    if known is not None:
+        return known
+    digest = hashlib.sha256(data_reader()).hexdigest()
+    with _DIGESTS_LOCK:
+        if len(_DIGESTS) > 1024:
+            _DIGESTS.clear()
+        _DIGESTS[key] = digest
+    return digest

@@ -1,0 +1,115 @@
+"""schema.org ``Dataset`` JSON-LD for dataset pages, so general dataset search engines
+(Google Dataset Search and the like) index the catalogue.
+
+:func:`dataset_jsonld` maps the typed DCAT-AP model (:class:`catalog.model.Dataset`) the way
+the W3C DCAT ↔ schema.org alignment does: title → ``name``, description → ``description``,
+keywords, publisher/creators → ``Organization``, ``issued``/``modified`` → dates, licence →
+``license``, distributions with a download URL → ``DataDownload``, temporal and spatial
+coverage. Metadata only: no sample rows or statistics. The output is meant to be embedded
+in ``<script type="application/ld+json">``; :func:`script_tag` escapes it for that.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from catalog.model import Agent, Dataset, Distribution
+
+CONTEXT = "https://schema.org/"
+_LANGS = ["en"]
+
+
+def dataset_jsonld(model: Dataset, url: str) -> dict[str, Any]:
+    """The schema.org ``Dataset`` of one record; ``url`` is its page in this catalogue."""
+    doc: dict[str, Any] = {
+        "@context": CONTEXT,
+        "@type": "Dataset",
+        "name": model.title.best(_LANGS) or model.iri or url,
+        # schema.org asks for a description of 50+ characters; fall back to the title
+        "description": model.description.best(_LANGS) or model.title.best(_LANGS) or "",
+        "url": url,
+    }
+    if model.iri:
+        doc["@id"] = model.iri
+        doc["sameAs"] = model.iri
+    identifiers = sorted({v.lexical for v in model.identifier})
+    if identifiers:
+        doc["identifier"] = identifiers
+    keywords = sorted({k for _, k in model.keyword.pairs()})
+    if keywords:
+        doc["keywords"] = keywords
+    publisher = _organisation(model.publisher)
+    if publisher:
+        doc["publisher"] = publisher
+    creators = [c for c in (_organisation(a) for a in model.creator) if c]
+    if creators:
+        doc["creator"] = creators
+    for key, value in (("datePublished", model.issued), ("dateModified", model.modified)):
+        if value is not None:
+            doc[key] = value.lexical
+    version = model.version or model.version_info
+    if version is not None:
+        doc["version"] = version.lexical
+    licences = sorted({d.license.iri for d in model.distribution if d.license and d.license.iri})
+    if licences:
+        doc["license"] = licences[0] if len(licences) == 1 else licences
+    if model.landing_page:
+        doc["mainEntityOfPage"] = model.landing_page[0]
+    if model.theme:
+        doc["about"] = [{"@id": t} for t in model.theme]
+    downloads = [d for d in (_download(x) for x in model.distribution) if d]
+    if downloads:
+        doc["distribution"] = downloads
+    coverage = _temporal(model)
+    if coverage:
+        doc["temporalCoverage"] = coverage
+    places = [p.iri for p in model.spatial if p.iri]
+    if places:
+        doc["spatialCoverage"] = [{"@type": "Place", "sameAs": p} for p in places]
+    if model.access_rights:
+        doc["isAccessibleForFree"] = model.access_rights.endswith("/PUBLIC")
+        doc["conditionsOfAccess"] = model.access_rights
+    return doc
+
+
+def _organisation(agent: Agent | None) -> dict[str, Any] | None:
+    if agent is None:
+        return None
+    name = agent.name.best(_LANGS)
+    if not name:
+        return None
+    out: dict[str, Any] = {"@type": "Organization", "name": name}
+    if agent.homepage:
+        out["url"] = agent.homepage
+    return out
+
+
+def _download(dist: Distribution) -> dict[str, Any] | None:
+    url = (dist.download_url or dist.access_url or (None,))[0]
+    if not url:
+        return None
+    out: dict[str, Any] = {"@type": "DataDownload", "contentUrl": url}
+    fmt = dist.media_type or dist.format
+    if fmt is not None:
+        out["encodingFormat"] = str(fmt)
+    title = dist.title.best(_LANGS)
+    if title:
+        out["name"] = title
+    return out
+
+
+def _temporal(model: Dataset) -> str | None:
+    for period in model.temporal:
+        start, end = period.start, period.end
+        if start or end:
+            return f"{start.lexical if start else '..'}/{end.lexical if end else '..'}"
+    return None
+
+
+def script_tag(doc: dict[str, Any]) -> str:
+    """``doc`` as a ``<script type="application/ld+json">`` element, safe inside HTML."""
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(raw, escaped)
+    return f'<script type="application/ld+json">{text}</script>'

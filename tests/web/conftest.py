@@ -1,0 +1,135 @@
+"""A real server (uvicorn on a free loopback port, demo data loaded) and a real Chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from rdflib import URIRef
+
+from api.app import create_app
+from catalog.accounts import Accounts, accounts_path
+from catalog.demo import load_demo
+from catalog.model import Dataset
+from catalog.registry import get_lab, load_registry
+from catalog.service import Catalogue
+from catalog.settings import get_settings
+from catalog.terms import to_rdflib_graph
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LAB = "aiff-datalab"
+
+
+@dataclass
+class Site:
+    """The running site: its URL, users with their tokens, and the demo dataset used."""
+
+    url: str
+    tokens: dict[str, str]
+    dataset_id: str
+    organisation: str
+    home: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    home = tmp_path_factory.mktemp("web-home")
+    settings = get_settings(home=home)
+    with Catalogue.open(settings) as cat:
+        load_demo(cat)
+        load_registry(cat)
+        ident = next(i.id for i in cat.datasets(source="demo-health", limit=100).items
+                     if i.id.startswith("synthetic-ehr-fhir"))
+        record = cat.get(ident)
+        ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
+        organisation = ds.publisher.iri
+        factory = get_lab(cat, LAB).factory
+    accounts = Accounts(accounts_path(home))
+    accounts.add_user("dev", "developer")
+    accounts.add_user("stew", "steward", organisation=organisation)
+    accounts.add_user("staffer", "staff", factory=factory)
+    tokens = {name: accounts.issue_token(name) for name in ("dev", "stew", "staffer")}
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="none",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield Site(f"http://127.0.0.1:{port}", tokens, ident, organisation, home)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=ARGS
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser, site):
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs  # type: ignore[attr-defined]
+    page.set_default_timeout(20_000)
+    yield page
+    page.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, site: Site, user: str) -> None:
+    page.goto(f"{site.url}/ui/login")
+    page.fill("#user", user)
+    page.fill("#token", site.tokens[user])
+    page.click("button[type=submit] >> text=Sign in")
+    page.wait_for_selector("#whoami")
+
+
+def sign_out(page) -> None:
+    page.click("text=Sign out")
+    page.wait_for_selector("text=Sign in")
