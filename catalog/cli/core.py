@@ -62,10 +62,13 @@ def demo(
 def load_demo_catalogue(catalogue: Catalogue) -> None:
     """Load (or refresh) every built-in demo source: the factory registry and the datasets."""
     from catalog.demo import load_demo
+    from catalog.demo.sources import harvest_demo_sources
     from catalog.registry import load_registry
 
     load_registry(catalogue)
     load_demo(catalogue)
+    # one demo source of each data-space connector, harvested from a loopback server
+    harvest_demo_sources(catalogue)
 
 
 def _read_input(file_or_url: str, settings: Settings) -> tuple[bytes, str | None, str | None]:

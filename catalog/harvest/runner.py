@@ -1,6 +1,6 @@
 """One harvest run: stream a connector's listing into an unpublished graph, then publish.
 
-How a run ends (see ``docs/mapping-ckan.md``, "Harvest semantics"):
+How a run ends (see ``docs/harvesting.md``, "Job statuses"):
 
 * **failed**: the listing broke (fetch error, HTML page, loop, paging that never ends,
   malformed API answer) or the run was killed. Nothing is published; the previous

@@ -61,8 +61,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with Catalogue.open(settings) as cat:
         load_demo(cat)
         load_registry(cat)
-        ident = next(i.id for i in cat.datasets(source="demo-health", limit=100).items
-                     if i.id.startswith("synthetic-ehr-fhir"))
+        ident = next(
+            i.id
+            for i in cat.datasets(source="demo-health", limit=100).items
+            if i.id.startswith("synthetic-ehr-fhir")
+        )
         record = cat.get(ident)
         ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
         organisation = ds.publisher.iri
@@ -74,7 +77,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tokens = {name: accounts.issue_token(name) for name in ("dev", "stew", "staffer")}
     port = _free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", ws="none",
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
         lifespan="on",
     )
     server = uvicorn.Server(config)
