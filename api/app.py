@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api import web
 from api.errors import install_error_handlers
 from api.routers import datasets, health, samples
 from api.routers import factories, labs, offers
@@ -14,7 +15,6 @@ from api.routers import catalog_endpoint, ckan_api, sparql
 from api.routers import search
 from api.routers import harvest
 from api.routers import access_requests
-from api import web
 from api.routers import croissant, dsp
 from catalog.service import Catalogue
 from catalog.settings import Settings
