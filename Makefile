@@ -10,8 +10,13 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
 
-.PHONY: install demo serve test lint bench
+.PHONY: install system-deps demo serve test lint bench
 install: $(VENV)/.installed
+
+# The browser tests drive Debian's Chromium through Playwright (never "playwright install").
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 demo: install
 	$(VENV)/bin/datalab demo
@@ -19,7 +24,7 @@ demo: install
 serve: install
 	$(VENV)/bin/datalab serve
 
-test: install
+test: install system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 lint: install

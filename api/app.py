@@ -9,13 +9,22 @@ from fastapi import FastAPI
 
 from api import web
 from api.errors import install_error_handlers
-from api.routers import datasets, health, samples
-from api.routers import factories, labs, offers
-from api.routers import catalog_endpoint, ckan_api, sparql
-from api.routers import search
-from api.routers import harvest
-from api.routers import access_requests
-from api.routers import croissant, dsp
+from api.routers import (
+    access_requests,
+    catalog_endpoint,
+    ckan_api,
+    croissant,
+    datasets,
+    dsp,
+    factories,
+    harvest,
+    health,
+    labs,
+    offers,
+    samples,
+    search,
+    sparql,
+)
 from catalog.service import Catalogue
 from catalog.settings import Settings
 

@@ -59,7 +59,7 @@ def generate(path: Path, datasets: int, seed: int = 7) -> int:
     triples = 0
     with path.open("w", encoding="utf-8") as out:
         out.write(PREFIXES)
-        out.write("ex:catalog a dcat:Catalog ; dct:title \"Bench catalogue\"@en .\n")
+        out.write('ex:catalog a dcat:Catalog ; dct:title "Bench catalogue"@en .\n')
         triples += 2
         for i in range(datasets):
             langs = rng.sample(LANGS, 2)
@@ -72,13 +72,13 @@ def generate(path: Path, datasets: int, seed: int = 7) -> int:
                 for _ in range(3):
                     lines.append(f'dcat:keyword "{rng.choice(WORDS[lang])}"@{lang}')
             lines += [
-                f"dct:identifier \"bench-{i}\"",
+                f'dct:identifier "bench-{i}"',
                 f"dcat:theme theme:{rng.choice(THEMES)}",
                 f"dct:publisher <https://bench.datalab.example.eu/agent/{i % 500}>",
                 f"dct:accessRights ar:{rng.choice(['PUBLIC', 'RESTRICTED', 'NON_PUBLIC'])}",
                 f'dct:issued "2024-{1 + i % 12:02d}-{1 + i % 28:02d}"^^xsd:date',
                 f'dct:modified "2025-{1 + i % 12:02d}-{1 + i % 28:02d}"^^xsd:date',
-                f"dcat:contactPoint [ a vcard:Organization ; vcard:fn \"Desk {i % 500}\" ; "
+                f'dcat:contactPoint [ a vcard:Organization ; vcard:fn "Desk {i % 500}" ; '
                 f"vcard:hasEmail <mailto:desk{i % 500}@bench.example.eu> ]",
             ]
             n_dist = 1 + i % 2
@@ -92,11 +92,13 @@ def generate(path: Path, datasets: int, seed: int = 7) -> int:
                     f"dcat:accessURL <https://bench.datalab.example.eu/files/{i}/{k}> ; "
                     f"dct:format ft:{rng.choice(FORMATS)} ; "
                     f'dcat:byteSize "{rng.randint(1000, 10**9)}"^^xsd:nonNegativeInteger ; '
-                    "dct:license <http://publications.europa.eu/resource/authority/licence/CC_BY_4_0> .\n"
+                    "dct:license <http://publications.europa.eu/resource/authority/licence/"
+                    "CC_BY_4_0> .\n"
                 )
                 triples += 5
         for a in range(min(500, datasets)):
-            out.write(f'<https://bench.datalab.example.eu/agent/{a}> a foaf:Agent ; foaf:name "Publisher {a}"@en .\n')
+            agent = f"<https://bench.datalab.example.eu/agent/{a}>"
+            out.write(f'{agent} a foaf:Agent ; foaf:name "Publisher {a}"@en .\n')
             triples += 2
     return triples
 
@@ -146,7 +148,9 @@ def measure(kind: str, file: Path) -> dict:
     with tempfile.TemporaryDirectory() as workdir:
         out = subprocess.run(
             [sys.executable, "-m", "bench.ingest_bench", "--child", kind, str(file), workdir],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -176,7 +180,8 @@ def main() -> None:
         )
     body = [
         "Command: `python -m bench.ingest_bench --datasets "
-        + " ".join(str(n) for n in args.datasets) + "`",
+        + " ".join(str(n) for n in args.datasets)
+        + "`",
         "",
         "| datasets | triples | raw pyoxigraph load (triples/s) | project ingest (triples/s) "
         "| ratio | ingest peak RSS | raw peak RSS | get by id p50 / p95 |",
@@ -185,8 +190,9 @@ def main() -> None:
     for n, raw, ours, raw_tps, our_tps in rows:
         body.append(
             f"| {n:,} | {ours['triples']:,} | {raw_tps:,.0f} | {our_tps:,.0f} | "
-            f"{our_tps / raw_tps:.0%} | {ours['peak_rss_mb']:,.0f} MB | {raw['peak_rss_mb']:,.0f} MB"
-            f" | {ours['get_ms_p50']:.2f} / {ours['get_ms_p95']:.2f} ms |"
+            f"{our_tps / raw_tps:.0%} | {ours['peak_rss_mb']:,.0f} MB | "
+            f"{raw['peak_rss_mb']:,.0f} MB | {ours['get_ms_p50']:.2f} / "
+            f"{ours['get_ms_p95']:.2f} ms |"
         )
     body += [
         "",

@@ -28,7 +28,8 @@ def write_section(name: str, body: str) -> None:
         f"<!-- {name}:start -->\n## {name}\n\n_Measured {stamp} on {machine()}._\n\n"
         f"{body.strip()}\n<!-- {name}:end -->\n"
     )
-    pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->\n",
-                         re.S)
+    pattern = re.compile(
+        rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->\n", re.S
+    )
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block
     RESULTS.write_text(text, encoding="utf-8")

@@ -24,9 +24,20 @@ def test_datalab_demo_serves_all_data_spaces_and_the_factories(tmp_path: Path) -
     env = {**os.environ, "DATALAB_HOME": str(tmp_path / "demo")}
     out = log.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "catalog.cli", "demo", "--port", str(port),
-         "--home", str(tmp_path / "demo")],
-        env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "catalog.cli",
+            "demo",
+            "--port",
+            str(port),
+            "--home",
+            str(tmp_path / "demo"),
+        ],
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -48,7 +59,12 @@ def test_datalab_demo_serves_all_data_spaces_and_the_factories(tmp_path: Path) -
             item["source"]
             for item in httpx.get(f"{base}/datasets", params={"limit": 500}).json()["items"]
         }
-        assert {"demo-health", "demo-language", "demo-earth-observation", "demo-research"} <= sources
+        assert {
+            "demo-health",
+            "demo-language",
+            "demo-earth-observation",
+            "demo-research",
+        } <= sources
         some = httpx.get(f"{base}/datasets", params={"source": "demo-health", "limit": 1}).json()
         offers = httpx.get(f"{base}/datasets/{some['items'][0]['id']}/offers").json()
         assert len(offers["offers"]) >= 19

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from catalog.model import Dataset
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
@@ -12,6 +11,7 @@ from rdflib import URIRef
 
 from api.deps import CatalogueDep
 from api.negotiation import JSON, RDF_MEDIA_TYPES, negotiate
+from catalog.model import Dataset
 from catalog.records import DatasetSummary
 from catalog.service import serialize
 from catalog.terms import to_rdflib_graph

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sys
 
-from catalog.cli import core  # noqa: F401  (registers the core commands)
-from catalog.cli import harvest  # noqa: F401
-from catalog.cli import samples  # noqa: F401
-from catalog.cli import labs  # noqa: F401
-from catalog.cli import search  # noqa: F401
+from catalog.cli import (
+    core,  # noqa: F401  (registers the core commands)
+    harvest,  # noqa: F401
+    labs,  # noqa: F401
+    samples,  # noqa: F401
+    search,  # noqa: F401
+)
 from catalog.cli.app import app
 
 

@@ -87,9 +87,21 @@ def _lit(value: str) -> str:
     return str(ox.Literal(value))
 
 
+def _scope(one: str | None) -> tuple[str, str]:
+    """The pattern binding ``?d``/``?id``: every dataset, or the one with id ``one``.
+
+    For one id the literal is written into the pattern (an index lookup) and ``?id`` is
+    bound at the end of the group, so Oxigraph never scans the graph for it.
+    """
+    if one is None:
+        return f"?d <{DLAB.datasetId}> ?id . ", ""
+    return f"?d <{DLAB.datasetId}> {_lit(one)} . ", f" BIND({_lit(one)} AS ?id)"
+
+
 def _select_props(
     catalogue: Catalogue,
     graph: str,
+    scope: tuple[str, str],
     props: dict[str, str],
     path: str,
     subject: str,
@@ -97,7 +109,7 @@ def _select_props(
     values = " ".join(f"<{p}>" for p in props)
     rows = catalogue.store.select(
         f"SELECT ?id ?p ?o WHERE {{ GRAPH <{graph}> {{ "
-        f"?d <{DLAB.datasetId}> ?id . {path} VALUES ?p {{ {values} }} {subject} ?p ?o }} }}"
+        f"{scope[0]}{path} VALUES ?p {{ {values} }} {subject} ?p ?o{scope[1]} }} }}"
     )
     for r in rows:
         yield r["id"].value, props[r["p"].value], r["o"]
@@ -131,10 +143,12 @@ def project_graph(
     """The search documents of the datasets of ``graph`` (all, or only ``ids``).
 
     The graph is read with a handful of whole-graph queries and filtered here: Oxigraph
-    answers a ``VALUES`` list of ids with a join whose cost grows with the graph anyway.
+    the id written into each query (Oxigraph joins a ``VALUES`` list against the whole graph).
     """
-    wanted = None if ids is None else set(ids)
-    docs = _project(catalogue, source, graph, wanted)
+    if ids is None:
+        docs = _project(catalogue, source, graph, None)
+    else:
+        docs = [d for one in sorted(set(ids)) for d in _project(catalogue, source, graph, one)]
     providers = list(providers)
     for i in range(0, len(docs), _BATCH):
         batch = docs[i : i + _BATCH]
@@ -156,21 +170,16 @@ def _apply_providers(
                     doc.add_facet(name, str(v).lower() if isinstance(v, bool) else str(v))
 
 
-def _project(
-    catalogue: Catalogue, source: str, graph: str, wanted: set[str] | None
-) -> list[SearchDoc]:
+def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> list[SearchDoc]:
+    scope = _scope(one)
     iris = catalogue.store.select(
-        f"SELECT ?id ?d WHERE {{ GRAPH <{graph}> {{ ?d <{DLAB.datasetId}> ?id }} }}"
+        f"SELECT ?id ?d WHERE {{ GRAPH <{graph}> {{ {scope[0]}{scope[1]} }} }}"
     )
-    docs = {
-        r["id"].value: SearchDoc(r["id"].value, r["d"].value, source)
-        for r in iris
-        if wanted is None or r["id"].value in wanted
-    }
+    docs = {r["id"].value: SearchDoc(r["id"].value, r["d"].value, source) for r in iris}
     rights: dict[str, list[str]] = {}
     hdab: set[str] = set()
     issued: dict[str, str] = {}
-    for ident, kind, o in _select_props(catalogue, graph, _PROPS, "", "?d"):
+    for ident, kind, o in _select_props(catalogue, graph, scope, _PROPS, "", "?d"):
         doc = docs.get(ident)
         if doc is None:
             continue
@@ -200,7 +209,7 @@ def _project(
         elif kind == "hdab":
             hdab.add(ident)
     dist = "?d <" + str(DCAT.distribution) + "> ?x ."
-    for ident, kind, o in _select_props(catalogue, graph, _DIST_PROPS, dist, "?x"):
+    for ident, kind, o in _select_props(catalogue, graph, scope, _DIST_PROPS, dist, "?x"):
         doc = docs.get(ident)
         if doc is None:
             continue
@@ -210,8 +219,8 @@ def _project(
             doc.add_facet("format", _format(o.value))
         elif kind == "media" and "format" not in doc.facets:
             doc.add_facet("format", o.value.rsplit("/", 1)[-1].upper())
-    _publisher_names(catalogue, graph, docs)
-    _bboxes(catalogue, graph, docs)
+    _publisher_names(catalogue, graph, scope, docs)
+    _bboxes(catalogue, graph, scope, docs)
     for ident, doc in docs.items():
         doc.access = access_level(rights.get(ident, []), ident in hdab)
         doc.add_facet("access", doc.access)
@@ -233,10 +242,12 @@ def _format(value: str) -> str:
     return local_name(value).upper() if "/" in value else value.strip().upper()
 
 
-def _publisher_names(catalogue: Catalogue, graph: str, docs: dict[str, SearchDoc]) -> None:
+def _publisher_names(
+    catalogue: Catalogue, graph: str, scope: tuple[str, str], docs: dict[str, SearchDoc]
+) -> None:
     rows = catalogue.store.select(
         f"SELECT ?id ?a ?n WHERE {{ GRAPH <{graph}> {{ "
-        f"?d <{DLAB.datasetId}> ?id ; <{DCT.publisher}> ?a . ?a <{FOAF.name}> ?n }} }}"
+        f"{scope[0]}?d <{DCT.publisher}> ?a . ?a <{FOAF.name}> ?n{scope[1]} }} }}"
     )
     for r in rows:
         doc = docs.get(r["id"].value)
@@ -247,10 +258,12 @@ def _publisher_names(catalogue: Catalogue, graph: str, docs: dict[str, SearchDoc
             doc.keywords.append((lang, n.value))
 
 
-def _bboxes(catalogue: Catalogue, graph: str, docs: dict[str, SearchDoc]) -> None:
+def _bboxes(
+    catalogue: Catalogue, graph: str, scope: tuple[str, str], docs: dict[str, SearchDoc]
+) -> None:
     rows = catalogue.store.select(
         f"SELECT ?id ?b WHERE {{ GRAPH <{graph}> {{ "
-        f"?d <{DLAB.datasetId}> ?id ; <{DCT.spatial}> ?s . ?s <{DCAT.bbox}> ?b }} }}"
+        f"{scope[0]}?d <{DCT.spatial}> ?s . ?s <{DCAT.bbox}> ?b{scope[1]} }} }}"
     )
     for r in rows:
         doc = docs.get(r["id"].value)

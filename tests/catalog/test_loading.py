@@ -19,7 +19,8 @@ def dataset(name: str, title: str = "A title", extra: str = "") -> str:
     return (
         f'ex:{name} a dcat:Dataset ; dct:title "{title}"@en ; '
         f"dcat:distribution ex:{name}-csv {extra} .\n"
-        f"ex:{name}-csv a dcat:Distribution ; dcat:accessURL <https://data.example.org/{name}.csv> .\n"
+        f"ex:{name}-csv a dcat:Distribution ; "
+        f"dcat:accessURL <https://data.example.org/{name}.csv> .\n"
     )
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from decimal import Decimal
-
 from rdflib import XSD, Graph, Literal
 from rdflib.compare import isomorphic, to_isomorphic
 
