@@ -144,6 +144,14 @@ class Catalogue:
         quads = iter_triples(
             data, rdf_format, self.limits, base_iri=base_iri, resolver=self.context_resolver
         )
+        return self.store_quads(quads, source=source, replace=replace)
+
+    def store_quads(
+        self, quads: Iterable[ox.Quad], *, source: str, replace: bool = False
+    ) -> LoadReport:
+        """Store already-parsed triples under ``source`` (every write path ends here), publish
+        atomically, and tell the publish listeners (search index, offers, SPARQL snapshot)."""
+        check_source_name(source)
         with self.source_lock(source):
             report = load_quads(self.store, quads, source=source, replace=replace)
         self._published(source, None if replace else set(report.dataset_ids))

@@ -13,7 +13,7 @@ How a run ends (see ``docs/harvesting.md``, "Job statuses"):
   are deleted (full runs only; incremental runs upsert and never delete).
 
 The new graph is written while the listing streams (memory stays flat in the number of
-pages) and published with one atomic pointer flip by :func:`catalog.loading.load_quads`.
+pages) and published with one atomic pointer flip by :meth:`catalog.service.Catalogue.store_quads`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from catalog.harvest.files import SourceLock
 from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED, Job, JobStore, now
 from catalog.harvest.sources import HarvestSource, SourceRegistry
 from catalog.harvest.validate import validate_in_background
-from catalog.loading import load_quads
 from catalog.namespaces import DLAB
 from catalog.service import Catalogue
 from connectors.base import Capability, Page, SourceRecord
@@ -184,10 +183,7 @@ class Harvester:
         edits = steward.load(self.catalogue, source.name)
         since = source.cursor if incremental else None
         quads = self._stream(source, connector, job, state, edits, prev_graph, since, progress)
-        with self.catalogue.source_lock(source.name):
-            report = load_quads(
-                self.catalogue.store, quads, source=source.name, replace=not incremental
-            )
+        report = self.catalogue.store_quads(quads, source=source.name, replace=not incremental)
         by_iri = {iri: rid for rid, iri in state.seen.items() if iri}
         for err in report.errors:
             rid = by_iri.get(err.record, err.record)
