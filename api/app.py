@@ -21,10 +21,12 @@ from api.routers import (
     health,
     labs,
     offers,
+    quality,
     samples,
     search,
     sparql,
 )
+from catalog.offers.live import start_offers
 from catalog.service import Catalogue
 from catalog.settings import Settings
 
@@ -36,6 +38,7 @@ ROUTERS += [search.router]
 ROUTERS += [harvest.router]
 ROUTERS += [access_requests.router, web.router]  # access requests, web pages
 ROUTERS += [dsp.router, croissant.router]  # federation: DSP catalogue, Croissant
+ROUTERS += [quality.router]  # metadata quality with SHACL conformance
 
 
 def create_app(
@@ -53,9 +56,12 @@ def create_app(
         app.state.catalogue = cat
         if on_startup is not None:
             on_startup(cat)
+        app.state.offers = start_offers(cat)  # materialised offers (catalog/offers/live.py)
         try:
             yield
         finally:
+            if app.state.offers is not None:
+                app.state.offers.close()
             if owned:
                 cat.close()
 

@@ -135,6 +135,49 @@ class Accounts:
         with self._db() as db:
             db.execute("UPDATE tokens SET revoked = ? WHERE id = ?", (_now().isoformat(), token_id))
 
+    def revoke_token_id(self, token_id: str, name: str | None = None) -> bool:
+        """Revoke a token by its public id (of ``name`` when given); False if none matched."""
+        sql, args = "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", [token_id]
+        if name is not None:
+            sql, args = sql + " AND user = ?", [token_id, name]
+        with self._db() as db:
+            cur = db.execute(sql, (_now().isoformat(), *args))
+        return cur.rowcount > 0
+
+    def users(self) -> list[User]:
+        """Every registered user, by name."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT name, role, organisation, factory FROM users ORDER BY name"
+            ).fetchall()
+        return [User(*r) for r in rows]
+
+    def tokens(self, name: str) -> list[dict[str, Any]]:
+        """A user's tokens without secrets: id, created, expires, revoked."""
+        self.user(name)
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT id, created, expires, revoked FROM tokens WHERE user = ? ORDER BY created",
+                (name,),
+            ).fetchall()
+        return [dict(zip(("id", "created", "expires", "revoked"), r, strict=True)) for r in rows]
+
+    def set_role(
+        self, name: str, role: str, organisation: str | None = None, factory: str | None = None
+    ) -> User:
+        """Change a user's role (and organisation or factory); audited."""
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}; known: {', '.join(ROLES)}", where="role")
+        before = self.user(name)
+        with self._db() as db:
+            db.execute(
+                "UPDATE users SET role = ?, organisation = ?, factory = ? WHERE name = ?",
+                (role, organisation, factory, name),
+            )
+        detail = {"user": name, "from": before.role, "to": role}
+        self.audit(None, "user.role", None, "ok", detail)
+        return User(name, role, organisation, factory)
+
     @staticmethod
     def _split(token: str) -> tuple[str, str]:
         parts = token.split("_", 2)

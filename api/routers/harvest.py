@@ -12,13 +12,14 @@ import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import Principal, PrincipalDep
 from api.deps import CatalogueDep, SettingsDep
 from catalog.errors import Forbidden, Unauthorized
 from catalog.harvest import Harvester, Job, JobStore, SourceRegistry
+from catalog.harvest.sources import HarvestSource, owner_key
 from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,20 @@ def _require_harvester(principal: Principal) -> None:
             f"role {principal.role!r} may not manage harvest sources; stewards, staff "
             "and administrators may",
             where="role",
+        )
+
+
+def _require_owner(principal: Principal, source: HarvestSource) -> None:
+    """Only the source's organisation or factory (or an administrator) may run or remove it."""
+    _require_harvester(principal)
+    if principal.role == "admin":
+        return
+    if source.owner is None or source.owner != owner_key(
+        principal.role, principal.organisation, principal.factory
+    ):
+        raise Forbidden(
+            f"harvest source {source.name!r} is managed by its owner, not by you",
+            where="name",
         )
 
 
@@ -97,7 +112,12 @@ def add_source(
     """Register a harvest source (stewards, staff and administrators)."""
     _require_harvester(principal)
     created = SourceRegistry(settings).add(
-        body.name, body.type, body.url, incremental=body.incremental, options=body.options
+        body.name,
+        body.type,
+        body.url,
+        incremental=body.incremental,
+        options=body.options,
+        owner=owner_key(principal.role, principal.organisation, principal.factory),
     )
     return JSONResponse(
         created.to_dict(), status_code=201, headers={"Location": f"/sources/{created.name}"}
@@ -113,9 +133,22 @@ def run_harvest(
 ) -> JSONResponse:
     """Start a harvest of ``name`` in the background; 409 if one is already running."""
     _require_harvester(principal)
-    SourceRegistry(catalogue.settings).get(name)  # 404 before any thread starts
+    # 404 before any thread starts; 403 unless the caller's organisation/factory owns it
+    _require_owner(principal, SourceRegistry(catalogue.settings).get(name))
     started = _start(catalogue, name, full)
     return JSONResponse(started, status_code=202, headers={"Location": f"/jobs/{started['id']}"})
+
+
+@router.delete("/sources/{name}", operation_id="remove_source", status_code=204)
+def remove_source(name: str, catalogue: CatalogueDep, principal: PrincipalDep) -> Response:
+    """Unregister a source and remove its datasets (its owner or an administrator)."""
+    _require_harvester(principal)
+    registry = SourceRegistry(catalogue.settings)
+    _require_owner(principal, registry.get(name))
+    registry.remove(name)
+    if catalogue.graphs.current(name) is not None:
+        catalogue.remove_source(name)
+    return Response(status_code=204)
 
 
 def _start(catalogue: Catalogue, name: str, full: bool) -> dict[str, Any]:

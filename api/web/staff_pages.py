@@ -11,18 +11,40 @@ from api.web.requests_pages import signed_in
 from api.web.services import catalogue_of, requests_of, search_of
 from api.web.session import checked_form
 from catalog.access_requests import OPEN
-from catalog.errors import Forbidden
+from catalog.errors import Forbidden, InvalidInput
 from catalog.registry import edit_lab, ensure_registry, list_labs
-from catalog.registry.model import ACCESS_MODES, DATA_SPACES, ORG_TYPES
+from catalog.registry.model import (
+    ACCESS_MODES,
+    DATA_SPACES,
+    LAB_PROHIBITABLE,
+    ORG_TYPES,
+    SERVICES,
+)
 
 router = APIRouter(prefix="/ui/staff", route_class=WebRoute, include_in_schema=False)
 OFFERABLE_SHOWN = 15
+MAX_STEPS = 20
 
 
 def require_staff(principal: Principal) -> Principal:
     if principal.role == "admin" or (principal.role == "staff" and principal.factory):
         return principal
     raise Forbidden("only a factory's staff may manage its data labs", where="role")
+
+
+def procedure_from_text(text: str) -> list[dict[str, str | None]]:
+    """Procedure steps from a textarea: one per line, ``AccessMode: label`` limits a step."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_STEPS:
+        raise InvalidInput(f"a procedure has at most {MAX_STEPS} steps", where="procedure")
+    steps: list[dict[str, str | None]] = []
+    for line in lines:
+        mode, sep, rest = line.partition(":")
+        applies = mode.strip() if sep and mode.strip() in ACCESS_MODES else None
+        label = (rest if applies else line).strip()[:500]
+        if label:
+            steps.append({"label": label, "applies_to": applies})
+    return steps
 
 
 @router.get("", operation_id="web_staff")
@@ -47,6 +69,8 @@ def overview(request: Request) -> Response:
         data_spaces=DATA_SPACES,
         access_modes=ACCESS_MODES,
         org_types=ORG_TYPES,
+        services=SERVICES,
+        prohibitable=tuple(LAB_PROHIBITABLE),
     )
 
 
@@ -68,15 +92,24 @@ async def edit(lab_id: str, request: Request) -> Response:
         or ["EU"],
         "fees": str(form.get("fees") or "").strip()[:500] or None,
     }
+    changes["services"] = [v for v in form.getlist("services") if isinstance(v, str)]
+    changes["prohibited_purposes"] = [
+        v for v in form.getlist("prohibited_purposes") if isinstance(v, str)
+    ]
+    changes["procedure"] = procedure_from_text(str(form.get("procedure") or ""))
     lead = str(form.get("lead_time_days") or "").strip()
     changes["lead_time_days"] = int(lead) if lead.isdigit() else None
     cat = catalogue_of(request)
     ensure_registry(cat)
     factory = principal.factory or ""
-    if principal.role == "admin":
-        from catalog.registry import get_lab
+    from catalog.registry import get_lab
 
-        factory = get_lab(cat, lab_id).factory
+    current = get_lab(cat, lab_id)
+    if principal.role == "admin":
+        factory = current.factory
+    forms = {st.label: st.form for st in current.procedure}  # keep each kept step's form link
+    for step in changes["procedure"]:  # type: ignore[attr-defined]
+        step["form"] = forms.get(step["label"])
     edit_lab(cat, lab_id, changes, staff_factory=factory)
     search = search_of(request)
     search.refresh_all()

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from api.routers.quality import conformance_of
 from api.web.render import WebRoute, render
 from api.web.requests_pages import signed_in
 from api.web.services import catalogue_of, samples_of, search_of
@@ -29,6 +30,7 @@ from api.web.steward_logic import (
 )
 from catalog.errors import InvalidInput, LimitExceeded
 from catalog.harvest.jobs import JobStore
+from catalog.harvest.sources import SourceRegistry, owner_key
 from catalog.quality import mean_report, source_quality
 from catalog.samples import Upload
 from catalog.samples.store import samples_root
@@ -53,11 +55,17 @@ def _overview(request: Request, **extra: object) -> Response:
     by_source: dict[str, set[str]] = {}
     for d in mine:
         by_source.setdefault(d["source"], set()).add(d["id"])
-    for source, ids in by_source.items():  # one store read per source, not per dataset
-        _, per = source_quality(cat, source, sampled, only=ids)
+    shacl = conformance_of(request, cat)
+    for source, ids in by_source.items():  # one store read (and SHACL run) per source
+        conforms = shacl.source(source)
+        _, per = source_quality(cat, source, sampled, only=ids, conforms=conforms)
         reports.update(per)
     overall = mean_report("organisation", reports.values()).to_dict()
-    jobs = [j for j in JobStore(cat.settings).list(limit=50) if j.source in by_source]
+    owner = owner_key(principal.role, principal.organisation, principal.factory)
+    registry = SourceRegistry(cat.settings)
+    sources = registry.list() if principal.role == "admin" else registry.list(owner or "-")
+    mine_names = {s.name for s in sources} | set(by_source)
+    jobs = [j for j in JobStore(cat.settings).list(limit=50) if j.source in mine_names]
     status = extra.pop("status", 200)
     return render(
         request,
@@ -68,6 +76,7 @@ def _overview(request: Request, **extra: object) -> Response:
         reports={k: v.to_dict() for k, v in reports.items()},
         overall=overall,
         jobs=jobs,
+        sources=sources,
         choices=CHOICES,
         message=extra.get("message"),
         error=extra.get("error"),

@@ -14,6 +14,7 @@ from catalog.cli import (
     labs,  # noqa: F401
     samples,  # noqa: F401
     search,  # noqa: F401
+    users,  # noqa: F401
 )
 from catalog.cli.app import app
 

@@ -1,4 +1,4 @@
-"""Sample, user and grant commands: ``datalab sample add``, ``datalab user``, ``datalab grant``."""
+"""Sample commands: ``datalab sample add`` (users and grants: :mod:`catalog.cli.users`)."""
 
 from __future__ import annotations
 
@@ -9,31 +9,39 @@ import typer
 
 from catalog.accounts import Accounts, accounts_path
 from catalog.cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
-from catalog.samples import SampleStore, Upload
+from catalog.errors import InvalidInput
+from catalog.samples import SampleStore, Upload, fetched
+from catalog.samples.service import attach, detach
 from catalog.samples.store import CSV_TYPES, PARQUET_TYPES
 
 KNOWN_TYPES = PARQUET_TYPES | CSV_TYPES
 
 sample_app = typer.Typer(help="Dataset samples (Parquet or CSV).", no_args_is_help=True)
-user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
-grant_app = typer.Typer(help="Per-dataset grants to see restricted samples.", no_args_is_help=True)
 app.add_typer(sample_app, name="sample")
-app.add_typer(user_app, name="user")
-app.add_typer(grant_app, name="grant")
 
 HomeOption = Annotated[
     Path | None, typer.Option("--home", help="Catalogue folder (default: $DATALAB_HOME).")
 ]
 
 
-def _accounts(home: Path | None) -> Accounts:
-    return Accounts(accounts_path(settings_from_cli(home=home).home))
-
-
 @sample_app.command("add")
 def sample_add(
     dataset_id: Annotated[str, typer.Argument(help="Id of the dataset.")],
-    file_or_url: Annotated[str, typer.Argument(help="A Parquet or CSV file, or an http(s) URL.")],
+    file_or_url: Annotated[
+        str | None,
+        typer.Argument(
+            help="A Parquet or CSV file, or an http(s) URL; with --from-distribution, the "
+            "IRI of the distribution (default: the first serving CSV or Parquet)."
+        ),
+    ] = None,
+    from_distribution: Annotated[
+        bool,
+        typer.Option(
+            "--from-distribution",
+            help="Sample the dataset's distribution through the shared fetcher (at most "
+            "sample_fetch_max_bytes: CSV is cut after the last full line, Parquet must fit).",
+        ),
+    ] = False,
     home: HomeOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -42,7 +50,13 @@ def sample_add(
         settings = settings_from_cli(home=home)
         with open_catalogue(settings) as catalogue:
             catalogue.find(dataset_id)
-            if file_or_url.startswith(("http://", "https://")):
+            origin = None
+            if from_distribution:
+                candidate = fetched.pick(catalogue, dataset_id, file_or_url)
+                upload, origin = fetched.fetch(settings, candidate)
+            elif file_or_url is None:
+                raise InvalidInput("give a file or URL, or --from-distribution", where="sample")
+            elif file_or_url.startswith(("http://", "https://")):
                 from connectors.fetch import Fetcher
 
                 fetcher = Fetcher(settings)
@@ -55,7 +69,7 @@ def sample_add(
                 upload = Upload(data=result.content, media_type=media, filename=name)
             else:
                 upload = Upload(path=Path(file_or_url))
-            meta = SampleStore(settings).add(dataset_id, upload, uploaded_by=None)
+            meta = attach(catalogue, SampleStore(settings), dataset_id, upload, None, origin)
             Accounts(accounts_path(settings.home)).audit(
                 None, "sample.upload", dataset_id, "ok", {"v": meta["version"], "via": "cli"}
             )
@@ -66,54 +80,22 @@ def sample_add(
                 f"sample of {dataset_id}: {meta['rows']} rows, {len(meta['columns'])} columns, "
                 f"{meta['byte_size']} bytes (version {meta['version']})"
             )
+            if origin:
+                cut = " (first rows only: the file is larger than the cap)"
+                typer.echo(f"taken from {origin['url']}{cut if origin['truncated'] else ''}")
 
 
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help="User name.")],
-    role: Annotated[str, typer.Option("--role", help="developer, steward, staff or admin.")],
-    org: Annotated[str | None, typer.Option("--org", help="Organisation.")] = None,
-    factory: Annotated[str | None, typer.Option("--factory", help="AI factory.")] = None,
+@sample_app.command("delete")
+def sample_delete(
+    dataset_id: Annotated[str, typer.Argument(help="Id of the dataset.")],
     home: HomeOption = None,
 ) -> None:
-    """Register a user with a role."""
+    """Delete a dataset's sample and its adms:sample distribution."""
     with reported():
-        user = _accounts(home).add_user(name, role, org, factory)
-        typer.echo(f"user {user.name} added as {user.role}")
-
-
-@user_app.command("token")
-def user_token(
-    name: Annotated[str, typer.Argument(help="User name.")],
-    days: Annotated[float, typer.Option("--days", help="Days until the token expires.")] = 90,
-    home: HomeOption = None,
-) -> None:
-    """Issue an API token; it is shown this once and stored only as a hash."""
-    with reported():
-        typer.echo(_accounts(home).issue_token(name, days))
-
-
-@grant_app.command("add")
-def grant_add(
-    user: Annotated[str, typer.Argument(help="User name.")],
-    dataset_id: Annotated[str, typer.Argument(help="Dataset id.")],
-    home: HomeOption = None,
-) -> None:
-    """Let a user see a restricted dataset's sample rows and statistics."""
-    with reported():
-        with open_catalogue(settings_from_cli(home=home)) as catalogue:
-            catalogue.find(dataset_id)
-        _accounts(home).grant(user, dataset_id)
-        typer.echo(f"{user} may now see the sample of {dataset_id}")
-
-
-@grant_app.command("revoke")
-def grant_revoke(
-    user: Annotated[str, typer.Argument(help="User name.")],
-    dataset_id: Annotated[str, typer.Argument(help="Dataset id.")],
-    home: HomeOption = None,
-) -> None:
-    """Withdraw a grant; the next request of that user is refused."""
-    with reported():
-        removed = _accounts(home).revoke(user, dataset_id)
-        typer.echo(f"grant of {user} on {dataset_id} {'revoked' if removed else 'did not exist'}")
+        settings = settings_from_cli(home=home)
+        with open_catalogue(settings) as catalogue:
+            detach(catalogue, SampleStore(settings), dataset_id)
+            Accounts(accounts_path(settings.home)).audit(
+                None, "sample.delete", dataset_id, "ok", {"via": "cli"}
+            )
+        typer.echo(f"sample of {dataset_id} deleted")

@@ -28,9 +28,20 @@ class HarvestSource:
     created: str = ""
     #: The incremental cursor: the latest ``modified`` seen by a successful run.
     cursor: str | None = None
+    #: Who manages it: ``organisation:<org>`` or ``factory:<id>``; None = administrators only.
+    owner: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def owner_key(role: str, organisation: str | None = None, factory: str | None = None) -> str | None:
+    """The owner a user's sources get: a steward's organisation or a staff member's factory."""
+    if role == "steward" and organisation:
+        return f"organisation:{organisation}"
+    if role == "staff" and factory:
+        return f"factory:{factory}"
+    return None
 
 
 def harvest_dir(settings: Settings) -> Path:
@@ -61,8 +72,10 @@ class SourceRegistry:
         data = read_json(self.path, {})
         return data if isinstance(data, dict) else {}
 
-    def list(self) -> list[HarvestSource]:
-        return [HarvestSource(**v) for _, v in sorted(self._all().items())]
+    def list(self, owner: str | None = None) -> list[HarvestSource]:
+        """Every source, or only those of ``owner`` when given."""
+        found = [HarvestSource(**v) for _, v in sorted(self._all().items())]
+        return found if owner is None else [s for s in found if s.owner == owner]
 
     def get(self, name: str) -> HarvestSource:
         data = self._all().get(name)
@@ -78,6 +91,7 @@ class SourceRegistry:
         *,
         incremental: bool = False,
         options: dict[str, Any] | None = None,
+        owner: str | None = None,
     ) -> HarvestSource:
         check_source_name(name)
         if name == "local":
@@ -95,6 +109,7 @@ class SourceRegistry:
                 incremental,
                 dict(options or {}),
                 datetime.now(UTC).isoformat(timespec="seconds"),
+                owner=owner,
             )
             everything[name] = source.to_dict()
             write_json(self.path, everything)

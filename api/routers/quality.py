@@ -1,0 +1,121 @@
+"""Metadata quality as JSON: per dataset (with SHACL conformance) and per source.
+
+Only public metadata goes into a report: whether a sample exists and whether its schema
+is described, never sample rows or statistics. The SHACL outcome is cached per record
+version (and per source version), so a report is cheap after the first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from rdflib import URIRef
+
+from api.deps import CatalogueDep
+from catalog.errors import SourceNotFound
+from catalog.model import Dataset
+from catalog.quality import ConformanceCache, dataset_quality, source_quality
+from catalog.samples import SampleStore
+from catalog.service import Catalogue
+from catalog.terms import to_rdflib_graph
+from catalog.validation import ValidationReport
+
+router = APIRouter(tags=["quality"])
+#: Most SHACL findings returned with a dataset's report.
+MAX_FINDINGS = 50
+
+
+def conformance_of(request: Request, catalogue: Catalogue | None = None) -> ConformanceCache:
+    """The app's conformance cache (shared by the JSON API and the steward page)."""
+    state = request.app.state
+    cat = catalogue or state.catalogue
+    cache = getattr(state, "conformance", None)
+    if cache is None or cache.catalogue is not cat:
+        cache = ConformanceCache(cat)
+        state.conformance = cache
+    return cache
+
+
+def _samples(request: Request) -> SampleStore:
+    state = request.app.state
+    service = getattr(state, "samples", None)
+    return service.store if service is not None else SampleStore(state.settings)
+
+
+def _validation(report: ValidationReport | None) -> dict[str, Any]:
+    if report is None:
+        return {"status": "unavailable", "conforms": None, "violations": None, "warnings": None}
+    body = report.to_dict()
+    return {
+        "status": "done",
+        "conforms": body["conforms"],
+        "violations": body["violations"],
+        "warnings": body["warnings"],
+        "findings": body["findings"][:MAX_FINDINGS],
+    }
+
+
+@router.get("/datasets/{dataset_id}/quality", operation_id="get_dataset_quality")
+def dataset_quality_report(
+    dataset_id: str, request: Request, catalogue: CatalogueDep
+) -> dict[str, Any]:
+    """Scores per dimension, AI-readiness, what to fix, and the SHACL outcome of the record."""
+    record, shacl = conformance_of(request, catalogue).record(dataset_id)
+    ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
+    samples = _samples(request)
+    has_sample = samples.has_sample(record.ref.id)
+    columns = len(samples.meta(record.ref.id).get("columns") or []) if has_sample else 0
+    report = dataset_quality(
+        ds,
+        has_sample=has_sample,
+        sample_columns=columns,
+        conforms=None if shacl is None else shacl.conforms,
+    )
+    return {
+        "id": record.ref.id,
+        "source": record.ref.source,
+        **report.to_dict(),
+        "sample": {"present": has_sample, "schema_described": columns > 0},
+        "validation": _validation(shacl),
+    }
+
+
+@router.get("/sources/{name}/quality", operation_id="get_source_quality")
+def source_quality_report(name: str, request: Request, catalogue: CatalogueDep) -> dict[str, Any]:
+    """The mean scores of a source's datasets and each dataset's total and rating."""
+    if catalogue.graphs.current(name) is None:
+        raise SourceNotFound(f"no source named {name!r} has been loaded", where="name")
+    samples = _samples(request)
+    ids = [item.id for item in _all_items(catalogue, name)]
+    sampled = [i for i in ids if samples.has_sample(i)]
+    conforms = conformance_of(request, catalogue).source(name)
+    mean, per = source_quality(catalogue, name, sampled, conforms=conforms)
+    return {
+        "source": name,
+        "datasets": len(per),
+        **mean.to_dict(),
+        "validation": {
+            "status": "unavailable" if conforms is None else "done",
+            "conforming": None if conforms is None else sum(conforms.values()),
+        },
+        "items": [
+            {
+                "id": ident,
+                "percent": r.percent,
+                "rating": r.rating,
+                "ai_readiness": r.percent_of("ai_readiness"),
+            }
+            for ident, r in sorted(per.items())
+        ],
+    }
+
+
+def _all_items(catalogue: Catalogue, source: str) -> list[Any]:
+    items, cursor = [], None
+    while True:
+        page = catalogue.datasets(cursor=cursor, source=source, limit=1000)
+        items += page.items
+        if not page.next_cursor:
+            return items
+        cursor = page.next_cursor
