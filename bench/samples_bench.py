@@ -5,7 +5,8 @@ uploads it through the sample store (schema checks and statistics computed once)
 times, through the sandboxed DuckDB path:
 
 - first rows (100 rows, no filter);
-- a filtered page (two filters and a sort, 100 rows);
+- a filtered page (two filters and a sort, 100 rows), read from the sorted copy of the
+  sort column made at upload (see catalog/samples/sorted_copies.py);
 - statistics as served (read from the stored JSON, cache cleared each time);
 
 and, in the same run, the naive alternative: a full ``pyarrow.parquet.read_table`` (then
@@ -108,7 +109,15 @@ def main() -> None:
         filtered = timed(
             lambda: store.rows("bench", limit=100, filters=filters, sort="-ts"), args.runs
         )
+        filtered_asc = timed(
+            lambda: store.rows("bench", limit=100, filters=filters, sort="value"), args.runs
+        )
+        filtered_deep = timed(
+            lambda: store.rows("bench", offset=5000, limit=100, filters=filters, sort="-ts"),
+            args.runs,
+        )
         filtered_nosort = timed(lambda: store.rows("bench", limit=100, filters=filters), args.runs)
+        copies = store.meta("bench")["sorted_copies"]
 
         def served_stats() -> object:
             store._cache.clear()  # measure the read of the stored JSON, not a memory hit
@@ -148,13 +157,16 @@ def main() -> None:
             "",
             f"- file: {size / 1024**2:.0f} MB Parquet (snappy), {rows:,} rows, 5 columns; "
             f"generated in {gen_s:.1f} s",
-            f"- upload (structural checks + schema + statistics, once): {upload_s:.1f} s",
+            f"- upload (structural checks + schema + statistics + {len(copies)} sorted copies "
+            f"({', '.join(copies)}), once): {upload_s:.1f} s",
             "",
             "| measurement | median ms | p95 ms | target p95 | full pyarrow read (median) "
             "| speed-up |",
             "|---|---|---|---|---|---|",
             row("first rows (100)", first, "≤ 50 ms", arrow_first),
-            row("filtered page (2 filters + sort)", filtered, "≤ 300 ms", arrow_filtered),
+            row("filtered page (2 filters + sort -ts)", filtered, "≤ 300 ms", arrow_filtered),
+            row("filtered page (2 filters + sort value)", filtered_asc, "≤ 300 ms", None),
+            row("filtered page at offset 5000 (sort -ts)", filtered_deep, "≤ 300 ms", None),
             row("filtered page (2 filters, no sort)", filtered_nosort, "≤ 300 ms", None),
             row("statistics served", stats, "≤ 20 ms", None),
             "",
@@ -162,7 +174,10 @@ def main() -> None:
             "database (threads=2, memory_limit=1GB, 5 s deadline; the database is opened "
             "once per sample version and cached). The pyarrow baseline reads the whole file "
             "into memory, then slices or filters and sorts. The machine is shared with other "
-            "test runs, so figures are noisy."
+            "test runs, so figures are noisy. A sorted page runs on the sort column's sorted "
+            "copy in growing windows (the rows up to the k-th row group's bound), so DuckDB "
+            "prunes the other row groups by their statistics; without the copies (before this "
+            "change) the same page was a full top-N scan: p95 2.5 s on this file."
             + (" The issue's 1 GB file: `--size-mb 1024`." if args.size_mb < 1024 else ""),
         ]
     )

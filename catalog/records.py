@@ -15,12 +15,12 @@ import pyoxigraph as ox
 from catalog.errors import DatasetNotFound, InvalidInput
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.ids import is_dataset_id
-from catalog.namespaces import DCAT, DCT, DLAB, RDF
+from catalog.namespaces import ADMS, DCAT, DCT, DLAB, RDF
 from catalog.skolem import is_skolem
 from catalog.store.base import GraphStore
 
 DATASET_TYPES = (str(DCAT.Dataset), str(DCAT.DatasetSeries))
-_OWNING = {str(DCAT.distribution)}
+_OWNING = {str(DCAT.distribution), str(ADMS.sample)}  # a sample distribution is owned too
 _MAX_DEPTH = 6
 _BATCH = 200
 

@@ -152,6 +152,13 @@ class Settings(BaseSettings):
     harvest_page_size: int = Field(
         default=100, gt=0, le=1000, description="Records asked per page from paged sources."
     )
+    harvest_prefetch_pages: int = Field(
+        default=1,
+        ge=0,
+        le=8,
+        description="Pages a harvest fetches and maps ahead while storing the current one "
+        "(0: no prefetch thread).",
+    )
     stac_items_sampled: int = Field(
         default=100,
         ge=0,
@@ -224,6 +231,24 @@ class Settings(BaseSettings):
     sample_max_nesting: int = Field(
         default=32, gt=0, description="Deepest list/struct/map nesting of a sample column."
     )
+    sample_fetch_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Most bytes fetched when sampling a distribution's download URL (CSV: "
+        "the first rows that fit; Parquet: only a file that fits whole).",
+    )
+    sample_sort_copy_min_rows: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="Samples with at least this many rows get a sorted copy per sortable "
+        "column at upload, so a filtered and sorted page reads only a few row groups.",
+    )
+    sample_sort_copy_max_columns: int = Field(
+        default=8,
+        ge=0,
+        description="Most sorted copies of one sample (each costs about the sample's size); "
+        "sorts on other columns scan the whole sample.",
+    )
     search_page_size: int = Field(default=20, gt=0, description="Search hits per page.")
     search_max_page_size: int = Field(
         default=100, gt=0, description="Most search hits one page may ask for."
@@ -282,6 +307,12 @@ class Settings(BaseSettings):
         default=5 * 1024**2,
         gt=0,
         description="Largest DCAT-AP document accepted through the steward's web form, in bytes.",
+    )
+    offers_index: Literal["background", "eager", "off"] = Field(
+        default="background",
+        description="Materialised offers in the API: built in a background thread at start-up "
+        "(answers come from direct resolution until it is built), 'eager' (built before the "
+        "API answers) or 'off' (always direct resolution).",
     )
 
     @field_validator("fetch_allow_hosts", mode="before")

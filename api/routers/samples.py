@@ -17,7 +17,8 @@ from fastapi.routing import APIRoute
 from api.auth import PrincipalDep, get_accounts
 from api.deps import CatalogueDep, SettingsDep
 from catalog.errors import DatalabError, LimitExceeded
-from catalog.samples import PARQUET_MEDIA_TYPE, SampleStore, Upload
+from catalog.samples import PARQUET_MEDIA_TYPE, SampleStore, Upload, fetched
+from catalog.samples import graph as sample_graph
 from catalog.samples.service import SampleService
 from catalog.samples.store import samples_root
 
@@ -62,17 +63,17 @@ def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _distribution(request: Request, settings: Any, dataset_id: str, meta: dict) -> dict:
-    """The sample as a DCAT-AP ``adms:sample`` distribution of the dataset."""
-    base = settings.base_iri.rstrip("/")
+def _distribution(request: Request, catalogue: Any, dataset_id: str, meta: dict) -> dict:
+    """The sample as a DCAT-AP ``adms:sample`` distribution of the dataset (also in the
+    dataset's record: ``in_graph``)."""
     return {
-        "property": "http://www.w3.org/ns/adms#sample",
-        "iri": f"{base}/datasets/{dataset_id}/sample",
+        "property": sample_graph.SAMPLE,
+        "iri": sample_graph.distribution_iri(catalogue, dataset_id),
         "type": "http://www.w3.org/ns/dcat#Distribution",
-        "media_type": f"https://www.iana.org/assignments/media-types/{meta['media_type']}",
+        "media_type": sample_graph.IANA + meta["media_type"],
         "byte_size": meta["byte_size"],
         "download_url": str(request.url_for("download_sample", dataset_id=dataset_id)),
-        "in_graph": False,
+        "in_graph": sample_graph.in_graph(catalogue, dataset_id),
     }
 
 
@@ -104,9 +105,50 @@ async def put_sample(
         meta = await run_in_threadpool(service.upload, principal, dataset_id, upload)
     finally:
         path.unlink(missing_ok=True)
+    return _json(_created(request, catalogue, dataset_id, meta), 201)
+
+
+def _created(request: Request, catalogue: Any, dataset_id: str, meta: dict) -> dict:
     body = {k: meta[k] for k in ("dataset_id", "version", "byte_size", "rows", "columns")}
-    body["distribution"] = _distribution(request, settings, dataset_id, meta)
-    return _json(body, 201)
+    if "origin" in meta:
+        body["origin"] = meta["origin"]
+    body["distribution"] = _distribution(request, catalogue, dataset_id, meta)
+    return body
+
+
+@router.post(
+    "/datasets/{dataset_id}/sample/from-distribution",
+    operation_id="sample_from_distribution",
+    status_code=201,
+)
+def sample_from_distribution(
+    dataset_id: str,
+    request: Request,
+    catalogue: CatalogueDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    distribution: Annotated[
+        str | None,
+        Query(description="IRI of the distribution; default: the first serving CSV or Parquet."),
+    ] = None,
+) -> JSONResponse:
+    """Take a bounded sample from a distribution's download URL (CSV: the first rows within
+    `sample_fetch_max_bytes`; Parquet: only a file that fits whole); stewards and admins."""
+    service = _service(request, catalogue)
+    service.authorize_upload(principal, dataset_id)
+    candidate = fetched.pick(catalogue, dataset_id, distribution)
+    upload, origin = fetched.fetch(settings, candidate)
+    meta = service.upload(principal, dataset_id, upload, origin)
+    return _json(_created(request, catalogue, dataset_id, meta), 201)
+
+
+@router.delete("/datasets/{dataset_id}/sample", operation_id="delete_sample", status_code=204)
+def delete_sample(
+    dataset_id: str, request: Request, catalogue: CatalogueDep, principal: PrincipalDep
+) -> Response:
+    """Remove the sample and its adms:sample distribution; stewards and admins."""
+    _service(request, catalogue).delete(principal, dataset_id)
+    return Response(status_code=204)
 
 
 @router.get("/datasets/{dataset_id}/sample", operation_id="get_sample")
@@ -120,7 +162,7 @@ def get_sample(
     """Schema and size of the sample, and whether its rows are visible to you and why."""
     service = _service(request, catalogue)
     body = service.overview(principal, dataset_id)
-    body["distribution"] = _distribution(request, settings, dataset_id, body)
+    body["distribution"] = _distribution(request, catalogue, dataset_id, body)
     return _json(body)
 
 

@@ -33,6 +33,10 @@ class SampleBackend(Protocol):
         """The sample's path for DuckDB, and the one folder DuckDB may read."""
         ...
 
+    def delete(self, dataset_id: str) -> None:
+        """Forget ``CURRENT`` first (one atomic step), then the files."""
+        ...
+
 
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -76,6 +80,11 @@ class LocalBackend:
     def duckdb_path(self, dataset_id: str, version: str) -> tuple[str, str]:
         folder = self.root / dataset_id / version
         return str(folder / "sample.parquet"), str(folder) + "/"
+
+    def delete(self, dataset_id: str) -> None:
+        folder = self.root / dataset_id
+        (folder / "CURRENT").unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class S3Backend:
@@ -127,7 +136,7 @@ class S3Backend:
     def publish(self, dataset_id: str, version: str, staged: Path) -> None:
         previous = self.current(dataset_id)
         try:
-            for name in FILES:
+            for name in sorted(p.name for p in staged.iterdir() if p.is_file()):
                 with (
                     open(staged / name, "rb") as src,
                     self.fs.open_output_stream(self._key(dataset_id, version, name)) as dst,
@@ -147,6 +156,16 @@ class S3Backend:
     def duckdb_path(self, dataset_id: str, version: str) -> tuple[str, str]:
         folder = "s3://" + self._key(dataset_id, version)
         return folder + "/sample.parquet", folder + "/"
+
+    def delete(self, dataset_id: str) -> None:
+        try:
+            self.fs.delete_file(self._key(dataset_id, "CURRENT"))
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"the sample store (S3) failed: {exc}") from None
+        with contextlib.suppress(OSError):
+            self.fs.delete_dir(self._key(dataset_id))
 
     def ensure_bucket(self) -> None:
         try:

@@ -77,9 +77,13 @@ class SampleEngine:
         self._retired: list[duckdb.DuckDBPyConnection] = []
         self._guard = threading.Lock()
 
-    def _configure(self, con: duckdb.DuckDBPyConnection, allowed: str) -> None:
+    def _configure(
+        self, con: duckdb.DuckDBPyConnection, allowed: str, temp_directory: str | None = None
+    ) -> None:
         # Only trusted values (settings, our own paths) reach these statements.
         con.execute(f"SET threads={int(self.limits.threads)}")
+        if temp_directory is not None:  # where a large sort may spill (inside ``allowed``)
+            con.execute(f"SET temp_directory={_quote_literal(temp_directory)}")
         con.execute(f"SET memory_limit={_quote_literal(self.limits.memory_limit)}")
         con.execute("SET autoinstall_known_extensions=false")
         con.execute("SET autoload_known_extensions=false")
@@ -99,11 +103,14 @@ class SampleEngine:
         con.execute("SET lock_configuration=true")
 
     @contextmanager
-    def connect_once(self, allowed: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A sandboxed connection used once and closed (for checking an upload)."""
+    def connect_once(
+        self, allowed: str, temp_directory: str | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A sandboxed connection used once and closed (for checking an upload); it may
+        write only under ``allowed`` (the upload's staging folder)."""
         con = duckdb.connect(":memory:")
         try:
-            self._configure(con, allowed)
+            self._configure(con, allowed, temp_directory)
             yield con
         finally:
             con.close()

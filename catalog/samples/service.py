@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from catalog.accounts import Accounts
 from catalog.errors import Forbidden, Unauthorized
 from catalog.namespaces import DCT
+from catalog.samples import graph as sample_graph
 from catalog.samples.store import SampleStore, Upload
 from catalog.service import Catalogue
 
@@ -170,8 +171,43 @@ class SampleService:
                 where="sample",
             )
 
-    def upload(self, caller: Caller, dataset_id: str, upload: Upload) -> dict[str, Any]:
+    def upload(
+        self,
+        caller: Caller,
+        dataset_id: str,
+        upload: Upload,
+        origin: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store the sample and put it in the dataset's record as its adms:sample."""
         self.authorize_upload(caller, dataset_id)
-        meta = self.store.add(dataset_id, upload, uploaded_by=caller.name)
+        meta = attach(self.catalogue, self.store, dataset_id, upload, caller.name, origin)
         self.accounts.audit(caller.name, "sample.upload", dataset_id, "ok", {"v": meta["version"]})
         return meta
+
+    def delete(self, caller: Caller, dataset_id: str) -> None:
+        """Remove the sample and its distribution (same permission as uploading)."""
+        self.authorize_upload(caller, dataset_id)
+        detach(self.catalogue, self.store, dataset_id)
+        self.accounts.audit(caller.name, "sample.delete", dataset_id, "ok")
+
+
+def attach(
+    catalogue: Catalogue,
+    store: SampleStore,
+    dataset_id: str,
+    upload: Upload,
+    uploaded_by: str | None,
+    origin: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Store a sample, then publish its distribution in the dataset's record (API and CLI)."""
+    catalogue.find(dataset_id)
+    meta = store.add(dataset_id, upload, uploaded_by=uploaded_by, origin=origin)
+    sample_graph.publish(catalogue, dataset_id, meta)
+    return meta
+
+
+def detach(catalogue: Catalogue, store: SampleStore, dataset_id: str) -> None:
+    """Delete a sample and take its distribution out of the record."""
+    catalogue.find(dataset_id)
+    store.delete(dataset_id)
+    sample_graph.withdraw(catalogue, dataset_id)

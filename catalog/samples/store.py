@@ -6,6 +6,7 @@ who may see what before calling it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -20,6 +21,7 @@ from typing import Any
 import duckdb
 
 from catalog.errors import InvalidInput, InvalidSample, SampleNotFound, UnsupportedFormat
+from catalog.samples import sorted_copies
 from catalog.samples.backends import LocalBackend, S3Backend, SampleBackend
 from catalog.samples.checks import (
     FileLimits,
@@ -61,6 +63,14 @@ class Upload:
             raise UnsupportedFormat(
                 f"a sample is Parquet ({PARQUET_MEDIA_TYPE}) or CSV (text/csv), not {media!r}"
             )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def samples_root(settings: Settings) -> Path:
@@ -121,8 +131,17 @@ class SampleStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def add(self, dataset_id: str, upload: Upload, *, uploaded_by: str | None) -> dict[str, Any]:
-        """Check, convert, profile and publish a sample; the previous one stays on failure."""
+    def add(
+        self,
+        dataset_id: str,
+        upload: Upload,
+        *,
+        uploaded_by: str | None,
+        origin: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Check, convert, profile and publish a sample; the previous one stays on failure.
+
+        ``origin`` (kept in the metadata) says where a fetched sample came from."""
         upload.check_media_type()
         staged = Path(tempfile.mkdtemp(dir=self.staging, prefix="up-"))
         try:
@@ -140,7 +159,7 @@ class SampleStore:
                 raw.unlink()
             else:
                 raw.rename(target)
-            meta = self._profile(dataset_id, staged, target, uploaded_by)
+            meta = self._profile(dataset_id, staged, target, uploaded_by, origin)
             self.backend.publish(dataset_id, meta["version"], staged)
             log.info("sample of %s published (version %s)", dataset_id, meta["version"])
             return meta
@@ -148,19 +167,30 @@ class SampleStore:
             shutil.rmtree(staged, ignore_errors=True)
 
     def _profile(
-        self, dataset_id: str, staged: Path, target: Path, uploaded_by: str | None
+        self,
+        dataset_id: str,
+        staged: Path,
+        target: Path,
+        uploaded_by: str | None,
+        origin: dict[str, Any] | None,
     ) -> dict[str, Any]:
         footer = check_parquet(target, self.limits)
         arrow = footer.schema.to_arrow_schema()
         deadline = self.settings.duckdb_upload_deadline_s
         path = str(target)
         try:
-            with self.engine.connect_once(str(staged) + "/") as con:
+            spill = staged / ".spill"
+            with self.engine.connect_once(str(staged) + "/", str(spill)) as con:
                 columns = read_schema(self.engine, con, path, arrow)
                 self.engine.query(
                     con, "SELECT * FROM read_parquet(?) LIMIT 1", [path], deadline_s=deadline
                 )
                 stats = compute_statistics(self.engine, con, path, columns, deadline)
+                copies = sorted_copies.build(
+                    self.engine, con, str(staged), path, columns, stats["rows"],
+                    self.settings, deadline,
+                )  # fmt: skip
+            shutil.rmtree(spill, ignore_errors=True)
         except duckdb.Error as exc:
             raise wrap_read_error(exc) from None
         version = f"{int(time.time() * 1000):013d}-{uuid.uuid4().hex[:8]}"
@@ -174,10 +204,19 @@ class SampleStore:
             "columns": [c.to_dict() for c in columns],
             "uploaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "uploaded_by": uploaded_by,
+            "sha256": _sha256(target),
+            "sorted_copies": copies,
+            **({"origin": origin} if origin else {}),
         }
         (staged / "meta.json").write_text(json.dumps(meta), "utf-8")
         (staged / "statistics.json").write_text(json.dumps(stats), "utf-8")
         return meta
+
+    def delete(self, dataset_id: str) -> None:
+        """Remove the dataset's sample (readers see it until ``CURRENT`` is gone, then 404)."""
+        self._version(dataset_id)
+        self.backend.delete(dataset_id)
+        log.info("sample of %s deleted", dataset_id)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -239,9 +278,19 @@ class SampleStore:
             f"SELECT {projection} FROM read_parquet(?) {query.where} {query.order_by} "  # noqa: S608
             "LIMIT ? OFFSET ?"
         )
+        descending = bool(sort and sort.startswith("-"))
+        key = (sort or "")[1 if descending else 0 :]
+        entry = meta.get("sorted_copies", {}).get(key) if sort else None
         try:
             with self.engine.connect(allowed) as con:
-                _, rows = self.engine.query(con, sql, [path, *query.params, limit + 1, offset])
+                if entry is not None:
+                    column = next(c for c in columns if c.name == key)
+                    rows = sorted_copies.sorted_page(
+                        self.engine, con, allowed + entry["file"], projection, query,
+                        entry, column, descending, limit, offset, filters or [],
+                    )  # fmt: skip
+                else:
+                    _, rows = self.engine.query(con, sql, [path, *query.params, limit + 1, offset])
         except duckdb.Error as exc:
             raise wrap_read_error(exc) from None
         more = len(rows) > limit

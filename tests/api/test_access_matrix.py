@@ -195,3 +195,27 @@ def test_upload_is_for_admins_and_the_publishers_stewards(world, caller: str, le
         "forbidden",
         "created",
     )
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "developer", "granted", "steward_other", "staff"])
+@pytest.mark.parametrize("level", ["public", "restricted"])
+def test_delete_and_sampling_a_distribution_are_refused_to_others(world, caller, level) -> None:
+    client, tokens, _ = world
+    ds = IDS[level]
+    headers = _headers(tokens, caller)
+    expected = 401 if caller == "anonymous" else 403
+    assert client.delete(f"/datasets/{ds}/sample", headers=headers).status_code == expected
+    r = client.post(f"/datasets/{ds}/sample/from-distribution", headers=headers)
+    assert r.status_code == expected
+    assert client.get(f"/datasets/{ds}/sample").status_code == 200  # still there
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_distribution_in_the_record_is_public_metadata_without_rows(world, level) -> None:
+    client, _, _ = world
+    for fmt in ("ttl", "jsonld", "nt"):
+        r = client.get(f"/datasets/{IDS[level]}", params={"format": fmt})
+        assert r.status_code == 200
+        assert "http://www.w3.org/ns/adms#sample" in r.text or "adms:sample" in r.text
+        assert f"/datasets/{IDS[level]}/sample/file" in r.text
+        assert SECRET not in r.text
