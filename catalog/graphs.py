@@ -120,6 +120,25 @@ class SourceGraphs:
         )
         self._collect(name, keep={graph, previous} - {None})
 
+    def update_in_place(
+        self, name: str, graph: str, *, delete: str = "", add_from: str | None = None
+    ) -> None:
+        """Change the current version ``graph`` of ``name`` with one atomic update request:
+        run the ``delete`` operation, copy ``add_from`` in, and record the time. Used for
+        upserts and deletes, so a change to one record never copies a large source."""
+        src = source_iri(name)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        ops = [op for op in (delete,) if op]
+        if add_from:
+            ops.append(f"ADD <{add_from}> TO <{graph}>")
+        ops.append(
+            f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }} "
+            f'INSERT {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> "{now}"'
+            "^^<http://www.w3.org/2001/XMLSchema#dateTime> } } "
+            f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }} }}"
+        )
+        self.store.update(" ;\n".join(ops))
+
     def discard(self, graph: str) -> None:
         """Drop an unpublished version (after a failed load)."""
         self.store.drop(graph)

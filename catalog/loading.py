@@ -65,20 +65,23 @@ def load_quads(
             raise InvalidInput(
                 "the document holds no RDF triples; nothing was changed", where=source
             )
-        if replace:
-            target = doc_graph
-        else:
-            target = graphs.copy_current(source)
-            staged.append(target)
-            for iri, _ in records.datasets_in_graph(store, doc_graph):
-                records.delete_record(store, target, iri)
-            store.update(f"ADD <{doc_graph}> TO <{target}>")
-        report = LoadReport(source=source, graph=target, triples=triples)
-        _index(store, target, source, report)
-        graphs.publish(source, target)
-        for graph in staged:
-            if graph != target:
-                graphs.discard(graph)
+        report = LoadReport(source=source, graph=doc_graph, triples=triples)
+        _index(store, doc_graph, source, report)
+        current = None if replace else graphs.current(source)
+        if current is None:
+            graphs.publish(source, doc_graph)
+            return report
+        # Upsert: the records the document re-registers (matched by dataset id, so blank-node
+        # datasets match too) are swapped for the new ones in one atomic update of the
+        # current version; the rest of the source is not copied.
+        old: list[ox.Triple] = []
+        for iri in records.iris_with_ids(store, current, report.dataset_ids):
+            old.extend(records.record_triples(store, current, iri))
+        graphs.update_in_place(
+            source, current, delete=records.delete_data(current, old), add_from=doc_graph
+        )
+        graphs.discard(doc_graph)
+        report.graph = current
         return report
     except BaseException:
         for graph in staged:

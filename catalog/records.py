@@ -91,8 +91,7 @@ def _add_titles(store: GraphStore, items: list[DatasetSummary], graphs: list[str
     by_iri = {item.iri: item for item in items}
     values = " ".join(f"(<{item.iri}> <{g}>)" for item, g in zip(items, graphs, strict=True))
     rows = store.select(
-        f"SELECT ?d ?t WHERE {{ VALUES (?d ?g) {{ {values} }} "
-        f"GRAPH ?g {{ ?d <{DCT.title}> ?t }} }}"
+        f"SELECT ?d ?t WHERE {{ VALUES (?d ?g) {{ {values} }} GRAPH ?g {{ ?d <{DCT.title}> ?t }} }}"
     )
     for r in rows:
         title = r["t"]
@@ -180,15 +179,41 @@ def _context_closure(
     return out
 
 
-def delete_record(store: GraphStore, graph: str, iri: str) -> int:
-    """Delete a dataset's record from ``graph`` (which must not be published yet)."""
+def record_triples(store: GraphStore, graph: str, iri: str) -> list[ox.Triple]:
+    """Everything deleting a dataset's record removes: its owned triples and links to it."""
     triples = owned_triples(store, graph, iri)
     inbound = store.select(f"SELECT ?s ?p WHERE {{ GRAPH <{graph}> {{ ?s ?p <{iri}> }} }}")
     triples.extend(ox.Triple(r["s"], r["p"], ox.NamedNode(iri)) for r in inbound)  # type: ignore[arg-type]
-    for i in range(0, len(triples), 500):
-        body = " ".join(f"{t} ." for t in triples[i : i + 500])
-        store.update(f"DELETE DATA {{ GRAPH <{graph}> {{ {body} }} }}")
+    return triples
+
+
+def delete_data(graph: str, triples: list[ox.Triple]) -> str:
+    """A ``DELETE DATA`` operation for ``triples`` in ``graph`` (empty string for none)."""
+    if not triples:
+        return ""
+    body = " ".join(f"{t} ." for t in triples)
+    return f"DELETE DATA {{ GRAPH <{graph}> {{ {body} }} }}"
+
+
+def delete_record(store: GraphStore, graph: str, iri: str) -> int:
+    """Delete a dataset's record from ``graph`` in one (atomic) update."""
+    triples = record_triples(store, graph, iri)
+    if triples:
+        store.update(delete_data(graph, triples))
     return len(triples)
+
+
+def iris_with_ids(store: GraphStore, graph: str, ids: list[str]) -> list[str]:
+    """The dataset nodes in ``graph`` that carry any of ``ids``."""
+    found: list[str] = []
+    for i in range(0, len(ids), _BATCH):
+        values = " ".join(_lit(ident) for ident in ids[i : i + _BATCH])
+        rows = store.select(
+            f"SELECT ?d WHERE {{ VALUES ?id {{ {values} }} "
+            f"GRAPH <{graph}> {{ ?d <{DLAB.datasetId}> ?id }} }}"
+        )
+        found.extend(r["d"].value for r in rows)
+    return found
 
 
 def datasets_in_graph(store: GraphStore, graph: str) -> list[tuple[str, str | None]]:

@@ -165,13 +165,10 @@ class Catalogue:
         ref = records.find(self.store, dataset_id)
         with self.source_lock(ref.source):
             ref = records.find(self.store, dataset_id)
-            graph = self.graphs.copy_current(ref.source)
-            try:
-                records.delete_record(self.store, graph, ref.iri)
-                self.graphs.publish(ref.source, graph)
-            except BaseException:
-                self.graphs.discard(graph)
-                raise
+            triples = records.record_triples(self.store, ref.graph, ref.iri)
+            self.graphs.update_in_place(
+                ref.source, ref.graph, delete=records.delete_data(ref.graph, triples)
+            )
         self._published(ref.source, {ref.id})
         return ref
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from api.auth import Principal, PrincipalDep
 from api.deps import CatalogueDep
 from catalog.errors import Forbidden, Unauthorized
-from catalog.offers import lab_datasets
+from catalog.offers.live import answer_lab_datasets
 from catalog.registry import create_lab, edit_lab, ensure_registry, get_lab, list_labs
 
 router = APIRouter(tags=["labs"])
@@ -75,9 +75,11 @@ def datasets_of_lab(
     catalogue: CatalogueDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """Datasets this lab may offer (outright or under conditions), with the verdict."""
+    """Datasets this lab may offer (outright or under conditions), with the verdict, by id.
+
+    ``total`` counts them all (``null`` while the materialised offers are still building)."""
     ensure_registry(catalogue)
-    offers = lab_datasets(catalogue, lab_id, limit=limit)
+    offers, total = answer_lab_datasets(catalogue, lab_id, limit=limit)
     return {
         "lab": lab_id,
         "items": [
@@ -90,4 +92,5 @@ def datasets_of_lab(
             for o in offers
         ],
         "count": len(offers),
+        "total": total,
     }

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CatalogueDep
 from api.negotiation import JSON, negotiate
-from catalog.offers import RequesterProfile, offers_for
+from catalog.offers import RequesterProfile
+from catalog.offers.live import answer_offers
 from catalog.registry import ensure_registry
 
 router = APIRouter(tags=["offers"])
@@ -34,12 +35,15 @@ def dataset_offers(
     format: Annotated[str | None, Query(description="json or odrl (ODRL JSON-LD only)")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    """Every data lab's verdict for this dataset, with reasons, terms and an ODRL Offer."""
+    """Every data lab's verdict for this dataset, with reasons, terms and an ODRL Offer.
+
+    Served from the materialised offers (narrowed to the requester's profile from the
+    cached terms); while they are still being built at start-up, resolved directly."""
     fmt = {"odrl": "jsonld"}.get((format or "").lower(), format)
     media = negotiate(accept, [JSON, JSONLD], fmt)
     profile = RequesterProfile.parse(org_type, country, purpose)
     ensure_registry(catalogue)
-    result = offers_for(catalogue, dataset_id, profile)
+    result = answer_offers(catalogue, dataset_id, profile)
     headers = {"Vary": "Accept"}
     if media == JSONLD:
         return JSONResponse(result.odrl(), media_type=JSONLD, headers=headers)

@@ -1,5 +1,5 @@
 """Commands for factories, data labs and offers: ``datalab factories``, ``datalab lab
-add|edit|show``, ``datalab offers DATASET``."""
+add|edit|show``, ``datalab offers DATASET``, ``datalab licence add|list|remove``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ from catalog.accounts import Accounts, accounts_path
 from catalog.cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
 from catalog.errors import Forbidden, InvalidInput
 from catalog.offers import RequesterProfile, offers_for
+from catalog.offers.licence_store import (
+    LicenceMappingNotFound,
+    add_licence,
+    extra_licences,
+    make_entry,
+    remove_licence,
+)
 from catalog.registry import (
     create_lab,
     edit_lab,
@@ -147,3 +154,76 @@ def offers(
                 typer.echo(f"    - {reason.text}")
             for i, step in enumerate(o.procedure, start=1):
                 typer.echo(f"    {i}. {step}")
+
+
+licence_app = typer.Typer(
+    help="Map licences the built-in table does not know (what each permits, requires, prohibits).",
+    no_args_is_help=True,
+)
+app.add_typer(licence_app, name="licence")
+UsesOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Comma-separated: commercial, derivatives, distribution, tdm, ai-training."),
+]
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
+
+
+@licence_app.command("add")
+def licence_add(
+    iri: Annotated[str, typer.Argument(help="The licence IRI datasets cite in dct:license.")],
+    label: Annotated[str | None, typer.Option(help="Human-readable name.")] = None,
+    permits: UsesOption = None,
+    prohibits: UsesOption = None,
+    requires: Annotated[
+        list[str] | None,
+        typer.Option(help="Comma-separated: attribution, share-alike, notice, non-commercial."),
+    ] = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add or replace the mapping of licence IRI (offers using it are recomputed)."""
+    settings = settings_from_cli(home=home)
+    with reported(as_json):
+        entry = make_entry(
+            iri,
+            label=label,
+            permits=_split(permits),
+            requires=_split(requires),
+            prohibits=_split(prohibits),
+        )
+        add_licence(settings, entry)
+        emit_json(entry.to_dict()) if as_json else typer.echo(f"mapped {entry.key}")
+
+
+@licence_app.command("list")
+def licence_list(home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """List the licence mappings added to this catalogue."""
+    settings = settings_from_cli(home=home)
+    with reported(as_json):
+        items = extra_licences(settings)
+        if as_json:
+            emit_json([e.to_dict() for e in items])
+            return
+        for e in items:
+            typer.echo(
+                f"{e.key}: permits {','.join(sorted(e.permits)) or '-'}; "
+                f"requires {','.join(sorted(e.requires)) or '-'}; "
+                f"prohibits {','.join(sorted(e.prohibits)) or '-'}"
+            )
+
+
+@licence_app.command("remove")
+def licence_remove(
+    iri: Annotated[str, typer.Argument(help="The licence IRI to unmap.")],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove an added mapping (the built-in one, if any, applies again)."""
+    settings = settings_from_cli(home=home)
+    with reported(as_json):
+        if not remove_licence(settings, iri):
+            raise LicenceMappingNotFound(f"no added mapping for {iri!r}", where="iri")
+        emit_json({"removed": iri}) if as_json else typer.echo(f"removed {iri}")

@@ -277,6 +277,13 @@ class LicenceTable:
             self._by_key[_norm(alias) if not alias.startswith("EU:") else alias] = entry
         self.version += 1
 
+    def copy(self) -> LicenceTable:
+        """An independent table with the same mappings (to change without side effects)."""
+        other = LicenceTable(())
+        other._by_key = dict(self._by_key)
+        other.version = self.version
+        return other
+
     def lookup(self, iri: str) -> LicenceTerms | None:
         return self._by_key.get(_norm(iri))
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from catalog.errors import DatalabError
-
 if TYPE_CHECKING:
     from catalog.service import Catalogue
 
@@ -30,30 +28,14 @@ PROVIDER_SOURCES = ("labs", "registry")
 
 
 def offer_facets(catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """``{id: {"lab": [lab ids that may offer it], "ai_training": bool}}``."""
-    from catalog.offers.licences import LicenceTable
-    from catalog.offers.resolve import CONDITIONS, MAY_OFFER, resolve
-    from catalog.offers.service import dataset_terms
-    from catalog.registry import list_labs
+    """``{id: {"lab": [lab ids that may offer it], "ai_training": bool}}``.
 
-    labs = list_labs(catalogue)
-    if not labs:
-        return {}
-    table = LicenceTable()
-    out: dict[str, dict[str, Any]] = {}
-    for ident in dataset_ids:
-        try:
-            terms = dataset_terms(catalogue, ident)
-        except DatalabError as exc:  # removed meanwhile, or an unreadable policy
-            log.debug("no offer facets for %s: %s", ident, exc)
-            continue
-        offers = [resolve(terms, lab, table) for lab in labs]
-        usable = [o for o in offers if o.verdict in (MAY_OFFER, CONDITIONS)]
-        out[ident] = {
-            "lab": sorted(o.lab.id for o in usable),
-            "ai_training": any(o.usable_for_ai_training for o in usable),
-        }
-    return out
+    Delegates to :func:`catalog.offers.facets.offer_facets` (default requester profile),
+    which reads the materialised offers when the API runs them and resolves directly else.
+    """
+    from catalog.offers.facets import offer_facets as facets_of_offers
+
+    return facets_of_offers(catalogue, dataset_ids)
 
 
 def sample_facets(catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:

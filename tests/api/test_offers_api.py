@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.app import create_app
+from catalog import records
 from catalog.accounts import Accounts, accounts_path
+from catalog.cli.app import app as cli
 from catalog.ids import dataset_id
+from catalog.offers import RequesterProfile, lab_datasets, offers_for
+from catalog.rdf_input import format_from_name, iter_triples
+from catalog.registry import list_labs, load_registry
 from catalog.service import Catalogue
-from catalog.settings import Settings
+from catalog.settings import Settings, get_settings
 
 DATA = Path(__file__).resolve().parents[1] / "catalog" / "offers" / "data" / "datasets.ttl"
 HEALTH = dataset_id("https://example.org/ds/health")
@@ -138,3 +145,213 @@ def test_lab_datasets(client: TestClient) -> None:
     assert HEALTH in ids
     assert UNKNOWN not in ids
     assert all(i["verdict"] in ("may_offer", "may_offer_under_conditions") for i in body["items"])
+
+
+# -- materialised offers kept fresh by publishes ------------------------------------------
+PROFILES = [{}, {"org_type": "sme", "country": "DE", "purpose": "commercial-ai-training"}]
+EO = dataset_id("https://example.org/ds/eo-open")
+NEW = "https://example.org/ds/steward-new"
+NEW_ID = dataset_id(NEW)
+
+
+def _record(title: str, licence: str = "CC_BY_4_0") -> bytes:
+    return (
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .\n"
+        "@prefix lic: <http://publications.europa.eu/resource/authority/licence/> .\n"
+        "@prefix ar: <http://publications.europa.eu/resource/authority/access-right/> .\n"
+        f'<{NEW}> a dcat:Dataset ; dct:title "{title}" ; dct:license lic:{licence} ; '
+        "dct:accessRights ar:PUBLIC ; "
+        "<https://w3id.org/datalab/ns#dataSpace> <https://w3id.org/datalab/dataspace/language> .\n"
+    ).encode()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[TestClient]:
+    """The API with offers materialised before it answers (``offers_index=eager``)."""
+    settings = get_settings(home=tmp_path / "home", offers_index="eager")
+    with Catalogue.open(settings) as cat:
+        cat.load_file(DATA, source="fixtures", replace=True)
+        load_registry(cat)
+    with TestClient(create_app(settings)) as c:
+        assert c.app.state.offers.ready  # type: ignore[attr-defined]
+        yield c
+
+
+def _cat(client: TestClient) -> Catalogue:
+    return client.app.state.catalogue  # type: ignore[attr-defined,no-any-return]
+
+
+def _recomputed(client: TestClient) -> int:
+    return client.app.state.offers.index.recomputed  # type: ignore[attr-defined,no-any-return]
+
+
+def _as_json(value: object) -> object:
+    return json.loads(json.dumps(value))
+
+
+def assert_matches_direct(client: TestClient) -> None:
+    """Every answer served from the index equals direct resolution from the store."""
+    cat = _cat(client)
+    ids = [item.id for item in cat.datasets(limit=500).items]
+    assert set(client.app.state.offers.index.terms) == set(ids)  # type: ignore[attr-defined]
+    for ident in ids:
+        for params in PROFILES:
+            got = client.get(f"/datasets/{ident}/offers", params=params)
+            assert got.status_code == 200, got.text
+            want = offers_for(cat, ident, RequesterProfile.parse(**params)).to_dict()
+            assert got.json() == _as_json(want), (ident, params)
+    for lab in list_labs(cat):
+        body = client.get(f"/labs/{lab.id}/datasets", params={"limit": 1000}).json()
+        want_ids = sorted(o.dataset for o in lab_datasets(cat, lab.id))
+        assert [i["dataset"] for i in body["items"]] == want_ids, lab.id
+        assert body["total"] == len(want_ids)
+
+
+def test_loads_and_deletes_recompute_only_the_changed_dataset(live: TestClient) -> None:
+    cat = _cat(live)
+    assert_matches_direct(live)
+    labs = len(list_labs(cat))
+    before = _recomputed(live)
+    cat.load(_record("New corpus"), fmt="turtle", source="steward")
+    assert _recomputed(live) - before == labs  # one new row
+    assert live.get(f"/datasets/{NEW_ID}/offers").json()["usable_for_ai_training"] is True
+    before = _recomputed(live)
+    cat.load(_record("New corpus, better title"), fmt="turtle", source="steward")
+    assert _recomputed(live) == before  # terms unchanged: nothing to recompute
+    cat.load(_record("New corpus", "CC_BYNC_4_0"), fmt="turtle", source="steward")
+    assert _recomputed(live) - before == labs
+    nc = live.get(f"/datasets/{NEW_ID}/offers", params=PROFILES[1]).json()
+    assert all(o["verdict"] == "may_not_offer" for o in nc["offers"])  # NC for a company
+    assert_matches_direct(live)
+    before = _recomputed(live)
+    cat.delete(NEW_ID)
+    assert _recomputed(live) == before
+    assert live.get(f"/datasets/{NEW_ID}/offers").status_code == 404
+    assert_matches_direct(live)
+
+
+def test_harvest_like_replacement_recomputes_changed_terms_only(live: TestClient) -> None:
+    cat = _cat(live)
+    labs = len(list_labs(cat))
+    ttl = DATA.read_text().replace(
+        'dct:title "Open EO" ; dlab:dataSpace ds:earth-observation ;\n'
+        "    dct:license lic:CC_BY_4_0 ; dct:accessRights ar:PUBLIC .",
+        'dct:title "Open EO" ; dlab:dataSpace ds:earth-observation ;\n'
+        "    dct:license lic:CC_BY_4_0 ; dct:accessRights ar:NON_PUBLIC .",
+    )
+    assert "ar:NON_PUBLIC ." in ttl
+    before = _recomputed(live)
+    quads = iter_triples(ttl.encode(), format_from_name("turtle"), cat.limits)
+    cat.store_quads(quads, source="fixtures", replace=True)  # what a full harvest run does
+    assert _recomputed(live) - before == labs  # only eo-open's terms changed
+    eo = {o["lab"]: o for o in live.get(f"/datasets/{EO}/offers").json()["offers"]}
+    assert eo["brain-datalab"]["terms"]["access_mode"] != "Download"
+    assert_matches_direct(live)
+    cat.remove_source("fixtures")
+    assert live.app.state.offers.index.terms == {}  # type: ignore[attr-defined]
+    assert live.get(f"/datasets/{EO}/offers").status_code == 404
+    assert live.get("/labs/jaif-datalab/datasets").json()["items"] == []
+
+
+def test_lab_edits_through_the_api_recompute_that_lab_only(
+    live: TestClient, tokens: dict[str, str]
+) -> None:
+    staff = {"Authorization": f"Bearer {tokens['bsc']}"}
+    datasets = len(live.app.state.offers.index.terms)  # type: ignore[attr-defined]
+    assert EO not in {i["dataset"] for i in live.get("/labs/bsc-datalab/datasets").json()["items"]}
+    before = _recomputed(live)
+    edited = live.patch(
+        "/labs/bsc-datalab", json={"data_spaces": ["earth-observation"]}, headers=staff
+    )
+    assert edited.status_code == 200
+    assert _recomputed(live) - before == datasets  # one column
+    assert EO in {i["dataset"] for i in live.get("/labs/bsc-datalab/datasets").json()["items"]}
+    before = _recomputed(live)
+    new = {"id": "bsc-eo-lab", "name": "BSC EO", "data_spaces": ["earth-observation"]}
+    new["access_modes"] = ["Download"]
+    assert live.post("/labs", json=new, headers=staff).status_code == 201
+    assert _recomputed(live) - before == datasets
+    offers = live.get(f"/datasets/{EO}/offers").json()["offers"]
+    assert {o["lab"] for o in offers} >= {"bsc-eo-lab"}
+    assert_matches_direct(live)
+
+
+def test_licence_mapping_added_by_cli_recomputes_its_datasets(live: TestClient) -> None:
+    cat = _cat(live)
+    labs = len(list_labs(cat))
+    verdicts = {o["verdict"] for o in live.get(f"/datasets/{UNKNOWN}/offers").json()["offers"]}
+    assert "may_offer" not in verdicts
+    result = CliRunner().invoke(
+        cli,
+        [
+            "licence",
+            "add",
+            "https://example.org/our-own-licence",
+            "--label",
+            "Our own",
+            "--permits",
+            "commercial,derivatives,distribution,tdm,ai-training",
+        ],
+        env={"DATALAB_HOME": str(cat.settings.home)},
+    )
+    assert result.exit_code == 0, result.output
+    before = _recomputed(live)
+    body = live.get(f"/datasets/{UNKNOWN}/offers").json()
+    assert _recomputed(live) - before == labs  # the one dataset citing that licence
+    research = {o["lab"]: o["verdict"] for o in body["offers"]}
+    assert research["jaif-datalab"] == "may_offer"
+    assert_matches_direct(live)
+
+
+def test_publish_behind_the_listener_is_caught_up(live: TestClient) -> None:
+    cat = _cat(live)
+    graph = cat.graphs.copy_current("fixtures")  # as a harvest override does
+    records.delete_record(cat.store, graph, "https://example.org/ds/eo-open")
+    cat.graphs.publish("fixtures", graph)  # no listener is told
+    assert live.get(f"/datasets/{EO}/offers").status_code == 404
+    assert EO not in live.app.state.offers.index.terms  # type: ignore[attr-defined]
+    assert_matches_direct(live)
+
+
+def test_search_facets_come_from_the_materialised_offers(
+    live: TestClient, tokens: dict[str, str]
+) -> None:
+    def lab_hits(lab: str) -> set[str]:
+        body = live.get("/search", params={"lab": lab, "limit": 100}).json()
+        return {h["id"] for h in body["items"]}
+
+    assert lab_hits("jaif-datalab") == {
+        i["dataset"] for i in live.get("/labs/jaif-datalab/datasets").json()["items"]
+    }
+    trainable = live.get("/search", params={"ai_training": "true", "limit": 100}).json()
+    want = {
+        d
+        for d in live.app.state.offers.index.terms  # type: ignore[attr-defined]
+        if offers_for(_cat(live), d).to_dict()["usable_for_ai_training"]
+    }
+    assert {h["id"] for h in trainable["items"]} == want
+    staff = {"Authorization": f"Bearer {tokens['bsc']}"}
+    assert EO not in lab_hits("bsc-datalab")
+    live.patch("/labs/bsc-datalab", json={"data_spaces": ["earth-observation"]}, headers=staff)
+    assert EO in lab_hits("bsc-datalab")
+
+
+def test_background_start_answers_and_then_serves_the_index(settings: Settings) -> None:
+    with Catalogue.open(settings) as cat:
+        cat.load_file(DATA, source="fixtures", replace=True)
+    with TestClient(create_app(settings)) as c:
+        assert c.get(f"/datasets/{HEALTH}/offers").status_code == 200  # built or not
+        assert c.app.state.offers.wait_ready(30)  # type: ignore[attr-defined]
+        assert c.app.state.offers.error is None  # type: ignore[attr-defined]
+        assert_matches_direct(c)
+
+
+def test_offers_index_off_resolves_directly(tmp_path: Path) -> None:
+    settings = get_settings(home=tmp_path / "home", offers_index="off")
+    with Catalogue.open(settings) as cat:
+        cat.load_file(DATA, source="fixtures", replace=True)
+    with TestClient(create_app(settings)) as c:
+        assert c.app.state.offers is None
+        body = c.get(f"/datasets/{HEALTH}/offers").json()
+        assert body == _as_json(offers_for(_cat(c), HEALTH).to_dict())
+        assert c.get("/labs/jaif-datalab/datasets").json()["total"] is None

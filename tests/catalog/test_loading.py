@@ -144,3 +144,24 @@ def test_export_restores_blank_nodes_and_hides_internal_annotations(catalogue: C
     exported = catalogue.export("ntriples").decode()
     assert "_:" in exported
     assert "urn:datalab" not in exported and "datasetId" not in exported
+
+
+def test_upserts_and_deletes_change_the_current_version_in_place(catalogue: Catalogue) -> None:
+    catalogue.load(
+        ttl(*(dataset(f"n{i}") for i in range(50))), fmt="turtle", source="big", replace=True
+    )
+    version = catalogue.graphs.current("big")
+    catalogue.load(ttl(dataset("n3", "Renamed")), fmt="turtle", source="big")
+    catalogue.delete(dataset_id("https://data.example.org/n4"))
+    assert catalogue.graphs.current("big") == version, "an upsert must not copy the source"
+    assert catalogue.count("big") == 49
+    assert titles(catalogue)["n3"] == "Renamed"
+
+
+def test_upserting_a_blank_node_dataset_twice_keeps_one_record(catalogue: Catalogue) -> None:
+    doc = ttl('[] a dcat:Dataset ; dct:identifier "stays-1" ; dct:title "Hospital stays"@en .\n')
+    catalogue.load(doc, fmt="turtle", source="bn")
+    catalogue.load(doc, fmt="turtle", source="bn")
+    assert catalogue.count("bn") == 1
+    exported = catalogue.export("ntriples", source="bn").decode()
+    assert exported.count("Hospital stays") == 1

@@ -43,7 +43,7 @@ def test_lab_change_recomputes_only_its_column(catalogue):
     index.lab_changed("nlaif-datalab")
     assert index.recomputed - before == len(index.terms)
     assert index.offers[(EO, "nlaif-datalab")].verdict == CONDITIONS
-    assert any(o.dataset == EO for o in index.for_lab("nlaif-datalab"))
+    assert any(o.dataset == EO for o in index.for_lab("nlaif-datalab")[0])
 
 
 def test_licence_mapping_change_recomputes_its_datasets(catalogue):

@@ -1,0 +1,98 @@
+"""Offer facts for the search index: which labs may offer a dataset, usable for AI training.
+
+:func:`offer_facets` is the search engine's facet provider for offers (see
+:mod:`catalog.search.providers`). Per dataset it answers
+
+- ``lab``: the ids of the data labs whose verdict is *may offer* or *may offer under
+  conditions*;
+- ``factory`` (only with ``with_factory=True``; the search index has no such facet yet):
+  the factories of those labs;
+- ``ai_training``: whether at least one of those offers permits AI training.
+
+The **default profile** (``profile=None``) is the unstated requester: any organisation type
+and country the lab admits, no purpose stated. So ``ai_training`` is true when some lab may
+offer the dataset and the combined terms (licence, ODRL policy, TDM reservation, the lab's
+own prohibitions) permit AI training; a stated profile (e.g. an SME in DE training a
+commercial model) narrows it to what that requester may do.
+
+With a running :class:`~catalog.offers.live.LiveOffers` that has finished building, the
+default-profile answers are read from the materialised index (no store access) and a
+stated profile is resolved from the index's cached terms; otherwise every dataset is
+resolved directly from the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from catalog.errors import DatalabError
+from catalog.offers.licence_store import licence_table
+from catalog.offers.live import live_offers
+from catalog.offers.profiles import RequesterProfile
+from catalog.offers.resolve import CONDITIONS, MAY_OFFER, Offer, resolve
+from catalog.offers.service import dataset_terms
+from catalog.registry import list_labs
+from catalog.service import Catalogue
+
+log = logging.getLogger(__name__)
+#: The profile the search facet "usable for AI training" is computed for (see above).
+DEFAULT_FACET_PROFILE: RequesterProfile | None = None
+
+
+def _facts(offers: list[Offer], with_factory: bool) -> dict[str, Any]:
+    usable = [o for o in offers if o.verdict in (MAY_OFFER, CONDITIONS)]
+    out: dict[str, Any] = {
+        "lab": sorted(o.lab.id for o in usable),
+        "ai_training": any(o.usable_for_ai_training for o in usable),
+    }
+    if with_factory:
+        out["factory"] = sorted({o.lab.factory for o in usable})
+    return out
+
+
+def offer_facets(
+    catalogue: Catalogue,
+    dataset_ids: list[str],
+    profile: RequesterProfile | None = DEFAULT_FACET_PROFILE,
+    *,
+    with_factory: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """``{id: {"lab": [...], "ai_training": bool}}`` for the datasets that exist (plus
+    ``"factory": [...]`` with ``with_factory``); empty when there are no labs at all."""
+    live = live_offers(catalogue)
+    if live is not None and live.ready:
+        live.sync()
+        index = live.index
+        with index._lock:
+            if not index.labs:
+                return {}
+            out = {}
+            for ident in dataset_ids:
+                if profile is None:
+                    offers = index.offerable(ident)
+                    if offers or ident in index.terms:
+                        out[ident] = _facts(offers, with_factory)
+                    continue
+                terms = index.terms.get(ident)
+                if terms is not None:
+                    labs = index.labs.values()
+                    offered = [resolve(terms, lab, index.table, profile) for lab in labs]
+                    out[ident] = _facts(offered, with_factory)
+            return out
+    labs = list_labs(catalogue)
+    if not labs:
+        return {}
+    table = licence_table(catalogue.settings)
+    direct: dict[str, dict[str, Any]] = {}
+    for ident in dataset_ids:
+        try:
+            terms = dataset_terms(catalogue, ident)
+        except DatalabError as exc:  # removed meanwhile, or an unreadable policy
+            log.debug("no offer facets for %s: %s", ident, exc)
+            continue
+        direct[ident] = _facts([resolve(terms, lab, table, profile) for lab in labs], with_factory)
+    return direct
+
+
+__all__ = ["DEFAULT_FACET_PROFILE", "offer_facets"]

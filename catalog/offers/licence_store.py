@@ -1,0 +1,141 @@
+"""Extra licence mappings registered by the operator, kept in ``<home>/licences.json``.
+
+The built-in table (:mod:`catalog.offers.licences`) covers the EU licence vocabulary, SPDX
+and the common open licences. A catalogue meets others (a data space's own licence, a
+national variant); ``datalab licence add IRI --permits … --prohibits …`` maps one here. An
+extra mapping for an IRI the built-in table knows replaces the built-in one for that IRI.
+
+Every offer path (direct resolution, the materialised index, search facets) reads the
+table through :func:`licence_table`, which re-reads the file only when it changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from catalog.errors import InvalidInput, NotFound
+from catalog.offers.licences import DUTIES, TABLE, USES, LicenceTable, LicenceTerms
+from catalog.settings import Settings
+
+FILE_NAME = "licences.json"
+_cache: dict[Path, tuple[tuple[int, int, int] | None, LicenceTable]] = {}
+_guard = threading.Lock()
+
+
+class LicenceMappingNotFound(NotFound):
+    """No added mapping for that licence IRI."""
+
+    code = "licence_mapping_not_found"
+
+
+def licences_path(settings: Settings) -> Path:
+    return settings.home / FILE_NAME
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _words(values: list[str] | tuple[str, ...], allowed: tuple[str, ...], where: str) -> frozenset:
+    bad = sorted(set(values) - set(allowed))
+    if bad:
+        raise InvalidInput(
+            f"unknown {where} value(s) {', '.join(bad)}; known: {', '.join(allowed)}", where=where
+        )
+    return frozenset(values)
+
+
+def make_entry(
+    iri: str,
+    *,
+    label: str | None = None,
+    permits: list[str] | tuple[str, ...] = (),
+    requires: list[str] | tuple[str, ...] = (),
+    prohibits: list[str] | tuple[str, ...] = (),
+) -> LicenceTerms:
+    """A checked mapping of licence ``iri`` (uses from ``USES``, duties from ``DUTIES``)."""
+    iri = iri.strip()
+    if not iri.startswith(("http://", "https://")) or any(c.isspace() for c in iri):
+        raise InvalidInput(f"{iri!r} is not an http(s) licence IRI", where="iri")
+    p = _words(permits, USES, "permits")
+    x = _words(prohibits, USES, "prohibits")
+    both = sorted(p & x)
+    if both:
+        raise InvalidInput(
+            f"{', '.join(both)} cannot be both permitted and prohibited", where="prohibits"
+        )
+    r = _words(requires, DUTIES, "requires")
+    return LicenceTerms(iri, label or iri, p, r, x, aliases=(iri,))
+
+
+def _entry_from_json(item: Any, where: str) -> LicenceTerms:
+    if not isinstance(item, dict) or not isinstance(item.get("licence"), str):
+        raise InvalidInput("each licence mapping needs a 'licence' IRI", where=where)
+    return make_entry(
+        item["licence"],
+        label=item.get("label"),
+        permits=list(item.get("permits") or []),
+        requires=list(item.get("requires") or []),
+        prohibits=list(item.get("prohibits") or []),
+    )
+
+
+def extra_licences(settings: Settings) -> list[LicenceTerms]:
+    """The operator's mappings, in the order they were added (a bad file is an error)."""
+    path = licences_path(settings)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}", where=str(path)) from None
+    if not isinstance(raw, list):
+        raise InvalidInput("the licence mappings file must hold a JSON list", where=str(path))
+    return [_entry_from_json(item, f"{path}[{i}]") for i, item in enumerate(raw)]
+
+
+def licence_table(settings: Settings) -> LicenceTable:
+    """Built-in mappings plus the operator's; one shared table per file version."""
+    path = licences_path(settings)
+    stamp = _stamp(path)
+    with _guard:
+        cached = _cache.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    table = LicenceTable((*TABLE, *extra_licences(settings)))
+    with _guard:
+        _cache[path] = (stamp, table)
+    return table
+
+
+def add_licence(settings: Settings, entry: LicenceTerms) -> None:
+    """Add or replace the operator's mapping of ``entry.key`` (written atomically)."""
+    _write(settings, [e for e in extra_licences(settings) if e.key != entry.key] + [entry])
+
+
+def remove_licence(settings: Settings, iri: str) -> bool:
+    """Drop the operator's mapping of ``iri``; ``False`` when there was none."""
+    items = extra_licences(settings)
+    kept = [e for e in items if e.key != iri.strip()]
+    if len(kept) == len(items):
+        return False
+    _write(settings, kept)
+    return True
+
+
+def _write(settings: Settings, items: list[LicenceTerms]) -> None:
+    path = licences_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".licences-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump([e.to_dict() for e in items], fh, indent=1)
+    os.replace(tmp, path)
