@@ -71,6 +71,12 @@ class SearchResult:
         }
 
 
+def version_key(graph: str, loaded_at: str | None) -> str:
+    """What the index records per source: the graph and its last change (in-place upserts
+    and deletes keep the graph and move ``dlab:loadedAt``)."""
+    return f"{graph}|{loaded_at or ''}"
+
+
 def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
 
@@ -125,7 +131,7 @@ class SearchService:
             for src in self.catalogue.sources():
                 docs = project_graph(self.catalogue, src.name, src.graph, None, self.providers)
                 n += IndexFile.write_docs(db, docs)
-                IndexFile.set_source(db, src.name, src.graph)
+                IndexFile.set_source(db, src.name, version_key(src.graph, src.loaded_at))
             db.execute("INSERT INTO meta VALUES ('complete', ?)", (str(time.time()),))
             db.execute("COMMIT")
             db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
@@ -134,45 +140,56 @@ class SearchService:
         log.info("search index rebuilt: %d datasets in %.1fs", n, time.perf_counter() - started)
         return n
 
-    def _graphs(self, source: str) -> tuple[str | None, str | None]:
+    def _graphs(self, source: str) -> tuple[str | None, str | None, str | None]:
+        """The source's current graph, previous graph and version key."""
+        src = source_iri(source)
         rows = self.catalogue.store.select(
-            f"SELECT ?g ?p WHERE {{ GRAPH <{META_GRAPH}> {{ "
-            f"OPTIONAL {{ <{source_iri(source)}> <{DLAB.currentGraph}> ?g }} "
-            f"OPTIONAL {{ <{source_iri(source)}> <{DLAB.previousGraph}> ?p }} }} }}"
+            f"SELECT ?g ?p ?at WHERE {{ GRAPH <{META_GRAPH}> {{ "
+            f"OPTIONAL {{ <{src}> <{DLAB.currentGraph}> ?g }} "
+            f"OPTIONAL {{ <{src}> <{DLAB.previousGraph}> ?p }} "
+            f"OPTIONAL {{ <{src}> <{DLAB.loadedAt}> ?at }} }} }}"
         )
         r = rows[0] if rows else {}
-        return (r["g"].value if "g" in r else None, r["p"].value if "p" in r else None)
+        current = r["g"].value if "g" in r else None
+        at = r["at"].value if "at" in r else None
+        key = version_key(current, at) if current else None
+        return current, (r["p"].value if "p" in r else None), key
 
     def on_publish(self, source: str, changed: set[str] | None) -> None:
         """Listener for :attr:`Catalogue.on_publish`: update what the publish changed."""
         with self.index.lock:
-            current, previous = self._graphs(source)
+            current, previous, key = self._graphs(source)
             indexed = self.index.indexed_sources().get(source)
-            if current is None:
+            indexed_graph = indexed.split("|", 1)[0] if indexed else None
+            if current is None or key is None:
                 self._remove_source(source)
-            elif changed is not None and indexed is not None and indexed == previous:
-                self._update(source, current, changed)
-            elif indexed != current:
-                self.reindex_source(source, current)
+            elif changed is not None and indexed_graph in {previous, current} - {None}:
+                # an upsert/delete: a new version on top of the indexed one, or the
+                # indexed version changed in place
+                self._update(source, current, changed, key)
+            elif indexed != key:
+                self.reindex_source(source, current, key)
             if self.providers and source in PROVIDER_SOURCES:
                 self.refresh_all()
 
     def sync(self) -> list[str]:
         """Catch up with every source whose current graph is not the indexed one."""
-        current = {s.name: s.graph for s in self.catalogue.sources()}
+        current = {
+            s.name: (s.graph, version_key(s.graph, s.loaded_at)) for s in self.catalogue.sources()
+        }
         touched = []
         with self.index.lock:
             indexed = self.index.indexed_sources()
-            for name, graph in current.items():
-                if indexed.get(name) != graph:
-                    self.reindex_source(name, graph)
+            for name, (graph, key) in current.items():
+                if indexed.get(name) != key:
+                    self.reindex_source(name, graph, key)
                     touched.append(name)
             for name in set(indexed) - set(current):
                 self._remove_source(name)
                 touched.append(name)
         return touched
 
-    def reindex_source(self, source: str, graph: str) -> int:
+    def reindex_source(self, source: str, graph: str, key: str) -> int:
         docs = list(project_graph(self.catalogue, source, graph, None, self.providers))
         with self.index.lock:
             db = self.index.db()
@@ -181,7 +198,7 @@ class SearchService:
                 gone = IndexFile.source_ids(db, source) - {d.id for d in docs}
                 IndexFile.delete_ids(db, gone)
                 IndexFile.write_docs(db, docs)
-                IndexFile.set_source(db, source, graph)
+                IndexFile.set_source(db, source, key)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -189,14 +206,14 @@ class SearchService:
         log.info("search: source %s re-indexed (%d datasets)", source, len(docs))
         return len(docs)
 
-    def _update(self, source: str, graph: str, ids: set[str]) -> None:
+    def _update(self, source: str, graph: str, ids: set[str], key: str) -> None:
         docs = list(project_graph(self.catalogue, source, graph, ids, self.providers))
         db = self.index.db()
         db.execute("BEGIN")
         try:
             IndexFile.delete_ids(db, ids - {d.id for d in docs})
             IndexFile.write_docs(db, docs)
-            IndexFile.set_source(db, source, graph)
+            IndexFile.set_source(db, source, key)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -220,13 +237,14 @@ class SearchService:
                     by_source.setdefault(row[0], set()).add(ident)
             indexed = self.index.indexed_sources()
             for source, ids in by_source.items():
-                self._update(source, indexed[source], ids)
+                key = indexed[source]
+                self._update(source, key.split("|", 1)[0], ids, key)
 
     def refresh_all(self) -> None:
         """Re-project every dataset (after a lab change, which moves offer facets)."""
         with self.index.lock:
-            for source, graph in self.index.indexed_sources().items():
-                self.reindex_source(source, graph)
+            for source, key in self.index.indexed_sources().items():
+                self.reindex_source(source, key.split("|", 1)[0], key)
 
     # -- searching ---------------------------------------------------------------------
     def search(

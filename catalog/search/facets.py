@@ -19,6 +19,7 @@ from catalog.search.vocab import labels_for
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 MAX_VALUES = 50
+_ALL = "FROM docs d WHERE 1"
 #: Most values returned per facet (the most frequent).
 TOP_VALUES = 30
 
@@ -52,7 +53,7 @@ def build_where(
         sql = "FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE fts MATCH ?"
         params.append(expression)
     else:
-        sql = "FROM docs d WHERE 1"
+        sql = _ALL
     for name, values in sorted(filters.items()):
         if name not in FACET_FIELDS:
             raise InvalidInput(
@@ -88,8 +89,14 @@ def facet_counts(
     db: sqlite3.Connection, base: str, params: list[Any], langs: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """``{facet: [{value, label, count}]}`` over the hits of ``base``, most frequent first."""
-    sql = f"SELECT f.field, f.value, count(*) FROM facets f WHERE f.doc IN (SELECT d.rowid {base})"  # noqa: S608
-    rows = db.execute(sql + " GROUP BY f.field, f.value", params).fetchall()  # base: our own SQL
+    if base == _ALL:  # every dataset: read the covering (field, value, doc) key in order
+        sql = "SELECT field, value, count(*) FROM facets GROUP BY field, value"
+    else:  # walk the hits, look up each one's facet rows by doc (CROSS JOIN fixes the order)
+        sql = (
+            f"SELECT f.field, f.value, count(*) FROM (SELECT d.rowid AS doc {base}) AS m "  # noqa: S608
+            "CROSS JOIN facets f ON f.doc = m.doc GROUP BY f.field, f.value"
+        )
+    rows = db.execute(sql, params).fetchall()
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in FACET_FIELDS}
     for name, value, count in rows:
         out[name].append({"value": value, "count": count})

@@ -106,10 +106,11 @@ def _select_props(
     path: str,
     subject: str,
 ) -> Iterator[tuple[str, str, ox.NamedNode | ox.Literal | ox.BlankNode]]:
-    values = " ".join(f"<{p}>" for p in props)
+    # FILTER, not VALUES: Oxigraph would join a VALUES list of predicates first
+    wanted = ", ".join(f"<{p}>" for p in props)
     rows = catalogue.store.select(
         f"SELECT ?id ?p ?o WHERE {{ GRAPH <{graph}> {{ "
-        f"{scope[0]}{path} VALUES ?p {{ {values} }} {subject} ?p ?o{scope[1]} }} }}"
+        f"{scope[0]}{path} {subject} ?p ?o FILTER(?p IN ({wanted})){scope[1]} }} }}"
     )
     for r in rows:
         yield r["id"].value, props[r["p"].value], r["o"]
@@ -142,8 +143,8 @@ def project_graph(
 ) -> Iterator[SearchDoc]:
     """The search documents of the datasets of ``graph`` (all, or only ``ids``).
 
-    The graph is read with a handful of whole-graph queries and filtered here: Oxigraph
-    the id written into each query (Oxigraph joins a ``VALUES`` list against the whole graph).
+    A whole graph is read with a handful of queries; named datasets one by one, with the
+    id written into each query (Oxigraph joins a ``VALUES`` list against the whole graph).
     """
     if ids is None:
         docs = _project(catalogue, source, graph, None)
