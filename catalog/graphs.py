@@ -82,15 +82,19 @@ class SourceGraphs:
         check_source_name(name)
         return f"{VERSION_PREFIX}{name}:{uuid.uuid4().hex}"
 
-    def write(self, name: str, quads: Callable[[str], Iterable[ox.Quad]]) -> str:
+    def write(self, name: str, quads: Callable[[str], Iterable[ox.Quad]]) -> tuple[str, int]:
         """Write a complete new version of a source; it is not visible until :meth:`publish`.
 
         ``quads`` is called with the new graph's IRI, so a producer can emit quads already
-        in that graph and spare the store a copy of each.
+        in that graph and spare the store a copy of each. Returns the graph and the number
+        of triples written.
         """
         graph = self.new_version(name)
-        self.store.add(graph, quads(graph))
-        return graph
+        try:
+            return graph, self.store.add(graph, quads(graph))
+        except BaseException:
+            self.store.drop(graph)  # a half-written version never lingers
+            raise
 
     def copy_current(self, name: str) -> str:
         """A new, unpublished version holding a copy of the current one (for upserts)."""

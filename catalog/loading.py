@@ -58,9 +58,8 @@ def load_quads(
     graphs = SourceGraphs(store)
     staged: list[str] = []
     try:
-        doc_graph = graphs.write(source, lambda graph: skolemise(quads, graph))
+        doc_graph, triples = graphs.write(source, lambda graph: skolemise(quads, graph))
         staged.append(doc_graph)
-        triples = _count(store, doc_graph)
         if triples == 0:
             raise InvalidInput(
                 "the document holds no RDF triples; nothing was changed", where=source
@@ -87,11 +86,6 @@ def load_quads(
         for graph in staged:
             graphs.discard(graph)
         raise
-
-
-def _count(store: GraphStore, graph: str) -> int:
-    rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-    return int(rows[0]["n"].value)
 
 
 def _index(store: GraphStore, graph: str, source: str, report: LoadReport) -> None:

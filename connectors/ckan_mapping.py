@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -67,14 +68,32 @@ IRI_LISTS = {
 }
 
 
+_NOT_IN_IRI = re.compile(r'[ <>"{}|\\^`\n\r\t\x00]')
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
+#: Predicate IRIs to their (immutable, shareable) NamedNodes.
+_PREDICATES: dict[str, ox.NamedNode] = {}
+
+
+def _p(iri: str) -> ox.NamedNode:
+    node = _PREDICATES.get(iri)
+    if node is None:
+        node = _PREDICATES[iri] = ox.NamedNode(iri)
+    return node
+
+
+def _segment(value: str) -> str:
+    """``value`` percent-encoded as one path segment."""
+    return value if _SAFE_SEGMENT.fullmatch(value) else quote(value, safe="")
+
+
 def _nn(value: Any) -> ox.NamedNode | None:
     """A NamedNode for an http(s) or urn value, or None when it is not a usable IRI."""
     if not isinstance(value, str):
         return None
     value = value.strip()
-    if not value.lower().startswith(("http://", "https://", "urn:")):
+    if not value[:8].lower().startswith(("http://", "https://", "urn:")):
         return None
-    if any(c in value for c in ' <>"{}|\\^`\n\r\t\x00'):
+    if _NOT_IN_IRI.search(value):
         return None
     try:
         return ox.NamedNode(value)
@@ -92,7 +111,7 @@ def _lit(value: Any, datatype: str | None = None) -> ox.Literal | None:
         if isinstance(value, (list, dict))
         else str(value)
     )
-    return ox.Literal(text, datatype=ox.NamedNode(datatype)) if datatype else ox.Literal(text)
+    return ox.Literal(text, datatype=_p(datatype)) if datatype else ox.Literal(text)
 
 
 def _date(value: Any) -> ox.Literal | None:
@@ -100,7 +119,7 @@ def _date(value: Any) -> ox.Literal | None:
         return None
     kind = "dateTime" if "T" in value else "date"
     try:
-        return ox.Literal(value, datatype=ox.NamedNode(XSD + kind))
+        return ox.Literal(value, datatype=_p(XSD + kind))
     except ValueError:
         return None
 
@@ -122,13 +141,16 @@ class PackageMapper:
     def __init__(self, site: str) -> None:
         self.site = site.rstrip("/")
 
-    def dataset_iri(self, pkg: dict[str, Any]) -> ox.NamedNode:
-        extras = self.extras(pkg)
-        for key in ("uri",):
-            node = _nn(pkg.get(key)) or _nn(extras.get(key))
-            if node:
-                return node
-        return ox.NamedNode(f"{self.site}/dataset/{quote(str(pkg['id']), safe='')}")
+    def dataset_iri(
+        self, pkg: dict[str, Any], extras: dict[str, Any] | None = None
+    ) -> ox.NamedNode:
+        """The package's own ``uri`` (top level or extra), else one under the portal's site."""
+        if extras is None:
+            extras = self.extras(pkg)
+        node = _nn(pkg.get("uri")) or _nn(extras.get("uri"))
+        if node:
+            return node
+        return ox.NamedNode(f"{self.site}/dataset/{_segment(str(pkg['id']))}")
 
     @staticmethod
     def extras(pkg: dict[str, Any]) -> dict[str, Any]:
@@ -150,15 +172,15 @@ class PackageMapper:
             value = pkg.get(key)
             return value if value not in (None, "", []) else extras.get(key)
 
-        ds = self.dataset_iri(pkg)
+        ds = self.dataset_iri(pkg, extras)
         out: list[ox.Triple] = []
 
         def add(s: Any, p: str, o: Any) -> None:
             if o is not None:
-                out.append(ox.Triple(s, ox.NamedNode(p), o))
+                out.append(ox.Triple(s, _p(p), o))
 
         kind = DCAT + ("DatasetSeries" if pkg.get("type") == "dataset_series" else "Dataset")
-        out.append(ox.Triple(ds, RDF_TYPE, ox.NamedNode(kind)))
+        out.append(ox.Triple(ds, RDF_TYPE, _p(kind)))
         add(ds, DCT + "title", _lit(pkg.get("title") or pkg.get("name")))
         add(ds, DCT + "description", _lit(pkg.get("notes")))
         ident = field("identifier") or field("guid") or pkg["id"]
@@ -170,18 +192,23 @@ class PackageMapper:
         for tag in pkg.get("tags") or []:
             name = tag.get("display_name") or tag.get("name") if isinstance(tag, dict) else tag
             add(ds, DCAT + "keyword", _lit(name))
+        # fields absent from both the package and its extras map to nothing: skip them
         for key, prop in LITERALS.items():
+            if key not in pkg and key not in extras:
+                continue
             value = field(key)
             if value and not _nn(value):
                 add(ds, prop, _lit(value))
         for key, prop in IRI_LISTS.items():
+            if key not in pkg and key not in extras:
+                continue
             for value in _as_list(field(key)):
                 add(ds, prop, _nn(value))
         for value in _as_list(field("alternate_identifier")):
             add(ds, ADMS + "identifier", _lit(value))
         for group in pkg.get("groups") or []:
             if isinstance(group, dict) and group.get("name"):
-                add(ds, DCAT + "theme", _nn(f"{self.site}/group/{quote(group['name'], safe='')}"))
+                add(ds, DCAT + "theme", _nn(f"{self.site}/group/{_segment(group['name'])}"))
         self._temporal(ds, field, out)
         self._contact(ds, pkg, field, out)
         self._publisher(ds, pkg, field, out)
@@ -200,12 +227,12 @@ class PackageMapper:
             if not isinstance(period, dict):
                 continue
             node = ox.BlankNode()
-            out.append(ox.Triple(ds, ox.NamedNode(DCT + "temporal"), node))
-            out.append(ox.Triple(node, RDF_TYPE, ox.NamedNode(DCT + "PeriodOfTime")))
+            out.append(ox.Triple(ds, _p(DCT + "temporal"), node))
+            out.append(ox.Triple(node, RDF_TYPE, _p(DCT + "PeriodOfTime")))
             for key, prop in (("start", "startDate"), ("end", "endDate")):
                 value = _date(period.get(key))
                 if value is not None:
-                    out.append(ox.Triple(node, ox.NamedNode(DCAT + prop), value))
+                    out.append(ox.Triple(node, _p(DCAT + prop), value))
 
     def _contact(self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list) -> None:
         contacts = [c for c in _as_list(field("contact")) if isinstance(c, dict)]
@@ -224,15 +251,15 @@ class PackageMapper:
                 contacts = [{"name": name, "email": email}]
         for c in contacts:
             node = _nn(c.get("uri")) or ox.BlankNode()
-            out.append(ox.Triple(ds, ox.NamedNode(DCAT + "contactPoint"), node))
-            out.append(ox.Triple(node, RDF_TYPE, ox.NamedNode(VCARD + "Kind")))
+            out.append(ox.Triple(ds, _p(DCAT + "contactPoint"), node))
+            out.append(ox.Triple(node, RDF_TYPE, _p(VCARD + "Kind")))
             if _lit(c.get("name")):
-                out.append(ox.Triple(node, ox.NamedNode(VCARD + "fn"), _lit(c["name"])))  # type: ignore[arg-type]
+                out.append(ox.Triple(node, _p(VCARD + "fn"), _lit(c["name"])))  # type: ignore[arg-type]
             email = c.get("email")
             if isinstance(email, str) and "@" in email:
                 mail = _nn_mail(email)
                 if mail:
-                    out.append(ox.Triple(node, ox.NamedNode(VCARD + "hasEmail"), mail))
+                    out.append(ox.Triple(node, _p(VCARD + "hasEmail"), mail))
 
     def _publisher(self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list) -> None:
         pubs = [p for p in _as_list(field("publisher")) if isinstance(p, dict)]
@@ -252,22 +279,22 @@ class PackageMapper:
                 {
                     "name": org.get("title") or org.get("name"),
                     "uri": f"{self.site}/organization/"
-                    + quote(str(org.get("name") or org.get("id")), safe=""),
+                    + _segment(str(org.get("name") or org.get("id"))),
                 }
             ]
         for p in pubs:
             node = _nn(p.get("uri")) or ox.BlankNode()
-            out.append(ox.Triple(ds, ox.NamedNode(DCT + "publisher"), node))
-            out.append(ox.Triple(node, RDF_TYPE, ox.NamedNode(FOAF + "Agent")))
+            out.append(ox.Triple(ds, _p(DCT + "publisher"), node))
+            out.append(ox.Triple(node, RDF_TYPE, _p(FOAF + "Agent")))
             if _lit(p.get("name")):
-                out.append(ox.Triple(node, ox.NamedNode(FOAF + "name"), _lit(p["name"])))  # type: ignore[arg-type]
+                out.append(ox.Triple(node, _p(FOAF + "name"), _lit(p["name"])))  # type: ignore[arg-type]
             mail = _nn_mail(p.get("email"))
             if mail:
-                out.append(ox.Triple(node, ox.NamedNode(FOAF + "mbox"), mail))
+                out.append(ox.Triple(node, _p(FOAF + "mbox"), mail))
             if _nn(p.get("url")):
-                out.append(ox.Triple(node, ox.NamedNode(FOAF + "homepage"), _nn(p["url"])))  # type: ignore[arg-type]
+                out.append(ox.Triple(node, _p(FOAF + "homepage"), _nn(p["url"])))  # type: ignore[arg-type]
             if _nn(p.get("type")):
-                out.append(ox.Triple(node, ox.NamedNode(DCT + "type"), _nn(p["type"])))  # type: ignore[arg-type]
+                out.append(ox.Triple(node, _p(DCT + "type"), _nn(p["type"])))  # type: ignore[arg-type]
 
     def _distribution(
         self,
@@ -279,19 +306,17 @@ class PackageMapper:
     ) -> None:
         rid = str(res.get("id") or "")
         node = _nn(res.get("uri")) or (
-            ox.NamedNode(
-                f"{self.site}/dataset/{quote(pkg['id'], safe='')}/resource/{quote(rid, safe='')}"
-            )
+            ox.NamedNode(f"{self.site}/dataset/{_segment(pkg['id'])}/resource/{_segment(rid)}")
             if rid
             else ox.BlankNode()
         )
 
         def add(p: str, o: Any) -> None:
             if o is not None:
-                out.append(ox.Triple(node, ox.NamedNode(p), o))
+                out.append(ox.Triple(node, _p(p), o))
 
-        out.append(ox.Triple(ds, ox.NamedNode(DCAT + "distribution"), node))
-        add(str(RDF_TYPE.value), ox.NamedNode(DCAT + "Distribution"))
+        out.append(ox.Triple(ds, _p(DCAT + "distribution"), node))
+        add(str(RDF_TYPE.value), _p(DCAT + "Distribution"))
         add(DCT + "title", _lit(res.get("name")))
         add(DCT + "description", _lit(res.get("description")))
         url = _nn(res.get("access_url")) or _nn(res.get("url"))
@@ -316,7 +341,7 @@ class PackageMapper:
         if isinstance(size, int) and size >= 0:
             add(
                 DCAT + "byteSize",
-                ox.Literal(str(size), datatype=ox.NamedNode(XSD + "nonNegativeInteger")),
+                ox.Literal(str(size), datatype=_p(XSD + "nonNegativeInteger")),
             )
         add(DCT + "issued", _date(res.get("issued") or res.get("created")))
         add(DCT + "modified", _date(res.get("modified") or res.get("last_modified")))

@@ -49,37 +49,38 @@ def split_records(
     """Cut a page's triples into records (one per dataset) and the rest.
 
     A record is the dataset node, its blank nodes and its distributions, recursively.
-    Hydra paging triples are dropped.
+    Hydra paging triples are dropped. Each triple's terms are read once (every attribute
+    read of a pyoxigraph term builds a new Python object).
     """
-    hydra_nodes = {
-        t.subject
-        for t in triples
-        if t.predicate.value == RDF_TYPE and t.object.value.startswith(HYDRA)
-    }
-    kept = [
-        t
-        for t in triples
-        if not t.predicate.value.startswith(HYDRA) and t.subject not in hydra_nodes
-    ]
-    by_subject: dict[Any, list[ox.Triple]] = {}
-    for t in kept:
-        by_subject.setdefault(t.subject, []).append(t)
-    datasets = [
-        t.subject for t in kept if t.predicate.value == RDF_TYPE and t.object.value in DATASET_TYPES
-    ]
+    hydra_nodes: set[Any] = set()
+    typed: list[Any] = []
+    rows: list[tuple[Any, str, ox.Triple]] = []
+    for t in triples:
+        s, p = t.subject, t.predicate.value
+        if p == RDF_TYPE:
+            kind = t.object.value
+            if kind.startswith(HYDRA):
+                hydra_nodes.add(s)
+            elif kind in DATASET_TYPES:
+                typed.append(s)
+        if not p.startswith(HYDRA):
+            rows.append((s, p, t))
+    if hydra_nodes:
+        rows = [row for row in rows if row[0] not in hydra_nodes]
+    by_subject: dict[Any, list[tuple[str, ox.Triple]]] = {}
+    for s, p, t in rows:
+        by_subject.setdefault(s, []).append((p, t))
     used: set[Any] = set()
     records: list[SourceRecord] = []
     failures: list[RecordFailure] = []
-    for node in dict.fromkeys(datasets):
+    for node in dict.fromkeys(typed):
+        if node in hydra_nodes:
+            continue
         owned = _closure(node, by_subject)
-        own_triples = [t for s in owned for t in by_subject.get(s, [])]
+        own_triples = [t for s in owned for _, t in by_subject.get(s, ())]
         used |= owned
-        ident = next(
-            (t.object.value for t in by_subject[node] if t.predicate.value == IDENTIFIER), None
-        )
-        modified = next(
-            (t.object.value for t in by_subject[node] if t.predicate.value == MODIFIED), None
-        )
+        ident = next((t.object.value for p, t in by_subject[node] if p == IDENTIFIER), None)
+        modified = next((t.object.value for p, t in by_subject[node] if p == MODIFIED), None)
         if isinstance(node, ox.NamedNode):
             record_id = node.value
         elif ident:
@@ -94,21 +95,21 @@ def split_records(
             )
             continue
         records.append(SourceRecord(record_id, node, own_triples, modified))
-    extra = [t for t in kept if t.subject not in used]
+    extra = [t for s, _, t in rows if s not in used]
     return records, failures, extra
 
 
-def _closure(node: Any, by_subject: dict[Any, list[ox.Triple]]) -> set[Any]:
+def _closure(node: Any, by_subject: dict[Any, list[tuple[str, ox.Triple]]]) -> set[Any]:
     seen = {node}
     frontier = [node]
+    named, blank = ox.NamedNode, ox.BlankNode
     for _ in range(_MAX_DEPTH):
         nxt = []
         for s in frontier:
-            for t in by_subject.get(s, []):
+            for p, t in by_subject.get(s, ()):
                 o = t.object
-                owned = isinstance(o, ox.BlankNode) or (
-                    t.predicate.value == DISTRIBUTION and isinstance(o, ox.NamedNode)
-                )
+                kind = type(o)
+                owned = kind is blank or (p == DISTRIBUTION and kind is named)
                 if owned and o not in seen and o in by_subject:
                     seen.add(o)
                     nxt.append(o)
@@ -161,8 +162,10 @@ class DcatConnector:
             raise HarvestError(f"{url} served an empty body", where=url)
         try:
             fmt = format_from_media_type(media or "application/octet-stream")
+            # ``Quad.triple`` is built by pyoxigraph itself: ~15 times cheaper than
+            # ``ox.Triple(q.subject, q.predicate, q.object)``.
             triples = [
-                ox.Triple(q.subject, q.predicate, q.object)
+                q.triple
                 for q in parse_rdf(
                     res.content, fmt, self.limits, base_iri=res.url, resolver=self.resolver
                 )

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
@@ -33,6 +33,7 @@ from catalog.errors import DatalabError
 from catalog.harvest import overrides as steward
 from catalog.harvest.files import SourceLock
 from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED, Job, JobStore, now
+from catalog.harvest.prefetch import prefetched
 from catalog.harvest.sources import HarvestSource, SourceRegistry
 from catalog.harvest.validate import validate_in_background
 from catalog.namespaces import DLAB
@@ -53,15 +54,31 @@ XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
 Progress = Callable[[Job, Page], None]
 
 
+class _Statement(NamedTuple):
+    """A statement on its way to :meth:`Catalogue.store_quads`, which reads only the
+    ``subject``, ``predicate`` and ``object`` of what it is given (its skolemiser builds
+    the stored quad). Building an ``ox.Quad`` or ``ox.Triple`` whose object is a literal
+    costs pyoxigraph some 2-3 µs; this costs a tenth of that."""
+
+    subject: Any
+    predicate: ox.NamedNode
+    object: Any
+
+
 def record_hash(triples: list[ox.Triple]) -> str:
-    """A digest of a record's content that ignores blank node labels."""
+    """A digest of a record's content that ignores blank node labels.
+
+    Each statement is written in N-Triples (``str`` of an ``ox.Triple``); a statement that
+    mentions a blank node has the node's label replaced by ``_:b``.
+    """
     blank = ox.BlankNode
-    lines = sorted(
-        " ".join("_:b" if isinstance(x, blank) else str(x) for x in t)
-        if isinstance(t.subject, blank) or isinstance(t.object, blank)
-        else f"{t.subject} {t.predicate} {t.object}"
-        for t in triples
-    )
+    lines = []
+    for t in triples:
+        line = str(t)
+        if "_:" in line and (type(t.subject) is blank or type(t.object) is blank):
+            line = " ".join("_:b" if type(x) is blank else str(x) for x in t)
+        lines.append(line)
+    lines.sort()
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
 
 
@@ -78,7 +95,7 @@ class _RunState:
     kind: dict[str, str] = field(default_factory=dict)  # record id → new/updated/unchanged
     failed: set[str] = field(default_factory=set)
     totals: list[int] = field(default_factory=list)
-    modified: list[str] = field(default_factory=list)
+    newest: str | None = None  # newest valid ``modified`` listed (the next cursor)
     carried: set[str] = field(default_factory=set)
     incomplete: str | None = None
 
@@ -182,8 +199,14 @@ class Harvester:
         state = _RunState(prev)
         edits = steward.load(self.catalogue, source.name)
         since = source.cursor if incremental else None
-        quads = self._stream(source, connector, job, state, edits, prev_graph, since, progress)
-        report = self.catalogue.store_quads(quads, source=source.name, replace=not incremental)
+        statements = self._stream(source, connector, job, state, edits, prev_graph, since, progress)
+        # store_quads skolemises what it is given, reading only subject, predicate and
+        # object: the connectors' triples go in as they are, without a copy into ox.Quads.
+        report = self.catalogue.store_quads(
+            statements,  # type: ignore[arg-type]
+            source=source.name,
+            replace=not incremental,
+        )
         by_iri = {iri: rid for rid, iri in state.seen.items() if iri}
         for err in report.errors:
             rid = by_iri.get(err.record, err.record)
@@ -225,11 +248,17 @@ class Harvester:
         prev_graph: str | None,
         since: str | None,
         progress: Progress | None,
-    ) -> Iterator[ox.Quad]:
+    ) -> Iterator[_Statement | ox.Triple]:
+        """Every statement of the new graph, page by page, as the listing streams in.
+
+        Pages come from a prefetch thread (:func:`prefetched`): page N+1 is fetched, parsed
+        and mapped while page N is stored.
+        """
         when = ox.Literal(now(), datatype=XSD_DATETIME)
         name = ox.Literal(source.name)
         job_lit = ox.Literal(job.id)
-        for page in connector.pages(since):
+        depth = self.settings.harvest_prefetch_pages
+        for page in prefetched(connector.pages(since), depth):
             job.pages += 1
             if page.total is not None:
                 state.totals.append(page.total)
@@ -241,8 +270,7 @@ class Harvester:
                 if rec.record_id in state.seen:
                     continue
                 yield from self._record(rec, state, edits, (name, page_lit, when, job_lit))
-            for t in page.extra:
-                yield ox.Quad(t.subject, t.predicate, t.object)
+            yield from page.extra
             if progress is not None:
                 progress(job, page)
         self._check_complete(state, len(state.prev), since is not None)
@@ -251,10 +279,9 @@ class Harvester:
             for rid in keep - set(state.seen):
                 if rid in state.prev:
                     state.carried.add(rid)
-                    for t in records.owned_triples(
+                    yield from records.owned_triples(
                         self.catalogue.store, prev_graph, state.prev[rid].iri
-                    ):
-                        yield ox.Quad(t.subject, t.predicate, t.object)
+                    )
 
     def _record(
         self,
@@ -262,32 +289,34 @@ class Harvester:
         state: _RunState,
         edits: steward.Overrides,
         prov: tuple[ox.Literal, ...],
-    ) -> Iterator[ox.Quad]:
+    ) -> list[_Statement | ox.Triple]:
+        """The record's statements followed by its provenance; updates the run's state."""
         digest = record_hash(rec.triples)
         node = rec.iri
-        iri = node.value if isinstance(node, ox.NamedNode) else ""
+        iri = node.value if type(node) is ox.NamedNode else ""
         state.seen[rec.record_id] = iri
         old = state.prev.get(rec.record_id)
         state.kind[rec.record_id] = (
             "new" if old is None else "unchanged" if old.hash == digest else "updated"
         )
         if rec.modified:
-            state.modified.append(rec.modified)
+            stamp = rec.modified[:26]
+            # only a value newer than the newest so far can move the cursor: check just those
+            if (state.newest is None or stamp > state.newest) and _iso(rec.modified):
+                state.newest = stamp
         triples = rec.triples
         if iri and iri in edits:
             triples = list(steward.apply(triples, iri, edits[iri]))
-        for t in triples:
-            yield ox.Quad(t.subject, t.predicate, t.object)
         name, page, when, job = prov
-        for p, o in (
-            (P_SOURCE, name),
-            (P_RECORD, ox.Literal(rec.record_id)),
-            (P_PAGE, page),
-            (P_AT, when),
-            (P_HASH, ox.Literal(digest)),
-            (P_JOB, job),
-        ):
-            yield ox.Quad(node, p, o)
+        return [
+            *triples,
+            _Statement(node, P_SOURCE, name),
+            _Statement(node, P_RECORD, ox.Literal(rec.record_id)),
+            _Statement(node, P_PAGE, page),
+            _Statement(node, P_AT, when),
+            _Statement(node, P_HASH, ox.Literal(digest)),
+            _Statement(node, P_JOB, job),
+        ]
 
     @staticmethod
     def _check_complete(state: _RunState, previous: int, incremental: bool) -> None:
@@ -309,13 +338,10 @@ class Harvester:
 
     def _advance_cursor(self, source: HarvestSource, state: _RunState, started: datetime) -> None:
         """Move the incremental cursor to the newest valid ``modified`` seen, never past now."""
-        if not (source.incremental and state.modified):
+        if not (source.incremental and state.newest):
             return
         ceiling = started.strftime("%Y-%m-%dT%H:%M:%S")
-        valid = [m[:26] for m in state.modified if _iso(m)]
-        if not valid:
-            return
-        newest = min(max(valid), ceiling)
+        newest = min(state.newest, ceiling)
         if source.cursor is None or newest > source.cursor:
             fresh = self.sources.get(source.name)
             fresh.cursor = newest

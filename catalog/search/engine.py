@@ -25,8 +25,10 @@ from typing import Any
 from catalog.errors import InvalidInput
 from catalog.graphs import META_GRAPH, source_iri
 from catalog.namespaces import DLAB
+from catalog.search import plan
 from catalog.search import query as qparse
-from catalog.search.index import FACET_FIELDS, WEIGHTS, IndexFile
+from catalog.search.columns import FacetColumns
+from catalog.search.index import FACET_FIELDS, IndexFile
 from catalog.search.project import FacetProvider, project_graph
 from catalog.search.providers import PROVIDER_SOURCES
 from catalog.search.snippets import pick, snippet
@@ -100,6 +102,9 @@ class SearchService:
         self.settings = catalogue.settings
         self.providers = list(providers)
         self.index = IndexFile(catalogue.settings.home / "search" / "index.sqlite")
+        self.columns = FacetColumns()
+        self._columns_conn: sqlite3.Connection | None = None
+        self._columns_stale = False
 
     @classmethod
     def open(
@@ -110,6 +115,8 @@ class SearchService:
         if not service.index.open_verified():
             service.rebuild()
         service.sync()
+        with service.index.lock:
+            service._columns(service.index.db())
         if attach:
             catalogue.on_publish.append(service.on_publish)
         return service
@@ -200,6 +207,7 @@ class SearchService:
                 IndexFile.write_docs(db, docs)
                 IndexFile.set_source(db, source, key)
                 db.execute("COMMIT")
+                self._columns_stale = True
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -215,6 +223,7 @@ class SearchService:
             IndexFile.write_docs(db, docs)
             IndexFile.set_source(db, source, key)
             db.execute("COMMIT")
+            self._columns_stale = True
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -225,6 +234,7 @@ class SearchService:
         IndexFile.delete_ids(db, IndexFile.source_ids(db, source))
         IndexFile.set_source(db, source, None)
         db.execute("COMMIT")
+        self._columns_stale = True
 
     def refresh(self, dataset_ids: Iterable[str]) -> None:
         """Re-project datasets whose provider facts changed (a sample upload, a lab edit)."""
@@ -247,6 +257,16 @@ class SearchService:
                 self.reindex_source(source, key.split("|", 1)[0], key)
 
     # -- searching ---------------------------------------------------------------------
+    def _columns(self, db: sqlite3.Connection) -> FacetColumns:
+        """The in-memory columns, loaded for this connection and caught up with writes."""
+        if self._columns_conn is not db:
+            self.columns.load(db)
+            self._columns_conn, self._columns_stale = db, False
+        elif self._columns_stale:
+            self.columns.refresh(db)
+            self._columns_stale = False
+        return self.columns
+
     def search(
         self,
         q: str = "",
@@ -262,7 +282,7 @@ class SearchService:
         fresh: bool = True,
     ) -> SearchResult:
         """Ranked hits, facet counts and the next cursor for one query."""
-        from catalog.search.facets import build_where, facet_counts
+        from catalog.search.facets import build_where, labelled
 
         started = time.perf_counter()
         s = self.settings
@@ -284,22 +304,11 @@ class SearchService:
                 max_terms=s.search_max_terms,
                 min_prefix=s.search_min_prefix_chars,
             )
-            base, params = build_where(
-                pq.expression, filters or {}, modified_from, modified_to, bbox
-            )
-            order = {
-                "relevance": "score, d.id" if pq.expression else "d.modified DESC, d.id",
-                "modified": "d.modified IS NULL, d.modified DESC, d.id",
-                "title": "d.sort_title, d.id",
-            }[sort]
-            score = f"bm25(fts, {', '.join(map(str, WEIGHTS))})" if pq.expression else "0"
-            rows = db.execute(
-                f"SELECT d.id, d.access, d.modified, d.display, {score} AS score {base} "
-                f"ORDER BY {order} LIMIT ? OFFSET ?",
-                [*params, size + 1, offset],
-            ).fetchall()
-            total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
-            facets = facet_counts(db, base, params, langs)
+            build_where(pq.expression, filters or {}, modified_from, modified_to, bbox)  # checks
+            cols = self._columns(db)
+            mask = cols.mask(filters or {}, modified_from, modified_to, bbox)
+            rows, total, raw = plan.execute(db, cols, pq.expression, mask, sort, offset, size)
+            facets = labelled(db, raw, langs)
         items = []
         for ident, access, modified, display_json, _ in rows[:size]:
             display = json.loads(display_json)

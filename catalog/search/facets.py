@@ -96,10 +96,20 @@ def facet_counts(
             f"SELECT f.field, f.value, count(*) FROM (SELECT d.rowid AS doc {base}) AS m "  # noqa: S608
             "CROSS JOIN facets f ON f.doc = m.doc GROUP BY f.field, f.value"
         )
-    rows = db.execute(sql, params).fetchall()
+    raw: dict[str, list[tuple[str, int]]] = {}
+    for name, value, count in db.execute(sql, params):
+        raw.setdefault(name, []).append((value, count))
+    return labelled(db, raw, langs)
+
+
+def labelled(
+    db: sqlite3.Connection, raw: dict[str, list[tuple[str, int]]], langs: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Raw ``{facet: [(value, count)]}`` as the answer shows it: top values, labelled."""
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in FACET_FIELDS}
-    for name, value, count in rows:
-        out[name].append({"value": value, "count": count})
+    for name, pairs in raw.items():
+        if name in out:
+            out[name].extend({"value": v, "count": c} for v, c in pairs)
     for values in out.values():
         values.sort(key=lambda v: (-v["count"], v["value"]))
         del values[TOP_VALUES:]

@@ -24,7 +24,7 @@ from catalog.search.vocab import labels_for
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 #: BM25 weights of the FTS columns: title, keywords/themes/publisher, description, stems.
 WEIGHTS = (8.0, 4.0, 1.0, 2.0)
 FACET_FIELDS = (
@@ -45,7 +45,7 @@ _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources(source TEXT PRIMARY KEY, graph TEXT NOT NULL);
 CREATE TABLE docs(
-    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
     access TEXT NOT NULL, modified TEXT, sort_title TEXT NOT NULL,
     minx REAL, miny REAL, maxx REAL, maxy REAL, display TEXT NOT NULL);
 CREATE INDEX docs_source ON docs(source);

@@ -165,3 +165,13 @@ def test_upserting_a_blank_node_dataset_twice_keeps_one_record(catalogue: Catalo
     assert catalogue.count("bn") == 1
     exported = catalogue.export("ntriples", source="bn").decode()
     assert exported.count("Hospital stays") == 1
+
+
+def test_a_document_broken_after_many_triples_leaves_no_partial_graph(
+    catalogue: Catalogue,
+) -> None:
+    good = "".join(dataset(f"n{i}") for i in range(12_000))  # > one store batch of triples
+    with pytest.raises(ParseError):
+        catalogue.load(ttl(good, "ex:broken a dcat:Dataset ; dct:title "), fmt="turtle",
+                       source="half", replace=True)
+    assert not [g for g in catalogue.store.named_graphs() if ":half:" in g]

@@ -1,0 +1,261 @@
+"""In-memory facet columns over the SQLite index: filters, counts and sort orders in numpy.
+
+The SQLite file stays the truth; :class:`FacetColumns` is a cache of its ``docs`` and
+``facets`` tables, indexed by the documents' rowid, built when the index is opened or
+swapped in and brought up to date after every write (:meth:`FacetColumns.refresh` diffs
+the live rowids; the index uses ``AUTOINCREMENT`` so a rowid is never reused).
+
+* facet membership: pairs ``(doc, code)`` sorted by doc, one code per ``(field, value)``
+  (code 0 marks pairs of deleted documents until the next compaction), plus the same pairs
+  grouped by code for filters;
+* per-document ``modified`` and bounding box columns for range filters;
+* sort ranks (modification date, title), computed by SQLite on first use after a change.
+
+Counts are ``bincount`` over the codes of the hits' pairs: the cost follows the number of
+hits, not a ``GROUP BY`` over facet rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_I = np.int64
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The concatenated index ranges ``lo[i]:hi[i]``."""
+    lens = hi - lo
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=_I)
+    starts = np.repeat(lo - (np.cumsum(lens) - lens), lens)
+    return starts + np.arange(total, dtype=_I)
+
+
+def _ids(text: str | None) -> np.ndarray:
+    if not text:
+        return np.zeros(0, dtype=_I)
+    return np.array(text.split(","), dtype=_I)
+
+
+class FacetColumns:
+    """Facet values, dates and boxes of every indexed document as numpy columns."""
+
+    def __init__(self) -> None:
+        self.codes: dict[tuple[str, str], int] = {}
+        self.keys: list[tuple[str, str]] = [("", "")]  # code 0: a deleted document's pair
+        self.cap = 0
+        self.alive = np.zeros(0, dtype=bool)
+        self.has_modified = np.zeros(0, dtype=bool)
+        self.modified = np.zeros(0, dtype="U1")
+        self.box = np.zeros((4, 0), dtype=np.float64)
+        self.pair_doc = np.zeros(0, dtype=_I)
+        self.pair_code = np.zeros(0, dtype=_I)
+        self._by_code: tuple[np.ndarray, np.ndarray] | None = None
+        self._all_counts: np.ndarray | None = None
+        self._ranks: dict[str, np.ndarray] = {}
+        self.dead_pairs = 0
+
+    # -- building ----------------------------------------------------------------------
+    def load(self, db: sqlite3.Connection) -> None:
+        """Read everything from the index (on open and after a rebuild)."""
+        started = time.perf_counter()
+        self.__init__()  # type: ignore[misc]
+        self._add(db, 0)
+        log.info(
+            "search columns: %d documents, %d facet pairs in %.2fs",
+            int(self.alive.sum()),
+            len(self.pair_doc),
+            time.perf_counter() - started,
+        )
+
+    def refresh(self, db: sqlite3.Connection) -> None:
+        """Apply what was written since the last load or refresh (deletes and inserts)."""
+        live = np.fromiter((r[0] for r in db.execute("SELECT rowid FROM docs")), dtype=_I)
+        known = np.flatnonzero(self.alive)
+        gone = np.setdiff1d(known, live, assume_unique=True)
+        new = np.setdiff1d(live, known, assume_unique=True)
+        if not len(gone) and not len(new):
+            return
+        if len(new) and int(new.min()) < self.cap:  # a reused rowid: start over
+            self.load(db)
+            return
+        if len(gone):
+            self.alive[gone] = False
+            lo = np.searchsorted(self.pair_doc, gone, "left")
+            hi = np.searchsorted(self.pair_doc, gone, "right")
+            dead = _ranges(lo, hi)
+            self.pair_code[dead] = 0
+            self.dead_pairs += len(dead)
+        if len(new):
+            self._add(db, int(new.min()))
+        if self.dead_pairs > len(self.pair_code) // 2:
+            keep = self.pair_code != 0
+            self.pair_doc, self.pair_code = self.pair_doc[keep], self.pair_code[keep]
+            self.dead_pairs = 0
+        self._changed()
+
+    def _changed(self) -> None:
+        self._by_code = None
+        self._all_counts = None
+        self._ranks = {}
+
+    def _add(self, db: sqlite3.Connection, first: int) -> None:
+        rows = db.execute(
+            "SELECT rowid, modified, minx, miny, maxx, maxy FROM docs WHERE rowid >= ?",
+            (first,),
+        ).fetchall()
+        if rows:
+            top = max(r[0] for r in rows) + 1
+            self._grow(top)
+            rowids = np.array([r[0] for r in rows], dtype=_I)
+            self.alive[rowids] = True
+            mods = [r[1] or "" for r in rows]
+            self.has_modified[rowids] = np.array([r[1] is not None for r in rows], dtype=bool)
+            width = max(self.modified.dtype.itemsize // 4, max((len(m) for m in mods), default=1))
+            if self.modified.dtype.itemsize // 4 < width:
+                self.modified = self.modified.astype(f"U{width}")
+            self.modified[rowids] = np.array(mods, dtype=f"U{width}")
+            box = np.array([r[2:6] for r in rows], dtype=np.float64).T  # None -> nan
+            self.box[:, rowids] = box
+        docs, codes = [], []
+        for field, value, text in db.execute(
+            "SELECT field, value, group_concat(doc) FROM facets WHERE doc >= ? "
+            "GROUP BY field, value",
+            (first,),
+        ):
+            code = self.codes.get((field, value))
+            if code is None:
+                code = self.codes[(field, value)] = len(self.keys)
+                self.keys.append((field, value))
+            ids = _ids(text)
+            docs.append(ids)
+            codes.append(np.full(len(ids), code, dtype=_I))
+        if docs:
+            doc = np.concatenate(docs)
+            code = np.concatenate(codes)
+            order = np.argsort(doc, kind="stable")
+            self.pair_doc = np.concatenate([self.pair_doc, doc[order]])
+            self.pair_code = np.concatenate([self.pair_code, code[order]])
+
+    def _grow(self, top: int) -> None:
+        if top <= self.cap:
+            return
+        cap = max(top, int(self.cap * 1.25) + 1024)
+        pad = cap - self.cap
+        self.alive = np.concatenate([self.alive, np.zeros(pad, dtype=bool)])
+        self.has_modified = np.concatenate([self.has_modified, np.zeros(pad, dtype=bool)])
+        self.modified = np.concatenate([self.modified, np.zeros(pad, dtype=self.modified.dtype)])
+        self.box = np.concatenate([self.box, np.full((4, pad), np.nan)], axis=1)
+        self.cap = cap
+
+    # -- filtering ---------------------------------------------------------------------
+    def _postings(self, code: int) -> np.ndarray:
+        if self._by_code is None:
+            order = np.argsort(self.pair_code, kind="stable")
+            starts = np.searchsorted(self.pair_code[order], np.arange(len(self.keys) + 1))
+            self._by_code = (self.pair_doc[order], starts)
+        docs, starts = self._by_code
+        return docs[starts[code] : starts[code + 1]]
+
+    def mask(
+        self,
+        filters: dict[str, list[str]],
+        modified_from: str | None,
+        modified_to: str | None,
+        bbox: tuple[float, float, float, float] | None,
+    ) -> np.ndarray | None:
+        """Documents passing the (already validated) filters; ``None``: no filter at all."""
+        out: np.ndarray | None = None
+        for name, values in sorted(filters.items()):
+            values = [v for v in values if v]
+            if not values:
+                continue
+            m = np.zeros(self.cap, dtype=bool)
+            for v in values:
+                code = self.codes.get((name, v))
+                if code is not None:
+                    m[self._postings(code)] = True
+            out = m if out is None else out & m
+        if modified_from:
+            m = self.has_modified & (self.modified >= modified_from)
+            out = m if out is None else out & m
+        if modified_to:
+            m = self.has_modified & (self.modified <= modified_to + "\uffff")
+            out = m if out is None else out & m
+        if bbox:
+            minx, miny, maxx, maxy = self.box
+            with np.errstate(invalid="ignore"):
+                m = (minx <= bbox[2]) & (maxx >= bbox[0]) & (miny <= bbox[3]) & (maxy >= bbox[1])
+            out = m if out is None else out & m
+        if out is not None:
+            out &= self.alive
+        return out
+
+    # -- counting ----------------------------------------------------------------------
+    def counts(self, hits: np.ndarray | None) -> dict[str, list[tuple[str, int]]]:
+        """``{field: [(value, count)]}`` over ``hits`` (sorted rowids; ``None``: all)."""
+        n = len(self.keys)
+        if hits is None:
+            if self._all_counts is None:
+                self._all_counts = np.bincount(self.pair_code, minlength=n)
+            counts = self._all_counts
+        elif len(hits) * 32 < len(self.pair_doc):
+            lo = np.searchsorted(self.pair_doc, hits, "left")
+            hi = np.searchsorted(self.pair_doc, hits, "right")
+            counts = np.bincount(self.pair_code[_ranges(lo, hi)], minlength=n)
+        else:
+            m = np.zeros(self.cap, dtype=bool)
+            m[hits] = True
+            counts = np.bincount(self.pair_code[m[self.pair_doc]], minlength=n)
+        out: dict[str, list[tuple[str, int]]] = {}
+        for code in np.flatnonzero(counts[1:]) + 1:
+            name, value = self.keys[code]
+            out.setdefault(name, []).append((value, int(counts[code])))
+        return out
+
+    # -- sorting -----------------------------------------------------------------------
+    def rank(self, db: sqlite3.Connection, order: str) -> np.ndarray:
+        """Position of every rowid in ``ORDER BY order`` (a fixed SQL order, not input)."""
+        ranks = self._ranks.get(order)
+        if ranks is None:
+            rowids = np.fromiter(
+                (r[0] for r in db.execute(f"SELECT d.rowid FROM docs d ORDER BY {order}")),  # noqa: S608
+                dtype=_I,
+            )
+            ranks = np.full(self.cap, np.iinfo(np.int64).max, dtype=_I)
+            ranks[rowids] = np.arange(len(rowids), dtype=_I)
+            self._ranks[order] = ranks
+        return ranks
+
+    def page(
+        self, db: sqlite3.Connection, hits: np.ndarray, order: str, offset: int, size: int
+    ) -> np.ndarray:
+        """Rowids of hits ``offset .. offset+size`` in ``order``."""
+        ranks = self.rank(db, order)[hits]
+        k = min(len(hits), offset + size)
+        if k == 0:
+            return np.zeros(0, dtype=_I)
+        part = np.argpartition(ranks, k - 1)[:k] if k < len(hits) else np.arange(len(hits))
+        part = part[np.argsort(ranks[part], kind="stable")]
+        return hits[part[offset:k]]
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "documents": int(self.alive.sum()),
+            "pairs": len(self.pair_doc),
+            "bytes": int(
+                self.alive.nbytes
+                + self.modified.nbytes
+                + self.box.nbytes
+                + self.pair_doc.nbytes
+                + self.pair_code.nbytes
+            ),
+        }

@@ -1,0 +1,87 @@
+"""Query execution over FTS5 (text matching, BM25) and :class:`FacetColumns` (the rest).
+
+FTS5 answers only "which documents match, with which BM25 score" in one pass; filters,
+the total, facet counts and the page order are numpy over the in-memory columns, so a
+facet filter or a common word no longer turns into SQL over millions of facet rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import numpy as np
+
+from catalog.search.columns import FacetColumns
+from catalog.search.index import WEIGHTS
+
+#: The SQL orders of the non-relevance sorts (ties broken by id, as before).
+ORDERS = {
+    "modified": "d.modified IS NULL, d.modified DESC, d.id",
+    "title": "d.sort_title, d.id",
+}
+
+Row = tuple[str, str, str | None, str, float]
+
+
+def execute(
+    db: sqlite3.Connection,
+    cols: FacetColumns,
+    expression: str | None,
+    mask: np.ndarray | None,
+    sort: str,
+    offset: int,
+    size: int,
+) -> tuple[list[Row], int, dict[str, list[tuple[str, int]]]]:
+    """Rows ``(id, access, modified, display, score)`` of one page, the total, raw counts."""
+    scores: np.ndarray | None = None
+    if expression:
+        if sort == "relevance":
+            weights = ", ".join(map(str, WEIGHTS))
+            sql = f"SELECT rowid, bm25(fts, {weights}) FROM fts WHERE fts MATCH ?"  # noqa: S608
+            got = db.execute(sql, (expression,)).fetchall()
+            hits = np.array([r[0] for r in got], dtype=np.int64)
+            scores = np.array([r[1] for r in got], dtype=np.float64)
+        else:
+            got = db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expression,))
+            hits = np.fromiter((r[0] for r in got), dtype=np.int64)
+        if mask is not None and len(hits):
+            keep = mask[hits]
+            hits = hits[keep]
+            if scores is not None:
+                scores = scores[keep]
+        counted: np.ndarray | None = hits
+    else:
+        hits = np.flatnonzero(mask if mask is not None else cols.alive)
+        counted = hits if mask is not None else None
+    total = len(hits)
+    counts = cols.counts(counted)
+    want = size + 1
+    if scores is not None:
+        id_rank = cols.rank(db, "d.id")[hits]
+        k = min(total, offset + want)
+        if k < total:  # every hit scoring at most the k-th score may be in the page
+            cut = np.partition(scores, k - 1)[k - 1]
+            near = np.flatnonzero(scores <= cut)
+        else:
+            near = np.arange(total)
+        order = near[np.lexsort((id_rank[near], scores[near]))][offset : offset + want]
+        page, page_scores = hits[order], scores[order]
+    else:
+        key = "d.modified DESC, d.id" if sort == "relevance" else ORDERS[sort]
+        page = cols.page(db, hits, key, offset, want)
+        page_scores = np.zeros(len(page))
+    return _rows(db, page, page_scores), total, counts
+
+
+def _rows(db: sqlite3.Connection, page: np.ndarray, scores: np.ndarray) -> list[Row]:
+    if not len(page):
+        return []
+    ids = ",".join(str(int(r)) for r in page)  # integers only
+    found: dict[int, Any] = {
+        r[0]: r[1:]
+        for r in db.execute(
+            f"SELECT rowid, id, access, modified, display FROM docs WHERE rowid IN ({ids})"  # noqa: S608
+        )
+    }
+    return [(*found[int(r)], float(s)) for r, s in zip(page, scores, strict=True)]
