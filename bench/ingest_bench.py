@@ -109,10 +109,13 @@ def _child(kind: str, file: str, workdir: str) -> dict:
 
     data = Path(file).read_bytes()
     result: dict = {}
-    if kind == "raw":
+    if kind in ("raw", "raw-named"):
         store = ox.Store(str(Path(workdir) / "raw"))
         start = time.perf_counter()
-        store.bulk_load(data, ox.RdfFormat.TURTLE)
+        if kind == "raw":
+            store.bulk_load(data, ox.RdfFormat.TURTLE)
+        else:  # like for like: the catalogue keeps each source in a named graph
+            store.bulk_load(data, ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("urn:bench:g"))
         store.flush()
         result["seconds"] = time.perf_counter() - start
         result["triples"] = len(store)
@@ -169,13 +172,17 @@ def main() -> None:
             file = Path(tmp) / f"catalogue-{n}.ttl"
             generate(file, n)
             raw = measure("raw", file)
+            named = measure("raw-named", file)
             ours = measure("ingest", file)
         raw_tps = raw["triples"] / raw["seconds"]
+        named_tps = named["triples"] / named["seconds"]
         our_tps = ours["triples"] / ours["seconds"]
-        rows.append((n, raw, ours, raw_tps, our_tps))
+        rows.append((n, raw, ours, raw_tps, our_tps, named_tps))
         sys.stderr.write(
-            f"{n} datasets: raw {raw_tps:,.0f} triples/s, ingest {our_tps:,.0f} triples/s "
-            f"({our_tps / raw_tps:.0%}), peak {ours['peak_rss_mb']:.0f} MB, "
+            f"{n} datasets: raw {raw_tps:,.0f} triples/s, raw into a named graph "
+            f"{named_tps:,.0f}, ingest {our_tps:,.0f} triples/s "
+            f"({our_tps / raw_tps:.0%} / {our_tps / named_tps:.0%}), "
+            f"peak {ours['peak_rss_mb']:.0f} MB, "
             f"get p50 {ours['get_ms_p50']:.2f} ms p95 {ours['get_ms_p95']:.2f} ms\n"
         )
     body = [
@@ -183,21 +190,26 @@ def main() -> None:
         + " ".join(str(n) for n in args.datasets)
         + "`",
         "",
-        "| datasets | triples | raw pyoxigraph load (triples/s) | project ingest (triples/s) "
-        "| ratio | ingest peak RSS | raw peak RSS | get by id p50 / p95 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| datasets | triples | raw load, default graph (triples/s) | raw load, named graph "
+        "| project ingest (triples/s) | ratio to default / named | ingest peak RSS "
+        "| raw peak RSS | get by id p50 / p95 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for n, raw, ours, raw_tps, our_tps in rows:
+    for n, raw, ours, raw_tps, our_tps, named_tps in rows:
         body.append(
-            f"| {n:,} | {ours['triples']:,} | {raw_tps:,.0f} | {our_tps:,.0f} | "
-            f"{our_tps / raw_tps:.0%} | {ours['peak_rss_mb']:,.0f} MB | "
+            f"| {n:,} | {ours['triples']:,} | {raw_tps:,.0f} | {named_tps:,.0f} | "
+            f"{our_tps:,.0f} | {our_tps / raw_tps:.0%} / {our_tps / named_tps:.0%} | "
+            f"{ours['peak_rss_mb']:,.0f} MB | "
             f"{raw['peak_rss_mb']:,.0f} MB | {ours['get_ms_p50']:.2f} / "
             f"{ours['get_ms_p95']:.2f} ms |"
         )
     body += [
         "",
         "Targets (issue 2): ingest ≥ 50 % of raw pyoxigraph throughput, peak memory ≤ 1.5 GB at "
-        "100k datasets, get by id ≤ 5 ms server-side. The ingest path parses with the "
+        "100k datasets, get by id ≤ 5 ms server-side. Two baselines: pyoxigraph's "
+        "`bulk_load` into the default graph (the issue's figure), and into a named graph, "
+        "which is what the catalogue must do (one named graph per source, six indexes "
+        "instead of three). The ingest path parses with the "
         "catalogue's guards (caps, no entity expansion), skolemises blank nodes, writes an "
         "unpublished version graph, indexes dataset ids and publishes atomically; SHACL "
         "validation is not on this path.",

@@ -13,6 +13,13 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 
 def canonical_iri(iri: str) -> str:
     """Lower-case scheme and host, so case variants of one IRI share an id."""
+    sep = iri.find("://")
+    if sep <= 0:
+        return iri
+    end = iri.find("/", sep + 3)
+    head = iri if end < 0 else iri[:end]
+    if not any(c.isupper() for c in head):
+        return iri  # already canonical: the common case, without parsing
     parts = urlsplit(iri)
     if not parts.scheme or not parts.netloc:
         return iri
