@@ -121,8 +121,8 @@ def main() -> None:
             f"ratio {naive_all_s / materialise_s:.1f}x",
             f"- one changed dataset published into the {args.datasets}-dataset source: {delta} "
             "offers recomputed "
-            f"(its row only); load and publish incl. the listener {publish_s:.1f} s (mostly "
-            f"the store copying the source graph); re-reading one row {row_ms:.1f} ms",
+            f"(its row only); upsert into the source, publish and listener {publish_s:.1f} s "
+            f"(an in-place update of the current version); re-reading one row {row_ms:.1f} ms",
             f"- one dataset's offers for a profile (API path incl. freshness check): median "
             f"{fast_ms:.2f} ms, p95 "
             f"{fast_p95:.2f} ms (target <= 10 ms); naive median {naive_ms:.2f} ms; "
