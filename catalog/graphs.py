@@ -125,14 +125,21 @@ class SourceGraphs:
         self._collect(name, keep={graph, previous} - {None})
 
     def update_in_place(
-        self, name: str, graph: str, *, delete: str = "", add_from: str | None = None
+        self,
+        name: str,
+        graph: str,
+        *,
+        delete: str = "",
+        add_from: str | None = None,
+        operations: Iterable[str] = (),
     ) -> None:
         """Change the current version ``graph`` of ``name`` with one atomic update request:
-        run the ``delete`` operation, copy ``add_from`` in, and record the time. Used for
-        upserts and deletes, so a change to one record never copies a large source."""
+        run the ``delete`` operation and any further ``operations``, copy ``add_from`` in,
+        and record the time. Used for upserts, deletes and steward edits, so a change to
+        one record never copies a large source."""
         src = source_iri(name)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        ops = [op for op in (delete,) if op]
+        ops = [op for op in (delete, *operations) if op]
         if add_from:
             ops.append(f"ADD <{add_from}> TO <{graph}>")
         ops.append(

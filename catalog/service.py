@@ -177,6 +177,10 @@ class Catalogue:
             self.graphs.remove_source(source)
         self._published(source, None)
 
+    def notify_published(self, source: str, changed: set[str] | None) -> None:
+        """Tell the publish listeners about a change made outside load/delete (steward edits)."""
+        self._published(source, changed)
+
     def _published(self, source: str, changed: set[str] | None) -> None:
         """Tell listeners; a failing listener is logged, never fails the write."""
         for listener in list(self.on_publish):

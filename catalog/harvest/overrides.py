@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
+from catalog import records
 from catalog.graphs import check_source_name
 from catalog.namespaces import DLAB
 from catalog.service import Catalogue
@@ -97,6 +98,7 @@ def _described(catalogue: Catalogue, graph: str, dataset_iri: str, prop: str) ->
         for r in store.select(
             f"SELECT ?v WHERE {{ GRAPH <{graph}> {{ <{dataset_iri}> <{prop}> ?v }} }}"
         )
+        if isinstance(r["v"], ox.NamedNode)  # literal values have no description
     ]
 
     def triples_of(subject: str) -> list[ox.Triple]:
@@ -153,17 +155,18 @@ def set_field(
             f"DELETE WHERE {{ GRAPH <{graph}> {{ {d} {p} ?o }} }};\n"
             f"INSERT DATA {{ GRAPH <{graph}> {{ {d} <{OVERRIDES}> {p} . {body} }} }}"
         )
-        target = catalogue.graphs.copy_current(source)
-        try:
-            _delete_data(catalogue, target, old)
-            catalogue.store.update(
-                f"DELETE WHERE {{ GRAPH <{target}> {{ {d} {p} ?o }} }};\n"
-                f"INSERT DATA {{ GRAPH <{target}> {{ {body} }} }}"
+        current = catalogue.graphs.current(source)
+        if current is not None:  # one atomic in-place update; a large source is not copied
+            catalogue.graphs.update_in_place(
+                source,
+                current,
+                delete=records.delete_data(current, old),
+                operations=[
+                    f"DELETE WHERE {{ GRAPH <{current}> {{ {d} {p} ?o }} }}",
+                    f"INSERT DATA {{ GRAPH <{current}> {{ {body} }} }}" if body else "",
+                ],
             )
-            catalogue.graphs.publish(source, target)
-        except BaseException:
-            catalogue.graphs.discard(target)
-            raise
+    _notify(catalogue, source, dataset_iri)
 
 
 def clear_field(
@@ -183,18 +186,32 @@ def clear_field(
     ]
     if now:
         with catalogue.source_lock(source):
-            target = catalogue.graphs.copy_current(source)
-            try:
-                _delete_data(catalogue, target, old + [ox.Triple(d, p, v) for v in values])  # type: ignore[arg-type]
-                catalogue.graphs.publish(source, target)
-            except BaseException:
-                catalogue.graphs.discard(target)
-                raise
+            current = catalogue.graphs.current(source)
+            if current is not None:
+                gone = old + [ox.Triple(d, p, v) for v in values]  # type: ignore[arg-type]
+                catalogue.graphs.update_in_place(
+                    source, current, delete=records.delete_data(current, gone)
+                )
     _delete_data(catalogue, graph, old)
     catalogue.store.update(
         f"DELETE WHERE {{ GRAPH <{graph}> {{ {d} {p} ?o }} }};\n"
         f"DELETE DATA {{ GRAPH <{graph}> {{ {d} <{OVERRIDES}> {p} }} }}"
     )
+    if now:
+        _notify(catalogue, source, dataset_iri)
+
+
+def _notify(catalogue: Catalogue, source: str, dataset_iri: str) -> None:
+    """Tell search, offers and the SPARQL snapshot which dataset a steward edit changed."""
+    current = catalogue.graphs.current(source)
+    ids: set[str] | None = None
+    if current is not None:
+        rows = catalogue.store.select(
+            f"SELECT ?id WHERE {{ GRAPH <{current}> "
+            f"{{ <{dataset_iri}> <{DLAB.datasetId}> ?id }} }}"
+        )
+        ids = {r["id"].value for r in rows} or None
+    catalogue.notify_published(source, ids)
 
 
 def drop(catalogue: Catalogue, source: str) -> None:
