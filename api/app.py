@@ -62,6 +62,9 @@ def create_app(
         finally:
             if app.state.offers is not None:
                 app.state.offers.close()
+            search = getattr(app.state, "search", None)  # opened on the first search
+            if search is not None:
+                search.close()
             if owned:
                 cat.close()
 
