@@ -26,6 +26,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.federation.schema_org import common_fields
 from catalog.model import Dataset
 from catalog.offers import offers_for
 from catalog.offers.service import dataset_terms
@@ -118,23 +119,9 @@ def croissant_document(
         "url": url,
         "sameAs": record.ref.iri,
     }
-    keywords = sorted({k for _, k in model.keyword.pairs()})
-    if keywords:
-        doc["keywords"] = keywords
+    doc.update(common_fields(model, organisation_type="sc:Organization"))
     if terms.licences:
         doc["license"] = sorted(terms.licences)
-    publisher = _agent(model.publisher)
-    if publisher:
-        doc["publisher"] = publisher
-    creators = [a for a in (_agent(c) for c in model.creator) if a]
-    if creators:
-        doc["creator"] = creators
-    for key, value in (("datePublished", model.issued), ("dateModified", model.modified)):
-        if value is not None:
-            doc[key] = value.lexical
-    version = model.version or model.version_info
-    if version is not None:
-        doc["version"] = version.lexical
     doc.update(_rai(model, terms.personal_data, terms.purposes))
     offers = offers_for(cat, dataset_id).odrl()
     if offers:
@@ -143,18 +130,6 @@ def croissant_document(
     if sample is not None:
         doc.update(_sample_parts(sample))
     return doc
-
-
-def _agent(agent: Any) -> dict[str, Any] | None:
-    if agent is None:
-        return None
-    name = agent.name.best(["en"])
-    if not name:
-        return None
-    out: dict[str, Any] = {"@type": "sc:Organization", "name": name}
-    if agent.homepage:
-        out["url"] = agent.homepage
-    return out
 
 
 def _rai(model: Dataset, personal: bool, purposes: list[str]) -> dict[str, Any]:

@@ -36,21 +36,7 @@ def dataset_jsonld(model: Dataset, url: str) -> dict[str, Any]:
     identifiers = sorted({v.lexical for v in model.identifier})
     if identifiers:
         doc["identifier"] = identifiers
-    keywords = sorted({k for _, k in model.keyword.pairs()})
-    if keywords:
-        doc["keywords"] = keywords
-    publisher = _organisation(model.publisher)
-    if publisher:
-        doc["publisher"] = publisher
-    creators = [c for c in (_organisation(a) for a in model.creator) if c]
-    if creators:
-        doc["creator"] = creators
-    for key, value in (("datePublished", model.issued), ("dateModified", model.modified)):
-        if value is not None:
-            doc[key] = value.lexical
-    version = model.version or model.version_info
-    if version is not None:
-        doc["version"] = version.lexical
+    doc.update(common_fields(model))
     licences = sorted({d.license.iri for d in model.distribution if d.license and d.license.iri})
     if licences:
         doc["license"] = licences[0] if len(licences) == 1 else licences
@@ -73,13 +59,35 @@ def dataset_jsonld(model: Dataset, url: str) -> dict[str, Any]:
     return doc
 
 
-def _organisation(agent: Agent | None) -> dict[str, Any] | None:
+def common_fields(model: Dataset, *, organisation_type: str = "Organization") -> dict[str, Any]:
+    """The schema.org Dataset fields Croissant shares: keywords, publisher, creators,
+    dates and version (``organisation_type`` is ``sc:Organization`` in Croissant)."""
+    doc: dict[str, Any] = {}
+    keywords = sorted({k for _, k in model.keyword.pairs()})
+    if keywords:
+        doc["keywords"] = keywords
+    publisher = _organisation(model.publisher, organisation_type)
+    if publisher:
+        doc["publisher"] = publisher
+    creators = [c for c in (_organisation(a, organisation_type) for a in model.creator) if c]
+    if creators:
+        doc["creator"] = creators
+    for key, value in (("datePublished", model.issued), ("dateModified", model.modified)):
+        if value is not None:
+            doc[key] = value.lexical
+    version = model.version or model.version_info
+    if version is not None:
+        doc["version"] = version.lexical
+    return doc
+
+
+def _organisation(agent: Agent | None, kind: str = "Organization") -> dict[str, Any] | None:
     if agent is None:
         return None
     name = agent.name.best(_LANGS)
     if not name:
         return None
-    out: dict[str, Any] = {"@type": "Organization", "name": name}
+    out: dict[str, Any] = {"@type": kind, "name": name}
     if agent.homepage:
         out["url"] = agent.homepage
     return out
