@@ -251,11 +251,14 @@ def five_facets(rng: random.Random) -> tuple[dict[str, list[str]], dict[str, str
     return ours, sparql
 
 
-def run(n: int, runs: int, sparql_runs: int, chunk: int) -> list[str]:
+def run(n: int, runs: int, sparql_runs: int, chunk: int, text_engine: str | None) -> list[str]:
     N_RARE[0] = max(1, n // 5)
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as home:
-        settings = get_settings(home=home, max_document_bytes=1 << 31, max_triples=50_000_000)
+        extra = {"search_text_engine": text_engine} if text_engine else {}
+        settings = get_settings(
+            home=home, max_document_bytes=1 << 31, max_triples=50_000_000, **extra
+        )
         with Catalogue.open(settings) as cat:
             t0 = time.perf_counter()
             for k, start in enumerate(range(0, n, chunk)):
@@ -323,7 +326,8 @@ def run(n: int, runs: int, sparql_runs: int, chunk: int) -> list[str]:
             assert service.search(f"{n}", fresh=False).total >= 1
             service.close()
     lines += [
-        f"**{n:,} datasets** ({-(-n // chunk)} sources of up to {chunk:,}); "
+        f"**{n:,} datasets**, text engine {settings.search_text_engine} "
+        f"({-(-n // chunk)} sources of up to {chunk:,}); "
         f"loading the graph took {load_s:.0f} s (not part of the targets).",
         "",
         f"- index build: {built:,} datasets in {build_s:.1f} s "
@@ -452,19 +456,23 @@ def main() -> None:
     ap.add_argument(
         "--engines", type=int, default=0, help="compare FTS5, DuckDB FTS, Tantivy on N docs"
     )
+    ap.add_argument(
+        "--text-engine", choices=["fts5", "tantivy"], help="search_text_engine (default: settings)"
+    )
     args = ap.parse_args()
     sizes = [args.datasets] + ([1_000_000] if args.million else [])
     cmd = (
         f"`.venv/bin/python -m bench.search_bench --datasets {args.datasets}"
         + (" --million" if args.million else "")
         + (f" --engines {args.engines}" if args.engines else "")
+        + (f" --text-engine {args.text_engine}" if args.text_engine else "")
         + "`"
     )
     body = [f"Command: {cmd}", ""]
     if args.engines:
         body += engines(args.engines, args.runs)
     for n in sizes:
-        body += run(n, args.runs, args.sparql_runs, args.chunk)
+        body += run(n, args.runs, args.sparql_runs, args.chunk, args.text_engine)
     text = "\n".join(body)
     print(text)
     write_section("Search", text)

@@ -265,6 +265,11 @@ class Settings(BaseSettings):
     search_min_prefix_chars: int = Field(
         default=2, gt=0, description="Shortest prefix a 'term*' search query may use."
     )
+    search_text_engine: Literal["fts5", "tantivy"] = Field(
+        default="tantivy",
+        description="Engine that matches and BM25-ranks search text: SQLite FTS5, or a Tantivy "
+        "index mirrored from it (same tokens; see docs/search-engine.md).",
+    )
     catalogue_title: str = Field(
         default="Data Lab Catalogue",
         description="Title of this instance's dcat:Catalog in the federation exports.",

@@ -32,6 +32,7 @@ from catalog.search.index import FACET_FIELDS, IndexFile
 from catalog.search.project import FacetProvider, project_graph
 from catalog.search.providers import PROVIDER_SOURCES
 from catalog.search.snippets import pick, snippet
+from catalog.search.tantivy_text import TantivyText
 from catalog.search.vocab import labels_for
 from catalog.service import Catalogue
 
@@ -105,6 +106,9 @@ class SearchService:
         self.columns = FacetColumns()
         self._columns_conn: sqlite3.Connection | None = None
         self._columns_stale = False
+        self.text: TantivyText | None = None
+        if self.settings.search_text_engine == "tantivy":
+            self.text = TantivyText(catalogue.settings.home / "search" / "tantivy")
 
     @classmethod
     def open(
@@ -117,6 +121,8 @@ class SearchService:
         service.sync()
         with service.index.lock:
             service._columns(service.index.db())
+            if service.text is not None:
+                service.text.sync_with(service.index.db())
         if attach:
             catalogue.on_publish.append(service.on_publish)
         return service
@@ -124,6 +130,8 @@ class SearchService:
     def close(self) -> None:
         if self.on_publish in self.catalogue.on_publish:
             self.catalogue.on_publish.remove(self.on_publish)
+        if self.text is not None:
+            self.text.close()
         self.index.close()
 
     # -- keeping in step ---------------------------------------------------------------
@@ -144,6 +152,8 @@ class SearchService:
             db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             db.close()
             self.index.swap(staged)
+            if self.text is not None:
+                self.text.sync_with(self.index.db(), rebuild=True)
         log.info("search index rebuilt: %d datasets in %.1fs", n, time.perf_counter() - started)
         return n
 
@@ -207,7 +217,7 @@ class SearchService:
                 IndexFile.write_docs(db, docs)
                 IndexFile.set_source(db, source, key)
                 db.execute("COMMIT")
-                self._columns_stale = True
+                self._changed()
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -223,7 +233,7 @@ class SearchService:
             IndexFile.write_docs(db, docs)
             IndexFile.set_source(db, source, key)
             db.execute("COMMIT")
-            self._columns_stale = True
+            self._changed()
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -234,7 +244,13 @@ class SearchService:
         IndexFile.delete_ids(db, IndexFile.source_ids(db, source))
         IndexFile.set_source(db, source, None)
         db.execute("COMMIT")
+        self._changed()
+
+    def _changed(self) -> None:
+        """After a commit: the columns are stale, the Tantivy mirror catches up now."""
         self._columns_stale = True
+        if self.text is not None and self.text.index is not None:
+            self.text.refresh(self.index.db())
 
     def refresh(self, dataset_ids: Iterable[str]) -> None:
         """Re-project datasets whose provider facts changed (a sample upload, a lab edit)."""
@@ -307,7 +323,9 @@ class SearchService:
             build_where(pq.expression, filters or {}, modified_from, modified_to, bbox)  # checks
             cols = self._columns(db)
             mask = cols.mask(filters or {}, modified_from, modified_to, bbox)
-            rows, total, raw = plan.execute(db, cols, pq.expression, mask, sort, offset, size)
+            rows, total, raw = plan.execute(
+                db, cols, pq.expression, mask, sort, offset, size, self.text
+            )
             facets = labelled(db, raw, langs)
         items = []
         for ident, access, modified, display_json, _ in rows[:size]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from catalog.search.columns import FacetColumns
 from catalog.search.index import WEIGHTS
+from catalog.search.tantivy_text import TantivyText
 
 #: The SQL orders of the non-relevance sorts (ties broken by id, as before).
 ORDERS = {
@@ -32,11 +33,17 @@ def execute(
     sort: str,
     offset: int,
     size: int,
+    text: TantivyText | None = None,
 ) -> tuple[list[Row], int, dict[str, list[tuple[str, int]]]]:
-    """Rows ``(id, access, modified, display, score)`` of one page, the total, raw counts."""
+    """Rows ``(id, access, modified, display, score)`` of one page, the total, raw counts;
+    ``text`` (a Tantivy mirror) matches and ranks instead of FTS5 when given."""
     scores: np.ndarray | None = None
     if expression:
-        if sort == "relevance":
+        if text is not None:
+            hits, scores = text.match(expression)
+            if sort != "relevance":
+                scores = None
+        elif sort == "relevance":
             weights = ", ".join(map(str, WEIGHTS))
             sql = f"SELECT rowid, bm25(fts, {weights}) FROM fts WHERE fts MATCH ?"  # noqa: S608
             got = db.execute(sql, (expression,)).fetchall()

@@ -10,8 +10,15 @@ import pytest
 from catalog.demo import load_demo
 from catalog.search import SearchService
 from catalog.service import Catalogue
+from catalog.settings import Settings, get_settings
 
 DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(params=["fts5", "tantivy"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Every search test runs once per text engine (``search_text_engine``)."""
+    return get_settings(home=tmp_path / "home", search_text_engine=request.param)
 
 
 @pytest.fixture

@@ -62,11 +62,23 @@ def answer(service: SearchService, case: dict[str, Any]) -> tuple[list[str], int
     return out, result.total, result.facets
 
 
+def assert_same(service: SearchService, case: dict[str, Any]) -> tuple[list[str], int, dict]:
+    """The engine's answer equals the SQL oracle's; with Tantivy, whose BM25 differs from
+    FTS5's, a relevance-ranked text query must hold the same hits (order may differ)."""
+    got, want = answer(service, case), sql_answer(service, case)
+    ranked = case["q"] and case.get("sort", "relevance") == "relevance"
+    if service.text is not None and ranked:
+        assert len(got[0]) == len(set(got[0])), case
+        assert (sorted(got[0]), got[1], got[2]) == (sorted(want[0]), want[1], want[2]), case
+    else:
+        assert got == want, case
+    return got
+
+
 @pytest.mark.parametrize("case", CASES, ids=[repr(c) for c in CASES])
 def test_same_answers_as_sql(demo_search: SearchService, case: dict[str, Any]) -> None:
-    got = answer(demo_search, case)
+    got = assert_same(demo_search, case)
     assert got[1] > 0 or case.get("filters", {}).get("theme") == ["NO_SUCH_THEME"]
-    assert got == sql_answer(demo_search, case)
 
 
 def test_same_answers_after_incremental_updates(demo_search: SearchService) -> None:
@@ -77,15 +89,15 @@ def test_same_answers_after_incremental_updates(demo_search: SearchService) -> N
     # re-project three datasets (delete + insert), then delete one from the index
     service.refresh(gone)
     for case in CASES:
-        assert answer(service, case) == sql_answer(service, case), case
+        assert_same(service, case)
     assert answer(service, {"q": ""})[1] == before[1]
     with service.index.lock:
         db.execute("BEGIN")
         IndexFile.delete_ids(db, gone[:1])
         db.execute("COMMIT")
-        service._columns_stale = True
+        service._changed()
     after = answer(service, {"q": ""})
     assert after[1] == before[1] - 1
     assert gone[0] not in after[0]
     for case in CASES:
-        assert answer(service, case) == sql_answer(service, case), case
+        assert_same(service, case)

@@ -1,0 +1,237 @@
+"""A Tantivy text engine mirrored from the SQLite index's FTS5 table.
+
+The SQLite file stays the source of truth: the Tantivy index holds exactly the rows of its
+``fts`` table (so only what FTS5 holds — never a restricted description), keyed by the
+documents' rowid, tokenised the way FTS5's ``unicode61`` tokenizer splits the already
+folded text (``text.py`` does folding, stemming and compounds before either engine sees a
+word). A query is the FTS5 expression :func:`catalog.search.query.parse` produced,
+translated term for term; BM25 column weights become per-field boosts.
+
+After every SQLite commit :meth:`TantivyText.refresh` mirrors the change (rowids are never
+reused, so "gone rowids" and "new rowids" describe it exactly). On open, an index whose
+document count differs from SQLite's is rebuilt from the ``fts`` table.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import tantivy
+
+from catalog.errors import SearchIndexError
+from catalog.search.index import WEIGHTS
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("title", "kw", "body", "stems")
+BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))
+_TOKEN = re.compile(r"\w+", re.UNICODE)  # unicode61 with tokenchars '_'
+_LEX = re.compile(r'\s*(\(|\)|\{[^}]*\}|"(?:[^"]|"")*"|\*|:|AND\b|OR\b|NOT\b|[\w]+)')
+
+
+def _tokens(text: str) -> str:
+    return " ".join(_TOKEN.findall(text.lower()))
+
+
+def _schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    for name in FIELDS:
+        b.add_text_field(name, tokenizer_name="ws", index_option="position")
+    b.add_integer_field("rowid", indexed=True, fast=True)
+    return b.build()
+
+
+class TantivyText:
+    """The Tantivy mirror of one SQLite index's ``fts`` table."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.schema = _schema()
+        self.index: tantivy.Index | None = None
+        self.known: set[int] = set()
+
+    def _open(self, fresh: bool) -> tantivy.Index:
+        if fresh and self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        index = tantivy.Index(self.schema, path=str(self.path), reuse=not fresh)
+        index.register_tokenizer(
+            "ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+        )
+        index.config_reader(reload_policy="manual")
+        return index
+
+    def _stamp(self, db: sqlite3.Connection, live: set[int]) -> str:
+        row = db.execute("SELECT value FROM meta WHERE key='complete'").fetchone()
+        return f"{row[0] if row else ''}|{len(live)}|{max(live, default=0)}"
+
+    def sync_with(self, db: sqlite3.Connection, rebuild: bool = False) -> None:
+        """Open the mirror and make it hold exactly ``db``'s rows (rebuild if in doubt:
+        the SQLite build stamp, row count or highest rowid differ)."""
+        live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
+        marker = self.path / "mirror.txt"
+        ok = False
+        if not rebuild and marker.exists():
+            try:
+                self.index = self._open(fresh=False)
+                self.index.reload()
+                ok = self.index.searcher().num_docs == len(
+                    live
+                ) and marker.read_text() == self._stamp(db, live)
+            except (ValueError, OSError) as exc:
+                log.warning("tantivy index %s unreadable (%s); rebuilding", self.path, exc)
+        if ok:
+            self.known = live
+            return
+        self.index = self._open(fresh=True)
+        self.known = set()
+        self.refresh(db)
+
+    def refresh(self, db: sqlite3.Connection) -> None:
+        """Mirror the rows added and deleted in ``db`` since the last call."""
+        index = self._idx()
+        live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
+        gone, new = self.known - live, live - self.known
+        if not gone and not new and (self.path / "mirror.txt").exists():
+            return
+        writer = index.writer(heap_size=256_000_000)
+        for rowid in gone:
+            writer.delete_documents_by_term("rowid", rowid)
+        first = min(new) if new else 0
+        rows = db.execute(
+            "SELECT rowid, title, kw, body, stems FROM fts WHERE rowid >= ?", (first,)
+        )
+        for rowid, title, kw, body, stems in rows:
+            if rowid not in new:
+                continue
+            doc = tantivy.Document(rowid=rowid)
+            doc.add_text("title", _tokens(title or ""))
+            doc.add_text("kw", _tokens(kw or ""))
+            doc.add_text("body", _tokens(body or ""))
+            doc.add_text("stems", stems or "")
+            writer.add_document(doc)
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        self.known = live
+        (self.path / "mirror.txt").write_text(self._stamp(db, live))
+
+    def _idx(self) -> tantivy.Index:
+        if self.index is None:
+            raise SearchIndexError("the tantivy search index is not open")
+        return self.index
+
+    def match(self, expression: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rowids (ascending) matching an FTS5 ``expression`` and their FTS5-style scores
+        (negated BM25: lower is better)."""
+        index = self._idx()
+        query = _Translator(self.schema, expression).parse()
+        searcher = index.searcher()
+        n = searcher.num_docs
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        hits = searcher.search(query, limit=n, count=False).hits
+        if not hits:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        rowids = np.array(searcher.fast_field_values("rowid", [a for _, a in hits]), np.int64)
+        scores = -np.array([s for s, _ in hits], dtype=np.float64)
+        order = np.argsort(rowids, kind="stable")
+        return rowids[order], scores[order]
+
+    def close(self) -> None:
+        self.index = None
+        self.known = set()
+
+
+class _Translator:
+    """FTS5 expression (the subset ``query.parse`` writes) -> Tantivy query."""
+
+    def __init__(self, schema: tantivy.Schema, expression: str) -> None:
+        self.schema = schema
+        self.toks = [t for t in _LEX.findall(expression) if t]
+        self.i = 0
+
+    def _peek(self) -> str | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def _next(self) -> str:
+        tok = self._peek()
+        if tok is None:
+            raise SearchIndexError("unexpected end of a search expression")
+        self.i += 1
+        return tok
+
+    def parse(self) -> tantivy.Query:
+        q = self._not()
+        if self._peek() is not None:
+            raise SearchIndexError(f"unexpected {self._peek()!r} in a search expression")
+        return q
+
+    def _not(self) -> tantivy.Query:
+        q = self._and()
+        while self._peek() == "NOT":
+            self.i += 1
+            q = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, q), (tantivy.Occur.MustNot, self._and())]
+            )
+        return q
+
+    def _and(self) -> tantivy.Query:
+        parts = [self._or()]
+        while self._peek() == "AND":
+            self.i += 1
+            parts.append(self._or())
+        if len(parts) == 1:
+            return parts[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
+
+    def _or(self) -> tantivy.Query:
+        parts = [self._atom()]
+        while self._peek() == "OR":
+            self.i += 1
+            parts.append(self._atom())
+        if len(parts) == 1:
+            return parts[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+
+    def _atom(self) -> tantivy.Query:
+        tok = self._next()
+        if tok == "(":
+            q = self._not()
+            if self._next() != ")":
+                raise SearchIndexError("unbalanced parentheses in a search expression")
+            return q
+        fields = tok.strip("{}").split() if tok.startswith("{") else [tok]
+        if self._next() != ":":
+            raise SearchIndexError("expected ':' in a search expression")
+        phrase = self._next()
+        if not phrase.startswith('"'):
+            raise SearchIndexError("expected a quoted phrase in a search expression")
+        terms = _tokens(phrase[1:-1].replace('""', '"')).split()
+        prefix = self._peek() == "*"
+        if prefix:
+            self.i += 1
+        alts = [self._field_query(f, terms, prefix) for f in fields]
+        if len(alts) == 1:
+            return alts[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, a) for a in alts])
+
+    def _field_query(self, name: str, terms: list[str], prefix: bool) -> tantivy.Query:
+        if name not in BOOST:
+            raise SearchIndexError(f"unknown search column {name!r}")
+        if not terms:
+            return tantivy.Query.empty_query()
+        if prefix and len(terms) == 1:
+            q = tantivy.Query.regex_query(self.schema, name, re.escape(terms[0]) + ".*")
+        elif prefix:
+            q = tantivy.Query.phrase_prefix_query(self.schema, name, terms)
+        elif len(terms) == 1:
+            q = tantivy.Query.term_query(self.schema, name, terms[0])
+        else:
+            q = tantivy.Query.phrase_query(self.schema, name, terms)
+        return tantivy.Query.boost_query(q, BOOST[name])
