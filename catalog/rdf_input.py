@@ -17,11 +17,14 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from catalog.errors import LimitExceeded, ParseError, UnsafeDocument, UnsupportedFormat
+
+if TYPE_CHECKING:
+    from catalog.settings import Settings
 
 FORMATS_BY_NAME: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -65,6 +68,16 @@ class ParseLimits:
     max_triples: int = 1_000_000
     max_literal_bytes: int = 1024 * 1024
     max_nesting: int = 128
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ParseLimits:
+        """The caps the catalogue's settings configure."""
+        return cls(
+            settings.max_document_bytes,
+            settings.max_triples,
+            settings.max_literal_bytes,
+            settings.max_nesting,
+        )
 
 
 def format_from_name(name: str) -> ox.RdfFormat:

@@ -114,8 +114,7 @@ class Catalogue:
 
     @property
     def limits(self) -> ParseLimits:
-        s = self.settings
-        return ParseLimits(s.max_document_bytes, s.max_triples, s.max_literal_bytes, s.max_nesting)
+        return ParseLimits.from_settings(self.settings)
 
     def source_lock(self, source: str) -> threading.Lock:
         """The lock serialising writes to one source."""

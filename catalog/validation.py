@@ -161,12 +161,7 @@ def _read_shapes(path: Path) -> Graph:
 
 def validate_document(data: bytes, fmt: ox.RdfFormat, settings: Settings) -> ValidationReport:
     """Parse an untrusted document safely and validate it against the configured shapes."""
-    limits = ParseLimits(
-        settings.max_document_bytes,
-        settings.max_triples,
-        settings.max_literal_bytes,
-        settings.max_nesting,
-    )
+    limits = ParseLimits.from_settings(settings)
     resolver = default_context_resolver(settings.jsonld_contexts)
     graph = to_rdflib_graph(iter_triples(data, fmt, limits, resolver=resolver))
     shapes = load_shapes(settings.shapes_path)

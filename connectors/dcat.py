@@ -142,9 +142,7 @@ class DcatConnector:
         self.fetcher = fetcher
         self.options = options or {}
         s = settings
-        self.limits = ParseLimits(
-            s.max_document_bytes, s.max_triples, s.max_literal_bytes, s.max_nesting
-        )
+        self.limits = ParseLimits.from_settings(s)
         self.resolver = default_context_resolver(s.jsonld_contexts)
 
     def fetch_page(self, url: str) -> tuple[list[ox.Triple], str | None, str]:

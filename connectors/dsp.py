@@ -84,9 +84,7 @@ class DspConnector:
         self.body = json.dumps(catalog_request(self.options.get("filter"))).encode("utf-8")
         self.token = self.options.get("token")
         s = settings
-        self.limits = ParseLimits(
-            s.max_document_bytes, s.max_triples, s.max_literal_bytes, s.max_nesting
-        )
+        self.limits = ParseLimits.from_settings(s)
         self.resolver = default_context_resolver(s.jsonld_contexts)
 
     def _post(self, fetcher: Fetcher, url: str) -> tuple[bytes, str | None, str]:

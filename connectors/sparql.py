@@ -79,9 +79,7 @@ class SparqlConnector:
         cap = self.options.get("result_cap")
         self.result_cap = int(cap) if cap is not None else None
         s = settings
-        self.limits = ParseLimits(
-            s.max_document_bytes, s.max_triples, s.max_literal_bytes, s.max_nesting
-        )
+        self.limits = ParseLimits.from_settings(s)
 
     def _graph(self) -> tuple[str, str]:
         return (f"GRAPH <{self.graph}> {{", "}") if self.graph else ("", "")

@@ -294,6 +294,3 @@ def sources(
         else:
             for row in rows:
                 typer.echo(f"{row['name']}\t{row['datasets']}\t{row['loaded_at']}")
-
-
-__all__ = ["Catalogue"]

@@ -111,10 +111,9 @@ def _described(catalogue: Catalogue, graph: str, dataset_iri: str, prop: str) ->
     return _closure(roots, triples_of)
 
 
-def _delete_data(catalogue: Catalogue, graph: str, triples: list[ox.Triple]) -> None:
-    for i in range(0, len(triples), 500):
-        body = " ".join(f"{t} ." for t in triples[i : i + 500])
-        catalogue.store.update(f"DELETE DATA {{ GRAPH <{graph}> {{ {body} }} }}")
+def _update(catalogue: Catalogue, *operations: str) -> None:
+    """Run the non-empty operations as one (atomic) update request."""
+    catalogue.store.update(" ;\n".join(op for op in operations if op))
 
 
 def apply(
@@ -150,10 +149,11 @@ def set_field(
     body += "".join(f" {t} ." for t in described)
     with catalogue.source_lock(source):
         old = _described(catalogue, graph, dataset_iri, prop)
-        _delete_data(catalogue, graph, old)
-        catalogue.store.update(
-            f"DELETE WHERE {{ GRAPH <{graph}> {{ {d} {p} ?o }} }};\n"
-            f"INSERT DATA {{ GRAPH <{graph}> {{ {d} <{OVERRIDES}> {p} . {body} }} }}"
+        _update(
+            catalogue,
+            records.delete_data(graph, old),
+            f"DELETE WHERE {{ GRAPH <{graph}> {{ {d} {p} ?o }} }}",
+            f"INSERT DATA {{ GRAPH <{graph}> {{ {d} <{OVERRIDES}> {p} . {body} }} }}",
         )
         current = catalogue.graphs.current(source)
         if current is not None:  # one atomic in-place update; a large source is not copied
@@ -192,10 +192,11 @@ def clear_field(
                 catalogue.graphs.update_in_place(
                     source, current, delete=records.delete_data(current, gone)
                 )
-    _delete_data(catalogue, graph, old)
-    catalogue.store.update(
-        f"DELETE WHERE {{ GRAPH <{graph}> {{ {d} {p} ?o }} }};\n"
-        f"DELETE DATA {{ GRAPH <{graph}> {{ {d} <{OVERRIDES}> {p} }} }}"
+    _update(
+        catalogue,
+        records.delete_data(graph, old),
+        f"DELETE WHERE {{ GRAPH <{graph}> {{ {d} {p} ?o }} }}",
+        f"DELETE DATA {{ GRAPH <{graph}> {{ {d} <{OVERRIDES}> {p} }} }}",
     )
     if now:
         _notify(catalogue, source, dataset_iri)
@@ -207,8 +208,7 @@ def _notify(catalogue: Catalogue, source: str, dataset_iri: str) -> None:
     ids: set[str] | None = None
     if current is not None:
         rows = catalogue.store.select(
-            f"SELECT ?id WHERE {{ GRAPH <{current}> "
-            f"{{ <{dataset_iri}> <{DLAB.datasetId}> ?id }} }}"
+            f"SELECT ?id WHERE {{ GRAPH <{current}> {{ <{dataset_iri}> <{DLAB.datasetId}> ?id }} }}"
         )
         ids = {r["id"].value for r in rows} or None
     catalogue.notify_published(source, ids)

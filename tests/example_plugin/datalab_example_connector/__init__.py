@@ -46,9 +46,7 @@ class DumpConnector:
         if media in {"text/html", "application/xhtml+xml"}:
             raise HarvestError(f"{self.url} served an HTML page, not RDF", where=self.url)
         s = self.settings
-        limits = ParseLimits(
-            s.max_document_bytes, s.max_triples, s.max_literal_bytes, s.max_nesting
-        )
+        limits = ParseLimits.from_settings(s)
         try:
             triples = [
                 ox.Triple(q.subject, q.predicate, q.object)
