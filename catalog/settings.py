@@ -270,6 +270,14 @@ class Settings(BaseSettings):
         description="Engine that matches and BM25-ranks search text: SQLite FTS5, or a Tantivy "
         "index mirrored from it (same tokens; see docs/search-engine.md).",
     )
+    search_build_workers: int = Field(
+        default=-1,
+        ge=-1,
+        le=32,
+        description="Worker processes that fold, stem and split texts while the search index "
+        "is built or a large source re-indexed (-1: one less than the CPU count; 0: none, all "
+        "in the serving process). Used only once a build passes 2,000 datasets.",
+    )
     catalogue_title: str = Field(
         default="Data Lab Catalogue",
         description="Title of this instance's dcat:Catalog in the federation exports.",

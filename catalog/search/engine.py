@@ -16,9 +16,14 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import multiprocessing
+import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +33,8 @@ from catalog.namespaces import DLAB
 from catalog.search import plan
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
-from catalog.search.index import FACET_FIELDS, IndexFile
-from catalog.search.project import FacetProvider, project_graph
+from catalog.search.index import FACET_FIELDS, IndexFile, PreparedDoc, prepare_docs
+from catalog.search.project import FacetProvider, SearchDoc, project_graph
 from catalog.search.providers import PROVIDER_SOURCES
 from catalog.search.snippets import pick, snippet
 from catalog.search.tantivy_text import TantivyText
@@ -38,6 +43,10 @@ from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
 SORTS = ("relevance", "modified", "title")
+#: Documents prepared per task, and how many documents a write passes before it starts
+#: worker processes (a small catalogue never pays for starting them).
+_BATCH = 2000
+_IN_FLIGHT = 4
 
 
 @dataclass
@@ -135,17 +144,49 @@ class SearchService:
         self.index.close()
 
     # -- keeping in step ---------------------------------------------------------------
+    def _workers(self) -> int:
+        wanted = self.settings.search_build_workers
+        return max(0, (os.cpu_count() or 1) - 1) if wanted < 0 else wanted
+
+    def _prepared(self, docs: Iterable[SearchDoc]) -> Iterator[PreparedDoc]:
+        """``docs`` prepared for the index, in order. After the first batch the texts are
+        folded and stemmed in worker processes while this process projects the next
+        documents and writes the previous ones (spawned, so no lock is inherited)."""
+        batches = _batches(docs, _BATCH)
+        first = next(batches, [])
+        yield from prepare_docs(first)
+        workers = self._workers()
+        if workers == 0 or len(first) < _BATCH:
+            for batch in batches:
+                yield from prepare_docs(batch)
+            return
+        context = multiprocessing.get_context("spawn")
+        pending: deque[tuple[list[SearchDoc], Future[list[PreparedDoc]] | None]] = deque()
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            broken = False
+            for batch in batches:
+                pending.append((batch, None if broken else pool.submit(prepare_docs, batch)))
+                while len(pending) >= _IN_FLIGHT * workers or (pending and broken):
+                    done, broken = _collect(*pending.popleft(), broken)
+                    yield from done
+            while pending:
+                done, broken = _collect(*pending.popleft(), broken)
+                yield from done
+
     def rebuild(self) -> int:
         """Build a complete new index from the graph and swap it in; returns datasets."""
         started = time.perf_counter()
         with self.index.lock:
             staged = self.index.create_empty()
             db = sqlite3.connect(staged, isolation_level=None)
+            # a staged file is swapped in only once complete: no need to sync while building
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute("PRAGMA cache_size=-262144")
             n = 0
             db.execute("BEGIN")
             for src in self.catalogue.sources():
                 docs = project_graph(self.catalogue, src.name, src.graph, None, self.providers)
-                n += IndexFile.write_docs(db, docs)
+                n += IndexFile.write_prepared(db, self._prepared(docs), fresh=True)
                 IndexFile.set_source(db, src.name, version_key(src.graph, src.loaded_at))
             db.execute("INSERT INTO meta VALUES ('complete', ?)", (str(time.time()),))
             db.execute("COMMIT")
@@ -214,7 +255,7 @@ class SearchService:
             try:
                 gone = IndexFile.source_ids(db, source) - {d.id for d in docs}
                 IndexFile.delete_ids(db, gone)
-                IndexFile.write_docs(db, docs)
+                IndexFile.write_prepared(db, self._prepared(docs))
                 IndexFile.set_source(db, source, key)
                 db.execute("COMMIT")
                 self._changed()
@@ -324,7 +365,16 @@ class SearchService:
             cols = self._columns(db)
             mask = cols.mask(filters or {}, modified_from, modified_to, bbox)
             rows, total, raw = plan.execute(
-                db, cols, pq.expression, mask, sort, offset, size, self.text
+                db,
+                cols,
+                pq.expression,
+                mask,
+                sort,
+                offset,
+                size,
+                self.text,
+                filters,
+                ranged=bool(modified_from or modified_to or bbox),
             )
             facets = labelled(db, raw, langs)
         items = []
@@ -355,6 +405,30 @@ class SearchService:
 
     def facet_label(self, field_name: str, value: str, langs: list[str]) -> str:
         return pick(labels_for(field_name, value), langs) or value
+
+
+def _collect(
+    batch: list[SearchDoc], future: Future[list[PreparedDoc]] | None, broken: bool
+) -> tuple[list[PreparedDoc], bool]:
+    """A batch's prepared documents; if the worker pool broke (a worker could not start,
+    say), this and every later batch is prepared here instead."""
+    if future is not None and not broken:
+        try:
+            return future.result(), False
+        except BrokenProcessPool:
+            log.warning("search build workers failed; preparing documents in-process")
+    return prepare_docs(batch), True
+
+
+def _batches(docs: Iterable[SearchDoc], size: int) -> Iterator[list[SearchDoc]]:
+    batch: list[SearchDoc] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 __all__ = ["FACET_FIELDS", "Hit", "SearchResult", "SearchService"]

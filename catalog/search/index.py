@@ -143,50 +143,32 @@ class IndexFile:
     @staticmethod
     def write_docs(conn: sqlite3.Connection, docs: Iterable[SearchDoc]) -> int:
         """Insert (or replace) documents; the caller holds a transaction."""
+        return IndexFile.write_prepared(conn, (prepare_doc(doc) for doc in docs))
+
+    @staticmethod
+    def write_prepared(
+        conn: sqlite3.Connection, prepared: Iterable[PreparedDoc], fresh: bool = False
+    ) -> int:
+        """Insert documents made by :func:`prepare_doc`; ``fresh``: the file is being built
+        from empty, so there is nothing to replace. The caller holds a transaction."""
         n = 0
-        for doc in docs:
-            IndexFile.delete_ids(conn, [doc.id])
-            title, title_stems = _texts_tokens(doc.titles, "en")
-            kw, kw_stems = _texts_tokens(doc.keywords, "en")
-            vocab: list[tuple[str, str]] = []
-            for name in ("theme", "data_space"):
-                for value in doc.facets.get(name, ()):
-                    vocab.extend((lang, label) for lang, label in labels_for(name, value).items())
-            voc, voc_stems = _texts_tokens(vocab, "en")
-            body, body_stems = _texts_tokens(doc.descriptions if doc.public else [], "en")
-            sort_title = fold(_first(doc.titles))
-            display = {
-                "iri": doc.iri,
-                "titles": doc.titles,
-                "keywords": doc.keywords,
-                "descriptions": doc.descriptions if doc.public else [],
-            }
-            box = doc.bbox or (None, None, None, None)
+        for doc_row, fts_row, facet_rows, label_rows in prepared:
+            if not fresh:
+                IndexFile.delete_ids(conn, [doc_row[0]])
             cur = conn.execute(
                 "INSERT INTO docs(id, source, access, modified, sort_title, minx, miny, maxx, "
                 "maxy, display) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (doc.id, doc.source, doc.access, doc.modified, sort_title, *box,
-                 json.dumps(display, ensure_ascii=False)),
-            )  # fmt: skip
+                doc_row,
+            )
             rowid = cur.lastrowid
-            conn.execute(
-                "INSERT INTO fts(rowid, title, kw, body, stems) VALUES (?,?,?,?,?)",
-                (rowid, title, kw + " \n " + voc, body,
-                 " ".join(title_stems + kw_stems + voc_stems + body_stems)),
-            )  # fmt: skip
+            conn.execute("INSERT INTO fts(rowid, title, kw, body, stems) VALUES (?,?,?,?,?)",
+                         (rowid, *fts_row))  # fmt: skip
             conn.executemany(
                 "INSERT OR IGNORE INTO facets VALUES (?,?,?)",
-                [(f, v, rowid) for f, values in doc.facets.items() for v in values],
+                [(f, v, rowid) for f, v in facet_rows],
             )
-            conn.executemany(
-                "INSERT OR REPLACE INTO labels VALUES (?,?,?,?)",
-                [
-                    (f, v, lang, label)
-                    for f, by_value in doc.labels.items()
-                    for v, by_lang in by_value.items()
-                    for lang, label in by_lang.items()
-                ],
-            )
+            if label_rows:
+                conn.executemany("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", label_rows)
             n += 1
         return n
 
@@ -223,6 +205,52 @@ class IndexFile:
                 "sources": dict(conn.execute("SELECT source, graph FROM sources").fetchall()),
                 "bytes": self.path.stat().st_size if self.path.exists() else 0,
             }
+
+
+#: One document ready for the index: its ``docs`` row (without rowid), its ``fts`` row
+#: (without rowid), its ``(field, value)`` facet pairs and its ``labels`` rows.
+PreparedDoc = tuple[
+    tuple[Any, ...],
+    tuple[str, str, str, str],
+    list[tuple[str, str]],
+    list[tuple[str, str, str, str]],
+]
+
+
+def prepare_doc(doc: SearchDoc) -> PreparedDoc:
+    """Everything the index stores for ``doc``: folding, stemming, compounds, the display
+    JSON. A pure function of the document, so a rebuild runs it in worker processes."""
+    title, title_stems = _texts_tokens(doc.titles, "en")
+    kw, kw_stems = _texts_tokens(doc.keywords, "en")
+    vocab: list[tuple[str, str]] = []
+    for name in ("theme", "data_space"):
+        for value in sorted(doc.facets.get(name, ())):
+            vocab.extend((lang, label) for lang, label in labels_for(name, value).items())
+    voc, voc_stems = _texts_tokens(vocab, "en")
+    body, body_stems = _texts_tokens(doc.descriptions if doc.public else [], "en")
+    display = {
+        "iri": doc.iri,
+        "titles": doc.titles,
+        "keywords": doc.keywords,
+        "descriptions": doc.descriptions if doc.public else [],
+    }
+    box = doc.bbox or (None, None, None, None)
+    doc_row = (doc.id, doc.source, doc.access, doc.modified, fold(_first(doc.titles)), *box,
+               json.dumps(display, ensure_ascii=False))  # fmt: skip
+    fts_row = (title, kw + " \n " + voc, body,
+               " ".join(title_stems + kw_stems + voc_stems + body_stems))  # fmt: skip
+    facet_rows = [(f, v) for f, values in doc.facets.items() for v in values]
+    label_rows = [
+        (f, v, lang, label)
+        for f, by_value in doc.labels.items()
+        for v, by_lang in by_value.items()
+        for lang, label in by_lang.items()
+    ]
+    return doc_row, fts_row, facet_rows, label_rows
+
+
+def prepare_docs(docs: list[SearchDoc]) -> list[PreparedDoc]:
+    return [prepare_doc(d) for d in docs]
 
 
 def _first(texts: list[tuple[str, str]]) -> str:

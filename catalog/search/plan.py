@@ -1,8 +1,15 @@
-"""Query execution over FTS5 (text matching, BM25) and :class:`FacetColumns` (the rest).
+"""Query execution over the text engine (matching, BM25) and :class:`FacetColumns`.
 
-FTS5 answers only "which documents match, with which BM25 score" in one pass; filters,
-the total, facet counts and the page order are numpy over the in-memory columns, so a
-facet filter or a common word no longer turns into SQL over millions of facet rows.
+Two plans:
+
+* **in Tantivy** (text engine ``tantivy``, a text query sorted by relevance, filters on
+  facets only): the facet filters are clauses of the Tantivy query, and Tantivy returns
+  the page (top-k), the total and the facet counts (a terms aggregation); no per-hit work
+  in Python, whatever the number of hits;
+* **matches, then numpy** (everything else: FTS5, sorts by date or title, date-range and
+  bounding-box filters, no text): the engine answers "which documents match, with which
+  score" in one pass (with the facet filters already applied when Tantivy matches);
+  filters, the total, counts and the page order are numpy over the in-memory columns.
 """
 
 from __future__ import annotations
@@ -34,13 +41,22 @@ def execute(
     offset: int,
     size: int,
     text: TantivyText | None = None,
+    filters: dict[str, list[str]] | None = None,
+    ranged: bool = False,
 ) -> tuple[list[Row], int, dict[str, list[tuple[str, int]]]]:
     """Rows ``(id, access, modified, display, score)`` of one page, the total, raw counts;
-    ``text`` (a Tantivy mirror) matches and ranks instead of FTS5 when given."""
+    ``text`` (a Tantivy mirror) matches and ranks instead of FTS5 when given. ``mask``
+    holds every filter; ``filters`` are its facet filters and ``ranged`` says whether it
+    also bounds dates or boxes."""
     scores: np.ndarray | None = None
+    if expression and text is not None and sort == "relevance" and not ranged:
+        page, page_scores, total, counts = text.ranked(
+            expression, filters, offset, size + 1, len(cols.keys)
+        )
+        return _rows(db, page, page_scores), total, counts
     if expression:
         if text is not None:
-            hits, scores = text.match(expression)
+            hits, scores = text.match(expression, filters)
             if sort != "relevance":
                 scores = None
         elif sort == "relevance":
