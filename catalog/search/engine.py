@@ -16,25 +16,22 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import multiprocessing
-import os
 import sqlite3
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from catalog.errors import InvalidInput
 from catalog.graphs import META_GRAPH, source_iri
 from catalog.namespaces import DLAB
-from catalog.search import plan
+from catalog.search import build, plan
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
-from catalog.search.index import FACET_FIELDS, IndexFile, PreparedDoc, prepare_docs
-from catalog.search.project import FacetProvider, SearchDoc, project_graph
+from catalog.search.index import FACET_FIELDS, IndexFile
+from catalog.search.project import FacetProvider, project_graph
 from catalog.search.providers import PROVIDER_SOURCES
 from catalog.search.snippets import pick, snippet
 from catalog.search.tantivy_text import TantivyText
@@ -43,10 +40,6 @@ from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
 SORTS = ("relevance", "modified", "title")
-#: Documents prepared per task, and how many documents a write passes before it starts
-#: worker processes (a small catalogue never pays for starting them).
-_BATCH = 2000
-_IN_FLIGHT = 4
 
 
 @dataclass
@@ -144,59 +137,36 @@ class SearchService:
         self.index.close()
 
     # -- keeping in step ---------------------------------------------------------------
-    def _workers(self) -> int:
-        wanted = self.settings.search_build_workers
-        return max(0, (os.cpu_count() or 1) - 1) if wanted < 0 else wanted
-
-    def _prepared(self, docs: Iterable[SearchDoc]) -> Iterator[PreparedDoc]:
-        """``docs`` prepared for the index, in order. After the first batch the texts are
-        folded and stemmed in worker processes while this process projects the next
-        documents and writes the previous ones (spawned, so no lock is inherited)."""
-        batches = _batches(docs, _BATCH)
-        first = next(batches, [])
-        yield from prepare_docs(first)
-        workers = self._workers()
-        if workers == 0 or len(first) < _BATCH:
-            for batch in batches:
-                yield from prepare_docs(batch)
-            return
-        context = multiprocessing.get_context("spawn")
-        pending: deque[tuple[list[SearchDoc], Future[list[PreparedDoc]] | None]] = deque()
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            broken = False
-            for batch in batches:
-                pending.append((batch, None if broken else pool.submit(prepare_docs, batch)))
-                while len(pending) >= _IN_FLIGHT * workers or (pending and broken):
-                    done, broken = _collect(*pending.popleft(), broken)
-                    yield from done
-            while pending:
-                done, broken = _collect(*pending.popleft(), broken)
-                yield from done
-
     def rebuild(self) -> int:
         """Build a complete new index from the graph and swap it in; returns datasets."""
         started = time.perf_counter()
+        workers = build.worker_count(self.settings.search_build_workers)
         with self.index.lock:
-            staged = self.index.create_empty()
-            db = sqlite3.connect(staged, isolation_level=None)
-            # a staged file is swapped in only once complete: no need to sync while building
-            db.execute("PRAGMA synchronous=OFF")
-            db.execute("PRAGMA cache_size=-262144")
-            n = 0
-            db.execute("BEGIN")
-            for src in self.catalogue.sources():
-                docs = project_graph(self.catalogue, src.name, src.graph, None, self.providers)
-                n += IndexFile.write_prepared(db, self._prepared(docs), fresh=True)
-                IndexFile.set_source(db, src.name, version_key(src.graph, src.loaded_at))
-            db.execute("INSERT INTO meta VALUES ('complete', ?)", (str(time.time()),))
-            db.execute("COMMIT")
-            db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-            db.close()
+            try:
+                staged, n = self._build(workers)
+            except BrokenProcessPool:
+                log.warning("search build: the writer process failed; building in-process")
+                staged, n = self._build(0)
             self.index.swap(staged)
             if self.text is not None:
                 self.text.sync_with(self.index.db(), rebuild=True)
         log.info("search index rebuilt: %d datasets in %.1fs", n, time.perf_counter() - started)
         return n
+
+    def _build(self, workers: int) -> tuple[Path, int]:
+        staged = self.index.create_empty()
+        writer = build.StagedBuild(staged, workers)
+        try:
+            for src in self.catalogue.sources():
+                writer.write(
+                    project_graph(self.catalogue, src.name, src.graph, None, self.providers)
+                )
+                writer.set_source(src.name, version_key(src.graph, src.loaded_at))
+            # FTS5 ranking reads every segment: merge them once, now
+            n = writer.finish(str(time.time()), optimize=self.text is None)
+        finally:
+            writer.close()
+        return staged, n
 
     def _graphs(self, source: str) -> tuple[str | None, str | None, str | None]:
         """The source's current graph, previous graph and version key."""
@@ -255,7 +225,9 @@ class SearchService:
             try:
                 gone = IndexFile.source_ids(db, source) - {d.id for d in docs}
                 IndexFile.delete_ids(db, gone)
-                IndexFile.write_prepared(db, self._prepared(docs))
+                IndexFile.write_prepared(
+                    db, build.prepared(docs, build.worker_count(self.settings.search_build_workers))
+                )
                 IndexFile.set_source(db, source, key)
                 db.execute("COMMIT")
                 self._changed()
@@ -405,30 +377,6 @@ class SearchService:
 
     def facet_label(self, field_name: str, value: str, langs: list[str]) -> str:
         return pick(labels_for(field_name, value), langs) or value
-
-
-def _collect(
-    batch: list[SearchDoc], future: Future[list[PreparedDoc]] | None, broken: bool
-) -> tuple[list[PreparedDoc], bool]:
-    """A batch's prepared documents; if the worker pool broke (a worker could not start,
-    say), this and every later batch is prepared here instead."""
-    if future is not None and not broken:
-        try:
-            return future.result(), False
-        except BrokenProcessPool:
-            log.warning("search build workers failed; preparing documents in-process")
-    return prepare_docs(batch), True
-
-
-def _batches(docs: Iterable[SearchDoc], size: int) -> Iterator[list[SearchDoc]]:
-    batch: list[SearchDoc] = []
-    for doc in docs:
-        batch.append(doc)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 __all__ = ["FACET_FIELDS", "Hit", "SearchResult", "SearchService"]

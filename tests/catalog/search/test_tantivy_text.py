@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from catalog.demo import load_demo
 from catalog.errors import SearchIndexError
 from catalog.search import SearchService
+from catalog.search import query as qparse
 from catalog.search.tantivy_text import TantivyText
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
@@ -67,3 +69,56 @@ def test_translation_rejects_what_parse_never_writes(tantivy_search: SearchServi
         text.match('secret : "x"')
     with pytest.raises(SearchIndexError):
         text.match('(title : "x"')
+
+
+_QUERIES = ["data", "health", "speech corpus", "Krankenhausdaten", "Sentinel", "clin*"]
+
+
+def _plan_by_numpy(service: SearchService, q: str, filters: dict[str, list[str]]) -> tuple:
+    """What the match-then-numpy plan gives for ``q``: the hit ids and the facet counts."""
+    db = service.index.db()
+    pq = qparse.parse(db, q, max_chars=500, max_terms=24, min_prefix=2)
+    assert pq.expression and service.text is not None
+    hits, _ = service.text.match(pq.expression)
+    cols = service._columns(db)
+    mask = cols.mask(filters, None, None, None)
+    if mask is not None:
+        hits = hits[mask[hits]]
+    ids = {
+        r[0] for r in db.execute(f"SELECT id FROM docs WHERE rowid IN ({','.join(map(str, hits))})")
+    }
+    counted = {name: dict(pairs) for name, pairs in cols.counts(hits).items()}
+    return ids, counted
+
+
+@pytest.mark.parametrize("q", _QUERIES)
+def test_ranked_in_tantivy_agrees_with_the_numpy_plan(demo_tantivy: SearchService, q: str) -> None:
+    """A relevance-sorted text query is answered inside Tantivy (page, total, facet counts);
+    it must give exactly what matching then filtering and counting in numpy gives."""
+    checked = 0
+    for filters in (
+        {},
+        {"access": ["public"]},
+        {"data_space": ["health", "language"]},
+        {"access": ["public", "restricted"], "theme": ["HEAL", "TECH", "ENVI"]},
+    ):
+        result = demo_tantivy.search(q, filters=filters, limit=100)
+        want_ids, want_counts = _plan_by_numpy(demo_tantivy, q, filters)
+        assert result.total == len(want_ids)
+        assert {h.id for h in result.items} == want_ids
+        got = {
+            name: {v["value"]: v["count"] for v in values}
+            for name, values in result.facets.items()
+            if values
+        }
+        assert got == want_counts
+        checked += result.total
+    assert checked > 0
+
+
+@pytest.fixture
+def demo_tantivy(catalogue: Catalogue) -> Iterator[SearchService]:
+    load_demo(catalogue)
+    service = SearchService.open(catalogue)
+    yield service
+    service.close()

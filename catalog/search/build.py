@@ -1,0 +1,210 @@
+"""Writing many search documents: in this process, or overlapped with worker processes.
+
+Projecting the graph (SPARQL, then Python) and preparing the documents (folding, stemming,
+compounds, the display JSON) plus writing them to SQLite cost about the same, and both are
+Python: on one core a million datasets take well over ten minutes. So, once a write passes
+one batch (:data:`BATCH` documents, a small catalogue never starts a process):
+
+* :class:`StagedBuild` (a full rebuild into a new file) hands the documents, batch by
+  batch, to one *writer process* that prepares and inserts them into the staged file
+  while this process projects the next batch;
+* :func:`prepared` (re-indexing a large source in the live file, which only this process
+  may write) has worker processes prepare the documents while this process writes.
+
+Workers are spawned (no lock or open store is inherited) and get only plain documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sqlite3
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from catalog.search.index import IndexFile, PreparedDoc, prepare_docs
+from catalog.search.project import SearchDoc
+
+log = logging.getLogger(__name__)
+
+#: Documents per batch handed to a worker.
+BATCH = 2000
+#: Batches in flight per worker (bounds the memory of a build).
+IN_FLIGHT = 4
+#: Batches in flight to the writer process of a rebuild: a source is projected in one go
+#: (a handful of whole-graph queries), so the writer must be able to take a whole source
+#: of the usual size while the next one is projected (about 150 MB per 50,000 datasets).
+WRITER_IN_FLIGHT = 32
+
+
+def worker_count(setting: int) -> int:
+    """``search_build_workers``: -1 means one less than the CPU count."""
+    return max(0, (os.cpu_count() or 1) - 1) if setting < 0 else setting
+
+
+def batches(docs: Iterable[SearchDoc], size: int = BATCH) -> Iterator[list[SearchDoc]]:
+    batch: list[SearchDoc] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _pool(workers: int, **kwargs: object) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), **kwargs)  # type: ignore[arg-type]
+
+
+# -- a full rebuild: one writer process owns the staged file -------------------------------
+_staged: sqlite3.Connection | None = None
+
+
+def open_staged(path: Path) -> sqlite3.Connection:
+    """A connection for building ``path`` from empty: the file is swapped in only once
+    complete and dropped if the build fails, so no journal (one big WAL would write the
+    whole index twice) and no syncs."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA cache_size=-262144")
+    return db
+
+
+def _worker_open(path: str) -> None:
+    global _staged
+    _staged = open_staged(Path(path))
+    _staged.execute("BEGIN")
+
+
+def _worker_write(docs: list[SearchDoc]) -> int:
+    assert _staged is not None
+    return IndexFile.write_prepared(_staged, prepare_docs(docs), fresh=True)
+
+
+def _worker_set_source(source: str, key: str) -> None:
+    assert _staged is not None
+    IndexFile.set_source(_staged, source, key)
+
+
+def _worker_commit() -> None:
+    global _staged
+    assert _staged is not None
+    _staged.execute("COMMIT")
+    _staged.close()
+    _staged = None
+
+
+class StagedBuild:
+    """Writes a new index file from empty (the caller swaps it in after :meth:`finish`).
+
+    The first :data:`BATCH` documents are written here; if there are more and workers are
+    allowed, the rest goes to a writer process (this connection commits and closes first:
+    SQLite has one writer).
+    """
+
+    def __init__(self, path: Path, workers: int) -> None:
+        self.path = path
+        self.workers = workers
+        self.count = 0
+        self.db: sqlite3.Connection | None = open_staged(path)
+        self.db.execute("BEGIN")
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: deque[Future[int | None]] = deque()
+
+    def write(self, docs: Iterable[SearchDoc]) -> None:
+        for batch in batches(docs):
+            if self.pool is None and (self.count < BATCH or self.workers == 0):
+                self.count += IndexFile.write_prepared(self._db(), prepare_docs(batch), True)
+                continue
+            if self.pool is None:
+                self._hand_over()
+            assert self.pool is not None
+            self.pending.append(self.pool.submit(_worker_write, batch))
+            while len(self.pending) >= WRITER_IN_FLIGHT:
+                self.count += self.pending.popleft().result() or 0
+
+    def set_source(self, source: str, key: str) -> None:
+        if self.pool is None:
+            IndexFile.set_source(self._db(), source, key)
+        else:
+            self.pending.append(self.pool.submit(_worker_set_source, source, key))
+
+    def finish(self, complete: str, optimize: bool = False) -> int:
+        """Commit everything, mark the file complete (``optimize``: merge the FTS5
+        segments, for FTS5 ranking); returns the documents written."""
+        if self.pool is not None:
+            self.pending.append(self.pool.submit(_worker_commit))
+            while self.pending:
+                self.count += self.pending.popleft().result() or 0
+            self.pool.shutdown()
+            self.pool = None
+            self.db = open_staged(self.path)
+            self.db.execute("BEGIN")
+        db = self._db()
+        db.execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
+        db.execute("COMMIT")
+        if optimize:
+            db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+        return self.count
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def _db(self) -> sqlite3.Connection:
+        assert self.db is not None
+        return self.db
+
+    def _hand_over(self) -> None:
+        self._db().execute("COMMIT")
+        self._db().close()
+        self.db = None
+        self.pool = _pool(1, initializer=_worker_open, initargs=(str(self.path),))
+        log.info("search build: a writer process takes over after %d datasets", self.count)
+
+
+# -- re-indexing a large source in the live file ------------------------------------------
+def prepared(docs: Iterable[SearchDoc], workers: int) -> Iterator[PreparedDoc]:
+    """``docs`` prepared for the index, in order; after a full first batch, prepared by
+    ``workers`` processes while the caller writes the previous ones."""
+    chunks = batches(docs)
+    first = next(chunks, [])
+    yield from prepare_docs(first)
+    if workers == 0 or len(first) < BATCH:
+        for batch in chunks:
+            yield from prepare_docs(batch)
+        return
+    pending: deque[tuple[list[SearchDoc], Future[list[PreparedDoc]] | None]] = deque()
+    with _pool(workers) as pool:
+        broken = False
+        for batch in chunks:
+            pending.append((batch, None if broken else pool.submit(prepare_docs, batch)))
+            while len(pending) >= IN_FLIGHT * workers or (pending and broken):
+                done, broken = _collect(*pending.popleft(), broken)
+                yield from done
+        while pending:
+            done, broken = _collect(*pending.popleft(), broken)
+            yield from done
+
+
+def _collect(
+    batch: list[SearchDoc], future: Future[list[PreparedDoc]] | None, broken: bool
+) -> tuple[list[PreparedDoc], bool]:
+    """A batch's prepared documents; if the worker pool broke (a worker could not start,
+    say), this and every later batch is prepared here instead."""
+    if future is not None and not broken:
+        try:
+            return future.result(), False
+        except BrokenProcessPool:
+            log.warning("search build workers failed; preparing documents in-process")
+    return prepare_docs(batch), True
