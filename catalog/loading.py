@@ -6,7 +6,7 @@ the unpublished graphs and leaves the previous version served unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -15,8 +15,8 @@ from catalog import records
 from catalog.errors import InvalidInput
 from catalog.graphs import CURRENT_GRAPHS, SourceGraphs
 from catalog.ids import dataset_id
-from catalog.namespaces import DLAB
-from catalog.skolem import is_skolem, skolemise
+from catalog.namespaces import DCT, DLAB
+from catalog.skolem import GENID, Skolemised, skolemise
 from catalog.store.base import GraphStore
 
 
@@ -57,15 +57,21 @@ def load_quads(
     """
     graphs = SourceGraphs(store)
     staged: list[str] = []
+    written: list[Skolemised] = []
+
+    def produce(graph: str) -> Skolemised:
+        written.append(skolemise(quads, graph, collect_types=records.DATASET_TYPES))
+        return written[-1]
+
     try:
-        doc_graph, triples = graphs.write(source, lambda graph: skolemise(quads, graph))
+        doc_graph, triples = graphs.write(source, produce)
         staged.append(doc_graph)
         if triples == 0:
             raise InvalidInput(
                 "the document holds no RDF triples; nothing was changed", where=source
             )
         report = LoadReport(source=source, graph=doc_graph, triples=triples)
-        _index(store, doc_graph, source, report)
+        _index(store, doc_graph, source, report, written[0].typed)
         current = None if replace else graphs.current(source)
         if current is None:
             graphs.publish(source, doc_graph)
@@ -88,12 +94,17 @@ def load_quads(
         raise
 
 
-def _index(store: GraphStore, graph: str, source: str, report: LoadReport) -> None:
-    """Give every dataset its stable id; refuse records that cannot have one."""
+def _index(
+    store: GraphStore, graph: str, source: str, report: LoadReport, typed: list[str] | None
+) -> None:
+    """Give every dataset its stable id; refuse records that cannot have one.
+
+    ``typed`` lists the dataset nodes the skolemiser saw while writing ``graph`` (None: ask
+    the store)."""
     claimed = _claimed_elsewhere(store, graph, source)
     rejected: list[str] = []
-    ids: list[ox.Quad] = []
-    for iri, identifier in records.datasets_in_graph(store, graph):
+    ids: list[tuple[str, str]] = []
+    for iri, identifier in _datasets(store, graph, typed):
         if iri in claimed:
             report.errors.append(
                 RecordError(
@@ -102,7 +113,7 @@ def _index(store: GraphStore, graph: str, source: str, report: LoadReport) -> No
             )
             rejected.append(iri)
             continue
-        if is_skolem(ox.NamedNode(iri)):
+        if iri.startswith(GENID):
             if identifier is None:
                 report.errors.append(
                     RecordError(
@@ -117,14 +128,59 @@ def _index(store: GraphStore, graph: str, source: str, report: LoadReport) -> No
         else:
             key = iri
         ident = dataset_id(key)
-        ids.append(ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(DLAB.datasetId)), ox.Literal(ident)))
+        ids.append((iri, ident))
         report.dataset_ids.append(ident)
     for iri in rejected:
         records.delete_record(store, graph, iri)
-    store.add(graph, ids)
+    store.add(graph, IdTriples(ids))
+
+
+class IdTriples:
+    """``<dataset> dlab:datasetId "id"`` triples: quads to iterate, or one N-Triples chunk
+    for a store that bulk-loads (see :class:`catalog.store.base.NTriplesSource`)."""
+
+    def __init__(self, ids: list[tuple[str, str]]) -> None:
+        self.ids = ids
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        predicate = ox.NamedNode(str(DLAB.datasetId))
+        for iri, ident in self.ids:
+            yield ox.Quad(ox.NamedNode(iri), predicate, ox.Literal(ident))
+
+    def ntriples_chunks(self, chunk_triples: int) -> Iterator[bytes] | None:
+        predicate = str(ox.NamedNode(str(DLAB.datasetId)))
+        for i in range(0, len(self.ids), chunk_triples):
+            # Dataset IRIs come from terms the parser validated (or from the store), and
+            # ids are [a-z0-9-] (see catalog.ids): neither needs escaping in N-Triples.
+            yield "".join(
+                f'<{iri}> {predicate} "{ident}" .\n'
+                for iri, ident in self.ids[i : i + chunk_triples]
+            ).encode("utf-8")
+
+
+def _datasets(
+    store: GraphStore, graph: str, typed: list[str] | None = None
+) -> list[tuple[str, str | None]]:
+    """Every dataset or dataset series in ``graph`` (``typed``, or read from the store),
+    with its ``dct:identifier`` when it is a blank node (only those need it)."""
+    types = f"VALUES ?t {{ <{records.DATASET_TYPES[0]}> <{records.DATASET_TYPES[1]}> }}"
+    if typed is None:
+        rows = store.select(f"SELECT ?d WHERE {{ GRAPH <{graph}> {{ {types} ?d a ?t }} }}")
+        typed = [r["d"].value for r in rows]
+    found: dict[str, str | None] = dict.fromkeys(typed)
+    if any(iri.startswith(GENID) for iri in found):
+        for row in store.select(
+            f"SELECT ?d (SAMPLE(?ident) AS ?identifier) WHERE {{ GRAPH <{graph}> {{ "
+            f"{types} ?d a ?t FILTER(STRSTARTS(STR(?d), {ox.Literal(GENID)})) "
+            f"?d <{DCT.identifier}> ?ident }} }} GROUP BY ?d"
+        ):
+            found[row["d"].value] = row["identifier"].value
+    return list(found.items())
 
 
 def _claimed_elsewhere(store: GraphStore, graph: str, source: str) -> dict[str, str]:
+    if not store.ask(f"ASK {{ {CURRENT_GRAPHS} FILTER(?source != {ox.Literal(source)}) }}"):
+        return {}  # no other source: nothing to collide with
     rows = store.select(
         f"SELECT DISTINCT ?d ?source WHERE {{ "
         f"GRAPH <{graph}> {{ VALUES ?t {{ <{records.DATASET_TYPES[0]}> "

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -269,6 +270,129 @@ def _syntax_error(exc: BaseException) -> ParseError:
     return ParseError(f"broken RDF: {message}", where=where)
 
 
+#: Syntaxes whose documents hold triples only: they can be re-serialised as N-Triples.
+TRIPLE_FORMATS = frozenset({ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.RDF_XML})
+
+
+class GuardedTriples:
+    """The triples (as default-graph quads) of an untrusted document, read with every guard.
+
+    Iterate it for pyoxigraph quads, or, for a triple-only syntax, read it once as
+    canonical N-Triples chunks with :meth:`ntriples_chunks` (the fast path of the embedded
+    store: no Python object per triple past the parser). Both apply the same caps and name
+    the line of a syntax error. Parsing starts on first use, so errors surface there.
+    """
+
+    def __init__(
+        self,
+        data: bytes,
+        fmt: ox.RdfFormat,
+        limits: ParseLimits,
+        *,
+        base_iri: str | None = None,
+        resolver: ContextResolver | None = None,
+    ) -> None:
+        self._data = data
+        self.fmt = fmt
+        self.limits = limits
+        self._base_iri = base_iri
+        self._resolver = resolver
+        self._quads: Iterator[ox.Quad] | None = None
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        if self._quads is None:
+            self._quads = self._guarded_quads()
+        return self._quads
+
+    def __next__(self) -> ox.Quad:
+        return next(iter(self))
+
+    def _parse(self) -> Iterator[ox.Quad]:
+        payload = prepare(self._data, self.fmt, self.limits, self._resolver)
+        return ox.parse(payload, self.fmt, base_iri=self._base_iri, rename_blank_nodes=True)
+
+    def _guarded_quads(self) -> Iterator[ox.Quad]:
+        count = 0
+        max_triples = self.limits.max_triples
+        max_literal = self.limits.max_literal_bytes
+        literal_type = ox.Literal
+        try:
+            for quad in self._parse():
+                count += 1
+                if count > max_triples:
+                    raise LimitExceeded(f"document has more than {max_triples} triples")
+                obj = quad.object
+                if type(obj) is literal_type and len(obj.value) > max_literal:
+                    raise _literal_too_long(len(obj.value), max_literal, count, quad.subject)
+                yield quad
+        except (SyntaxError, ValueError) as exc:
+            raise _syntax_error(exc) from exc
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"document is not valid UTF-8: {exc.reason}") from exc
+
+    def ntriples_chunks(self, chunk_triples: int) -> Iterator[bytes] | None:
+        """Canonical N-Triples of the document, ``chunk_triples`` lines at a time, or None
+        when the syntax may hold named graphs (TriG, N-Quads, JSON-LD): iterate instead.
+
+        Canonical N-Triples has one triple per line and no raw newline inside a literal,
+        so the triple cap counts lines and the literal cap looks only at over-long lines.
+        Blank nodes keep one id per document across chunks.
+        """
+        if self.fmt not in TRIPLE_FORMATS or self._quads is not None:
+            return None
+        self._quads = iter(())  # read once, either way
+        return self._chunks(max(1, chunk_triples))
+
+    def _chunks(self, chunk_triples: int) -> Iterator[bytes]:
+        max_triples = self.limits.max_triples
+        long_line = re.compile(rb"\n[^\n]{%d}" % (self.limits.max_literal_bytes + 1))
+        count = 0
+        try:
+            quads = self._parse()
+            while True:
+                # Never parse more than one triple past the cap.
+                take = min(chunk_triples, max_triples + 1 - count)
+                chunk = ox.serialize(islice(quads, take), format=ox.RdfFormat.N_TRIPLES)
+                if not chunk:
+                    return
+                lines = chunk.count(b"\n")
+                if count + lines > max_triples:
+                    raise LimitExceeded(f"document has more than {max_triples} triples")
+                if len(chunk) > self.limits.max_literal_bytes:
+                    self._check_literals(chunk, long_line, count)
+                count += lines
+                pending = [chunk]
+                del chunk  # a suspended generator keeps its locals: hold no chunk
+                yield pending.pop()
+        except (SyntaxError, ValueError) as exc:
+            raise _syntax_error(exc) from exc
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"document is not valid UTF-8: {exc.reason}") from exc
+
+    def _check_literals(self, chunk: bytes, long_line: re.Pattern[bytes], before: int) -> None:
+        """Apply the literal cap to the lines long enough to break it (a literal of n
+        characters takes at least n bytes of its line)."""
+        text = b"\n" + chunk
+        max_literal = self.limits.max_literal_bytes
+        found = long_line.search(text)
+        while found is not None:
+            start = found.start() + 1
+            end = text.index(b"\n", start)
+            for triple in ox.parse(text[start : end + 1], ox.RdfFormat.N_TRIPLES):
+                obj = triple.object
+                if type(obj) is ox.Literal and len(obj.value) > max_literal:
+                    number = before + text.count(b"\n", 0, start)
+                    raise _literal_too_long(len(obj.value), max_literal, number, triple.subject)
+            found = long_line.search(text, end)
+
+
+def _literal_too_long(length: int, cap: int, number: int, subject: object) -> LimitExceeded:
+    return LimitExceeded(
+        f"literal of {length} characters exceeds the cap of {cap}",
+        where=f"triple {number}, subject {subject}",
+    )
+
+
 def iter_triples(
     data: bytes,
     fmt: ox.RdfFormat,
@@ -276,31 +400,9 @@ def iter_triples(
     *,
     base_iri: str | None = None,
     resolver: ContextResolver | None = None,
-) -> Iterator[ox.Quad]:
+) -> GuardedTriples:
     """Stream the triples (as default-graph quads) of an untrusted document, with every guard.
 
     Named graphs in TriG and N-Quads are read into the default graph.
     """
-    payload = prepare(data, fmt, limits, resolver)
-    count = 0
-    max_triples = limits.max_triples
-    max_literal = limits.max_literal_bytes
-    literal_type = ox.Literal
-    try:
-        for quad in ox.parse(payload, fmt, base_iri=base_iri, rename_blank_nodes=True):
-            count += 1
-            if count > max_triples:
-                raise LimitExceeded(f"document has more than {max_triples} triples")
-            obj = quad.object
-            if type(obj) is literal_type and len(obj.value) > max_literal:
-                raise LimitExceeded(
-                    f"literal of {len(obj.value)} characters exceeds the cap of {max_literal}",
-                    where=f"triple {count}, subject {quad.subject}",
-                )
-            yield quad
-    except SyntaxError as exc:
-        raise _syntax_error(exc) from exc
-    except ValueError as exc:
-        raise _syntax_error(exc) from exc
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"document is not valid UTF-8: {exc.reason}") from exc
+    return GuardedTriples(data, fmt, limits, base_iri=base_iri, resolver=resolver)

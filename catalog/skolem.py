@@ -8,7 +8,8 @@ isomorphic to the one loaded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
@@ -17,23 +18,136 @@ GENID = "urn:datalab:genid:"
 #: dcat:byteSize must stay xsd:nonNegativeInteger); they are stored under a wrapper
 #: datatype and restored on the way out.
 DATATYPE_WRAPPER = "urn:datalab:datatype:"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 WRAPPED_DATATYPES = frozenset(
     _XSD + name
     for name in (
-        "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
-        "long", "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "negativeInteger",
+        "nonPositiveInteger",
+        "long",
+        "int",
+        "short",
+        "byte",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
         "unsignedByte",
     )
 )
 
 
-def skolemise(quads: Iterable[ox.Quad], graph: str | None = None) -> Iterator[ox.Quad]:
+# Canonical N-Triples (pyoxigraph's serialiser): one triple per line, terms separated by
+# one space, and no raw newline or unescaped quote inside a literal. So a line starting with
+# ``_:`` has a blank subject; a last term ``_:id`` (no quote in it, whereas a literal's last
+# term always holds its closing quote) is a blank object; and ``"^^<dt> .`` closing a line
+# is a literal's datatype. These substitutions run in C, never per triple in Python.
+_BLANK_SUBJECT = re.compile(rb"\n_:([^ ]+) ")
+_BLANK_OBJECT = re.compile(rb' _:([^ "\n]+) \.\n')
+_WRAPPED_DATATYPE = re.compile(
+    rb'"\^\^<(?=(?:'
+    + b"|".join(re.escape(d.encode()) for d in sorted(WRAPPED_DATATYPES))
+    + rb")> \.\n)"
+)
+
+
+def skolemise_ntriples(chunk: bytes) -> bytes:
+    """Skolemise canonical N-Triples lines (whole lines) as :func:`skolemise` does quads."""
+    text = b"\n" + chunk
+    text = _BLANK_SUBJECT.sub(b"\n<" + GENID.encode() + rb"\1> ", text)
+    text = _BLANK_OBJECT.sub(b" <" + GENID.encode() + rb"\1> .\n", text)
+    text = _WRAPPED_DATATYPE.sub(b'"^^<' + DATATYPE_WRAPPER.encode(), text)
+    return text[1:]
+
+
+class Skolemised:
+    """A document's quads with blank nodes skolemised, in ``graph``.
+
+    Iterate it for quads; when the document can be read as canonical N-Triples (see
+    :meth:`catalog.rdf_input.GuardedTriples.ntriples_chunks`), a store may instead read
+    :meth:`ntriples_chunks`, skolemised the same way, to bulk-load them. Either way, once
+    read to the end, :attr:`typed` lists the (skolemised) subjects typed with one of
+    ``collect_types``, so the caller need not query the store for them.
+    """
+
+    def __init__(
+        self, quads: Iterable[ox.Quad], graph: str | None = None, collect_types: Iterable[str] = ()
+    ) -> None:
+        self._source = quads
+        self.graph = graph
+        self._types = frozenset(collect_types)
+        self._quads: Iterator[ox.Quad] | None = None
+        #: Subjects typed with one of ``collect_types``, in document order (with repeats);
+        #: None until the document has been read to the end.
+        self.typed: list[str] | None = None
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        if self._quads is None:
+            self._quads = self._read_quads()
+        return self._quads
+
+    def __next__(self) -> ox.Quad:
+        return next(iter(self))
+
+    def _read_quads(self) -> Iterator[ox.Quad]:
+        typed: list[str] = []
+        yield from _skolemise_quads(self._source, self.graph, self._types, typed)
+        self.typed = typed
+
+    def ntriples_chunks(self, chunk_triples: int) -> Iterator[bytes] | None:
+        """Skolemised N-Triples chunks, or None when the source offers no N-Triples."""
+        read: Callable[[int], Iterator[bytes] | None] | None = getattr(
+            self._source, "ntriples_chunks", None
+        )
+        chunks = read(chunk_triples) if read is not None and self._quads is None else None
+        if chunks is None:
+            return None
+        self._quads = iter(())
+        return self._read_chunks(chunks)
+
+    def _read_chunks(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        typed: list[str] = []
+        pattern = _typed_subjects(self._types)
+        for chunk in chunks:
+            # A suspended generator keeps its locals: hold no chunk across the yield.
+            text = [skolemise_ntriples(chunk)]
+            del chunk
+            if pattern is not None:
+                typed.extend(iri.decode("utf-8") for iri in pattern.findall(b"\n" + text[0]))
+            yield text.pop()
+        self.typed = typed
+
+
+def _typed_subjects(types: frozenset[str]) -> re.Pattern[bytes] | None:
+    """Canonical N-Triples lines ``<s> rdf:type <one of types> .``, capturing ``s``."""
+    if not types:
+        return None
+    alternatives = b"|".join(re.escape(t.encode("utf-8")) for t in sorted(types))
+    return re.compile(
+        rb"\n<([^>]*)> <"
+        + re.escape(RDF_TYPE.encode())
+        + rb"> <(?:"
+        + alternatives
+        + rb")> \.(?=\n)"
+    )
+
+
+def skolemise(
+    quads: Iterable[ox.Quad], graph: str | None = None, collect_types: Iterable[str] = ()
+) -> Skolemised:
     """Replace blank nodes by ``urn:datalab:genid:`` IRIs, and put the quads in ``graph``.
 
     The document must have been parsed with ``rename_blank_nodes`` semantics (unique blank
     node ids), which :func:`catalog.rdf_input.iter_triples` guarantees.
     """
+    return Skolemised(quads, graph, collect_types)
+
+
+def _skolemise_quads(
+    quads: Iterable[ox.Quad], graph: str | None, types: frozenset[str], typed: list[str]
+) -> Iterator[ox.Quad]:
     bnode = ox.BlankNode
     named = ox.NamedNode
     literal = ox.Literal
@@ -50,6 +164,8 @@ def skolemise(quads: Iterable[ox.Quad], graph: str | None = None) -> Iterator[ox
             datatype = o.datatype.value
             if datatype in wrapped:
                 o = literal(o.value, datatype=named(DATATYPE_WRAPPER + datatype))
+        elif types and type(o) is named and o.value in types and quad.predicate.value == RDF_TYPE:
+            typed.append(s.value)
         yield ox.Quad(s, quad.predicate, o, target)
 
 

@@ -6,8 +6,8 @@ Python: on one core a million datasets take well over ten minutes. So, once a wr
 one batch (:data:`BATCH` documents, a small catalogue never starts a process):
 
 * :class:`StagedBuild` (a full rebuild into a new file) hands the documents, batch by
-  batch, to one *writer process* that prepares and inserts them into the staged file
-  while this process projects the next batch;
+  batch, to one *writer process* that prepares and inserts them into the staged file (and
+  adds them to a new Tantivy mirror) while this process projects the next batch;
 * :func:`prepared` (re-indexing a large source in the live file, which only this process
   may write) has worker processes prepare the documents while this process writes.
 
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from catalog.search.index import IndexFile, PreparedDoc, prepare_docs
 from catalog.search.project import SearchDoc
+from catalog.search.tantivy_text import MirrorBuilder
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def _pool(workers: int, **kwargs: object) -> ProcessPoolExecutor:
 
 # -- a full rebuild: one writer process owns the staged file -------------------------------
 _staged: sqlite3.Connection | None = None
+_mirror: MirrorBuilder | None = None
 
 
 def open_staged(path: Path) -> sqlite3.Connection:
@@ -76,15 +78,19 @@ def open_staged(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _worker_open(path: str) -> None:
-    global _staged
+def _worker_open(path: str, mirror: str | None) -> None:
+    global _staged, _mirror
     _staged = open_staged(Path(path))
+    if mirror is not None:
+        _mirror = MirrorBuilder(Path(mirror))
+        _mirror.catch_up(_staged)
     _staged.execute("BEGIN")
 
 
 def _worker_write(docs: list[SearchDoc]) -> int:
     assert _staged is not None
-    return IndexFile.write_prepared(_staged, prepare_docs(docs), fresh=True)
+    inserted = _mirror.add if _mirror is not None else None
+    return IndexFile.write_prepared(_staged, prepare_docs(docs), True, inserted)
 
 
 def _worker_set_source(source: str, key: str) -> None:
@@ -92,10 +98,15 @@ def _worker_set_source(source: str, key: str) -> None:
     IndexFile.set_source(_staged, source, key)
 
 
-def _worker_commit() -> None:
-    global _staged
+def _worker_commit(complete: str) -> None:
+    """Mark the file complete and commit; then commit and stamp the mirror for it."""
+    global _staged, _mirror
     assert _staged is not None
+    _staged.execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
     _staged.execute("COMMIT")
+    if _mirror is not None:
+        _mirror.finish(_staged)
+        _mirror = None
     _staged.close()
     _staged = None
 
@@ -105,12 +116,15 @@ class StagedBuild:
 
     The first :data:`BATCH` documents are written here; if there are more and workers are
     allowed, the rest goes to a writer process (this connection commits and closes first:
-    SQLite has one writer).
+    SQLite has one writer). Given a ``mirror`` path, the writer process also builds the
+    Tantivy mirror of the new file there, as it writes (:attr:`mirror_built`).
     """
 
-    def __init__(self, path: Path, workers: int) -> None:
+    def __init__(self, path: Path, workers: int, mirror: Path | None = None) -> None:
         self.path = path
         self.workers = workers
+        self.mirror = mirror
+        self.mirror_built = False
         self.count = 0
         self.db: sqlite3.Connection | None = open_staged(path)
         self.db.execute("BEGIN")
@@ -139,16 +153,17 @@ class StagedBuild:
         """Commit everything, mark the file complete (``optimize``: merge the FTS5
         segments, for FTS5 ranking); returns the documents written."""
         if self.pool is not None:
-            self.pending.append(self.pool.submit(_worker_commit))
+            self.pending.append(self.pool.submit(_worker_commit, complete))
             while self.pending:
                 self.count += self.pending.popleft().result() or 0
             self.pool.shutdown()
             self.pool = None
+            self.mirror_built = self.mirror is not None
             self.db = open_staged(self.path)
-            self.db.execute("BEGIN")
+        else:
+            self._db().execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
+            self._db().execute("COMMIT")
         db = self._db()
-        db.execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
-        db.execute("COMMIT")
         if optimize:
             db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
         return self.count
@@ -169,7 +184,8 @@ class StagedBuild:
         self._db().execute("COMMIT")
         self._db().close()
         self.db = None
-        self.pool = _pool(1, initializer=_worker_open, initargs=(str(self.path),))
+        mirror = str(self.mirror) if self.mirror is not None else None
+        self.pool = _pool(1, initializer=_worker_open, initargs=(str(self.path), mirror))
         log.info("search build: a writer process takes over after %d datasets", self.count)
 
 

@@ -143,19 +143,24 @@ class SearchService:
         workers = build.worker_count(self.settings.search_build_workers)
         with self.index.lock:
             try:
-                staged, n = self._build(workers)
+                staged, n, mirror = self._build(workers)
             except BrokenProcessPool:
                 log.warning("search build: the writer process failed; building in-process")
-                staged, n = self._build(0)
+                staged, n, mirror = self._build(0)
             self.index.swap(staged)
-            if self.text is not None:
+            if self.text is not None and mirror is not None:
+                self.text.adopt(mirror, self.index.db())
+            elif self.text is not None:
                 self.text.sync_with(self.index.db(), rebuild=True)
         log.info("search index rebuilt: %d datasets in %.1fs", n, time.perf_counter() - started)
         return n
 
-    def _build(self, workers: int) -> tuple[Path, int]:
+    def _build(self, workers: int) -> tuple[Path, int, Path | None]:
+        """A complete new index file (not yet swapped in), its size, and the Tantivy
+        mirror built alongside it (``None``: build the mirror after the swap)."""
         staged = self.index.create_empty()
-        writer = build.StagedBuild(staged, workers)
+        mirror = self.text.staged_path() if self.text is not None else None
+        writer = build.StagedBuild(staged, workers, mirror)
         try:
             for src in self.catalogue.sources():
                 writer.write(
@@ -166,7 +171,7 @@ class SearchService:
             n = writer.finish(str(time.time()), optimize=self.text is None)
         finally:
             writer.close()
-        return staged, n
+        return staged, n, mirror if writer.mirror_built else None
 
     def _graphs(self, source: str) -> tuple[str | None, str | None, str | None]:
         """The source's current graph, previous graph and version key."""
@@ -335,18 +340,16 @@ class SearchService:
             )
             build_where(pq.expression, filters or {}, modified_from, modified_to, bbox)  # checks
             cols = self._columns(db)
-            mask = cols.mask(filters or {}, modified_from, modified_to, bbox)
             rows, total, raw = plan.execute(
                 db,
                 cols,
                 pq.expression,
-                mask,
+                filters or {},
+                (modified_from, modified_to, bbox),
                 sort,
                 offset,
                 size,
                 self.text,
-                filters,
-                ranged=bool(modified_from or modified_to or bbox),
             )
             facets = labelled(db, raw, langs)
         items = []

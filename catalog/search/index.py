@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -147,10 +147,15 @@ class IndexFile:
 
     @staticmethod
     def write_prepared(
-        conn: sqlite3.Connection, prepared: Iterable[PreparedDoc], fresh: bool = False
+        conn: sqlite3.Connection,
+        prepared: Iterable[PreparedDoc],
+        fresh: bool = False,
+        inserted: Callable[[int, tuple[str, str, str, str], list[tuple[str, str]]], None]
+        | None = None,
     ) -> int:
         """Insert documents made by :func:`prepare_doc`; ``fresh``: the file is being built
-        from empty, so there is nothing to replace. The caller holds a transaction."""
+        from empty, so there is nothing to replace; ``inserted(rowid, fts_row, facets)`` is
+        told of each row (a build's Tantivy mirror). The caller holds a transaction."""
         n = 0
         for doc_row, fts_row, facet_rows, label_rows in prepared:
             if not fresh:
@@ -169,6 +174,8 @@ class IndexFile:
             )
             if label_rows:
                 conn.executemany("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", label_rows)
+            if inserted is not None and rowid is not None:
+                inserted(rowid, fts_row, facet_rows)
             n += 1
         return n
 

@@ -36,24 +36,24 @@ def execute(
     db: sqlite3.Connection,
     cols: FacetColumns,
     expression: str | None,
-    mask: np.ndarray | None,
+    filters: dict[str, list[str]],
+    ranges: tuple[str | None, str | None, tuple[float, float, float, float] | None],
     sort: str,
     offset: int,
     size: int,
     text: TantivyText | None = None,
-    filters: dict[str, list[str]] | None = None,
-    ranged: bool = False,
 ) -> tuple[list[Row], int, dict[str, list[tuple[str, int]]]]:
     """Rows ``(id, access, modified, display, score)`` of one page, the total, raw counts;
-    ``text`` (a Tantivy mirror) matches and ranks instead of FTS5 when given. ``mask``
-    holds every filter; ``filters`` are its facet filters and ``ranged`` says whether it
-    also bounds dates or boxes."""
+    ``text`` (a Tantivy mirror) matches and ranks instead of FTS5 when given. ``filters``
+    are the (validated) facet filters, ``ranges`` the modified-from, modified-to and
+    bounding-box filters."""
     scores: np.ndarray | None = None
-    if expression and text is not None and sort == "relevance" and not ranged:
+    if expression and text is not None and sort == "relevance" and not any(ranges):
         page, page_scores, total, counts = text.ranked(
             expression, filters, offset, size + 1, len(cols.keys)
         )
         return _rows(db, page, page_scores), total, counts
+    mask = cols.mask(filters, *ranges)
     if expression:
         if text is not None:
             hits, scores = text.match(expression, filters)

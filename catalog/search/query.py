@@ -53,9 +53,12 @@ def _word_expr(conn: sqlite3.Connection, word: str, pq: ParsedQuery) -> str:
     stems = sorted({f"{lang}_{stem(lang, word)}" for lang in STEMMERS})
     pq.highlight_stems.update(stems)
     alts += [f"stems : {_q(s)}" for s in stems]
-    for lang in COMPOUNDING:
+    # a word the index holds as it is needs no splitting ("hospital" is no compound of
+    # "hospi-"): splitting is for compounds no record spells out
+    known = len(folded) < 8 or _in_vocab(conn, folded)
+    for lang in () if known else COMPOUNDING:
         whole = f"{lang}_{stem(lang, word)}"
-        if len(folded) < 8 or _in_vocab(conn, whole):
+        if _in_vocab(conn, whole):
             continue
         for head, rest in compound_splits(word):
             head_stem = f"{lang}_{stem(lang, head)}"

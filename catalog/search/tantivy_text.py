@@ -22,9 +22,11 @@ layout differs from SQLite's is rebuilt from the ``fts`` and ``facets`` tables.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +64,92 @@ def facet_term(field: str, value: str) -> str:
     return f"{field}{SEP}{value}"
 
 
+def document(
+    rowid: int,
+    title: str | None,
+    kw: str | None,
+    body: str | None,
+    stems: str | None,
+    facets: list[tuple[str, str]],
+) -> tantivy.Document:
+    """The Tantivy document of one ``fts`` row and its ``(field, value)`` facet pairs."""
+    doc = tantivy.Document(rowid=rowid)
+    doc.add_text("title", _tokens(title or ""))
+    doc.add_text("kw", _tokens(kw or ""))
+    doc.add_text("body", _tokens(body or ""))
+    doc.add_text("stems", stems or "")
+    for name, value in facets:
+        doc.add_text("facet", facet_term(name, value))
+    return doc
+
+
+def stamp(db: sqlite3.Connection, live: set[int]) -> str:
+    """What ``mirror.txt`` records: layout, SQLite build stamp, row count, highest rowid."""
+    row = db.execute("SELECT value FROM meta WHERE key='complete'").fetchone()
+    return f"{LAYOUT}|{row[0] if row else ''}|{len(live)}|{max(live, default=0)}"
+
+
+def _open_index(path: Path, schema: tantivy.Schema, fresh: bool) -> tantivy.Index:
+    if fresh and path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(schema, path=str(path), reuse=not fresh)
+    index.register_tokenizer(
+        "ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+    )
+    index.config_reader(reload_policy="manual")
+    return index
+
+
+def _rows_since(
+    db: sqlite3.Connection, first: int
+) -> Iterator[tuple[int, str, str, str, str, list[tuple[str, str]]]]:
+    """``fts`` rows from rowid ``first`` on, each with its facet pairs (two cursors walk
+    ``fts`` and ``facets`` in the same rowid order)."""
+    rows = db.execute(
+        "SELECT rowid, title, kw, body, stems FROM fts WHERE rowid >= ? ORDER BY rowid", (first,)
+    )
+    facet_rows = db.cursor().execute(
+        "SELECT doc, field, value FROM facets WHERE doc >= ? ORDER BY doc", (first,)
+    )
+    pending = next(facet_rows, None)
+    for rowid, title, kw, body, stems in rows:
+        while pending is not None and pending[0] < rowid:
+            pending = next(facet_rows, None)
+        facets = []
+        while pending is not None and pending[0] == rowid:
+            facets.append((pending[1], pending[2]))
+            pending = next(facet_rows, None)
+        yield rowid, title, kw, body, stems, facets
+
+
+class MirrorBuilder:
+    """Builds a new mirror next to the live one while a new SQLite file is built (in the
+    build's writer process); :meth:`TantivyText.adopt` swaps it in, after checking it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.index = _open_index(path, _schema(), fresh=True)
+        self.writer = self.index.writer(heap_size=256_000_000)
+
+    def catch_up(self, db: sqlite3.Connection) -> None:
+        """Add the rows ``db`` already holds (written before this builder started)."""
+        for rowid, title, kw, body, stems, facets in _rows_since(db, 0):
+            self.writer.add_document(document(rowid, title, kw, body, stems, facets))
+
+    def add(
+        self, rowid: int, fts_row: tuple[str, str, str, str], facets: list[tuple[str, str]]
+    ) -> None:
+        self.writer.add_document(document(rowid, *fts_row, facets))
+
+    def finish(self, db: sqlite3.Connection) -> None:
+        """Commit, and stamp the mirror with ``db``'s (committed, complete) state."""
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+        live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
+        (self.path / "mirror.txt").write_text(stamp(db, live))
+
+
 class TantivyText:
     """The Tantivy mirror of one SQLite index's ``fts`` table."""
 
@@ -72,19 +160,20 @@ class TantivyText:
         self.known: set[int] = set()
 
     def _open(self, fresh: bool) -> tantivy.Index:
-        if fresh and self.path.exists():
-            shutil.rmtree(self.path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        index = tantivy.Index(self.schema, path=str(self.path), reuse=not fresh)
-        index.register_tokenizer(
-            "ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
-        )
-        index.config_reader(reload_policy="manual")
-        return index
+        return _open_index(self.path, self.schema, fresh)
 
-    def _stamp(self, db: sqlite3.Connection, live: set[int]) -> str:
-        row = db.execute("SELECT value FROM meta WHERE key='complete'").fetchone()
-        return f"{LAYOUT}|{row[0] if row else ''}|{len(live)}|{max(live, default=0)}"
+    def staged_path(self) -> Path:
+        """Where a build's :class:`MirrorBuilder` writes the next mirror."""
+        return self.path.with_name(self.path.name + ".building")
+
+    def adopt(self, staged: Path, db: sqlite3.Connection) -> None:
+        """Swap in a mirror built by :class:`MirrorBuilder` for ``db``; if it does not hold
+        exactly ``db``'s rows, it is rebuilt like any mirror in doubt."""
+        self.close()
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        os.replace(staged, self.path)
+        self.sync_with(db)
 
     def sync_with(self, db: sqlite3.Connection, rebuild: bool = False) -> None:
         """Open the mirror and make it hold exactly ``db``'s rows (rebuild if in doubt:
@@ -96,14 +185,15 @@ class TantivyText:
             try:
                 self.index = self._open(fresh=False)
                 self.index.reload()
-                ok = self.index.searcher().num_docs == len(
-                    live
-                ) and marker.read_text() == self._stamp(db, live)
+                ok = self.index.searcher().num_docs == len(live) and marker.read_text() == stamp(
+                    db, live
+                )
             except (ValueError, OSError) as exc:
                 log.warning("tantivy index %s unreadable (%s); rebuilding", self.path, exc)
         if ok:
             self.known = live
             return
+        log.info("tantivy mirror %s: rebuilding it from the SQLite index", self.path)
         self.index = self._open(fresh=True)
         self.known = set()
         self.refresh(db)
@@ -119,37 +209,14 @@ class TantivyText:
         for rowid in gone:
             writer.delete_documents_by_term("rowid", rowid)
         first = min(new) if new else 0
-        rows = db.execute(
-            "SELECT rowid, title, kw, body, stems FROM fts WHERE rowid >= ? ORDER BY rowid",
-            (first,),
-        )
-        # a second cursor walks the facet rows in the same rowid order (facets_doc index)
-        facet_rows = db.cursor().execute(
-            "SELECT doc, field, value FROM facets WHERE doc >= ? ORDER BY doc", (first,)
-        )
-        pending = next(facet_rows, None)
-        for rowid, title, kw, body, stems in rows:
-            while pending is not None and pending[0] < rowid:
-                pending = next(facet_rows, None)
-            terms = []
-            while pending is not None and pending[0] == rowid:
-                terms.append(facet_term(pending[1], pending[2]))
-                pending = next(facet_rows, None)
-            if rowid not in new:
-                continue
-            doc = tantivy.Document(rowid=rowid)
-            doc.add_text("title", _tokens(title or ""))
-            doc.add_text("kw", _tokens(kw or ""))
-            doc.add_text("body", _tokens(body or ""))
-            doc.add_text("stems", stems or "")
-            for term in terms:
-                doc.add_text("facet", term)
-            writer.add_document(doc)
+        for rowid, title, kw, body, stems, facets in _rows_since(db, first):
+            if rowid in new:
+                writer.add_document(document(rowid, title, kw, body, stems, facets))
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
         self.known = live
-        (self.path / "mirror.txt").write_text(self._stamp(db, live))
+        (self.path / "mirror.txt").write_text(stamp(db, live))
 
     def _idx(self) -> tantivy.Index:
         if self.index is None:
@@ -162,12 +229,20 @@ class TantivyText:
         query = _Translator(self.schema, expression).parse()
         clauses = [(tantivy.Occur.Must, query)]
         for name, values in sorted((filters or {}).items()):
-            values = [v for v in values if v]
-            if values:
-                terms = tantivy.Query.term_set_query(
-                    self.schema, "facet", [facet_term(name, v) for v in values]
+            terms = [
+                tantivy.Query.term_query(self.schema, "facet", facet_term(name, v))
+                for v in dict.fromkeys(values)
+                if v
+            ]
+            if terms:
+                # term queries, not a term set: a set reads every posting of its terms up
+                # front (a million for a common licence), term scorers skip to the matches
+                either = (
+                    terms[0]
+                    if len(terms) == 1
+                    else tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
                 )
-                clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(terms, 0.0)))
+                clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(either, 0.0)))
         if len(clauses) == 1:
             return query
         return tantivy.Query.boolean_query(clauses)
@@ -203,21 +278,25 @@ class TantivyText:
         distinct facet values counted; pass at least how many exist and counts are exact."""
         query = self.query(expression, filters)
         searcher = self._idx().searcher()
-        found = searcher.search(query, limit=limit, offset=offset, count=True)
-        hits = found.hits
+        # the page: top-k without counting, so Tantivy may skip blocks that cannot enter it
+        hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
         rowids = np.array(
             searcher.fast_field_values("rowid", [a for _, a in hits]) if hits else [], np.int64
         )
         scores = -np.array([s for s, _ in hits], dtype=np.float64)
+        # the total and the facet counts: one pass over every match
+        agg = searcher.aggregate(
+            query,
+            {
+                "f": {"terms": {"field": "facet", "size": max(1, max_values)}},
+                "n": {"value_count": {"field": "rowid"}},
+            },
+        )
         raw: dict[str, list[tuple[str, int]]] = {}
-        if found.count:
-            agg = searcher.aggregate(
-                query, {"f": {"terms": {"field": "facet", "size": max(1, max_values)}}}
-            )
-            for bucket in agg["f"]["buckets"]:
-                name, _, value = str(bucket["key"]).partition(SEP)
-                raw.setdefault(name, []).append((value, int(bucket["doc_count"])))
-        return rowids, scores, int(found.count or 0), raw
+        for bucket in agg["f"]["buckets"]:
+            name, _, value = str(bucket["key"]).partition(SEP)
+            raw.setdefault(name, []).append((value, int(bucket["doc_count"])))
+        return rowids, scores, int(agg["n"]["value"] or 0), raw
 
     def close(self) -> None:
         self.index = None

@@ -7,13 +7,22 @@ store and on a remote SPARQL 1.1 server.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Row = dict[str, Term]
+
+
+@runtime_checkable
+class NTriplesSource(Protocol):
+    """Quads that can also be read, once, as canonical N-Triples chunks (whole lines)."""
+
+    def ntriples_chunks(self, chunk_triples: int) -> Iterator[bytes] | None:
+        """Chunks of about ``chunk_triples`` lines, or None: then iterate the quads."""
+        ...
 
 
 @runtime_checkable
@@ -31,7 +40,9 @@ class GraphStore(Protocol):
         """Add triples (the quads' own graph is ignored) to the named graph ``graph``.
 
         Returns the number of triples sent. Not atomic: write into a graph no reader uses
-        yet, and make it visible with one :meth:`update`.
+        yet, and make it visible with one :meth:`update`. When ``quads`` is also an
+        :class:`NTriplesSource`, a backend may bulk-load its N-Triples chunks instead of
+        iterating it (the embedded store does); the stored triples are the same.
         """
         ...
 

@@ -172,6 +172,10 @@ def test_a_document_broken_after_many_triples_leaves_no_partial_graph(
 ) -> None:
     good = "".join(dataset(f"n{i}") for i in range(12_000))  # > one store batch of triples
     with pytest.raises(ParseError):
-        catalogue.load(ttl(good, "ex:broken a dcat:Dataset ; dct:title "), fmt="turtle",
-                       source="half", replace=True)
+        catalogue.load(
+            ttl(good, "ex:broken a dcat:Dataset ; dct:title "),
+            fmt="turtle",
+            source="half",
+            replace=True,
+        )
     assert not [g for g in catalogue.store.named_graphs() if ":half:" in g]

@@ -85,6 +85,8 @@ def test_workers_build_the_same_index(tmp_path: Path, caplog: pytest.LogCaptureF
     with caplog.at_level(logging.INFO):
         with_workers = _build(tmp_path / "b", data, workers=1)
     assert "a writer process takes over after 2000 datasets" in caplog.text
+    # the writer process built the Tantivy mirror as it wrote; it was adopted, not rebuilt
+    assert "rebuilding it from the SQLite index" not in caplog.text
     assert "failed" not in caplog.text  # the writer process did the work, no fallback
     assert len(in_process[0]) == 2500
     assert with_workers == in_process
