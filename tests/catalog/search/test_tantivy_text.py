@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from catalog.demo import load_demo
 from catalog.errors import SearchIndexError
 from catalog.search import SearchService
 from catalog.search import query as qparse
@@ -92,7 +91,7 @@ def _plan_by_numpy(service: SearchService, q: str, filters: dict[str, list[str]]
 
 
 @pytest.mark.parametrize("q", _QUERIES)
-def test_ranked_in_tantivy_agrees_with_the_numpy_plan(demo_tantivy: SearchService, q: str) -> None:
+def test_ranked_in_tantivy_agrees_with_the_numpy_plan(demo_search: SearchService, q: str) -> None:
     """A relevance-sorted text query is answered inside Tantivy (page, total, facet counts);
     it must give exactly what matching then filtering and counting in numpy gives."""
     checked = 0
@@ -102,8 +101,8 @@ def test_ranked_in_tantivy_agrees_with_the_numpy_plan(demo_tantivy: SearchServic
         {"data_space": ["health", "language"]},
         {"access": ["public", "restricted"], "theme": ["HEAL", "TECH", "ENVI"]},
     ):
-        result = demo_tantivy.search(q, filters=filters, limit=100)
-        want_ids, want_counts = _plan_by_numpy(demo_tantivy, q, filters)
+        result = demo_search.search(q, filters=filters, limit=100)
+        want_ids, want_counts = _plan_by_numpy(demo_search, q, filters)
         assert result.total == len(want_ids)
         assert {h.id for h in result.items} == want_ids
         got = {
@@ -114,11 +113,3 @@ def test_ranked_in_tantivy_agrees_with_the_numpy_plan(demo_tantivy: SearchServic
         assert got == want_counts
         checked += result.total
     assert checked > 0
-
-
-@pytest.fixture
-def demo_tantivy(catalogue: Catalogue) -> Iterator[SearchService]:
-    load_demo(catalogue)
-    service = SearchService.open(catalogue)
-    yield service
-    service.close()
