@@ -3,9 +3,10 @@
 Two plans:
 
 * **in Tantivy** (text engine ``tantivy``, a text query sorted by relevance, filters on
-  facets only): the facet filters are clauses of the Tantivy query, and Tantivy returns
-  the page (top-k), the total and the facet counts (a terms aggregation); no per-hit work
-  in Python, whatever the number of hits;
+  facets only, at most :data:`~catalog.search.tantivy_text.MAX_FACET_VALUES` distinct facet
+  values, the most one Tantivy aggregation may count): the facet filters are clauses of
+  the Tantivy query, and Tantivy returns the page (top-k), the total and the facet counts
+  (a terms aggregation); no per-hit work in Python, whatever the number of hits;
 * **matches, then numpy** (everything else: FTS5, sorts by date or title, date-range and
   bounding-box filters, no text): the engine answers "which documents match, with which
   score" in one pass (with the facet filters already applied when Tantivy matches);
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from catalog.search import tantivy_text
 from catalog.search.columns import FacetColumns
 from catalog.search.index import WEIGHTS
 from catalog.search.tantivy_text import TantivyText
@@ -48,7 +50,13 @@ def execute(
     are the (validated) facet filters, ``ranges`` the modified-from, modified-to and
     bounding-box filters."""
     scores: np.ndarray | None = None
-    if expression and text is not None and sort == "relevance" and not any(ranges):
+    if (
+        expression
+        and text is not None
+        and sort == "relevance"
+        and not any(ranges)
+        and len(cols.keys) <= tantivy_text.MAX_FACET_VALUES
+    ):
         page, page_scores, total, counts = text.ranked(
             expression, filters, offset, size + 1, len(cols.keys)
         )

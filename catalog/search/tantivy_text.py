@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt.
 LAYOUT = "2"
+#: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
+#: values than this, exact counts come from the numpy columns instead.
+MAX_FACET_VALUES = 60_000
 #: Joins a facet's field and value into one ``facet`` term (the unit separator).
 SEP = "\x1f"
 BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))

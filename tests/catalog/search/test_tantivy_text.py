@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import SearchIndexError
-from catalog.search import SearchService
+from catalog.search import SearchService, tantivy_text
 from catalog.search import query as qparse
 from catalog.search.tantivy_text import TantivyText
 from catalog.service import Catalogue
@@ -113,3 +113,27 @@ def test_ranked_in_tantivy_agrees_with_the_numpy_plan(demo_search: SearchService
         assert got == want_counts
         checked += result.total
     assert checked > 0
+
+
+def test_too_many_facet_values_for_one_aggregation_fall_back_to_numpy(
+    demo_search: SearchService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tantivy refuses aggregations of more than 65,000 buckets: past MAX_FACET_VALUES
+    distinct values the counts come from the numpy columns, with the same answer."""
+    queries = [("data", {}), ("health", {"access": ["public"]}), ("Sentinel", {})]
+    before = [demo_search.search(q, filters=f, limit=100) for q, f in queries]
+    monkeypatch.setattr(tantivy_text, "MAX_FACET_VALUES", 1)
+    called: list[str] = []
+    real = TantivyText.ranked
+
+    def spy(self: TantivyText, *args: object, **kwargs: object) -> object:
+        called.append("ranked")
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TantivyText, "ranked", spy)
+    after = [demo_search.search(q, filters=f, limit=100) for q, f in queries]
+    assert called == []
+    for old, new in zip(before, after, strict=True):
+        assert new.total == old.total > 0
+        assert {h.id for h in new.items} == {h.id for h in old.items}
+        assert new.facets == old.facets
