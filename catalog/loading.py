@@ -15,7 +15,7 @@ from catalog import records
 from catalog.errors import InvalidInput
 from catalog.graphs import CURRENT_GRAPHS, SourceGraphs
 from catalog.ids import dataset_id
-from catalog.namespaces import DCT, DLAB
+from catalog.namespaces import DLAB
 from catalog.skolem import GENID, Skolemised, skolemise
 from catalog.store.base import GraphStore
 
@@ -104,7 +104,7 @@ def _index(
     claimed = _claimed_elsewhere(store, graph, source)
     rejected: list[str] = []
     ids: list[tuple[str, str]] = []
-    for iri, identifier in _datasets(store, graph, typed):
+    for iri, identifier in records.datasets_in_graph(store, graph, typed):
         if iri in claimed:
             report.errors.append(
                 RecordError(
@@ -156,26 +156,6 @@ class IdTriples:
                 f'<{iri}> {predicate} "{ident}" .\n'
                 for iri, ident in self.ids[i : i + chunk_triples]
             ).encode("utf-8")
-
-
-def _datasets(
-    store: GraphStore, graph: str, typed: list[str] | None = None
-) -> list[tuple[str, str | None]]:
-    """Every dataset or dataset series in ``graph`` (``typed``, or read from the store),
-    with its ``dct:identifier`` when it is a blank node (only those need it)."""
-    types = f"VALUES ?t {{ <{records.DATASET_TYPES[0]}> <{records.DATASET_TYPES[1]}> }}"
-    if typed is None:
-        rows = store.select(f"SELECT ?d WHERE {{ GRAPH <{graph}> {{ {types} ?d a ?t }} }}")
-        typed = [r["d"].value for r in rows]
-    found: dict[str, str | None] = dict.fromkeys(typed)
-    if any(iri.startswith(GENID) for iri in found):
-        for row in store.select(
-            f"SELECT ?d (SAMPLE(?ident) AS ?identifier) WHERE {{ GRAPH <{graph}> {{ "
-            f"{types} ?d a ?t FILTER(STRSTARTS(STR(?d), {ox.Literal(GENID)})) "
-            f"?d <{DCT.identifier}> ?ident }} }} GROUP BY ?d"
-        ):
-            found[row["d"].value] = row["identifier"].value
-    return list(found.items())
 
 
 def _claimed_elsewhere(store: GraphStore, graph: str, source: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from catalog.errors import DatasetNotFound, InvalidInput
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.ids import is_dataset_id
 from catalog.namespaces import ADMS, DCAT, DCT, DLAB, RDF
-from catalog.skolem import is_skolem
+from catalog.skolem import GENID, is_skolem
 from catalog.store.base import GraphStore
 
 DATASET_TYPES = (str(DCAT.Dataset), str(DCAT.DatasetSeries))
@@ -216,11 +216,22 @@ def iris_with_ids(store: GraphStore, graph: str, ids: list[str]) -> list[str]:
     return found
 
 
-def datasets_in_graph(store: GraphStore, graph: str) -> list[tuple[str, str | None]]:
-    """Every dataset or dataset series in ``graph`` with its ``dct:identifier`` if any."""
-    rows = store.select(
-        f"SELECT ?d (SAMPLE(?ident) AS ?identifier) WHERE {{ GRAPH <{graph}> {{ "
-        f"VALUES ?t {{ <{DATASET_TYPES[0]}> <{DATASET_TYPES[1]}> }} ?d a ?t "
-        f"OPTIONAL {{ ?d <{DCT.identifier}> ?ident }} }} }} GROUP BY ?d"
-    )
-    return [(r["d"].value, r["identifier"].value if "identifier" in r else None) for r in rows]
+def datasets_in_graph(
+    store: GraphStore, graph: str, typed: list[str] | None = None
+) -> list[tuple[str, str | None]]:
+    """Every dataset or dataset series in ``graph`` (``typed``: already known, e.g. seen by
+    the skolemiser while writing the graph; else read from the store), with its
+    ``dct:identifier`` when it is a blank node (only those need it for a stable id)."""
+    types = f"VALUES ?t {{ <{DATASET_TYPES[0]}> <{DATASET_TYPES[1]}> }}"
+    if typed is None:
+        rows = store.select(f"SELECT ?d WHERE {{ GRAPH <{graph}> {{ {types} ?d a ?t }} }}")
+        typed = [r["d"].value for r in rows]
+    found: dict[str, str | None] = dict.fromkeys(typed)
+    if any(iri.startswith(GENID) for iri in found):
+        for row in store.select(
+            f"SELECT ?d (SAMPLE(?ident) AS ?identifier) WHERE {{ GRAPH <{graph}> {{ "
+            f"{types} ?d a ?t FILTER(STRSTARTS(STR(?d), {ox.Literal(GENID)})) "
+            f"?d <{DCT.identifier}> ?ident }} }} GROUP BY ?d"
+        ):
+            found[row["d"].value] = row["identifier"].value
+    return list(found.items())

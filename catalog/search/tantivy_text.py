@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt.
 LAYOUT = "2"
+#: Memory of a Tantivy index writer (its indexing buffer), bytes.
+WRITER_HEAP = 256_000_000
 #: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
 #: values than this, exact counts come from the numpy columns instead.
 MAX_FACET_VALUES = 60_000
@@ -61,6 +63,13 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("facet", tokenizer_name="raw", fast=True)
     b.add_integer_field("rowid", indexed=True, fast=True)
     return b.build()
+
+
+def _combined(parts: list[tantivy.Query], occur: tantivy.Occur) -> tantivy.Query:
+    """One query for ``parts`` joined by ``occur`` (a single part stays as it is)."""
+    if len(parts) == 1:
+        return parts[0]
+    return tantivy.Query.boolean_query([(occur, part) for part in parts])
 
 
 def facet_term(field: str, value: str) -> str:
@@ -133,7 +142,7 @@ class MirrorBuilder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.index = _open_index(path, _schema(), fresh=True)
-        self.writer = self.index.writer(heap_size=256_000_000)
+        self.writer = self.index.writer(heap_size=WRITER_HEAP)
 
     def catch_up(self, db: sqlite3.Connection) -> None:
         """Add the rows ``db`` already holds (written before this builder started)."""
@@ -199,16 +208,18 @@ class TantivyText:
         log.info("tantivy mirror %s: rebuilding it from the SQLite index", self.path)
         self.index = self._open(fresh=True)
         self.known = set()
-        self.refresh(db)
+        self.refresh(db, live)
 
-    def refresh(self, db: sqlite3.Connection) -> None:
-        """Mirror the rows added and deleted in ``db`` since the last call."""
+    def refresh(self, db: sqlite3.Connection, live: set[int] | None = None) -> None:
+        """Mirror the rows added and deleted in ``db`` since the last call (``live``: its
+        rowids, when the caller has just read them)."""
         index = self._idx()
-        live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
+        if live is None:
+            live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
         gone, new = self.known - live, live - self.known
         if not gone and not new and (self.path / "mirror.txt").exists():
             return
-        writer = index.writer(heap_size=256_000_000)
+        writer = index.writer(heap_size=WRITER_HEAP)
         for rowid in gone:
             writer.delete_documents_by_term("rowid", rowid)
         first = min(new) if new else 0
@@ -240,11 +251,7 @@ class TantivyText:
             if terms:
                 # term queries, not a term set: a set reads every posting of its terms up
                 # front (a million for a common licence), term scorers skip to the matches
-                either = (
-                    terms[0]
-                    if len(terms) == 1
-                    else tantivy.Query.boolean_query([(tantivy.Occur.Should, t) for t in terms])
-                )
+                either = _combined(terms, tantivy.Occur.Should)
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(either, 0.0)))
         if len(clauses) == 1:
             return query
@@ -340,22 +347,19 @@ class _Translator:
         return q
 
     def _and(self) -> tantivy.Query:
-        parts = [self._or()]
-        while self._peek() == "AND":
-            self.i += 1
-            parts.append(self._or())
-        if len(parts) == 1:
-            return parts[0]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
+        return self._joined("AND", self._or, tantivy.Occur.Must)
 
     def _or(self) -> tantivy.Query:
-        parts = [self._atom()]
-        while self._peek() == "OR":
+        return self._joined("OR", self._atom, tantivy.Occur.Should)
+
+    def _joined(
+        self, word: str, part: Callable[[], tantivy.Query], occur: tantivy.Occur
+    ) -> tantivy.Query:
+        parts = [part()]
+        while self._peek() == word:
             self.i += 1
-            parts.append(self._atom())
-        if len(parts) == 1:
-            return parts[0]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, p) for p in parts])
+            parts.append(part())
+        return _combined(parts, occur)
 
     def _atom(self) -> tantivy.Query:
         tok = self._next()
@@ -374,10 +378,9 @@ class _Translator:
         prefix = self._peek() == "*"
         if prefix:
             self.i += 1
-        alts = [self._field_query(f, terms, prefix) for f in fields]
-        if len(alts) == 1:
-            return alts[0]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, a) for a in alts])
+        return _combined(
+            [self._field_query(f, terms, prefix) for f in fields], tantivy.Occur.Should
+        )
 
     def _field_query(self, name: str, terms: list[str], prefix: bool) -> tantivy.Query:
         if name not in BOOST:

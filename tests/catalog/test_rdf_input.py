@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -14,6 +13,7 @@ import pytest
 
 from catalog.errors import LimitExceeded, ParseError, UnsafeDocument
 from catalog.rdf_input import ContextResolver, ParseLimits, iter_triples
+from tests.http_thread import running
 
 TTL = ox.RdfFormat.TURTLE
 XML = ox.RdfFormat.RDF_XML
@@ -86,12 +86,9 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def context_server() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     _Recorder.hits = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with running(server):
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 @pytest.mark.parametrize(

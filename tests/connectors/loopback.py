@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from catalog.settings import Settings, get_settings
+from tests.http_thread import running
 
 
 @dataclass
@@ -93,13 +93,5 @@ class Loopback:
 @contextmanager
 def serve() -> Iterator[Loopback]:
     server = Loopback()
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server.server, before_stop=server._stop.set):
         yield server
-    finally:
-        server._stop.set()
-        server.server.shutdown()
-        server.server.server_close()
-        thread.join(5)
-        time.sleep(0)

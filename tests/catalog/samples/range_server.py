@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.http_thread import running
 
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 
@@ -55,11 +56,5 @@ class FileServer:
 @contextmanager
 def serve_files(ranges: bool = True) -> Iterator[FileServer]:
     server = FileServer(ranges)
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server.server):
         yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
-        thread.join(5)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from catalog.search import SearchService
+from catalog.search import SearchService, build
 from catalog.service import Catalogue
 from catalog.settings import get_settings
 
@@ -93,3 +95,27 @@ def test_workers_build_the_same_index(tmp_path: Path, caplog: pytest.LogCaptureF
     # restricted descriptions stay out of the index on both paths
     restricted = [d for d in in_process[0] if d[2] != "public"]
     assert restricted and all('"descriptions": []' in d[5] for d in restricted)
+
+
+def _fail_start() -> None:
+    raise RuntimeError("this worker cannot start")
+
+
+def _broken_pool(workers: int, **kwargs: object) -> ProcessPoolExecutor:
+    """A pool whose workers die on start, as when a process cannot be spawned."""
+    kwargs["initializer"], kwargs["initargs"] = _fail_start, ()
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), **kwargs)  # type: ignore[arg-type]
+
+
+def test_workers_that_cannot_start_leave_the_work_to_this_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _catalogue_ttl(2500)
+    in_process = _build(tmp_path / "a", data, workers=0)
+    monkeypatch.setattr(build, "_pool", _broken_pool)
+    with caplog.at_level(logging.WARNING):
+        fallen_back = _build(tmp_path / "b", data, workers=1)
+    assert fallen_back == in_process
+    # both fallbacks ran: the rebuild's writer process, then the re-index's workers
+    assert "the writer process failed; building in-process" in caplog.text
+    assert "search build workers failed; preparing documents in-process" in caplog.text

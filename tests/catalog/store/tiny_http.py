@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.http_thread import running
+
 Behaviour = Callable[["ScriptedHandler"], None]
 
 
@@ -50,12 +52,5 @@ class ScriptedHandler(BaseHTTPRequestHandler):
 @contextmanager
 def scripted_server(behaviour: Behaviour) -> Iterator[ScriptedServer]:
     server = ScriptedServer(behaviour)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with running(server, before_stop=server.release.set, poll_interval=0.05):
         yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)

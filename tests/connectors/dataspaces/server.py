@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from catalog.settings import Settings, get_settings
+from tests.http_thread import running
 
 
 @dataclass
@@ -94,11 +94,5 @@ class Server:
 @contextmanager
 def serve() -> Iterator[Server]:
     server = Server()
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server.server):
         yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
-        thread.join(5)
