@@ -14,6 +14,7 @@ from api.routers import (
     catalog_endpoint,
     ckan_api,
     croissant,
+    data_spaces,
     datasets,
     dsp,
     factories,
@@ -33,6 +34,7 @@ from catalog.settings import Settings
 #: Routers in the order their paths are matched.
 ROUTERS = [health.router, datasets.router, samples.router]
 ROUTERS += [factories.router, labs.router, offers.router]
+ROUTERS += [data_spaces.router]  # the common European data spaces (catalog/dataspaces.py)
 ROUTERS += [catalog_endpoint.router, sparql.router, ckan_api.router]  # federation
 ROUTERS += [search.router]
 ROUTERS += [harvest.router]

@@ -27,10 +27,10 @@ from typing import Any, Protocol
 
 from catalog.accounts import Accounts
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from catalog.offers.licences import LicenceTable
+from catalog.facts.read import record_facts
+from catalog.offers.licence_store import licence_table
 from catalog.offers.profiles import RequesterProfile
-from catalog.offers.resolve import MAY_NOT, resolve
-from catalog.offers.service import dataset_terms
+from catalog.offers.resolution import MAY_NOT, resolve
 from catalog.registry import DataLab, get_lab
 from catalog.service import Catalogue
 
@@ -150,7 +150,12 @@ class AccessRequests:
             raise InvalidInput("state your organisation type, country and purpose", where="profile")
         text = _text(comment, "comment")
         lab = get_lab(self.catalogue, lab_id)
-        offer = resolve(dataset_terms(self.catalogue, dataset_id), lab, LicenceTable(), profile)
+        offer = resolve(
+            record_facts(self.catalogue, dataset_id),
+            lab,
+            licence_table(self.catalogue.settings),
+            profile,
+        )
         if offer.verdict == MAY_NOT:
             self.accounts.audit(caller.name, "access_request.submit", dataset_id, "refused")
             raise Conflict(

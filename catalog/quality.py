@@ -25,7 +25,11 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from catalog.errors import QueryTimeout, ShapesError
+from catalog.facts import DatasetFacts
+from catalog.facts.derive import facts_from_rdflib
+from catalog.facts.read import catalogue_facts, record_facts
 from catalog.model import Dataset
+from catalog.offers.licence_store import licence_table
 from catalog.offers.licences import LicenceTable
 from catalog.service import Catalogue
 from catalog.terms import to_rdflib_graph
@@ -145,15 +149,21 @@ def _format_code(value: object) -> str:
 
 def dataset_quality(
     ds: Dataset,
+    facts: DatasetFacts | None = None,
     *,
     has_sample: bool = False,
     sample_columns: int = 0,
     conforms: bool | None = None,
     table: LicenceTable | None = None,
 ) -> QualityReport:
-    """Score one dataset's metadata; ``conforms`` is its SHACL outcome when known."""
+    """Score one dataset's metadata; ``conforms`` is its SHACL outcome when known.
+
+    Access rights and licences are read from the record's ``facts`` (derived from ``ds``
+    when not given, e.g. for a draft that is not stored yet)."""
+    if facts is None:
+        facts = facts_from_rdflib(ds.to_graph(), ds.iri or "", "draft")
     dists = list(ds.distribution)
-    licences = [str(d.license.iri) for d in dists if d.license and d.license.iri]
+    licences = list(facts.licences)
     tbl = table or LicenceTable()
     terms = [tbl.lookup(iri) for iri in licences]
     formats = [_format_code(d.format) for d in dists if d.format]
@@ -243,15 +253,15 @@ def dataset_quality(
         "reusability",
         "access rights",
         10,
-        bool(ds.access_rights),
+        bool(facts.access_values),
         "State the access rights (dct:accessRights).",
     )
     add(
         "reusability",
         "access rights from vocabulary",
         5,
-        _vocab([ds.access_rights], "access-right"),
-        "Use the EU access-right vocabulary (PUBLIC, RESTRICTED, NON_PUBLIC).",
+        facts.access_level != "unknown" and not facts.access_conflict,
+        "Use one value of the EU access-right vocabulary (PUBLIC, RESTRICTED, NON_PUBLIC).",
     )
     add(
         "reusability",
@@ -309,7 +319,9 @@ def quality_of(catalogue: Catalogue, dataset_id: str, **kwargs: Any) -> QualityR
     """One stored dataset's report (reads its record once)."""
     record = catalogue.get(dataset_id)
     ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
-    return dataset_quality(ds, **kwargs)
+    facts = record_facts(catalogue, dataset_id)
+    table = licence_table(catalogue.settings)
+    return dataset_quality(ds, facts, table=table, **kwargs)
 
 
 def source_quality(
@@ -324,6 +336,8 @@ def source_quality(
     ``conforms`` maps dataset IRIs to their SHACL outcome (see :class:`ConformanceCache`).
     """
     graph = to_rdflib_graph(catalogue.export_triples(source))
+    facts = {f.dataset_id: f for f in catalogue_facts(catalogue, source)}
+    table = licence_table(catalogue.settings)
     sampled = set(has_sample)
     per: dict[str, QualityReport] = {}
     cursor = None
@@ -334,7 +348,9 @@ def source_quality(
                 continue
             ds = Dataset.from_graph(graph, URIRef(item.iri))
             shacl = conforms.get(item.iri) if conforms is not None else None
-            per[item.id] = dataset_quality(ds, has_sample=item.id in sampled, conforms=shacl)
+            per[item.id] = dataset_quality(
+                ds, facts.get(item.id), has_sample=item.id in sampled, conforms=shacl, table=table
+            )
         if not page.next_cursor:
             break
         cursor = page.next_cursor

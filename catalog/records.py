@@ -15,12 +15,12 @@ import pyoxigraph as ox
 from catalog.errors import DatasetNotFound, InvalidInput
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.ids import is_dataset_id
-from catalog.namespaces import ADMS, DCAT, DCT, DLAB, RDF
+from catalog.namespaces import DCAT, DCT, DLAB, RDF
+from catalog.ownership import MAX_DEPTH, owns
 from catalog.skolem import GENID, is_skolem
 from catalog.store.base import GraphStore
 
 DATASET_TYPES = (str(DCAT.Dataset), str(DCAT.DatasetSeries))
-_OWNING = {str(DCAT.distribution), str(ADMS.sample)}  # a sample distribution is owned too
 _MAX_DEPTH = 6
 _BATCH = 200
 
@@ -108,7 +108,7 @@ def count(store: GraphStore, source: str | None = None) -> int:
     return int(rows[0]["n"].value) if rows else 0
 
 
-def _triples_of(store: GraphStore, graph: str, subjects: Iterable[str]) -> list[ox.Triple]:
+def triples_of(store: GraphStore, graph: str, subjects: Iterable[str]) -> list[ox.Triple]:
     subjects = list(subjects)
     out: list[ox.Triple] = []
     for i in range(0, len(subjects), _BATCH):
@@ -121,23 +121,20 @@ def _triples_of(store: GraphStore, graph: str, subjects: Iterable[str]) -> list[
 
 
 def owned_triples(store: GraphStore, graph: str, iri: str) -> list[ox.Triple]:
-    """The dataset's own triples and those of every node it owns, recursively."""
+    """The dataset's own triples and those of every node it owns, recursively (the rule of
+    :mod:`catalog.ownership`)."""
     seen = {iri}
     frontier = [iri]
     triples: list[ox.Triple] = []
-    for _ in range(_MAX_DEPTH):
+    for _ in range(MAX_DEPTH):
         if not frontier:
             break
-        level = _triples_of(store, graph, frontier)
+        level = triples_of(store, graph, frontier)
         triples.extend(level)
         frontier = []
         for t in level:
             o = t.object
-            if (
-                isinstance(o, ox.NamedNode)
-                and o.value not in seen
-                and (is_skolem(o) or t.predicate.value in _OWNING)
-            ):
+            if owns(t.predicate.value, o) and o.value not in seen:
                 seen.add(o.value)
                 frontier.append(o.value)
     return triples
@@ -154,7 +151,7 @@ def describe(store: GraphStore, ref: DatasetRef) -> list[ox.Triple]:
         and t.object.value not in owned
         and t.predicate.value != str(RDF.type)
     }
-    context_triples = _triples_of(store, ref.graph, sorted(context))
+    context_triples = triples_of(store, ref.graph, sorted(context))
     closure = _context_closure(store, ref.graph, context_triples, owned | context)
     return triples + context_triples + closure
 
@@ -171,7 +168,7 @@ def _context_closure(
         if not pending:
             break
         seen.update(pending)
-        level = _triples_of(store, graph, pending)
+        level = triples_of(store, graph, pending)
         out.extend(level)
         pending = [
             t.object.value for t in level if is_skolem(t.object) and t.object.value not in seen

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import pyoxigraph as ox
 
 from catalog.errors import DatalabError, HarvestError
+from catalog.ownership import owned_closure
 from catalog.rdf_input import ParseLimits, default_context_resolver, format_from_media_type
 from catalog.rdf_input import iter_triples as parse_rdf
 from catalog.settings import Settings
@@ -25,7 +26,6 @@ from connectors.base import Capability, Page, RecordFailure, SourceRecord
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DATASET_TYPES = {"http://www.w3.org/ns/dcat#Dataset", "http://www.w3.org/ns/dcat#DatasetSeries"}
-DISTRIBUTION = "http://www.w3.org/ns/dcat#distribution"
 IDENTIFIER = "http://purl.org/dc/terms/identifier"
 MODIFIED = "http://purl.org/dc/terms/modified"
 NEXT_PREDICATES = {HYDRA + "next", HYDRA + "nextPage"}
@@ -35,7 +35,6 @@ ACCEPT = (
     "application/n-triples;q=0.7, application/trig;q=0.5"
 )
 _LINK_NEXT = re.compile(r"<([^>]*)>\s*;[^,]*\brel=\"?next\"?", re.IGNORECASE)
-_MAX_DEPTH = 6
 
 
 def host_of(url: str) -> str:
@@ -100,23 +99,11 @@ def split_records(
 
 
 def _closure(node: Any, by_subject: dict[Any, list[tuple[str, ox.Triple]]]) -> set[Any]:
-    seen = {node}
-    frontier = [node]
-    named, blank = ox.NamedNode, ox.BlankNode
-    for _ in range(_MAX_DEPTH):
-        nxt = []
-        for s in frontier:
-            for p, t in by_subject.get(s, ()):
-                o = t.object
-                kind = type(o)
-                owned = kind is blank or (p == DISTRIBUTION and kind is named)
-                if owned and o not in seen and o in by_subject:
-                    seen.add(o)
-                    nxt.append(o)
-        if not nxt:
-            break
-        frontier = nxt
-    return seen
+    def links(s: Any) -> Iterable[tuple[str, object, Any]]:
+        for p, t in by_subject.get(s, ()):
+            yield p, t.object, t.object
+
+    return set(owned_closure(node, links, stop=lambda o: o not in by_subject))
 
 
 def _first_object(

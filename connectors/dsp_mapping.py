@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from catalog.errors import DatalabError, HarvestError
 from catalog.namespaces import DATASPACE, DLAB, EU_ACCESS_RIGHT
+from catalog.ownership import owned_closure
 from catalog.rdf_input import ContextResolver, ParseLimits, iter_triples
 from connectors.base import RecordFailure, SourceRecord
 
@@ -30,18 +31,6 @@ DCT = "http://purl.org/dc/terms/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DATASET_TYPES = {DCAT + "Dataset", DCAT + "DatasetSeries"}
 CATALOG_TYPE = DCAT + "Catalog"
-#: Links from a dataset that bring the linked node into the dataset's record.
-OWNED_LINKS = {
-    ODRL + "hasPolicy",
-    ODRL + "permission",
-    ODRL + "prohibition",
-    ODRL + "obligation",
-    ODRL + "duty",
-    ODRL + "constraint",
-    DCAT + "distribution",
-    DCAT + "accessService",
-}
-_MAX_DEPTH = 8
 
 P_TYPE = ox.NamedNode(RDF_TYPE)
 P_DATASPACE = ox.NamedNode(str(DLAB.dataSpace))
@@ -120,21 +109,11 @@ def parse_triples(
 
 
 def _closure(node: Any, by_subject: dict[Any, list[ox.Triple]], stop: set[Any]) -> set[Any]:
-    seen = {node}
-    frontier = [node]
-    for _ in range(_MAX_DEPTH):
-        nxt = []
-        for s in frontier:
-            for t in by_subject.get(s, []):
-                o = t.object
-                owned = isinstance(o, ox.BlankNode) or t.predicate.value in OWNED_LINKS
-                if owned and o not in seen and o not in stop and o in by_subject:
-                    seen.add(o)
-                    nxt.append(o)
-        if not nxt:
-            break
-        frontier = nxt
-    return seen
+    def links(s: Any) -> Iterable[tuple[str, object, Any]]:
+        for t in by_subject.get(s, []):
+            yield t.predicate.value, t.object, t.object
+
+    return set(owned_closure(node, links, stop=lambda o: o in stop or o not in by_subject))
 
 
 def split_records(

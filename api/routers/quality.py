@@ -14,7 +14,9 @@ from rdflib import URIRef
 
 from api.deps import CatalogueDep
 from catalog.errors import SourceNotFound
+from catalog.facts.read import ref_facts
 from catalog.model import Dataset
+from catalog.offers.licence_store import licence_table
 from catalog.quality import ConformanceCache, dataset_quality, source_quality
 from catalog.samples import SampleStore
 from catalog.service import Catalogue
@@ -68,6 +70,8 @@ def dataset_quality_report(
     columns = len(samples.meta(record.ref.id).get("columns") or []) if has_sample else 0
     report = dataset_quality(
         ds,
+        ref_facts(catalogue, record.ref),
+        table=licence_table(catalogue.settings),
         has_sample=has_sample,
         sample_columns=columns,
         conforms=None if shacl is None else shacl.conforms,

@@ -17,9 +17,13 @@ from api.web.charts import column_chart
 from api.web.render import safe_url
 from api.web.services import catalogue_of, samples_of
 from api.web.session import web_principal
-from catalog.errors import DatalabError, InvalidInput, SampleNotFound
+from catalog.errors import InvalidInput, SampleNotFound
+from catalog.facts.read import record_facts
+from catalog.federation.schema_org import dataset_jsonld
 from catalog.model import Dataset
-from catalog.offers import RequesterProfile, offers_for
+from catalog.offers import RequesterProfile
+from catalog.offers.licence_store import licence_table
+from catalog.offers.live import answer_offers
 from catalog.offers.profiles import ORG_TYPE_ALIASES, PURPOSES
 from catalog.quality import dataset_quality
 from catalog.registry import ensure_registry
@@ -31,38 +35,6 @@ PAGE_ROWS = 20
 def _label(value: object) -> str:
     text = str(value or "")
     return text.rsplit("/", 1)[-1].rsplit("#", 1)[-1] or text
-
-
-def schema_org(ds: Dataset, dataset_id: str, title: str, description: str | None, url: str) -> dict:
-    """A schema.org ``Dataset`` for search engines (Google Dataset Search)."""
-    out: dict[str, Any] = {
-        "@context": "https://schema.org/",
-        "@type": "Dataset",
-        "@id": ds.iri,
-        "name": title,
-        "identifier": dataset_id,
-        "url": url,
-        "keywords": [k for _, k in ds.keyword.pairs()],
-        "isAccessibleForFree": ds.access_rights is not None
-        and ds.access_rights.endswith("PUBLIC")
-        and not ds.access_rights.endswith("NON_PUBLIC"),
-    }
-    if description:
-        out["description"] = description
-    licences = [d.license.iri for d in ds.distribution if d.license and d.license.iri]
-    if licences:
-        out["license"] = licences[0]
-    if ds.publisher is not None:
-        out["publisher"] = {"@type": "Organization", "name": ds.publisher.name.best(["en"]) or ""}
-    out["distribution"] = [
-        {
-            "@type": "DataDownload",
-            "contentUrl": (d.download_url or d.access_url or ("",))[0],
-            "encodingFormat": _label(d.format) if d.format else None,
-        }
-        for d in ds.distribution
-    ]
-    return out
 
 
 def _sample(request: Request, dataset_id: str) -> dict[str, Any] | None:
@@ -101,11 +73,12 @@ def _offers(request: Request, dataset_id: str) -> tuple[dict[str, Any], str | No
         error = None
     except InvalidInput as exc:
         profile, error = None, exc.message
-    return offers_for(catalogue_of(request), dataset_id, profile).to_dict(), error
+    return answer_offers(catalogue_of(request), dataset_id, profile).to_dict(), error
 
 
 def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict[str, Any]:
     cat = catalogue_of(request)
+    facts = record_facts(cat, dataset_id)
     record = cat.get(dataset_id)
     ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
     title = ds.title_for(langs) or dataset_id
@@ -113,7 +86,13 @@ def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict
     ensure_registry(cat)
     sample = _sample(request, dataset_id)
     columns = len(sample["overview"]["columns"]) if sample else 0
-    quality = dataset_quality(ds, has_sample=sample is not None, sample_columns=columns)
+    quality = dataset_quality(
+        ds,
+        facts,
+        has_sample=sample is not None,
+        sample_columns=columns,
+        table=licence_table(cat.settings),
+    )
     offers, profile_error = _offers(request, dataset_id)
     dists = [
         {
@@ -127,10 +106,6 @@ def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict
         for d in ds.distribution
     ]
     url = f"{str(request.base_url).rstrip('/')}/ui/datasets/{quote(dataset_id, safe='')}"
-    try:
-        level = samples_of(request).decide(web_principal(request), dataset_id).access_level
-    except DatalabError:
-        level = "unknown"
     return {
         "dataset_id": dataset_id,
         "ds": ds,
@@ -142,7 +117,8 @@ def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict
         or [k for _, k in ds.keyword.pairs()],
         "themes": [_label(t) for t in ds.theme],
         "publisher": ds.publisher.name.best(langs) if ds.publisher else None,
-        "access_level": level,
+        "access_level": facts.access_level,
+        "access_label": facts.access_label,
         "landing": [u for u in map(safe_url, ds.landing_page) if u],
         "distributions": dists,
         "quality": quality.to_dict(),
@@ -151,5 +127,5 @@ def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict
         "profile_error": profile_error,
         "org_types": sorted(ORG_TYPE_ALIASES),
         "purposes": PURPOSES,
-        "jsonld": schema_org(ds, dataset_id, title, description, url),
+        "jsonld": dataset_jsonld(ds, facts, url),
     }

@@ -18,9 +18,11 @@ from rdflib.namespace import FOAF
 
 from catalog import records
 from catalog.errors import InvalidInput, NotFound
+from catalog.facts import ACCESS_CODES
+from catalog.facts.read import ref_facts
 from catalog.graphs import CURRENT_GRAPHS, META_GRAPH
 from catalog.ids import dataset_id
-from catalog.namespaces import DCAT, DCT, DLAB, INTERNAL_PREDICATES
+from catalog.namespaces import DATASPACE, DCAT, DCT, DLAB, EU_ACCESS_RIGHT, INTERNAL_PREDICATES
 from catalog.service import Catalogue
 from catalog.skolem import unskolemise
 from catalog.terms import to_rdflib_graph
@@ -152,16 +154,17 @@ def package(cat: Catalogue, item: PackageSummary) -> dict[str, Any]:
             "is_organization": True,
             "state": "active",
         }
-    licence = g.value(d, DCT.license) or next(
-        (g.value(x, DCT.license) for x in g.objects(d, DCAT.distribution)), None
-    )
+    facts = ref_facts(cat, ref)
+    licence = facts.licences[0] if facts is not None and facts.licences else None
     extras = [{"key": "uri", "value": item.iri}]
-    for key, prop in (("access_rights", DCT.accessRights), ("identifier", DCT.identifier)):
-        value = g.value(d, prop)
-        if value is not None:
-            extras.append({"key": key, "value": str(value)})
+    code = ACCESS_CODES.get(facts.access_level) if facts is not None else None
+    if code:
+        extras.append({"key": "access_rights", "value": str(EU_ACCESS_RIGHT) + code})
+    identifier = g.value(d, DCT.identifier)
+    if identifier is not None:
+        extras.append({"key": "identifier", "value": str(identifier)})
     themes = sorted(str(t) for t in g.objects(d, DCAT.theme))
-    spaces = sorted(str(t) for t in g.objects(d, URIRef(str(DLAB.dataSpace))))
+    spaces = sorted(str(DATASPACE) + x for x in (facts.space_ids if facts is not None else ()))
     if themes:
         extras.append({"key": "theme", "value": _json_list(themes)})
     if spaces:

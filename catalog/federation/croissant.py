@@ -26,10 +26,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.facts.read import record_facts
 from catalog.federation.schema_org import common_fields
 from catalog.model import Dataset
 from catalog.offers import offers_for
-from catalog.offers.service import dataset_terms
 from catalog.registry import ensure_registry
 from catalog.service import Catalogue
 from catalog.terms import to_rdflib_graph
@@ -109,7 +109,7 @@ def croissant_document(
     ensure_registry(cat)
     record = cat.get(dataset_id)
     model = Dataset.from_graph(to_rdflib_graph(record.triples), record.ref.iri)
-    terms = dataset_terms(cat, dataset_id)
+    terms = record_facts(cat, dataset_id)
     doc: dict[str, Any] = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
@@ -122,7 +122,7 @@ def croissant_document(
     doc.update(common_fields(model, organisation_type="sc:Organization"))
     if terms.licences:
         doc["license"] = sorted(terms.licences)
-    doc.update(_rai(model, terms.personal_data, terms.purposes))
+    doc.update(_rai(model, terms.personal_data, terms.health.purposes if terms.health else ()))
     offers = offers_for(cat, dataset_id).odrl()
     if offers:
         doc["usageInfo"] = offers
@@ -132,7 +132,7 @@ def croissant_document(
     return doc
 
 
-def _rai(model: Dataset, personal: bool, purposes: list[str]) -> dict[str, Any]:
+def _rai(model: Dataset, personal: bool, purposes: tuple[str, ...]) -> dict[str, Any]:
     """Responsible-AI facts the record states (Croissant RAI vocabulary)."""
     out: dict[str, Any] = {}
     provenance = [p.label.best(["en"]) for p in model.provenance]
@@ -143,7 +143,7 @@ def _rai(model: Dataset, personal: bool, purposes: list[str]) -> dict[str, Any]:
             "The record states that the dataset holds personal data (dpv:hasPersonalData)."
         ]
     if purposes:
-        out["rai:dataUseCases"] = sorted(purposes)
+        out["rai:dataUseCases"] = sorted(p.rsplit("#", 1)[-1] for p in purposes)
     return out
 
 

@@ -182,7 +182,7 @@ def _describe_catalogue(cat: Catalogue, graph: str, iri: str) -> list[ox.Triple]
     """A sub-catalogue's descriptive triples and one level of context (its publisher)."""
     own = [
         t
-        for t in records._triples_of(cat.store, graph, [iri])
+        for t in records.triples_of(cat.store, graph, [iri])
         if t.predicate.value not in _DESCRIPTIVE_SKIP
         and not t.predicate.value.startswith(str(HYDRA))
         and t.predicate.value not in INTERNAL_PREDICATES
@@ -194,7 +194,7 @@ def _describe_catalogue(cat: Catalogue, graph: str, iri: str) -> list[ox.Triple]
             if isinstance(t.object, ox.NamedNode) and t.predicate.value != str(RDF.type)
         }
     )
-    extra = records._triples_of(cat.store, graph, context) if context else []
+    extra = records.triples_of(cat.store, graph, context) if context else []
     return own + [t for t in extra if t.predicate.value not in _DESCRIPTIVE_SKIP]
 
 
@@ -216,7 +216,7 @@ def _deeper_context(cat: Catalogue, graph: str, triples: list[ox.Triple]) -> lis
         if not pending:
             break
         subjects.update(pending)
-        level = [t for t in records._triples_of(cat.store, graph, pending) if not _internal(t)]
+        level = [t for t in records.triples_of(cat.store, graph, pending) if not _internal(t)]
         out.extend(level)
     return out
 

@@ -30,11 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import DatasetNotFound, InvalidInput, LimitExceeded
+from catalog.facts import ACCESS_CODES
+from catalog.facts.read import record_facts
 from catalog.federation.dcat_export import CatalogQuery, catalogue_iri, check_since, select_entries
 from catalog.graphs import check_source_name
 from catalog.ids import dataset_id as id_of_iri
 from catalog.model import Dataset
-from catalog.namespaces import DLAB, DPV
+from catalog.namespaces import DLAB, DPV, EU_ACCESS_RIGHT
 from catalog.offers import offers_for
 from catalog.registry import ensure_registry
 from catalog.service import Catalogue
@@ -204,8 +206,9 @@ def dataset_node(cat: Catalogue, ident: str) -> dict[str, Any] | None:
     keywords = sorted({k for _, k in model.keyword.pairs()})
     if keywords:
         node["keyword"] = keywords
-    if model.access_rights:
-        node["dct:accessRights"] = {"@id": model.access_rights}
+    code = ACCESS_CODES.get(record_facts(cat, ident).access_level)
+    if code:
+        node["dct:accessRights"] = {"@id": str(EU_ACCESS_RIGHT) + code}
     node["hasPolicy"] = offers
     node["distribution"] = _distributions(cat, model)
     return node

@@ -1,7 +1,8 @@
 """schema.org ``Dataset`` JSON-LD for dataset pages, so general dataset search engines
 (Google Dataset Search and the like) index the catalogue.
 
-:func:`dataset_jsonld` maps the typed DCAT-AP model (:class:`catalog.model.Dataset`) the way
+:func:`dataset_jsonld` maps the typed DCAT-AP model (:class:`catalog.model.Dataset`) and the
+record's facts (access, licences) the way
 the W3C DCAT ↔ schema.org alignment does: title → ``name``, description → ``description``,
 keywords, publisher/creators → ``Organization``, ``issued``/``modified`` → dates, licence →
 ``license``, distributions with a download URL → ``DataDownload``, temporal and spatial
@@ -14,14 +15,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from catalog.facts import ACCESS_CODES, DatasetFacts
 from catalog.model import Agent, Dataset, Distribution
+from catalog.namespaces import EU_ACCESS_RIGHT
 
 CONTEXT = "https://schema.org/"
 _LANGS = ["en"]
 
 
-def dataset_jsonld(model: Dataset, url: str) -> dict[str, Any]:
-    """The schema.org ``Dataset`` of one record; ``url`` is its page in this catalogue."""
+def dataset_jsonld(model: Dataset, facts: DatasetFacts, url: str) -> dict[str, Any]:
+    """The schema.org ``Dataset`` of one record; ``url`` is its page in this catalogue.
+
+    Access and licences come from the record's facts (the one reading of them)."""
     doc: dict[str, Any] = {
         "@context": CONTEXT,
         "@type": "Dataset",
@@ -37,7 +42,7 @@ def dataset_jsonld(model: Dataset, url: str) -> dict[str, Any]:
     if identifiers:
         doc["identifier"] = identifiers
     doc.update(common_fields(model))
-    licences = sorted({d.license.iri for d in model.distribution if d.license and d.license.iri})
+    licences = sorted(facts.licences)
     if licences:
         doc["license"] = licences[0] if len(licences) == 1 else licences
     if model.landing_page:
@@ -53,10 +58,18 @@ def dataset_jsonld(model: Dataset, url: str) -> dict[str, Any]:
     places = [p.iri for p in model.spatial if p.iri]
     if places:
         doc["spatialCoverage"] = [{"@type": "Place", "sameAs": p} for p in places]
-    if model.access_rights:
-        doc["isAccessibleForFree"] = model.access_rights.endswith("/PUBLIC")
-        doc["conditionsOfAccess"] = model.access_rights
+    doc["isAccessibleForFree"] = facts.rows_public
+    doc["conditionsOfAccess"] = _conditions(facts)
     return doc
+
+
+def _conditions(facts: DatasetFacts) -> str:
+    if facts.health_route and facts.health is not None:
+        return f"Health data: a data permit from {facts.health.body} (EHDS)."
+    if facts.access_conflict:
+        return "Contradictory access rights (" + " and ".join(facts.access_values) + ")."
+    code = ACCESS_CODES.get(facts.access_level)
+    return f"{EU_ACCESS_RIGHT!s}{code}" if code else "Access rights not stated."
 
 
 def common_fields(model: Dataset, *, organisation_type: str = "Organization") -> dict[str, Any]:

@@ -27,11 +27,11 @@ import logging
 from typing import Any
 
 from catalog.errors import DatalabError
+from catalog.facts.read import record_facts
 from catalog.offers.licence_store import licence_table
 from catalog.offers.live import live_offers
 from catalog.offers.profiles import RequesterProfile
-from catalog.offers.resolve import CONDITIONS, MAY_OFFER, Offer, resolve
-from catalog.offers.service import dataset_terms
+from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer, resolve
 from catalog.registry import list_labs
 from catalog.service import Catalogue
 
@@ -87,7 +87,7 @@ def offer_facets(
     direct: dict[str, dict[str, Any]] = {}
     for ident in dataset_ids:
         try:
-            terms = dataset_terms(catalogue, ident)
+            terms = record_facts(catalogue, ident)
         except DatalabError as exc:  # removed meanwhile, or an unreadable policy
             log.debug("no offer facets for %s: %s", ident, exc)
             continue

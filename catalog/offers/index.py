@@ -22,19 +22,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from catalog.errors import DatasetNotFound
+from catalog.facts import DatasetFacts
+from catalog.facts.read import catalogue_facts, record_facts
 from catalog.graphs import CURRENT_GRAPHS
-from catalog.offers.dataset_terms import DatasetTerms
 from catalog.offers.licence_store import licence_table
 from catalog.offers.licences import LicenceTable, LicenceTerms
 from catalog.offers.profiles import RequesterProfile
-from catalog.offers.resolve import CONDITIONS, MAY_OFFER, Offer, resolve
-from catalog.offers.service import (
-    DatasetOffers,
-    bulk_terms_by_source,
-    dataset_terms,
-    record_terms,
-    sort_offers,
-)
+from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer, resolve
+from catalog.offers.service import DatasetOffers, sort_offers
 from catalog.registry import DataLab, LabNotFound, list_labs
 from catalog.registry.store import LABS_SOURCE, REGISTRY_SOURCE, labs_version
 from catalog.service import Catalogue
@@ -51,7 +46,7 @@ class OfferIndex:
         self.catalogue = catalogue
         self.table = table or licence_table(catalogue.settings)
         self._lock = threading.RLock()
-        self.terms: dict[str, DatasetTerms] = {}
+        self.terms: dict[str, DatasetFacts] = {}
         self.labs: dict[str, DataLab] = {}
         self.offers: dict[tuple[str, str], Offer] = {}
         #: the current graph of every source when it was last read (``None``: removed)
@@ -78,8 +73,8 @@ class OfferIndex:
             self._members.clear()
             self._source_of.clear()
             self._sorted_ids = None
-            for source, terms in bulk_terms_by_source(self.catalogue):
-                self._set_terms(terms, source)
+            for facts in catalogue_facts(self.catalogue):
+                self._set_terms(facts, facts.source or "")
             for n, dataset_id in enumerate(self.terms):
                 if cancelled is not None and n % 1000 == 0 and cancelled():
                     return False
@@ -87,14 +82,8 @@ class OfferIndex:
             self.versions = versions
             return True
 
-    def add_terms(self, terms: DatasetTerms, source: str = "local") -> None:
-        """Materialise one dataset from already-extracted terms (used by bulk loads)."""
-        with self._lock:
-            self._set_terms(terms, source)
-            self._row(terms.dataset_id or terms.iri)
-
-    def _set_terms(self, terms: DatasetTerms, source: str) -> None:
-        key = terms.dataset_id or terms.iri
+    def _set_terms(self, terms: DatasetFacts, source: str) -> None:
+        key = terms.dataset_id
         old = self.terms.get(key)
         if old is None:
             self._sorted_ids = None
@@ -136,10 +125,8 @@ class OfferIndex:
             self.offers[(dataset_id, lab.id)] = self._resolve(terms, terms.signature(), lab)
             self.recomputed += 1
 
-    def _resolve(self, terms: DatasetTerms, sig: tuple[object, ...] | None, lab: DataLab) -> Offer:
+    def _resolve(self, terms: DatasetFacts, sig: tuple[object, ...], lab: DataLab) -> Offer:
         """Resolve, sharing the result between datasets with identical terms (same signature)."""
-        if sig is None:
-            return resolve(terms, lab, self.table)
         key = (sig, lab.id)
         shared = self._memo.get(key)
         if shared is None:
@@ -151,12 +138,12 @@ class OfferIndex:
         """Re-read one dataset; recompute its row only if its terms changed."""
         with self._lock:
             try:
-                source, terms = record_terms(self.catalogue, dataset_id)
+                terms = record_facts(self.catalogue, dataset_id)
             except DatasetNotFound:  # the dataset was deleted
                 self._drop(dataset_id)
                 return
             unchanged = self.terms.get(dataset_id) == terms
-            self._set_terms(terms, source)
+            self._set_terms(terms, terms.source or "")
             if not unchanged:
                 self._row(dataset_id)
 
@@ -167,10 +154,7 @@ class OfferIndex:
             if source in REGISTRY_SOURCES:
                 self.refresh_labs()
             else:
-                fresh = {
-                    t.dataset_id or t.iri: t
-                    for _, t in bulk_terms_by_source(self.catalogue, source)
-                }
+                fresh = {t.dataset_id: t for t in catalogue_facts(self.catalogue, source)}
                 for gone in self._members.get(source, set()) - fresh.keys():
                     self._drop(gone)
                 for dataset_id, terms in fresh.items():
@@ -202,11 +186,6 @@ class OfferIndex:
         """A lab was created or edited (diffs every lab; only changed columns recompute)."""
         self.refresh_labs()
 
-    def refresh_labs_if_stale(self) -> None:
-        """Pick up lab edits made by another process or request (version pointer moved)."""
-        if labs_version(self.catalogue) != self.versions.get(LABS_SOURCE):
-            self.refresh_labs()
-
     def licence_changed(self, entry: LicenceTerms) -> None:
         """One licence mapping was added or changed (the shared table is not modified)."""
         table = self.table.copy()
@@ -225,7 +204,7 @@ class OfferIndex:
         self._memo = {
             k: v
             for k, v in self._memo.items()
-            if not moved.intersection(k[0][0])  # type: ignore[index]
+            if not moved.intersection(k[0][2])  # type: ignore[index]
         }
         touched = {d for iri in moved for d in self._by_licence.get(iri, ())}
         for dataset_id in touched:
@@ -258,7 +237,7 @@ class OfferIndex:
                 ]
             else:
                 if terms is None:
-                    terms = dataset_terms(self.catalogue, dataset_id)  # raises DatasetNotFound
+                    terms = record_facts(self.catalogue, dataset_id)  # raises DatasetNotFound
                 offers = [resolve(terms, lab, self.table, profile) for lab in labs]
         return DatasetOffers(dataset_id, terms.iri, profile, sort_offers(offers))
 

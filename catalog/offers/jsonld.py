@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.namespaces import DLAB, DPV, ODRL
-from catalog.offers.resolve import CONDITIONS, MAY_OFFER, Offer
+from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer
 
 CONTEXT: dict[str, Any] = {
     "odrl": str(ODRL),

@@ -1,9 +1,11 @@
 """Extra licence mappings registered by the operator, kept in ``<home>/licences.json``.
 
-The built-in table (:mod:`catalog.offers.licences`) covers the EU licence vocabulary, SPDX
-and the common open licences. A catalogue meets others (a data space's own licence, a
-national variant); ``datalab licence add IRI --permits … --prohibits …`` maps one here. An
-extra mapping for an IRI the built-in table knows replaces the built-in one for that IRI.
+The built-in table (:mod:`catalog.offers.licences`, read from
+``schemas/licences/licences.json``) covers the EU licence vocabulary, SPDX, the common open
+licences, Copernicus, ELRA/META-SHARE and the national open government licences. A
+catalogue meets others (a data space's own licence, a national variant); ``datalab licence
+add IRI --permits … --prohibits …`` maps one here. An extra mapping for an IRI the built-in
+table knows replaces the built-in one for that IRI.
 
 Every offer path (direct resolution, the materialised index, search facets) reads the
 table through :func:`licence_table`, which re-reads the file only when it changed.
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import InvalidInput, NotFound
-from catalog.offers.licences import DUTIES, TABLE, USES, LicenceTable, LicenceTerms
+from catalog.offers.licences import DUTIES, USES, LicenceTable, LicenceTerms, builtin_table
 from catalog.settings import Settings
 
 FILE_NAME = "licences.json"
@@ -111,7 +113,7 @@ def licence_table(settings: Settings) -> LicenceTable:
         cached = _cache.get(path)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-    table = LicenceTable((*TABLE, *extra_licences(settings)))
+    table = LicenceTable((*builtin_table(), *extra_licences(settings)))
     with _guard:
         _cache[path] = (stamp, table)
     return table

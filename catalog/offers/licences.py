@@ -1,28 +1,45 @@
 """The licence mapping table: what each licence permits, requires and prohibits.
 
-Keys are licence IRIs of the EU licence vocabulary (Publications Office authority table)
-and SPDX (``http://spdx.org/licenses/<id>``), plus the common Creative Commons and Open
-Data Commons URLs. Each entry says, for the uses that matter to AI developers, whether the
-licence permits, requires or prohibits them. A licence not in the table is *unknown*: the
-resolver answers ``needs_review`` for it, never ``may_offer``.
+The table itself is data, not code: ``schemas/licences/licences.json`` holds one row per
+licence (key, label, permits, requires, prohibits, every IRI the licence is known by, and the
+clause of the licence text each mapping rests on); ``schemas/licences/README.md`` gives the
+provenance and the rules. This module reads it once, on first use, and looks licences up by
+IRI: EU licence authority IRIs, SPDX IRIs (``.html``/``.json``, http or https), Creative
+Commons URLs (``/legalcode``, ``/deed.xx``), ELI and EUR-Lex CELEX URLs, and the other
+official URLs listed as aliases.
 
-``ai-training`` and ``tdm`` for open licences rest on the EU DSM Directive's text-and-data-
-mining exception (art. 4), which open licences do not restrict; a declared rights
-reservation (art. 4(3)) is handled by the resolver, not here. No-derivatives licences leave
-AI training unsettled, so it is neither permitted nor prohibited: the resolver asks for review.
+A licence not in the table is *unknown*: the resolver answers ``needs_review`` for it, never
+``may_offer``. A use a licence neither permits nor prohibits (AI training under a
+no-derivatives licence) is *unsettled*; the resolver asks for review there too.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
 
-from catalog.namespaces import EU_LICENCE
+from catalog.errors import ConfigurationError
 
 #: The uses a licence is mapped on.
 USES = ("commercial", "derivatives", "distribution", "tdm", "ai-training")
 #: The duties a licence may impose.
 DUTIES = ("attribution", "share-alike", "notice", "non-commercial")
+#: Uses an open licence (Open Definition) must permit, prohibiting nothing.
+_OPEN = frozenset({"commercial", "derivatives", "distribution"})
+#: Where the built-in table lives (``schemas`` is a namespace package shipped with the code).
+DATA_PACKAGE, DATA_FILE = "schemas.licences", "licences.json"
+
+_EU = re.compile(r"^https?://publications\.europa\.eu/resource/authority/licence/([^/?#]+)/?$")
+_CELEX = re.compile(r"[?&]uri=CELEX(?::|%3A)(\w+)", re.IGNORECASE)
+_ELI = re.compile(r"^(?:data|eur-lex)\.europa\.eu/eli/(.+?/oj)(?:/[a-z]{3})?$")
+_SUFFIX = re.compile(r"\.(html?|txt|json|jsonld|rdf|ttl)$")
+_CC_PAGE = re.compile(r"/(legalcode|deed)(\.[\w-]+)?$")
 
 
 @dataclass(frozen=True)
@@ -47,227 +64,111 @@ class LicenceTerms:
         }
 
 
-_ALL = frozenset(USES)
-_NC = frozenset({"derivatives", "distribution", "tdm", "ai-training"})
-_ND = frozenset({"commercial", "distribution", "tdm"})
-_NCND = frozenset({"distribution", "tdm"})
+def _words(row: dict[str, Any], name: str, allowed: tuple[str, ...], where: str) -> frozenset:
+    values = row.get(name, [])
+    if not isinstance(values, list) or not set(values) <= set(allowed):
+        raise ConfigurationError(f"{name} must list values from {', '.join(allowed)}", where=where)
+    return frozenset(values)
 
 
-def _t(
-    key: str,
-    label: str,
-    permits: frozenset[str],
-    requires: set[str] | None = None,
-    prohibits: set[str] | None = None,
-    aliases: tuple[str, ...] = (),
-) -> LicenceTerms:
+def _terms(row: Any, where: str) -> LicenceTerms:
+    if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("key", "label")):
+        raise ConfigurationError("each licence needs a 'key' and a 'label'", where=where)
+    permits = _words(row, "permits", USES, where)
+    prohibits = _words(row, "prohibits", USES, where)
+    if permits & prohibits:
+        raise ConfigurationError(
+            f"{', '.join(sorted(permits & prohibits))} both permitted and prohibited", where=where
+        )
+    aliases = row.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ConfigurationError("aliases must be a list of IRIs", where=where)
     return LicenceTerms(
-        key, label, permits, frozenset(requires or ()), frozenset(prohibits or ()), aliases=aliases
+        row["key"],
+        row["label"],
+        permits,
+        _words(row, "requires", DUTIES, where),
+        prohibits,
+        open=permits >= _OPEN and not prohibits,
+        aliases=tuple(aliases),
     )
 
 
-def _cc(code: str, version: str) -> tuple[str, ...]:
-    path = code.lower().replace("_", "-")
-    return (f"creativecommons.org/licenses/{path}/{version}",)
+def read_table(source: Traversable | Path | None = None) -> tuple[LicenceTerms, ...]:
+    """The licence rows of ``source`` (the packaged ``licences.json`` by default), checked.
+
+    Every use and duty must come from :data:`USES` and :data:`DUTIES`; keys are unique and no
+    IRI may name two licences. A broken file is a :class:`ConfigurationError`.
+    """
+    source = source or resources.files(DATA_PACKAGE).joinpath(DATA_FILE)
+    where = str(source)
+    try:
+        doc = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the licence table: {exc}", where=where) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("licences"), list):
+        raise ConfigurationError("the licence table must hold a 'licences' list", where=where)
+    if (doc.get("uses"), doc.get("duties")) != (list(USES), list(DUTIES)):
+        raise ConfigurationError("the table's uses and duties differ from the code's", where=where)
+    table = tuple(_terms(row, f"{where}[{i}]") for i, row in enumerate(doc["licences"]))
+    keys = [entry.key for entry in table]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise ConfigurationError(f"licence keys listed twice: {', '.join(twice)}", where=where)
+    owner: dict[str, str] = {}
+    for entry in table:
+        for name in {"SPDX:" + entry.key, *map(_norm, entry.aliases)}:
+            if owner.setdefault(name, entry.key) != entry.key:
+                raise ConfigurationError(
+                    f"{name} names both {owner[name]} and {entry.key}", where=where
+                )
+    return table
 
 
-TABLE: tuple[LicenceTerms, ...] = (
-    _t(
-        "CC0-1.0",
-        "CC0 1.0",
-        _ALL,
-        aliases=("EU:CC0", "creativecommons.org/publicdomain/zero/1.0", "licensedb.org/id/CC0"),
-    ),
-    _t(
-        "PDDL-1.0",
-        "ODC Public Domain Dedication",
-        _ALL,
-        aliases=("EU:ODC_PDDL", "opendatacommons.org/licenses/pddl/1.0"),
-    ),
-    _t(
-        "CC-BY-4.0", "CC BY 4.0", _ALL, {"attribution"}, aliases=("EU:CC_BY_4_0", *_cc("by", "4.0"))
-    ),
-    _t(
-        "CC-BY-3.0", "CC BY 3.0", _ALL, {"attribution"}, aliases=("EU:CC_BY_3_0", *_cc("by", "3.0"))
-    ),
-    _t(
-        "CC-BY-SA-4.0",
-        "CC BY-SA 4.0",
-        _ALL,
-        {"attribution", "share-alike"},
-        aliases=("EU:CC_BYSA_4_0", *_cc("by-sa", "4.0")),
-    ),
-    _t(
-        "CC-BY-SA-3.0",
-        "CC BY-SA 3.0",
-        _ALL,
-        {"attribution", "share-alike"},
-        aliases=("EU:CC_BYSA_3_0", *_cc("by-sa", "3.0")),
-    ),
-    _t(
-        "CC-BY-NC-4.0",
-        "CC BY-NC 4.0",
-        _NC,
-        {"attribution"},
-        {"commercial"},
-        aliases=("EU:CC_BYNC_4_0", *_cc("by-nc", "4.0")),
-    ),
-    _t(
-        "CC-BY-NC-SA-4.0",
-        "CC BY-NC-SA 4.0",
-        _NC,
-        {"attribution", "share-alike"},
-        {"commercial"},
-        aliases=("EU:CC_BYNCSA_4_0", *_cc("by-nc-sa", "4.0")),
-    ),
-    _t(
-        "CC-BY-ND-4.0",
-        "CC BY-ND 4.0",
-        _ND,
-        {"attribution"},
-        {"derivatives"},
-        aliases=("EU:CC_BYND_4_0", *_cc("by-nd", "4.0")),
-    ),
-    _t(
-        "CC-BY-NC-ND-4.0",
-        "CC BY-NC-ND 4.0",
-        _NCND,
-        {"attribution"},
-        {"commercial", "derivatives"},
-        aliases=("EU:CC_BYNCND_4_0", *_cc("by-nc-nd", "4.0")),
-    ),
-    _t(
-        "CC-BY-NC-ND-3.0",
-        "CC BY-NC-ND 3.0",
-        _NCND,
-        {"attribution"},
-        {"commercial", "derivatives"},
-        aliases=("EU:CC_BYNCND_3_0", *_cc("by-nc-nd", "3.0")),
-    ),
-    _t(
-        "ODbL-1.0",
-        "ODC Open Database License 1.0",
-        _ALL,
-        {"attribution", "share-alike"},
-        aliases=("EU:ODC_BL", "opendatacommons.org/licenses/odbl/1.0", "licensedb.org/id/ODbL-1"),
-    ),
-    _t(
-        "ODC-By-1.0",
-        "ODC Attribution 1.0",
-        _ALL,
-        {"attribution"},
-        aliases=("EU:ODC_BY", "opendatacommons.org/licenses/by/1.0"),
-    ),
-    _t(
-        "EUPL-1.2",
-        "EUPL 1.2",
-        _ALL,
-        {"attribution", "share-alike", "notice"},
-        aliases=("EU:EUPL_1_2",),
-    ),
-    _t(
-        "EUPL-1.1",
-        "EUPL 1.1",
-        _ALL,
-        {"attribution", "share-alike", "notice"},
-        aliases=("EU:EUPL_1_1", "purl.org/NET/rdflicense/EUPL1.1"),
-    ),
-    _t(
-        "Apache-2.0",
-        "Apache 2.0",
-        _ALL,
-        {"attribution", "notice"},
-        aliases=(
-            "EU:APACHE_2_0",
-            "www.apache.org/licenses/LICENSE-2.0",
-            "purl.org/NET/rdflicense/APACHE2.0",
-        ),
-    ),
-    _t(
-        "MIT",
-        "MIT",
-        _ALL,
-        {"attribution", "notice"},
-        aliases=("opensource.org/license/mit", "opensource.org/licenses/MIT"),
-    ),
-    _t(
-        "GPL-3.0-only",
-        "GPL 3.0",
-        _ALL,
-        {"attribution", "share-alike", "notice"},
-        aliases=("EU:GPL_3_0", "www.gnu.org/licenses/gpl-3.0"),
-    ),
-    _t(
-        "DL-DE-BY-2.0",
-        "Datenlizenz Deutschland Namensnennung 2.0",
-        _ALL,
-        {"attribution"},
-        aliases=("EU:DL_DE_BY_2_0",),
-    ),
-    _t(
-        "etalab-2.0",
-        "Licence Ouverte 2.0",
-        _ALL,
-        {"attribution"},
-        aliases=("EU:ETALAB_2_0", "www.etalab.gouv.fr/licence-ouverte-open-licence"),
-    ),
-    _t(
-        "IODL-2.0",
-        "Italian Open Data Licence 2.0",
-        _ALL,
-        {"attribution", "share-alike"},
-        aliases=("EU:IODL_2_0",),
-    ),
-    _t(
-        "COPERNICUS",
-        "Copernicus data licence (EU Regulation 1159/2013)",
-        _ALL,
-        {"attribution"},
-        aliases=(
-            "EU:COPERNICUS",
-            "sentinel.esa.int/documents/247904/690755/Sentinel_Data_Legal_Notice",
-        ),
-    ),
-    _t(
-        "ELRA-END-USER",
-        "ELRA end-user licence (research, no redistribution)",
-        frozenset({"tdm"}),
-        {"attribution", "non-commercial"},
-        {"commercial", "derivatives", "distribution", "ai-training"},
-        aliases=("purl.org/NET/rdflicense/elra-end-user",),
-    ),
-    _t(
-        "MS-C-NORED-FF",
-        "META-SHARE Commercial NoRedistribution For-A-Fee",
-        frozenset({"commercial", "derivatives", "tdm"}),
-        {"attribution"},
-        {"distribution", "ai-training"},
-        aliases=("purl.org/NET/rdflicense/ms-c-nored-ff",),
-    ),
-)
+@cache
+def builtin_table() -> tuple[LicenceTerms, ...]:
+    """The built-in mappings, read from the packaged data file once, on first use."""
+    return read_table()
+
+
+def __getattr__(name: str) -> tuple[LicenceTerms, ...]:
+    # ``TABLE`` (the built-in mappings) is read on first use, never at import time.
+    if name == "TABLE":
+        return builtin_table()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _norm(iri: str) -> str:
+    """The lookup key of a licence IRI: ``EU:<code>``, ``SPDX:<id>``, ``ELI:``/``CELEX:``
+    for EU law, otherwise the IRI without scheme, ``www.``, trailing slash, file suffix and
+    Creative Commons ``/legalcode`` or ``/deed.xx`` page."""
     iri = iri.strip()
-    if iri.startswith(str(EU_LICENCE)):
-        return "EU:" + iri[len(str(EU_LICENCE)) :]
-    iri = re.sub(r"^https?://", "", iri).rstrip("/")
-    iri = re.sub(r"\.(html|txt|json|rdf|ttl)$", "", iri)
+    eu = _EU.match(iri)
+    if eu:
+        return "EU:" + eu.group(1)
+    iri = re.sub(r"^https?://(www\.)?", "", iri, flags=re.IGNORECASE)
+    celex = _CELEX.search(iri)
+    if celex and iri.startswith("eur-lex.europa.eu/"):
+        return "CELEX:" + celex.group(1).upper()
+    iri = _SUFFIX.sub("", iri.rstrip("/")).rstrip("/")
+    eli = _ELI.match(iri)
+    if eli:
+        return "ELI:" + eli.group(1)
     for prefix in ("spdx.org/licenses/", "spdx.org/rdf/licenses/"):
         if iri.startswith(prefix):
             return "SPDX:" + iri[len(prefix) :]
-    if "creativecommons.org/licenses/" in iri:
-        iri = re.sub(r"/(legalcode|deed)(\.\w+)?$", "", iri)
+    if iri.startswith("creativecommons.org/"):
+        iri = _CC_PAGE.sub("", iri)
     return iri
 
 
 class LicenceTable:
     """Lookup of :class:`LicenceTerms` by IRI; ``version`` changes when the table changes."""
 
-    def __init__(self, entries: tuple[LicenceTerms, ...] = TABLE) -> None:
+    def __init__(self, entries: tuple[LicenceTerms, ...] | None = None) -> None:
         self._by_key: dict[str, LicenceTerms] = {}
         self.version = 0
-        for entry in entries:
+        for entry in builtin_table() if entries is None else entries:
             self.put(entry)
 
     def put(self, entry: LicenceTerms) -> None:

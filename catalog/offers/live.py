@@ -30,7 +30,7 @@ from catalog.namespaces import DLAB
 from catalog.offers.index import OfferIndex
 from catalog.offers.licence_store import licence_table
 from catalog.offers.profiles import RequesterProfile
-from catalog.offers.resolve import Offer
+from catalog.offers.resolution import Offer
 from catalog.offers.service import DatasetOffers, lab_datasets, offers_for
 from catalog.service import Catalogue
 

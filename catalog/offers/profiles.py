@@ -1,76 +1,31 @@
-"""Requester profiles: who asks (organisation type, country) and for what purpose."""
+"""Requester profiles: who asks (organisation type, country) and for what purpose.
+
+Parsed once, at the boundary (API query, form, CLI option), into typed values the rules take
+as they are: the organisation type from :mod:`catalog.offers.org_types`, the country as an
+ISO 3166-1 alpha-2 code, the purpose from the vocabulary of :mod:`catalog.offers.purposes`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from catalog.errors import InvalidInput
-from catalog.registry.model import ORG_TYPES
+from catalog.offers.geography import EU_MEMBERS, country_code
+from catalog.offers.org_types import ORG_TYPES, parse_org_type
+from catalog.offers.purposes import PURPOSES, Purpose, parse_purpose
 
+__all__ = ["EU_MEMBERS", "ORG_TYPES", "ORG_TYPE_ALIASES", "PURPOSES", "Purpose", "RequesterProfile"]
 
-@dataclass(frozen=True)
-class Purpose:
-    """A purpose a requester states, and what it implies for the terms."""
-
-    key: str
-    label: str
-    commercial: bool
-    ai_training: bool
-    ehds_allowed: bool  # an EHDS secondary-use purpose (Regulation 2025/327 art. 53)
-
-
-PURPOSES: dict[str, Purpose] = {
-    p.key: p
-    for p in (
-        Purpose("academic-research", "academic research", False, False, True),
-        Purpose("non-commercial-ai-training", "train a non-commercial model", False, True, True),
-        Purpose("commercial-ai-training", "train a commercial model", True, True, True),
-        Purpose("commercial-product", "build a commercial product or service", True, False, True),
-        Purpose("public-interest", "public-interest or official statistics", False, False, True),
-        Purpose("advertising", "advertising or marketing", True, False, False),
-    )
-}
+#: The organisation types as the forms and the CLI spell them (any alias is accepted).
 ORG_TYPE_ALIASES = {
     "research": "Research",
     "start-up": "StartUp",
-    "startup": "StartUp",
     "sme": "SME",
     "large-company": "LargeCompany",
-    "industry": "LargeCompany",
     "public-sector": "PublicSector",
+    "healthcare-provider": "HealthcareProvider",
+    "non-profit": "NonProfit",
 }
-EU_MEMBERS = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "HR",
-        "CY",
-        "CZ",
-        "DK",
-        "EE",
-        "FI",
-        "FR",
-        "DE",
-        "EL",
-        "GR",
-        "HU",
-        "IE",
-        "IT",
-        "LV",
-        "LT",
-        "LU",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SK",
-        "SI",
-        "ES",
-        "SE",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -85,32 +40,21 @@ class RequesterProfile:
     def parse(
         cls, org_type: str | None = None, country: str | None = None, purpose: str | None = None
     ) -> RequesterProfile | None:
+        """A profile from user input; ``None`` when nothing was stated."""
         if not (org_type or country or purpose):
             return None
-        ot = None
-        if org_type:
-            ot = ORG_TYPE_ALIASES.get(org_type.lower(), org_type)
-            if ot not in ORG_TYPES:
-                raise InvalidInput(
-                    f"unknown organisation type {org_type!r}; known: "
-                    + ", ".join(sorted(ORG_TYPE_ALIASES)),
-                    where="org_type",
-                )
         cc = None
         if country:
-            cc = country.upper()
-            if len(cc) != 2 or not cc.isalpha():
+            cc = country_code(country.strip())
+            if cc is None:
                 raise InvalidInput(
-                    f"{country!r} is not an ISO 3166-1 alpha-2 code", where="country"
+                    f"{country!r} is not an ISO 3166-1 country code", where="country"
                 )
-        p = None
-        if purpose:
-            p = PURPOSES.get(purpose.lower())
-            if p is None:
-                raise InvalidInput(
-                    f"unknown purpose {purpose!r}; known: " + ", ".join(PURPOSES), where="purpose"
-                )
-        return cls(ot, cc, p)
+        return cls(
+            parse_org_type(org_type) if org_type else None,
+            cc,
+            parse_purpose(purpose) if purpose else None,
+        )
 
     def key(self) -> str:
         return f"{self.org_type}|{self.country}|{self.purpose.key if self.purpose else None}"

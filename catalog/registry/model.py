@@ -4,17 +4,23 @@ A data lab is an ``org:OrganizationalUnit`` (``org:unitOf`` its factory) describ
 project vocabulary (``schemas/vocab/datalab.ttl``). Its own policy is an ODRL policy linked
 with ``odrl:hasPolicy``; the registry keeps only the parts the offer resolution reads
 (prohibited purposes and duties), so a round trip is lossless for those.
+
+The data spaces a lab may link are data (:mod:`catalog.dataspaces`), not a fixed list:
+:meth:`DataLab.from_dict` checks them against the built-in ones, or against the set it is
+given (the built-in ones plus an administrator's additions, ``data_spaces(settings)``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from catalog.dataspaces import builtin_data_spaces, check_id
 from catalog.errors import InvalidInput
 from catalog.namespaces import DATASPACE, DLAB, DPV, ODRL, ORG, RDF, SKOS
 
@@ -29,20 +35,46 @@ ACCESS_MODES = (
     "SyntheticDataOnly",
     "MetadataOnly",
 )
-ORG_TYPES = ("Research", "StartUp", "SME", "LargeCompany", "PublicSector")
+ORG_TYPES = (
+    "Research",
+    "StartUp",
+    "SME",
+    "LargeCompany",
+    "PublicSector",
+    "HealthcareProvider",
+    "NonProfit",
+)
 SERVICES = ("Cleaning", "Enrichment", "StandardFormats", "SyntheticData", "Pooling")
-DATA_SPACES = ("health", "language", "earth-observation", "research")
 #: Purposes a lab's own policy may exclude (see catalog.offers.profiles.PURPOSES).
 LAB_PROHIBITABLE = {"commercial": DPV.CommercialPurpose, "ai-training": DLAB.AITraining}
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+#: The built-in data-space ids (``DataSpaces.ids()``), kept for older imports; see below.
+DATA_SPACES: tuple[str, ...]
 
 
-def check_id(value: str, where: str = "id") -> str:
-    if not _ID.match(value):
+def __getattr__(name: str) -> Any:
+    # ``DATA_SPACES``: the built-in data-space ids, kept for older imports. Read from
+    # schemas/vocab/data-spaces.ttl on first use, never at import time.
+    if name == "DATA_SPACES":
+        return builtin_data_spaces().ids()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _spaces(values: list[str], known: Collection[str]) -> list[str]:
+    bad = [v for v in values if v not in known]
+    if bad:
         raise InvalidInput(
-            f"{value!r} is not a valid id: 2-63 characters of a-z, 0-9 and '-'", where=where
+            f"unknown data space(s) {', '.join(bad)}; known: {', '.join(sorted(known))}",
+            where="data_spaces",
         )
-    return value
+    return sorted(set(values))
+
+
+def _country(value: str, where: str) -> str:
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code) or code == "EU":
+        raise InvalidInput(f"{value!r} is not an ISO 3166-1 alpha-2 country code", where=where)
+    return code
 
 
 def _one_of(values: list[str], allowed: tuple[str, ...], where: str) -> list[str]:
@@ -110,6 +142,7 @@ class DataLab:
     procedure: tuple[ProcedureStep, ...] = ()
     lead_time_days: int | None = None
     fees: str | None = None
+    processing_country: str | None = None
 
     @property
     def iri(self) -> str:
@@ -120,8 +153,15 @@ class DataLab:
         return FACTORY_NS + self.factory
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DataLab:
-        """Build a lab from API/CLI input, checking every controlled value."""
+    def from_dict(
+        cls, data: dict[str, Any], *, known_spaces: Collection[str] | None = None
+    ) -> DataLab:
+        """Build a lab from API/CLI input, checking every controlled value.
+
+        ``known_spaces``: the data-space ids a lab may link (default: the built-in ones).
+        """
+        known = builtin_data_spaces().ids() if known_spaces is None else known_spaces
+        country = data.get("processing_country")
         try:
             steps = tuple(
                 ProcedureStep(
@@ -138,9 +178,7 @@ class DataLab:
                 id=check_id(str(data["id"])),
                 factory=check_id(str(data["factory"]), "factory"),
                 name=str(data.get("name") or data["id"]),
-                data_spaces=tuple(
-                    _one_of(list(data.get("data_spaces", [])), DATA_SPACES, "data_spaces")
-                ),
+                data_spaces=tuple(_spaces(list(data.get("data_spaces", [])), known)),
                 access_modes=tuple(
                     _one_of(list(data.get("access_modes", [])), ACCESS_MODES, "access_modes")
                 ),
@@ -153,7 +191,7 @@ class DataLab:
                 ),
                 eligible_countries=tuple(_countries(data.get("eligible_countries", ["EU"]))),
                 services=tuple(_one_of(list(data.get("services", [])), SERVICES, "services")),
-                sectors=tuple(str(s) for s in data.get("sectors", [])),
+                sectors=tuple(sorted({str(s) for s in data.get("sectors", [])})),
                 prohibited_purposes=tuple(
                     _one_of(
                         list(data.get("prohibited_purposes", [])),
@@ -161,12 +199,15 @@ class DataLab:
                         "prohibited_purposes",
                     )
                 ),
-                duties=tuple(str(d) for d in data.get("duties", ["attribute"])),
+                duties=tuple(sorted({str(d) for d in data.get("duties", [])})),
                 procedure=steps,
                 lead_time_days=int(data["lead_time_days"])
                 if data.get("lead_time_days") is not None
                 else None,
                 fees=data.get("fees"),
+                processing_country=_country(str(country), "processing_country")
+                if country
+                else None,
             )
         except KeyError as exc:
             raise InvalidInput(f"missing field {exc.args[0]!r}", where=str(exc.args[0])) from None
@@ -193,6 +234,7 @@ class DataLab:
             ],
             "lead_time_days": self.lead_time_days,
             "fees": self.fees,
+            "processing_country": self.processing_country,
         }
 
     def to_graph(self, graph: Graph | None = None) -> Graph:
@@ -219,6 +261,8 @@ class DataLab:
             g.add((s, DLAB.leadTimeDays, Literal(self.lead_time_days)))
         if self.fees:
             g.add((s, DLAB.fees, Literal(self.fees)))
+        if self.processing_country:
+            g.add((s, DLAB.processingCountry, Literal(self.processing_country)))
         for step in self.procedure:
             b = BNode()
             g.add((s, DLAB.procedureStep, b))
@@ -278,6 +322,7 @@ class DataLab:
                         prohibited.append(reverse[right])
         lead = g.value(iri, DLAB.leadTimeDays)
         fees = g.value(iri, DLAB.fees)
+        country = g.value(iri, DLAB.processingCountry)
 
         def locals_(pred: URIRef, ns: str, order: tuple[str, ...] | None = None) -> tuple[str, ...]:
             vals = {local(o, ns) for o in g.objects(iri, pred)}
@@ -291,13 +336,14 @@ class DataLab:
             access_modes=locals_(DLAB.accessMode, str(DLAB), ACCESS_MODES),
             eligible_org_types=locals_(DLAB.eligibleOrganisationType, str(DLAB), ORG_TYPES),
             eligible_countries=tuple(sorted(str(o) for o in g.objects(iri, DLAB.eligibleCountry))),
-            services=locals_(DLAB.offersService, str(DLAB)),
+            services=locals_(DLAB.offersService, str(DLAB), SERVICES),
             sectors=tuple(sorted(str(o) for o in g.objects(iri, DLAB.sector))),
-            prohibited_purposes=tuple(sorted(set(prohibited))),
+            prohibited_purposes=tuple(sorted(set(prohibited), key=list(LAB_PROHIBITABLE).index)),
             duties=tuple(sorted(set(duties))),
             procedure=tuple(sorted(steps, key=lambda st: st.order)),
             lead_time_days=int(lead) if lead is not None else None,
             fees=str(fees) if fees else None,
+            processing_country=str(country) if country else None,
         )
 
 

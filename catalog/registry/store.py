@@ -16,6 +16,12 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 
+from catalog.dataspaces import (
+    DataSpaceNotFound,
+    builtin_data_spaces,
+    data_spaces,
+    remove_data_space,
+)
 from catalog.errors import Conflict, Forbidden, NotFound
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.loading import LoadReport
@@ -122,7 +128,7 @@ def labs_version(catalogue: Catalogue) -> str | None:
 
 def create_lab(catalogue: Catalogue, data: dict[str, Any], *, staff_factory: str) -> DataLab:
     """Create a lab for ``staff_factory`` (the caller's factory; other factories are refused)."""
-    lab = DataLab.from_dict(data)
+    lab = DataLab.from_dict(data, known_spaces=data_spaces(catalogue.settings).ids())
     _check_owner(lab.factory, staff_factory)
     get_factory(catalogue, lab.factory)
     with _lock(catalogue):
@@ -145,6 +151,7 @@ _EDITABLE = {
     "procedure",
     "lead_time_days",
     "fees",
+    "processing_country",
 }
 
 
@@ -159,10 +166,30 @@ def edit_lab(
         current = get_lab(catalogue, lab_id)
         _check_owner(current.factory, staff_factory)
         merged = {**current.to_dict(), **changes}
-        lab = DataLab.from_dict(merged)
+        lab = DataLab.from_dict(merged, known_spaces=data_spaces(catalogue.settings).ids())
         lab = replace(lab, id=current.id, factory=current.factory)
         _write_labs(catalogue, add=[lab], locked=True)
     return lab
+
+
+def remove_unused_data_space(catalogue: Catalogue, space_id: str) -> None:
+    """Remove an administrator's data space that no data lab links.
+
+    A built-in space is :class:`~catalog.errors.InvalidInput`, a linked one a
+    :class:`~catalog.errors.Conflict` (the lab could not be edited any more), an unknown one
+    :class:`~catalog.dataspaces.DataSpaceNotFound`.
+    """
+    with _lock(catalogue):
+        if space_id not in builtin_data_spaces():
+            linked = [lab.id for lab in list_labs(catalogue) if space_id in lab.data_spaces]
+            if linked:
+                raise Conflict(
+                    f"data space {space_id!r} is linked by data lab(s) {', '.join(linked)}; "
+                    "unlink it first",
+                    where="id",
+                )
+        if not remove_data_space(catalogue.settings, space_id):
+            raise DataSpaceNotFound(f"no added data space with id {space_id!r}", where="id")
 
 
 def _check_owner(lab_factory: str, staff_factory: str) -> None:

@@ -1,10 +1,12 @@
 """Who may see a sample's rows and statistics, and the audited reads that follow.
 
-A dataset's ``dct:accessRights`` decides: PUBLIC opens rows and statistics to anyone;
-RESTRICTED, NON_PUBLIC or no statement opens them only to a caller holding a grant for that
-dataset, or to an admin. Everyone may see a sample's schema and size. The decision is made
-before the request's filters or paging are even parsed, so a refused caller learns nothing
-from errors or counts; every read of a non-public sample (allowed or refused) is audited.
+A dataset's access level (its :class:`~catalog.facts.DatasetFacts`: the most closed of the
+access rights it states) decides: PUBLIC opens rows and statistics to anyone; RESTRICTED,
+NON_PUBLIC, contradictory, unknown or no statement opens them only to a caller holding a
+grant for that dataset, or to an admin. Everyone may see a sample's schema and size. The
+decision is made before the request's filters or paging are even parsed, so a refused caller
+learns nothing from errors or counts; every read of a non-public sample (allowed or refused)
+is audited.
 """
 
 from __future__ import annotations
@@ -12,17 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import pyoxigraph as ox
-
 from catalog.accounts import Accounts
 from catalog.errors import Forbidden, Unauthorized
-from catalog.namespaces import DCT
+from catalog.facts.read import record_facts
 from catalog.samples import graph as sample_graph
 from catalog.samples.store import SampleStore, Upload
 from catalog.service import Catalogue
-
-ACCESS_RIGHTS = "http://publications.europa.eu/resource/authority/access-right/"
-LEVELS = {"PUBLIC": "public", "RESTRICTED": "restricted", "NON_PUBLIC": "non_public"}
 
 
 class Caller(Protocol):
@@ -42,35 +39,6 @@ class Decision:
     reason: str
 
 
-def access_level(catalogue: Catalogue, dataset_id: str) -> tuple[str, str]:
-    """The dataset's access level (public/restricted/non_public/unknown) and its IRI."""
-    record = catalogue.get(dataset_id)
-    subject = ox.NamedNode(record.ref.iri)
-    for t in record.triples:
-        if t.subject == subject and t.predicate.value == str(DCT.accessRights):
-            value = t.object.value
-            if value.startswith(ACCESS_RIGHTS):
-                return LEVELS.get(value[len(ACCESS_RIGHTS) :], "unknown"), record.ref.iri
-            return "unknown", record.ref.iri
-    return "unknown", record.ref.iri
-
-
-def _publishers(catalogue: Catalogue, dataset_id: str) -> set[str]:
-    """IRIs and names of the dataset's publishers, to match a steward's organisation."""
-    record = catalogue.get(dataset_id)
-    subject = ox.NamedNode(record.ref.iri)
-    agents = {
-        t.object
-        for t in record.triples
-        if t.subject == subject and t.predicate.value == str(DCT.publisher)
-    }
-    out = {a.value for a in agents}
-    for t in record.triples:
-        if t.subject in agents and t.predicate.value.endswith(("/name", "#prefLabel")):
-            out.add(t.object.value)
-    return out
-
-
 class SampleService:
     """The gated face of the sample store, used by the API and the CLI."""
 
@@ -80,14 +48,28 @@ class SampleService:
         self.accounts = accounts
 
     def decide(self, caller: Caller, dataset_id: str) -> Decision:
-        level, _ = access_level(self.catalogue, dataset_id)
-        if level == "public":
+        facts = record_facts(self.catalogue, dataset_id)
+        level = facts.access_level
+        if facts.rows_public:
             return Decision(level, True, "the dataset's access rights are PUBLIC")
         if caller.role == "admin":
             return Decision(level, True, "administrators see every sample")
         if self.accounts.has_grant(caller.name, dataset_id):
             return Decision(level, True, "you hold a grant for this dataset")
-        what = "no access rights are stated" if level == "unknown" else f"access is {level}"
+        if facts.access_conflict:
+            what = (
+                "the record states contradictory access rights ("
+                + " and ".join(facts.access_values)
+                + "), so the most closed holds"
+            )
+        elif level == "unknown":
+            what = (
+                "no access rights are stated"
+                if not facts.access_values
+                else ("the access rights are not understood")
+            )
+        else:
+            what = f"access is {level}"
         who = "sign in and request access" if caller.name is None else "request access"
         return Decision(level, False, f"{what}; rows need a grant for this dataset: {who}")
 
@@ -154,9 +136,11 @@ class SampleService:
             return False
         if self.accounts.has_grant(caller.name, dataset_id):
             return True
-        return bool(caller.organisation) and caller.organisation in _publishers(
-            self.catalogue, dataset_id
-        )
+        facts = record_facts(self.catalogue, dataset_id)
+        return bool(caller.organisation) and caller.organisation in {
+            facts.publisher,
+            *facts.publisher_names,
+        }
 
     def authorize_upload(self, caller: Caller, dataset_id: str) -> None:
         """Raise unless ``caller`` may attach a sample to the dataset (checked before the body)."""

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from catalog.facts import DatasetFacts
+from catalog.facts.read import graph_facts, ref_facts
 from catalog.namespaces import (
     DCAT,
     DCT,
@@ -24,9 +26,9 @@ from catalog.namespaces import (
     EU_FILE_TYPE,
     EU_LICENCE,
     FOAF,
-    HEALTHDCATAP,
 )
-from catalog.search.vocab import access_level, local_name, space_code, theme_code
+from catalog.records import DatasetRef
+from catalog.search.vocab import access_facet, local_name, theme_code
 
 if TYPE_CHECKING:
     from catalog.service import Catalogue
@@ -40,20 +42,14 @@ _PROPS = {
     str(DCT.description): "description",
     str(DCAT.keyword): "keyword",
     str(DCAT.theme): "theme",
-    str(DCT.accessRights): "rights",
-    str(DCT.rights): "rights",
-    str(DCT.license): "licence",
     str(DCT.publisher): "publisher",
     str(DCT.spatial): "spatial",
     str(DCT.modified): "modified",
     str(DCT.issued): "issued",
-    str(DLAB.dataSpace): "space",
-    str(HEALTHDCATAP.hdab): "hdab",
 }
 _DIST_PROPS = {
     str(DCT.format): "format",
     str(DCAT.mediaType): "media",
-    str(DCT.license): "licence",
 }
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
@@ -177,8 +173,6 @@ def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> 
         f"SELECT ?id ?d WHERE {{ GRAPH <{graph}> {{ {scope[0]}{scope[1]} }} }}"
     )
     docs = {r["id"].value: SearchDoc(r["id"].value, r["d"].value, source) for r in iris}
-    rights: dict[str, list[str]] = {}
-    hdab: set[str] = set()
     issued: dict[str, str] = {}
     for ident, kind, o in _select_props(catalogue, graph, scope, _PROPS, "", "?d"):
         doc = docs.get(ident)
@@ -193,10 +187,6 @@ def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> 
             doc.keywords.append((lang, o.value))
         elif kind == "theme":
             doc.add_facet("theme", theme_code(o.value))
-        elif kind == "rights":
-            rights.setdefault(ident, []).append(o.value)
-        elif kind == "licence":
-            _licence(doc, o.value)
         elif kind == "publisher" and isinstance(o, ox.NamedNode):
             doc.add_facet("publisher", o.value)
         elif kind == "spatial" and o.value.startswith(str(EU_COUNTRY)):
@@ -205,29 +195,44 @@ def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> 
             doc.modified = max(filter(None, [doc.modified, _date(o)]), default=None)
         elif kind == "issued" and _date(o):
             issued[ident] = max(issued.get(ident, ""), _date(o) or "")
-        elif kind == "space":
-            doc.add_facet("data_space", space_code(o.value))
-        elif kind == "hdab":
-            hdab.add(ident)
     dist = "?d <" + str(DCAT.distribution) + "> ?x ."
     for ident, kind, o in _select_props(catalogue, graph, scope, _DIST_PROPS, dist, "?x"):
         doc = docs.get(ident)
         if doc is None:
             continue
-        if kind == "licence":
-            _licence(doc, o.value)
-        elif kind == "format":
+        if kind == "format":
             doc.add_facet("format", _format(o.value))
         elif kind == "media" and "format" not in doc.facets:
             doc.add_facet("format", o.value.rsplit("/", 1)[-1].upper())
     _publisher_names(catalogue, graph, scope, docs)
     _bboxes(catalogue, graph, scope, docs)
+    facts = _facts(catalogue, source, graph, one, docs)
     for ident, doc in docs.items():
-        doc.access = access_level(rights.get(ident, []), ident in hdab)
+        f = facts.get(ident)
+        doc.access = access_facet(f) if f is not None else "unknown"
         doc.add_facet("access", doc.access)
+        for link in f.data_spaces if f is not None else ():
+            doc.add_facet("data_space", link.space)
+        for iri in f.licences if f is not None else ():
+            _licence(doc, iri)
         doc.modified = doc.modified or issued.get(ident) or None
         doc.add_facet("has_bbox", "true" if doc.bbox else "false")
     return [docs[i] for i in sorted(docs)]
+
+
+def _facts(
+    catalogue: Catalogue, source: str, graph: str, one: str | None, docs: dict[str, SearchDoc]
+) -> dict[str, DatasetFacts]:
+    """The facts of the projected datasets: access, data spaces and licences are read there,
+    never from the graph a second time."""
+    if one is None:
+        return {f.dataset_id: f for f in graph_facts(catalogue, source, graph)}
+    out: dict[str, DatasetFacts] = {}
+    for ident, doc in docs.items():
+        f = ref_facts(catalogue, DatasetRef(ident, doc.iri, source, graph))
+        if f is not None:
+            out[ident] = f
+    return out
 
 
 def _licence(doc: SearchDoc, iri: str) -> None:

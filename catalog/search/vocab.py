@@ -7,7 +7,8 @@ language finds records that carry only another when their theme matches ("Gesund
 
 from __future__ import annotations
 
-from catalog.namespaces import DATASPACE, EU_ACCESS_RIGHT, EU_DATA_THEME
+from catalog.facts import DatasetFacts
+from catalog.namespaces import DATASPACE, EU_DATA_THEME
 
 L = dict[str, str]
 
@@ -182,34 +183,18 @@ _YES_NO: dict[str, L] = {
     "false": {"en": "No", "de": "Nein", "fr": "Non", "pl": "Nie", "el": "Όχι"},
 }
 
-_CLARIN = {"PUB": "public", "ACA": "academic", "RES": "restricted"}
-_EU = {"PUBLIC": "public", "RESTRICTED": "restricted", "NON_PUBLIC": "non-public"}
-
-
 def local_name(iri: str) -> str:
     return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def access_level(rights: list[str], has_hdab: bool) -> str:
-    """Map EU access-right IRIs, CLARIN PUB/ACA/RES and HealthDCAT-AP onto one scale.
-
-    Several statements: the most closed wins. A dataset reached through a health data access
-    body that is not public needs a data permit. No statement at all: ``unknown``.
-    """
-    levels = []
-    for value in rights:
-        name = local_name(value).strip()
-        if value.startswith(str(EU_ACCESS_RIGHT)) or name.upper() in _EU:
-            levels.append(_EU.get(name.upper(), "unknown"))
-        elif name.upper() in _CLARIN:
-            levels.append(_CLARIN[name.upper()])
-        else:
-            levels.append("unknown")
-    order = list(ACCESS_LEVELS)
-    level = max(levels, key=order.index) if levels else "unknown"
-    if has_hdab and level in ("restricted", "non-public", "unknown"):
+def access_facet(facts: DatasetFacts) -> str:
+    """The search facet value of a dataset's access level (from its facts, the one reading):
+    ``health-data-permit`` on the EHDS route, ``academic`` for CLARIN's academic-use-only."""
+    if facts.health_route:
         return "health-data-permit"
-    return level
+    if facts.access_values == ("ACA",):
+        return "academic"
+    return facts.access_level.replace("_", "-")
 
 
 def theme_code(iri: str) -> str:

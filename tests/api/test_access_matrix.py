@@ -18,7 +18,7 @@ from catalog.settings import Settings
 from tests.catalog.samples.builders import IDS, SECRET, load_datasets, sales_table, users
 
 CALLERS = ["anonymous", "developer", "granted", "steward_other", "steward_own", "staff", "admin"]
-LEVELS = ["public", "restricted", "non_public", "unstated"]
+LEVELS = ["public", "restricted", "non_public", "unstated", "contradictory"]
 ENTITLED = {"granted", "admin"}
 READS = ["rows", "rows_filtered", "statistics", "file"]
 

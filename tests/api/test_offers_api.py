@@ -101,13 +101,15 @@ def test_dataset_offers_json(client: TestClient) -> None:
     jaif = by_lab["jaif-datalab"]
     assert jaif["verdict"] == "may_offer_under_conditions"
     assert jaif["terms"]["access_mode"] == "SecureProcessingEnvironment"
-    assert jaif["terms"]["procedure"][0].startswith("1. data permit from the health data access")
+    assert jaif["terms"]["procedure"][0].startswith("1. apply to Test HDAB")
+    assert "data permit" in jaif["terms"]["procedure"][0]
+    assert jaif["terms"]["route"] == "ehds-data-permit"
     assert jaif["odrl"]["assigner"] == "https://w3id.org/datalab/lab/jaif-datalab"
     assert jaif["odrl"]["@type"] == "Offer"
     assert jaif["odrl"]["permission"]
     brain = by_lab["brain-datalab"]
     assert brain["verdict"] == "may_not_offer"
-    assert any("not linked to the health data space" in r for r in brain["reasons"])
+    assert any("not linked to the dataset's data space: Health" in r for r in brain["reasons"])
 
 
 def test_dataset_offers_with_profile(client: TestClient) -> None:

@@ -7,6 +7,8 @@ import json
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from catalog.demo import load_demo
+from catalog.facts.derive import facts_from_rdflib
+from catalog.facts.read import record_facts
 from catalog.federation.schema_org import dataset_jsonld, script_tag
 from catalog.model import Dataset, LangText
 from catalog.service import Catalogue
@@ -30,7 +32,7 @@ def as_graph(doc: dict) -> Graph:
 def test_public_demo_record(catalogue: Catalogue) -> None:
     load_demo(catalogue)
     model = model_of(catalogue, "land-cover-europe-2021-p7333jz2")
-    doc = dataset_jsonld(model, PAGE)
+    doc = dataset_jsonld(model, record_facts(catalogue, "land-cover-europe-2021-p7333jz2"), PAGE)
     assert doc["@context"] == "https://schema.org/"
     assert doc["@type"] == "Dataset"
     assert doc["name"] == "10 m land-cover map of Europe, 2021"
@@ -50,9 +52,12 @@ def test_public_demo_record(catalogue: Catalogue) -> None:
 def test_restricted_record_is_metadata_only(catalogue: Catalogue) -> None:
     load_demo(catalogue)
     model = model_of(catalogue, "diabetes-cohort-utrecht-2ffnfyux")
-    doc = dataset_jsonld(model, PAGE)
+    facts = record_facts(catalogue, "diabetes-cohort-utrecht-2ffnfyux")
+    doc = dataset_jsonld(model, facts, PAGE)
     assert doc["isAccessibleForFree"] is False
-    assert doc["conditionsOfAccess"].endswith("/RESTRICTED")
+    assert doc["conditionsOfAccess"] == "Health data: a data permit from " + (
+        facts.health.body if facts.health else "?"
+    ) + " (EHDS)."
     text = json.dumps(doc)
     assert "/sample" not in text
     assert "statistics" not in text
@@ -63,7 +68,7 @@ def test_minimal_and_hostile_model_is_escaped_in_html() -> None:
         iri="https://example.org/ds/1",
         title=LangText({"en": "</script><script>alert(1)</script>"}),
     )
-    doc = dataset_jsonld(model, PAGE)
+    doc = dataset_jsonld(model, facts_from_rdflib(model.to_graph(), model.iri, "1"), PAGE)
     assert doc["description"] == doc["name"]  # falls back to the title
     assert "distribution" not in doc
     tag = script_tag(doc)

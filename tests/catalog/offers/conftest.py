@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
+from catalog.facts import DatasetFacts
+from catalog.facts.derive import facts_from_rdflib
 from catalog.namespaces import DCAT, DLAB, RDF
-from catalog.offers import DatasetTerms, LicenceTable, extract_terms
+from catalog.offers import LicenceTable
 from catalog.registry import DataLab
 
 DATA = Path(__file__).parent / "data"
@@ -17,10 +19,10 @@ EX = "https://example.org/ds/"
 
 
 @pytest.fixture(scope="session")
-def fixture_terms() -> dict[str, DatasetTerms]:
+def fixture_terms() -> dict[str, DatasetFacts]:
     g = Graph().parse(DATA / "datasets.ttl", format="turtle")
     return {
-        str(s)[len(EX) :]: extract_terms(g, str(s), str(s)[len(EX) :])
+        str(s)[len(EX) :]: facts_from_rdflib(g, str(s), str(s)[len(EX) :])
         for s in g.subjects(RDF.type, DCAT.Dataset)
     }
 

@@ -14,55 +14,61 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 # dataset, lab (demo lab of that factory), profile (org_type, country, purpose), verdict,
 # a phrase the rule trace must contain
 CASES = [
-    ("eo-open", "brain", None, MAY_OFFER, "linked to the earth-observation data space"),
-    ("eo-open", "nlaif", None, MAY_NOT, "not linked to the earth-observation data space"),
+    (
+        "eo-open",
+        "brain",
+        None,
+        MAY_OFFER,
+        "linked to the Earth observation data space (earth-observation)",
+    ),
+    ("eo-open", "nlaif", None, MAY_NOT, "not linked to the dataset's data space: Earth"),
     ("eo-cc0", "jaif", None, MAY_OFFER, "licence CC0 1.0 permits"),
     (
         "lang-nc",
         "brain",
         (None, None, "commercial-ai-training"),
         MAY_NOT,
-        "commercial use is not permitted",
+        "do not permit commercial use",
     ),
     ("lang-nc", "brain", (None, None, "academic-research"), MAY_OFFER, "compatible"),
     ("lang-nc", "brain", (None, None, "non-commercial-ai-training"), MAY_OFFER, "compatible"),
     ("lang-nc", "brain", None, MAY_OFFER, "prohibits commercial"),
     ("lang-nd", "brain", None, REVIEW, "allows AI training is unsettled"),
     ("unknown-lic", "jaif", None, REVIEW, "is not in the licence table"),
-    ("unknown-lic", "brain", None, MAY_NOT, "not linked to the research data space"),
+    ("unknown-lic", "brain", None, MAY_NOT, "not linked to the dataset's data space: Research"),
     ("no-lic", "jaif", None, REVIEW, "declares no licence"),
     ("contra-lic", "jaif", None, REVIEW, "contradictory licences"),
     ("restricted", "jaif", None, CONDITIONS, "dataset is RESTRICTED"),
-    ("restricted", "jaif", ("Research", "DE", "academic-research"), CONDITIONS, "serves Research"),
+    ("restricted", "jaif", ("Research", "DE", "academic-research"), CONDITIONS, "serves research"),
     ("nonpublic", "jaif", None, CONDITIONS, "by federated or remote execution"),
     ("nonpublic", "slaif", None, MAY_NOT, "runs download"),
     ("health", "jaif", None, CONDITIONS, "data permit from Test HDAB"),
     ("health", "nlaif", None, CONDITIONS, "by secure processing environment"),
-    ("health", "litai", None, CONDITIONS, "by synthetic data only"),
-    ("health", "brain", None, MAY_NOT, "not linked to the health data space"),
-    ("health", "slaif", None, MAY_NOT, "not linked to the health data space"),
-    ("health", "laif", (None, None, "advertising"), MAY_NOT, "EHDS prohibits"),
+    ("health", "litai", None, MAY_NOT, "only in a secure processing environment; LitAI"),
+    ("health", "brain", None, MAY_NOT, "not linked to the dataset's data space: Health"),
+    ("health", "slaif", None, MAY_NOT, "not linked to the dataset's data space: Health"),
+    ("health", "laif", (None, None, "advertising"), MAY_NOT, "(EHDS) prohibits for secondary"),
     ("health", "laif", ("StartUp", "FI", "commercial-ai-training"), CONDITIONS, "compatible"),
-    ("health", "it4lia", None, CONDITIONS, "processing happens only in a secure processing"),
+    ("health", "it4lia", None, CONDITIONS, "processed only in a secure processing environment"),
     (
         "tdm-reserved",
         "brain",
         (None, None, "commercial-ai-training"),
         MAY_NOT,
-        "text-and-data-mining reserved",
+        "text and data mining is reserved",
     ),
     ("tdm-reserved", "brain", None, CONDITIONS, "reserved text and data mining"),
     ("tdm-reserved", "brain", (None, None, "academic-research"), CONDITIONS, "compatible"),
     ("policy-nodistribute", "jaif", None, CONDITIONS, "prohibits distribution"),
     ("policy-nodistribute", "slaif", None, MAY_NOT, "runs download"),
     ("policy-contradictory", "jaif", None, REVIEW, "both permits and prohibits use"),
-    ("policy-expired", "jaif", None, MAY_NOT, "dateTime lteq 2023-12-31"),
-    ("policy-purpose", "jaif", None, CONDITIONS, "constraints carried into the offer"),
+    ("policy-expired", "jaif", None, MAY_NOT, "dateTime is at most 2023-12-31"),
+    ("policy-purpose", "jaif", None, CONDITIONS, "only if purpose is AcademicResearch"),
     ("no-access-rights", "jaif", None, REVIEW, "states no access rights"),
     ("no-space", "jaif", None, REVIEW, "names no data space"),
-    ("theme-inferred", "laif", None, MAY_OFFER, "inferred from theme HEAL"),
-    ("access-unknown", "jaif", None, REVIEW, "unknown or contradictory"),
-    ("access-contradictory", "jaif", None, REVIEW, "unknown or contradictory"),
+    ("theme-inferred", "laif", None, MAY_OFFER, "belongs to: EU data theme HEAL"),
+    ("access-unknown", "jaif", None, REVIEW, "members-only are not understood"),
+    ("access-contradictory", "jaif", None, REVIEW, "contradictory access rights (NON_PUBLIC and"),
     ("spdx-mit", "jaif", None, MAY_OFFER, "licence MIT permits"),
     ("spdx-mit", "roaif", None, MAY_NOT, "runs metadata only"),
     ("eo-open", "gaia", None, CONDITIONS, "own policy excludes commercial use"),
@@ -71,17 +77,17 @@ CASES = [
         "gaia",
         (None, None, "commercial-ai-training"),
         MAY_NOT,
-        "commercial use is not permitted",
+        "do not permit commercial use",
     ),
     (
         "eo-open",
         "gaia",
         ("LargeCompany", "PL", "academic-research"),
         MAY_NOT,
-        "does not serve LargeCompany",
+        "does not serve large company",
     ),
-    ("eo-open", "slaif", (None, "US", None), MAY_NOT, "US are not eligible"),
-    ("eo-open", "slaif", (None, "SI", None), MAY_OFFER, "SI are eligible"),
+    ("eo-open", "slaif", (None, "US", None), MAY_NOT, "the United States are not eligible"),
+    ("eo-open", "slaif", (None, "SI", None), MAY_OFFER, "Slovenia are eligible"),
     ("eo-open", "roaif", (None, "RO", None), MAY_NOT, "not linked"),
 ]
 
@@ -125,23 +131,43 @@ def test_unknown_or_contradictory_terms_never_may_offer(fixture_terms, demo_labs
 def test_health_procedure_is_ordered(fixture_terms, demo_labs, table):
     offer = resolve(fixture_terms["health"], demo_labs["jaif"], table, now=NOW)
     assert offer.access_mode == "SecureProcessingEnvironment"
-    assert offer.procedure[0] == "data permit from the health data access body (Test HDAB)"
+    assert offer.route == "ehds-data-permit"
+    assert offer.procedure[0].startswith("apply to Test HDAB")
+    assert "data permit" in offer.procedure[0]
+    assert "health data request" in offer.procedure[0]
     assert "user agreement" in offer.procedure[2]
-    assert offer.procedure[-1].startswith("Work inside the lab's secure processing environment")
+    assert offer.procedure[-1].startswith("process the pseudonymised data only inside")
     # steps of the lab's other access modes are not part of this offer
     assert not any("federated" in s for s in offer.procedure)
 
 
-def test_effective_terms_combine_dataset_and_lab(fixture_terms, demo_labs, table):
-    offer = resolve(fixture_terms["lang-nc"], demo_labs["gaia"], table, now=NOW)
+def test_effective_terms_combine_dataset_and_lab(fixture_terms, table):
+    lab = DataLab.from_dict(
+        {
+            "id": "lang-lab",
+            "factory": "brain",
+            "data_spaces": ["language"],
+            "access_modes": ["Download"],
+            "prohibited_purposes": ["commercial"],
+            "duties": ["attribute"],
+        }
+    )
+    offer = resolve(fixture_terms["lang-nc"], lab, table, now=NOW)
+    assert offer.verdict == CONDITIONS
     assert "commercial" not in offer.permissions
     assert "commercial" in offer.prohibitions
-    assert "attribution" in offer.duties
-    assert "attribute" in offer.duties
-    sa = resolve(fixture_terms["contra-lic"], demo_labs["jaif"], table, now=NOW)
+    assert "attribution" in offer.duties  # the licence's
+    assert "attribute" in offer.duties  # the lab's own
+    sa = resolve(fixture_terms["contra-lic"], lab, table, now=NOW)
     assert sa.permissions == []
     assert sa.access_mode is None
     assert sa.procedure == []
+
+
+def test_cc0_carries_no_duty_at_any_demo_lab(fixture_terms, demo_labs, table):
+    for lab in demo_labs.values():
+        offer = resolve(fixture_terms["eo-cc0"], lab, table, now=NOW)
+        assert offer.duties == [], (lab.id, offer.duties)
 
 
 def test_synthetic_only_lab_refused_for_no_derivatives(fixture_terms, demo_labs, table):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, URIRef
 
+from catalog.facts.derive import facts_from_rdflib
 from catalog.namespaces import DCAT, ODRL, RDF
-from catalog.offers import CONDITIONS, MAY_NOT, REVIEW, RequesterProfile, extract_terms, resolve
+from catalog.offers import CONDITIONS, MAY_NOT, REVIEW, RequesterProfile, resolve
 from catalog.offers.odrl import policy_from_graph
 
 CC = "http://creativecommons.org/ns#"
@@ -60,19 +61,22 @@ def test_elra_policy_constraints_are_read(corpus):
 def _health(corpus, *parts):
     g = Graph().parse(corpus.joinpath("healthdcat-ap", *parts), format="turtle")
     iri = next(iter(g.subjects(RDF.type, DCAT.Dataset)))
-    return extract_terms(g, str(iri), "h")
+    return facts_from_rdflib(g, str(iri), "h")
 
 
 def test_ckanext_health_dataset_terms(corpus):
     t = _health(corpus, "ckanext-dcat", "dataset_health.ttl")
-    assert t.access_rights == "NON_PUBLIC"
-    assert t.hdab == "EU Health Data Access Body"
-    assert t.data_space == "health"
-    assert t.data_space_inferred_from == "HealthDCAT-AP properties"
-    assert t.purposes == ["AcademicResearch"]
-    assert t.legal_bases == ["Consent"]
+    assert t.access_level == "non_public"
+    assert t.access_values == ("NON_PUBLIC",)
+    assert t.health is not None
+    assert t.health.body == "EU Health Data Access Body"
+    assert t.health_route
+    assert t.space_ids == ("health",)
+    assert t.data_spaces[0].how == "HealthDCAT-AP properties"
+    assert t.health.purposes == ("https://w3id.org/dpv#AcademicResearch",)
+    assert t.health.legal_bases == ("https://w3id.org/dpv#Consent",)
     assert t.personal_data
-    assert t.licences == ["http://publications.europa.eu/resource/authority/licence/CC_BYNCND_3_0"]
+    assert t.licences == ("http://publications.europa.eu/resource/authority/licence/CC_BYNCND_3_0",)
 
 
 def test_ckanext_health_dataset_offers(corpus, demo_labs, table):
@@ -86,8 +90,8 @@ def test_ckanext_health_dataset_offers(corpus, demo_labs, table):
 
 def test_health_ri_dataset_offers(corpus, demo_labs, table):
     t = _health(corpus, "health-ri", "example-dataset.ttl")
-    assert t.data_space == "health"
-    assert "EHDS" in (t.data_space_inferred_from or "")
+    assert t.space_ids == ("health",)
+    assert "EHDS" in t.data_spaces[0].how
     offer = resolve(t, demo_labs["nlaif"], table)
     assert offer.verdict == CONDITIONS
     assert offer.access_mode == "FederatedExecution"
@@ -95,5 +99,5 @@ def test_health_ri_dataset_offers(corpus, demo_labs, table):
 
 def test_health_ri_dataset_without_licence_needs_review(corpus, demo_labs, table):
     t = _health(corpus, "health-ri", "invalid", "dataset-nolicense.ttl")
-    assert t.licences == []
+    assert t.licences == ()
     assert resolve(t, demo_labs["nlaif"], table).verdict == REVIEW

@@ -17,6 +17,8 @@ AR = "http://publications.europa.eu/resource/authority/access-right/"
 LEVELS = {"public": "PUBLIC", "restricted": "RESTRICTED", "non_public": "NON_PUBLIC"}
 IRIS = {level: f"https://data.example.org/dataset/{level}-sales" for level in LEVELS}
 IRIS["unstated"] = "https://data.example.org/dataset/unstated-sales"
+#: declares both PUBLIC and RESTRICTED: the most closed must hold everywhere
+IRIS["contradictory"] = "https://data.example.org/dataset/contradictory-sales"
 IDS = {level: dataset_id(iri) for level, iri in IRIS.items()}
 
 SECRET = "TOP-SECRET-ROW-VALUE"
@@ -31,6 +33,8 @@ def catalogue_ttl() -> str:
     ]
     for level, iri in IRIS.items():
         rights = f" ; dct:accessRights <{AR}{LEVELS[level]}>" if level in LEVELS else ""
+        if level == "contradictory":
+            rights = f" ; dct:accessRights <{AR}PUBLIC>, <{AR}RESTRICTED>"
         parts.append(
             f'<{iri}> a dcat:Dataset ; dct:title "{level} sales"@en ; '
             f'dct:description "Sales, {level}."@en ; '

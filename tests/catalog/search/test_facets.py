@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pyoxigraph as ox
 import pytest
 
+from catalog.dataspaces import builtin_data_spaces
 from catalog.errors import InvalidInput
+from catalog.facts.derive import derive_facts, index_triples
+from catalog.facts.read import catalogue_facts
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.namespaces import DCAT, DCT, DLAB
 from catalog.search import SearchService
-from catalog.search.vocab import access_level
+from catalog.search.vocab import access_facet
 from catalog.service import Catalogue
 from tests.catalog.search.conftest import ids
 
 _SPARQL = {
-    "data_space": (DLAB.dataSpace, "https://w3id.org/datalab/dataspace/"),
     "theme": (DCAT.theme, "http://publications.europa.eu/resource/authority/data-theme/"),
     "country": (DCT.spatial, "http://publications.europa.eu/resource/authority/country/"),
 }
@@ -29,6 +34,12 @@ def sparql_counts(catalogue: Catalogue, facet: str) -> dict[str, int]:
     return {r["v"].value[len(ns) :]: int(r["n"].value) for r in rows}
 
 
+def space_counts(catalogue: Catalogue) -> dict[str, int]:
+    """Data spaces come from each dataset's facts (declared by its source, HealthDCAT-AP,
+    the EHDS, or its themes), the one reading the facet and the offers share."""
+    return dict(Counter(s for f in catalogue_facts(catalogue) for s in f.space_ids))
+
+
 def counts(result: object, facet: str) -> dict[str, int]:
     return {v["value"]: v["count"] for v in result.facets[facet]}  # type: ignore[attr-defined]
 
@@ -40,10 +51,16 @@ def test_demo_facet_counts_match_sparql(demo_search: SearchService, facet: str) 
     assert counts(result, facet) == sparql_counts(demo_search.catalogue, facet)
 
 
+def test_demo_data_space_counts_match_the_facts(demo_search: SearchService) -> None:
+    result = demo_search.search("", limit=1)
+    assert counts(result, "data_space") == space_counts(demo_search.catalogue)
+
+
 def test_fixture_facet_counts_match_sparql(search: SearchService) -> None:
     result = search.search("")
     for facet in _SPARQL:
         assert counts(result, facet) == sparql_counts(search.catalogue, facet), facet
+    assert counts(result, "data_space") == space_counts(search.catalogue)
 
 
 def test_counts_follow_query_and_filters(search: SearchService) -> None:
@@ -71,14 +88,39 @@ def test_access_scale_licence_format_and_labels(search: SearchService) -> None:
     assert "Landesamt für Gesundheit Bayern (fiktiv)" in publishers
 
 
+def _facet(rights: list[str | ox.Literal], hdab: bool) -> str:
+    ds = ox.NamedNode("https://example.org/ds")
+    triples = [
+        ox.Triple(
+            ds,
+            ox.NamedNode("http://purl.org/dc/terms/accessRights"),
+            r if isinstance(r, ox.Literal) else ox.NamedNode(r),
+        )
+        for r in rights
+    ]
+    if hdab:
+        triples.append(
+            ox.Triple(
+                ds,
+                ox.NamedNode("http://healthdataportal.eu/ns/health#hdab"),
+                ox.NamedNode("https://example.org/hdab"),
+            )
+        )
+    facts = derive_facts(index_triples(triples), ds.value, "ds", builtin_data_spaces())
+    return access_facet(facts)
+
+
 def test_access_level_mapping() -> None:
     eu = "http://publications.europa.eu/resource/authority/access-right/"
-    assert access_level([eu + "PUBLIC"], False) == "public"
-    assert access_level(["PUB"], False) == "public"
-    assert access_level(["RES"], False) == "restricted"
-    assert access_level([eu + "NON_PUBLIC"], True) == "health-data-permit"
-    assert access_level([eu + "PUBLIC", eu + "NON_PUBLIC"], False) == "non-public"
-    assert access_level([], False) == "unknown"
+    assert _facet([eu + "PUBLIC"], False) == "public"
+    assert _facet([ox.Literal("PUB")], False) == "public"
+    assert _facet([ox.Literal("RES")], False) == "restricted"
+    assert _facet([ox.Literal("ACA")], False) == "academic"
+    assert _facet([eu + "NON_PUBLIC"], True) == "health-data-permit"
+    assert _facet([eu + "PUBLIC", eu + "NON_PUBLIC"], False) == "non-public"
+    assert _facet([eu + "PUBLIC", eu + "RESTRICTED"], False) == "restricted"
+    assert _facet([eu + "public"], False) == "unknown"  # IRIs are case-sensitive
+    assert _facet([], False) == "unknown"
 
 
 def test_modified_range_bbox_and_sorts(search: SearchService) -> None:

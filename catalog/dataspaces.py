@@ -1,0 +1,314 @@
+"""The common European data spaces, as data: a SKOS scheme plus an administrator's additions.
+
+The built-in spaces are the concepts of ``schemas/vocab/data-spaces.ttl`` (the Commission's
+list, plus earth observation), each with labels in several languages and the EU data themes
+(``skos:related``) whose datasets belong to it. An administrator adds more
+(``datalab dataspace add``, ``POST /data-spaces``); those are kept in
+``<home>/data-spaces.json``. Every reader takes the snapshot from :func:`data_spaces`, which
+re-reads that file only when it changed.
+
+Every data space's IRI is ``https://w3id.org/datalab/dataspace/<id>`` (``DATASPACE``), the
+object of ``dlab:dataSpace`` on datasets and ``dlab:linkedDataSpace`` on data labs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from rdflib import Graph, URIRef
+
+from catalog.errors import Conflict, InvalidInput, NotFound
+from catalog.namespaces import DATASPACE, DLAB, EU_DATA_THEME, RDF, SKOS
+from catalog.settings import Settings
+
+BUILTIN_FILE = Path(__file__).resolve().parent.parent / "schemas" / "vocab" / "data-spaces.ttl"
+FILE_NAME = "data-spaces.json"
+#: The EU data-theme authority table's codes (``EU_DATA_THEME`` + code).
+THEME_CODES = (
+    "AGRI",
+    "ECON",
+    "EDUC",
+    "ENER",
+    "ENVI",
+    "GOVE",
+    "HEAL",
+    "INTR",
+    "JUST",
+    "REGI",
+    "SOCI",
+    "TECH",
+    "TRAN",
+    "OP_DATPRO",
+)
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_Stamp = tuple[int, int, int] | None
+_cache: dict[Path, tuple[_Stamp, DataSpaces]] = {}
+_guard = threading.Lock()
+_writing = threading.Lock()
+
+
+class DataSpaceNotFound(NotFound):
+    """No data space with that id (or no added one, for a removal)."""
+
+    code = "data_space_not_found"
+
+
+def check_id(value: str, where: str = "id") -> str:
+    """The id rule shared by data spaces, data labs and factories."""
+    if not _ID.match(value):
+        raise InvalidInput(
+            f"{value!r} is not a valid id: 2-63 characters of a-z, 0-9 and '-'", where=where
+        )
+    return value
+
+
+def theme_code(code_or_iri: str) -> str:
+    """``HEAL`` from ``HEAL``, ``heal`` or the data-theme IRI; unknown codes are an error."""
+    value = code_or_iri.strip()
+    if value.startswith(str(EU_DATA_THEME)):
+        value = value[len(str(EU_DATA_THEME)) :]
+    code = value.upper()
+    if code not in THEME_CODES:
+        raise InvalidInput(
+            f"unknown data theme {code_or_iri!r}; known: {', '.join(THEME_CODES)}", where="themes"
+        )
+    return code
+
+
+@dataclass(frozen=True)
+class DataSpace:
+    """One data space: id, IRI, labels by language tag, and the EU data themes it covers."""
+
+    id: str
+    iri: str
+    labels: Mapping[str, str]
+    themes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", MappingProxyType(dict(self.labels)))
+        object.__setattr__(self, "themes", tuple(self.themes))
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.iri, tuple(sorted(self.labels.items())), self.themes))
+
+    def label(self, lang: str = "en") -> str:
+        """The label in ``lang``, else the English one, else the id."""
+        return self.labels.get(lang) or self.labels.get("en") or self.id
+
+    @property
+    def theme_iris(self) -> tuple[str, ...]:
+        return tuple(str(EU_DATA_THEME) + code for code in self.themes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "iri": self.iri,
+            "labels": dict(self.labels),
+            "themes": list(self.themes),
+        }
+
+
+def make_data_space(
+    space_id: str, labels: Mapping[str, str], themes: Iterable[str] = ()
+) -> DataSpace:
+    """A checked data space: a valid id, an English label, known data-theme codes or IRIs."""
+    check_id(space_id)
+    clean: dict[str, str] = {}
+    for lang, text in labels.items():
+        if not isinstance(lang, str) or not _LANG.match(lang):
+            raise InvalidInput(f"{lang!r} is not a language tag", where="labels")
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput(f"the {lang} label is empty", where=f"labels.{lang}")
+        clean[lang] = " ".join(text.split())[:200]
+    if "en" not in clean:
+        raise InvalidInput("a data space needs an English label", where="labels.en")
+    codes = tuple(dict.fromkeys(theme_code(str(t)) for t in themes))
+    return DataSpace(space_id, str(DATASPACE[space_id]), clean, codes)
+
+
+class DataSpaces:
+    """An immutable snapshot of the known data spaces: the built-in ones first, by id."""
+
+    def __init__(self, spaces: Iterable[DataSpace], builtin: Iterable[str] = ()) -> None:
+        self._spaces: dict[str, DataSpace] = {}
+        for space in spaces:
+            if space.id in self._spaces:
+                raise InvalidInput(f"data space {space.id!r} is listed twice", where="id")
+            self._spaces[space.id] = space
+        self._builtin = frozenset(builtin)
+
+    def get(self, id_or_iri: str) -> DataSpace | None:
+        key = id_or_iri
+        if key.startswith(str(DATASPACE)):
+            key = key[len(str(DATASPACE)) :]
+        return self._spaces.get(key)
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self._spaces)
+
+    def is_builtin(self, space_id: str) -> bool:
+        return space_id in self._builtin
+
+    def for_theme(self, code_or_iri: str) -> tuple[DataSpace, ...]:
+        """The data spaces a dataset with this EU data theme belongs to (none if unknown)."""
+        try:
+            code = theme_code(code_or_iri)
+        except InvalidInput:
+            return ()
+        return tuple(s for s in self._spaces.values() if code in s.themes)
+
+    def __iter__(self) -> Iterator[DataSpace]:
+        return iter(self._spaces.values())
+
+    def __len__(self) -> int:
+        return len(self._spaces)
+
+    def __contains__(self, space_id: object) -> bool:
+        return isinstance(space_id, str) and self.get(space_id) is not None
+
+    def __repr__(self) -> str:
+        return f"DataSpaces({', '.join(self._spaces)})"
+
+
+def _from_graph(g: Graph) -> list[DataSpace]:
+    out = []
+    for concept in g.subjects(RDF.type, DLAB.DataSpace):
+        if not isinstance(concept, URIRef) or not str(concept).startswith(str(DATASPACE)):
+            continue
+        labels = {
+            lit.language: str(lit)
+            for lit in g.objects(concept, SKOS.prefLabel)
+            if getattr(lit, "language", None)
+        }
+        themes = sorted(str(t) for t in g.objects(concept, SKOS.related))
+        out.append(make_data_space(str(concept)[len(str(DATASPACE)) :], labels, themes))
+    return sorted(out, key=lambda s: s.id)
+
+
+@functools.cache
+def builtin_data_spaces() -> DataSpaces:
+    """The data spaces of ``schemas/vocab/data-spaces.ttl`` (read once)."""
+    spaces = _from_graph(Graph().parse(BUILTIN_FILE, format="turtle"))
+    return DataSpaces(spaces, builtin=(s.id for s in spaces))
+
+
+def data_spaces_path(settings: Settings) -> Path:
+    return settings.home / FILE_NAME
+
+
+def added_data_spaces(settings: Settings) -> list[DataSpace]:
+    """The administrator's data spaces, in the order they were added (a bad file is an error)."""
+    path = data_spaces_path(settings)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}", where=str(path)) from None
+    if not isinstance(raw, list):
+        raise InvalidInput("the data spaces file must hold a JSON list", where=str(path))
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("labels"), dict):
+            raise InvalidInput("each data space needs an id and labels", where=f"{path}[{i}]")
+        out.append(make_data_space(str(item.get("id")), item["labels"], item.get("themes") or []))
+    return out
+
+
+def _stamp(path: Path) -> _Stamp:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def data_spaces(settings: Settings) -> DataSpaces:
+    """The built-in data spaces plus the administrator's; one snapshot per file version."""
+    path = data_spaces_path(settings)
+    stamp = _stamp(path)
+    with _guard:
+        cached = _cache.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    builtin = builtin_data_spaces()
+    extra = [s for s in added_data_spaces(settings) if s.id not in builtin]
+    snapshot = DataSpaces([*builtin, *extra], builtin=builtin.ids())
+    with _guard:
+        _cache[path] = (stamp, snapshot)
+    return snapshot
+
+
+def add_data_space(settings: Settings, space: DataSpace) -> None:
+    """Add an administrator's data space, or replace one added before (written atomically).
+
+    A built-in id is a :class:`~catalog.errors.Conflict`: built-in spaces are changed in
+    ``schemas/vocab/data-spaces.ttl``, not here.
+    """
+    checked = make_data_space(space.id, space.labels, space.themes)
+    if space.iri != checked.iri:
+        raise InvalidInput(f"the IRI of data space {space.id!r} is {checked.iri}", where="iri")
+    if checked.id in builtin_data_spaces():
+        raise Conflict(f"{checked.id!r} is a built-in data space", where="id")
+    with _writing:
+        kept = [s for s in added_data_spaces(settings) if s.id != checked.id]
+        _write(settings, [*kept, checked])
+
+
+def remove_data_space(settings: Settings, space_id: str) -> bool:
+    """Drop an administrator's data space; ``False`` when there was none with that id."""
+    if space_id in builtin_data_spaces():
+        raise InvalidInput(f"{space_id!r} is a built-in data space; it cannot be removed")
+    with _writing:
+        items = added_data_spaces(settings)
+        kept = [s for s in items if s.id != space_id]
+        if len(kept) == len(items):
+            return False
+        _write(settings, kept)
+    return True
+
+
+def _write(settings: Settings, items: list[DataSpace]) -> None:
+    path = data_spaces_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".data-spaces-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(
+                [{"id": s.id, "labels": dict(s.labels), "themes": list(s.themes)} for s in items],
+                fh,
+                indent=1,
+                ensure_ascii=False,
+            )
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = [
+    "THEME_CODES",
+    "DataSpace",
+    "DataSpaceNotFound",
+    "DataSpaces",
+    "add_data_space",
+    "added_data_spaces",
+    "builtin_data_spaces",
+    "check_id",
+    "data_spaces",
+    "data_spaces_path",
+    "make_data_space",
+    "remove_data_space",
+    "theme_code",
+]

@@ -1,0 +1,378 @@
+"""Deriving a dataset's facts from its stored triples: the one reading of a record.
+
+The input is a :data:`TripleIndex` (subject → predicate → objects) holding at least the
+record's own triples, those of the nodes it owns (distributions, skolemised blank nodes,
+policies) and one level of context (agents). One dataset read from the store and a whole
+source graph read in bulk give the same index around each dataset, so the single and the
+bulk readers derive equal facts (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, URIRef
+
+from catalog.dataspaces import DataSpaces
+from catalog.errors import InvalidInput
+from catalog.facts.model import DatasetFacts, DataSpaceLink, HealthRoute
+from catalog.namespaces import (
+    ADMS,
+    DATASPACE,
+    DCAT,
+    DCATAP,
+    DCT,
+    DLAB,
+    DPV,
+    EU_ACCESS_RIGHT,
+    EU_DATA_THEME,
+    FOAF,
+    HEALTHDCATAP,
+    LOCN,
+    ODRL,
+    RDF,
+    RDFS,
+    SKOS,
+    VCARD,
+)
+from catalog.offers.geography import country_code
+from catalog.offers.odrl import Policy, policy_from_graph
+from catalog.ownership import owned_closure
+from catalog.skolem import is_skolem
+from catalog.terms import to_rdflib_graph
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+TripleIndex = dict[str, dict[str, list[Term]]]
+
+EHDS_REGULATION = "http://data.europa.eu/eli/reg/2025/327/oj"
+TDMREP = "http://www.w3.org/ns/tdmrep#"
+#: ODRL actions that name text and data mining (the TDMRep ODRL profile's ``tdm:mine``).
+TDM_ACTIONS = frozenset(
+    {"mine", "tdm", "textAndDataMining", "text-and-data-mining", TDMREP + "mine"}
+)
+_EU_ACCESS = {"PUBLIC": "public", "RESTRICTED": "restricted", "NON_PUBLIC": "non_public"}
+#: CLARIN availability codes some language repositories write as access rights.
+_CLARIN = {"PUB": "public", "ACA": "restricted", "RES": "restricted"}
+_ORDER = ("public", "restricted", "non_public", "unknown")
+_NAME_PREDICATES = (str(FOAF.name), str(SKOS.prefLabel), str(DCT.title), str(RDFS.label))
+_TRUE = ("true", "1")
+
+#: Every predicate the derivation reads (bulk readers fetch these, plus ODRL's and RDF
+#: lists' for policies).
+FACT_PREDICATES = frozenset(
+    str(p)
+    for p in (
+        DLAB.datasetId,
+        DCT.accessRights,
+        DCT.license,
+        DCT.publisher,
+        DCT.spatial,
+        DCT.title,
+        DCT.description,
+        DCT.type,
+        DCAT.distribution,
+        DCAT.theme,
+        ADMS.sample,
+        ODRL.hasPolicy,
+        DLAB.dataSpace,
+        DLAB.tdmReservation,
+        DCATAP.applicableLegislation,
+        HEALTHDCATAP.hdab,
+        DPV.hasLegalBasis,
+        DPV.hasPurpose,
+        DPV.hasPersonalData,
+        FOAF.name,
+        SKOS.prefLabel,
+        RDFS.label,
+        VCARD.hasAddress,
+        VCARD["country-name"],
+        LOCN.address,
+        LOCN.adminUnitL1,
+    )
+) | frozenset({TDMREP + "reservation", TDMREP + "policy"})
+
+
+def key(term: Term) -> str:
+    """The index key of a subject or object node."""
+    return "_:" + term.value if isinstance(term, ox.BlankNode) else term.value
+
+
+def index_triples(
+    triples: Iterable[ox.Triple | ox.Quad], into: TripleIndex | None = None
+) -> TripleIndex:
+    """Group triples by subject and predicate."""
+    index: TripleIndex = {} if into is None else into
+    for t in triples:
+        index.setdefault(key(t.subject), {}).setdefault(t.predicate.value, []).append(t.object)  # type: ignore[arg-type]
+    return index
+
+
+def _objects(index: TripleIndex, node: str, predicate: object) -> list[Term]:
+    return index.get(node, {}).get(str(predicate), [])
+
+
+def _anonymous(term: Term) -> bool:
+    """A blank node, or one skolemised on ingest: its IRI changes with every load."""
+    return isinstance(term, ox.BlankNode) or is_skolem(term)
+
+
+def owned_nodes(index: TripleIndex, iri: str) -> list[str]:
+    """The record's own node and every node it owns (the rule of :mod:`catalog.ownership`):
+    the nodes a steward's record may describe."""
+
+    def links(node: str) -> Iterable[tuple[str, object, str]]:
+        for predicate, objects in index.get(node, {}).items():
+            for o in objects:
+                yield predicate, o, key(o)
+
+    return owned_closure(iri, links)
+
+
+def access_of(values: list[Term]) -> tuple[tuple[str, ...], str]:
+    """The stated access values and the most closed level among them."""
+    stated: list[str] = []
+    levels: list[str] = []
+    for v in values:
+        text = v.value.strip()
+        if isinstance(v, ox.NamedNode) and text.startswith(str(EU_ACCESS_RIGHT)):
+            code = text[len(str(EU_ACCESS_RIGHT)) :]
+            level = _EU_ACCESS.get(code, "unknown")
+        elif isinstance(v, ox.Literal) and text.upper() in _CLARIN:
+            code, level = text.upper(), _CLARIN[text.upper()]
+        else:
+            code, level = text, "unknown"
+        if code not in stated:
+            stated.append(code)
+        levels.append(level)
+    level = max(levels, key=_ORDER.index) if levels else "unknown"
+    return tuple(sorted(stated)), level
+
+
+def name_of(index: TripleIndex, node: str, langs: tuple[str, ...] = ("en", "")) -> str | None:
+    """An agent's or document's name: ``foaf:name``, ``skos:prefLabel``, ``dct:title`` or
+    ``rdfs:label``, in the first of ``langs`` that has one."""
+    for predicate in _NAME_PREDICATES:
+        names = [o for o in _objects(index, node, predicate) if isinstance(o, ox.Literal)]
+        if not names:
+            continue
+        for lang in langs:
+            for n in names:
+                if (n.language or "") == lang:
+                    return n.value
+        return sorted(n.value for n in names)[0]
+    return None
+
+
+def _names(index: TripleIndex, node: str) -> tuple[str, ...]:
+    return tuple(
+        sorted({o.value for p in (FOAF.name, SKOS.prefLabel) for o in _objects(index, node, p)})
+    )
+
+
+def _country(index: TripleIndex, node: str) -> str | None:
+    places: list[Term] = list(_objects(index, node, DCT.spatial))
+    for addr in (*_objects(index, node, VCARD.hasAddress), *_objects(index, node, LOCN.address)):
+        places += _objects(index, key(addr), VCARD["country-name"])
+        places += _objects(index, key(addr), LOCN.adminUnitL1)
+    for p in places:
+        code = country_code(p.value)
+        if code:
+            return code
+    return None
+
+
+def _licences(index: TripleIndex, subjects: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    iris: list[str] = []
+    texts: list[str] = []
+    for subject in subjects:
+        for lic in _objects(index, subject, DCT.license):
+            if isinstance(lic, ox.Literal):
+                text = lic.value.strip()
+            elif isinstance(lic, ox.BlankNode) or is_skolem(lic):
+                text = name_of(index, key(lic)) or next(
+                    (d.value for d in _objects(index, key(lic), DCT.description)), ""
+                )
+                text = text.strip() or "(a licence document with no text)"
+            else:
+                if lic.value not in iris:
+                    iris.append(lic.value)
+                continue
+            if text not in texts:
+                texts.append(text)
+    return tuple(iris), tuple(texts)
+
+
+def _policy_graph(index: TripleIndex, node: str) -> Graph:
+    """The policy node and everything under it (rules, constraints, lists)."""
+    triples: list[ox.Triple] = []
+    seen = {node}
+    frontier = [node]
+    while frontier:
+        nxt = []
+        for n in frontier:
+            subject: ox.NamedNode | ox.BlankNode = (
+                ox.BlankNode(n[2:]) if n.startswith("_:") else ox.NamedNode(n)
+            )
+            for predicate, objects in index.get(n, {}).items():
+                for o in objects:
+                    triples.append(ox.Triple(subject, ox.NamedNode(predicate), o))
+                    k = key(o)
+                    if not isinstance(o, ox.Literal) and k not in seen and k in index:
+                        if predicate == str(RDF.type):
+                            continue
+                        seen.add(k)
+                        nxt.append(k)
+        frontier = nxt
+    return to_rdflib_graph(triples)
+
+
+def _policies(
+    index: TripleIndex, subjects: list[str]
+) -> tuple[tuple[Policy, ...], tuple[str, ...]]:
+    policies: list[Policy] = []
+    errors: list[str] = []
+    nodes = [
+        o
+        for s in subjects
+        for p in (ODRL.hasPolicy, TDMREP + "policy")
+        for o in _objects(index, s, p)
+        if not isinstance(o, ox.Literal)
+    ]
+    for node in nodes:
+        k = key(node)
+        if k not in index:
+            errors.append(f"policy {node.value} is not described in the record")
+            continue
+        root = BNode(k[2:]) if k.startswith("_:") else URIRef(k)
+        try:
+            policy = policy_from_graph(_policy_graph(index, k), root)
+        except InvalidInput as exc:
+            errors.append(exc.message)
+            continue
+        if _anonymous(node) and policy.uid == str(root):
+            policy = replace(policy, uid=None)  # a skolem IRI is ours, not the record's
+        if not (policy.permissions or policy.prohibitions or policy.obligations):
+            errors.append(f"policy {node.value} states no permission, prohibition or duty")
+        else:
+            policies.append(policy)
+    return tuple(policies), tuple(errors)
+
+
+def _tdm(index: TripleIndex, iri: str, policies: tuple[Policy, ...]) -> str | None:
+    for o in _objects(index, iri, DLAB.tdmReservation):
+        if o.value.strip().lower() in _TRUE:
+            return "the catalogue's TDM reservation flag (dlab:tdmReservation)"
+    for o in _objects(index, iri, TDMREP + "reservation"):
+        if o.value.strip().lower() in _TRUE:
+            return "the TDMRep reservation property (tdm-reservation: 1)"
+    for pol in policies:
+        for rule in pol.prohibitions:
+            if not rule.constraints and TDM_ACTIONS.intersection(rule.actions):
+                return "an ODRL prohibition of text and data mining"
+    return None
+
+
+def _data_spaces(
+    index: TripleIndex,
+    iri: str,
+    themes: tuple[str, ...],
+    health: bool,
+    ehds: bool,
+    spaces: DataSpaces,
+) -> tuple[DataSpaceLink, ...]:
+    links: list[DataSpaceLink] = []
+
+    def add(space: str, how: str) -> None:
+        if all(link.space != space for link in links):
+            links.append(DataSpaceLink(space, how))
+
+    for o in _objects(index, iri, DLAB.dataSpace):
+        value = o.value
+        space = spaces.get(value)
+        add(space.id if space else value.removeprefix(str(DATASPACE)), "declared by its source")
+    if health:
+        add("health", "HealthDCAT-AP properties")
+    if ehds:
+        add("health", "applicable legislation (EHDS, Regulation (EU) 2025/327)")
+    if not links:  # a source that declares no data space: the record's themes place it
+        for code in themes:
+            for space in spaces.for_theme(code):
+                add(space.id, f"EU data theme {code}")
+    return tuple(links)
+
+
+def derive_facts(
+    index: TripleIndex,
+    iri: str,
+    dataset_id: str,
+    spaces: DataSpaces,
+    source: str | None = None,
+) -> DatasetFacts:
+    """The facts of the dataset ``iri`` (id ``dataset_id``) from ``index``."""
+    node = index.get(iri, {})
+    owned = owned_nodes(index, iri)
+    distributions = [key(d) for d in _objects(index, iri, DCAT.distribution)]
+    access_values, level = access_of(node.get(str(DCT.accessRights), []))
+    licences, texts = _licences(index, [iri, *distributions])
+    policies, errors = _policies(index, [iri, *distributions])
+    themes = tuple(
+        sorted(
+            o.value.removeprefix(str(EU_DATA_THEME))
+            for o in node.get(str(DCAT.theme), [])
+            if o.value.startswith(str(EU_DATA_THEME))
+        )
+    )
+    publisher = next(iter(node.get(str(DCT.publisher), [])), None)
+    hdab = next(iter(node.get(str(HEALTHDCATAP.hdab), [])), None)
+    health = None
+    if hdab is not None:
+        body = name_of(index, key(hdab)) or hdab.value
+        health = HealthRoute(
+            body=body,
+            body_iri=None if _anonymous(hdab) else hdab.value,
+            holder_country=(_country(index, key(publisher)) if publisher is not None else None)
+            or _country(index, key(hdab)),
+            legal_bases=tuple(sorted(o.value for o in node.get(str(DPV.hasLegalBasis), []))),
+            purposes=tuple(sorted(o.value for o in node.get(str(DPV.hasPurpose), []))),
+        )
+    healthdcat = hdab is not None or any(p.startswith(str(HEALTHDCATAP)) for p in node)
+    ehds = any(o.value == EHDS_REGULATION for o in node.get(str(DCATAP.applicableLegislation), []))
+    personal = str(DPV.hasPersonalData) in node or any(
+        "PERSONAL_DATA" in o.value for o in node.get(str(DCT.type), [])
+    )
+    return DatasetFacts(
+        dataset_id=dataset_id,
+        iri=iri,
+        source=source,
+        access_values=access_values,
+        access_level=level,
+        licences=licences,
+        licence_texts=texts,
+        policies=policies,
+        policy_errors=errors,
+        data_spaces=_data_spaces(index, iri, themes, healthdcat, ehds, spaces),
+        themes=themes,
+        publisher=publisher.value if publisher is not None and not _anonymous(publisher) else None,
+        publisher_name=name_of(index, key(publisher)) if publisher is not None else None,
+        publisher_names=_names(index, key(publisher)) if publisher is not None else (),
+        health=health,
+        ehds_legislation=ehds,
+        personal_data=personal,
+        tdm_reserved=(tdm := _tdm(index, iri, policies)) is not None,
+        tdm_how=tdm,
+        owned=tuple(owned),
+    )
+
+
+def facts_from_rdflib(
+    graph: Graph, iri: str, dataset_id: str, spaces: DataSpaces | None = None
+) -> DatasetFacts:
+    """The facts of ``iri`` in an rdflib graph (a document not stored yet, e.g. a steward's
+    draft); blank nodes count as owned nodes, as their skolemised forms do once stored."""
+    from catalog.dataspaces import builtin_data_spaces
+    from catalog.terms import to_ox_triples
+
+    index = index_triples(to_ox_triples(graph))
+    return derive_facts(index, iri, dataset_id, spaces or builtin_data_spaces())

@@ -1,0 +1,98 @@
+"""Reading facts from the store: one dataset, or every dataset of a source graph in bulk.
+
+Both readers build the same :data:`~catalog.facts.derive.TripleIndex` around a dataset
+(its own triples, its owned nodes, one level of context, its policies) and hand it to the
+one derivation, :func:`~catalog.facts.derive.derive_facts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+
+from catalog import records
+from catalog.dataspaces import data_spaces
+from catalog.errors import DatasetNotFound
+from catalog.facts.derive import FACT_PREDICATES, TDMREP, TripleIndex, derive_facts, index_triples
+from catalog.facts.model import DatasetFacts
+from catalog.graphs import CURRENT_GRAPHS, check_source_name
+from catalog.namespaces import DLAB, ODRL, RDF
+from catalog.service import Catalogue
+
+
+def record_facts(catalogue: Catalogue, dataset_id: str) -> DatasetFacts:
+    """The facts of one dataset, as currently published (raises :class:`DatasetNotFound`)."""
+    for _ in range(3):  # the version read may be replaced meanwhile: resolve again
+        facts = ref_facts(catalogue, catalogue.find(dataset_id))
+        if facts is not None:
+            return facts
+    raise DatasetNotFound(f"no dataset with id {dataset_id!r}", where="id")
+
+
+def ref_facts(catalogue: Catalogue, ref: records.DatasetRef) -> DatasetFacts | None:
+    """The facts of the dataset at ``ref`` (its graph named there); ``None`` if not there."""
+    triples = records.describe(catalogue.store, ref)
+    if not triples:
+        return None
+    spaces = data_spaces(catalogue.settings)
+    return derive_facts(index_triples(triples), ref.iri, ref.id, spaces, ref.source)
+
+
+def _policy_closure(catalogue: Catalogue, graph: str, index: TripleIndex) -> None:
+    """Add the whole description of every policy node and of the nodes under it (rules,
+    constraints, RDF lists) to ``index``."""
+    frontier = sorted(
+        {
+            o.value
+            for props in index.values()
+            for p in (str(ODRL.hasPolicy), TDMREP + "policy")
+            for o in props.get(p, [])
+            if not isinstance(o, ox.Literal)
+        }
+    )
+    seen: set[str] = set()
+    while frontier:
+        seen.update(frontier)
+        found = records.triples_of(catalogue.store, graph, frontier)
+        for subject in {t.subject.value for t in found}:
+            index.pop(subject, None)  # replaced by the node's whole description
+        index_triples(found, index)
+        frontier = sorted(
+            {
+                t.object.value
+                for t in found
+                if not isinstance(t.object, ox.Literal)
+                and t.predicate.value not in _NOT_FOLLOWED
+                and t.object.value not in seen
+            }
+        )
+
+
+_NOT_FOLLOWED = frozenset(str(p) for p in (RDF.type, ODRL.operator, ODRL.leftOperand))
+
+
+def graph_facts(catalogue: Catalogue, source: str, graph: str) -> list[DatasetFacts]:
+    """The facts of every dataset in one source graph, ordered by dataset id."""
+    index: TripleIndex = {}
+    for predicate in sorted(FACT_PREDICATES):
+        rows = catalogue.store.select(
+            f"SELECT ?s ?o WHERE {{ GRAPH <{graph}> {{ ?s <{predicate}> ?o }} }}"
+        )
+        for r in rows:
+            index.setdefault(r["s"].value, {}).setdefault(predicate, []).append(r["o"])
+    if any(str(ODRL.hasPolicy) in p or TDMREP + "policy" in p for p in index.values()):
+        _policy_closure(catalogue, graph, index)
+    spaces = data_spaces(catalogue.settings)
+    ids = sorted(
+        (o.value, s) for s, props in index.items() for o in props.get(str(DLAB.datasetId), [])
+    )
+    return [derive_facts(index, iri, ident, spaces, source) for ident, iri in ids]
+
+
+def catalogue_facts(catalogue: Catalogue, source: str | None = None) -> Iterator[DatasetFacts]:
+    """The facts of every dataset of every current source (or of ``source``)."""
+    flt = f'FILTER(?source = "{check_source_name(source)}")' if source else ""
+    rows = catalogue.store.select(f"SELECT ?source ?g WHERE {{ {CURRENT_GRAPHS} {flt} }}")
+    for r in sorted(rows, key=lambda r: r["source"].value):
+        yield from graph_facts(catalogue, r["source"].value, r["g"].value)

@@ -1,0 +1,142 @@
+"""One reading of a dataset: its facts, derived once, equal whichever way the record is read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from catalog.demo import load_demo
+from catalog.errors import DatalabError
+from catalog.facts.derive import facts_from_rdflib
+from catalog.facts.read import catalogue_facts, record_facts
+from catalog.service import Catalogue
+
+HEAD = """
+@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix ar: <http://publications.europa.eu/resource/authority/access-right/> .
+@prefix theme: <http://publications.europa.eu/resource/authority/data-theme/> .
+@prefix odrl: <http://www.w3.org/ns/odrl/2/> . @prefix dlab: <https://w3id.org/datalab/ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix healthdcatap: <http://healthdataportal.eu/ns/health#> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+"""
+DS = "https://ex.org/ds/1"
+
+
+def facts(body: str):
+    ttl = HEAD + f"<{DS}> a dcat:Dataset ; {body} ."
+    return facts_from_rdflib(Graph().parse(data=ttl, format="turtle"), DS, "d1")
+
+
+@pytest.mark.parametrize(
+    ("rights", "level", "conflict"),
+    [
+        ("ar:PUBLIC", "public", False),
+        ("ar:RESTRICTED", "restricted", False),
+        ("ar:NON_PUBLIC", "non_public", False),
+        ("ar:PUBLIC, ar:RESTRICTED", "restricted", True),
+        ("ar:RESTRICTED, ar:PUBLIC", "restricted", True),
+        ("ar:PUBLIC, ar:NON_PUBLIC", "non_public", True),
+        (
+            "<http://publications.europa.eu/resource/authority/access-right/public>",
+            "unknown",
+            False,
+        ),
+        ("ar:PUBLIC, <https://ex.org/members-only>", "unknown", True),
+        ('"PUB"', "public", False),
+        ('"ACA"', "restricted", False),
+    ],
+)
+def test_access_level_is_the_most_closed_stated(rights, level, conflict):
+    f = facts(f"dct:accessRights {rights}")
+    assert f.access_level == level
+    assert f.access_conflict is conflict
+    assert f.rows_public is (level == "public")
+
+
+def test_no_access_rights_is_unknown_and_closed():
+    f = facts('dct:title "x"')
+    assert (f.access_level, f.rows_public, f.access_values) == ("unknown", False, ())
+
+
+def test_licences_of_the_dataset_and_its_distributions_and_licences_given_as_text():
+    f = facts(
+        "dct:license <http://spdx.org/licenses/CC0-1.0> ; dcat:distribution [ a dcat:Distribution ;"
+        ' dct:license [ a dct:LicenseDocument ; rdfs:label "Only for our partners" ] ]'
+    )
+    assert f.licences == ("http://spdx.org/licenses/CC0-1.0",)
+    assert f.licence_texts == ("Only for our partners",)
+
+
+def test_data_spaces_say_how_they_were_assigned():
+    declared = facts(
+        "dlab:dataSpace <https://w3id.org/datalab/dataspace/language> ; dcat:theme theme:AGRI"
+    )
+    assert [(x.space, x.how) for x in declared.data_spaces] == [
+        ("language", "declared by its source")
+    ]
+    themed = facts("dcat:theme theme:AGRI")
+    assert ("agriculture", "EU data theme AGRI") in [(x.space, x.how) for x in themed.data_spaces]
+    health = facts('healthdcatap:hdab [ foaf:name "Findata" ] ; dct:accessRights ar:NON_PUBLIC')
+    assert health.space_ids == ("health",)
+    assert health.health is not None and health.health.body == "Findata"
+    assert health.health_route
+
+
+@pytest.mark.parametrize(
+    ("statement", "reserved"),
+    [
+        ("dlab:tdmReservation true", True),
+        ("dlab:tdmReservation false", False),
+        ('<http://www.w3.org/ns/tdmrep#reservation> "1"', True),
+        ('<http://www.w3.org/ns/tdmrep#reservation> "0"', False),
+        (
+            "odrl:hasPolicy [ odrl:prohibition "
+            "[ odrl:action <http://www.w3.org/ns/tdmrep#mine> ] ]",
+            True,
+        ),
+        ("odrl:hasPolicy [ odrl:permission [ odrl:action odrl:use ] ]", False),
+    ],
+)
+def test_tdm_reservation_whatever_the_form(statement, reserved):
+    assert facts(statement).tdm_reserved is reserved
+
+
+def test_a_policy_named_but_not_described_cannot_be_read():
+    f = facts("odrl:hasPolicy <https://ex.org/policy/elsewhere>")
+    assert f.policies == ()
+    assert f.policy_errors and "not described" in f.policy_errors[0]
+
+
+def _load_corpus(catalogue: Catalogue, corpus: Path) -> int:
+    files = [
+        *sorted((corpus / "dcat-ap" / "ckanext-dcat").glob("*.ttl")),
+        *sorted((corpus / "dcat-ap" / "ckanext-dcat").glob("*.rdf")),
+        *sorted((corpus / "healthdcat-ap" / "ckanext-dcat").glob("*.ttl")),
+        corpus / "healthdcat-ap" / "health-ri" / "example-dataset.ttl",
+        *sorted((corpus / "geodcat-ap" / "examples").glob("*.ttl")),
+    ]
+    loaded = 0
+    for n, path in enumerate(files):
+        try:
+            catalogue.load(path.read_bytes(), filename=path.name, source=f"corpus-{n}")
+            loaded += 1
+        except DatalabError:
+            continue
+    return loaded
+
+
+def test_single_and_bulk_readings_are_equal_on_the_demo_and_the_corpus(
+    catalogue: Catalogue, corpus: Path
+) -> None:
+    load_demo(catalogue)
+    assert _load_corpus(catalogue, corpus) >= 5
+    bulk = list(catalogue_facts(catalogue))
+    assert len(bulk) == catalogue.count()
+    assert any(f.policies for f in bulk)
+    assert any(f.health_route for f in bulk)
+    assert any(f.access_level == "restricted" for f in bulk)
+    for f in bulk:
+        assert record_facts(catalogue, f.dataset_id) == f, f.dataset_id
