@@ -74,14 +74,17 @@ def offer_to_odrl(offer: Offer, dataset_iri: str) -> dict[str, Any]:
         use["duty"] = duties
     if offer.constraints:
         use["dlab:constraintText"] = offer.constraints
+    constraints = [c.to_jsonld() for c in offer.requester_constraints]
     if "commercial" not in offer.permissions:
-        use["constraint"] = [
+        constraints.append(
             {
                 "leftOperand": "purpose",
                 "operator": "neq",
                 "rightOperand": {"@id": str(DPV.CommercialPurpose)},
             }
-        ]
+        )
+    if constraints:
+        use["constraint"] = constraints
     doc["permission"].append(use)
     for p in offer.permissions:
         if p in _USE_ACTION:

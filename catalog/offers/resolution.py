@@ -17,6 +17,7 @@ from typing import Any
 
 from catalog.facts import DatasetFacts
 from catalog.offers.licences import LicenceTable
+from catalog.offers.odrl import Constraint
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.rules import MODE_LABEL, RULES, Reason, State
 from catalog.registry.model import DataLab
@@ -56,6 +57,8 @@ class Offer:
     access_mode: str | None = None
     procedure: list[str] = field(default_factory=list)
     route: str = "licence"
+    #: constraints of the dataset's policy the requester must still meet (ODRL)
+    requester_constraints: list[Constraint] = field(default_factory=list)
 
     @property
     def usable_for_ai_training(self) -> bool:
@@ -109,4 +112,5 @@ def resolve(
         access_mode=state.mode if offered else None,
         procedure=state.procedure() if offered else [],
         route=state.route,
+        requester_constraints=list(dict.fromkeys(state.pending)) if offered else [],
     )

@@ -219,3 +219,35 @@ def test_the_distribution_in_the_record_is_public_metadata_without_rows(world, l
         assert "http://www.w3.org/ns/adms#sample" in r.text or "adms:sample" in r.text
         assert f"/datasets/{IDS[level]}/sample/file" in r.text
         assert SECRET not in r.text
+
+
+def test_a_record_declaring_public_and_restricted_is_closed_everywhere(world) -> None:
+    """The most closed of contradictory access rights holds for rows, statistics, search
+    snippets, the page and the Croissant description, for anyone without a grant."""
+    import json
+
+    client, tokens, _ = world
+    ds = IDS["contradictory"]
+    for caller in ("anonymous", "developer", "steward_other", "staff"):
+        headers = _headers(tokens, caller)
+        for read in READS:
+            r = _read(client, ds, read, headers)
+            assert r.status_code == 403, (caller, read)
+            assert SECRET not in r.text
+        overview = client.get(f"/datasets/{ds}/sample", headers=headers).json()
+        assert overview["access"]["rows_visible"] is False
+        assert "contradictory" in overview["access"]["reason"]
+        page = client.get(f"/ui/datasets/{ds}", headers=headers)
+        assert page.status_code == 200
+        assert SECRET not in page.text
+        croissant = client.get(f"/datasets/{ds}/croissant", headers=headers)
+        assert croissant.status_code == 200
+        assert SECRET not in croissant.text
+        assert "sha256" not in croissant.text
+    hits = client.get("/search", params={"q": "sales"}).json()["items"]
+    closed = next(h for h in hits if h["id"] == ds)
+    assert closed["access"] == "restricted"
+    assert ", contradictory" not in closed["snippet"]
+    assert "contradictory." not in json.dumps(closed)
+    opened = next(h for h in hits if h["id"] == IDS["public"])
+    assert ", public" in opened["snippet"]  # so the check above can fail

@@ -63,6 +63,7 @@ def _permissions(s: State, pol: Policy) -> None:
             usable.append(rule)
         elif state == PENDING:
             usable.append(rule)
+            s.pending.extend(rule.constraints)
             s.constraints.append(f"only if {_when(rule)}")
             s.add(
                 "policy",

@@ -8,6 +8,7 @@ from datetime import datetime
 from catalog.facts import DatasetFacts
 from catalog.offers.evaluate import Situation
 from catalog.offers.licences import USES, LicenceTable, LicenceTerms
+from catalog.offers.odrl import Constraint
 from catalog.offers.profiles import RequesterProfile
 from catalog.registry.model import DataLab
 
@@ -53,6 +54,8 @@ class State:
         self.prohibits: set[str] = set()
         self.duties: list[str] = list(lab.duties)
         self.constraints: list[str] = []
+        #: the dataset policy's constraints the requester must meet (carried into the ODRL)
+        self.pending: list[Constraint] = []
         self.allowed: set[str] = set(MODE_ORDER)
         self.mode: str | None = None
         self.route = "licence"

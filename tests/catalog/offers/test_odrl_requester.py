@@ -205,3 +205,17 @@ def test_requester_operands_are_pending_without_a_profile_and_unknown_values_unk
     (c,) = weird.policies[0].permissions[0].constraints
     profile = RequesterProfile.parse("research", "DE", "academic-research")
     assert evaluate(c, Situation(lab(), profile, NOW)) == UNKNOWN
+
+
+def test_the_odrl_offer_carries_the_constraints_the_requester_must_meet(table):
+    from catalog.offers.jsonld import offer_to_odrl
+
+    offer = resolve(dataset(RESEARCH_ONLY), lab(), table, now=NOW)
+    (use,) = [
+        p for p in offer_to_odrl(offer, "https://ex.org/ds/1")["permission"] if p["action"] == "use"
+    ]
+    assert {
+        "leftOperand": "purpose",
+        "operator": "eq",
+        "rightOperand": "https://w3id.org/dpv#ResearchAndDevelopment",
+    } in use["constraint"]
