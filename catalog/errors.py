@@ -123,6 +123,13 @@ class Conflict(DatalabError):
     code = "conflict"
 
 
+class DuplicateRecord(Conflict):
+    """Several stored records carry one dataset id (case variants of an IRI stored before
+    ownership was enforced): no reader picks one."""
+
+    code = "duplicate_record"
+
+
 class StoreError(DatalabError):
     """The graph store failed or is unreachable."""
 
@@ -234,3 +241,40 @@ class SearchIndexError(DatalabError):
 
     status = 503
     code = "search_index_unavailable"
+
+
+class PayloadTooLarge(LimitExceeded):
+    """A request body (declared or streamed) exceeds its route's byte cap."""
+
+    code = "payload_too_large"
+
+
+class HeadersTooLarge(InvalidInput):
+    """The request line and headers together exceed the header cap."""
+
+    status = 431
+    code = "headers_too_large"
+
+
+class RequestTimeout(InvalidInput):
+    """The client sent its request body too slowly: it did not arrive before the deadline."""
+
+    status = 408
+    code = "request_timeout"
+
+
+class UntrustedHost(InvalidInput):
+    """The ``Host`` header names a host this catalogue does not serve."""
+
+    code = "untrusted_host"
+
+
+class TooManyAttempts(DatalabError):
+    """Too many failed sign-ins or bearer tokens from one address; ``retry_after`` seconds."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: float, where: str | None = None) -> None:
+        super().__init__(message, where=where, details={"retry_after": round(retry_after)})
+        self.retry_after = retry_after

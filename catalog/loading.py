@@ -97,22 +97,15 @@ def load_quads(
 def _index(
     store: GraphStore, graph: str, source: str, report: LoadReport, typed: list[str] | None
 ) -> None:
-    """Give every dataset its stable id; refuse records that cannot have one.
+    """Give every dataset its stable id; refuse records that cannot have one, or whose id
+    (which every case variant of an IRI shares) belongs to another source.
 
     ``typed`` lists the dataset nodes the skolemiser saw while writing ``graph`` (None: ask
     the store)."""
-    claimed = _claimed_elsewhere(store, graph, source)
     rejected: list[str] = []
-    ids: list[tuple[str, str]] = []
+    candidates: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
     for iri, identifier in records.datasets_in_graph(store, graph, typed):
-        if iri in claimed:
-            report.errors.append(
-                RecordError(
-                    iri, f"dataset IRI already belongs to source {claimed[iri]!r}; not overwritten"
-                )
-            )
-            rejected.append(iri)
-            continue
         if iri.startswith(GENID):
             if identifier is None:
                 report.errors.append(
@@ -128,6 +121,33 @@ def _index(
         else:
             key = iri
         ident = dataset_id(key)
+        if ident in seen:
+            report.errors.append(
+                RecordError(
+                    iri,
+                    f"dataset id {ident} is already taken by {seen[ident]} in this document "
+                    "(IRIs differing only in the case of scheme or host are one dataset); "
+                    "not stored",
+                )
+            )
+            rejected.append(iri)
+            continue
+        seen[ident] = iri
+        candidates.append((iri, ident))
+    owners = _owned_elsewhere(store, source, [ident for _, ident in candidates])
+    ids: list[tuple[str, str]] = []
+    for iri, ident in candidates:
+        if ident in owners:
+            report.errors.append(
+                RecordError(
+                    iri,
+                    f"dataset id {ident} belongs to source {owners[ident]!r} (as "
+                    f"<{owners.iri_of(ident)}>); a record cannot be claimed by another "
+                    "source, so it was not stored",
+                )
+            )
+            rejected.append(iri)
+            continue
         ids.append((iri, ident))
         report.dataset_ids.append(ident)
     for iri in rejected:
@@ -158,14 +178,35 @@ class IdTriples:
             ).encode("utf-8")
 
 
-def _claimed_elsewhere(store: GraphStore, graph: str, source: str) -> dict[str, str]:
-    if not store.ask(f"ASK {{ {CURRENT_GRAPHS} FILTER(?source != {ox.Literal(source)}) }}"):
-        return {}  # no other source: nothing to collide with
-    rows = store.select(
-        f"SELECT DISTINCT ?d ?source WHERE {{ "
-        f"GRAPH <{graph}> {{ VALUES ?t {{ <{records.DATASET_TYPES[0]}> "
-        f"<{records.DATASET_TYPES[1]}> }} ?d a ?t }} "
-        f"{CURRENT_GRAPHS} GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} "
-        f"FILTER(?source != {ox.Literal(source)}) }}"
-    )
-    return {r["d"].value: r["source"].value for r in rows}
+class _Owners(dict[str, str]):
+    """Dataset id → the other source that owns it (and the IRI it holds it under)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.iris: dict[str, str] = {}
+
+    def iri_of(self, ident: str) -> str:
+        return self.iris.get(ident, "")
+
+
+_BATCH = 500
+
+
+def _owned_elsewhere(store: GraphStore, source: str, ids: list[str]) -> _Owners:
+    """Which of ``ids`` are held by a source other than ``source``."""
+    owners = _Owners()
+    if not ids or not store.ask(
+        f"ASK {{ {CURRENT_GRAPHS} FILTER(?source != {ox.Literal(source)}) }}"
+    ):
+        return owners  # no other source: nothing to collide with
+    for i in range(0, len(ids), _BATCH):
+        values = " ".join(str(ox.Literal(ident)) for ident in ids[i : i + _BATCH])
+        rows = store.select(
+            f"SELECT ?id ?d ?source WHERE {{ VALUES ?id {{ {values} }} "
+            f"{CURRENT_GRAPHS} FILTER(?source != {ox.Literal(source)}) "
+            f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} }}"
+        )
+        for r in rows:
+            owners[r["id"].value] = r["source"].value
+            owners.iris[r["id"].value] = r["d"].value
+    return owners

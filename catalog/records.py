@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from catalog.errors import DatasetNotFound, InvalidInput
+from catalog.errors import DatasetNotFound, DuplicateRecord, InvalidInput
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.ids import is_dataset_id
 from catalog.namespaces import DCAT, DCT, DLAB, RDF
@@ -53,10 +53,18 @@ def find(store: GraphStore, dataset_id: str) -> DatasetRef:
         raise DatasetNotFound(f"no dataset with id {dataset_id!r}", where="id")
     rows = store.select(
         f"SELECT ?d ?source ?g WHERE {{ {CURRENT_GRAPHS} "
-        f"GRAPH ?g {{ ?d <{DLAB.datasetId}> {_lit(dataset_id)} }} }} LIMIT 1"
+        f"GRAPH ?g {{ ?d <{DLAB.datasetId}> {_lit(dataset_id)} }} }} LIMIT 2"
     )
     if not rows:
         raise DatasetNotFound(f"no dataset with id {dataset_id!r}", where="id")
+    if len(rows) > 1:  # never pick one: which one wins would decide who reads what
+        raise DuplicateRecord(
+            f"dataset id {dataset_id!r} is held by more than one record "
+            f"(<{rows[0]['d'].value}> in source {rows[0]['source'].value!r} and "
+            f"<{rows[1]['d'].value}> in source {rows[1]['source'].value!r}); "
+            "an administrator must remove one",
+            where="id",
+        )
     r = rows[0]
     return DatasetRef(dataset_id, r["d"].value, r["source"].value, r["g"].value)
 

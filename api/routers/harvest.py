@@ -107,17 +107,19 @@ def job(job_id: str, settings: SettingsDep) -> dict[str, Any]:
 
 @router.post("/sources", operation_id="add_source", status_code=201)
 def add_source(
-    settings: SettingsDep, principal: PrincipalDep, body: Annotated[NewSource, Body()]
+    catalogue: CatalogueDep, principal: PrincipalDep, body: Annotated[NewSource, Body()]
 ) -> JSONResponse:
-    """Register a harvest source (stewards, staff and administrators)."""
+    """Register a harvest source (stewards, staff and administrators); a name already in
+    use, or one the catalogue reserves, is refused."""
     _require_harvester(principal)
-    created = SourceRegistry(settings).add(
+    created = SourceRegistry(catalogue.settings).add(
         body.name,
         body.type,
         body.url,
         incremental=body.incremental,
         options=body.options,
         owner=owner_key(principal.role, principal.organisation, principal.factory),
+        in_use=lambda name: catalogue.graphs.current(name) is not None,
     )
     return JSONResponse(
         created.to_dict(), status_code=201, headers={"Location": f"/sources/{created.name}"}

@@ -23,6 +23,7 @@ from catalog.errors import DatalabError, Forbidden, InvalidInput
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.namespaces import DCAT, DCT, DLAB, FOAF
 from catalog.rdf_input import format_from_name
+from catalog.record_scope import foreign_statements
 from catalog.service import Catalogue
 from catalog.terms import to_rdflib_graph
 from catalog.validation import ValidationReport, validate_document
@@ -96,10 +97,12 @@ def check_document(cat: Catalogue, principal: Principal, text: str, fmt: str) ->
         review.report = validate_document(data, rdf_format, cat.settings)
         from catalog.rdf_input import iter_triples
 
-        graph = to_rdflib_graph(iter_triples(data, rdf_format, cat.limits))
+        triples = list(iter_triples(data, rdf_format, cat.limits))
+        graph = to_rdflib_graph(triples)
     except DatalabError as exc:
         review.problems.append(str(exc))
         return review
+    review.problems.extend(foreign_statements(cat.store, triples, steward_source(principal)))
     subjects = [s for s in graph.subjects(RDF.type, DCAT.Dataset) if isinstance(s, URIRef)]
     review.datasets = [str(s) for s in subjects]
     if not subjects:

@@ -8,6 +8,7 @@ one derivation, :func:`~catalog.facts.derive.derive_facts`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pyoxigraph as ox
 
@@ -94,5 +95,25 @@ def catalogue_facts(catalogue: Catalogue, source: str | None = None) -> Iterator
     """The facts of every dataset of every current source (or of ``source``)."""
     flt = f'FILTER(?source = "{check_source_name(source)}")' if source else ""
     rows = catalogue.store.select(f"SELECT ?source ?g WHERE {{ {CURRENT_GRAPHS} {flt} }}")
+    found: dict[str, DatasetFacts] = {}
     for r in sorted(rows, key=lambda r: r["source"].value):
-        yield from graph_facts(catalogue, r["source"].value, r["g"].value)
+        for facts in graph_facts(catalogue, r["source"].value, r["g"].value):
+            other = found.get(facts.dataset_id)
+            found[facts.dataset_id] = facts if other is None else _duplicate(other, facts)
+    yield from found.values()
+
+
+def _duplicate(a: DatasetFacts, b: DatasetFacts) -> DatasetFacts:
+    """Two records under one id (stored before ownership was enforced): never pick one;
+    the access is the most closed of both and every offer needs review."""
+    values = tuple(sorted({*a.access_values, *b.access_values, "DUPLICATE_RECORD"}))
+    return replace(
+        a,
+        access_values=values,
+        access_level="unknown",
+        policy_errors=(
+            *a.policy_errors,
+            f"dataset id {a.dataset_id} is held by two records ({a.iri} in {a.source}, "
+            f"{b.iri} in {b.source})",
+        ),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 from catalog.errors import Conflict, InvalidInput, SourceNotFound
 from catalog.graphs import check_source_name
 from catalog.harvest.files import read_json, write_json
+from catalog.registry.store import LABS_SOURCE, REGISTRY_SOURCE
 from catalog.settings import Settings
 from connectors.registry import registry
 
@@ -59,6 +61,25 @@ def check_source_url(url: str) -> str:
     return url
 
 
+#: Source names the catalogue itself uses: never created or removed through ``/sources``.
+RESERVED_NAMES = {
+    "local": "it holds locally registered datasets",
+    LABS_SOURCE: "it holds the data labs staff describe",
+    REGISTRY_SOURCE: "it holds the AI factories",
+}
+RESERVED_PREFIXES = {"steward-": "it names the datasets a steward registers in the pages"}
+
+
+def reserved_reason(name: str) -> str | None:
+    """Why ``name`` cannot be a harvest source's name, or ``None``."""
+    if name in RESERVED_NAMES:
+        return RESERVED_NAMES[name]
+    for prefix, why in RESERVED_PREFIXES.items():
+        if name.startswith(prefix):
+            return why
+    return None
+
+
 class SourceRegistry:
     """Add, list, show and remove harvest sources (``<home>/harvest/sources.json``)."""
 
@@ -92,10 +113,20 @@ class SourceRegistry:
         incremental: bool = False,
         options: dict[str, Any] | None = None,
         owner: str | None = None,
+        in_use: Callable[[str], bool] | None = None,
     ) -> HarvestSource:
+        """Register a source; ``in_use(name)`` tells whether the store already holds a
+        source of that name (loaded, not harvested: it is not free either)."""
         check_source_name(name)
-        if name == "local":
-            raise InvalidInput("'local' is reserved for locally registered datasets")
+        reason = reserved_reason(name)
+        if reason:
+            raise InvalidInput(f"source name {name!r} is reserved: {reason}", where="name")
+        if in_use is not None and in_use(name):
+            raise Conflict(
+                f"source name {name!r} is already used by datasets loaded under it; a source "
+                "name belongs to whoever created it",
+                where="name",
+            )
         registry.get(type_)  # unknown type → ConnectorNotFound listing the known ones
         check_source_url(url)
         with self._guard:

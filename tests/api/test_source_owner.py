@@ -67,3 +67,28 @@ def test_only_the_owner_organisation_or_an_admin_runs_or_removes(client, setting
     assert client.get("/sources/src-a").status_code == 404
     assert [s.name for s in SourceRegistry(settings).list()] == ["src-a2"]
     assert client.delete("/sources/src-a", headers=client.auth_for("root")).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["labs", "registry", "local", "steward-3f2a9c1b7d4e"])
+def test_reserved_source_names_cannot_be_taken(client, name: str) -> None:
+    r = _add(client, "stew-b", name)
+    assert r.status_code == 400
+    assert r.json()["error"]["where"] == "name"
+    assert "reserved" in r.json()["error"]["message"]
+    assert client.delete(f"/sources/{name}", headers=client.auth_for("root")).status_code == 404
+
+
+def test_a_loaded_source_cannot_be_taken_over_and_deleted(client, settings) -> None:
+    cat = client.app.state.catalogue
+    cat.load(
+        b"@prefix dcat: <http://www.w3.org/ns/dcat#> . <https://ex.org/d/1> a dcat:Dataset .",
+        fmt="turtle",
+        source="health-demo",
+    )
+    for user in ("stew-b", "staff-f", "root"):
+        r = _add(client, user, "health-demo")
+        assert r.status_code == 409, r.text
+        deleted = client.delete("/sources/health-demo", headers=client.auth_for(user))
+        assert deleted.status_code == 404
+    assert cat.graphs.current("health-demo") is not None
+    assert cat.count("health-demo") == 1
