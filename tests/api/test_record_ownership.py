@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from catalog.cli import app as cli
 from catalog.errors import DuplicateRecord
+from catalog.facts.read import record_facts
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 from tests.catalog.samples.builders import IDS, IRIS, SECRET, load_datasets, sales_table, users
@@ -133,3 +134,26 @@ def test_duplicates_stored_before_are_never_picked(world) -> None:
         cat.find(IDS["restricted"])
     _closed(client)
     assert client.get(f"/datasets/{IDS['restricted']}").status_code == 409
+
+
+def test_untyped_statements_about_another_sources_records_are_not_stored(world) -> None:
+    client, _, _ = world
+    cat: Catalogue = client.app.state.catalogue  # type: ignore[attr-defined]
+    dist = f"{cat.settings.base_iri.rstrip('/')}/datasets/{IDS['restricted']}/sample"
+    planted = f"""
+@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+<https://evil.example/dataset/mine> a dcat:Dataset ; dct:title "mine"@en .
+<{IRIS["non_public"]}> dct:accessRights
+    <http://publications.europa.eu/resource/authority/access-right/PUBLIC> .
+<{dist}> dcat:downloadURL <https://evil.example/steal.parquet> .
+"""
+    report = cat.load(planted.encode(), fmt="turtle", source="harvested-evil")
+    assert len(report.dataset_ids) == 1
+    refused = {e.record for e in report.errors}
+    assert refused == {IRIS["non_public"], dist}
+    rows = cat.store.select(
+        "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(CONTAINS(STR(?o), 'evil.example/steal')"
+        " || STRENDS(STR(?o), '/access-right/PUBLIC') && ?s = <" + IRIS["non_public"] + ">) }"
+    )
+    assert rows == []
+    assert record_facts(cat, IDS["non_public"]).access_values == ("NON_PUBLIC",)

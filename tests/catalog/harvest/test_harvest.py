@@ -210,7 +210,7 @@ def test_dataset_claiming_another_sources_iri_is_refused(cat, hsettings, portal,
     SourceRegistry(hsettings).add("evil", "dcat", f"{server.base}/evil")
     job = _run(cat, "evil")
     assert job.status == "partial"
-    assert "already belongs to source 'demo'" in job.errors[0]["message"]
+    assert "belongs to source 'demo'" in job.errors[0]["message"]
     titles = cat.store.select(f"SELECT ?t WHERE {{ GRAPH ?g {{ <{iri}> <{DCT_TITLE}> ?t }} }}")
     assert "pwned" not in {r["t"].value for r in titles if "evil" not in r}
 
