@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
@@ -75,6 +75,3 @@ class Connector(Protocol):
         Returning normally means the listing is complete (up to ``since``).
         """
         ...
-
-
-ConnectorOptions = dict[str, Any]

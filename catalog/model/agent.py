@@ -23,10 +23,6 @@ class Agent(Resource):
     homepage: str | None = prop(FOAF.homepage, Kind.IRI)
     email: tuple[str | TypedValue, ...] = prop(FOAF.mbox, Kind.TERMS)
 
-    def name_for(self, langs: list[str]) -> str | None:
-        """The agent's name in the best of ``langs``."""
-        return self.name.best(langs)
-
 
 @dataclass(frozen=True, kw_only=True)
 class ContactPoint(Resource):

@@ -35,7 +35,6 @@ from catalog.search.project import FacetProvider, project_graph
 from catalog.search.providers import PROVIDER_SOURCES
 from catalog.search.snippets import pick, snippet
 from catalog.search.tantivy_text import TantivyText
-from catalog.search.vocab import labels_for
 from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
@@ -377,9 +376,6 @@ class SearchService:
             encode_cursor(offset + size) if more else None,
             (time.perf_counter() - started) * 1000,
         )
-
-    def facet_label(self, field_name: str, value: str, langs: list[str]) -> str:
-        return pick(labels_for(field_name, value), langs) or value
 
 
 __all__ = ["FACET_FIELDS", "Hit", "SearchResult", "SearchService"]

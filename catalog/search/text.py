@@ -61,10 +61,6 @@ def words(text: str) -> list[str]:
     return [w[:_MAX_WORD] for w in _WORD.findall(text)]
 
 
-def folded_words(text: str) -> list[str]:
-    return [fold(w) for w in words(text)]
-
-
 def base_lang(tag: str | None) -> str:
     """``de-AT`` -> ``de``; ``None``/empty -> ``""``."""
     return (tag or "").split("-")[0].lower()
@@ -89,11 +85,6 @@ def stem_tokens(text: str, lang: str) -> list[str]:
     if lang not in STEMMERS:
         return []
     return [f"{lang}_{stem(lang, w)}" for w in words(text)]
-
-
-def query_stems(word: str, langs: tuple[str, ...] = tuple(STEMMERS)) -> list[str]:
-    """Every distinct ``<lang>_<stem>`` token a query word may match."""
-    return sorted({f"{lang}_{stem(lang, word)}" for lang in langs})
 
 
 def compound_splits(word: str, min_part: int = 4) -> list[tuple[str, str]]:
