@@ -49,7 +49,8 @@ def distributions(draw: st.DrawFn) -> Distribution:
         download_url=draw(st.lists(IRIS, max_size=2)),
         format=draw(st.none() | IRIS | TEXT.map(TypedValue)),
         byte_size=draw(st.none() | st.integers(min_value=0, max_value=10**15)),
-        license=draw(st.none() | IRIS.map(lambda i: LicenseDocument(iri=i))),
+        # a licence is a node of its own: its IRI never names the dataset described
+        license=draw(st.none() | IRIS.map(lambda i: LicenseDocument(iri=i + "/licence"))),
         issued=draw(st.none() | DATES),
     )
 
