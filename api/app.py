@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import web
 from api.errors import install_error_handlers
+from api.middleware import install_middleware
 from api.routers import (
     access_requests,
     catalog_endpoint,
@@ -27,6 +28,7 @@ from api.routers import (
     search,
     sparql,
 )
+from catalog.harvest.validate import start_validation_worker
 from catalog.offers.live import start_offers
 from catalog.service import Catalogue
 from catalog.settings import Settings
@@ -59,9 +61,12 @@ def create_app(
         if on_startup is not None:
             on_startup(cat)
         app.state.offers = start_offers(cat)  # materialised offers (catalog/offers/live.py)
+        # queued SHACL validation of harvests; jobs of dead runs settled (harvest/validate.py)
+        app.state.validation = start_validation_worker(cat)
         try:
             yield
         finally:
+            app.state.validation.close()
             if app.state.offers is not None:
                 app.state.offers.close()
             search = getattr(app.state, "search", None)  # opened on the first search
@@ -79,6 +84,7 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_middleware(app, settings)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -1,7 +1,9 @@
 """Who is calling: ``Authorization: Bearer <token>`` resolved to a :class:`Principal`.
 
 No header means the anonymous principal; a malformed, unknown, expired or revoked token is
-a 401 with the common error body, never a silent fall-back to anonymous.
+a 401 with the common error body, never a silent fall-back to anonymous. Each failure is
+counted against the client's address (api/middleware/throttle.py): past the limit, every
+token from that address gets 429 before it is read.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.middleware.refusal import client_address
+from api.middleware.throttle import AuthThrottle
 from catalog.accounts import Accounts, accounts_path
-from catalog.errors import Unauthorized
+from catalog.errors import DatalabError, Unauthorized
+from catalog.field_limits import FieldLimits
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,8 @@ def get_accounts(request: Request) -> Accounts:
     state = request.app.state
     accounts = getattr(state, "accounts", None)
     if accounts is None:
-        accounts = Accounts(accounts_path(state.settings.home))
+        limits = FieldLimits.from_settings(state.settings)
+        accounts = Accounts(accounts_path(state.settings.home), limits)
         state.accounts = accounts
     return accounts
 
@@ -47,9 +53,14 @@ def get_principal(request: Request) -> Principal:
     if header is None:
         return ANONYMOUS
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("use 'Authorization: Bearer <token>'", where="Authorization")
-    user = get_accounts(request).authenticate(token.strip())
+    try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use 'Authorization: Bearer <token>'", where="Authorization")
+        user = get_accounts(request).authenticate(token.strip())
+    except DatalabError:  # Unauthorized, or a token whose user is gone
+        throttle: AuthThrottle = request.app.state.auth_throttle
+        throttle.failed(client_address(request.scope), header)
+        raise
     return Principal(user.name, user.role, user.organisation, user.factory)
 
 

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from catalog.accounts import Accounts
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from catalog.facts.read import record_facts
+from catalog.field_limits import FieldLimits
 from catalog.offers.licence_store import licence_table
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import MAY_NOT, resolve
@@ -45,7 +46,6 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "withdraw": (OPEN, WITHDRAWN, "requester"),
     "revoke": ((APPROVED,), REVOKED, "staff"),
 }
-MAX_TEXT = 4000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -101,12 +101,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _text(value: str | None, where: str, required: bool = False) -> str:
-    text = (value or "").strip()
+def _text(limits: FieldLimits, value: str | None, where: str, required: bool = False) -> str:
+    text = limits.text((value or "").strip(), where)
     if required and not text:
         raise InvalidInput(f"{where} is required", where=where)
-    if len(text) > MAX_TEXT or "\x00" in text:
-        raise InvalidInput(f"{where} is at most {MAX_TEXT} characters of text", where=where)
+    if "\x00" in text:
+        raise InvalidInput(f"{where} must not contain NUL characters", where=where)
     return text
 
 
@@ -117,6 +117,7 @@ class AccessRequests:
         self.catalogue = catalogue
         self.accounts = accounts
         self.path = catalogue.settings.home / "access_requests.sqlite3"
+        self.limits = FieldLimits.from_settings(catalogue.settings)
         with self._db() as db:
             db.executescript(_SCHEMA)
 
@@ -148,7 +149,7 @@ class AccessRequests:
         profile = RequesterProfile.parse(org_type, country, purpose)
         if profile is None or not (profile.org_type and profile.country and profile.purpose):
             raise InvalidInput("state your organisation type, country and purpose", where="profile")
-        text = _text(comment, "comment")
+        text = _text(self.limits, comment, "comment")
         lab = get_lab(self.catalogue, lab_id)
         offer = resolve(
             record_facts(self.catalogue, dataset_id),
@@ -268,7 +269,7 @@ class AccessRequests:
                 f"unknown action {action!r}; known: {', '.join(TRANSITIONS)}", where="action"
             )
         starts, target, who = TRANSITIONS[action]
-        text = _text(comment, "comment", required=action in ("reject", "revoke"))
+        text = _text(self.limits, comment, "comment", required=action in ("reject", "revoke"))
         req = self.get(caller, request_id)
         allowed = (
             req.requester == caller.name if who == "requester" else self.is_handler(caller, req)
@@ -305,7 +306,7 @@ class AccessRequests:
     def comment(self, caller: Caller, request_id: str, text: str) -> AccessRequest:
         """Add a comment (requester or handler) without changing the state."""
         req = self.get(caller, request_id)
-        body = _text(text, "comment", required=True)
+        body = _text(self.limits, text, "comment", required=True)
         with self._db() as db:
             self._comment(db, req.id, caller.name or "", req.state, body)
         self.accounts.audit(

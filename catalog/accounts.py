@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from catalog.field_limits import FieldLimits
 
 ROLES = ("developer", "steward", "staff", "admin")
 TOKEN_PREFIX = "dlt"  # noqa: S105  (a public prefix, not a secret)
@@ -63,10 +64,15 @@ def _digest(secret: str) -> str:
 
 
 class Accounts:
-    """The accounts database of one catalogue (``<home>/accounts.sqlite3``)."""
+    """The accounts database of one catalogue (``<home>/accounts.sqlite3``).
 
-    def __init__(self, path: Path) -> None:
+    ``limits`` bound the user names, organisations and factories it stores (default: the
+    settings' defaults; the API passes ``FieldLimits.from_settings``).
+    """
+
+    def __init__(self, path: Path, limits: FieldLimits | None = None) -> None:
         self.path = path
+        self.limits = limits or FieldLimits()
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(_SCHEMA)
@@ -88,8 +94,10 @@ class Accounts:
     ) -> User:
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}; known: {', '.join(ROLES)}", where="role")
-        if not name or len(name) > 200 or any(ch.isspace() for ch in name):
-            raise InvalidInput("a user name is 1-200 characters without spaces", where="name")
+        name = self.limits.name(name, "name")
+        if not name or any(ch.isspace() for ch in name):
+            raise InvalidInput("a user name is 1 or more characters without spaces", where="name")
+        organisation, factory = self._affiliation(organisation, factory)
         try:
             with self._db() as db:
                 db.execute(
@@ -168,6 +176,7 @@ class Accounts:
         """Change a user's role (and organisation or factory); audited."""
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}; known: {', '.join(ROLES)}", where="role")
+        organisation, factory = self._affiliation(organisation, factory)
         before = self.user(name)
         with self._db() as db:
             db.execute(
@@ -177,6 +186,14 @@ class Accounts:
         detail = {"user": name, "from": before.role, "to": role}
         self.audit(None, "user.role", None, "ok", detail)
         return User(name, role, organisation, factory)
+
+    def _affiliation(
+        self, organisation: str | None, factory: str | None
+    ) -> tuple[str | None, str | None]:
+        """The organisation (an IRI or a name) and factory, checked for length."""
+        org = self.limits.text(organisation, "organisation") if organisation is not None else None
+        fac = self.limits.name(factory, "factory") if factory is not None else None
+        return org, fac
 
     @staticmethod
     def _split(token: str) -> tuple[str, str]:

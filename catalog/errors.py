@@ -278,3 +278,10 @@ class TooManyAttempts(DatalabError):
     def __init__(self, message: str, *, retry_after: float, where: str | None = None) -> None:
         super().__init__(message, where=where, details={"retry_after": round(retry_after)})
         self.retry_after = retry_after
+
+
+class InsufficientStorage(DatalabError):
+    """The disk (or quota) filled up while storing something; nothing partial was kept."""
+
+    status = 507
+    code = "insufficient_storage"

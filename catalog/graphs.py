@@ -5,11 +5,21 @@ the source's ``dlab:currentGraph`` pointer in the meta graph with one SPARQL upd
 read joins through that pointer in the same query, so a reader sees the old version or the
 new one, never a mix. The version before the current one is kept until the next load, so a
 reader that resolved the pointer just before a flip can still finish.
+
+Several writers (threads, processes, API replicas over one SPARQL server) may load one
+source at once. The flip is a compare-and-set on the version the writer read: a writer that
+lost the race reads again and flips from the winner's version (the last complete version
+wins), or fails loudly after a few tries; it never publishes over a version it did not see.
+A version is dropped only when it is known to be finished with (the version displaced from
+"previous") or when it is older than :data:`UNPUBLISHED_GRACE_S`: a version another writer
+is still writing is never taken from under it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,14 +27,19 @@ from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
-from catalog.errors import InvalidInput
+from catalog.errors import Conflict, InvalidInput
 from catalog.namespaces import DLAB
 from catalog.store.base import GraphStore
 
+log = logging.getLogger(__name__)
 META_GRAPH = "urn:datalab:meta"
 SOURCE_PREFIX = "urn:datalab:source:"
 VERSION_PREFIX = "urn:datalab:graph:"
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+#: An unpublished version younger than this may belong to a writer still at work.
+UNPUBLISHED_GRACE_S = 6 * 3600
+#: How often a writer that lost the publish race tries again.
+PUBLISH_ATTEMPTS = 5
 
 #: A SPARQL fragment binding ?g to every current source graph (and ?source to its name).
 CURRENT_GRAPHS = f"GRAPH <{META_GRAPH}> {{ ?src <{DLAB.currentGraph}> ?g ; <{DLAB.name}> ?source }}"
@@ -78,9 +93,21 @@ class SourceGraphs:
         ]
 
     def new_version(self, name: str) -> str:
-        """A fresh graph IRI for the next version of source ``name``."""
+        """A fresh graph IRI for the next version of source ``name`` (its creation time in
+        milliseconds, then a random part)."""
         check_source_name(name)
-        return f"{VERSION_PREFIX}{name}:{uuid.uuid4().hex}"
+        return f"{VERSION_PREFIX}{name}:{time.time_ns() // 1_000_000}-{uuid.uuid4().hex}"
+
+    def pointers(self, name: str) -> tuple[str | None, str | None]:
+        """The source's current and previous versions, read together."""
+        src = source_iri(name)
+        rows = self.store.select(
+            f"SELECT ?g ?p WHERE {{ GRAPH <{META_GRAPH}> {{ "
+            f"OPTIONAL {{ <{src}> <{DLAB.currentGraph}> ?g }} "
+            f"OPTIONAL {{ <{src}> <{DLAB.previousGraph}> ?p }} }} }}"
+        )
+        r = rows[0] if rows else {}
+        return (r["g"].value if "g" in r else None, r["p"].value if "p" in r else None)
 
     def write(self, name: str, quads: Callable[[str], Iterable[ox.Quad]]) -> tuple[str, int]:
         """Write a complete new version of a source; it is not visible until :meth:`publish`.
@@ -105,24 +132,79 @@ class SourceGraphs:
         return graph
 
     def publish(self, name: str, graph: str) -> None:
-        """Make ``graph`` the current version of ``name`` in one atomic update."""
+        """Make ``graph`` the current version of ``name``: a compare-and-set on the version
+        read just before, retried when another writer published meanwhile."""
+        for _ in range(PUBLISH_ATTEMPTS):
+            current, previous = self.pointers(name)
+            self._flip(name, graph, current, previous)
+            self._settle(name, graph)
+            if self._was_published(name, graph):
+                self._collect(name)
+                return  # published (and maybe already replaced by a later writer)
+        raise Conflict(
+            f"source {name!r} was published by other writers {PUBLISH_ATTEMPTS} times while "
+            "this version waited; nothing of it was published",
+            where=name,
+        )
+
+    def _settle(self, name: str, graph: str) -> None:
+        """Leave one current version when concurrent flips both applied (a store that does
+        not serialise concurrent updates, e.g. Oxigraph server): the newest version wins,
+        the same choice every writer makes, and the others are dropped as displaced."""
+        src = source_iri(name)
+        rows = self.store.select(
+            f"SELECT ?g WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.currentGraph}> ?g }} }}"
+        )
+        currents = sorted({r["g"].value for r in rows}, key=_version_key)
+        if len(currents) < 2:
+            return
+        winner, losers = currents[-1], currents[:-1]
+        log.warning("source %s had %d current versions; keeping %s", name, len(currents), winner)
+        values = " ".join(f"<{g}>" for g in losers)
+        self.store.update(
+            f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.currentGraph}> ?g }} }} "
+            f"WHERE {{ VALUES ?g {{ {values} }} GRAPH <{META_GRAPH}> "
+            f"{{ <{src}> <{DLAB.currentGraph}> ?g }} }}"
+        )
+        for loser in losers:
+            self._drop_version(loser)
+
+    def _was_published(self, name: str, graph: str) -> bool:
+        """Whether a flip to ``graph`` took effect: it is marked as a published version, or
+        it was published, displaced twice and dropped already (a version is never empty)."""
+        return self.store.ask(
+            f"ASK {{ {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{DLAB.publishedVersionOf}> "
+            f"<{source_iri(name)}> }} }} UNION {{ FILTER NOT EXISTS {{ GRAPH <{graph}> "
+            "{ ?s ?p ?o } } } }"
+        )
+
+    def _drop_version(self, graph: str) -> None:
+        """Drop a version, then its published mark (in this order: see _was_published)."""
+        self.store.drop(graph)
+        self.store.update(
+            f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> "
+            f"<{DLAB.publishedVersionOf}> ?s }} }}"
+        )
+
+    def _flip(self, name: str, graph: str, expected: str | None, previous: str | None) -> None:
         src = source_iri(name)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        previous = self.current(name)
+        guard = f"FILTER(?old = <{expected}>)" if expected is not None else "FILTER(!BOUND(?old))"
         self.store.update(
             f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.currentGraph}> ?old ; "
             f"<{DLAB.loadedAt}> ?at ; <{DLAB.previousGraph}> ?prev }} }}\n"
             f"INSERT {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.name}> {_lit(name)} ; "
             f"<{DLAB.currentGraph}> <{graph}> ; "
             f'<{DLAB.loadedAt}> "{now}"^^<http://www.w3.org/2001/XMLSchema#dateTime> '
-            + (f"; <{DLAB.previousGraph}> <{previous}> " if previous else "")
+            + (f"; <{DLAB.previousGraph}> <{expected}> " if expected else "")
+            + f". <{graph}> <{DLAB.publishedVersionOf}> <{src}> "
             + "} }\n"
             f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> "
             f"{{ <{src}> <{DLAB.currentGraph}> ?old }} }} "
             f"OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }} "
-            f"OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.previousGraph}> ?prev }} }} }}"
+            f"OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.previousGraph}> ?prev }} }} "
+            f"{guard} }}"
         )
-        self._collect(name, keep={graph, previous} - {None})
 
     def update_in_place(
         self,
@@ -155,16 +237,54 @@ class SourceGraphs:
         self.store.drop(graph)
 
     def remove_source(self, name: str) -> None:
-        """Unpublish a source and drop all its versions."""
+        """Unpublish a source and drop its versions (a version another writer may still be
+        writing is left to it, and collected once it is old)."""
+        current, previous = self.pointers(name)
         src = source_iri(name)
         self.store.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> ?p ?o }} }}")
-        self._collect(name, keep=set())
+        for graph in {current, previous} - {None}:
+            self._drop_version(graph)  # type: ignore[arg-type]
+        self._collect(name)
 
-    def _collect(self, name: str, keep: set[str | None]) -> None:
+    def _collect(self, name: str) -> None:
+        """Drop this source's versions no reader or writer needs: those once published and
+        now neither current nor previous, and unpublished ones older than the grace period
+        (younger ones may belong to a writer still at work)."""
         prefix = f"{VERSION_PREFIX}{name}:"
+        src = source_iri(name)
+        rows = self.store.select(
+            f"SELECT ?g ?kind WHERE {{ GRAPH <{META_GRAPH}> {{ "
+            f"{{ <{src}> <{DLAB.currentGraph}> ?g BIND('keep' AS ?kind) }} UNION "
+            f"{{ <{src}> <{DLAB.previousGraph}> ?g BIND('keep' AS ?kind) }} UNION "
+            f"{{ ?g <{DLAB.publishedVersionOf}> <{src}> BIND('published' AS ?kind) }} }} }}"
+        )
+        keep = {r["g"].value for r in rows if r["kind"].value == "keep"}
+        published = {r["g"].value for r in rows if r["kind"].value == "published"}
+        oldest = time.time() - UNPUBLISHED_GRACE_S
         for graph in self.store.named_graphs():
-            if graph.startswith(prefix) and graph not in keep:
-                self.store.drop(graph)
+            if not graph.startswith(prefix) or graph in keep:
+                continue
+            created = _created(graph[len(prefix) :])
+            if graph in published or created is None or created < oldest:
+                self._drop_version(graph)
+        for graph in published - keep:  # marks of versions dropped elsewhere
+            if not graph.startswith(prefix):
+                continue
+            self.store.update(
+                f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> "
+                f"<{DLAB.publishedVersionOf}> ?s }} }}"
+            )
+
+
+def _version_key(graph: str) -> tuple[float, str]:
+    created = _created(graph.rsplit(":", 1)[-1])
+    return (created or 0.0, graph)
+
+
+def _created(version: str) -> float | None:
+    """A version's creation time (seconds), or None for a name without one (older ones)."""
+    stamp, _, rest = version.partition("-")
+    return int(stamp) / 1000 if rest and stamp.isdigit() else None
 
 
 def _lit(value: str) -> str:

@@ -2,30 +2,41 @@
 
 Parsing is done by pyoxigraph, streaming, with the catalogue's guards around it:
 
-* a byte cap before anything is parsed, and a triple cap and literal cap while parsing;
+* a byte cap and a nesting cap before anything is parsed (see :mod:`catalog.rdf_bounds`),
+  and caps on triples, literal length and RDF list length while parsing;
 * RDF/XML with a DOCTYPE is refused, so no entity is ever expanded (pyoxigraph expands
   internal entities, and rdflib expands all of them);
 * JSON-LD ``@context`` references are resolved only from bundled files, never fetched;
   JSON nesting is bounded;
-* a broken document gives a :class:`~catalog.errors.ParseError` naming the line and column.
+* a broken document gives a :class:`~catalog.errors.ParseError` naming the line and column,
+  and a broken cap a :class:`~catalog.errors.LimitExceeded` naming the line it was reached.
+
+A store that writes as it reads calls :meth:`GuardedTriples.check` first: one reading pass
+that keeps nothing, so a refused document (a cap, a syntax error at its very end) costs no
+write and no clean-up of a half-written graph.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
 from catalog.errors import LimitExceeded, ParseError, UnsafeDocument, UnsupportedFormat
-
-if TYPE_CHECKING:
-    from catalog.settings import Settings
+from catalog.rdf_bounds import (
+    RDF_REST,
+    ListTracker,
+    ParseLimits,
+    PositionReader,
+    check_turtle_nesting,
+    check_xml_nesting,
+)
 
 FORMATS_BY_NAME: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -59,26 +70,6 @@ MEDIA_TYPES: dict[str, ox.RdfFormat] = {
 
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _MAX_CONTEXT_DEPTH = 8
-
-
-@dataclass(frozen=True)
-class ParseLimits:
-    """Caps applied to one document."""
-
-    max_bytes: int = 50 * 1024 * 1024
-    max_triples: int = 1_000_000
-    max_literal_bytes: int = 1024 * 1024
-    max_nesting: int = 128
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ParseLimits:
-        """The caps the catalogue's settings configure."""
-        return cls(
-            settings.max_document_bytes,
-            settings.max_triples,
-            settings.max_literal_bytes,
-            settings.max_nesting,
-        )
 
 
 def format_from_name(name: str) -> ox.RdfFormat:
@@ -253,6 +244,9 @@ def prepare(
         raise LimitExceeded(f"document of {len(data)} bytes exceeds the cap of {limits.max_bytes}")
     if fmt == ox.RdfFormat.RDF_XML:
         check_xml(data)
+        check_xml_nesting(data, limits.max_nesting)
+    elif fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        check_turtle_nesting(data, limits.max_nesting)
     elif fmt == ox.RdfFormat.JSON_LD:
         data = prepare_jsonld(data, limits, resolver or default_context_resolver())
     if data.startswith(b"\xef\xbb\xbf"):
@@ -280,7 +274,8 @@ class GuardedTriples:
     Iterate it for pyoxigraph quads, or, for a triple-only syntax, read it once as
     canonical N-Triples chunks with :meth:`ntriples_chunks` (the fast path of the embedded
     store: no Python object per triple past the parser). Both apply the same caps and name
-    the line of a syntax error. Parsing starts on first use, so errors surface there.
+    the line of a syntax error. Parsing starts on first use, so errors surface there; a
+    store calls :meth:`check` before its first write.
     """
 
     def __init__(
@@ -297,7 +292,10 @@ class GuardedTriples:
         self.limits = limits
         self._base_iri = base_iri
         self._resolver = resolver
+        self._payload: bytes | None = None
         self._quads: Iterator[ox.Quad] | None = None
+        #: Triples counted by :meth:`check` (None until it has run).
+        self.checked: int | None = None
 
     def __iter__(self) -> Iterator[ox.Quad]:
         if self._quads is None:
@@ -307,23 +305,65 @@ class GuardedTriples:
     def __next__(self) -> ox.Quad:
         return next(iter(self))
 
-    def _parse(self) -> Iterator[ox.Quad]:
-        payload = prepare(self._data, self.fmt, self.limits, self._resolver)
-        return ox.parse(payload, self.fmt, base_iri=self._base_iri, rename_blank_nodes=True)
+    def check(self) -> int:
+        """Read the whole document once with every guard, keeping nothing; returns the
+        number of triples. Raises what iterating would raise, before anything is written.
+
+        The triples go from the parser to pyoxigraph's serialiser in bounded chunks, so
+        memory stays flat and the cost is about a tenth of what storing them costs."""
+        if self.checked is None:
+            counted: list[int] = []
+            deque(self._chunks(_CHECK_CHUNK, checking=True, counted=counted), maxlen=0)
+            self.checked = counted[0]
+        return self.checked
+
+    def _prepared(self) -> bytes:
+        if self._payload is None:
+            self._payload = prepare(self._data, self.fmt, self.limits, self._resolver)
+        return self._payload
+
+    def _parse(self, source: bytes | PositionReader | None = None) -> Iterator[ox.Quad]:
+        return ox.parse(
+            self._prepared() if source is None else cast("IO[bytes]", source),
+            self.fmt,
+            base_iri=self._base_iri,
+            rename_blank_nodes=True,
+        )
+
+    def _locate(self, number: int) -> str:
+        """Where triple ``number`` ends: the document is read again up to it (only when a
+        cap has been broken). JSON-LD is re-serialised before parsing: no line to give."""
+        if self.fmt == ox.RdfFormat.JSON_LD:
+            return f"triple {number}"
+        reader = PositionReader(self._prepared())
+        deque(islice(self._parse(reader), number), maxlen=0)
+        return reader.where()
 
     def _guarded_quads(self) -> Iterator[ox.Quad]:
+        payload = self._prepared()
+        reader = PositionReader(payload)
+        located = self.fmt != ox.RdfFormat.JSON_LD
         count = 0
         max_triples = self.limits.max_triples
         max_literal = self.limits.max_literal_bytes
-        literal_type = ox.Literal
+        lists = ListTracker(self.limits.max_list_items)
+        literal_type, blank_type, rest = ox.Literal, ox.BlankNode, RDF_REST
+
+        def where() -> str:
+            return reader.where() if located else f"triple {count}"
+
         try:
-            for quad in self._parse():
+            for quad in self._parse(reader):
                 count += 1
                 if count > max_triples:
-                    raise LimitExceeded(f"document has more than {max_triples} triples")
+                    raise _too_many(max_triples, where())
                 obj = quad.object
-                if type(obj) is literal_type and len(obj.value) > max_literal:
-                    raise _literal_too_long(len(obj.value), max_literal, count, quad.subject)
+                if type(obj) is literal_type:
+                    if len(obj.value) > max_literal:
+                        raise _literal_too_long(len(obj.value), max_literal, count, quad.subject)
+                elif quad.predicate == rest:
+                    following = str(obj) if type(obj) is blank_type else None
+                    lists.link(str(quad.subject), following, where)
                 yield quad
         except (SyntaxError, ValueError) as exc:
             raise _syntax_error(exc) from exc
@@ -334,32 +374,45 @@ class GuardedTriples:
         """Canonical N-Triples of the document, ``chunk_triples`` lines at a time, or None
         when the syntax may hold named graphs (TriG, N-Quads, JSON-LD): iterate instead.
 
-        Canonical N-Triples has one triple per line and no raw newline inside a literal,
-        so the triple cap counts lines and the literal cap looks only at over-long lines.
-        Blank nodes keep one id per document across chunks.
+        The whole document is :meth:`check`-ed first, since a store loads each chunk as it
+        comes. Canonical N-Triples has one triple per line and no raw newline inside a
+        literal, so the triple cap still counts lines and the literal cap looks only at
+        over-long lines. Blank nodes keep one id per document across chunks.
         """
         if self.fmt not in TRIPLE_FORMATS or self._quads is not None:
             return None
+        self.check()  # chunks are loaded as they come: refuse before the first one
         self._quads = iter(())  # read once, either way
         return self._chunks(max(1, chunk_triples))
 
-    def _chunks(self, chunk_triples: int) -> Iterator[bytes]:
+    def _chunks(
+        self, chunk_triples: int, *, checking: bool = False, counted: list[int] | None = None
+    ) -> Iterator[bytes]:
+        """Canonical N-Triples (N-Quads when ``checking``: any syntax) chunks, capped.
+
+        ``checking`` is :meth:`check`'s reading: RDF lists are measured too, and a broken
+        cap names its line (the document is then read again up to the offending triple).
+        """
         max_triples = self.limits.max_triples
         long_line = re.compile(rb"\n[^\n]{%d}" % (self.limits.max_literal_bytes + 1))
+        lists = ListTracker(self.limits.max_list_items) if checking else None
+        syntax = ox.RdfFormat.N_QUADS if checking else ox.RdfFormat.N_TRIPLES
         count = 0
         try:
             quads = self._parse()
             while True:
                 # Never parse more than one triple past the cap.
                 take = min(chunk_triples, max_triples + 1 - count)
-                chunk = ox.serialize(islice(quads, take), format=ox.RdfFormat.N_TRIPLES)
+                chunk = ox.serialize(islice(quads, take), format=syntax)
                 if not chunk:
-                    return
+                    break
                 lines = chunk.count(b"\n")
                 if count + lines > max_triples:
-                    raise LimitExceeded(f"document has more than {max_triples} triples")
+                    raise _too_many(max_triples, self._locate(max_triples + 1))
                 if len(chunk) > self.limits.max_literal_bytes:
-                    self._check_literals(chunk, long_line, count)
+                    self._check_literals(chunk, long_line, count, syntax)
+                if lists is not None and _REST_MARK in chunk:
+                    self._check_lists(chunk, lists, count)
                 count += lines
                 pending = [chunk]
                 del chunk  # a suspended generator keeps its locals: hold no chunk
@@ -368,8 +421,30 @@ class GuardedTriples:
             raise _syntax_error(exc) from exc
         except UnicodeDecodeError as exc:
             raise ParseError(f"document is not valid UTF-8: {exc.reason}") from exc
+        if counted is not None:
+            counted.append(count)
 
-    def _check_literals(self, chunk: bytes, long_line: re.Pattern[bytes], before: int) -> None:
+    def _check_lists(self, chunk: bytes, lists: ListTracker, before: int) -> None:
+        """Feed the chunk's ``rdf:rest`` lines to the list tracker."""
+        for found in _REST_LINE.finditer(chunk):
+            cell, following = found.group(1), found.group(2)
+
+            def where(start: int = found.start()) -> str:
+                return self._locate(before + chunk.count(b"\n", 0, start) + 1)
+
+            lists.link(
+                cell.decode(),
+                following.decode() if following.startswith(b"_:") else None,
+                where,
+            )
+
+    def _check_literals(
+        self,
+        chunk: bytes,
+        long_line: re.Pattern[bytes],
+        before: int,
+        syntax: ox.RdfFormat = ox.RdfFormat.N_TRIPLES,
+    ) -> None:
         """Apply the literal cap to the lines long enough to break it (a literal of n
         characters takes at least n bytes of its line)."""
         text = b"\n" + chunk
@@ -378,18 +453,44 @@ class GuardedTriples:
         while found is not None:
             start = found.start() + 1
             end = text.index(b"\n", start)
-            for triple in ox.parse(text[start : end + 1], ox.RdfFormat.N_TRIPLES):
-                obj = triple.object
+            for quad in ox.parse(text[start : end + 1], syntax):
+                obj = quad.object
                 if type(obj) is ox.Literal and len(obj.value) > max_literal:
                     number = before + text.count(b"\n", 0, start)
-                    raise _literal_too_long(len(obj.value), max_literal, number, triple.subject)
+                    raise _literal_too_long(
+                        len(obj.value), max_literal, number, quad.subject, self._locate(number)
+                    )
             found = long_line.search(text, end)
 
 
-def _literal_too_long(length: int, cap: int, number: int, subject: object) -> LimitExceeded:
+#: Triples per chunk of :meth:`GuardedTriples.check` (a few MB of N-Quads at most).
+_CHECK_CHUNK = 20_000
+_REST_MARK = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>"
+# An rdf:rest line of canonical N-Quads: subject, then an object that is a blank node or an
+# IRI (a literal object, which holds spaces, makes no list link).
+_REST_LINE = re.compile(
+    rb"^(\S+) " + re.escape(_REST_MARK) + rb" (_:\S+|<[^>]*>)(?: <[^>]*>)? \.$", re.MULTILINE
+)
+
+
+def _too_many(cap: int, where: str | None) -> LimitExceeded:
+    return LimitExceeded(
+        f"document has more than {cap} triples",
+        where=where,
+        details={"limit": "max_triples", "cap": cap},
+    )
+
+
+def _literal_too_long(
+    length: int, cap: int, number: int, subject: object, line: str | None = None
+) -> LimitExceeded:
+    details: dict[str, object] = {"limit": "max_literal_bytes", "cap": cap}
+    if line is not None:
+        details["line"] = line
     return LimitExceeded(
         f"literal of {length} characters exceeds the cap of {cap}",
         where=f"triple {number}, subject {subject}",
+        details=details,
     )
 
 

@@ -89,8 +89,36 @@ class Settings(BaseSettings):
     max_nesting: int = Field(
         default=128, gt=0, description="Deepest nesting accepted in Turtle, JSON-LD or XML."
     )
+    # -- bounds while parsing, SHACL per dataset, /sparql answer bytes (issue 16) ------------
+    max_rdf_list_items: int = Field(
+        default=10_000,
+        gt=0,
+        description="Longest RDF list (rdf:first/rdf:rest chain, a Turtle '( … )' collection) "
+        "accepted in one document, in items; a longer one is refused, naming the line the "
+        "parser had reached.",
+    )
     validation_timeout_s: float = Field(
-        default=30.0, gt=0, description="Deadline of SHACL validation of one document."
+        default=30.0,
+        gt=0,
+        description="Deadline of SHACL validation of one dataset. Documents and harvested "
+        "records are validated dataset by dataset (in batches of validation_batch_datasets; a "
+        "batch past this deadline is re-run one dataset at a time), so a large document takes "
+        "time in proportion to its size, and a dataset past the deadline gets an entry in the "
+        "report instead of failing the load.",
+    )
+    validation_batch_datasets: int = Field(
+        default=50,
+        gt=0,
+        le=1000,
+        description="Datasets validated together in one SHACL run (with their owned nodes "
+        "and the nodes they link to).",
+    )
+    sparql_max_result_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="Largest /sparql answer, in bytes, counted while it is serialised; a "
+        "larger answer is refused with 413 and the one error body before any byte is sent "
+        "(the row cap alone does not bound bytes). Ask for fewer rows or shorter values.",
     )
     page_size: int = Field(default=50, gt=0, le=1000, description="Default page size of lists.")
     max_page_size: int = Field(default=500, gt=0, description="Largest page size a client may ask.")
@@ -219,7 +247,33 @@ class Settings(BaseSettings):
     sample_max_compression_ratio: int = Field(
         default=1000,
         gt=0,
-        description="Largest uncompressed/stored size ratio of a row group (Parquet bombs).",
+        description="Largest ratio of decoded size (estimated from the Parquet footer) to "
+        "stored size, of each row group and of the whole sample (Parquet bombs).",
+    )
+    sample_max_decoded_bytes: int = Field(
+        default=8 * 1024**3,
+        gt=0,
+        description="Largest size a sample may decode to, estimated from its Parquet footer "
+        "before any page is read: per column chunk, the larger of its declared uncompressed "
+        "size and values x decoded width (RLE and dictionary bombs).",
+    )
+    sample_max_cells: int = Field(
+        default=1_000_000_000,
+        gt=0,
+        description="Most values (rows x leaf columns, from the Parquet footer) of a sample.",
+    )
+    sample_ratio_exempt_bytes: int = Field(
+        default=64 * 1024**2,
+        ge=0,
+        description="Row groups and samples decoding to at most this many bytes are not held "
+        "to sample_max_compression_ratio (a small constant column is harmless).",
+    )
+    sample_staging_max_age_s: float = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="Age past which a sample upload's staging entry is removed at start-up "
+        "even if its process still runs (or runs on another host); entries of dead "
+        "processes on this host are removed at once.",
     )
     sample_max_columns: int = Field(default=1000, gt=0, description="Most columns of a sample.")
     sample_max_row_groups: int = Field(
@@ -327,6 +381,101 @@ class Settings(BaseSettings):
         "(answers come from direct resolution until it is built), 'eager' (built before the "
         "API answers) or 'off' (always direct resolution).",
     )
+    # -- request bounds, server timeouts, trusted hosts, sign-in throttling (issue 16) ------
+    max_request_bytes: int = Field(
+        default=1024**2,
+        gt=0,
+        description="Largest request body a route accepts, in bytes, unless the upload table "
+        "of api/middleware/bounds.py gives it a larger cap (sample uploads: "
+        "sample_max_upload_bytes; the steward's document forms: web_form_max_bytes). A larger "
+        "Content-Length, or a streamed body that grows past it, is refused with 413.",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Largest request line plus headers, in bytes; larger ones get 431 (also "
+        "uvicorn's h11_max_incomplete_event_size).",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Deadline for a client to send its complete request line and headers, "
+        "counted from the connection (or from the first byte of a kept-alive request); past "
+        "it the server answers 408 and closes the connection (slowloris).",
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Deadline to receive a whole request body once the headers are in; a body "
+        "that trickles past it gets 408.",
+    )
+    upload_timeout_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Body deadline of the routes in the upload table (sample and document "
+        "uploads), instead of body_timeout_seconds.",
+    )
+    server_keep_alive_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="How long the server keeps an idle kept-alive connection open between "
+        "requests (uvicorn's timeout_keep_alive).",
+    )
+    server_max_connections: int = Field(
+        default=2048,
+        ge=16,
+        description="Open connections plus running requests past which new requests get 503 "
+        "(uvicorn's limit_concurrency); connections still sending their headers count too, "
+        "so keep it well above the expected number of slow clients.",
+    )
+    server_backlog: int = Field(
+        default=2048,
+        ge=16,
+        description="Connections the kernel queues before the server accepts them.",
+    )
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1", "testserver"],
+        description="Host names the API answers to besides public_url's host, which is always "
+        "trusted; comma-separated, '*.example.eu' matches subdomains, '*' any host. Other "
+        "Host headers get 400. Links are always built from public_url, never from Host.",
+    )
+    auth_failure_limit: int = Field(
+        default=10,
+        gt=0,
+        description="Distinct wrong bearer tokens or sign-ins one client address may send "
+        "within auth_failure_window_seconds; past it every authentication attempt from that "
+        "address (valid tokens included) gets 429 with Retry-After.",
+    )
+    auth_failure_window_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Sliding window over which failed authentication attempts are counted.",
+    )
+    max_name_chars: int = Field(
+        default=200,
+        gt=0,
+        description="Longest name, label or id-like string stored from a request (lab names, "
+        "sectors, duties, user names, factories), in characters; longer ones get 400.",
+    )
+    max_field_chars: int = Field(
+        default=4000,
+        gt=0,
+        description="Longest free-text string stored from a request (access-request comments, "
+        "lab fees, procedure steps, organisations), in characters; longer ones get 400.",
+    )
+    max_list_items: int = Field(
+        default=100,
+        gt=0,
+        description="Most items of one list stored from a request (a lab's sectors, duties, "
+        "procedure steps); longer lists get 400.",
+    )
+
+    @field_validator("trusted_hosts", mode="before")
+    @classmethod
+    def _split_trusted_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("fetch_allow_hosts", mode="before")
     @classmethod

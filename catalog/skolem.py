@@ -92,6 +92,11 @@ class Skolemised:
         return next(iter(self))
 
     def _read_quads(self) -> Iterator[ox.Quad]:
+        # A store writes as it reads: a source that can check itself whole first (an
+        # untrusted document, see GuardedTriples.check) does, so a refusal writes nothing.
+        check: Callable[[], object] | None = getattr(self._source, "check", None)
+        if check is not None:
+            check()
         typed: list[str] = []
         yield from _skolemise_quads(self._source, self.graph, self._types, typed)
         self.typed = typed

@@ -10,6 +10,11 @@ guard its entry point with ``if __name__ == "__main__":`` (uvicorn, pytest and t
 The worker turns pySHACL's results graph into :class:`Finding` objects: severity, focus
 node, the dataset the node belongs to, the property as a prefixed name, the message and the
 offending value.
+
+:func:`validate_graph` validates one graph (one record, as the quality pages and the
+HealthDCAT-AP connector use it) under one deadline. Documents (:func:`validate_document`)
+and harvested records are validated dataset by dataset, each dataset with its own deadline,
+by :mod:`catalog.validation_runs`.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from rdflib.term import Node
 
 from catalog.errors import ConfigurationError, ParseError, QueryTimeout, ShapesError
 from catalog.namespaces import DCAT, PREFIXES, SH
-from catalog.rdf_input import ParseLimits, default_context_resolver, guess_format, iter_triples
+from catalog.rdf_input import ParseLimits, guess_format, iter_triples
 from catalog.settings import Settings
 from catalog.terms import to_ox_triples, to_rdflib_graph
 
@@ -64,10 +69,12 @@ class Finding:
 
 @dataclass
 class ValidationReport:
-    """The outcome of validating one document: conforms unless there is a violation."""
+    """The outcome of validating one document: conforms unless there is a violation, or a
+    dataset that could not be validated in time (``unfinished``: dataset → why)."""
 
     conforms: bool
     findings: list[Finding] = field(default_factory=list)
+    unfinished: dict[str, str] = field(default_factory=dict)
 
     def violations(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "violation"]
@@ -82,6 +89,7 @@ class ValidationReport:
             "violations": len(self.violations()),
             "warnings": len(self.warnings()),
             "findings": [asdict(f) for f in self.findings],
+            "unfinished": dict(self.unfinished),
         }
 
     def to_text(self) -> str:
@@ -96,6 +104,9 @@ class ValidationReport:
             lines.append(f"- {f.severity.upper()} {where}")
             detail = f"  {f.path}: {f.message}" if f.path else f"  {f.message}"
             lines.append(detail + (f" (value: {f.value})" if f.value is not None else ""))
+        for dataset, why in self.unfinished.items():
+            lines.append(f"- NOT VALIDATED {dataset}")
+            lines.append(f"  {why}")
         return "\n".join(lines)
 
 
@@ -160,12 +171,11 @@ def _read_shapes(path: Path) -> Graph:
 
 
 def validate_document(data: bytes, fmt: ox.RdfFormat, settings: Settings) -> ValidationReport:
-    """Parse an untrusted document safely and validate it against the configured shapes."""
-    limits = ParseLimits.from_settings(settings)
-    resolver = default_context_resolver(settings.jsonld_contexts)
-    graph = to_rdflib_graph(iter_triples(data, fmt, limits, resolver=resolver))
-    shapes = load_shapes(settings.shapes_path)
-    return validate_graph(graph, shapes, timeout_s=settings.validation_timeout_s)
+    """Parse an untrusted document safely and validate it against the configured shapes,
+    dataset by dataset, each with its own deadline (:mod:`catalog.validation_runs`)."""
+    from catalog.validation_runs import validate_document_by_dataset
+
+    return validate_document_by_dataset(data, fmt, settings)
 
 
 def validate_graph(data: Graph, shapes: Graph, *, timeout_s: float = 30) -> ValidationReport:
@@ -269,10 +279,12 @@ def findings_from_results(results: Graph, data: Graph) -> list[Finding]:
                     constraint=prefixed(str(component)) if component is not None else None,
                 )
             )
-    return sorted(
-        findings,
-        key=lambda f: (_SEVERITY_ORDER[f.severity], f.dataset or "", f.focus, f.path or ""),
-    )
+    return sorted(findings, key=finding_order)
+
+
+def finding_order(f: Finding) -> tuple[int, str, str, str]:
+    """Violations first, then by dataset, node and property."""
+    return (_SEVERITY_ORDER[f.severity], f.dataset or "", f.focus, f.path or "")
 
 
 def _message(messages: Iterable[Node]) -> str:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from api.deps import CatalogueDep
+from api.links import this_url
 from api.negotiation import negotiate
 from catalog.federation.dcat_export import CatalogQuery, build_catalog_page, check_since
 from catalog.graphs import check_source_name
@@ -72,7 +73,7 @@ def get_catalog(
     )
 
     def link(n: int) -> str:
-        return str(request.url.include_query_params(page=n))
+        return this_url(request, page=n)
 
     result = build_catalog_page(catalogue, query, link)
     body = serialize(result.triples, export_format(CATALOG_TYPES[media]))

@@ -33,8 +33,10 @@ def _sample_view(
     decision = service.decide(principal, dataset_id)
     if not decision.rows_visible:
         return SampleView(columns=meta["columns"], byte_size=meta["byte_size"])
-    key = (str(samples_root(cat.settings)), dataset_id, meta["version"])
-    digest = sha256_of(key, lambda: service.store.parquet_bytes(dataset_id))
+    digest = meta.get("sha256")  # computed at upload; older samples: computed once here
+    if not digest:
+        key = (str(samples_root(cat.settings)), dataset_id, meta["version"])
+        digest = sha256_of(key, lambda: service.store.parquet_bytes(dataset_id))
     base = cat.settings.public_url.rstrip("/")
     return SampleView(
         columns=meta["columns"],

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from rdflib import URIRef
 
 from api.deps import CatalogueDep
+from api.links import public_url_for, this_url
 from api.negotiation import JSON, RDF_MEDIA_TYPES, negotiate
 from catalog.model import Dataset
 from catalog.records import DatasetSummary
@@ -42,7 +43,7 @@ class DatasetsPublic(BaseModel):
 
 
 def _links(request: Request, dataset_id: str) -> Links:
-    url = str(request.url_for("get_dataset", dataset_id=dataset_id))
+    url = public_url_for(request, "get_dataset", dataset_id=dataset_id)
     return Links(
         self=url,
         formats={fmt: f"{url}?format={fmt}" for fmt in ("jsonld", "ttl", "xml", "nt")},
@@ -76,7 +77,7 @@ def list_datasets(
     page = catalogue.datasets(cursor=cursor, limit=limit, source=source)
     next_url = None
     if page.next_cursor:
-        next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+        next_url = this_url(request, cursor=page.next_cursor)
     return DatasetsPublic(
         items=[list_item(request, item) for item in page.items],
         count=catalogue.count(source),

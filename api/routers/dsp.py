@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import CatalogueDep
+from api.links import this_url
 from catalog.errors import DatalabError, LimitExceeded
 from catalog.federation import dsp_catalog as dsp
 
@@ -33,10 +34,10 @@ def _error(exc: DatalabError) -> JSONResponse:
 def _links(request: Request, page: dsp.DspPage) -> str | None:
     links = []
     if page.page < page.last_page:
-        url = request.url.include_query_params(page=page.page + 1)
+        url = this_url(request, page=page.page + 1)
         links.append(f'<{url}>; rel="next"')
     if page.page > 1:
-        url = request.url.include_query_params(page=page.page - 1)
+        url = this_url(request, page=page.page - 1)
         links.append(f'<{url}>; rel="previous"')
     return ", ".join(links) or None
 

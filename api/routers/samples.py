@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
-from collections.abc import Callable, Coroutine
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from api.auth import PrincipalDep, get_accounts
 from api.deps import CatalogueDep, SettingsDep
+from api.links import public_url_for, this_url
 from catalog.errors import DatalabError, LimitExceeded
 from catalog.samples import PARQUET_MEDIA_TYPE, SampleStore, Upload, fetched
 from catalog.samples import graph as sample_graph
 from catalog.samples.service import SampleService
-from catalog.samples.store import samples_root
+from catalog.samples.store import storage_full
 
 log = logging.getLogger("datalab.api")
 
@@ -47,14 +47,33 @@ class PrivateRoute(APIRoute):
         return handler
 
 
-router = APIRouter(tags=["samples"], route_class=PrivateRoute)
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up (after the app's own lifespan opened the catalogue): open the sample
+    store, which removes the staging entries killed uploads left, and keep the sample
+    distributions' checksums in step with access levels after every publish."""
+    try:
+        store = SampleStore(app.state.settings)
+    except OSError as exc:  # e.g. a read-only samples folder: sample requests will say so
+        log.warning("the sample store cannot be opened at start-up: %s", exc)
+        yield
+        return
+    app.state.sample_store = store
+    catalogue = getattr(app.state, "catalogue", None)
+    if catalogue is not None:
+        sample_graph.follow_access(catalogue, store)
+    yield
+
+
+router = APIRouter(tags=["samples"], route_class=PrivateRoute, lifespan=lifespan)
 
 
 def _service(request: Request, catalogue: Any) -> SampleService:
     state = request.app.state
     service = getattr(state, "samples", None)
     if service is None or service.catalogue is not catalogue:
-        service = SampleService(catalogue, SampleStore(state.settings), get_accounts(request))
+        store = getattr(state, "sample_store", None) or SampleStore(state.settings)
+        service = SampleService(catalogue, store, get_accounts(request))
         state.samples = service
     return service
 
@@ -65,16 +84,20 @@ def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
 
 def _distribution(request: Request, catalogue: Any, dataset_id: str, meta: dict) -> dict:
     """The sample as a DCAT-AP ``adms:sample`` distribution of the dataset (also in the
-    dataset's record: ``in_graph``)."""
-    return {
+    dataset's record: ``in_graph``); its SHA-256 when ``meta`` carries it (entitled callers,
+    and the uploader)."""
+    out = {
         "property": sample_graph.SAMPLE,
         "iri": sample_graph.distribution_iri(catalogue, dataset_id),
         "type": "http://www.w3.org/ns/dcat#Distribution",
         "media_type": sample_graph.IANA + meta["media_type"],
         "byte_size": meta["byte_size"],
-        "download_url": str(request.url_for("download_sample", dataset_id=dataset_id)),
+        "download_url": public_url_for(request, "download_sample", dataset_id=dataset_id),
         "in_graph": sample_graph.in_graph(catalogue, dataset_id),
     }
+    if meta.get("sha256"):
+        out["checksum"] = {"algorithm": "sha256", "value": meta["sha256"]}
+    return out
 
 
 @router.put("/datasets/{dataset_id}/sample", operation_id="put_sample", status_code=201)
@@ -89,18 +112,20 @@ async def put_sample(
     service = _service(request, catalogue)
     await run_in_threadpool(service.authorize_upload, principal, dataset_id)
     cap = settings.sample_max_upload_bytes
-    staging = samples_root(settings) / ".staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=staging, prefix="body-")
-    path = Path(name)
+    fd, path = service.store.stage.file("body")  # named after this process: see staging.py
     try:
         size = 0
-        with os.fdopen(fd, "wb") as fh:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > cap:
-                    raise LimitExceeded(f"the sample exceeds the limit of {cap} bytes")
-                fh.write(chunk)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > cap:
+                        raise LimitExceeded(f"the sample exceeds the limit of {cap} bytes")
+                    fh.write(chunk)
+        except OSError as exc:
+            if storage_full(exc):
+                raise service.store.full_error(dataset_id, exc) from None
+            raise
         upload = Upload(path=path, media_type=request.headers.get("content-type"))
         meta = await run_in_threadpool(service.upload, principal, dataset_id, upload)
     finally:
@@ -189,7 +214,7 @@ def get_sample_rows(
         principal, dataset_id, offset=offset, limit=limit, filters=filter or [], sort=sort
     )
     if body["next_offset"] is not None:
-        body["next"] = str(request.url.include_query_params(offset=body["next_offset"]))
+        body["next"] = this_url(request, offset=body["next_offset"])
     return _json(body)
 
 

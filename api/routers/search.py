@@ -11,6 +11,7 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
 from api.deps import CatalogueDep
+from api.links import this_url
 from api.negotiation import HTML, JSON, negotiate
 from catalog.search import FACET_FIELDS, SearchService
 from catalog.search.facets import parse_bbox_param
@@ -98,7 +99,7 @@ def search(
     if media == HTML:
         for hit in body["items"]:
             hit["snippet"] = Markup(hit["snippet"])  # noqa: S704 (built escaped, only <mark>)
-        next_url = str(request.url.include_query_params(cursor=result.next_cursor or ""))
+        next_url = this_url(request, cursor=result.next_cursor or "")
         page = _template.render(result=body, q=q, lang=(langs or ["en"])[0], next_url=next_url)
         return HTMLResponse(page, headers=headers)
     return JSONResponse(body, headers=headers)

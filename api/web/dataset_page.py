@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import Request
 from rdflib import URIRef
 
+from api.links import public_path
 from api.web.charts import column_chart
 from api.web.render import safe_url
 from api.web.services import catalogue_of, samples_of
@@ -105,7 +106,7 @@ def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict
         }
         for d in ds.distribution
     ]
-    url = f"{str(request.base_url).rstrip('/')}/ui/datasets/{quote(dataset_id, safe='')}"
+    url = public_path(request, f"/ui/datasets/{quote(dataset_id, safe='')}")
     return {
         "dataset_id": dataset_id,
         "ds": ds,

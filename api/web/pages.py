@@ -11,8 +11,8 @@ from api.auth import get_accounts
 from api.web.dataset_page import dataset_context
 from api.web.render import STATIC, WebRoute, render
 from api.web.services import badges, search_of
-from api.web.session import checked_form, end_session, finish, start_session
-from catalog.errors import DatalabError, NotFound, Unauthorized
+from api.web.session import checked_form, end_session, finish, sign_in, start_session
+from catalog.errors import DatalabError, NotFound
 from catalog.model.values import parse_accept_language
 from catalog.search import FACET_FIELDS
 
@@ -53,9 +53,7 @@ async def login(request: Request) -> Response:
     target = _local_next(form.get("next"))
     accounts = get_accounts(request)
     try:
-        user = accounts.authenticate(token)
-        if user.name != name:
-            raise Unauthorized("wrong user")
+        user = sign_in(request, name, token)
     except DatalabError:
         accounts.audit(name[:200] or None, "web.login", None, "denied")
         return render(request, "login.html", 401, next=target, failed=True)

@@ -5,7 +5,8 @@ only its SHA-256 (``<home>/web_sessions.sqlite3``) with the user, an expiry and 
 session's CSRF token. Signing in rotates the id; signing out deletes the row. Every form
 POST carries a ``csrf`` field that must equal the session's token (or, before sign-in, the
 value of a separate CSRF cookie: the double-submit pattern), and a cross-site ``Origin``
-is refused outright.
+is refused outright. Every failed sign-in is counted against the client's address
+(api/middleware/throttle.py): past the limit, the sign-in form answers 429.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from fastapi import Request, Response
 from starlette.datastructures import FormData
 
 from api.auth import ANONYMOUS, Principal, get_accounts
-from catalog.errors import DatalabError, Forbidden, LimitExceeded
+from api.middleware.refusal import client_address
+from api.middleware.throttle import AuthThrottle
+from catalog.accounts import User
+from catalog.errors import DatalabError, Forbidden, LimitExceeded, Unauthorized
 
 SESSION_COOKIE = "datalab_session"
 CSRF_COOKIE = "datalab_csrf"
@@ -148,6 +152,20 @@ def finish(request: Request, response: Response) -> Response:
     if new and current_session(request) is None:
         _cookie(response, request, CSRF_COOKIE, new, 3600 * 24)
     return response
+
+
+def sign_in(request: Request, name: str, token: str) -> User:
+    """The user ``token`` belongs to, if that is ``name``; each failure is counted against
+    the client's address (:class:`Unauthorized` either way, naming neither part)."""
+    try:
+        user = get_accounts(request).authenticate(token)
+        if user.name != name:
+            raise Unauthorized("wrong user")
+    except DatalabError:
+        throttle: AuthThrottle = request.app.state.auth_throttle
+        throttle.failed(client_address(request.scope), f"{name}\n{token}")
+        raise
+    return user
 
 
 def start_session(request: Request, response: Response, user: str) -> None:

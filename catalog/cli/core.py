@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 
@@ -16,7 +16,7 @@ from catalog.cli.app import (
     reported,
     settings_from_cli,
 )
-from catalog.errors import InvalidInput, ValidationFailed
+from catalog.errors import InvalidInput, LimitExceeded, ValidationFailed
 from catalog.rdf_input import format_from_name, guess_format
 from catalog.service import LOCAL_SOURCE, Catalogue, export_format, serialize
 from catalog.settings import Settings
@@ -27,13 +27,14 @@ HomeOption = Annotated[
 
 
 def _serve(settings: Settings, catalogue_setup: object = None) -> None:
-    import uvicorn
-
+    """Serve the API with the server bounds of api/server.py (header deadline, keep-alive,
+    connection cap, backlog, header size)."""
     from api.app import create_app
+    from api.server import serve
 
     configure_logging(settings.log_level)
     app_ = create_app(settings, on_startup=catalogue_setup)  # type: ignore[arg-type]
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_level=settings.log_level)
+    serve(app_, settings)
 
 
 @app.command()
@@ -71,6 +72,28 @@ def load_demo_catalogue(catalogue: Catalogue) -> None:
     harvest_demo_sources(catalogue)
 
 
+#: Bytes read from standard input at a time.
+STDIN_CHUNK = 1024 * 1024
+
+
+def read_capped(stream: BinaryIO, max_bytes: int) -> bytes:
+    """Read ``stream`` to its end in bounded chunks, stopping as soon as it passes
+    ``max_bytes`` (so an endless or huge pipe is refused without being held whole)."""
+    parts: list[bytes] = []
+    size = 0
+    while chunk := stream.read(min(STDIN_CHUNK, max_bytes + 1 - size)):
+        size += len(chunk)
+        if size > max_bytes:
+            raise LimitExceeded(
+                f"standard input passed the cap of {max_bytes} bytes "
+                "(DATALAB_MAX_DOCUMENT_BYTES); nothing was read further or stored",
+                where="stdin",
+                details={"limit": "max_document_bytes", "cap": max_bytes},
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 def _read_input(file_or_url: str, settings: Settings) -> tuple[bytes, str | None, str | None]:
     """Bytes, file name and media type of a local file, ``-`` (stdin) or a URL."""
     if file_or_url.startswith(("http://", "https://")):
@@ -87,14 +110,12 @@ def _read_input(file_or_url: str, settings: Settings) -> tuple[bytes, str | None
             fetcher.close()
         return result.content, result.url.rsplit("/", 1)[-1], result.media_type
     if file_or_url == "-":
-        return sys.stdin.buffer.read(), None, None
+        return read_capped(sys.stdin.buffer, settings.max_document_bytes), None, None
     path = Path(file_or_url)
     if not path.is_file():
         raise InvalidInput(f"no such file: {file_or_url}", where=file_or_url)
     size = path.stat().st_size
     if size > settings.max_document_bytes:
-        from catalog.errors import LimitExceeded
-
         raise LimitExceeded(
             f"file of {size} bytes exceeds the cap of {settings.max_document_bytes}",
             where=file_or_url,

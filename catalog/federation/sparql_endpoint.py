@@ -7,7 +7,10 @@ predicates, the meta graph and unpublished versions are never copied, so no quer
 reach them. The snapshot is rebuilt after the catalogue publishes. Each query (checked by
 :mod:`catalog.federation.sparql_guard` inside the worker) runs under a deadline: past it
 the worker is killed and a fresh one starts on the next query. The answer carries at most
-``sparql_endpoint_max_rows`` solutions or triples.
+``sparql_endpoint_max_rows`` solutions or triples, and at most ``sparql_max_result_bytes``
+bytes: it is serialised inside the worker with a running byte count, and one that passes
+the cap is refused whole (413, ``result_too_large``) before a byte of it is sent, since
+the SPARQL protocol has no way to mark an answer as cut.
 """
 
 from __future__ import annotations
@@ -124,6 +127,7 @@ class SparqlEndpoint:
                     s.sparql_endpoint_max_rows,
                     s.sparql_endpoint_max_query_chars,
                     s.sparql_endpoint_memory_bytes,
+                    s.sparql_max_result_bytes,
                 ),
                 daemon=True,
                 name="datalab-sparql",

@@ -33,6 +33,12 @@ class QueryRefused(Forbidden):
     code = "query_refused"
 
 
+class ResultTooLarge(LimitExceeded):
+    """A query's answer passed the byte cap while it was serialised; nothing was sent."""
+
+    code = "result_too_large"
+
+
 class QueryResourcesExceeded(DatalabError):
     """A query's worker died past its memory limit; the query was stopped."""
 

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from catalog.errors import DatalabError, InvalidInput, NotAcceptable
-from catalog.federation.sparql_guard import check_query
+from catalog.federation.sparql_guard import ResultTooLarge, check_query
 
 RESULTS_JSON = "application/sparql-results+json"
 RESULTS_XML = "application/sparql-results+xml"
@@ -33,12 +33,33 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 @dataclass(frozen=True)
 class SparqlAnswer:
-    """A serialised answer: its body, media type, form and whether rows were cut."""
+    """A serialised answer: its body, media type, form and whether rows were cut (the
+    byte cap never cuts: an answer past it is refused whole)."""
 
     body: bytes
     media_type: str
     form: str
     truncated: bool
+
+
+class _Budget:
+    """Counts the bytes of an answer as it is serialised and stops it past the cap."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.used = 0
+        self.rows = 0
+
+    def take(self, part: bytes) -> bytes:
+        self.used += len(part)
+        if self.used > self.cap:
+            raise ResultTooLarge(
+                f"the answer passed the cap of {self.cap} bytes after {self.rows} "
+                "row(s) and was not sent; ask for fewer rows (LIMIT) or shorter values",
+                where="query",
+                details={"limit": "sparql_max_result_bytes", "cap": self.cap, "rows": self.rows},
+            )
+        return part
 
 
 def answer(
@@ -48,8 +69,10 @@ def answer(
     max_chars: int,
     results_media: str | None,
     graph_media: str | None,
+    max_bytes: int = 16 * 1024 * 1024,
 ) -> Any:
-    """Check and run ``text``; returns a :class:`SparqlAnswer`."""
+    """Check and run ``text``; returns a :class:`SparqlAnswer` of at most ``max_rows``
+    solutions (or triples) and ``max_bytes`` bytes (past it: :class:`ResultTooLarge`)."""
     form = check_query(text, max_chars)
     media = results_media if form in ("select", "ask") else graph_media
     if media is None:
@@ -59,27 +82,53 @@ def answer(
         result = store.query(text, use_default_graph_as_union=True)
     except SyntaxError as exc:
         raise InvalidInput(f"invalid SPARQL query: {exc}", where="query") from None
+    budget = _Budget(max_bytes)
     if isinstance(result, ox.QueryBoolean):
-        return SparqlAnswer(_boolean(bool(result), media), media, form, False)
+        return SparqlAnswer(budget.take(_boolean(bool(result), media)), media, form, False)
     if isinstance(result, ox.QueryTriples):
-        triples: list[ox.Triple] = []
-        for t in result:
-            if len(triples) >= max_rows:
-                break
-            triples.append(t)
-        truncated = len(triples) >= max_rows and next(iter(result), None) is not None
-        body = ox.serialize(triples, format=GRAPH_TYPES[media]) or b""
-        return SparqlAnswer(body, media, form, truncated)
+        return _graph_answer(result, media, form, max_rows, budget)
     assert isinstance(result, ox.QuerySolutions)
     names = [v.value for v in result.variables]
-    rows: list[dict[str, Any]] = []
+    parts = [budget.take(_head(names, media))]
     truncated = False
+    row = _ROW_WRITERS[media]
     for solution in result:
-        if len(rows) >= max_rows:
+        if budget.rows >= max_rows:
             truncated = True
             break
-        rows.append({n: solution[n] for n in names if solution[n] is not None})
-    return SparqlAnswer(_solutions(names, rows, media), media, form, truncated)
+        cells = {n: solution[n] for n in names if solution[n] is not None}
+        parts.append(budget.take(row(names, cells, budget.rows == 0)))
+        budget.rows += 1
+    parts.append(budget.take(_TAILS[media]))
+    return SparqlAnswer(b"".join(parts), media, form, truncated)
+
+
+def _graph_answer(
+    result: ox.QueryTriples, media: str, form: str, max_rows: int, budget: _Budget
+) -> SparqlAnswer:
+    """CONSTRUCT/DESCRIBE: triples are counted in N-Triples bytes as they come (a close
+    measure of every syntax offered), then serialised whole and measured once more."""
+    triples: list[ox.Triple] = []
+    batch: list[ox.Triple] = []
+    truncated = False
+    for t in result:
+        if len(triples) >= max_rows:
+            truncated = True
+            break
+        triples.append(t)
+        batch.append(t)
+        if len(batch) >= _GRAPH_BATCH:
+            budget.take(ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES) or b"")
+            budget.rows += len(batch)
+            batch = []
+    budget.take(ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES) or b"")
+    budget.rows += len(batch)
+    body = ox.serialize(triples, format=GRAPH_TYPES[media]) or b""
+    budget.used = 0
+    return SparqlAnswer(budget.take(body), media, form, truncated)
+
+
+_GRAPH_BATCH = 500
 
 
 def _term_json(term: Any) -> dict[str, str]:
@@ -108,35 +157,47 @@ def _term_xml(term: Any) -> str:
     return f"<literal{attrs}>{escape(term.value)}</literal>"
 
 
-def _solutions(names: list[str], rows: list[dict[str, Any]], media: str) -> bytes:
+def _head(names: list[str], media: str) -> bytes:
     if media == RESULTS_JSON:
-        doc = {
-            "head": {"vars": names},
-            "results": {"bindings": [{n: _term_json(t) for n, t in row.items()} for row in rows]},
-        }
-        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        head = json.dumps({"vars": names}, ensure_ascii=False)
+        return ('{"head": ' + head + ', "results": {"bindings": [').encode("utf-8")
     if media == RESULTS_CSV:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(names)
-        for row in rows:
-            writer.writerow(
-                [
-                    ("_:" + t.value if isinstance(t, ox.BlankNode) else t.value) if t else ""
-                    for t in (row.get(n) for n in names)
-                ]
-            )
-        return buf.getvalue().encode("utf-8")
-    parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
-    parts.append("<head>" + "".join(f"<variable name={quoteattr(n)}/>" for n in names) + "</head>")
-    parts.append("<results>")
-    for row in rows:
-        cells = "".join(
-            f"<binding name={quoteattr(n)}>{_term_xml(t)}</binding>" for n, t in row.items()
-        )
-        parts.append(f"<result>{cells}</result>")
-    parts.append("</results></sparql>")
-    return "\n".join(parts).encode("utf-8")
+        return _csv_line(names)
+    variables = "".join(f"<variable name={quoteattr(n)}/>" for n in names)
+    return (
+        '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
+        f"<head>{variables}</head>\n<results>"
+    ).encode()
+
+
+def _json_row(names: list[str], row: dict[str, Any], first: bool) -> bytes:
+    binding = json.dumps({n: _term_json(t) for n, t in row.items()}, ensure_ascii=False)
+    return (binding if first else ", " + binding).encode("utf-8")
+
+
+def _csv_row(names: list[str], row: dict[str, Any], first: bool) -> bytes:
+    cells = [
+        ("_:" + t.value if isinstance(t, ox.BlankNode) else t.value) if t else ""
+        for t in (row.get(n) for n in names)
+    ]
+    return _csv_line(cells)
+
+
+def _csv_line(cells: list[str]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue().encode("utf-8")
+
+
+def _xml_row(names: list[str], row: dict[str, Any], first: bool) -> bytes:
+    cells = "".join(
+        f"<binding name={quoteattr(n)}>{_term_xml(t)}</binding>" for n, t in row.items()
+    )
+    return f"\n<result>{cells}</result>".encode()
+
+
+_ROW_WRITERS = {RESULTS_JSON: _json_row, RESULTS_CSV: _csv_row, RESULTS_XML: _xml_row}
+_TAILS = {RESULTS_JSON: b"]}}", RESULTS_CSV: b"", RESULTS_XML: b"\n</results></sparql>"}
 
 
 def _boolean(value: bool, media: str) -> bytes:
@@ -150,7 +211,9 @@ def _boolean(value: bool, media: str) -> bytes:
     ).encode()
 
 
-def worker_main(conn: Connection, max_rows: int, max_chars: int, memory: int) -> None:
+def worker_main(
+    conn: Connection, max_rows: int, max_chars: int, memory: int, max_bytes: int
+) -> None:
     """Worker body: load snapshots and answer queries until the pipe closes."""
     try:
         import resource
@@ -173,7 +236,7 @@ def worker_main(conn: Connection, max_rows: int, max_chars: int, memory: int) ->
         try:
             result: tuple[str, Any] = (
                 "ok",
-                answer(store, text, max_rows, max_chars, results_media, graph_media),
+                answer(store, text, max_rows, max_chars, results_media, graph_media, max_bytes),
             )
         except DatalabError as exc:
             result = ("error", exc)

@@ -3,8 +3,8 @@
 How a run ends (see ``docs/harvesting.md``, "Job statuses"):
 
 * **failed**: the listing broke (fetch error, HTML page, loop, paging that never ends,
-  malformed API answer) or the run was killed. Nothing is published; the previous
-  version stays served, whole.
+  malformed API answer, a full disk) or the run was killed before publishing. Nothing is
+  published; the previous version stays served, whole.
 * **partial**: the listing completed but some records failed to map, or it was visibly
   incomplete (fewer records than announced, the count changed while paging, or no
   records at all where there were some). The listed records are published; every
@@ -14,6 +14,11 @@ How a run ends (see ``docs/harvesting.md``, "Job statuses"):
 
 The new graph is written while the listing streams (memory stays flat in the number of
 pages) and published with one atomic pointer flip by :meth:`catalog.service.Catalogue.store_quads`.
+When the listing has been read, just before that flip, the job file records the tentative
+outcome and the new and changed records are queued for validation; the version's last
+statement is the run's marker, so the store itself says which job's version it serves
+(:mod:`catalog.harvest.jobs`). A run killed at any point thus leaves a job that can be told
+truthfully, and its validation queued.
 """
 
 from __future__ import annotations
@@ -29,13 +34,14 @@ from typing import Any, NamedTuple
 import pyoxigraph as ox
 
 from catalog import records
+from catalog.disk import NOTHING_PUBLISHED, is_storage_failure, storage_failure
 from catalog.errors import DatalabError
 from catalog.harvest import overrides as steward
 from catalog.harvest.files import SourceLock
-from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED, Job, JobStore, now
+from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED, Job, JobStore, now, run_marker
 from catalog.harvest.prefetch import prefetched
 from catalog.harvest.sources import HarvestSource, SourceRegistry
-from catalog.harvest.validate import validate_in_background
+from catalog.harvest.validate import drain_in_background
 from catalog.namespaces import DLAB
 from catalog.service import Catalogue
 from connectors.base import Capability, Page, SourceRecord
@@ -104,7 +110,9 @@ class Harvester:
     """Runs harvests of registered sources into one catalogue.
 
     ``fetcher`` is shared by the connectors (a :class:`connectors.fetch.Fetcher` by default);
-    ``validate`` starts background SHACL validation of new and changed records.
+    ``validate`` queues new and changed records for SHACL validation, and ``drain`` starts
+    validating them on a background thread once the run has ended (the CLI drains the
+    queue itself, or leaves it to the server).
     """
 
     def __init__(
@@ -113,13 +121,15 @@ class Harvester:
         *,
         fetcher: Any | None = None,
         validate: bool = True,
+        drain: bool = True,
     ) -> None:
         self.catalogue = catalogue
         self.settings = catalogue.settings
         self.sources = SourceRegistry(self.settings)
-        self.jobs = JobStore(self.settings)
+        self.jobs = JobStore(self.settings, catalogue)
         self._fetcher = fetcher
         self.validate = validate
+        self.drain = drain
         self.validators: list[threading.Thread] = []
 
     def run(
@@ -143,7 +153,11 @@ class Harvester:
                 and not full
                 and Capability.INCREMENTAL in cls.capabilities
             )
-            job = self.jobs.new(name, incremental=incremental)
+            try:
+                job = self.jobs.new(name, incremental=incremental, validate=self.validate)
+            except OSError as exc:
+                kept = "the run did not start; " + NOTHING_PUBLISHED
+                raise storage_failure(exc, kept=kept, where=name) from exc
             if on_start is not None:
                 on_start(job)
             started = datetime.now(UTC)
@@ -156,17 +170,21 @@ class Harvester:
             try:
                 connector = cls(source.url, self.settings, fetcher, source.options)
                 self._run(source, connector, job, incremental, started, progress)
-            except DatalabError as exc:
-                job.status, job.message = FAILED, f"{exc}; nothing was published"
             except Exception as exc:
-                log.exception("harvest of %s failed unexpectedly", name)
-                job.status = FAILED
-                job.message = f"unexpected {type(exc).__name__}: {exc}; nothing was published"
+                _failed(job, exc)
+                if not job.published:
+                    self.jobs.queue.forget(job.id)
             finally:
                 if owned:
                     fetcher.close()
                 job.finished = now()
-                self.jobs.save(job)
+                try:
+                    self.jobs.save(job)
+                except OSError as exc:
+                    kept = f"{_kept(job)}; the job's file says how far the run got"
+                    raise storage_failure(exc, kept=kept, where=name) from exc
+        if self.validate and self.drain and job.published:
+            self.validators.append(drain_in_background(self.catalogue, job.id))
         return job
 
     def run_all(self, *, full: bool = False, progress: Progress | None = None) -> list[Job]:
@@ -199,7 +217,9 @@ class Harvester:
         state = _RunState(prev)
         edits = steward.load(self.catalogue, source.name)
         since = source.cursor if incremental else None
-        statements = self._stream(source, connector, job, state, edits, prev_graph, since, progress)
+        statements = self._stream(
+            source, connector, job, state, edits, prev_graph, since, progress, incremental
+        )
         # store_quads skolemises what it is given, reading only subject, predicate and
         # object: the connectors' triples go in as they are, without a copy into ox.Quads.
         report = self.catalogue.store_quads(
@@ -207,36 +227,16 @@ class Harvester:
             source=source.name,
             replace=not incremental,
         )
+        job.published, job.graph, job.pending = True, report.graph, None
         by_iri = {iri: rid for rid, iri in state.seen.items() if iri}
         for err in report.errors:
             rid = by_iri.get(err.record, err.record)
             state.kind.pop(rid, None)
             job.error(rid, err.message)
-        for kind in state.kind.values():
-            job.counts[kind] += 1
-        if not incremental and state.incomplete is None:
-            gone = set(prev) - set(state.seen) - state.carried
-            job.counts["deleted"] = len(gone)
-        if state.incomplete:
-            job.status, job.message = PARTIAL, state.incomplete
-        elif job.counts["failed"]:
-            job.status = PARTIAL
-            job.message = (
-                f"{job.counts['failed']} record(s) failed; their previous versions were kept"
-            )
-        else:
-            job.status = SUCCEEDED
+        _tally(job, state, incremental)
+        job.status, job.message = _outcome(job, state)
         if job.status == SUCCEEDED:
             self._advance_cursor(source, state, started)
-        changed = [
-            state.seen[rid]
-            for rid, kind in state.kind.items()
-            if kind in ("new", "updated") and state.seen.get(rid)
-        ]
-        if self.validate and changed:
-            self.validators.append(
-                validate_in_background(self.catalogue, job, report.graph, changed, self.jobs.save)
-            )
 
     def _stream(
         self,
@@ -248,16 +248,20 @@ class Harvester:
         prev_graph: str | None,
         since: str | None,
         progress: Progress | None,
+        incremental: bool,
     ) -> Iterator[_Statement | ox.Triple]:
         """Every statement of the new graph, page by page, as the listing streams in.
 
         Pages come from a prefetch thread (:func:`prefetched`): page N+1 is fetched, parsed
-        and mapped while page N is stored.
+        and mapped while page N is stored. Once the listing is read, before the caller
+        publishes, :meth:`_before_publishing` records the tentative outcome and queues the
+        validation; the last statement is the run's marker.
         """
         when = ox.Literal(now(), datatype=XSD_DATETIME)
         name = ox.Literal(source.name)
         job_lit = ox.Literal(job.id)
         depth = self.settings.harvest_prefetch_pages
+        listed_extra = False
         for page in prefetched(connector.pages(since), depth):
             job.pages += 1
             if page.total is not None:
@@ -271,6 +275,7 @@ class Harvester:
                     continue
                 yield from self._record(rec, state, edits, (name, page_lit, when, job_lit))
             yield from page.extra
+            listed_extra = listed_extra or bool(page.extra)
             if progress is not None:
                 progress(job, page)
         self._check_complete(state, len(state.prev), since is not None)
@@ -282,6 +287,26 @@ class Harvester:
                     yield from records.owned_triples(
                         self.catalogue.store, prev_graph, state.prev[rid].iri
                     )
+        if state.seen or state.carried or listed_extra:  # else nothing to publish: refused
+            self._before_publishing(job, state, source.name, incremental)
+            yield _Statement(run_marker(job.id), P_JOB, job_lit)
+
+    def _before_publishing(
+        self, job: Job, state: _RunState, source: str, incremental: bool
+    ) -> None:
+        """Record the outcome the run will have if its version is published, and queue its
+        new and changed records for validation, both durably and before the publish."""
+        _tally(job, state, incremental)
+        status, message = _outcome(job, state)
+        job.pending = {"status": status, "message": message}
+        self.jobs.save(job)
+        changed = [
+            state.seen[rid]
+            for rid, kind in state.kind.items()
+            if kind in ("new", "updated") and state.seen.get(rid)
+        ]
+        if self.validate and changed:
+            self.jobs.queue.enqueue(job.id, source, changed)
 
     def _record(
         self,
@@ -346,6 +371,52 @@ class Harvester:
             fresh = self.sources.get(source.name)
             fresh.cursor = newest
             self.sources.save(fresh)
+
+
+def _tally(job: Job, state: _RunState, incremental: bool) -> None:
+    """Count new, updated, unchanged and deleted records (failed ones are counted as they
+    fail)."""
+    for kind in ("new", "updated", "unchanged"):
+        job.counts[kind] = 0
+    for kind in state.kind.values():
+        job.counts[kind] += 1
+    if not incremental and state.incomplete is None:
+        gone = set(state.prev) - set(state.seen) - state.carried
+        job.counts["deleted"] = len(gone)
+
+
+def _outcome(job: Job, state: _RunState) -> tuple[str, str | None]:
+    if state.incomplete:
+        return PARTIAL, state.incomplete
+    if job.counts["failed"]:
+        return PARTIAL, (
+            f"{job.counts['failed']} record(s) failed; their previous versions were kept"
+        )
+    return SUCCEEDED, None
+
+
+def _kept(job: Job) -> str:
+    if job.published:
+        return "the run's new version had been published and is served"
+    return NOTHING_PUBLISHED
+
+
+def _failed(job: Job, exc: Exception) -> None:
+    """Say how the run ended in words that are true of what it left."""
+    if is_storage_failure(exc):
+        said = storage_failure(exc, kept=_kept(job)).message
+    elif isinstance(exc, DatalabError):
+        said = f"{exc}; {_kept(job)}"
+    else:
+        log.error("harvest of %s failed unexpectedly", job.source, exc_info=exc)
+        said = f"unexpected {type(exc).__name__}: {exc}; {_kept(job)}"
+    job.pending = None
+    if job.published:  # published, then something after it failed: the version stands
+        job.message = f"{job.message}; then: {said}" if job.message else f"then: {said}"
+    else:  # what the listing found was not stored: count nothing but the failed records
+        job.status, job.message = FAILED, said
+        for kind in ("new", "updated", "unchanged", "deleted"):
+            job.counts[kind] = 0
 
 
 def _iso(value: str) -> bool:

@@ -22,6 +22,7 @@ from rdflib.term import Node
 
 from catalog.dataspaces import builtin_data_spaces, check_id
 from catalog.errors import InvalidInput
+from catalog.field_limits import FieldLimits
 from catalog.namespaces import DATASPACE, DLAB, DPV, ODRL, ORG, RDF, SKOS
 
 FACTORY_NS = "https://w3id.org/datalab/factory/"
@@ -84,6 +85,27 @@ def _one_of(values: list[str], allowed: tuple[str, ...], where: str) -> list[str
             f"unknown value(s) {', '.join(bad)}; allowed: {', '.join(allowed)}", where=where
         )
     return sorted(set(values), key=allowed.index)
+
+
+_DUTY = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_IRI_FORBIDDEN = re.compile(r"[\x00-\x20<>\"{}|\\^`\x7f]")
+
+
+def _duty(value: str) -> str:
+    """An ODRL action's local name (``attribute``, ``obtainConsent``): it becomes an IRI."""
+    if not _DUTY.fullmatch(value):
+        raise InvalidInput(f"{value!r} is not an ODRL action name", where="duties")
+    return value
+
+
+def _form_url(value: str) -> str:
+    """A procedure step's form link: an http(s) URL that is also a valid IRI."""
+    if not value.startswith(("https://", "http://")) or _IRI_FORBIDDEN.search(value):
+        raise InvalidInput(
+            "a procedure step's form is an http(s) URL without spaces or <>\"{}|\\^`",
+            where="procedure.form",
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -154,57 +176,92 @@ class DataLab:
 
     @classmethod
     def from_dict(
-        cls, data: dict[str, Any], *, known_spaces: Collection[str] | None = None
+        cls,
+        data: dict[str, Any],
+        *,
+        known_spaces: Collection[str] | None = None,
+        limits: FieldLimits | None = None,
     ) -> DataLab:
-        """Build a lab from API/CLI input, checking every controlled value.
+        """Build a lab from API/CLI input, checking every controlled value and the length
+        of every stored string and list (``limits``, default: the settings' defaults).
 
         ``known_spaces``: the data-space ids a lab may link (default: the built-in ones).
         """
         known = builtin_data_spaces().ids() if known_spaces is None else known_spaces
+        lim = limits or FieldLimits()
         country = data.get("processing_country")
+        fees = data.get("fees")
         try:
             steps = tuple(
                 ProcedureStep(
                     order=i,
-                    label=str(s["label"]),
+                    label=lim.text(s["label"], "procedure.label"),
                     applies_to=_one_of([s["applies_to"]], ACCESS_MODES, "procedure.applies_to")[0]
                     if s.get("applies_to")
                     else None,
-                    form=s.get("form"),
+                    form=_form_url(lim.text(s["form"], "procedure.form"))
+                    if s.get("form")
+                    else None,
                 )
-                for i, s in enumerate(data.get("procedure") or [], start=1)
+                for i, s in enumerate(lim.items(data.get("procedure") or [], "procedure"), start=1)
             )
             return cls(
                 id=check_id(str(data["id"])),
                 factory=check_id(str(data["factory"]), "factory"),
-                name=str(data.get("name") or data["id"]),
-                data_spaces=tuple(_spaces(list(data.get("data_spaces", [])), known)),
+                name=lim.name(data.get("name") or data["id"], "name"),
+                data_spaces=tuple(
+                    _spaces(lim.items(data.get("data_spaces", []), "data_spaces"), known)
+                ),
                 access_modes=tuple(
-                    _one_of(list(data.get("access_modes", [])), ACCESS_MODES, "access_modes")
+                    _one_of(
+                        lim.items(data.get("access_modes", []), "access_modes"),
+                        ACCESS_MODES,
+                        "access_modes",
+                    )
                 ),
                 eligible_org_types=tuple(
                     _one_of(
-                        list(data.get("eligible_org_types", ORG_TYPES)),
+                        lim.items(data.get("eligible_org_types", ORG_TYPES), "eligible_org_types"),
                         ORG_TYPES,
                         "eligible_org_types",
                     )
                 ),
-                eligible_countries=tuple(_countries(data.get("eligible_countries", ["EU"]))),
-                services=tuple(_one_of(list(data.get("services", [])), SERVICES, "services")),
-                sectors=tuple(sorted({str(s) for s in data.get("sectors", [])})),
+                eligible_countries=tuple(
+                    _countries(
+                        lim.items(data.get("eligible_countries", ["EU"]), "eligible_countries")
+                    )
+                ),
+                services=tuple(
+                    _one_of(lim.items(data.get("services", []), "services"), SERVICES, "services")
+                ),
+                sectors=tuple(
+                    sorted(
+                        {
+                            lim.name(s, "sectors")
+                            for s in lim.items(data.get("sectors", []), "sectors")
+                        }
+                    )
+                ),
                 prohibited_purposes=tuple(
                     _one_of(
-                        list(data.get("prohibited_purposes", [])),
+                        lim.items(data.get("prohibited_purposes", []), "prohibited_purposes"),
                         tuple(LAB_PROHIBITABLE),
                         "prohibited_purposes",
                     )
                 ),
-                duties=tuple(sorted({str(d) for d in data.get("duties", [])})),
+                duties=tuple(
+                    sorted(
+                        {
+                            _duty(lim.name(d, "duties"))
+                            for d in lim.items(data.get("duties", []), "duties")
+                        }
+                    )
+                ),
                 procedure=steps,
                 lead_time_days=int(data["lead_time_days"])
                 if data.get("lead_time_days") is not None
                 else None,
-                fees=data.get("fees"),
+                fees=lim.text(fees, "fees") if fees is not None else None,
                 processing_country=_country(str(country), "processing_country")
                 if country
                 else None,

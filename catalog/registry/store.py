@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
-from rdflib import Graph, URIRef
+import pyoxigraph as ox
+from rdflib import Graph
 
+from catalog import records
 from catalog.dataspaces import (
     DataSpaceNotFound,
     builtin_data_spaces,
@@ -23,11 +26,14 @@ from catalog.dataspaces import (
     remove_data_space,
 )
 from catalog.errors import Conflict, Forbidden, NotFound
+from catalog.field_limits import FieldLimits
 from catalog.graphs import CURRENT_GRAPHS
-from catalog.loading import LoadReport
+from catalog.loading import LoadReport, load_quads
 from catalog.namespaces import DLAB, RDF
+from catalog.rdf_input import iter_triples
 from catalog.registry.model import DataLab, Factory, factory_from_graph
 from catalog.service import Catalogue
+from catalog.skolem import skolemise
 from catalog.terms import to_rdflib_graph
 
 REGISTRY_SOURCE = "registry"
@@ -128,7 +134,11 @@ def labs_version(catalogue: Catalogue) -> str | None:
 
 def create_lab(catalogue: Catalogue, data: dict[str, Any], *, staff_factory: str) -> DataLab:
     """Create a lab for ``staff_factory`` (the caller's factory; other factories are refused)."""
-    lab = DataLab.from_dict(data, known_spaces=data_spaces(catalogue.settings).ids())
+    lab = DataLab.from_dict(
+        data,
+        known_spaces=data_spaces(catalogue.settings).ids(),
+        limits=FieldLimits.from_settings(catalogue.settings),
+    )
     _check_owner(lab.factory, staff_factory)
     get_factory(catalogue, lab.factory)
     with _lock(catalogue):
@@ -166,7 +176,11 @@ def edit_lab(
         current = get_lab(catalogue, lab_id)
         _check_owner(current.factory, staff_factory)
         merged = {**current.to_dict(), **changes}
-        lab = DataLab.from_dict(merged, known_spaces=data_spaces(catalogue.settings).ids())
+        lab = DataLab.from_dict(
+            merged,
+            known_spaces=data_spaces(catalogue.settings).ids(),
+            limits=FieldLimits.from_settings(catalogue.settings),
+        )
         lab = replace(lab, id=current.id, factory=current.factory)
         _write_labs(catalogue, add=[lab], locked=True)
     return lab
@@ -201,29 +215,50 @@ def _check_owner(lab_factory: str, staff_factory: str) -> None:
 
 
 def _write_labs(catalogue: Catalogue, *, add: list[DataLab], locked: bool = False) -> None:
+    """Store each lab as its own record: the first labs make the source's first version;
+    afterwards each lab replaces only its own triples (its node, procedure steps and
+    policy) in one atomic update, so edits of different labs, even from different
+    processes, never overwrite each other."""
+    if not add:
+        return
     lock = _lock(catalogue)
     if not locked:
         lock.acquire()
     try:
-        g = _source_graph(catalogue, LABS_SOURCE)
-        replaced = {URIRef(lab.iri) for lab in add}
-        keep = [
-            DataLab.from_graph(g, s)
-            for s in g.subjects(RDF.type, DLAB.DataLab)
-            if s not in replaced
-        ]
-        out = Graph()
-        for lab in [*keep, *add]:
-            lab.to_graph(out)
-        catalogue.load(
-            out.serialize(format="nt", encoding="utf-8"),
-            fmt="ntriples",
-            source=LABS_SOURCE,
-            replace=True,
-        )
+        with catalogue.source_lock(LABS_SOURCE):
+            current = catalogue.graphs.current(LABS_SOURCE)
+            if current is None:
+                out = Graph()
+                for lab in add:
+                    lab.to_graph(out)
+                load_quads(
+                    catalogue.store, _quads(catalogue, out), source=LABS_SOURCE, replace=True
+                )
+            else:
+                for lab in add:
+                    _replace_lab(catalogue, current, lab)
     finally:
         if not locked:
             lock.release()
+    catalogue.notify_published(LABS_SOURCE, None)
+
+
+def _quads(catalogue: Catalogue, graph: Graph) -> Iterator[ox.Quad]:
+    data = graph.serialize(format="nt", encoding="utf-8")
+    return iter_triples(data, ox.RdfFormat.N_TRIPLES, catalogue.limits)
+
+
+def _replace_lab(catalogue: Catalogue, current: str, lab: DataLab) -> None:
+    """Swap one lab's record in the current labs version (one update request)."""
+    quads = _quads(catalogue, lab.to_graph(Graph()))
+    staged, _ = catalogue.graphs.write(LABS_SOURCE, lambda g: skolemise(quads, g))
+    try:
+        old = records.owned_triples(catalogue.store, current, lab.iri)
+        catalogue.graphs.update_in_place(
+            LABS_SOURCE, current, delete=records.delete_data(current, old), add_from=staged
+        )
+    finally:
+        catalogue.graphs.discard(staged)
 
 
 def ensure_registry(catalogue: Catalogue) -> None:

@@ -71,9 +71,16 @@ class LocalBackend:
         folder = self.root / dataset_id
         folder.mkdir(exist_ok=True)
         target = folder / version
-        os.rename(staged, target)
         previous = self.current(dataset_id)
-        _atomic_write(folder / "CURRENT", version.encode("ascii"))
+        try:
+            os.rename(staged, target)
+            _atomic_write(folder / "CURRENT", version.encode("ascii"))
+        except BaseException:
+            # nothing of the new version stays: CURRENT still names the previous one
+            shutil.rmtree(target, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: another upload may have published meanwhile
+            raise
         if previous and previous != version:
             shutil.rmtree(folder / previous, ignore_errors=True)
 

@@ -1,8 +1,9 @@
 """Checks an uploaded file must pass before it becomes a sample.
 
 Cheap structural checks come first (regular file, magic bytes, footer length, column and
-row-group counts, claimed logical size, nesting), so a footer bomb or a Parquet bomb is
-refused before any page is decoded. CSV is converted to Parquet with pyarrow.
+row-group counts, claimed logical size, nesting, and the decoded size estimated from the
+footer: :mod:`catalog.samples.bounds`), so a footer bomb or a Parquet bomb is refused
+before any page is decoded. CSV is converted to Parquet with pyarrow.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from catalog.errors import InvalidSample, LimitExceeded
+from catalog.samples.bounds import DecodedLimits, check_decoded
 
 MAGIC = b"PAR1"
 #: pyarrow's default null markers, plus "?" (common in UCI-style CSV such as Titanic).
@@ -33,7 +35,7 @@ class FileLimits:
     max_row_groups: int
     max_footer_bytes: int
     max_nesting: int
-    max_compression_ratio: int = 1000
+    decoded: DecodedLimits
 
 
 def copy_regular_file(source: Path, target: Path, max_bytes: int) -> int:
@@ -130,14 +132,7 @@ def check_parquet(path: Path, limits: FileLimits) -> pq.FileMetaData:
             f"the sample claims {logical} bytes uncompressed; the limit is "
             f"{limits.max_uncompressed_bytes} (Parquet bomb?)"
         )
-    for i in range(meta.num_row_groups):
-        group = meta.row_group(i)
-        stored = sum(group.column(j).total_compressed_size for j in range(group.num_columns))
-        if group.total_byte_size > limits.max_compression_ratio * max(stored, 1):
-            raise LimitExceeded(
-                f"row group {i} expands from {stored} to {group.total_byte_size} bytes, more "
-                f"than {limits.max_compression_ratio}x (Parquet bomb?)"
-            )
+    check_decoded(meta, size, limits.decoded)
     for fld in schema:
         if "\x00" in fld.name:
             raise InvalidSample("a column name contains a NUL character")

@@ -6,23 +6,39 @@ source (:mod:`catalog.harvest.overrides`), with the distribution's description s
 alongside, so the next harvest of that source re-applies it instead of dropping it. While
 the catalogue's sample is attached it takes the field over: ``adms:sample`` values the
 source itself declares return when the sample is deleted.
+
+The record is public, so it carries only what everyone may know: the file's SHA-256
+(``spdx:checksum``, a fingerprint that confirms a guessed file) only when the dataset's
+access level is PUBLIC (:func:`catalog.facts.read.record_facts`); entitled callers get it
+from the sample API and Croissant. The choice is made when the distribution is written;
+:func:`follow_access` re-writes it after any publish that changed the access level (a
+harvest, a steward edit) in a process that follows the catalogue (the API does).
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import logging
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from catalog.errors import DatalabError
+from catalog.facts.read import record_facts
 from catalog.harvest import overrides as steward
-from catalog.namespaces import ADMS, DCAT, DCT, EU_FILE_TYPE, RDF, SPDX
+from catalog.namespaces import ADMS, DCAT, DCT, DLAB, EU_FILE_TYPE, RDF, SPDX
 from catalog.service import Catalogue
 from catalog.skolem import DATATYPE_WRAPPER, GENID
 
 IANA = "https://www.iana.org/assignments/media-types/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SAMPLE = str(ADMS.sample)
+log = logging.getLogger("datalab.samples")
+
+if TYPE_CHECKING:
+    from catalog.samples.store import SampleStore
 
 
 def distribution_iri(catalogue: Catalogue, dataset_id: str) -> str:
@@ -43,9 +59,10 @@ def _typed(value: str, datatype: str) -> ox.Literal:
 
 
 def distribution_triples(
-    catalogue: Catalogue, dataset_id: str, meta: dict[str, Any]
+    catalogue: Catalogue, dataset_id: str, meta: dict[str, Any], *, public: bool
 ) -> tuple[ox.NamedNode, list[ox.Triple]]:
-    """The distribution node and its description (checksum as an owned blank node)."""
+    """The distribution node and its description; the checksum (an owned blank node) only
+    when the dataset is ``public``."""
     dist = ox.NamedNode(distribution_iri(catalogue, dataset_id))
     access, download = sample_urls(catalogue, dataset_id)
     label = hashlib.sha256(f"{dataset_id}/{meta['version']}".encode()).hexdigest()[:32]
@@ -74,7 +91,7 @@ def distribution_triples(
         t(dist, DCAT.byteSize, _typed(str(int(meta["byte_size"])), XSD + "nonNegativeInteger")),
         t(dist, DCT.issued, _typed(meta["uploaded_at"], XSD + "dateTime")),
     ]
-    if meta.get("sha256"):
+    if public and meta.get("sha256"):
         triples += [
             t(dist, SPDX.checksum, checksum),
             t(checksum, RDF.type, n(str(SPDX.Checksum))),
@@ -85,9 +102,12 @@ def distribution_triples(
 
 
 def publish(catalogue: Catalogue, dataset_id: str, meta: dict[str, Any]) -> str:
-    """Put the sample distribution in the dataset's record; it survives later harvests."""
+    """Put the sample distribution in the dataset's record; it survives later harvests.
+
+    The checksum is published only if the dataset's access level is PUBLIC now."""
     ref = catalogue.find(dataset_id)
-    dist, triples = distribution_triples(catalogue, dataset_id, meta)
+    public = record_facts(catalogue, dataset_id).rows_public
+    dist, triples = distribution_triples(catalogue, dataset_id, meta, public=public)
     steward.set_field(catalogue, ref.source, ref.iri, SAMPLE, [dist], described=triples)
     catalogue._published(ref.source, {ref.id})  # search index, SPARQL snapshot, offers
     return dist.value
@@ -109,3 +129,75 @@ def in_graph(catalogue: Catalogue, dataset_id: str) -> bool:
         f"FILTER(?o = <{dist}>) }} }} LIMIT 1"
     )
     return bool(rows)
+
+
+def _published_checksums(
+    catalogue: Catalogue, source: str, changed: set[str] | None
+) -> dict[str, bool]:
+    """Dataset id → whether its sample distribution in the current graph has a checksum."""
+    current = catalogue.graphs.current(source)
+    if current is None:
+        return {}
+    prefix = ox.Literal(f"{catalogue.settings.base_iri.rstrip('/')}/datasets/")
+    rows = catalogue.store.select(  # few rows: only datasets with a catalogue sample
+        f"SELECT ?id ?dist (COUNT(?c) AS ?n) WHERE {{ GRAPH <{current}> {{ "
+        f"?d <{SAMPLE}> ?dist ; <{DLAB.datasetId}> ?id . "
+        f"FILTER(STRSTARTS(STR(?dist), {prefix})) "
+        f"OPTIONAL {{ ?dist <{SPDX.checksum}> ?c }} }} }} GROUP BY ?id ?dist"
+    )
+    return {
+        r["id"].value: int(r["n"].value) > 0
+        for r in rows
+        if (changed is None or r["id"].value in changed)
+        and r["dist"].value == distribution_iri(catalogue, r["id"].value)
+    }
+
+
+def reconcile(
+    catalogue: Catalogue, store: SampleStore, source: str, changed: set[str] | None
+) -> list[str]:
+    """Re-publish the sample distributions whose checksum no longer matches the dataset's
+    access level (checksum published but no longer PUBLIC, or PUBLIC now and missing)."""
+    fixed = []
+    published = _published_checksums(catalogue, source, changed)
+    for dataset_id, has_checksum in sorted(published.items()):
+        try:
+            if record_facts(catalogue, dataset_id).rows_public == has_checksum:
+                continue
+            if not store.has_sample(dataset_id):
+                continue
+            publish(catalogue, dataset_id, store.meta(dataset_id))
+        except DatalabError as exc:
+            log.warning("cannot re-publish the sample distribution of %s: %s", dataset_id, exc)
+            continue
+        fixed.append(dataset_id)
+    if fixed:
+        log.info("sample distributions re-published after an access change: %s", fixed)
+    return fixed
+
+
+_FOLLOWED: weakref.WeakKeyDictionary[Catalogue, bool] = weakref.WeakKeyDictionary()
+_FOLLOW_LOCK = threading.Lock()
+_BUSY = threading.local()
+
+
+def follow_access(catalogue: Catalogue, store: SampleStore) -> None:
+    """Keep the sample distributions' checksums in step with access levels after every
+    publish of ``catalogue`` (registered once per catalogue)."""
+    with _FOLLOW_LOCK:
+        if catalogue in _FOLLOWED:
+            return
+        _FOLLOWED[catalogue] = True
+    ref = weakref.ref(catalogue)
+
+    def listener(source: str, changed: set[str] | None) -> None:
+        cat = ref()
+        if cat is None or getattr(_BUSY, "active", False):
+            return  # the publish below notifies again: it is already in step
+        _BUSY.active = True
+        try:
+            reconcile(cat, store, source, changed)
+        finally:
+            _BUSY.active = False
+
+    catalogue.on_publish.append(listener)

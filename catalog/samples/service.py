@@ -86,7 +86,8 @@ class SampleService:
             )
 
     def overview(self, caller: Caller, dataset_id: str) -> dict[str, Any]:
-        """Schema and size for everyone; the row count only to entitled callers."""
+        """Schema and size for everyone; the row count and the file's SHA-256 only to
+        entitled callers (the checksum confirms a guessed file)."""
         decision = self.decide(caller, dataset_id)
         meta = self.store.meta(dataset_id)
         out = {
@@ -104,6 +105,7 @@ class SampleService:
         }
         if decision.rows_visible:
             out["rows"] = meta["rows"]
+            out["sha256"] = meta.get("sha256")
         return out
 
     def rows(
@@ -183,8 +185,10 @@ def attach(
     uploaded_by: str | None,
     origin: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Store a sample, then publish its distribution in the dataset's record (API and CLI)."""
+    """Store a sample, then publish its distribution in the dataset's record (API and CLI);
+    from then on this process keeps the distribution in step with the access level."""
     catalogue.find(dataset_id)
+    sample_graph.follow_access(catalogue, store)
     meta = store.add(dataset_id, upload, uploaded_by=uploaded_by, origin=origin)
     sample_graph.publish(catalogue, dataset_id, meta)
     return meta

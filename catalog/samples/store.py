@@ -6,23 +6,34 @@ who may see what before calling it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import shutil
-import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from catalog.errors import InvalidInput, InvalidSample, SampleNotFound, UnsupportedFormat
+from catalog.errors import (
+    DatalabError,
+    InsufficientStorage,
+    InvalidInput,
+    InvalidSample,
+    LimitExceeded,
+    SampleNotFound,
+    UnsupportedFormat,
+)
 from catalog.samples import sorted_copies
 from catalog.samples.backends import LocalBackend, S3Backend, SampleBackend
+from catalog.samples.bounds import DecodedLimits
 from catalog.samples.checks import (
     FileLimits,
     check_parquet,
@@ -32,6 +43,7 @@ from catalog.samples.checks import (
 )
 from catalog.samples.engine import EngineLimits, S3Config, SampleEngine, wrap_read_error
 from catalog.samples.filters import build_query
+from catalog.samples.staging import Staging
 from catalog.samples.stats import Column, compute_statistics, jsonable, quote_ident, read_schema
 from catalog.settings import Settings
 
@@ -40,14 +52,19 @@ log = logging.getLogger("datalab.samples")
 PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 PARQUET_TYPES = {PARQUET_MEDIA_TYPE, "application/x-parquet", "application/parquet"}
 CSV_TYPES = {"text/csv", "application/csv"}
+#: errno values of a full disk, an exhausted quota or a file past the size limit
+FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+FULL_TEXT = ("No space left on device", "Disk quota exceeded", "File too large")
 
 
 @dataclass(frozen=True)
 class Upload:
-    """An uploaded file: bytes in memory or a local path, with its media type if known."""
+    """An uploaded file: bytes in memory, a local path, or chunks streamed in (read once),
+    with its media type if known."""
 
     data: bytes | None = None
     path: Path | None = None
+    chunks: Iterable[bytes] | None = None
     media_type: str | None = None
     filename: str | None = None
 
@@ -75,6 +92,24 @@ def _sha256(path: Path) -> str:
 
 def samples_root(settings: Settings) -> Path:
     return settings.samples_dir or settings.home / "samples"
+
+
+def storage_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (OSError, or a DuckDB or Arrow I/O error) says the disk is full."""
+    if isinstance(exc, OSError) and exc.errno in FULL:
+        return True
+    text = str(exc)
+    return any(marker in text for marker in FULL_TEXT)
+
+
+def _write_chunks(chunks: Iterable[bytes], target: Path, max_bytes: int) -> None:
+    written = 0
+    with open(target, "wb") as fh:
+        for chunk in chunks:
+            written += len(chunk)
+            if written > max_bytes:
+                raise LimitExceeded(f"the sample exceeds the limit of {max_bytes} bytes")
+            fh.write(chunk)
 
 
 def engine_for(settings: Settings) -> SampleEngine:
@@ -115,9 +150,16 @@ class SampleStore:
         self.settings = settings
         self.engine = engine_for(settings)
         self.backend = backend_for(settings)
-        self.staging = samples_root(settings) / ".staging"
-        self.staging.mkdir(parents=True, exist_ok=True)
+        self.stage = Staging(samples_root(settings) / ".staging", settings.sample_staging_max_age_s)
+        self.stage.sweep()  # what killed uploads left behind
+        self.staging = self.stage.root
         s = settings
+        decoded = DecodedLimits(
+            s.sample_max_decoded_bytes,
+            s.sample_max_cells,
+            s.sample_max_compression_ratio,
+            s.sample_ratio_exempt_bytes,
+        )
         self.limits = FileLimits(
             s.sample_max_upload_bytes,
             s.sample_max_uncompressed_bytes,
@@ -125,7 +167,7 @@ class SampleStore:
             s.sample_max_row_groups,
             s.sample_max_footer_bytes,
             s.sample_max_nesting,
-            s.sample_max_compression_ratio,
+            decoded,
         )
         self._cache: dict[tuple[str, str, str], dict[str, Any]] = {}
 
@@ -141,13 +183,17 @@ class SampleStore:
     ) -> dict[str, Any]:
         """Check, convert, profile and publish a sample; the previous one stays on failure.
 
-        ``origin`` (kept in the metadata) says where a fetched sample came from."""
+        ``origin`` (kept in the metadata) says where a fetched sample came from. A full disk
+        raises :class:`InsufficientStorage`; nothing of the new sample is kept."""
         upload.check_media_type()
-        staged = Path(tempfile.mkdtemp(dir=self.staging, prefix="up-"))
+        staged: Path | None = None
         try:
+            staged = self.stage.folder("up")
             raw = staged / "upload.bin"
             if upload.path is not None:
                 copy_regular_file(upload.path, raw, self.limits.max_bytes)
+            elif upload.chunks is not None:
+                _write_chunks(upload.chunks, raw, self.limits.max_bytes)
             else:
                 data = upload.data or b""
                 if len(data) > self.limits.max_bytes:
@@ -163,8 +209,34 @@ class SampleStore:
             self.backend.publish(dataset_id, meta["version"], staged)
             log.info("sample of %s published (version %s)", dataset_id, meta["version"])
             return meta
+        except (OSError, duckdb.Error, pa.ArrowException) as exc:
+            if storage_full(exc):
+                raise self.full_error(dataset_id, exc) from None
+            raise
         finally:
-            shutil.rmtree(staged, ignore_errors=True)
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
+
+    def full_error(self, dataset_id: str, exc: BaseException) -> InsufficientStorage:
+        """The error of an upload that ran out of disk: what failed and what is still served."""
+        code = errno.errorcode.get(getattr(exc, "errno", None) or 0)
+        reason = next((m for m in FULL_TEXT if m in str(exc)), str(exc)[:200])
+        try:
+            previous = self.backend.current(dataset_id)
+        except (OSError, DatalabError):  # the store is failing already: report what we can
+            previous = None
+        kept = (
+            f"the previous sample (version {previous}) is still served"
+            if previous
+            else "the dataset still has no sample"
+        )
+        log.warning("sample upload of %s ran out of storage: %s", dataset_id, exc)
+        return InsufficientStorage(
+            f"the sample store ran out of space ({reason}) while storing the new sample of "
+            f"{dataset_id!r}; nothing of it was kept and {kept}",
+            where="sample",
+            details={"errno": code, "served_version": previous},
+        )
 
     def _profile(
         self,
@@ -192,6 +264,8 @@ class SampleStore:
                 )  # fmt: skip
             shutil.rmtree(spill, ignore_errors=True)
         except duckdb.Error as exc:
+            if storage_full(exc):
+                raise
             raise wrap_read_error(exc) from None
         version = f"{int(time.time() * 1000):013d}-{uuid.uuid4().hex[:8]}"
         meta = {

@@ -5,9 +5,12 @@ the GIL); pyoxigraph's ``bulk_load`` releases the GIL, so a loader thread loads 
 while the producer builds chunk k+1. The producer starts a chunk only once the loader has
 taken the previous one, so at most two chunks are in memory at once.
 
-On any failure (the producer's, e.g. a syntax error or a cap, or the loader's) both sides
-stop and the error is raised in the caller's thread; whatever was loaded stays in the
-unpublished graph for the caller to drop. The functions here get a callable that loads
+The producer checks the whole document before its first chunk (a cap or a syntax error
+is found before anything is loaded: see :meth:`catalog.rdf_input.GuardedTriples.check`).
+On any later failure (the loader's: a full disk is reported as
+:class:`~catalog.errors.InsufficientStorage`) both sides stop and the error is raised in
+the caller's thread; whatever was loaded stays in the unpublished graph for the caller
+to drop. The functions here get a callable that loads
 one chunk, never the pyoxigraph store itself: a traceback kept after a failure must not keep
 the store (and its RocksDB lock) alive once the catalogue closes it.
 """
@@ -17,6 +20,9 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable
+
+from catalog.disk import NOTHING_PUBLISHED, disk_full, storage_failure
+from catalog.errors import StoreError
 
 _END = object()
 
@@ -28,9 +34,20 @@ def load_sequential(load: LoadChunk, chunks: Iterable[bytes]) -> int:
     """Load the chunks one after the other in this thread; returns the triples sent."""
     count = 0
     for chunk in chunks:
-        load(chunk)
+        _loaded(load, chunk)
         count += chunk.count(b"\n")
     return count
+
+
+def _loaded(load: LoadChunk, chunk: bytes) -> None:
+    """Load one chunk; a full disk is said as such (the graph is unpublished: the caller
+    drops it, and nothing is published)."""
+    try:
+        load(chunk)
+    except (OSError, StoreError) as exc:
+        if disk_full(exc):
+            raise storage_failure(exc, kept=NOTHING_PUBLISHED) from exc
+        raise
 
 
 class _Loader(threading.Thread):
@@ -54,7 +71,7 @@ class _Loader(threading.Thread):
             if self.error is not None or self.aborted.is_set():
                 continue  # drain, so the producer never blocks on a dead loader
             try:
-                self.load(chunk)  # type: ignore[arg-type]
+                _loaded(self.load, chunk)  # type: ignore[arg-type]
             except BaseException as exc:  # re-raised in the caller's thread
                 self.error = exc
 

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from catalog.disk import disk_full, storage_failure
 from catalog.errors import InvalidInput, StoreError
 from catalog.store.base import NTriplesSource, Row
 from catalog.store.fast_load import load_pipelined, load_sequential
+
+_UNFLUSHED = (
+    "every write the store had acknowledged is in its write-ahead log and is recovered when "
+    "it is next opened"
+)
 
 
 class OxigraphStore:
@@ -33,6 +39,8 @@ class OxigraphStore:
                 path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(path))
         except OSError as exc:
+            if disk_full(exc):
+                raise storage_failure(exc, kept="nothing was changed", where=str(path)) from exc
             raise StoreError(
                 f"cannot open the Oxigraph store: {exc}; is another catalogue process using it?",
                 where=str(path),
@@ -136,5 +144,7 @@ class OxigraphStore:
     def close(self) -> None:
         try:
             self._store.flush()
+        except OSError as exc:  # a full disk, typically: said in words, not a traceback
+            raise storage_failure(exc, kept=_UNFLUSHED, where=str(self.path)) from exc
         finally:
             del self._store

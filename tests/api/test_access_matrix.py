@@ -251,3 +251,91 @@ def test_a_record_declaring_public_and_restricted_is_closed_everywhere(world) ->
     assert "contradictory." not in json.dumps(closed)
     opened = next(h for h in hits if h["id"] == IDS["public"])
     assert ", public" in opened["snippet"]  # so the check above can fail
+
+
+NOT_PUBLIC = [level for level in LEVELS if level != "public"]
+SPDX_QUERY = (
+    "PREFIX spdx: <http://spdx.org/rdf/terms#> SELECT ?o WHERE { ?s spdx:checksumValue ?o }"
+)
+
+
+def _own_parquet(tag: str) -> bytes:
+    """The secret sales table with ``tag`` in its schema metadata: same rows, own bytes."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(sales_table(secret=True).replace_schema_metadata({"sample": tag}), buf)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def digests(world) -> dict[str, str]:
+    """Each dataset gets a sample of its own bytes (the upload tests above leave datasets
+    sharing one file, whose public checksum would hide a leak); level → SHA-256."""
+    import hashlib
+
+    client, tokens, _ = world
+    headers = _headers(tokens, "admin") | {"Content-Type": "application/vnd.apache.parquet"}
+    out = {}
+    for level, ds in IDS.items():
+        body = _own_parquet(level)
+        assert client.put(f"/datasets/{ds}/sample", content=body, headers=headers).is_success
+        out[level] = hashlib.sha256(body).hexdigest()
+    return out
+
+
+def _public_views(client: TestClient, ds: str, headers: dict[str, str]) -> dict[str, str]:
+    """Every view of the record and the catalogue, as text."""
+    views = {
+        f"record.{fmt}": client.get(f"/datasets/{ds}", params={"format": fmt}, headers=headers)
+        for fmt in ("ttl", "jsonld", "nt", "xml")
+    }
+    for fmt in ("ttl", "jsonld"):
+        params = {"format": fmt, "page_size": 100}
+        views[f"catalog.{fmt}"] = client.get("/catalog", params=params, headers=headers)
+    views["sparql"] = client.get(
+        "/sparql",
+        params={"query": SPDX_QUERY},
+        headers=headers | {"Accept": "application/sparql-results+json"},
+    )
+    views["page"] = client.get(f"/ui/datasets/{ds}", headers=headers)
+    views["croissant"] = client.get(f"/datasets/{ds}/croissant", headers=headers)
+    views["overview"] = client.get(f"/datasets/{ds}/sample", headers=headers)
+    views["search"] = client.get("/search", params={"q": "sales"}, headers=headers)
+    for name, r in views.items():
+        assert r.status_code == 200, (name, r.status_code, r.text[:300])
+    return {name: r.text for name, r in views.items()}
+
+
+@pytest.mark.parametrize("caller", sorted(set(CALLERS) - ENTITLED))
+def test_a_non_public_samples_checksum_is_shown_to_no_one_without_a_grant(
+    world, digests, caller: str
+) -> None:
+    client, tokens, _ = world
+    headers = _headers(tokens, caller)
+    for level in NOT_PUBLIC:
+        for name, text in _public_views(client, IDS[level], headers).items():
+            assert digests[level] not in text, (level, name)
+    public = _public_views(client, IDS["public"], headers)  # so the checks above can fail
+    for name in ("record.ttl", "record.jsonld", "record.nt", "record.xml", "catalog.ttl",
+                 "catalog.jsonld", "sparql", "croissant", "overview"):  # fmt: skip
+        assert digests["public"] in public[name], name
+
+
+@pytest.mark.parametrize("caller", sorted(ENTITLED))
+@pytest.mark.parametrize("level", LEVELS)
+def test_entitled_callers_get_the_checksum_from_the_sample_api_and_croissant(
+    world, digests, caller: str, level: str
+) -> None:
+    client, tokens, _ = world
+    headers = _headers(tokens, caller)
+    overview = client.get(f"/datasets/{IDS[level]}/sample", headers=headers).json()
+    assert overview["sha256"] == digests[level]
+    assert overview["distribution"]["checksum"] == {"algorithm": "sha256", "value": digests[level]}
+    croissant = client.get(f"/datasets/{IDS[level]}/croissant", headers=headers).json()
+    files = [d for d in croissant["distribution"] if d["@type"] == "cr:FileObject"]
+    assert [f["sha256"] for f in files] == [digests[level]]
+    record = client.get(f"/datasets/{IDS[level]}", params={"format": "nt"}, headers=headers)
+    assert (digests[level] in record.text) is (level == "public")  # the record is public

@@ -138,10 +138,14 @@ def test_deep_json_nesting_is_capped() -> None:
         parse(doc.encode(), JSONLD)
 
 
-def test_deep_turtle_nesting_is_parsed_without_recursion() -> None:
+def test_deep_turtle_nesting_is_refused_at_the_cap_and_parsed_without_recursion() -> None:
     depth = 10_000
     doc = "@prefix ex: <http://e.org/> . ex:a ex:p " + "[ ex:p " * depth + "1" + " ]" * depth + " ."
-    assert len(parse(doc.encode(), TTL)) == depth + 1
+    with pytest.raises(LimitExceeded, match="nesting deeper than 128") as info:
+        parse(doc.encode(), TTL)
+    assert info.value.where == "line 1, column 937"  # the 129th "["
+    deep = ParseLimits(max_nesting=depth)
+    assert len(parse(doc.encode(), TTL, deep)) == depth + 1
 
 
 def test_huge_collection_hits_the_triple_cap() -> None:

@@ -1,12 +1,18 @@
 """Small builders shared by the sample tests: a catalogue with one dataset per access level,
-tiny Parquet files, and API clients with users of every role."""
+tiny Parquet files, API clients with users of every role, and a small real file system to
+fill up."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from catalog.accounts import Accounts, accounts_path
 from catalog.ids import dataset_id
@@ -86,3 +92,37 @@ def users(settings: Settings) -> dict[str, str]:
     for ds in IDS.values():
         accounts.grant("granted", ds)
     return tokens
+
+
+@contextmanager
+def tmpfs(path: Path, size: str = "2m") -> Iterator[Path]:
+    """A real tmpfs of ``size`` mounted at ``path`` (the tests run as root); skipped, saying
+    why, where mounting is not permitted."""
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        run = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        pytest.skip("no mount command: the disk-full tests need a small tmpfs")
+    if run.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here ({run.stderr.strip()[:200]})")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False, timeout=30)
+
+
+def free_bytes(path: Path) -> int:
+    info = os.statvfs(path)
+    return info.f_bavail * info.f_frsize
+
+
+def fill(path: Path, leave: int) -> Path:
+    """Fill the file system of ``path`` until only about ``leave`` bytes are free."""
+    filler = path / "filler"
+    filler.unlink(missing_ok=True)
+    with open(filler, "wb") as fh:
+        fh.write(bytes(max(free_bytes(path) - leave, 0)))
+    return filler
