@@ -14,10 +14,7 @@ object of ``dlab:dataSpace`` on datasets and ``dlab:linkedDataSpace`` on data la
 from __future__ import annotations
 
 import functools
-import json
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +26,7 @@ from rdflib import Graph, URIRef
 
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.namespaces import DATASPACE, DLAB, EU_DATA_THEME, RDF, SKOS
+from catalog.operator_files import Stamp, file_stamp, read_json_list, write_json
 from catalog.settings import Settings
 
 BUILTIN_FILE = Path(__file__).resolve().parent.parent / "schemas" / "vocab" / "data-spaces.ttl"
@@ -52,8 +50,7 @@ THEME_CODES = (
 )
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_Stamp = tuple[int, int, int] | None
-_cache: dict[Path, tuple[_Stamp, DataSpaces]] = {}
+_cache: dict[Path, tuple[Stamp, DataSpaces]] = {}
 _guard = threading.Lock()
 _writing = threading.Lock()
 
@@ -210,14 +207,7 @@ def data_spaces_path(settings: Settings) -> Path:
 def added_data_spaces(settings: Settings) -> list[DataSpace]:
     """The administrator's data spaces, in the order they were added (a bad file is an error)."""
     path = data_spaces_path(settings)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError) as exc:
-        raise InvalidInput(f"cannot read {path}: {exc}", where=str(path)) from None
-    if not isinstance(raw, list):
-        raise InvalidInput("the data spaces file must hold a JSON list", where=str(path))
+    raw = read_json_list(path, "data spaces")
     out = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict) or not isinstance(item.get("labels"), dict):
@@ -226,18 +216,10 @@ def added_data_spaces(settings: Settings) -> list[DataSpace]:
     return out
 
 
-def _stamp(path: Path) -> _Stamp:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-
 def data_spaces(settings: Settings) -> DataSpaces:
     """The built-in data spaces plus the administrator's; one snapshot per file version."""
     path = data_spaces_path(settings)
-    stamp = _stamp(path)
+    stamp = file_stamp(path)
     with _guard:
         cached = _cache.get(path)
         if cached is not None and cached[0] == stamp:
@@ -280,21 +262,10 @@ def remove_data_space(settings: Settings, space_id: str) -> bool:
 
 
 def _write(settings: Settings, items: list[DataSpace]) -> None:
-    path = data_spaces_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".data-spaces-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(
-                [{"id": s.id, "labels": dict(s.labels), "themes": list(s.themes)} for s in items],
-                fh,
-                indent=1,
-                ensure_ascii=False,
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_json(
+        data_spaces_path(settings),
+        [{"id": s.id, "labels": dict(s.labels), "themes": list(s.themes)} for s in items],
+    )
 
 
 __all__ = [

@@ -5,27 +5,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from catalog.errors import Conflict
+from catalog.operator_files import write_json
 
-
-def write_json(path: Path, value: Any) -> None:
-    """Write ``value`` to ``path`` atomically (temp file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(value, fh, indent=2, ensure_ascii=False, default=str)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+__all__ = ["SourceLock", "read_json", "write_json"]
 
 
 def read_json(path: Path, default: Any) -> Any:

@@ -13,15 +13,13 @@ table through :func:`licence_table`, which re-reads the file only when it change
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from catalog.errors import InvalidInput, NotFound
 from catalog.offers.licences import DUTIES, USES, LicenceTable, LicenceTerms, builtin_table
+from catalog.operator_files import file_stamp, read_json_list, write_json
 from catalog.settings import Settings
 
 FILE_NAME = "licences.json"
@@ -37,14 +35,6 @@ class LicenceMappingNotFound(NotFound):
 
 def licences_path(settings: Settings) -> Path:
     return settings.home / FILE_NAME
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _words(values: list[str] | tuple[str, ...], allowed: tuple[str, ...], where: str) -> frozenset:
@@ -94,21 +84,14 @@ def _entry_from_json(item: Any, where: str) -> LicenceTerms:
 def extra_licences(settings: Settings) -> list[LicenceTerms]:
     """The operator's mappings, in the order they were added (a bad file is an error)."""
     path = licences_path(settings)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError) as exc:
-        raise InvalidInput(f"cannot read {path}: {exc}", where=str(path)) from None
-    if not isinstance(raw, list):
-        raise InvalidInput("the licence mappings file must hold a JSON list", where=str(path))
+    raw = read_json_list(path, "licence mappings")
     return [_entry_from_json(item, f"{path}[{i}]") for i, item in enumerate(raw)]
 
 
 def licence_table(settings: Settings) -> LicenceTable:
     """Built-in mappings plus the operator's; one shared table per file version."""
     path = licences_path(settings)
-    stamp = _stamp(path)
+    stamp = file_stamp(path)
     with _guard:
         cached = _cache.get(path)
         if cached is not None and cached[0] == stamp:
@@ -135,9 +118,4 @@ def remove_licence(settings: Settings, iri: str) -> bool:
 
 
 def _write(settings: Settings, items: list[LicenceTerms]) -> None:
-    path = licences_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".licences-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump([e.to_dict() for e in items], fh, indent=1)
-    os.replace(tmp, path)
+    write_json(licences_path(settings), [e.to_dict() for e in items])

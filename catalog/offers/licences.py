@@ -19,7 +19,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,10 @@ USES = ("commercial", "derivatives", "distribution", "tdm", "ai-training")
 DUTIES = ("attribution", "share-alike", "notice", "non-commercial")
 #: Uses an open licence (Open Definition) must permit, prohibiting nothing.
 _OPEN = frozenset({"commercial", "derivatives", "distribution"})
-#: Where the built-in table lives (``schemas`` is a namespace package shipped with the code).
-DATA_PACKAGE, DATA_FILE = "schemas.licences", "licences.json"
+#: Where the built-in table lives: ``schemas/`` is shipped beside ``catalog/`` (a path, not
+#: ``importlib.resources``: a namespace package may span several folders, which
+#: ``resources.files`` refuses on Python 3.11).
+DATA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "licences" / "licences.json"
 
 _EU = re.compile(r"^https?://publications\.europa\.eu/resource/authority/licence/([^/?#]+)/?$")
 _CELEX = re.compile(r"[?&]uri=CELEX(?::|%3A)(\w+)", re.IGNORECASE)
@@ -100,7 +101,7 @@ def read_table(source: Traversable | Path | None = None) -> tuple[LicenceTerms, 
     Every use and duty must come from :data:`USES` and :data:`DUTIES`; keys are unique and no
     IRI may name two licences. A broken file is a :class:`ConfigurationError`.
     """
-    source = source or resources.files(DATA_PACKAGE).joinpath(DATA_FILE)
+    source = source or DATA_FILE
     where = str(source)
     try:
         doc = json.loads(source.read_text(encoding="utf-8"))

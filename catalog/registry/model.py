@@ -24,6 +24,7 @@ from catalog.dataspaces import builtin_data_spaces, check_id
 from catalog.errors import InvalidInput
 from catalog.field_limits import FieldLimits
 from catalog.namespaces import DATASPACE, DLAB, DPV, ODRL, ORG, RDF, SKOS
+from catalog.offers.org_types import ORG_TYPES  # the one list of organisation types
 
 FACTORY_NS = "https://w3id.org/datalab/factory/"
 ANTENNA_NS = "https://w3id.org/datalab/antenna/"
@@ -35,15 +36,6 @@ ACCESS_MODES = (
     "FederatedExecution",
     "SyntheticDataOnly",
     "MetadataOnly",
-)
-ORG_TYPES = (
-    "Research",
-    "StartUp",
-    "SME",
-    "LargeCompany",
-    "PublicSector",
-    "HealthcareProvider",
-    "NonProfit",
 )
 SERVICES = ("Cleaning", "Enrichment", "StandardFormats", "SyntheticData", "Pooling")
 #: Purposes a lab's own policy may exclude (see catalog.offers.profiles.PURPOSES).

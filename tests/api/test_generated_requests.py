@@ -3,15 +3,11 @@ input it generates, anonymous or as an administrator, no answer is a server erro
 
 from __future__ import annotations
 
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 
 from api.app import create_app
@@ -20,14 +16,9 @@ from catalog.demo import load_demo
 from catalog.registry import load_registry
 from catalog.service import Catalogue
 from catalog.settings import get_settings
+from tests.app_server import serving
 
 TOKENS: dict[str, str] = {}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -40,23 +31,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     accounts = Accounts(accounts_path(home))
     accounts.add_user("root", "admin")
     TOKENS["admin"] = accounts.issue_token("root")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(cfg), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(cfg) as url:
+        yield url
 
 
 def _operations() -> dict[str, object]:

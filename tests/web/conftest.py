@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from rdflib import URIRef
 
-from api.app import create_app
 from catalog.accounts import Accounts, accounts_path
 from catalog.demo import load_demo
 from catalog.model import Dataset
@@ -21,6 +16,7 @@ from catalog.registry import get_lab, load_registry
 from catalog.service import Catalogue
 from catalog.settings import get_settings
 from catalog.terms import to_rdflib_graph
+from tests.app_server import serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -48,12 +44,6 @@ class Site:
     home: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     home = tmp_path_factory.mktemp("web-home")
@@ -75,27 +65,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     accounts.add_user("stew", "steward", organisation=organisation)
     accounts.add_user("staffer", "staff", factory=factory)
     tokens = {name: accounts.issue_token(name) for name in ("dev", "stew", "staffer")}
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws="none",
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield Site(f"http://127.0.0.1:{port}", tokens, ident, organisation, home)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(settings) as url:
+        yield Site(url, tokens, ident, organisation, home)
 
 
 @pytest.fixture(scope="module")

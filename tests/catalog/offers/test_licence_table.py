@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,15 @@ from rdflib import Graph
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from catalog.errors import ConfigurationError, MappingError
-from catalog.offers.licences import DUTIES, TABLE, USES, LicenceTable, LicenceTerms, read_table
+from catalog.offers.licences import (
+    DATA_FILE,
+    DUTIES,
+    TABLE,
+    USES,
+    LicenceTable,
+    LicenceTerms,
+    read_table,
+)
 from connectors.language_mapping import LanguageRecordMapper
 from connectors.stac_mapping import CollectionMapper
 
@@ -239,7 +246,7 @@ DL-DE-BY-2.0 DL-DE-ZERO-2.0 etalab-2.0 NLOD-1.0 NLOD-2.0 OGL-UK-3.0 CC-BY-1.0 CC
 
 
 def test_keys_are_spdx_ids_exactly_where_the_file_says_so():
-    rows = json.loads(resources.files("schemas.licences").joinpath("licences.json").read_text())
+    rows = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     for row in rows["licences"]:
         if row["spdx"]:
             assert canonicalize_license_expression(row["key"]) == row["key"]
@@ -399,9 +406,8 @@ def test_corpus_licence_iris_are_found_or_named_as_not_listed(table, corpus_lice
 
 
 def test_the_data_file_ships_in_the_schemas_package():
-    data = resources.files("schemas.licences")
-    assert data.joinpath("licences.json").is_file()
-    assert data.joinpath("README.md").is_file()
+    assert DATA_FILE.is_file()
+    assert (DATA_FILE.parent / "README.md").is_file()
     assert len(read_table()) == len(TABLE) == len(LicenceTable()) > 60
 
 
