@@ -23,9 +23,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from catalog.accounts import Accounts
+from catalog.callers import Caller
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from catalog.facts.read import record_facts
 from catalog.field_limits import FieldLimits
@@ -61,14 +62,6 @@ CREATE TABLE IF NOT EXISTS comments (
 """
 _COLUMNS = "id, requester, dataset_id, lab, factory, org_type, country, purpose, state, "
 _COLUMNS += "procedure, created, updated"
-
-
-class Caller(Protocol):
-    """The parts of a principal the workflow looks at."""
-
-    name: str | None
-    role: str
-    factory: str | None
 
 
 @dataclass

@@ -12,22 +12,15 @@ is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from catalog.accounts import Accounts
+from catalog.callers import Caller
 from catalog.errors import Forbidden, Unauthorized
 from catalog.facts.read import record_facts
 from catalog.samples import graph as sample_graph
 from catalog.samples.store import SampleStore, Upload
 from catalog.service import Catalogue
-
-
-class Caller(Protocol):
-    """The parts of an authenticated principal the gate looks at."""
-
-    name: str | None
-    role: str
-    organisation: str | None
 
 
 @dataclass(frozen=True)
