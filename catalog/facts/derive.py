@@ -43,6 +43,35 @@ from catalog.ownership import owned_closure
 from catalog.skolem import is_skolem
 from catalog.terms import to_rdflib_graph
 
+#: Property IRIs as strings, built once (a Namespace attribute builds a new URIRef).
+_ADMS_sample = str(ADMS.sample)
+_DCAT_distribution = str(DCAT.distribution)
+_DCAT_theme = str(DCAT.theme)
+_DCATAP_applicableLegislation = str(DCATAP.applicableLegislation)
+_DCT_accessRights = str(DCT.accessRights)
+_DCT_description = str(DCT.description)
+_DCT_license = str(DCT.license)
+_DCT_publisher = str(DCT.publisher)
+_DCT_spatial = str(DCT.spatial)
+_DCT_title = str(DCT.title)
+_DCT_type = str(DCT.type)
+_DLAB_dataSpace = str(DLAB.dataSpace)
+_DLAB_datasetId = str(DLAB.datasetId)
+_DLAB_tdmReservation = str(DLAB.tdmReservation)
+_DPV_hasLegalBasis = str(DPV.hasLegalBasis)
+_DPV_hasPersonalData = str(DPV.hasPersonalData)
+_DPV_hasPurpose = str(DPV.hasPurpose)
+_FOAF_name = str(FOAF.name)
+_HEALTHDCATAP_hdab = str(HEALTHDCATAP.hdab)
+_LOCN_address = str(LOCN.address)
+_LOCN_adminUnitL1 = str(LOCN.adminUnitL1)
+_ODRL_hasPolicy = str(ODRL.hasPolicy)
+_RDF_type = str(RDF.type)
+_RDFS_label = str(RDFS.label)
+_SKOS_prefLabel = str(SKOS.prefLabel)
+_VCARD_hasAddress = str(VCARD.hasAddress)
+_VCARD_country_name = str(VCARD["country-name"])
+
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 TripleIndex = dict[str, dict[str, list[Term]]]
 
@@ -56,7 +85,7 @@ _EU_ACCESS = {"PUBLIC": "public", "RESTRICTED": "restricted", "NON_PUBLIC": "non
 #: CLARIN availability codes some language repositories write as access rights.
 _CLARIN = {"PUB": "public", "ACA": "restricted", "RES": "restricted"}
 _ORDER = ("public", "restricted", "non_public", "unknown")
-_NAME_PREDICATES = (str(FOAF.name), str(SKOS.prefLabel), str(DCT.title), str(RDFS.label))
+_NAME_PREDICATES = (str(_FOAF_name), str(_SKOS_prefLabel), str(_DCT_title), str(_RDFS_label))
 _TRUE = ("true", "1")
 
 #: Every predicate the derivation reads (bulk readers fetch these, plus ODRL's and RDF
@@ -64,32 +93,32 @@ _TRUE = ("true", "1")
 FACT_PREDICATES = frozenset(
     str(p)
     for p in (
-        DLAB.datasetId,
-        DCT.accessRights,
-        DCT.license,
-        DCT.publisher,
-        DCT.spatial,
-        DCT.title,
-        DCT.description,
-        DCT.type,
-        DCAT.distribution,
-        DCAT.theme,
-        ADMS.sample,
-        ODRL.hasPolicy,
-        DLAB.dataSpace,
-        DLAB.tdmReservation,
-        DCATAP.applicableLegislation,
-        HEALTHDCATAP.hdab,
-        DPV.hasLegalBasis,
-        DPV.hasPurpose,
-        DPV.hasPersonalData,
-        FOAF.name,
-        SKOS.prefLabel,
-        RDFS.label,
-        VCARD.hasAddress,
-        VCARD["country-name"],
-        LOCN.address,
-        LOCN.adminUnitL1,
+        _DLAB_datasetId,
+        _DCT_accessRights,
+        _DCT_license,
+        _DCT_publisher,
+        _DCT_spatial,
+        _DCT_title,
+        _DCT_description,
+        _DCT_type,
+        _DCAT_distribution,
+        _DCAT_theme,
+        _ADMS_sample,
+        _ODRL_hasPolicy,
+        _DLAB_dataSpace,
+        _DLAB_tdmReservation,
+        _DCATAP_applicableLegislation,
+        _HEALTHDCATAP_hdab,
+        _DPV_hasLegalBasis,
+        _DPV_hasPurpose,
+        _DPV_hasPersonalData,
+        _FOAF_name,
+        _SKOS_prefLabel,
+        _RDFS_label,
+        _VCARD_hasAddress,
+        _VCARD_country_name,
+        _LOCN_address,
+        _LOCN_adminUnitL1,
     )
 ) | frozenset({TDMREP + "reservation", TDMREP + "policy"})
 
@@ -167,15 +196,15 @@ def name_of(index: TripleIndex, node: str, langs: tuple[str, ...] = ("en", "")) 
 
 def _names(index: TripleIndex, node: str) -> tuple[str, ...]:
     return tuple(
-        sorted({o.value for p in (FOAF.name, SKOS.prefLabel) for o in _objects(index, node, p)})
+        sorted({o.value for p in (_FOAF_name, _SKOS_prefLabel) for o in _objects(index, node, p)})
     )
 
 
 def _country(index: TripleIndex, node: str) -> str | None:
-    places: list[Term] = list(_objects(index, node, DCT.spatial))
-    for addr in (*_objects(index, node, VCARD.hasAddress), *_objects(index, node, LOCN.address)):
-        places += _objects(index, key(addr), VCARD["country-name"])
-        places += _objects(index, key(addr), LOCN.adminUnitL1)
+    places: list[Term] = list(_objects(index, node, _DCT_spatial))
+    for addr in (*_objects(index, node, _VCARD_hasAddress), *_objects(index, node, _LOCN_address)):
+        places += _objects(index, key(addr), _VCARD_country_name)
+        places += _objects(index, key(addr), _LOCN_adminUnitL1)
     for p in places:
         code = country_code(p.value)
         if code:
@@ -187,12 +216,12 @@ def _licences(index: TripleIndex, subjects: list[str]) -> tuple[tuple[str, ...],
     iris: list[str] = []
     texts: list[str] = []
     for subject in subjects:
-        for lic in _objects(index, subject, DCT.license):
+        for lic in _objects(index, subject, _DCT_license):
             if isinstance(lic, ox.Literal):
                 text = lic.value.strip()
             elif isinstance(lic, ox.BlankNode) or is_skolem(lic):
                 text = name_of(index, key(lic)) or next(
-                    (d.value for d in _objects(index, key(lic), DCT.description)), ""
+                    (d.value for d in _objects(index, key(lic), _DCT_description)), ""
                 )
                 text = text.strip() or "(a licence document with no text)"
             else:
@@ -220,7 +249,7 @@ def _policy_graph(index: TripleIndex, node: str) -> Graph:
                     triples.append(ox.Triple(subject, ox.NamedNode(predicate), o))
                     k = key(o)
                     if not isinstance(o, ox.Literal) and k not in seen and k in index:
-                        if predicate == str(RDF.type):
+                        if predicate == str(_RDF_type):
                             continue
                         seen.add(k)
                         nxt.append(k)
@@ -236,7 +265,7 @@ def _policies(
     nodes = [
         o
         for s in subjects
-        for p in (ODRL.hasPolicy, TDMREP + "policy")
+        for p in (_ODRL_hasPolicy, TDMREP + "policy")
         for o in _objects(index, s, p)
         if not isinstance(o, ox.Literal)
     ]
@@ -261,7 +290,7 @@ def _policies(
 
 
 def _tdm(index: TripleIndex, iri: str, policies: tuple[Policy, ...]) -> str | None:
-    for o in _objects(index, iri, DLAB.tdmReservation):
+    for o in _objects(index, iri, _DLAB_tdmReservation):
         if o.value.strip().lower() in _TRUE:
             return "the catalogue's TDM reservation flag (dlab:tdmReservation)"
     for o in _objects(index, iri, TDMREP + "reservation"):
@@ -288,7 +317,7 @@ def _data_spaces(
         if all(link.space != space for link in links):
             links.append(DataSpaceLink(space, how))
 
-    for o in _objects(index, iri, DLAB.dataSpace):
+    for o in _objects(index, iri, _DLAB_dataSpace):
         value = o.value
         space = spaces.get(value)
         add(space.id if space else value.removeprefix(str(DATASPACE)), "declared by its source")
@@ -312,20 +341,19 @@ def derive_facts(
 ) -> DatasetFacts:
     """The facts of the dataset ``iri`` (id ``dataset_id``) from ``index``."""
     node = index.get(iri, {})
-    owned = owned_nodes(index, iri)
-    distributions = [key(d) for d in _objects(index, iri, DCAT.distribution)]
-    access_values, level = access_of(node.get(str(DCT.accessRights), []))
+    distributions = [key(d) for d in _objects(index, iri, _DCAT_distribution)]
+    access_values, level = access_of(node.get(str(_DCT_accessRights), []))
     licences, texts = _licences(index, [iri, *distributions])
     policies, errors = _policies(index, [iri, *distributions])
     themes = tuple(
         sorted(
             o.value.removeprefix(str(EU_DATA_THEME))
-            for o in node.get(str(DCAT.theme), [])
+            for o in node.get(str(_DCAT_theme), [])
             if o.value.startswith(str(EU_DATA_THEME))
         )
     )
-    publisher = next(iter(node.get(str(DCT.publisher), [])), None)
-    hdab = next(iter(node.get(str(HEALTHDCATAP.hdab), [])), None)
+    publisher = next(iter(node.get(str(_DCT_publisher), [])), None)
+    hdab = next(iter(node.get(str(_HEALTHDCATAP_hdab), [])), None)
     health = None
     if hdab is not None:
         body = name_of(index, key(hdab)) or hdab.value
@@ -334,13 +362,13 @@ def derive_facts(
             body_iri=None if _anonymous(hdab) else hdab.value,
             holder_country=(_country(index, key(publisher)) if publisher is not None else None)
             or _country(index, key(hdab)),
-            legal_bases=tuple(sorted(o.value for o in node.get(str(DPV.hasLegalBasis), []))),
-            purposes=tuple(sorted(o.value for o in node.get(str(DPV.hasPurpose), []))),
+            legal_bases=tuple(sorted(o.value for o in node.get(str(_DPV_hasLegalBasis), []))),
+            purposes=tuple(sorted(o.value for o in node.get(str(_DPV_hasPurpose), []))),
         )
     healthdcat = hdab is not None or any(p.startswith(str(HEALTHDCATAP)) for p in node)
-    ehds = any(o.value == EHDS_REGULATION for o in node.get(str(DCATAP.applicableLegislation), []))
-    personal = str(DPV.hasPersonalData) in node or any(
-        "PERSONAL_DATA" in o.value for o in node.get(str(DCT.type), [])
+    ehds = any(o.value == EHDS_REGULATION for o in node.get(str(_DCATAP_applicableLegislation), []))
+    personal = str(_DPV_hasPersonalData) in node or any(
+        "PERSONAL_DATA" in o.value for o in node.get(str(_DCT_type), [])
     )
     return DatasetFacts(
         dataset_id=dataset_id,
@@ -362,7 +390,6 @@ def derive_facts(
         personal_data=personal,
         tdm_reserved=(tdm := _tdm(index, iri, policies)) is not None,
         tdm_how=tdm,
-        owned=tuple(owned),
     )
 
 

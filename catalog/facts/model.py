@@ -8,7 +8,7 @@ the graph: a second reading of the same fact is how restricted rows once leaked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from catalog.offers.odrl import Policy
 
@@ -71,7 +71,8 @@ class DatasetFacts:
     personal_data: bool = False
     tdm_reserved: bool = False
     tdm_how: str | None = None  # which statement reserved text and data mining
-    owned: tuple[str, ...] = field(default=(), compare=False)  # nodes the record owns
+    # The nodes a record owns are derived by one rule, catalog/ownership.py
+    # (catalog.facts.derive.owned_nodes over the same index), only where they are needed.
 
     @property
     def access_conflict(self) -> bool:
