@@ -26,7 +26,7 @@ from rdflib import Graph, URIRef
 
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.namespaces import DATASPACE, DLAB, EU_DATA_THEME, RDF, SKOS
-from catalog.operator_files import Stamp, file_stamp, read_json_list, write_json
+from catalog.operator_files import StampCache, read_json_list, write_json
 from catalog.settings import Settings
 
 BUILTIN_FILE = Path(__file__).resolve().parent.parent / "schemas" / "vocab" / "data-spaces.ttl"
@@ -50,8 +50,7 @@ THEME_CODES = (
 )
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_cache: dict[Path, tuple[Stamp, DataSpaces]] = {}
-_guard = threading.Lock()
+_cache: StampCache[DataSpaces] = StampCache()
 _writing = threading.Lock()
 
 
@@ -218,18 +217,13 @@ def added_data_spaces(settings: Settings) -> list[DataSpace]:
 
 def data_spaces(settings: Settings) -> DataSpaces:
     """The built-in data spaces plus the administrator's; one snapshot per file version."""
-    path = data_spaces_path(settings)
-    stamp = file_stamp(path)
-    with _guard:
-        cached = _cache.get(path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-    builtin = builtin_data_spaces()
-    extra = [s for s in added_data_spaces(settings) if s.id not in builtin]
-    snapshot = DataSpaces([*builtin, *extra], builtin=builtin.ids())
-    with _guard:
-        _cache[path] = (stamp, snapshot)
-    return snapshot
+
+    def build() -> DataSpaces:
+        builtin = builtin_data_spaces()
+        extra = [s for s in added_data_spaces(settings) if s.id not in builtin]
+        return DataSpaces([*builtin, *extra], builtin=builtin.ids())
+
+    return _cache.get(data_spaces_path(settings), build)
 
 
 def add_data_space(settings: Settings, space: DataSpace) -> None:

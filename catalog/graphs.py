@@ -261,15 +261,12 @@ class SourceGraphs:
         keep = {r["g"].value for r in rows if r["kind"].value == "keep"}
         published = {r["g"].value for r in rows if r["kind"].value == "published"}
         oldest = time.time() - UNPUBLISHED_GRACE_S
-        for graph in self.store.named_graphs():
-            if not graph.startswith(prefix) or graph in keep:
-                continue
+        existing = {g for g in self.store.named_graphs() if g.startswith(prefix)}
+        for graph in existing - keep:
             created = _created(graph[len(prefix) :])
             if graph in published or created is None or created < oldest:
                 self._drop_version(graph)
-        for graph in published - keep:  # marks of versions dropped elsewhere
-            if not graph.startswith(prefix):
-                continue
+        for graph in published - keep - existing:  # marks of versions dropped elsewhere
             self.store.update(
                 f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> "
                 f"<{DLAB.publishedVersionOf}> ?s }} }}"

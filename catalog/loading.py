@@ -143,8 +143,8 @@ def _index(
             report.errors.append(
                 RecordError(
                     iri,
-                    f"dataset id {ident} belongs to source {owners[ident]!r} (as "
-                    f"<{owners.iri_of(ident)}>); a record cannot be claimed by another "
+                    f"dataset id {ident} belongs to source {owners[ident][0]!r} (as "
+                    f"<{owners[ident][1]}>); a record cannot be claimed by another "
                     "source, so it was not stored",
                 )
             )
@@ -229,23 +229,12 @@ def _named_subjects(store: GraphStore, graph: str) -> set[str]:
     return {r["s"].value for r in rows}
 
 
-class _Owners(dict[str, str]):
-    """Dataset id → the other source that owns it (and the IRI it holds it under)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.iris: dict[str, str] = {}
-
-    def iri_of(self, ident: str) -> str:
-        return self.iris.get(ident, "")
-
-
 _BATCH = 500
 
 
-def _owned_elsewhere(store: GraphStore, source: str, ids: list[str]) -> _Owners:
-    """Which of ``ids`` are held by a source other than ``source``."""
-    owners = _Owners()
+def _owned_elsewhere(store: GraphStore, source: str, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Which of ``ids`` are held by a source other than ``source``: id → (source, IRI)."""
+    owners: dict[str, tuple[str, str]] = {}
     if not ids or not store.ask(
         f"ASK {{ {CURRENT_GRAPHS} FILTER(?source != {ox.Literal(source)}) }}"
     ):
@@ -258,6 +247,5 @@ def _owned_elsewhere(store: GraphStore, source: str, ids: list[str]) -> _Owners:
             f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} }}"
         )
         for r in rows:
-            owners[r["id"].value] = r["source"].value
-            owners.iris[r["id"].value] = r["d"].value
+            owners[r["id"].value] = (r["source"].value, r["d"].value)
     return owners

@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from catalog.errors import InvalidInput
 
 #: What identifies one version of a file: inode, modification time, size (None: no file).
 Stamp = tuple[int, int, int] | None
 
-__all__ = ["Stamp", "file_stamp", "read_json_list", "write_json"]
+__all__ = ["Stamp", "StampCache", "file_stamp", "read_json_list", "write_json"]
+
+T = TypeVar("T")
 
 
 def write_json(path: Path, value: Any) -> None:
@@ -52,3 +56,23 @@ def read_json_list(path: Path, what: str) -> list[Any]:
     if not isinstance(raw, list):
         raise InvalidInput(f"the {what} file must hold a JSON list", where=str(path))
     return raw
+
+
+class StampCache(Generic[T]):
+    """One value per version of a file: rebuilt only when the file's stamp changes (the same
+    object is handed out meanwhile, so callers may compare by identity)."""
+
+    def __init__(self) -> None:
+        self._values: dict[Path, tuple[Stamp, T]] = {}
+        self._guard = threading.Lock()
+
+    def get(self, path: Path, build: Callable[[], T]) -> T:
+        stamp = file_stamp(path)
+        with self._guard:
+            cached = self._values.get(path)
+            if cached is not None and cached[0] == stamp:
+                return cached[1]
+        value = build()
+        with self._guard:
+            self._values[path] = (stamp, value)
+        return value

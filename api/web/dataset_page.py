@@ -25,7 +25,7 @@ from catalog.model import Dataset
 from catalog.offers import RequesterProfile
 from catalog.offers.licence_store import licence_table
 from catalog.offers.live import answer_offers
-from catalog.offers.profiles import ORG_TYPE_ALIASES, PURPOSES
+from catalog.offers.profiles import FORM_ORG_TYPES, PURPOSES
 from catalog.quality import dataset_quality
 from catalog.registry import ensure_registry
 from catalog.terms import to_rdflib_graph
@@ -126,7 +126,7 @@ def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict
         "sample": sample,
         "offers": offers,
         "profile_error": profile_error,
-        "org_types": sorted(ORG_TYPE_ALIASES),
+        "org_types": sorted(FORM_ORG_TYPES),
         "purposes": PURPOSES,
         "jsonld": dataset_jsonld(ds, facts, url),
     }

@@ -11,7 +11,7 @@ from api.web.services import catalogue_of, requests_of
 from api.web.session import checked_form, web_principal
 from catalog.access_requests import TRANSITIONS, AccessRequest
 from catalog.errors import Conflict, InvalidInput, Unauthorized
-from catalog.offers.profiles import ORG_TYPE_ALIASES, PURPOSES
+from catalog.offers.profiles import FORM_ORG_TYPES, PURPOSES
 from catalog.registry import ensure_registry, get_lab
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -37,7 +37,7 @@ def _form_page(request: Request, dataset_id: str, lab_id: str, **extra: object) 
         extra.pop("status", 200),  # type: ignore[arg-type]
         dataset_id=ref.id,
         lab=lab,
-        org_types=sorted(ORG_TYPE_ALIASES),
+        org_types=sorted(FORM_ORG_TYPES),
         purposes=PURPOSES,
         values=values,
         error=extra.get("error"),

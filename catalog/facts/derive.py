@@ -15,7 +15,7 @@ from dataclasses import replace
 import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 
-from catalog.dataspaces import DataSpaces
+from catalog.dataspaces import DataSpaces, builtin_data_spaces
 from catalog.errors import InvalidInput
 from catalog.facts.model import DatasetFacts, DataSpaceLink, HealthRoute
 from catalog.namespaces import (
@@ -41,7 +41,7 @@ from catalog.offers.geography import country_code
 from catalog.offers.odrl import Policy, policy_from_graph
 from catalog.ownership import owned_closure
 from catalog.skolem import is_skolem
-from catalog.terms import to_rdflib_graph
+from catalog.terms import to_ox_triples, to_rdflib_graph
 
 #: Property IRIs as strings, built once (a Namespace attribute builds a new URIRef).
 _ADMS_sample = str(ADMS.sample)
@@ -398,8 +398,5 @@ def facts_from_rdflib(
 ) -> DatasetFacts:
     """The facts of ``iri`` in an rdflib graph (a document not stored yet, e.g. a steward's
     draft); blank nodes count as owned nodes, as their skolemised forms do once stored."""
-    from catalog.dataspaces import builtin_data_spaces
-    from catalog.terms import to_ox_triples
-
     index = index_triples(to_ox_triples(graph))
     return derive_facts(index, iri, dataset_id, spaces or builtin_data_spaces())

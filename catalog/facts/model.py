@@ -9,6 +9,7 @@ the graph: a second reading of the same fact is how restricted rows once leaked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from catalog.offers.odrl import Policy
 
@@ -105,10 +106,10 @@ class DatasetFacts:
     def space_ids(self) -> tuple[str, ...]:
         return tuple(link.space for link in self.data_spaces)
 
-    def signature(self) -> tuple[object, ...]:
+    def signature(self) -> TermsSignature:
         """Everything offer resolution reads, as a hashable key (datasets sharing it share
         their resolutions)."""
-        return (
+        return TermsSignature(
             self.access_values,
             self.access_level,
             self.licences,
@@ -122,3 +123,20 @@ class DatasetFacts:
             self.tdm_reserved,
             self.tdm_how,
         )
+
+
+class TermsSignature(NamedTuple):
+    """The facts offer resolution reads (see :meth:`DatasetFacts.signature`)."""
+
+    access_values: tuple[str, ...]
+    access_level: str
+    licences: tuple[str, ...]
+    licence_texts: tuple[str, ...]
+    policies: tuple[Policy, ...]
+    policy_errors: tuple[str, ...]
+    data_spaces: tuple[DataSpaceLink, ...]
+    health: HealthRoute | None
+    ehds_legislation: bool
+    personal_data: bool
+    tdm_reserved: bool
+    tdm_how: str | None

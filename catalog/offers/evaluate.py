@@ -29,8 +29,6 @@ from catalog.offers.purposes import covers
 from catalog.registry.model import DataLab
 
 PENDING = "pending"
-#: Left operands that describe the requester, and those that describe the offer itself.
-REQUESTER_OPERANDS = frozenset({"purpose", "recipient", "party"})
 _ANY = ("eq", "isA", "isPartOf", "isAnyOf")
 _NONE = ("neq", "isNoneOf")
 
@@ -178,7 +176,6 @@ def _value(v: Any) -> str:
 
 __all__ = [
     "PENDING",
-    "REQUESTER_OPERANDS",
     "Situation",
     "all_of",
     "describe",

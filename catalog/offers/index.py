@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from catalog.errors import DatasetNotFound
 from catalog.facts import DatasetFacts
+from catalog.facts.model import TermsSignature
 from catalog.facts.read import catalogue_facts, record_facts
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.offers.licence_store import licence_table
@@ -58,7 +59,7 @@ class OfferIndex:
         self._sorted_ids: list[str] | None = None
         #: resolutions shared by datasets of equal terms, keyed by (signature, lab id);
         #: entries carry the first such dataset's id, so readers re-stamp the dataset.
-        self._memo: dict[tuple[object, str], Offer] = {}
+        self._memo: dict[tuple[TermsSignature, str], Offer] = {}
 
     # -- building -------------------------------------------------------------------
     def rebuild(self, cancelled: Callable[[], bool] | None = None) -> bool:
@@ -125,7 +126,7 @@ class OfferIndex:
             self.offers[(dataset_id, lab.id)] = self._resolve(terms, terms.signature(), lab)
             self.recomputed += 1
 
-    def _resolve(self, terms: DatasetFacts, sig: tuple[object, ...], lab: DataLab) -> Offer:
+    def _resolve(self, terms: DatasetFacts, sig: TermsSignature, lab: DataLab) -> Offer:
         """Resolve, sharing the result between datasets with identical terms (same signature)."""
         key = (sig, lab.id)
         shared = self._memo.get(key)
@@ -204,7 +205,7 @@ class OfferIndex:
         self._memo = {
             k: v
             for k, v in self._memo.items()
-            if not moved.intersection(k[0][2])  # type: ignore[index]
+            if not moved.intersection(k[0].licences)
         }
         touched = {d for iri in moved for d in self._by_licence.get(iri, ())}
         for dataset_id in touched:

@@ -13,18 +13,16 @@ table through :func:`licence_table`, which re-reads the file only when it change
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
 from catalog.errors import InvalidInput, NotFound
 from catalog.offers.licences import DUTIES, USES, LicenceTable, LicenceTerms, builtin_table
-from catalog.operator_files import file_stamp, read_json_list, write_json
+from catalog.operator_files import StampCache, read_json_list, write_json
 from catalog.settings import Settings
 
 FILE_NAME = "licences.json"
-_cache: dict[Path, tuple[tuple[int, int, int] | None, LicenceTable]] = {}
-_guard = threading.Lock()
+_cache: StampCache[LicenceTable] = StampCache()
 
 
 class LicenceMappingNotFound(NotFound):
@@ -90,16 +88,10 @@ def extra_licences(settings: Settings) -> list[LicenceTerms]:
 
 def licence_table(settings: Settings) -> LicenceTable:
     """Built-in mappings plus the operator's; one shared table per file version."""
-    path = licences_path(settings)
-    stamp = file_stamp(path)
-    with _guard:
-        cached = _cache.get(path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-    table = LicenceTable((*builtin_table(), *extra_licences(settings)))
-    with _guard:
-        _cache[path] = (stamp, table)
-    return table
+    return _cache.get(
+        licences_path(settings),
+        lambda: LicenceTable((*builtin_table(), *extra_licences(settings))),
+    )
 
 
 def add_licence(settings: Settings, entry: LicenceTerms) -> None:

@@ -14,10 +14,10 @@ from catalog.offers.geography import EU_MEMBERS, country_code
 from catalog.offers.org_types import ORG_TYPES, parse_org_type
 from catalog.offers.purposes import PURPOSES, Purpose, parse_purpose
 
-__all__ = ["EU_MEMBERS", "ORG_TYPES", "ORG_TYPE_ALIASES", "PURPOSES", "Purpose", "RequesterProfile"]
+__all__ = ["EU_MEMBERS", "FORM_ORG_TYPES", "ORG_TYPES", "PURPOSES", "Purpose", "RequesterProfile"]
 
-#: The organisation types as the forms and the CLI spell them (any alias is accepted).
-ORG_TYPE_ALIASES = {
+#: The organisation types as the forms offer them (parse_org_type accepts every alias).
+FORM_ORG_TYPES = {
     "research": "Research",
     "start-up": "StartUp",
     "sme": "SME",
