@@ -28,7 +28,7 @@ test: install system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 lint: install
-	$(VENV)/bin/ruff check catalog connectors api tests bench
+	$(VENV)/bin/ruff check catalog connectors api cli tests bench
 
 bench: install
 	$(VENV)/bin/python -m bench.ingest_bench

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
 from catalog.service import Catalogue
 from catalog.settings import get_settings
 
@@ -195,7 +195,7 @@ def harvest(home: Path, port: int, total: int, kind: str, url: str) -> dict[str,
         fetch_host_delay_s=0,
         harvest_max_pages=total // ROWS + 10,
     )
-    SourceRegistry(settings).add(kind, kind, url, options={"rows": ROWS})
+    HarvestSources(settings).add(kind, kind, url, options={"rows": ROWS})
     memory: list[float] = []
 
     def progress(_job: Any, page: Any) -> None:

@@ -18,9 +18,9 @@ import time
 
 from bench.results import write_section
 from catalog.ids import dataset_id
+from catalog.labs import load_registry
 from catalog.offers import RequesterProfile, offers_for
 from catalog.offers.live import LiveOffers
-from catalog.registry import load_registry
 from catalog.service import Catalogue
 from catalog.settings import get_settings
 

@@ -30,10 +30,10 @@ from catalog.callers import Caller
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from catalog.facts.read import record_facts
 from catalog.field_limits import FieldLimits
+from catalog.labs import DataLab, get_lab
 from catalog.offers.licence_store import licence_table
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import MAY_NOT, resolve
-from catalog.registry import DataLab, get_lab
 from catalog.service import Catalogue
 
 SUBMITTED, IN_REVIEW, APPROVED = "submitted", "in_review", "approved"

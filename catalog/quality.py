@@ -31,8 +31,8 @@ from catalog.facts.read import catalogue_facts, record_facts
 from catalog.model import Dataset
 from catalog.offers.licence_store import licence_table
 from catalog.offers.licences import LicenceTable
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
-from catalog.terms import to_rdflib_graph
 from catalog.validation import ValidationReport, load_shapes, validate_graph
 
 log = logging.getLogger(__name__)

@@ -35,9 +35,9 @@ from rdflib.term import Node
 
 from catalog.errors import ConfigurationError, ParseError, QueryTimeout, ShapesError
 from catalog.namespaces import DCAT, PREFIXES, SH
+from catalog.rdf_bridge import to_ox_triples, to_rdflib_graph
 from catalog.rdf_input import ParseLimits, guess_format, iter_triples
 from catalog.settings import Settings
-from catalog.terms import to_ox_triples, to_rdflib_graph
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ def test_datalab_demo_serves_all_data_spaces_and_the_factories(tmp_path: Path) -
         [
             sys.executable,
             "-m",
-            "catalog.cli",
+            "cli",
             "demo",
             "--port",
             str(port),

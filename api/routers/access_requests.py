@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import PrincipalDep, get_accounts
 from api.deps import CatalogueDep
 from catalog.access_requests import AccessRequests
-from catalog.registry import ensure_registry
+from catalog.labs import ensure_registry
 from catalog.service import Catalogue
 
 router = APIRouter(tags=["access requests"])

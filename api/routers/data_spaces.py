@@ -12,7 +12,7 @@ from api.auth import Principal, PrincipalDep
 from api.deps import CatalogueDep, SettingsDep
 from catalog.dataspaces import DataSpace, add_data_space, data_spaces, make_data_space
 from catalog.errors import Forbidden, Unauthorized
-from catalog.registry.store import remove_unused_data_space
+from catalog.labs.store import remove_unused_data_space
 
 router = APIRouter(tags=["data-spaces"])
 

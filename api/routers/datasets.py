@@ -13,9 +13,9 @@ from api.deps import CatalogueDep
 from api.links import public_url_for, this_url
 from api.negotiation import JSON, RDF_MEDIA_TYPES, negotiate
 from catalog.model import Dataset
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.records import DatasetSummary
 from catalog.service import serialize
-from catalog.terms import to_rdflib_graph
 
 router = APIRouter(tags=["datasets"])
 

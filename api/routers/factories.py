@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import CatalogueDep
-from catalog.registry import ensure_registry, get_factory, list_factories, list_labs
+from catalog.labs import ensure_registry, get_factory, list_factories, list_labs
 
 router = APIRouter(tags=["factories"])
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from api.auth import Principal, PrincipalDep
 from api.deps import CatalogueDep, SettingsDep
 from catalog.errors import Forbidden, Unauthorized
-from catalog.harvest import Harvester, Job, JobStore, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources, Job, JobStore
 from catalog.harvest.sources import HarvestSource, owner_key
 from catalog.service import Catalogue
 
@@ -73,7 +73,7 @@ def sources(settings: SettingsDep) -> dict[str, Any]:
     """Every registered harvest source, with its latest job."""
     jobs = JobStore(settings)
     items = []
-    for source in SourceRegistry(settings).list():
+    for source in HarvestSources(settings).list():
         latest = jobs.list(source.name, limit=1)
         items.append({**source.to_dict(), "latest_job": latest[0].to_dict() if latest else None})
     return {"items": items, "count": len(items)}
@@ -82,7 +82,7 @@ def sources(settings: SettingsDep) -> dict[str, Any]:
 @router.get("/sources/{name}", operation_id="get_source")
 def source(name: str, settings: SettingsDep) -> dict[str, Any]:
     """One harvest source and its ten latest jobs."""
-    found = SourceRegistry(settings).get(name)
+    found = HarvestSources(settings).get(name)
     jobs = JobStore(settings).list(name, limit=10)
     return {**found.to_dict(), "jobs": [j.to_dict() for j in jobs]}
 
@@ -94,7 +94,7 @@ def source_jobs(
     limit: Annotated[int, Query(ge=1, le=500, description="Most jobs to return.")] = 50,
 ) -> dict[str, Any]:
     """A source's jobs, newest first."""
-    SourceRegistry(settings).get(name)  # 404 for an unknown source
+    HarvestSources(settings).get(name)  # 404 for an unknown source
     items = [j.to_dict() for j in JobStore(settings).list(name, limit=limit)]
     return {"items": items, "count": len(items)}
 
@@ -112,7 +112,7 @@ def add_source(
     """Register a harvest source (stewards, staff and administrators); a name already in
     use, or one the catalogue reserves, is refused."""
     _require_harvester(principal)
-    created = SourceRegistry(catalogue.settings).add(
+    created = HarvestSources(catalogue.settings).add(
         body.name,
         body.type,
         body.url,
@@ -136,7 +136,7 @@ def run_harvest(
     """Start a harvest of ``name`` in the background; 409 if one is already running."""
     _require_harvester(principal)
     # 404 before any thread starts; 403 unless the caller's organisation/factory owns it
-    _require_owner(principal, SourceRegistry(catalogue.settings).get(name))
+    _require_owner(principal, HarvestSources(catalogue.settings).get(name))
     started = _start(catalogue, name, full)
     return JSONResponse(started, status_code=202, headers={"Location": f"/jobs/{started['id']}"})
 
@@ -145,7 +145,7 @@ def run_harvest(
 def remove_source(name: str, catalogue: CatalogueDep, principal: PrincipalDep) -> Response:
     """Unregister a source and remove its datasets (its owner or an administrator)."""
     _require_harvester(principal)
-    registry = SourceRegistry(catalogue.settings)
+    registry = HarvestSources(catalogue.settings)
     _require_owner(principal, registry.get(name))
     registry.remove(name)
     if catalogue.graphs.current(name) is not None:

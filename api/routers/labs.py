@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from api.auth import Principal, PrincipalDep
 from api.deps import CatalogueDep
 from catalog.errors import Forbidden, Unauthorized
+from catalog.labs import create_lab, edit_lab, ensure_registry, get_lab, list_labs
 from catalog.offers.live import answer_lab_datasets
-from catalog.registry import create_lab, edit_lab, ensure_registry, get_lab, list_labs
 
 router = APIRouter(tags=["labs"])
 

@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CatalogueDep
 from api.negotiation import JSON, negotiate
+from catalog.labs import ensure_registry
 from catalog.offers import RequesterProfile
 from catalog.offers.live import answer_offers
-from catalog.registry import ensure_registry
 
 router = APIRouter(tags=["offers"])
 JSONLD = "application/ld+json"

@@ -18,9 +18,9 @@ from catalog.facts.read import ref_facts
 from catalog.model import Dataset
 from catalog.offers.licence_store import licence_table
 from catalog.quality import ConformanceCache, dataset_quality, source_quality
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.samples import SampleStore
 from catalog.service import Catalogue
-from catalog.terms import to_rdflib_graph
 from catalog.validation import ValidationReport
 
 router = APIRouter(tags=["quality"])

@@ -21,14 +21,14 @@ from api.web.session import web_principal
 from catalog.errors import InvalidInput, SampleNotFound
 from catalog.facts.read import record_facts
 from catalog.federation.schema_org import dataset_jsonld
+from catalog.labs import ensure_registry
 from catalog.model import Dataset
 from catalog.offers import RequesterProfile
 from catalog.offers.licence_store import licence_table
 from catalog.offers.live import answer_offers
 from catalog.offers.profiles import FORM_ORG_TYPES, PURPOSES
 from catalog.quality import dataset_quality
-from catalog.registry import ensure_registry
-from catalog.terms import to_rdflib_graph
+from catalog.rdf_bridge import to_rdflib_graph
 
 PAGE_ROWS = 20
 

@@ -11,8 +11,8 @@ from api.web.services import catalogue_of, requests_of
 from api.web.session import checked_form, web_principal
 from catalog.access_requests import TRANSITIONS, AccessRequest
 from catalog.errors import Conflict, InvalidInput, Unauthorized
+from catalog.labs import ensure_registry, get_lab
 from catalog.offers.profiles import FORM_ORG_TYPES, PURPOSES
-from catalog.registry import ensure_registry, get_lab
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 

@@ -12,8 +12,8 @@ from api.web.services import catalogue_of, requests_of, search_of
 from api.web.session import checked_form
 from catalog.access_requests import OPEN
 from catalog.errors import Forbidden, InvalidInput
-from catalog.registry import edit_lab, ensure_registry, list_labs
-from catalog.registry.model import (
+from catalog.labs import edit_lab, ensure_registry, list_labs
+from catalog.labs.model import (
     ACCESS_MODES,
     DATA_SPACES,
     LAB_PROHIBITABLE,
@@ -102,7 +102,7 @@ async def edit(lab_id: str, request: Request) -> Response:
     cat = catalogue_of(request)
     ensure_registry(cat)
     factory = principal.factory or ""
-    from catalog.registry import get_lab
+    from catalog.labs import get_lab
 
     current = get_lab(cat, lab_id)
     if principal.role == "admin":

@@ -22,10 +22,10 @@ from api.auth import Principal
 from catalog.errors import DatalabError, Forbidden, InvalidInput
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.namespaces import DCAT, DCT, DLAB, FOAF
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.rdf_input import format_from_name
 from catalog.record_scope import foreign_statements
 from catalog.service import Catalogue
-from catalog.terms import to_rdflib_graph
 from catalog.validation import ValidationReport, validate_document
 
 EU = "http://publications.europa.eu/resource/authority/"

@@ -30,7 +30,7 @@ from api.web.steward_logic import (
 )
 from catalog.errors import InvalidInput, LimitExceeded
 from catalog.harvest.jobs import JobStore
-from catalog.harvest.sources import SourceRegistry, owner_key
+from catalog.harvest.sources import HarvestSources, owner_key
 from catalog.quality import mean_report, source_quality
 from catalog.samples import Upload
 from catalog.samples.store import samples_root
@@ -62,7 +62,7 @@ def _overview(request: Request, **extra: object) -> Response:
         reports.update(per)
     overall = mean_report("organisation", reports.values()).to_dict()
     owner = owner_key(principal.role, principal.organisation, principal.factory)
-    registry = SourceRegistry(cat.settings)
+    registry = HarvestSources(cat.settings)
     sources = registry.list() if principal.role == "admin" else registry.list(owner or "-")
     mine_names = {s.name for s in sources} | set(by_source)
     jobs = [j for j in JobStore(cat.settings).list(limit=50) if j.source in mine_names]

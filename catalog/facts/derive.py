@@ -40,8 +40,8 @@ from catalog.namespaces import (
 from catalog.offers.geography import country_code
 from catalog.offers.odrl import Policy, policy_from_graph
 from catalog.ownership import owned_closure
+from catalog.rdf_bridge import to_ox_triples, to_rdflib_graph
 from catalog.skolem import is_skolem
-from catalog.terms import to_ox_triples, to_rdflib_graph
 
 #: Property IRIs as strings, built once (a Namespace attribute builds a new URIRef).
 _ADMS_sample = str(ADMS.sample)

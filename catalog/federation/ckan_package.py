@@ -23,9 +23,9 @@ from catalog.facts.read import ref_facts
 from catalog.graphs import CURRENT_GRAPHS, META_GRAPH
 from catalog.ids import dataset_id
 from catalog.namespaces import DATASPACE, DCAT, DCT, DLAB, EU_ACCESS_RIGHT, INTERNAL_PREDICATES
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
 from catalog.skolem import unskolemise
-from catalog.terms import to_rdflib_graph
 
 #: Errors the Action API reports in CKAN's own envelope.
 NotFoundLike = NotFound

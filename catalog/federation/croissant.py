@@ -28,11 +28,11 @@ from typing import Any
 
 from catalog.facts.read import record_facts
 from catalog.federation.schema_org import common_fields
+from catalog.labs import ensure_registry
 from catalog.model import Dataset
 from catalog.offers import offers_for
-from catalog.registry import ensure_registry
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
-from catalog.terms import to_rdflib_graph
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
 FILE_ID = "sample.parquet"

@@ -35,12 +35,12 @@ from catalog.facts.read import record_facts
 from catalog.federation.dcat_export import CatalogQuery, catalogue_iri, check_since, select_entries
 from catalog.graphs import check_source_name
 from catalog.ids import dataset_id as id_of_iri
+from catalog.labs import ensure_registry
 from catalog.model import Dataset
 from catalog.namespaces import DLAB, DPV, EU_ACCESS_RIGHT
 from catalog.offers import offers_for
-from catalog.registry import ensure_registry
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
-from catalog.terms import to_rdflib_graph
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 #: The schema the spec's JSON schemas reference for ``@context`` (written by the project).

@@ -37,15 +37,15 @@ from catalog import records
 from catalog.disk import NOTHING_PUBLISHED, is_storage_failure, storage_failure
 from catalog.errors import DatalabError
 from catalog.harvest import overrides as steward
+from catalog.harvest.contract import Capability, Page, SourceRecord
 from catalog.harvest.files import SourceLock
 from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED, Job, JobStore, now, run_marker
+from catalog.harvest.plugins import plugins
 from catalog.harvest.prefetch import prefetched
-from catalog.harvest.sources import HarvestSource, SourceRegistry
+from catalog.harvest.sources import HarvestSource, HarvestSources
 from catalog.harvest.validate import drain_in_background
 from catalog.namespaces import DLAB
 from catalog.service import Catalogue
-from connectors.base import Capability, Page, SourceRecord
-from connectors.registry import registry
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,8 @@ class _RunState:
 class Harvester:
     """Runs harvests of registered sources into one catalogue.
 
-    ``fetcher`` is shared by the connectors (a :class:`connectors.fetch.Fetcher` by default);
+    ``fetcher`` is shared by the connectors (a :class:`catalog.outbound.fetcher.Fetcher`
+    by default);
     ``validate`` queues new and changed records for SHACL validation, and ``drain`` starts
     validating them on a background thread once the run has ended (the CLI drains the
     queue itself, or leaves it to the server).
@@ -125,7 +126,7 @@ class Harvester:
     ) -> None:
         self.catalogue = catalogue
         self.settings = catalogue.settings
-        self.sources = SourceRegistry(self.settings)
+        self.sources = HarvestSources(self.settings)
         self.jobs = JobStore(self.settings, catalogue)
         self._fetcher = fetcher
         self.validate = validate
@@ -145,7 +146,7 @@ class Harvester:
         ``on_start`` is called with the job as soon as it exists (status "running").
         """
         source = self.sources.get(name)
-        cls = registry.get(source.type)
+        cls = plugins.get(source.type)
         with SourceLock(self.jobs.locks, name):
             incremental = bool(
                 source.incremental
@@ -164,7 +165,7 @@ class Harvester:
             fetcher = self._fetcher
             owned = fetcher is None
             if owned:
-                from connectors.fetch import Fetcher
+                from catalog.outbound.fetcher import Fetcher
 
                 fetcher = Fetcher(self.settings)
             try:

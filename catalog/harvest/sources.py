@@ -1,4 +1,4 @@
-"""The registry of harvest sources, persisted as JSON under ``settings.home``."""
+"""The harvest sources, persisted as JSON under ``settings.home``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from catalog.errors import Conflict, InvalidInput, SourceNotFound
 from catalog.graphs import check_source_name
 from catalog.harvest.files import read_json, write_json
-from catalog.registry.store import LABS_SOURCE, REGISTRY_SOURCE
+from catalog.harvest.plugins import plugins
+from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE
 from catalog.settings import Settings
-from connectors.registry import registry
 
 
 @dataclass
@@ -80,7 +80,7 @@ def reserved_reason(name: str) -> str | None:
     return None
 
 
-class SourceRegistry:
+class HarvestSources:
     """Add, list, show and remove harvest sources (``<home>/harvest/sources.json``)."""
 
     _guard = threading.Lock()
@@ -127,7 +127,7 @@ class SourceRegistry:
                 "name belongs to whoever created it",
                 where="name",
             )
-        registry.get(type_)  # unknown type → ConnectorNotFound listing the known ones
+        plugins.get(type_)  # unknown type → ConnectorNotFound listing the known ones
         check_source_url(url)
         with self._guard:
             everything = self._all()

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from catalog.labs.model import DataLab
 from catalog.offers.geography import area_contains, country_code
 from catalog.offers.odrl import NOT_SATISFIED, SATISFIED, UNKNOWN, Constraint, evaluate_constraint
 from catalog.offers.org_types import org_type_matches
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.purposes import covers
-from catalog.registry.model import DataLab
 
 PENDING = "pending"
 _ANY = ("eq", "isA", "isPartOf", "isAnyOf")

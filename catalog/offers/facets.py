@@ -28,11 +28,11 @@ from typing import Any
 
 from catalog.errors import DatalabError
 from catalog.facts.read import record_facts
+from catalog.labs import list_labs
 from catalog.offers.licence_store import licence_table
 from catalog.offers.live import live_offers
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer, resolve
-from catalog.registry import list_labs
 from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)

@@ -26,13 +26,13 @@ from catalog.facts import DatasetFacts
 from catalog.facts.model import TermsSignature
 from catalog.facts.read import catalogue_facts, record_facts
 from catalog.graphs import CURRENT_GRAPHS
+from catalog.labs import DataLab, LabNotFound, list_labs
+from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE, labs_version
 from catalog.offers.licence_store import licence_table
 from catalog.offers.licences import LicenceTable, LicenceTerms
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer, resolve
 from catalog.offers.service import DatasetOffers, sort_offers
-from catalog.registry import DataLab, LabNotFound, list_labs
-from catalog.registry.store import LABS_SOURCE, REGISTRY_SOURCE, labs_version
 from catalog.service import Catalogue
 
 #: Sources that hold the registry: their publishes change labs, not datasets.
@@ -202,11 +202,7 @@ class OfferIndex:
 
     def _retable(self, before: dict[str, LicenceTerms | None]) -> None:
         moved = {iri for iri, old in before.items() if self.table.lookup(iri) != old}
-        self._memo = {
-            k: v
-            for k, v in self._memo.items()
-            if not moved.intersection(k[0].licences)
-        }
+        self._memo = {k: v for k, v in self._memo.items() if not moved.intersection(k[0].licences)}
         touched = {d for iri in moved for d in self._by_licence.get(iri, ())}
         for dataset_id in touched:
             self._row(dataset_id)

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from catalog.facts import DatasetFacts
+from catalog.labs.model import DataLab
 from catalog.offers.licences import LicenceTable
 from catalog.offers.odrl import Constraint
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.rules import MODE_LABEL, RULES, Reason, State
-from catalog.registry.model import DataLab
 
 MAY_OFFER = "may_offer"
 CONDITIONS = "may_offer_under_conditions"

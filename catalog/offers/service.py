@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalog.facts.read import record_facts
+from catalog.labs import get_lab, list_labs
 from catalog.offers.jsonld import offer_to_odrl
 from catalog.offers.licence_store import licence_table
 from catalog.offers.licences import LicenceTable
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer, resolve
-from catalog.registry import get_lab, list_labs
 from catalog.service import Catalogue
 
 

@@ -1,6 +1,6 @@
 """A bounded sample taken from a distribution's download URL (CSV or Parquet).
 
-The download goes through the shared :class:`connectors.fetch.Fetcher` (SSRF checks,
+The download goes through the shared :class:`catalog.outbound.fetcher.Fetcher` (SSRF checks,
 redirect and deadline limits) with its body cap lowered to ``sample_fetch_max_bytes``.
 CSV is asked for with ``Range: bytes=0-<cap-1>``: a server that honours it sends the
 first bytes and the sample is the rows up to the last complete line; a server that ignores
@@ -124,7 +124,7 @@ def _total(headers: Any, received: int, status: int) -> tuple[int | None, bool]:
 
 def fetch(settings: Settings, candidate: Candidate) -> tuple[Upload, dict[str, Any]]:
     """Download at most ``sample_fetch_max_bytes`` of the distribution; an upload of it."""
-    from connectors.fetch import Fetcher
+    from catalog.outbound.fetcher import Fetcher
 
     cap = settings.sample_fetch_max_bytes
     bounded = settings.model_copy(

@@ -183,6 +183,7 @@ _YES_NO: dict[str, L] = {
     "false": {"en": "No", "de": "Nein", "fr": "Non", "pl": "Nie", "el": "Όχι"},
 }
 
+
 def local_name(iri: str) -> str:
     return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from catalog.accounts import Accounts, accounts_path
 from catalog.demo import load_demo
-from catalog.registry import get_lab, load_registry
+from catalog.labs import get_lab, load_registry
 from catalog.service import Catalogue
 
 LAB = "aiff-datalab"

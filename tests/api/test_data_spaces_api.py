@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from catalog.accounts import Accounts, accounts_path
 from catalog.dataspaces import builtin_data_spaces
-from catalog.registry import load_registry
+from catalog.labs import load_registry
 from catalog.service import Catalogue
 from catalog.settings import Settings
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from catalog.demo import load_demo
-from catalog.registry import load_registry
+from catalog.labs import load_registry
 from catalog.service import Catalogue
 from catalog.settings import Settings
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from api.app import create_app
 from catalog.accounts import Accounts, accounts_path
 from catalog.demo import load_demo
-from catalog.registry import load_registry
+from catalog.labs import load_registry
 from catalog.service import Catalogue
 from catalog.settings import get_settings
 from tests.app_server import serving

@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 from api.app import create_app
 from catalog import records
 from catalog.accounts import Accounts, accounts_path
-from catalog.cli.app import app as cli
 from catalog.ids import dataset_id
+from catalog.labs import list_labs, load_registry
 from catalog.offers import RequesterProfile, lab_datasets, offers_for
 from catalog.rdf_input import format_from_name, iter_triples
-from catalog.registry import list_labs, load_registry
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
+from cli.app import app as cli
 
 DATA = Path(__file__).resolve().parents[1] / "catalog" / "offers" / "data" / "datasets.ttl"
 HEALTH = dataset_id("https://example.org/ds/health")

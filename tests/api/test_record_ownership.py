@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from catalog.cli import app as cli
 from catalog.errors import DuplicateRecord
 from catalog.facts.read import record_facts
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
+from cli import app as cli
 from tests.catalog.samples.builders import IDS, IRIS, SECRET, load_datasets, sales_table, users
 
 VARIANT = IRIS["restricted"].replace("https://data.example.org", "https://DATA.Example.ORG")

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from catalog.registry import ensure_registry
+from catalog.labs import ensure_registry
 from catalog.service import Catalogue
 from catalog.settings import Settings
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from catalog.accounts import Accounts, accounts_path
-from catalog.harvest import SourceRegistry
+from catalog.harvest import HarvestSources
 from catalog.settings import Settings
 
 USERS = {
@@ -44,14 +44,14 @@ def test_the_owner_comes_from_the_caller_never_from_the_body(client, settings) -
     smuggled = _add(client, "stew-b", "src-b", owner="organisation:Org A")
     assert smuggled.status_code == 201
     assert smuggled.json()["owner"] == "organisation:Org B"
-    assert SourceRegistry(settings).get("src-b").owner == "organisation:Org B"
-    assert [s.name for s in SourceRegistry(settings).list("organisation:Org A")] == ["src-a"]
+    assert HarvestSources(settings).get("src-b").owner == "organisation:Org B"
+    assert [s.name for s in HarvestSources(settings).list("organisation:Org A")] == ["src-a"]
 
 
 def test_only_the_owner_organisation_or_an_admin_runs_or_removes(client, settings) -> None:
     _add(client, "stew-a", "src-a")
     _add(client, "stew-a", "src-a2")
-    SourceRegistry(settings).add("legacy", "dcat", "https://portal.example.org/x.ttl")
+    HarvestSources(settings).add("legacy", "dcat", "https://portal.example.org/x.ttl")
     for user in ("stew-b", "staff-f"):
         for method, url in (("post", "/sources/src-a/harvest"), ("delete", "/sources/src-a")):
             r = client.request(method, url, headers=client.auth_for(user))
@@ -65,7 +65,7 @@ def test_only_the_owner_organisation_or_an_admin_runs_or_removes(client, setting
     assert client.delete("/sources/src-a", headers=client.auth_for("stew-a2")).status_code == 204
     assert client.delete("/sources/legacy", headers=client.auth_for("root")).status_code == 204
     assert client.get("/sources/src-a").status_code == 404
-    assert [s.name for s in SourceRegistry(settings).list()] == ["src-a2"]
+    assert [s.name for s in HarvestSources(settings).list()] == ["src-a2"]
     assert client.delete("/sources/src-a", headers=client.auth_for("root")).status_code == 404
 
 

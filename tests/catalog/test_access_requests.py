@@ -11,7 +11,7 @@ from catalog.access_requests import AccessRequests
 from catalog.accounts import Accounts, accounts_path
 from catalog.demo import load_demo
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from catalog.registry import get_lab, load_registry
+from catalog.labs import get_lab, load_registry
 from catalog.search import SearchService
 from catalog.service import Catalogue
 

@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph
 from typer.testing import CliRunner
 
-from catalog.cli.app import app
+from cli.app import app
 from tests.conftest import CORPUS
 
 HVD = CORPUS / "dcat-ap" / "hvd-3.0.0" / "examples"

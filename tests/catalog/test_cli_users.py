@@ -10,13 +10,13 @@ from typer.testing import CliRunner
 from api.auth import Principal
 from catalog.access_requests import AccessRequests
 from catalog.accounts import Accounts, accounts_path
-from catalog.cli.app import app
 from catalog.demo import load_demo
 from catalog.errors import Unauthorized
-from catalog.registry import get_lab, load_registry
+from catalog.labs import get_lab, load_registry
 from catalog.search import SearchService
 from catalog.service import Catalogue
 from catalog.settings import Settings
+from cli.app import app
 
 LAB = "aiff-datalab"
 

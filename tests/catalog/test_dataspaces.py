@@ -219,13 +219,13 @@ def test_an_added_space_reads_back_equal(space_id, labels, themes) -> None:
 
 
 def test_registry_model_keeps_data_spaces_as_the_builtin_ids() -> None:
-    from catalog.registry.model import DATA_SPACES
+    from catalog.labs.model import DATA_SPACES
 
     assert builtin_data_spaces().ids() == DATA_SPACES
 
 
 def test_cli_list_add_remove(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    from catalog.cli.app import app
+    from cli.app import app
 
     monkeypatch.setenv("DATALAB_HOME", str(settings.home))
     runner = CliRunner()

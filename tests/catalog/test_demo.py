@@ -25,8 +25,8 @@ from catalog.namespaces import (
     HEALTHDCATAP,
     ODRL,
 )
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
-from catalog.terms import to_rdflib_graph
 
 DATASET = URIRef(str(DCAT.Dataset))
 SERIES = URIRef(str(DCAT.DatasetSeries))

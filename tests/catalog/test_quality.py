@@ -7,8 +7,8 @@ from rdflib import URIRef
 from catalog.demo import load_demo
 from catalog.model import Dataset
 from catalog.quality import DIMENSIONS, dataset_quality, quality_of, source_quality
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
-from catalog.terms import to_rdflib_graph
 
 BARE = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
 <https://example.org/ds/bare> a dcat:Dataset ; dct:title "Bare" ;

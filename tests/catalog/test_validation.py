@@ -23,9 +23,9 @@ from rdflib import RDF, BNode, Graph, URIRef
 
 from catalog.errors import ConfigurationError, ParseError, QueryTimeout, UnsafeDocument
 from catalog.namespaces import DCAT, SH
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.rdf_input import ParseLimits, guess_format, iter_triples
 from catalog.settings import Settings, get_settings
-from catalog.terms import to_rdflib_graph
 from catalog.validation import (
     DEFAULT_SHAPES,
     Finding,

@@ -11,11 +11,11 @@ import pyoxigraph as ox
 import pytest
 from typer.testing import CliRunner
 
-from catalog.cli.app import app
 from catalog.errors import QueryTimeout
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.settings import get_settings
-from catalog.terms import to_rdflib_graph
 from catalog.validation import load_shapes, validate_document, validate_graph
+from cli.app import app
 
 DATASETS = 2_000
 #: Low enough that the whole 2,000-dataset document cannot be validated within it.

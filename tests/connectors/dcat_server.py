@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from connectors.dcat import split_records
+from catalog.harvest.rdf_listing import split_records
 from tests.connectors.loopback import Answer, Loopback
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.registry import GROUP
+from catalog.harvest.plugins import GROUP
 
 EXAMPLE_PLUGIN = Path(__file__).resolve().parents[1] / "example_plugin"
 

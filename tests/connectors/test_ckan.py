@@ -10,9 +10,9 @@ import pyoxigraph as ox
 import pytest
 
 from catalog.errors import FetchError, HarvestError
+from catalog.outbound.fetcher import Fetcher
 from connectors.ckan import CkanConnector, check_cursor
-from connectors.ckan_mapping import PackageMapper
-from connectors.fetch import Fetcher
+from connectors.ckan.mapping import PackageMapper
 from tests.connectors.ckan_server import CkanPortal, corpus_packages, envelope
 from tests.connectors.loopback import Answer, Loopback, serve
 

@@ -18,12 +18,12 @@ import pyoxigraph as ox
 import pytest
 
 from catalog.errors import DatalabError
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
+from catalog.harvest.contract import Capability, Connector, Page, SourceRecord
+from catalog.harvest.plugins import connector_names, plugins
+from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
 from catalog.settings import Settings
-from connectors.base import Capability, Connector, Page, SourceRecord
-from connectors.fetch import Fetcher
-from connectors.registry import connector_names, registry
 from tests.connectors.contract_sources import BUILDERS, ContractSource
 from tests.connectors.loopback import Answer, Loopback, serve
 from tests.connectors.plugins import install_example_plugin
@@ -52,10 +52,10 @@ def kind(
     name = request.param
     if name == "example":
         install_example_plugin(tmp_path / "site", monkeypatch)
-        registry.reset()
+        plugins.reset()
     yield name
     if name == "example":
-        registry.reset()
+        plugins.reset()
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def _settings(server: Loopback, home: Path, hosts: list[str] | None = None) -> S
 
 @pytest.mark.parametrize("kind", EVERY, indirect=True)
 def test_class_contract(kind: str) -> None:
-    cls = registry.get(kind)
+    cls = plugins.get(kind)
     assert cls.kind == kind
     assert isinstance(cls.capabilities, Capability)
     assert cls.__doc__, "a connector says what it harvests"
@@ -99,7 +99,7 @@ def test_broken_source_raises_never_ends_quietly(
 ) -> None:
     server.routes = _Everywhere(FAULTS[fault])
     settings = _settings(server, tmp_path / "home")
-    cls = registry.get(kind)
+    cls = plugins.get(kind)
     with Fetcher(settings) as fetcher:
         conn = cls(f"{server.base}/api", settings, fetcher, {})
         with pytest.raises(DatalabError):
@@ -119,7 +119,7 @@ def source(kind: str, server: Loopback, corpus: Path, tmp_path: Path) -> Iterato
 
 
 def _listing(kind: str, source: ContractSource, settings: Settings, since: str | None = None):
-    cls = registry.get(kind)
+    cls = plugins.get(kind)
     with Fetcher(settings) as fetcher:
         conn = cls(source.url, settings, fetcher, dict(source.options))
         assert isinstance(conn, Connector)
@@ -146,14 +146,14 @@ def test_listing_is_well_formed(kind: str, source: ContractSource, server: Loopb
             if t.subject == rec.iri and t.predicate.value == RDF_TYPE
         }
         assert types & DATASET_TYPES, f"{rec.record_id}: the record's node is a dataset"
-    cls = registry.get(kind)
+    cls = plugins.get(kind)
     if Capability.COUNTED in cls.capabilities:
         assert pages[0].total == source.datasets
 
 
 @pytest.mark.parametrize("kind", sorted(BUILDERS), indirect=True)
 def test_incremental_listing_honours_since(kind: str, source, server, tmp_path) -> None:
-    cls = registry.get(kind)
+    cls = plugins.get(kind)
     settings = _settings(server, tmp_path / "home", source.hosts)
     pages = _listing(kind, source, settings, since="2999-01-01T00:00:00")
     listed = [r for p in pages for r in p.records]
@@ -169,7 +169,7 @@ def test_incremental_listing_honours_since(kind: str, source, server, tmp_path) 
 @pytest.mark.parametrize("kind", sorted(BUILDERS), indirect=True)
 def test_harvest_publishes_every_dataset(kind: str, source, server, tmp_path) -> None:
     settings = _settings(server, tmp_path / "home", source.hosts)
-    SourceRegistry(settings).add("src", kind, source.url, options=source.options)
+    HarvestSources(settings).add("src", kind, source.url, options=source.options)
     with Catalogue.open(settings) as cat:
         job = Harvester(cat, validate=False).run("src")
         assert job.status == "succeeded", job.message

@@ -9,8 +9,8 @@ import pyoxigraph as ox
 import pytest
 
 from catalog.errors import FetchError, HarvestError
+from catalog.outbound.fetcher import Fetcher
 from connectors.dcat import DcatConnector
-from connectors.fetch import Fetcher
 from tests.connectors.dcat_server import DcatEndpoint, corpus_triples
 from tests.connectors.loopback import Answer, Loopback, serve
 

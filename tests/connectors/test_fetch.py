@@ -19,8 +19,8 @@ from catalog.errors import (
     FetchTimeout,
     FetchTooLarge,
 )
+from catalog.outbound.fetcher import Fetcher, FetchResult
 from catalog.settings import Settings, get_settings
-from connectors.fetch import Fetcher, FetchResult
 from tests.connectors.fault_server import HTML, TURTLE, FaultServer
 
 MakeSettings = Callable[..., Settings]

@@ -12,8 +12,8 @@ import pytest
 import trustme
 
 from catalog.errors import FetchError, FetchRefused
+from catalog.outbound.fetcher import Fetcher
 from catalog.settings import Settings, get_settings
-from connectors.fetch import Fetcher
 from tests.connectors.fault_server import TURTLE, FaultServer
 
 

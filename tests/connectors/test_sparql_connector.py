@@ -12,15 +12,15 @@ import pyoxigraph as ox
 import pytest
 
 from catalog.errors import HarvestError
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
+from catalog.harvest.contract import Page
+from catalog.harvest.rdf_listing import split_records
 from catalog.harvest.runner import record_hash
 from catalog.namespaces import DLAB
+from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
 from catalog.settings import Settings
 from catalog.skolem import GENID
-from connectors.base import Page
-from connectors.dcat import split_records
-from connectors.fetch import Fetcher
 from connectors.sparql import SparqlConnector
 from tests.connectors.dcat_server import EXAMPLES, corpus_triples
 from tests.connectors.loopback import Answer, Loopback, serve
@@ -161,7 +161,7 @@ def harvested(proxy, endpoint, tmp_path) -> Iterator[tuple[Catalogue, list[Fault
     fault: list[Fault | None] = [None]
     url = _route(proxy, endpoint, fault)
     settings = _settings(proxy, endpoint, tmp_path / "home")
-    SourceRegistry(settings).add("euro", "sparql", url, options={"rows": 3, "result_cap": 10_000})
+    HarvestSources(settings).add("euro", "sparql", url, options={"rows": 3, "result_cap": 10_000})
     with Catalogue.open(settings) as cat:
         job = Harvester(cat, validate=False).run("euro")
         assert job.status == "succeeded", job.message
@@ -225,7 +225,7 @@ def test_incomplete_answers_never_delete(harvested, fault, cap, status, words) -
     cat, slot = harvested
     before, datasets_before = _snapshot(cat), _datasets(cat)
     if cap is not None:  # the steward tells the source its endpoint's row cap
-        sources = SourceRegistry(cat.settings)
+        sources = HarvestSources(cat.settings)
         source = sources.get("euro")
         source.options["result_cap"] = cap
         sources.save(source)

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from catalog.errors import FetchRefused
+from catalog.outbound.ssrf import address_problem, check_url, resolve_target
 from catalog.settings import Settings, get_settings
-from connectors.ssrf import address_problem, check_url, resolve_target
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from rdflib import URIRef
 
 from catalog.accounts import Accounts, accounts_path
 from catalog.demo import load_demo
+from catalog.labs import get_lab, load_registry
 from catalog.model import Dataset
-from catalog.registry import get_lab, load_registry
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
 from catalog.settings import get_settings
-from catalog.terms import to_rdflib_graph
 from tests.app_server import serving
 
 CHROMIUM = "/usr/bin/chromium"

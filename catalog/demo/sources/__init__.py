@@ -168,8 +168,8 @@ def harvest_demo_sources(catalogue: Any) -> list[Any]:
     allowed to reach exactly that host and port.
     """
     from catalog.errors import Conflict
-    from catalog.harvest import Harvester, SourceRegistry
-    from connectors.fetch import Fetcher
+    from catalog.harvest import Harvester, HarvestSources
+    from catalog.outbound.fetcher import Fetcher
 
     jobs = []
     with serve_demo_sources() as (base, connectors):
@@ -180,7 +180,7 @@ def harvest_demo_sources(catalogue: Any) -> list[Any]:
                 "fetch_host_delay_s": 0,
             }
         )
-        registry = SourceRegistry(settings)
+        registry = HarvestSources(settings)
         with Fetcher(settings) as fetcher:
             harvester = Harvester(catalogue, fetcher=fetcher, validate=False)
             harvester.settings = settings  # connectors may reach the demo server

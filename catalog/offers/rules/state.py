@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from catalog.facts import DatasetFacts
+from catalog.labs.model import DataLab
 from catalog.offers.evaluate import Situation
 from catalog.offers.licences import USES, LicenceTable, LicenceTerms
 from catalog.offers.odrl import Constraint
 from catalog.offers.profiles import RequesterProfile
-from catalog.registry.model import DataLab
 
 #: Access modes, least restrictive first; the offer uses the first one both sides allow.
 MODE_ORDER = ("Download", "FederatedExecution", "SecureProcessingEnvironment", "SyntheticDataOnly")

@@ -6,8 +6,8 @@ import ckanapi
 import pytest
 from typer.testing import CliRunner
 
-from catalog.cli.app import app as cli
 from catalog.harvest import Harvester
+from cli.app import app as cli
 from tests.api.federation.conftest import free_port
 
 DEMO_TOTAL = 41

@@ -6,10 +6,10 @@ import httpx
 from rdflib import Graph, URIRef
 from typer.testing import CliRunner
 
-from catalog.cli.app import app as cli
 from catalog.federation.dcat_export import catalogue_iri
 from catalog.harvest import Harvester
 from catalog.namespaces import DCAT, DCT
+from cli.app import app as cli
 from tests.api.federation.conftest import free_port
 
 DEMO_TOTAL = 41

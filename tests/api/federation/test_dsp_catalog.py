@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from catalog.cli.app import app as cli
 from catalog.demo import load_demo
 from catalog.federation.dsp_catalog import DSP_CONTEXT, schema_registry
 from catalog.harvest import Harvester
@@ -25,6 +24,7 @@ from catalog.rdf_input import ParseLimits, default_context_resolver, iter_triple
 from catalog.samples import SampleStore, Upload
 from catalog.service import Catalogue
 from catalog.settings import Settings
+from cli.app import app as cli
 from connectors.dsp import next_link
 from tests.api.federation.conftest import free_port
 

@@ -11,8 +11,8 @@ from catalog.facts.derive import facts_from_rdflib
 from catalog.facts.read import record_facts
 from catalog.federation.schema_org import dataset_jsonld, script_tag
 from catalog.model import Dataset, LangText
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
-from catalog.terms import to_rdflib_graph
 
 SDO = Namespace("https://schema.org/")
 PAGE = "https://catalogue.example.eu/datasets/x"
@@ -55,9 +55,12 @@ def test_restricted_record_is_metadata_only(catalogue: Catalogue) -> None:
     facts = record_facts(catalogue, "diabetes-cohort-utrecht-2ffnfyux")
     doc = dataset_jsonld(model, facts, PAGE)
     assert doc["isAccessibleForFree"] is False
-    assert doc["conditionsOfAccess"] == "Health data: a data permit from " + (
-        facts.health.body if facts.health else "?"
-    ) + " (EHDS)."
+    assert (
+        doc["conditionsOfAccess"]
+        == "Health data: a data permit from "
+        + (facts.health.body if facts.health else "?")
+        + " (EHDS)."
+    )
     text = json.dumps(doc)
     assert "/sample" not in text
     assert "statistics" not in text

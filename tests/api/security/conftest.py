@@ -95,7 +95,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     }
     log = (home / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "catalog.cli", "serve"],
+        [sys.executable, "-m", "cli", "serve"],
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

@@ -13,7 +13,7 @@ from api.app import create_app
 from catalog.accounts import Accounts, accounts_path
 from catalog.errors import InvalidInput
 from catalog.field_limits import FieldLimits
-from catalog.registry import load_registry
+from catalog.labs import load_registry
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 

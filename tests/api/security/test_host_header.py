@@ -16,7 +16,7 @@ from api.app import create_app
 from api.middleware.hosts import host_of, is_trusted, trusted_hosts
 from catalog.demo import load_demo
 from catalog.federation.dsp_catalog import DSP_CONTEXT
-from catalog.registry import load_registry
+from catalog.labs import load_registry
 from catalog.service import Catalogue
 from catalog.settings import get_settings
 from tests.catalog.samples.builders import IDS, load_datasets, sales_table, users

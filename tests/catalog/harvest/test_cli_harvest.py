@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from catalog.cli.app import app
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
 from catalog.service import Catalogue
 from catalog.settings import Settings
+from cli.app import app
 from tests.connectors.ckan_server import SEARCH, CkanPortal, corpus_packages
 from tests.connectors.dcat_server import DcatEndpoint, corpus_triples
 from tests.connectors.loopback import Answer, Loopback, serve
@@ -116,7 +116,7 @@ def test_harvest_all_json_and_exit_status(env, portal, server, corpus) -> None:
 
 
 def _first_run(settings: Settings, portal: CkanPortal, cat: Catalogue) -> bytes:
-    SourceRegistry(settings).add("demo", "ckan", portal.url, options={"rows": 2})
+    HarvestSources(settings).add("demo", "ckan", portal.url, options={"rows": 2})
     job = Harvester(cat, validate=False).run("demo")
     assert job.status == "succeeded", job.message
     return b"".join(sorted(cat.export("ntriples").splitlines()))

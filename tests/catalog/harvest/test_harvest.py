@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from catalog.errors import Conflict
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
 from catalog.harvest import overrides as steward
 from catalog.harvest.files import SourceLock
 from catalog.harvest.jobs import JobStore
@@ -51,7 +51,7 @@ def _run(cat: Catalogue, name: str = "demo", **kw: object):
 
 
 def _add_ckan(settings: Settings, portal: CkanPortal, **kw: object) -> None:
-    SourceRegistry(settings).add("demo", "ckan", portal.url, options={"rows": 2}, **kw)
+    HarvestSources(settings).add("demo", "ckan", portal.url, options={"rows": 2}, **kw)
 
 
 def test_first_run_publishes_every_dataset_with_provenance(cat, hsettings, portal) -> None:
@@ -207,7 +207,7 @@ def test_dataset_claiming_another_sources_iri_is_refused(cat, hsettings, portal,
     iri = f"{portal.url}/dataset/{portal.packages[0]['id']}"
     hijack = f'<{iri}> a <http://www.w3.org/ns/dcat#Dataset> ; <{DCT_TITLE}> "pwned" .'
     server.static("/evil", hijack.encode(), "text/turtle")
-    SourceRegistry(hsettings).add("evil", "dcat", f"{server.base}/evil")
+    HarvestSources(hsettings).add("evil", "dcat", f"{server.base}/evil")
     job = _run(cat, "evil")
     assert job.status == "partial"
     assert "belongs to source 'demo'" in job.errors[0]["message"]
@@ -220,7 +220,7 @@ def test_incremental_run_fetches_only_changed_and_deletes_nothing(cat, hsettings
     first = _run(cat)
     assert first.status == "succeeded"
     assert not first.incremental
-    cursor = SourceRegistry(hsettings).get("demo").cursor
+    cursor = HarvestSources(hsettings).get("demo").cursor
     assert cursor == max(p.get("metadata_modified", "") for p in portal.packages)[:26]
     portal.packages.pop(0)
     job = _run(cat)
@@ -232,7 +232,7 @@ def test_incremental_run_fetches_only_changed_and_deletes_nothing(cat, hsettings
 
 def test_dcat_source_harvest_and_empty_listing_protection(cat, hsettings, server, corpus) -> None:
     endpoint = DcatEndpoint(server, corpus_triples(corpus), per_page=3)
-    SourceRegistry(hsettings).add("dcat", "dcat", endpoint.url)
+    HarvestSources(hsettings).add("dcat", "dcat", endpoint.url)
     job = _run(cat, "dcat")
     assert job.status == "succeeded", job.message
     assert job.counts["new"] == len(endpoint.records) == cat.count("dcat")

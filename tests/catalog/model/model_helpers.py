@@ -7,8 +7,8 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.rdf_input import ParseLimits, format_from_name, iter_triples
-from catalog.terms import to_rdflib_graph
 
 CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus"
 

@@ -21,8 +21,8 @@ from catalog.model import (
     new_graph,
 )
 from catalog.namespaces import DCAT, RDF, XSD
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.rdf_input import ParseLimits, format_from_name, iter_triples
-from catalog.terms import to_rdflib_graph
 from tests.catalog.model.model_helpers import missing_triples
 
 LANGS = ["", "en", "de", "fr", "el", "ga", "pt-br", "sr-latn", "zh-hant-tw"]

@@ -13,8 +13,8 @@ from rdflib import Graph, URIRef
 from catalog.errors import InvalidInput
 from catalog.model import Dataset, Distribution, LangText, TypedValue, parse_accept_language
 from catalog.namespaces import DCAT, RDF
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.rdf_input import ParseLimits, format_from_name, iter_triples
-from catalog.terms import to_rdflib_graph
 from tests.catalog.model.model_helpers import PARSABLE_FILES, missing_triples, read_rdf
 
 BAD = b"""

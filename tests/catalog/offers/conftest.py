@@ -10,9 +10,9 @@ from rdflib import Graph
 
 from catalog.facts import DatasetFacts
 from catalog.facts.derive import facts_from_rdflib
+from catalog.labs import DataLab
 from catalog.namespaces import DCAT, DLAB, RDF
 from catalog.offers import LicenceTable
-from catalog.registry import DataLab
 
 DATA = Path(__file__).parent / "data"
 EX = "https://example.org/ds/"
@@ -29,7 +29,7 @@ def fixture_terms() -> dict[str, DatasetFacts]:
 
 @pytest.fixture(scope="session")
 def demo_labs() -> dict[str, DataLab]:
-    data = resources.files("catalog.registry").joinpath("data", "labs.ttl").read_bytes()
+    data = resources.files("catalog.labs").joinpath("data", "labs.ttl").read_bytes()
     g = Graph().parse(data=data, format="turtle")
     labs = [DataLab.from_graph(g, s) for s in g.subjects(RDF.type, DLAB.DataLab)]
     return {lab.id.removesuffix("-datalab"): lab for lab in labs}

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from rdflib import Graph
 
 from catalog.facts.derive import facts_from_rdflib
+from catalog.labs import DataLab
 from catalog.offers import CONDITIONS, MAY_NOT, MAY_OFFER, LicenceTable, RequesterProfile, resolve
 from catalog.offers.geography import EU_MEMBERS, area_contains
 from catalog.offers.org_types import ORG_TYPES
 from catalog.offers.purposes import PURPOSES, covers
-from catalog.registry import DataLab
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 TABLE = LicenceTable()

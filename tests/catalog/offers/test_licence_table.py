@@ -26,8 +26,8 @@ from catalog.offers.licences import (
     LicenceTerms,
     read_table,
 )
-from connectors.language_mapping import LanguageRecordMapper
-from connectors.stac_mapping import CollectionMapper
+from connectors.oai_pmh.language_mapping import LanguageRecordMapper
+from connectors.stac.mapping import CollectionMapper
 
 EU = "http://publications.europa.eu/resource/authority/licence/"
 ALL = set(USES)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from catalog.cli.app import app as cli
 from catalog.errors import InvalidInput
 from catalog.ids import dataset_id
+from catalog.labs import load_registry
 from catalog.offers import RequesterProfile, offers_for
 from catalog.offers.facets import offer_facets
 from catalog.offers.licence_store import (
@@ -21,8 +21,8 @@ from catalog.offers.licence_store import (
     remove_licence,
 )
 from catalog.offers.live import LiveOffers, live_offers
-from catalog.registry import load_registry
 from catalog.service import Catalogue
+from cli.app import app as cli
 
 DATA = Path(__file__).parent / "data" / "datasets.ttl"
 EO = dataset_id("https://example.org/ds/eo-open")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from catalog.ids import dataset_id
+from catalog.labs import edit_lab, load_registry
 from catalog.offers import CONDITIONS, MAY_NOT, MAY_OFFER, REVIEW, OfferIndex, offers_for
 from catalog.offers.licences import LicenceTerms
-from catalog.registry import edit_lab, load_registry
 
 DATA = Path(__file__).parent / "data" / "datasets.ttl"
 EO = dataset_id("https://example.org/ds/eo-open")

@@ -13,10 +13,10 @@ import pytest
 from rdflib import Graph
 
 from catalog.facts.derive import facts_from_rdflib
+from catalog.labs import DataLab
 from catalog.offers import CONDITIONS, MAY_NOT, MAY_OFFER, REVIEW, RequesterProfile, resolve
 from catalog.offers.evaluate import PENDING, Situation, evaluate
 from catalog.offers.odrl import NOT_SATISFIED, SATISFIED, UNKNOWN, policy_from_json
-from catalog.registry import DataLab
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 HEAD = """

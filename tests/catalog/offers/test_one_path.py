@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from catalog.cli import app as cli
+from catalog.labs import ensure_registry
 from catalog.offers import OfferIndex, RequesterProfile, offers_for
-from catalog.registry import ensure_registry
 from catalog.service import Catalogue
 from catalog.settings import Settings
+from cli import app as cli
 from tests.catalog.offers.test_invariants import generated_corpus
 
 PROFILES = [

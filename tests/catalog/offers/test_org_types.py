@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.errors import InvalidInput
+from catalog.labs import model
 from catalog.offers.org_types import (
     ORG_TYPE_ALIASES,
     ORG_TYPE_LABELS,
@@ -17,7 +18,6 @@ from catalog.offers.org_types import (
     org_type_matches,
     parse_org_type,
 )
-from catalog.registry import model
 
 DPV = "https://w3id.org/dpv#"
 DLAB = "https://w3id.org/datalab/ns#"

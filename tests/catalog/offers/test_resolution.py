@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from catalog.labs import DataLab
 from catalog.offers import CONDITIONS, MAY_NOT, MAY_OFFER, REVIEW, RequesterProfile, resolve
-from catalog.registry import DataLab
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from catalog.accounts import Accounts, accounts_path
-from catalog.cli.app import app
 from catalog.samples import SampleStore
 from catalog.settings import Settings
+from cli.app import app
 from tests.catalog.samples.builders import IDS, write_parquet
 from tests.conftest import CORPUS
 

@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from catalog.accounts import Accounts, accounts_path
-from catalog.cli.app import app as cli_app
 from catalog.ids import dataset_id
 from catalog.samples.fetched import cut_csv
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
+from cli.app import app as cli_app
 from tests.catalog.samples.builders import sales_table
 from tests.catalog.samples.range_server import FileServer, serve_files
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from catalog.accounts import Accounts, accounts_path
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
 from catalog.settings import Settings
 from tests.catalog.samples.builders import sales_table
 from tests.connectors.dcat_server import DcatEndpoint, corpus_triples
@@ -43,7 +43,7 @@ def server() -> Iterator[Loopback]:
 def env(server: Loopback, corpus: Path, tmp_path: Path):
     settings: Settings = server.settings(tmp_path / "home")
     endpoint = DcatEndpoint(server, corpus_triples(corpus))
-    SourceRegistry(settings).add("demo", "dcat", endpoint.url)
+    HarvestSources(settings).add("demo", "dcat", endpoint.url)
     accounts = Accounts(accounts_path(settings.home))
     accounts.add_user("root", "admin", None, None)
     auth = {"Authorization": f"Bearer {accounts.issue_token('root')}"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from catalog.cli.app import app
+from cli.app import app
 
 
 def test_search_and_reindex(tmp_path: Path, fixture_ttl: Path) -> None:

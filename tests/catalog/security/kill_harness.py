@@ -25,7 +25,7 @@ def main() -> None:
 
     Catalogue.open = classmethod(open_killing)  # type: ignore[method-assign,assignment]
     sys.argv = ["datalab", *args]
-    from catalog.cli import main as datalab
+    from cli import main as datalab
 
     datalab()
 

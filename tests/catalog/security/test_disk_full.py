@@ -50,7 +50,7 @@ def portal():
 
 def _run(settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "catalog.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=REPO,
         env=environment(settings),
         capture_output=True,
@@ -137,7 +137,7 @@ def test_a_harvest_on_a_really_full_tmpfs_fails_cleanly(portal, tmp_path) -> Non
         v1 = first_version(settings, portal)
         filler = fill(mounted, leave=400 * 1024)
         done = subprocess.run(
-            [sys.executable, "-m", "catalog.cli", "harvest", "portal"],
+            [sys.executable, "-m", "cli", "harvest", "portal"],
             cwd=REPO,
             env=environment(settings),
             capture_output=True,

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from catalog.harvest import Harvester, JobStore, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources, JobStore
 from catalog.harvest.jobs import Job
 from catalog.harvest.queue import ValidationQueue
 from catalog.service import Catalogue
@@ -114,7 +114,7 @@ def environment(settings: Settings) -> dict[str, str]:
 
 def first_version(settings: Settings, portal: Portal) -> str:
     """Harvest v1 (in this process, without validation), then serve v2; returns v1's job."""
-    SourceRegistry(settings).add("portal", "dcat", portal.serve("v1"))
+    HarvestSources(settings).add("portal", "dcat", portal.serve("v1"))
     with Catalogue.open(settings) as cat:
         job = Harvester(cat, validate=False).run("portal")
     assert job.status == "succeeded", job.message
@@ -126,7 +126,7 @@ def datalab(settings: Settings, *args: str, point: str | None = None) -> subproc
     command = (
         [sys.executable, "-m", "tests.catalog.security.kill_harness", point, *args]
         if point
-        else [sys.executable, "-m", "catalog.cli", *args]
+        else [sys.executable, "-m", "cli", *args]
     )
     return subprocess.Popen(
         command,

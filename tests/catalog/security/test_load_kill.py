@@ -51,7 +51,7 @@ def test_a_killed_load_leaves_one_whole_version(
     env = {**os.environ, "DATALAB_HOME": str(settings.home)}
     old = document(tmp_path / "old.ttl", "old")
     new = document(tmp_path / "new.ttl", "new")
-    datalab = [sys.executable, "-m", "catalog.cli", "load", "--source", "bulk", "--replace"]
+    datalab = [sys.executable, "-m", "cli", "load", "--source", "bulk", "--replace"]
     subprocess.run([*datalab, str(old)], env=env, check=True, capture_output=True, timeout=300)
     proc = subprocess.Popen(
         [*datalab, str(new)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import pytest
 
 from catalog.errors import LimitExceeded
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
 from catalog.rdf_input import ParseLimits, iter_triples
 from catalog.service import Catalogue
 from tests.catalog.security.measured import measure
@@ -186,7 +186,7 @@ def test_datalab_load_from_stdin_stops_at_the_byte_cap(tmp_path: Path) -> None:
         "DATALAB_HOME": str(tmp_path / "home"),
         "DATALAB_MAX_DOCUMENT_BYTES": str(1024 * 1024),
     }
-    cli = [sys.executable, "-m", "catalog.cli", "load", "-", "--format", "ntriples"]
+    cli = [sys.executable, "-m", "cli", "load", "-", "--format", "ntriples"]
     # A small launcher runs the command and reports its peak RSS: measured on a child of
     # this (large) test process, the peak would include the pages a fork copies before exec.
     launcher = (
@@ -226,7 +226,7 @@ def test_a_harvested_hostile_document_fails_the_job_and_keeps_the_catalogue(
 ) -> None:
     settings = server.settings(tmp_path / "home")
     server.static("/catalog.ttl", GOOD, "text/turtle")
-    SourceRegistry(settings).add("portal", "dcat", f"{server.base}/catalog.ttl")
+    HarvestSources(settings).add("portal", "dcat", f"{server.base}/catalog.ttl")
     with Catalogue.open(settings) as cat:
         assert Harvester(cat, validate=False).run("portal").status == "succeeded"
         before = cat.export("ntriples")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from catalog.registry import list_labs, load_registry
-from catalog.registry.store import edit_lab
+from catalog.labs import list_labs, load_registry
+from catalog.labs.store import edit_lab
 from catalog.service import Catalogue
 from tests.catalog.store.conftest import OxigraphServer, sparql_settings
 

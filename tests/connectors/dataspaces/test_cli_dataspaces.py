@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from catalog.cli.app import app
 from catalog.service import Catalogue
 from catalog.settings import get_settings
+from cli.app import app
 from tests.connectors.dataspaces.oai_server import OaiEndpoint, corpus_cmdi_records
 from tests.connectors.dataspaces.server import serve
 from tests.connectors.dataspaces.stac_server import StacApi

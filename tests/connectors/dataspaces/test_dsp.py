@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
 from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED
+from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
 from connectors.dsp import DspConnector
-from connectors.dsp_mapping import catalog_request, load_schemas
-from connectors.fetch import Fetcher
+from connectors.dsp.mapping import catalog_request, load_schemas
 from tests.connectors.dataspaces.server import Reply, Request, Server, serve
 
 ODRL = "http://www.w3.org/ns/odrl/2/"
@@ -152,7 +152,7 @@ def test_catalog_error_fails_the_job_and_keeps_the_catalogue(
     server: Server, dsp: Path, tmp_path: Path
 ) -> None:
     settings = server.settings(tmp_path)
-    SourceRegistry(settings).add("edc", "dsp", server.base)
+    HarvestSources(settings).add("edc", "dsp", server.base)
     _serve_pages(server, _catalog_pages(dsp, 3, 10))
     with Catalogue.open(settings) as cat:
         first = Harvester(cat, validate=False).run("edc")

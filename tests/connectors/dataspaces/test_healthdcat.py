@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
 from catalog.harvest.jobs import FAILED, SUCCEEDED
+from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
-from connectors.fetch import Fetcher
 from connectors.healthdcat import HealthDcatConnector, health_fields
 from tests.connectors.dataspaces.server import Server, serve
 
@@ -105,7 +105,7 @@ def test_harvest_publishes_health_datasets_and_survives_a_broken_page(
     settings = server.settings(tmp_path)
     body = (health / "ckanext-dcat" / "dataset_health.ttl").read_bytes()
     server.static("/catalog", body, "text/turtle")
-    SourceRegistry(settings).add("ehds", "healthdcat-ap", f"{server.base}/catalog")
+    HarvestSources(settings).add("ehds", "healthdcat-ap", f"{server.base}/catalog")
     with Catalogue.open(settings) as cat:
         job = Harvester(cat, validate=False).run("ehds")
         assert job.status == SUCCEEDED, job.message

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import HarvestError
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
 from catalog.harvest.jobs import FAILED, SUCCEEDED
+from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
-from connectors.fetch import Fetcher
-from connectors.language_mapping import language_iri
 from connectors.oai_pmh import OaiPmhConnector
+from connectors.oai_pmh.language_mapping import language_iri
 from tests.connectors.dataspaces.oai_server import (
     HEAD,
     OaiEndpoint,
@@ -182,7 +182,7 @@ def test_hostile_page_fails_the_job_and_keeps_the_catalogue(
 ) -> None:
     ep = _endpoint(server, corpus)
     settings = server.settings(tmp_path)
-    SourceRegistry(settings).add("clarin", "oai-pmh", ep.url)
+    HarvestSources(settings).add("clarin", "oai-pmh", ep.url)
     with Catalogue.open(settings) as cat:
         job = Harvester(cat, validate=False).run("clarin")
         assert job.status == SUCCEEDED, job.message

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import HarvestError
-from catalog.harvest import Harvester, SourceRegistry
+from catalog.harvest import Harvester, HarvestSources
 from catalog.harvest.jobs import PARTIAL, SUCCEEDED
+from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
-from connectors.fetch import Fetcher
 from connectors.stac import StacConnector
-from connectors.stac_mapping import COPERNICUS_LICENCE, bbox_wkt
+from connectors.stac.mapping import COPERNICUS_LICENCE, bbox_wkt
 from tests.connectors.dataspaces.server import Server, serve
 from tests.connectors.dataspaces.stac_server import StacApi
 
@@ -131,7 +131,7 @@ def test_harvest_publishes_and_a_broken_run_keeps_the_catalogue(
     server: Server, api: StacApi, tmp_path: Path
 ) -> None:
     settings = server.settings(tmp_path)
-    SourceRegistry(settings).add("cdse", "stac", api.url)
+    HarvestSources(settings).add("cdse", "stac", api.url)
     with Catalogue.open(settings) as cat:
         job = Harvester(cat, validate=False).run("cdse")
         assert job.status == SUCCEEDED, job.message

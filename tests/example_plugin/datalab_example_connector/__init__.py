@@ -2,7 +2,7 @@
 
 It shows what a connector package needs: a class with ``kind`` and ``capabilities``,
 built as ``cls(url, settings, fetcher, options)``, whose ``pages()`` yields
-:class:`connectors.base.Page` objects; every request goes through the fetcher it is given
+:class:`catalog.harvest.contract.Page` objects; every request goes through the fetcher it is given
 (bounded, SSRF-checked, polite), and a broken answer raises instead of returning (returning
 means "the listing is complete"). Its entry point, in ``pyproject.toml``::
 
@@ -18,10 +18,10 @@ from typing import Any, ClassVar
 import pyoxigraph as ox
 
 from catalog.errors import DatalabError, HarvestError
+from catalog.harvest.contract import Capability, Page
+from catalog.harvest.rdf_listing import split_records
 from catalog.rdf_input import ParseLimits, format_from_media_type, iter_triples
 from catalog.settings import Settings
-from connectors.base import Capability, Page
-from connectors.dcat import split_records
 
 __all__ = ["DumpConnector"]
 

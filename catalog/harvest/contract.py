@@ -1,0 +1,77 @@
+"""The connector contract: a thin protocol, capability flags and the page a connector yields.
+
+A connector turns one remote source into pages of DCAT-AP 3 triples. It does no storing:
+the harvest service (:mod:`catalog.harvest`) decides what is new, changed or gone, and
+publishes atomically. Connectors fetch only through :class:`catalog.outbound.fetcher.Fetcher`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol, runtime_checkable
+
+import pyoxigraph as ox
+
+
+class Capability(enum.Flag):
+    """What a connector can do, so callers need not try."""
+
+    NONE = 0
+    #: Lists only records modified since a cursor (``since``).
+    INCREMENTAL = enum.auto()
+    #: Its listing is complete when it ends, so records missing from it were deleted.
+    FULL_LISTING = enum.auto()
+    #: Reports the total number of records up front (lets the harvest detect truncation).
+    COUNTED = enum.auto()
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One harvested dataset: its id at the source, its IRI here and its triples."""
+
+    record_id: str
+    iri: ox.NamedNode | ox.BlankNode
+    triples: list[ox.Triple]
+    modified: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordFailure:
+    """A source record that could not be mapped, and why, in plain words."""
+
+    record_id: str
+    message: str
+
+
+@dataclass
+class Page:
+    """One page of a listing.
+
+    ``extra`` holds triples that belong to no single record (the catalogue node, shared
+    agents); ``total`` is the record count the source announced, when it does.
+    """
+
+    number: int
+    url: str
+    records: list[SourceRecord] = field(default_factory=list)
+    failures: list[RecordFailure] = field(default_factory=list)
+    extra: list[ox.Triple] = field(default_factory=list)
+    total: int | None = None
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A kind of harvest source; built with ``cls(url, settings, fetcher, options)``."""
+
+    #: Short name used by ``datalab source add --type``.
+    kind: ClassVar[str]
+    capabilities: ClassVar[Capability]
+
+    def pages(self, since: str | None = None) -> Iterator[Page]:
+        """Yield the listing page by page; raise a FetchError or HarvestError if it breaks.
+
+        Returning normally means the listing is complete (up to ``since``).
+        """
+        ...

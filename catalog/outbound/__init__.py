@@ -1,0 +1,1 @@
+"""Every outbound fetch: bounded in time and size, refusing internal addresses."""

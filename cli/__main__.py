@@ -1,0 +1,5 @@
+"""``python -m cli``: the same as the ``datalab`` script."""
+
+from cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""STAC catalogues and APIs (Copernicus)."""
+
+from connectors.stac.connector import StacConnector
+
+__all__ = ["StacConnector"]
