@@ -25,10 +25,12 @@ serve: install
 	$(VENV)/bin/datalab serve
 
 test: install system-deps
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 lint: install
 	$(VENV)/bin/ruff check catalog connectors api cli tests bench
+	$(VENV)/bin/mypy
 
 bench: install
 	$(VENV)/bin/python -m bench.ingest_bench

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.namespaces import DATASPACE, DLAB, EU_DATA_THEME, RDF, SKOS
@@ -185,7 +185,7 @@ def _from_graph(g: Graph) -> list[DataSpace]:
         labels = {
             lit.language: str(lit)
             for lit in g.objects(concept, SKOS.prefLabel)
-            if getattr(lit, "language", None)
+            if isinstance(lit, Literal) and lit.language
         }
         themes = sorted(str(t) for t in g.objects(concept, SKOS.related))
         out.append(make_data_space(str(concept)[len(str(DATASPACE)) :], labels, themes))

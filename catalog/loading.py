@@ -170,7 +170,7 @@ class IdTriples:
         for iri, ident in self.ids:
             yield ox.Quad(ox.NamedNode(iri), predicate, ox.Literal(ident))
 
-    def ntriples_chunks(self, chunk_triples: int) -> Iterator[bytes] | None:
+    def ntriples_chunks(self, chunk_triples: int) -> Iterator[bytes]:
         predicate = str(ox.NamedNode(str(DLAB.datasetId)))
         for i in range(0, len(self.ids), chunk_triples):
             # Dataset IRIs come from terms the parser validated (or from the store), and

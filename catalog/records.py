@@ -142,6 +142,8 @@ def owned_triples(store: GraphStore, graph: str, iri: str) -> list[ox.Triple]:
         frontier = []
         for t in level:
             o = t.object
+            if isinstance(o, ox.Triple):
+                continue
             if owns(t.predicate.value, o) and o.value not in seen:
                 seen.add(o.value)
                 frontier.append(o.value)
@@ -151,7 +153,7 @@ def owned_triples(store: GraphStore, graph: str, iri: str) -> list[ox.Triple]:
 def describe(store: GraphStore, ref: DatasetRef) -> list[ox.Triple]:
     """The dataset's record plus one level of context (agents, licences, catalogue links)."""
     triples = owned_triples(store, ref.graph, ref.iri)
-    owned = {t.subject.value for t in triples}
+    owned = {t.subject.value for t in triples if not isinstance(t.subject, ox.Triple)}
     context = {
         t.object.value
         for t in triples

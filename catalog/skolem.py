@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import TypeGuard
 
 import pyoxigraph as ox
 
@@ -169,12 +170,18 @@ def _skolemise_quads(
             datatype = o.datatype.value
             if datatype in wrapped:
                 o = literal(o.value, datatype=named(DATATYPE_WRAPPER + datatype))
-        elif types and type(o) is named and o.value in types and quad.predicate.value == RDF_TYPE:
+        elif (
+            types
+            and type(o) is named
+            and o.value in types
+            and quad.predicate.value == RDF_TYPE
+            and not isinstance(s, ox.Triple)
+        ):
             typed.append(s.value)
         yield ox.Quad(s, quad.predicate, o, target)
 
 
-def is_skolem(term: object) -> bool:
+def is_skolem(term: object) -> TypeGuard[ox.NamedNode]:
     return isinstance(term, ox.NamedNode) and term.value.startswith(GENID)
 
 

@@ -35,8 +35,9 @@ from rdflib.term import Node
 
 from catalog.errors import ConfigurationError, ParseError, QueryTimeout, ShapesError
 from catalog.namespaces import DCAT, PREFIXES, SH
+from catalog.rdf_bounds import ParseLimits
 from catalog.rdf_bridge import to_ox_triples, to_rdflib_graph
-from catalog.rdf_input import ParseLimits, guess_format, iter_triples
+from catalog.rdf_input import guess_format, iter_triples
 from catalog.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,7 @@ def validate_graph(data: Graph, shapes: Graph, *, timeout_s: float = 30) -> Vali
 _ctx_lock = threading.Lock()
 
 
-def _context() -> Any:
+def _context() -> multiprocessing.context.ForkServerContext:
     """The forkserver context, with this module and pySHACL preloaded so workers start fast."""
     ctx = multiprocessing.get_context("forkserver")
     with _ctx_lock:
@@ -266,7 +267,12 @@ def findings_from_results(results: Graph, data: Graph) -> list[Finding]:
             focus = results.value(result, SH.focusNode)
             path = results.value(result, SH.resultPath)
             value = results.value(result, SH.value)
-            severity = SEVERITIES.get(results.value(result, SH.resultSeverity), "violation")
+            severity_node = results.value(result, SH.resultSeverity)
+            severity = (
+                SEVERITIES.get(severity_node, "violation")
+                if severity_node is not None
+                else "violation"
+            )
             component = results.value(result, SH.sourceConstraintComponent)
             findings.add(
                 Finding(

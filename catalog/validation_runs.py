@@ -27,7 +27,8 @@ from rdflib import Graph
 from catalog.errors import QueryTimeout, ShapesError
 from catalog.namespaces import DCAT
 from catalog.ownership import owned_closure
-from catalog.rdf_input import ParseLimits, default_context_resolver, iter_triples
+from catalog.rdf_bounds import ParseLimits
+from catalog.rdf_input import default_context_resolver, iter_triples
 from catalog.settings import Settings
 from catalog.skolem import GENID, skolemise, unskolemise
 from catalog.validation import (

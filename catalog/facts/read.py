@@ -56,14 +56,14 @@ def _policy_closure(catalogue: Catalogue, graph: str, index: TripleIndex) -> Non
     while frontier:
         seen.update(frontier)
         found = records.triples_of(catalogue.store, graph, frontier)
-        for subject in {t.subject.value for t in found}:
+        for subject in {t.subject.value for t in found if not isinstance(t.subject, ox.Triple)}:
             index.pop(subject, None)  # replaced by the node's whole description
         index_triples(found, index)
         frontier = sorted(
             {
                 t.object.value
                 for t in found
-                if not isinstance(t.object, ox.Literal)
+                if isinstance(t.object, ox.NamedNode | ox.BlankNode)
                 and t.predicate.value not in _NOT_FOLLOWED
                 and t.object.value not in seen
             }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -129,7 +130,7 @@ def search(
         if name not in ("metadata_modified", "id", "name"):
             raise InvalidInput(f"unsupported sort key {name!r}", where="sort")
         attr = "modified" if name == "metadata_modified" else "id"
-        out = sorted(out, key=lambda i, a=attr: getattr(i, a), reverse=direction == "desc")
+        out = sorted(out, key=attrgetter(attr), reverse=direction == "desc")
     return out
 
 

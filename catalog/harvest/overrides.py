@@ -120,10 +120,10 @@ def apply(
     triples: Iterable[ox.Triple], iri: str, fields: dict[str, list[Value]]
 ) -> Iterator[ox.Triple]:
     """The record's triples with the steward's fields in place of the harvested ones."""
-    for t in triples:
-        if not (t.subject.value == iri and t.predicate.value in fields):
-            yield t
     node = ox.NamedNode(iri)
+    for t in triples:
+        if not (t.subject == node and t.predicate.value in fields):
+            yield t
     for prop, values in fields.items():
         for value in values:
             yield ox.Triple(node, ox.NamedNode(prop), value)
@@ -188,7 +188,7 @@ def clear_field(
         with catalogue.source_lock(source):
             current = catalogue.graphs.current(source)
             if current is not None:
-                gone = old + [ox.Triple(d, p, v) for v in values]  # type: ignore[arg-type]
+                gone = old + [ox.Triple(d, p, v) for v in values]
                 catalogue.graphs.update_in_place(
                     source, current, delete=records.delete_data(current, gone)
                 )

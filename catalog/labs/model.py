@@ -352,7 +352,7 @@ class DataLab:
             form = g.value(b, DLAB.form)
             steps.append(
                 ProcedureStep(
-                    order=int(g.value(b, DLAB.order) or 0),
+                    order=int(str(g.value(b, DLAB.order) or 0)),
                     label=str(g.value(b, SKOS.prefLabel) or ""),
                     applies_to=local(applies, str(DLAB)) if applies else None,
                     form=str(form) if form else None,
@@ -390,7 +390,7 @@ class DataLab:
             prohibited_purposes=tuple(sorted(set(prohibited), key=list(LAB_PROHIBITABLE).index)),
             duties=tuple(sorted(set(duties))),
             procedure=tuple(sorted(steps, key=lambda st: st.order)),
-            lead_time_days=int(lead) if lead is not None else None,
+            lead_time_days=int(str(lead)) if lead is not None else None,
             fees=str(fees) if fees else None,
             processing_country=str(country) if country else None,
         )
@@ -422,7 +422,7 @@ def factory_from_graph(g: Graph, iri: Node) -> Factory:
         countries=tuple(sorted(str(o) for o in g.objects(iri, DLAB.countries))),
         sectors=tuple(sorted(str(o) for o in g.objects(iri, DLAB.sector))),
         supercomputer=str(sc) if sc else None,
-        wave=int(wave) if wave is not None else None,
+        wave=int(str(wave)) if wave is not None else None,
     )
 
 

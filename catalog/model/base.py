@@ -103,7 +103,7 @@ class Resource:
     TYPE: ClassVar[URIRef | None] = None
 
     iri: str | None = None
-    rdf_type: tuple[str, ...] = field(default=None)  # type: ignore[assignment]
+    rdf_type: tuple[str, ...] = field(default=None)  # type: ignore[arg-type]  # set in __post_init__
 
     def __post_init__(self) -> None:
         if self.iri is not None:
@@ -124,7 +124,7 @@ class Resource:
         """Read the resource ``node`` (an IRI, a blank node) from ``graph``; never mutates it."""
         if node is None:
             raise InvalidInput(f"no node given to read a {cls.__name__} from")
-        subject: Node = URIRef(node) if type(node) is str else node
+        subject: Node = node if isinstance(node, Node) else URIRef(node)
         if not isinstance(subject, (URIRef, BNode)):
             raise InvalidInput(f"{subject!r} is not an IRI or a blank node", where=cls.__name__)
         values: dict[str, Any] = {
@@ -231,7 +231,8 @@ def _canonical(spec: Prop, value: Any, name: str) -> Any:
 def _check_node(spec: Prop, value: Any, name: str) -> Resource:
     if spec.cls is not None and not isinstance(value, spec.cls):
         raise InvalidInput(f"{name} takes {spec.cls.__name__} values, not {value!r}", where=name)
-    return value
+    resource: Resource = value
+    return resource
 
 
 def _read(spec: Prop, objects: list[Node], graph: Graph) -> Any:

@@ -76,8 +76,9 @@ def offer_facets(
                     continue
                 terms = index.terms.get(ident)
                 if terms is not None:
-                    labs = index.labs.values()
-                    offered = [resolve(terms, lab, index.table, profile) for lab in labs]
+                    offered = [
+                        resolve(terms, lab, index.table, profile) for lab in index.labs.values()
+                    ]
                     out[ident] = _facts(offered, with_factory)
             return out
     labs = list_labs(catalogue)

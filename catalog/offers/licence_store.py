@@ -35,7 +35,9 @@ def licences_path(settings: Settings) -> Path:
     return settings.home / FILE_NAME
 
 
-def _words(values: list[str] | tuple[str, ...], allowed: tuple[str, ...], where: str) -> frozenset:
+def _words(
+    values: list[str] | tuple[str, ...], allowed: tuple[str, ...], where: str
+) -> frozenset[str]:
     bad = sorted(set(values) - set(allowed))
     if bad:
         raise InvalidInput(

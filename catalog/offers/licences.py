@@ -65,7 +65,7 @@ class LicenceTerms:
         }
 
 
-def _words(row: dict[str, Any], name: str, allowed: tuple[str, ...], where: str) -> frozenset:
+def _words(row: dict[str, Any], name: str, allowed: tuple[str, ...], where: str) -> frozenset[str]:
     values = row.get(name, [])
     if not isinstance(values, list) or not set(values) <= set(allowed):
         raise ConfigurationError(f"{name} must list values from {', '.join(allowed)}", where=where)

@@ -286,7 +286,7 @@ def _op(op: str, actual: list[Any], right: tuple[Any, ...]) -> bool:
         if op == "hasPart":
             return all(r in actual for r in right)
         a, r = _cmp(actual[0], right[0])
-        return {"lt": a < r, "lteq": a <= r, "gt": a > r, "gteq": a >= r}[op]
+        return bool({"lt": a < r, "lteq": a <= r, "gt": a > r, "gteq": a >= r}[op])
     except (TypeError, KeyError, IndexError):
         raise InvalidInput(f"cannot evaluate operator {op!r}") from None
 

@@ -106,7 +106,7 @@ class SparqlStore:
             nonlocal sent
             for batch in _batches(quads, self.batch_triples):
                 sent += len(batch)
-                yield ox.serialize((q.triple for q in batch), format=ox.RdfFormat.N_TRIPLES)
+                yield ox.serialize((q.triple for q in batch), format=ox.RdfFormat.N_TRIPLES) or b""
 
         body = chunks()
         first = next(body, None)
