@@ -49,8 +49,12 @@ class RecordFailure:
 class Page:
     """One page of a listing.
 
-    ``extra`` holds triples that belong to no single record (the catalogue node, shared
-    agents); ``total`` is the record count the source announced, when it does.
+    ``url`` names this page and no other page of the listing (the paging guard,
+    :mod:`catalog.harvest.paging`, stops a listing whose URLs repeat or leave the source's
+    host). ``extra`` holds triples that belong to no single record (the catalogue node,
+    shared agents); ``total`` is the record count the source announced, when it does.
+    ``next_url`` is the next page's URL when the connector follows a link to it: the guard
+    checks it before the connector is resumed, so a hostile link is never fetched.
     """
 
     number: int
@@ -59,6 +63,7 @@ class Page:
     failures: list[RecordFailure] = field(default_factory=list)
     extra: list[ox.Triple] = field(default_factory=list)
     total: int | None = None
+    next_url: str | None = None
 
 
 @runtime_checkable
@@ -72,6 +77,8 @@ class Connector(Protocol):
     def pages(self, since: str | None = None) -> Iterator[Page]:
         """Yield the listing page by page; raise a FetchError or HarvestError if it breaks.
 
-        Returning normally means the listing is complete (up to ``since``).
+        Returning normally means the listing is complete (up to ``since``). Page caps,
+        loops and hosts are the runner's to check (:func:`catalog.harvest.paging.guarded`):
+        a connector pages with a plain loop.
         """
         ...

@@ -6,8 +6,9 @@ connectors depend on this domain module, never on each other.
 The syntax comes from the response's Content-Type (an HTML page is refused in plain
 words). A page points to the next one with ``hydra:next`` (``hydra:PartialCollectionView``),
 ``hydra:nextPage`` (the older ``hydra:PagedCollection``) or an HTTP ``Link: <…>; rel="next"``
-header. A next link that was already visited, that leaves the first page's host, or paging
-that runs past ``harvest_max_pages`` stops the run with a :class:`HarvestError`.
+header, announced as :attr:`Page.next_url`: the runner's paging guard
+(:mod:`catalog.harvest.paging`) refuses a next link that was already visited or leaves the
+source's host, and paging that runs past ``harvest_max_pages``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import pyoxigraph as ox
 
 from catalog.errors import DatalabError, HarvestError
 from catalog.harvest.contract import Page, RecordFailure, SourceRecord
-from catalog.harvest.paging import host_of
 from catalog.ownership import owned_closure
 from catalog.rdf_input import ParseLimits, default_context_resolver, format_from_media_type
 from catalog.rdf_input import iter_triples as parse_rdf
@@ -159,36 +159,16 @@ class RdfListing:
         return triples, urljoin(res.url, next_url) if next_url else None, res.url
 
     def pages(self, since: str | None = None) -> Iterator[Page]:
-        url = self.url
-        start_host = host_of(url)
-        seen: set[str] = set()
-        for number in range(1, self.settings.harvest_max_pages + 1):
-            seen.add(url.rstrip("/"))
-            triples, next_url, final = self.fetch_page(url)
-            seen.add(final.rstrip("/"))
+        """The listing along its next links (a plain loop: the guard checks the paging)."""
+        url: str | None = self.url
+        number = 0
+        while url:
+            number += 1
+            triples, next_url, _final = self.fetch_page(url)
             records, failures, extra = split_records(triples)
             total = _first_object(triples, TOTAL_PREDICATES)
-            page = Page(number, url, records, failures, extra)
+            page = Page(number, url, records, failures, extra, next_url=next_url)
             if isinstance(total, ox.Literal) and total.value.isdigit():
                 page.total = int(total.value)
             yield page
-            if not next_url:
-                return
-            if host_of(next_url) != start_host:
-                raise HarvestError(
-                    f"page {number} links its next page to another host ({next_url}); "
-                    "paging across hosts is not followed",
-                    where=url,
-                )
-            if next_url.rstrip("/") in seen:
-                raise HarvestError(
-                    f"page {number} links back to an already visited page ({next_url}); "
-                    "the paging loops",
-                    where=url,
-                )
             url = next_url
-        raise HarvestError(
-            f"paging did not end after {self.settings.harvest_max_pages} pages "
-            "(harvest_max_pages); the listing is treated as incomplete",
-            where=self.url,
-        )

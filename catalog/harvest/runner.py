@@ -40,6 +40,7 @@ from catalog.harvest import overrides as steward
 from catalog.harvest.contract import Capability, Page, SourceRecord
 from catalog.harvest.files import SourceLock
 from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED, Job, JobStore, now, run_marker
+from catalog.harvest.paging import guarded
 from catalog.harvest.plugins import plugins
 from catalog.harvest.prefetch import prefetched
 from catalog.harvest.sources import HarvestSource, HarvestSources
@@ -254,16 +255,20 @@ class Harvester:
         """Every statement of the new graph, page by page, as the listing streams in.
 
         Pages come from a prefetch thread (:func:`prefetched`): page N+1 is fetched, parsed
-        and mapped while page N is stored. Once the listing is read, before the caller
-        publishes, :meth:`_before_publishing` records the tentative outcome and queues the
-        validation; the last statement is the run's marker.
+        and mapped while page N is stored. Every connector's pages, a third-party plugin's
+        too, pass the paging guard (:func:`guarded`: page cap, loops, other hosts,
+        repeated records) inside that thread, before a next link is fetched. Once the
+        listing is read, before the caller publishes, :meth:`_before_publishing` records
+        the tentative outcome and queues the validation; the last statement is the run's
+        marker.
         """
         when = ox.Literal(now(), datatype=XSD_DATETIME)
         name = ox.Literal(source.name)
         job_lit = ox.Literal(job.id)
         depth = self.settings.harvest_prefetch_pages
         listed_extra = False
-        for page in prefetched(connector.pages(since), depth):
+        pages = guarded(connector.pages(since), source.url, self.settings)
+        for page in prefetched(pages, depth):
             job.pages += 1
             if page.total is not None:
                 state.totals.append(page.total)

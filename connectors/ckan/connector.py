@@ -116,42 +116,37 @@ class CkanConnector:
         return result
 
     def pages(self, since: str | None = None) -> Iterator[Page]:
+        """The listing by ``start``; a page of nothing but repeats is passed on whole, for
+        the runner's paging guard to refuse."""
         since = check_cursor(since)
         start = 0
+        number = 0
         seen: set[str] = set()
-        for number in range(1, self.settings.harvest_max_pages + 1):
+        while True:
+            number += 1
             result = self._search(start, since)
             packages = result["results"]
-            page = Page(
-                number,
-                f"{self.url}/api/action/package_search?start={start}",
-                total=result["count"],
-            )
+            page = Page(number, self._page_url(start), total=result["count"])
             if not packages:
                 yield page
                 return
-            fresh = 0
-            for pkg in packages:
-                pid = pkg.get("id") if isinstance(pkg, dict) else None
-                if isinstance(pid, str) and pid in seen:
+            ids = [pkg.get("id") if isinstance(pkg, dict) else None for pkg in packages]
+            all_seen = all(isinstance(pid, str) and pid in seen for pid in ids)
+            for pkg, pid in zip(packages, ids, strict=True):
+                if isinstance(pid, str) and pid in seen and not all_seen:
                     continue  # shifted by an insertion while paging: already harvested
-                fresh += 1
                 if isinstance(pid, str):
                     seen.add(pid)
                 self._map_one(pkg, page)
-            if fresh == 0:
-                raise HarvestError(
-                    f"page {number} (start={start}) repeats records already listed; the "
-                    "portal's paging is broken",
-                    where=self.url,
-                )
-            yield page
             start += len(packages)
-            if start >= result["count"]:
+            if start < result["count"]:
+                page.next_url = self._page_url(start)
+            yield page
+            if page.next_url is None:
                 return
-        raise HarvestError(
-            f"paging did not end after {self.settings.harvest_max_pages} pages", where=self.url
-        )
+
+    def _page_url(self, start: int) -> str:
+        return f"{self.url}/api/action/package_search?start={start}"
 
     def _map_one(self, pkg: Any, page: Page) -> None:
         pid = str(pkg.get("id")) if isinstance(pkg, dict) else "(not an object)"

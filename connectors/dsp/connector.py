@@ -5,8 +5,9 @@ when it already ends so) and reads the ``Catalog`` answer: every ``dcat:Dataset`
 record carrying its ``odrl:hasPolicy`` offers as ODRL triples, its distributions and their
 ``dcat:DataService`` endpoint, tagged ``dlab:dataSpace`` (option ``data_space``, default
 ``research``). A ``Link: <…>; rel="next"`` header pages on (the same message is POSTed to
-it); a next link to another host, one already visited, one longer than
-``stac_max_link_bytes`` or paging past ``harvest_max_pages`` stops the run.
+it); a next link longer than ``stac_max_link_bytes`` stops the run, and so does (in the
+runner's paging guard, :mod:`catalog.harvest.paging`) one to another host, one already
+visited, or paging past ``harvest_max_pages``.
 
 POSTs go through a :class:`catalog.outbound.fetcher.Fetcher` whose HTTP client sends the catalogue
 request body: every cap, SSRF check and politeness rule of the shared fetcher applies.
@@ -24,7 +25,7 @@ import httpx
 
 from catalog.errors import HarvestError
 from catalog.harvest.contract import Capability, Page
-from catalog.harvest.paging import host_of
+from catalog.harvest.paging import check_link_length
 from catalog.outbound.fetcher import Fetcher
 from catalog.outbound.ssrf import PinnedTransport
 from catalog.rdf_input import ParseLimits, default_context_resolver
@@ -107,43 +108,16 @@ class DspConnector:
             client.close()
 
     def _pages(self, fetcher: Fetcher) -> Iterator[Page]:
-        url = self.url
-        start_host = host_of(url)
-        seen: set[str] = set()
-        for number in range(1, self.settings.harvest_max_pages + 1):
-            seen.add(url)
+        url: str | None = self.url
+        number = 0
+        while url:
+            number += 1
             content, next_url, final = self._post(fetcher, url)
             doc = read_catalog_json(content, final)
             broken = structural_failures(doc)
             triples = parse_triples(content, final, self.limits, self.resolver)
             records, failures = split_records(triples, self.data_space, broken)
-            yield Page(number, url, records, failures)
-            if not next_url:
-                return
-            self._check_next(number, next_url, start_host, seen)
+            yield Page(number, url, records, failures, next_url=next_url)
+            if next_url:
+                check_link_length(next_url, number, self.settings, where=self.url)
             url = next_url
-        raise HarvestError(
-            f"paging did not end after {self.settings.harvest_max_pages} pages "
-            "(harvest_max_pages); the listing is treated as incomplete",
-            where=self.url,
-        )
-
-    def _check_next(self, number: int, next_url: str, start_host: str, seen: set[str]) -> None:
-        if len(next_url) > self.settings.stac_max_link_bytes:
-            raise HarvestError(
-                f"page {number}'s next link is {len(next_url)} characters long, over "
-                f"{self.settings.stac_max_link_bytes}; paging stopped",
-                where=self.url,
-            )
-        if host_of(next_url) != start_host:
-            raise HarvestError(
-                f"page {number} links its next page to another host ({next_url}); "
-                "paging across hosts is not followed",
-                where=self.url,
-            )
-        if next_url in seen:
-            raise HarvestError(
-                f"page {number} links back to an already visited page ({next_url}); "
-                "the paging loops",
-                where=self.url,
-            )

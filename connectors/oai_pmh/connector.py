@@ -3,7 +3,10 @@
 ``ListMetadataFormats`` picks the richest family the endpoint offers: META-SHARE, then CMDI
 (every ``cmdi*`` prefix: CLARIN centres publish one per profile), then OLAC, then
 ``oai_dc`` (option ``metadata_prefix`` forces one). ``ListRecords`` is paged by resumption
-tokens; a token seen twice, or paging past ``harvest_max_pages``, stops the run.
+tokens; each page's URL carries its token (the first its ``metadataPrefix``), and the next
+page's URL is announced on the page, so the runner's paging guard
+(:mod:`catalog.harvest.paging`) stops a token that comes back, and paging past
+``harvest_max_pages``, before the request is sent.
 
 Sickle's HTTP goes through :class:`catalog.outbound.fetcher.Fetcher` (:class:`FetcherSickle`), and
 every response is refused if it declares a DOCTYPE or entities before lxml sees it (lxml is
@@ -64,30 +67,19 @@ class _Response:
 class FetcherSickle(Sickle):
     """Sickle whose requests are bounded GETs by our fetcher, checked for hostile XML."""
 
-    def __init__(self, endpoint: str, fetcher: Any, max_requests: int) -> None:
+    def __init__(self, endpoint: str, fetcher: Any) -> None:
         super().__init__(endpoint, max_retries=0)
         self.fetcher = fetcher
-        self.max_requests = max_requests
-        self.requests = 0
-        self.tokens: set[str] = set()
+
+    def url_for(self, params: dict[str, Any]) -> str:
+        """The GET URL of a request with these OAI-PMH arguments, the verb first (Sickle
+        sends a resumption token first: the same request has one URL either way)."""
+        sep = "&" if "?" in self.endpoint else "?"
+        ordered = {"verb": params.get("verb"), **params} if "verb" in params else params
+        return f"{self.endpoint}{sep}{urlencode(ordered)}"
 
     def _request(self, kwargs: dict[str, Any]) -> _Response:
-        token = kwargs.get("resumptionToken")
-        if token is not None:
-            if token in self.tokens:
-                raise HarvestError(
-                    f"the resumption token {token!r} came back twice; the paging loops",
-                    where=self.endpoint,
-                )
-            self.tokens.add(token)
-        self.requests += 1
-        if self.requests > self.max_requests:
-            raise HarvestError(
-                f"paging did not end after {self.max_requests} requests (harvest_max_pages)",
-                where=self.endpoint,
-            )
-        sep = "&" if "?" in self.endpoint else "?"
-        url = f"{self.endpoint}{sep}{urlencode(kwargs)}"
+        url = self.url_for(kwargs)
         res = self.fetcher.get(url, accept=ACCEPT)
         if (res.media_type or "") in {"text/html", "application/xhtml+xml"}:
             raise HarvestError(f"{url} served an HTML page, not OAI-PMH XML", where=url)
@@ -129,7 +121,7 @@ class OaiPmhConnector:
         self.url = url
         self.settings = settings
         self.options = options or {}
-        self.sickle = FetcherSickle(url, fetcher, settings.harvest_max_pages)
+        self.sickle = FetcherSickle(url, fetcher)
         self.mapper = LanguageRecordMapper(str(self.options.get("data_space", "language")))
 
     def metadata_prefixes(self) -> list[str]:
@@ -160,23 +152,34 @@ class OaiPmhConnector:
     def pages(self, since: str | None = None) -> Iterator[Page]:
         number = 0
         for prefix in self.metadata_prefixes():
-            for response in self._responses(prefix):
+            for url, response, next_url in self._responses(prefix):
                 number += 1
-                page = Page(number, f"{self.url}?verb=ListRecords&metadataPrefix={prefix}")
+                page = Page(number, url, next_url=next_url)
                 for record in response.xml.iter(OAI + "record"):
                     self._record(record, prefix, page)
                 yield page
 
-    def _responses(self, prefix: str) -> Iterator[Any]:
-        """ListRecords responses for ``prefix``, following resumption tokens."""
-        params = {"verb": "ListRecords", "metadataPrefix": prefix}
+    def _responses(self, prefix: str) -> Iterator[tuple[str, Any, str | None]]:
+        """ListRecords responses for ``prefix`` following resumption tokens: each with its
+        URL and the URL of the next one (None at the end)."""
+        params: dict[str, Any] = {"verb": "ListRecords", "metadataPrefix": prefix}
+        url = self.sickle.url_for(params)
         try:
             responses = OAIResponseIterator(self.sickle, params)
             while True:
                 try:
-                    yield next(responses)
+                    response = next(responses)
                 except StopIteration:
                     return
+                token = responses.resumption_token
+                next_url = None
+                if token is not None and token.token:
+                    resume = {"verb": "ListRecords", "resumptionToken": token.token}
+                    next_url = self.sickle.url_for(resume)
+                yield url, response, next_url
+                if next_url is None:
+                    return
+                url = next_url
         except NoRecordsMatch:
             return
         except OAI_ERRORS as exc:

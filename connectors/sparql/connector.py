@@ -126,9 +126,12 @@ class SparqlConnector:
             ) from exc
 
     def pages(self, since: str | None = None) -> Iterator[Page]:
+        """The listing by ``OFFSET``, until a page comes back short."""
         total = self.count()
         offset = 0
-        for number in range(1, self.settings.harvest_max_pages + 1):
+        number = 0
+        while True:
+            number += 1
             res = self._ask(self.query(offset), ACCEPT)
             try:
                 fmt = format_from_media_type(res.media_type or "application/octet-stream")
@@ -150,12 +153,14 @@ class SparqlConnector:
                     where=self.url,
                 )
             records, failures, extra = split_records(triples)
-            page = Page(number, f"{self.url}#offset={offset}", records, failures, extra)
+            page = Page(number, self._page_url(offset), records, failures, extra)
             page.total = total if number == 1 else None
-            yield page
-            if len(records) + len(failures) < self.rows:
-                return
+            full = len(records) + len(failures) >= self.rows
             offset += self.rows
-        raise HarvestError(
-            f"paging did not end after {self.settings.harvest_max_pages} pages", where=self.url
-        )
+            page.next_url = self._page_url(offset) if full else None
+            yield page
+            if not full:
+                return
+
+    def _page_url(self, offset: int) -> str:
+        return f"{self.url}#offset={offset}"

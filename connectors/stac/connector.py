@@ -8,10 +8,12 @@ distribution. Spatial extent becomes a WKT box (split in two across the antimeri
 temporal extent a ``dct:PeriodOfTime``. Pre-1.0 STAC objects are migrated by pystac.
 
 pystac-client does its HTTP through :class:`FetcherStacIO`, which sends every GET through
-the shared :class:`~catalog.outbound.fetcher.Fetcher`, refuses POST and local files, and pages
-``next`` links only on the same host, never twice, never longer than
-``stac_max_link_bytes`` and never past ``harvest_max_pages``. Asset hrefs are never
-dereferenced. See ``docs/mapping-data-spaces.md``.
+the shared :class:`~catalog.outbound.fetcher.Fetcher` and refuses POST and local files.
+The connector pages ``/collections`` along ``next`` links itself, announcing each as
+:attr:`Page.next_url`: a link longer than ``stac_max_link_bytes`` stops it, and the runner's
+paging guard (:mod:`catalog.harvest.paging`) refuses one to another host, one already
+visited, and paging past ``harvest_max_pages``. Asset hrefs are never dereferenced. See
+``docs/mapping-data-spaces.md``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pystac_client.stac_api_io import StacApiIO
 
 from catalog.errors import DatalabError, FetchRefused, HarvestError, MappingError
 from catalog.harvest.contract import Capability, Page, RecordFailure, SourceRecord
-from catalog.harvest.paging import host_of
+from catalog.harvest.paging import check_link_length
 from catalog.settings import Settings
 from connectors.stac.mapping import CollectionMapper
 
@@ -58,11 +60,10 @@ def _inert_links(links: Any) -> list[dict[str, Any]]:
 class FetcherStacIO(StacApiIO):
     """A pystac-client StacIO whose every request is a bounded GET by our fetcher."""
 
-    def __init__(self, fetcher: Any, settings: Settings, start_url: str) -> None:
+    def __init__(self, fetcher: Any, settings: Settings) -> None:
         super().__init__()
         self.fetcher = fetcher
         self.settings = settings
-        self.start_host = host_of(start_url)
 
     def request(
         self,
@@ -103,47 +104,22 @@ class FetcherStacIO(StacApiIO):
         method: str | None = None,
         parameters: dict[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        s = self.settings
-        seen: set[str] = set()
-        for number in range(1, s.harvest_max_pages + 1):
-            seen.add(url)
-            page = self.read_json(url)
-            if not (page.get("features") or page.get("collections")):
-                return
-            yield page
-            nxt = next(
-                (
-                    link.get("href")
-                    for link in page.get("links") or []
-                    if isinstance(link, dict) and link.get("rel") == "next"
-                ),
-                None,
-            )
-            if not isinstance(nxt, str) or not nxt:
-                return
-            nxt = urljoin(url, nxt)
-            if len(nxt) > s.stac_max_link_bytes:
-                raise HarvestError(
-                    f"page {number}'s next link is {len(nxt)} characters long (over "
-                    f"{s.stac_max_link_bytes}; growing links?); paging stopped",
-                    where=url,
-                )
-            if host_of(nxt) != self.start_host:
-                raise HarvestError(
-                    f"page {number} links its next page to another host ({nxt}); "
-                    "paging across hosts is not followed",
-                    where=url,
-                )
-            if nxt in seen:
-                raise HarvestError(
-                    f"page {number} links back to an already visited page ({nxt}); "
-                    "the paging loops",
-                    where=url,
-                )
-            url = nxt
-        raise HarvestError(
-            f"paging did not end after {s.harvest_max_pages} pages (harvest_max_pages)", where=url
-        )
+        """Refused: pystac-client's own paging is never used (the connector pages itself,
+        under the runner's paging guard)."""
+        raise FetchRefused("the STAC connector pages only through its listing", where=url)
+
+
+def next_href(doc: dict[str, Any], url: str) -> str | None:
+    """The absolute target of a STAC page's ``rel="next"`` link, if any."""
+    nxt = next(
+        (
+            link.get("href")
+            for link in doc.get("links") or []
+            if isinstance(link, dict) and link.get("rel") == "next"
+        ),
+        None,
+    )
+    return urljoin(url, nxt) if isinstance(nxt, str) and nxt else None
 
 
 class StacConnector:
@@ -158,7 +134,7 @@ class StacConnector:
         self.url = url
         self.settings = settings
         self.options = options or {}
-        self.io = FetcherStacIO(fetcher, settings, url)
+        self.io = FetcherStacIO(fetcher, settings)
         self.mapper = CollectionMapper(str(self.options.get("data_space", "earth-observation")))
 
     def _open(self) -> Client:
@@ -178,11 +154,7 @@ class StacConnector:
         if client.conforms_to(ConformanceClasses.COLLECTIONS):
             data = client.get_single_link("data")
             href = data.get_absolute_href() if data else self.url.rstrip("/") + "/collections"
-            for number, page in enumerate(self.io.get_pages(str(href)), start=1):
-                out = Page(number, str(href))
-                for raw in page.get("collections") or []:
-                    self._map(raw, out, api=True)
-                yield out
+            yield from self._collection_pages(str(href))
             return
         out = Page(1, self.url)
         children = client.get_child_links()
@@ -195,6 +167,23 @@ class StacConnector:
                 continue
             self._map(raw, out, api=False, href=href)
         yield out
+
+    def _collection_pages(self, href: str) -> Iterator[Page]:
+        """``/collections`` page by page along its next links, until a page lists none."""
+        url: str | None = href
+        number = 0
+        while url:
+            number += 1
+            doc = self.io.read_json(url)
+            if not (doc.get("features") or doc.get("collections")):
+                return
+            out = Page(number, url, next_url=next_href(doc, url))
+            for raw in doc.get("collections") or []:
+                self._map(raw, out, api=True)
+            yield out
+            if out.next_url:
+                check_link_length(out.next_url, number, self.settings, where=self.url)
+            url = out.next_url
 
     def _map(self, raw: Any, page: Page, *, api: bool, href: str | None = None) -> None:
         cid = str(raw.get("id")) if isinstance(raw, dict) else "(not an object)"

@@ -10,6 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from catalog.errors import FetchError, HarvestError
+from catalog.harvest.paging import guarded
 from catalog.outbound.fetcher import Fetcher
 from connectors.ckan import CkanConnector, check_cursor
 from connectors.ckan.mapping import PackageMapper
@@ -34,7 +35,7 @@ def _harvest(server: Loopback, tmp_path: Path, rows: int = 2) -> list:
     settings = server.settings(tmp_path)
     with Fetcher(settings) as fetcher:
         conn = CkanConnector(server.base, settings, fetcher, {"rows": rows})
-        return list(conn.pages())
+        return list(guarded(conn.pages(), server.base, settings))
 
 
 def test_pages_through_every_real_package(server: Loopback, corpus: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pyoxigraph as ox
 import pytest
 
 from catalog.errors import FetchError, HarvestError
+from catalog.harvest.paging import guarded
 from catalog.outbound.fetcher import Fetcher
 from connectors.dcat import DcatConnector
 from tests.connectors.dcat_server import DcatEndpoint, corpus_triples
@@ -24,7 +25,7 @@ def server() -> Iterator[Loopback]:
 def _pages(server: Loopback, tmp_path: Path, url: str, **settings: object) -> list:
     s = server.settings(tmp_path, **settings)
     with Fetcher(s) as fetcher:
-        return list(DcatConnector(url, s, fetcher).pages())
+        return list(guarded(DcatConnector(url, s, fetcher).pages(), url, s))
 
 
 def test_follows_hydra_next_through_every_page(

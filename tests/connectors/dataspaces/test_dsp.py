@@ -10,6 +10,7 @@ import pytest
 
 from catalog.harvest import Harvester, HarvestSources
 from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED
+from catalog.harvest.paging import guarded
 from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
 from connectors.dsp import DspConnector
@@ -70,7 +71,8 @@ def _serve_pages(server: Server, pages: list[dict], next_of: dict[int, str] | No
 def _pages(server: Server, tmp_path: Path, **options: object) -> list:
     s = server.settings(tmp_path)
     with Fetcher(s) as fetcher:
-        return list(DspConnector(server.base, s, fetcher, dict(options)).pages())
+        conn = DspConnector(server.base, s, fetcher, dict(options))
+        return list(guarded(conn.pages(), server.base, s))
 
 
 def test_corpus_catalog_keeps_offer_distribution_and_service(

@@ -11,6 +11,7 @@ import pytest
 from catalog.errors import HarvestError
 from catalog.harvest import Harvester, HarvestSources
 from catalog.harvest.jobs import FAILED, SUCCEEDED
+from catalog.harvest.paging import guarded
 from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
 from connectors.oai_pmh import OaiPmhConnector
@@ -62,7 +63,7 @@ def _endpoint(server: Server, corpus: Path) -> OaiEndpoint:
 def _pages(server: Server, url: str, tmp_path: Path, **options: object) -> list:
     s = server.settings(tmp_path)
     with Fetcher(s) as fetcher:
-        return list(OaiPmhConnector(url, s, fetcher, dict(options)).pages())
+        return list(guarded(OaiPmhConnector(url, s, fetcher, dict(options)).pages(), url, s))
 
 
 def _values(record, predicate: str) -> set[str]:
@@ -160,7 +161,7 @@ def test_repeated_resumption_token_stops_the_loop(
 ) -> None:
     ep = _endpoint(server, corpus)
     ep.token_of[1] = "cmdi:1"
-    with pytest.raises(HarvestError, match="twice"):
+    with pytest.raises(HarvestError, match="the paging loops"):
         _pages(server, ep.url, tmp_path)
 
 

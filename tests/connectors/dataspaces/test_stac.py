@@ -11,6 +11,7 @@ import pytest
 from catalog.errors import HarvestError
 from catalog.harvest import Harvester, HarvestSources
 from catalog.harvest.jobs import PARTIAL, SUCCEEDED
+from catalog.harvest.paging import guarded
 from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
 from connectors.stac import StacConnector
@@ -36,7 +37,7 @@ def api(server: Server, corpus: Path) -> StacApi:
 def _pages(server: Server, api: StacApi, tmp_path: Path, **settings: object) -> list:
     s = server.settings(tmp_path, **settings)
     with Fetcher(s) as fetcher:
-        return list(StacConnector(api.url, s, fetcher).pages())
+        return list(guarded(StacConnector(api.url, s, fetcher).pages(), api.url, s))
 
 
 def _values(record, predicate: str) -> set[str]:
