@@ -151,13 +151,18 @@ class OaiPmhConnector:
 
     def pages(self, since: str | None = None) -> Iterator[Page]:
         number = 0
+        # A record offered under two CMDI profiles is taken from the first profile only.
+        earlier: set[str] = set()
         for prefix in self.metadata_prefixes():
+            listed: set[str] = set()
             for url, response, next_url in self._responses(prefix):
                 number += 1
                 page = Page(number, url, next_url=next_url)
                 for record in response.xml.iter(OAI + "record"):
-                    self._record(record, prefix, page)
+                    self._record(record, prefix, page, earlier)
+                listed.update(r.record_id for r in page.records)
                 yield page
+            earlier |= listed
 
     def _responses(self, prefix: str) -> Iterator[tuple[str, Any, str | None]]:
         """ListRecords responses for ``prefix`` following resumption tokens: each with its
@@ -196,7 +201,7 @@ class OaiPmhConnector:
         query = urlencode({"verb": "GetRecord", "metadataPrefix": prefix, "identifier": ident})
         return f"{self.url}{sep}{query}"
 
-    def _record(self, record: Any, prefix: str, page: Page) -> None:
+    def _record(self, record: Any, prefix: str, page: Page, earlier: set[str]) -> None:
         header = record.find(OAI + "header")
         ident = (header.findtext(OAI + "identifier") if header is not None else None) or ""
         ident = ident.strip()
@@ -204,6 +209,8 @@ class OaiPmhConnector:
             page.failures.append(
                 RecordFailure("(no identifier)", "record without an OAI identifier")
             )
+            return
+        if ident in earlier:
             return
         if header is not None and header.get("status") == "deleted":
             return

@@ -216,3 +216,19 @@ def test_no_records_match_is_an_empty_listing(server: Server, corpus: Path, tmp_
     )
     with pytest.raises(HarvestError):
         _pages(server, f"{server.base}/bad", tmp_path, metadata_prefix="cmdi")
+
+
+def test_a_record_under_two_cmdi_profiles_is_listed_once(
+    server: Server, corpus: Path, tmp_path: Path
+) -> None:
+    records = corpus_cmdi_records(corpus)
+    ep = OaiEndpoint(
+        server,
+        formats={"cmdi": CMD, "cmdi_lrt": CMD},
+        records={"cmdi": records, "cmdi_lrt": records},
+        per_page=1,
+    )
+    pages = _pages(server, ep.url, tmp_path)
+    listed = [r.record_id for p in pages for r in p.records]
+    assert sorted(listed) == sorted(r.identifier for r in records)
+    assert not [f for p in pages for f in p.failures]
