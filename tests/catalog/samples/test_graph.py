@@ -146,7 +146,9 @@ def test_sample_in_every_view_survives_harvest_and_goes_with_delete(env) -> None
     whole = list(ox.parse(listing.content, format=ox.RdfFormat.TURTLE))
     _check_distribution(_sample_of(whole, iri), whole, ds, stored)
     exported = list(
-        ox.parse(client.app.state.services.catalogue.export("ntriples"), format=ox.RdfFormat.N_TRIPLES)
+        ox.parse(
+            client.app.state.services.catalogue.export("ntriples"), format=ox.RdfFormat.N_TRIPLES
+        )
     )
     _check_distribution(_sample_of(exported, iri), exported, ds, stored)
 
