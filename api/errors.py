@@ -69,7 +69,7 @@ def answer_for(exc: Exception) -> ErrorAnswer:
             for e in exc.errors()
         ]
         first = problems[0] if problems else {"where": None, "message": "invalid request"}
-        return ErrorAnswer(422, "invalid_input", first["message"], first["where"], problems)
+        return ErrorAnswer(422, "invalid_input", str(first["message"]), first["where"], problems)
     if isinstance(exc, StarletteHTTPException):
         code = HTTP_CODES.get(exc.status_code, "http_error")
         return ErrorAnswer(exc.status_code, code, str(exc.detail), headers=exc.headers)
