@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import web
 from api.errors import install_error_handlers
 from api.middleware import install_middleware
 from api.routers import (
@@ -28,8 +27,8 @@ from api.routers import (
     search,
     sparql,
 )
-from catalog.harvest.validate import start_validation_worker
-from catalog.offers.live import start_offers
+from api.services import Services
+from api.web import routes as web
 from catalog.service import Catalogue
 from catalog.settings import Settings
 
@@ -55,25 +54,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = catalogue is None
-        cat = catalogue or Catalogue.open(settings)
-        app.state.catalogue = cat
-        if on_startup is not None:
-            on_startup(cat)
-        app.state.offers = start_offers(cat)  # materialised offers (catalog/offers/live.py)
-        # queued SHACL validation of harvests; jobs of dead runs settled (harvest/validate.py)
-        app.state.validation = start_validation_worker(cat)
+        # the one Services of this app (api/services.py): built here, closed here
+        services = Services.open(
+            settings, throttle=throttle, catalogue=catalogue, on_startup=on_startup
+        )
+        app.state.services = services
         try:
             yield
         finally:
-            app.state.validation.close()
-            if app.state.offers is not None:
-                app.state.offers.close()
-            search = getattr(app.state, "search", None)  # opened on the first search
-            if search is not None:
-                search.close()
-            if owned:
-                cat.close()
+            services.close()
 
     app = FastAPI(
         title="Data Lab Catalogue",
@@ -82,9 +71,8 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.settings = settings
     install_error_handlers(app)
-    install_middleware(app, settings)
+    throttle = install_middleware(app, settings)
     for router in ROUTERS:
         app.include_router(router)
     return app

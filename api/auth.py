@@ -13,11 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.deps import ServicesDep
 from api.middleware.refusal import client_address
-from api.middleware.throttle import AuthThrottle
-from catalog.accounts import Accounts, accounts_path
 from catalog.errors import DatalabError, Unauthorized
-from catalog.field_limits import FieldLimits
 
 
 @dataclass(frozen=True)
@@ -37,18 +35,7 @@ class Principal:
 ANONYMOUS = Principal(None)
 
 
-def get_accounts(request: Request) -> Accounts:
-    """The app's accounts database, opened on first use."""
-    state = request.app.state
-    accounts = getattr(state, "accounts", None)
-    if accounts is None:
-        limits = FieldLimits.from_settings(state.settings)
-        accounts = Accounts(accounts_path(state.settings.home), limits)
-        state.accounts = accounts
-    return accounts
-
-
-def get_principal(request: Request) -> Principal:
+def get_principal(request: Request, services: ServicesDep) -> Principal:
     header = request.headers.get("authorization")
     if header is None:
         return ANONYMOUS
@@ -56,13 +43,11 @@ def get_principal(request: Request) -> Principal:
     try:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("use 'Authorization: Bearer <token>'", where="Authorization")
-        user = get_accounts(request).authenticate(token.strip())
+        user = services.accounts.authenticate(token.strip())
     except DatalabError:  # Unauthorized, or a token whose user is gone
-        throttle: AuthThrottle = request.app.state.auth_throttle
-        throttle.failed(client_address(request.scope), header)
+        services.throttle.failed(client_address(request.scope), header)
         raise
     return Principal(user.name, user.role, user.organisation, user.factory)
 
 
-AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

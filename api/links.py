@@ -11,10 +11,12 @@ from typing import Any
 
 from fastapi import Request
 
+from api.deps import get_services
+
 
 def public_base(request: Request) -> str:
     """``public_url`` without its trailing slash."""
-    return str(request.app.state.settings.public_url).rstrip("/")
+    return str(get_services(request).settings.public_url).rstrip("/")
 
 
 def public_url_for(request: Request, name: str, /, **path_params: Any) -> str:

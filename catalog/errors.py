@@ -11,6 +11,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+def error_body(
+    code: str, message: str, where: str | None = None, details: Any | None = None
+) -> dict[str, Any]:
+    """The one error body, on every endpoint, on the pages' JSON twin and in the CLI's --json:
+    ``{"error": {"code", "message", "where", "details"}}``."""
+    return {"error": {"code": code, "message": message, "where": where, "details": details}}
+
+
 class DatalabError(Exception):
     """Base of every error the catalogue raises on purpose."""
 
@@ -29,15 +37,8 @@ class DatalabError(Exception):
         return f"{self.message} (at {self.where})" if self.where else self.message
 
     def to_body(self) -> dict[str, Any]:
-        """The one error body shape used on every endpoint and by the CLI's --json."""
-        return {
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "where": self.where,
-                "details": self.details,
-            }
-        }
+        """This error as :func:`error_body`."""
+        return error_body(self.code, self.message, self.where, self.details)
 
 
 class ConfigurationError(DatalabError):

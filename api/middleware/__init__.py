@@ -20,11 +20,12 @@ from api.middleware.throttle import AuthGate, AuthThrottle
 from catalog.settings import Settings
 
 
-def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Register the middleware on ``app``; the failure counts live in ``app.state``."""
+def install_middleware(app: FastAPI, settings: Settings) -> AuthThrottle:
+    """Register the middleware on ``app``; returns the failure counts (the throttle), which
+    the app's services share (api/services.py) to count failed sign-ins and tokens."""
     throttle = AuthThrottle.from_settings(settings)
-    app.state.auth_throttle = throttle
     # add_middleware puts each new one outside the ones before it: innermost first
     app.add_middleware(AuthGate, throttle=throttle)
     app.add_middleware(RequestBounds, settings=settings)
     app.add_middleware(TrustedHosts, settings=settings)
+    return throttle

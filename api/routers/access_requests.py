@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import PrincipalDep, get_accounts
-from api.deps import CatalogueDep
-from catalog.access_requests import AccessRequests
+from api.auth import PrincipalDep
+from api.deps import AccessRequestsDep, CatalogueDep
+from api.routing import PRIVATE
 from catalog.labs import ensure_registry
-from catalog.service import Catalogue
 
 router = APIRouter(tags=["access requests"])
-PRIVATE = {"Cache-Control": "private, no-store", "Vary": "Authorization"}
 
 
 class NewRequest(BaseModel):
@@ -40,26 +38,20 @@ class Comment(BaseModel):
     comment: str | None = Field(default=None, max_length=4000)
 
 
-def _service(request: Request, catalogue: Catalogue) -> AccessRequests:
-    state = request.app.state
-    service = getattr(state, "access_requests", None)
-    if service is None or service.catalogue is not catalogue:
-        service = AccessRequests(catalogue, get_accounts(request))
-        state.access_requests = service
-    return service
-
-
 def _json(body: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=PRIVATE)
 
 
 @router.post("/access-requests", operation_id="submit_access_request", status_code=201)
 def submit(
-    body: NewRequest, request: Request, catalogue: CatalogueDep, principal: PrincipalDep
+    body: NewRequest,
+    catalogue: CatalogueDep,
+    principal: PrincipalDep,
+    service: AccessRequestsDep,
 ) -> JSONResponse:
     """Ask a lab for a dataset; refused (409, with reasons) when the lab may not offer it."""
     ensure_registry(catalogue)
-    req = _service(request, catalogue).submit(
+    req = service.submit(
         principal,
         dataset_id=body.dataset_id,
         lab_id=body.lab,
@@ -73,34 +65,32 @@ def submit(
 
 @router.get("/access-requests", operation_id="list_access_requests")
 def list_requests(
-    request: Request,
-    catalogue: CatalogueDep,
     principal: PrincipalDep,
+    service: AccessRequestsDep,
     state: Annotated[str | None, Query(description="Only requests in this state.")] = None,
 ) -> JSONResponse:
     """Your requests (developers) or your factory's (staff); every request for admins."""
-    items = [r.to_dict() for r in _service(request, catalogue).list_for(principal, state)]
+    items = [r.to_dict() for r in service.list_for(principal, state)]
     return _json({"items": items, "count": len(items)})
 
 
 @router.get("/access-requests/{request_id}", operation_id="get_access_request")
 def get_request(
-    request_id: str, request: Request, catalogue: CatalogueDep, principal: PrincipalDep
+    request_id: str, principal: PrincipalDep, service: AccessRequestsDep
 ) -> JSONResponse:
     """One request with its comments."""
-    return _json(_service(request, catalogue).get(principal, request_id).to_dict())
+    return _json(service.get(principal, request_id).to_dict())
 
 
 @router.post("/access-requests/{request_id}/comments", operation_id="comment_access_request")
 def comment(
     request_id: str,
     body: Comment,
-    request: Request,
-    catalogue: CatalogueDep,
     principal: PrincipalDep,
+    service: AccessRequestsDep,
 ) -> JSONResponse:
     """Add a comment without changing the state."""
-    req = _service(request, catalogue).comment(principal, request_id, body.comment or "")
+    req = service.comment(principal, request_id, body.comment or "")
     return _json(req.to_dict())
 
 
@@ -108,12 +98,11 @@ def comment(
 def act(
     request_id: str,
     action: Annotated[Literal["review", "approve", "reject", "withdraw", "revoke"], Path()],
-    request: Request,
-    catalogue: CatalogueDep,
     principal: PrincipalDep,
+    service: AccessRequestsDep,
     body: Comment | None = None,
 ) -> JSONResponse:
     """Move the request on: review, approve (grants access), reject, withdraw or revoke."""
     comment_text = body.comment if body else None
-    req = _service(request, catalogue).act(principal, request_id, action, comment_text)
+    req = service.act(principal, request_id, action, comment_text)
     return _json(req.to_dict())

@@ -7,14 +7,13 @@ for callers the sample gate lets read rows. Never rows or statistics. See
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, PrincipalDep
-from api.deps import CatalogueDep
-from api.routers.samples import PRIVATE
-from api.routers.samples import _service as sample_service
+from api.deps import CatalogueDep, SamplesDep
+from api.routing import PRIVATE
 from catalog.federation.croissant import SampleView, croissant_document, sha256_of
 from catalog.samples.service import SampleService
 from catalog.samples.store import samples_root
@@ -59,9 +58,8 @@ def _build(cat: Catalogue, service: SampleService, principal: Principal, dataset
     responses={200: {"content": {JSONLD: {}}}},
 )
 async def get_croissant(
-    dataset_id: str, request: Request, catalogue: CatalogueDep, principal: PrincipalDep
+    dataset_id: str, catalogue: CatalogueDep, principal: PrincipalDep, service: SamplesDep
 ) -> JSONResponse:
     """The dataset as Croissant 1.1: metadata, offers in usageInfo, the sample's schema."""
-    service = sample_service(request, catalogue)
     doc = await run_in_threadpool(_build, catalogue, service, principal, dataset_id)
     return JSONResponse(doc, media_type=JSONLD, headers=PRIVATE)

@@ -16,11 +16,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import Principal, PrincipalDep
-from api.deps import CatalogueDep, SettingsDep
+from api.deps import ServicesDep
+from api.services import Services
 from catalog.errors import Forbidden, Unauthorized
-from catalog.harvest import Harvester, HarvestSources, Job, JobStore
+from catalog.harvest import Job
 from catalog.harvest.sources import HarvestSource, owner_key
-from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["harvest"])
@@ -69,50 +69,51 @@ def _require_owner(principal: Principal, source: HarvestSource) -> None:
 
 
 @router.get("/sources", operation_id="list_sources")
-def sources(settings: SettingsDep) -> dict[str, Any]:
+def sources(services: ServicesDep) -> dict[str, Any]:
     """Every registered harvest source, with its latest job."""
-    jobs = JobStore(settings)
+    jobs = services.harvest_jobs
     items = []
-    for source in HarvestSources(settings).list():
+    for source in services.harvest_sources.list():
         latest = jobs.list(source.name, limit=1)
         items.append({**source.to_dict(), "latest_job": latest[0].to_dict() if latest else None})
     return {"items": items, "count": len(items)}
 
 
 @router.get("/sources/{name}", operation_id="get_source")
-def source(name: str, settings: SettingsDep) -> dict[str, Any]:
+def source(name: str, services: ServicesDep) -> dict[str, Any]:
     """One harvest source and its ten latest jobs."""
-    found = HarvestSources(settings).get(name)
-    jobs = JobStore(settings).list(name, limit=10)
+    found = services.harvest_sources.get(name)
+    jobs = services.harvest_jobs.list(name, limit=10)
     return {**found.to_dict(), "jobs": [j.to_dict() for j in jobs]}
 
 
 @router.get("/sources/{name}/jobs", operation_id="list_source_jobs")
 def source_jobs(
     name: str,
-    settings: SettingsDep,
+    services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500, description="Most jobs to return.")] = 50,
 ) -> dict[str, Any]:
     """A source's jobs, newest first."""
-    HarvestSources(settings).get(name)  # 404 for an unknown source
-    items = [j.to_dict() for j in JobStore(settings).list(name, limit=limit)]
+    services.harvest_sources.get(name)  # 404 for an unknown source
+    items = [j.to_dict() for j in services.harvest_jobs.list(name, limit=limit)]
     return {"items": items, "count": len(items)}
 
 
 @router.get("/jobs/{job_id}", operation_id="get_job")
-def job(job_id: str, settings: SettingsDep) -> dict[str, Any]:
+def job(job_id: str, services: ServicesDep) -> dict[str, Any]:
     """One harvest job: status, counts, every failed record's error, validation progress."""
-    return JobStore(settings).find(job_id).to_dict()
+    return services.harvest_jobs.find(job_id).to_dict()
 
 
 @router.post("/sources", operation_id="add_source", status_code=201)
 def add_source(
-    catalogue: CatalogueDep, principal: PrincipalDep, body: Annotated[NewSource, Body()]
+    services: ServicesDep, principal: PrincipalDep, body: Annotated[NewSource, Body()]
 ) -> JSONResponse:
     """Register a harvest source (stewards, staff and administrators); a name already in
     use, or one the catalogue reserves, is refused."""
     _require_harvester(principal)
-    created = HarvestSources(catalogue.settings).add(
+    catalogue = services.catalogue
+    created = services.harvest_sources.add(
         body.name,
         body.type,
         body.url,
@@ -129,23 +130,23 @@ def add_source(
 @router.post("/sources/{name}/harvest", operation_id="run_harvest", status_code=202)
 def run_harvest(
     name: str,
-    catalogue: CatalogueDep,
+    services: ServicesDep,
     principal: PrincipalDep,
     full: Annotated[bool, Query(description="Ignore the incremental cursor.")] = False,
 ) -> JSONResponse:
     """Start a harvest of ``name`` in the background; 409 if one is already running."""
     _require_harvester(principal)
     # 404 before any thread starts; 403 unless the caller's organisation/factory owns it
-    _require_owner(principal, HarvestSources(catalogue.settings).get(name))
-    started = _start(catalogue, name, full)
+    _require_owner(principal, services.harvest_sources.get(name))
+    started = _start(services, name, full)
     return JSONResponse(started, status_code=202, headers={"Location": f"/jobs/{started['id']}"})
 
 
 @router.delete("/sources/{name}", operation_id="remove_source", status_code=204)
-def remove_source(name: str, catalogue: CatalogueDep, principal: PrincipalDep) -> Response:
+def remove_source(name: str, services: ServicesDep, principal: PrincipalDep) -> Response:
     """Unregister a source and remove its datasets (its owner or an administrator)."""
     _require_harvester(principal)
-    registry = HarvestSources(catalogue.settings)
+    registry, catalogue = services.harvest_sources, services.catalogue
     _require_owner(principal, registry.get(name))
     registry.remove(name)
     if catalogue.graphs.current(name) is not None:
@@ -153,7 +154,7 @@ def remove_source(name: str, catalogue: CatalogueDep, principal: PrincipalDep) -
     return Response(status_code=204)
 
 
-def _start(catalogue: Catalogue, name: str, full: bool) -> dict[str, Any]:
+def _start(services: Services, name: str, full: bool) -> dict[str, Any]:
     """Run the harvest in a thread; return its job once it exists, or raise why it could not."""
     ready = threading.Event()
     box: dict[str, Any] = {}
@@ -164,7 +165,7 @@ def _start(catalogue: Catalogue, name: str, full: bool) -> dict[str, Any]:
 
     def work() -> None:
         try:
-            Harvester(catalogue).run(name, full=full, on_start=on_start)
+            services.harvester().run(name, full=full, on_start=on_start)
         except BaseException as exc:  # Conflict, unknown connector: handed to the request
             box["error"] = exc
             if not isinstance(exc, Exception):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
 from api.auth import Principal, PrincipalDep
-from api.deps import CatalogueDep
+from api.deps import CatalogueDep, OffersDep
 from catalog.errors import Forbidden, Unauthorized
 from catalog.labs import create_lab, edit_lab, ensure_registry, get_lab, list_labs
 from catalog.offers.live import answer_lab_datasets
@@ -73,13 +73,14 @@ def change_lab(
 def datasets_of_lab(
     lab_id: str,
     catalogue: CatalogueDep,
+    live: OffersDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Datasets this lab may offer (outright or under conditions), with the verdict, by id.
 
     ``total`` counts them all (``null`` while the materialised offers are still building)."""
     ensure_registry(catalogue)
-    offers, total = answer_lab_datasets(catalogue, lab_id, limit=limit)
+    offers, total = answer_lab_datasets(catalogue, lab_id, limit=limit, live=live)
     return {
         "lab": lab_id,
         "items": [

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
-from api.deps import CatalogueDep
+from api.deps import CatalogueDep, OffersDep
 from api.negotiation import JSON, negotiate
 from catalog.labs import ensure_registry
 from catalog.offers import RequesterProfile
@@ -25,6 +25,7 @@ JSONLD = "application/ld+json"
 def dataset_offers(
     dataset_id: str,
     catalogue: CatalogueDep,
+    live: OffersDep,
     org_type: Annotated[
         str | None, Query(description="research, start-up, sme, large-company or public-sector")
     ] = None,
@@ -43,7 +44,7 @@ def dataset_offers(
     media = negotiate(accept, [JSON, JSONLD], fmt)
     profile = RequesterProfile.parse(org_type, country, purpose)
     ensure_registry(catalogue)
-    result = answer_offers(catalogue, dataset_id, profile)
+    result = answer_offers(catalogue, dataset_id, profile, live=live)
     headers = {"Vary": "Accept"}
     if media == JSONLD:
         return JSONResponse(result.odrl(), media_type=JSONLD, headers=headers)

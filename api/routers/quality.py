@@ -9,40 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from rdflib import URIRef
 
-from api.deps import CatalogueDep
+from api.deps import CatalogueDep, ConformanceDep, SamplesDep
 from catalog.errors import SourceNotFound
 from catalog.facts.read import ref_facts
 from catalog.model import Dataset
 from catalog.offers.licence_store import licence_table
-from catalog.quality import ConformanceCache, dataset_quality, source_quality
+from catalog.quality import dataset_quality, source_quality
 from catalog.rdf_bridge import to_rdflib_graph
-from catalog.samples import SampleStore
 from catalog.service import Catalogue
 from catalog.validation import ValidationReport
 
 router = APIRouter(tags=["quality"])
 #: Most SHACL findings returned with a dataset's report.
 MAX_FINDINGS = 50
-
-
-def conformance_of(request: Request, catalogue: Catalogue | None = None) -> ConformanceCache:
-    """The app's conformance cache (shared by the JSON API and the steward page)."""
-    state = request.app.state
-    cat = catalogue or state.catalogue
-    cache = getattr(state, "conformance", None)
-    if cache is None or cache.catalogue is not cat:
-        cache = ConformanceCache(cat)
-        state.conformance = cache
-    return cache
-
-
-def _samples(request: Request) -> SampleStore:
-    state = request.app.state
-    service = getattr(state, "samples", None)
-    return service.store if service is not None else SampleStore(state.settings)
 
 
 def _validation(report: ValidationReport | None) -> dict[str, Any]:
@@ -60,12 +42,15 @@ def _validation(report: ValidationReport | None) -> dict[str, Any]:
 
 @router.get("/datasets/{dataset_id}/quality", operation_id="get_dataset_quality")
 def dataset_quality_report(
-    dataset_id: str, request: Request, catalogue: CatalogueDep
+    dataset_id: str,
+    catalogue: CatalogueDep,
+    conformance: ConformanceDep,
+    sample_service: SamplesDep,
 ) -> dict[str, Any]:
     """Scores per dimension, AI-readiness, what to fix, and the SHACL outcome of the record."""
-    record, shacl = conformance_of(request, catalogue).record(dataset_id)
+    record, shacl = conformance.record(dataset_id)
     ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
-    samples = _samples(request)
+    samples = sample_service.store
     has_sample = samples.has_sample(record.ref.id)
     columns = len(samples.meta(record.ref.id).get("columns") or []) if has_sample else 0
     report = dataset_quality(
@@ -86,14 +71,19 @@ def dataset_quality_report(
 
 
 @router.get("/sources/{name}/quality", operation_id="get_source_quality")
-def source_quality_report(name: str, request: Request, catalogue: CatalogueDep) -> dict[str, Any]:
+def source_quality_report(
+    name: str,
+    catalogue: CatalogueDep,
+    conformance: ConformanceDep,
+    sample_service: SamplesDep,
+) -> dict[str, Any]:
     """The mean scores of a source's datasets and each dataset's total and rating."""
     if catalogue.graphs.current(name) is None:
         raise SourceNotFound(f"no source named {name!r} has been loaded", where="name")
-    samples = _samples(request)
+    samples = sample_service.store
     ids = [item.id for item in _all_items(catalogue, name)]
     sampled = [i for i in ids if samples.has_sample(i)]
-    conforms = conformance_of(request, catalogue).source(name)
+    conforms = conformance.source(name)
     mean, per = source_quality(catalogue, name, sampled, conforms=conforms)
     return {
         "source": name,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -10,17 +9,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
-from api.deps import CatalogueDep
+from api.deps import SearchDep
 from api.links import this_url
 from api.negotiation import HTML, JSON, negotiate
-from catalog.search import FACET_FIELDS, SearchService
+from catalog.search import FACET_FIELDS
 from catalog.search.facets import parse_bbox_param
-from catalog.search.providers import DEFAULT_PROVIDERS
 from catalog.search.snippets import accept_languages
-from catalog.service import Catalogue
 
 router = APIRouter(tags=["search"])
-_guard = threading.Lock()
 
 _PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8"><title>Search: {{ q }}</title></head>
@@ -41,16 +37,6 @@ _env = Environment(autoescape=select_autoescape(default=True, default_for_string
 _template = _env.from_string(_PAGE)
 
 
-def search_service(request: Request, catalogue: Catalogue) -> SearchService:
-    """The app's search service, opened (verified or rebuilt) on first use."""
-    with _guard:
-        service = getattr(request.app.state, "search", None)
-        if service is None or service.catalogue is not catalogue:
-            service = SearchService.open(catalogue, DEFAULT_PROVIDERS)
-            request.app.state.search = service
-        return service  # type: ignore[no-any-return]
-
-
 def _filters(request: Request) -> dict[str, list[str]]:
     return {
         name: request.query_params.getlist(name)
@@ -66,7 +52,7 @@ def _filters(request: Request) -> dict[str, list[str]]:
 )
 def search(
     request: Request,
-    catalogue: CatalogueDep,
+    service: SearchDep,
     q: Annotated[str, Query(description='words, "phrases", prefix*, -excluded')] = "",
     sort: Annotated[str, Query(description="relevance, modified or title")] = "relevance",
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -82,7 +68,6 @@ def search(
     repeat a facet for OR), with facet counts; labels follow ``Accept-Language``."""
     media = negotiate(accept, [JSON, HTML], format)
     langs = accept_languages(accept_language)
-    service = search_service(request, catalogue)
     result = service.search(
         q,
         filters=_filters(request),

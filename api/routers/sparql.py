@@ -9,14 +9,13 @@ as Turtle, N-Triples, JSON-LD or RDF/XML. Updates, ``SERVICE``, ``FROM`` and the
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from api.deps import CatalogueDep
+from api.deps import SettingsDep, SparqlDep
 from api.negotiation import negotiate
 from catalog.errors import InvalidInput, LimitExceeded, NotAcceptable, UnsupportedFormat
 from catalog.federation.sparql_endpoint import SparqlEndpoint
@@ -24,22 +23,12 @@ from catalog.federation.sparql_guard import QueryRefused
 from catalog.federation.sparql_results import GRAPH_TYPES, RESULTS_TYPES, SparqlAnswer
 
 router = APIRouter(tags=["federation"])
-_guard = threading.Lock()
 _FORBIDDEN_PARAMS = (
     "default-graph-uri",
     "named-graph-uri",
     "using-graph-uri",
     "using-named-graph-uri",
 )
-
-
-def _endpoint(request: Request, catalogue: CatalogueDep) -> SparqlEndpoint:
-    with _guard:
-        endpoint = getattr(request.app.state, "sparql_endpoint", None)
-        if endpoint is None or endpoint.catalogue is not catalogue:
-            endpoint = SparqlEndpoint(catalogue)
-            request.app.state.sparql_endpoint = endpoint
-        return endpoint
 
 
 def _pick(accept: str | None, offered: list[str]) -> str | None:
@@ -49,14 +38,14 @@ def _pick(accept: str | None, offered: list[str]) -> str | None:
         return None
 
 
-def _run(request: Request, catalogue: CatalogueDep, text: str, accept: str | None) -> Response:
+def _run(request: Request, endpoint: SparqlEndpoint, text: str, accept: str | None) -> Response:
     for name in _FORBIDDEN_PARAMS:
         if name in request.query_params:
             raise QueryRefused(
                 f"{name} is not accepted: the endpoint's dataset is the public graphs",
                 where=name,
             )
-    answer: SparqlAnswer = _endpoint(request, catalogue).query(
+    answer: SparqlAnswer = endpoint.query(
         text,
         results_media=_pick(accept, RESULTS_TYPES),
         graph_media=_pick(accept, list(GRAPH_TYPES)),
@@ -68,25 +57,25 @@ def _run(request: Request, catalogue: CatalogueDep, text: str, accept: str | Non
 @router.get("/sparql", operation_id="sparql_query_get")
 def sparql_get(
     request: Request,
-    catalogue: CatalogueDep,
+    endpoint: SparqlDep,
     query: Annotated[
         str, Query(description="A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE).")
     ],
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Run a read-only SPARQL query over the public graphs."""
-    return _run(request, catalogue, query, accept)
+    return _run(request, endpoint, query, accept)
 
 
 @router.post("/sparql", operation_id="sparql_query_post")
 async def sparql_post(
     request: Request,
-    catalogue: CatalogueDep,
+    endpoint: SparqlDep,
+    settings: SettingsDep,
     accept: Annotated[str | None, Header()] = None,
     content_type: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The same, with the query in a form field or as an application/sparql-query body."""
-    settings = catalogue.settings
     body = await request.body()
     if len(body) > settings.sparql_endpoint_max_query_chars * 4 + 1024:
         raise LimitExceeded("the request body is too large", where="body")
@@ -116,4 +105,4 @@ async def sparql_post(
         )
     import anyio
 
-    return await anyio.to_thread.run_sync(_run, request, catalogue, query, accept)
+    return await anyio.to_thread.run_sync(_run, request, endpoint, query, accept)

@@ -1,17 +1,7 @@
 """The web pages: server-rendered HTML for developers, stewards and factory staff.
 
-``router`` gathers every page router (all under ``/ui``); sessions and CSRF live in
-:mod:`api.web.session`, rendering and security headers in :mod:`api.web.render`.
+:mod:`api.web.routes` gathers every page router (all under ``/ui``); sessions and CSRF
+live in :mod:`api.web.session`, rendering, security headers and error pages in
+:mod:`api.web.render`. This package imports nothing itself, so the services
+(:mod:`api.services`) can use its session store without loading the pages.
 """
-
-from fastapi import APIRouter
-
-from api.web import pages, requests_pages, staff_pages, steward_pages
-
-router = APIRouter()
-router.include_router(pages.router)
-router.include_router(requests_pages.router)
-router.include_router(steward_pages.router)
-router.include_router(staff_pages.router)
-
-__all__ = ["router"]

@@ -13,10 +13,11 @@ from urllib.parse import quote
 from fastapi import Request
 from rdflib import URIRef
 
+from api.deps import get_samples
 from api.links import public_path
+from api.services import Services
 from api.web.charts import column_chart
 from api.web.render import safe_url
-from api.web.services import catalogue_of, samples_of
 from api.web.session import web_principal
 from catalog.errors import InvalidInput, SampleNotFound
 from catalog.facts.read import record_facts
@@ -38,8 +39,8 @@ def _label(value: object) -> str:
     return text.rsplit("/", 1)[-1].rsplit("#", 1)[-1] or text
 
 
-def _sample(request: Request, dataset_id: str) -> dict[str, Any] | None:
-    service = samples_of(request)
+def _sample(request: Request, services: Services, dataset_id: str) -> dict[str, Any] | None:
+    service = get_samples(services)
     principal = web_principal(request)
     try:
         overview = service.overview(principal, dataset_id)
@@ -67,25 +68,30 @@ def _sample(request: Request, dataset_id: str) -> dict[str, Any] | None:
     return out
 
 
-def _offers(request: Request, dataset_id: str) -> tuple[dict[str, Any], str | None]:
+def _offers(
+    request: Request, services: Services, dataset_id: str
+) -> tuple[dict[str, Any], str | None]:
     q = request.query_params
     try:
         profile = RequesterProfile.parse(q.get("org_type"), q.get("country"), q.get("purpose"))
         error = None
     except InvalidInput as exc:
         profile, error = None, exc.message
-    return answer_offers(catalogue_of(request), dataset_id, profile).to_dict(), error
+    offers = answer_offers(services.catalogue, dataset_id, profile, live=services.offers)
+    return offers.to_dict(), error
 
 
-def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict[str, Any]:
-    cat = catalogue_of(request)
+def dataset_context(
+    request: Request, services: Services, dataset_id: str, langs: list[str]
+) -> dict[str, Any]:
+    cat = services.catalogue
     facts = record_facts(cat, dataset_id)
     record = cat.get(dataset_id)
     ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
     title = ds.title_for(langs) or dataset_id
     description = ds.description_for(langs)
     ensure_registry(cat)
-    sample = _sample(request, dataset_id)
+    sample = _sample(request, services, dataset_id)
     columns = len(sample["overview"]["columns"]) if sample else 0
     quality = dataset_quality(
         ds,
@@ -94,7 +100,7 @@ def dataset_context(request: Request, dataset_id: str, langs: list[str]) -> dict
         sample_columns=columns,
         table=licence_table(cat.settings),
     )
-    offers, profile_error = _offers(request, dataset_id)
+    offers, profile_error = _offers(request, services, dataset_id)
     dists = [
         {
             "title": d.title.best(langs) or _label(d.format) or "Distribution",

@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import get_accounts
+from api.deps import AccountsDep, SearchDep, ServicesDep
 from api.web.dataset_page import dataset_context
 from api.web.render import STATIC, WebRoute, render
-from api.web.services import badges, search_of
 from api.web.session import checked_form, end_session, finish, sign_in, start_session
 from catalog.errors import DatalabError, NotFound
 from catalog.model.values import parse_accept_language
@@ -47,11 +46,10 @@ def login_form(request: Request, next: str = "/ui/search") -> Response:
 
 
 @router.post("/login", operation_id="web_login")
-async def login(request: Request) -> Response:
+async def login(request: Request, accounts: AccountsDep) -> Response:
     form = await checked_form(request)
     name, token = str(form.get("user") or "").strip(), str(form.get("token") or "").strip()
     target = _local_next(form.get("next"))
-    accounts = get_accounts(request)
     try:
         user = sign_in(request, name, token)
     except DatalabError:
@@ -74,6 +72,7 @@ async def logout(request: Request) -> Response:
 @router.get("/search", operation_id="web_search")
 def search_page(
     request: Request,
+    service: SearchDep,
     q: Annotated[str, Query(max_length=1000)] = "",
     sort: str = "relevance",
     cursor: str | None = None,
@@ -83,9 +82,8 @@ def search_page(
     filters = {
         f: request.query_params.getlist(f) for f in FACET_FIELDS if f in request.query_params
     }
-    service = search_of(request)
     result = service.search(q, filters=filters, sort=sort, cursor=cursor, limit=20, langs=langs)
-    marks = badges(service, [h.id for h in result.items])
+    marks = service.facet_values([h.id for h in result.items])  # the hits' badges
     params = {k: request.query_params.getlist(k) for k in request.query_params if k != "cursor"}
     return render(
         request,
@@ -104,7 +102,9 @@ def search_page(
 def dataset_page(
     dataset_id: str,
     request: Request,
+    services: ServicesDep,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Response:
-    context = dataset_context(request, dataset_id, parse_accept_language(accept_language))
+    langs = parse_accept_language(accept_language)
+    context = dataset_context(request, services, dataset_id, langs)
     return render(request, "dataset.html", **context)

@@ -9,22 +9,18 @@ JSON-LD is serialised with ``<``, ``>`` and ``&`` as JSON escapes so it can neve
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from api.errors import ErrorAnswer, HeaderRoute
 from api.web.session import csrf_token, finish, web_principal
-from catalog.errors import DatalabError
 
-log = logging.getLogger("datalab.web")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -97,21 +93,14 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return finish(request, response)  # type: ignore[return-value]
 
 
-class WebRoute(APIRoute):
-    """Routes of the pages: errors become a friendly page with the right status code."""
+class WebRoute(HeaderRoute):
+    """Routes of the pages: the security headers on every answer (where the page did not
+    set its own); an error is the error page, with the error's status and message."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        original = super().get_route_handler()
+    headers = SECURITY_HEADERS
+    replace_headers = False
 
-        async def handler(request: Request) -> Response:
-            try:
-                response = await original(request)
-            except DatalabError as exc:
-                if exc.status >= 500:
-                    log.warning("page failed: %s", exc)
-                response = render(request, "error.html", exc.status, error=exc)
-            for key, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(key, value)
-            return response
-
-        return handler
+    def error_response(self, request: Request, answer: ErrorAnswer) -> Response:
+        response = render(request, "error.html", answer.status, error=answer)
+        response.headers.update(answer.headers or {})
+        return response

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal
+from api.deps import AccessRequestsDep, CatalogueDep
 from api.web.render import WebRoute, render
-from api.web.services import catalogue_of, requests_of
 from api.web.session import checked_form, web_principal
 from catalog.access_requests import TRANSITIONS, AccessRequest
 from catalog.errors import Conflict, InvalidInput, Unauthorized
 from catalog.labs import ensure_registry, get_lab
 from catalog.offers.profiles import FORM_ORG_TYPES, PURPOSES
+from catalog.service import Catalogue
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 
@@ -24,8 +25,9 @@ def signed_in(request: Request) -> Principal:
     return principal
 
 
-def _form_page(request: Request, dataset_id: str, lab_id: str, **extra: object) -> Response:
-    cat = catalogue_of(request)
+def _form_page(
+    request: Request, cat: Catalogue, dataset_id: str, lab_id: str, **extra: object
+) -> Response:
     ensure_registry(cat)
     ref = cat.find(dataset_id)
     lab = get_lab(cat, lab_id)
@@ -45,32 +47,36 @@ def _form_page(request: Request, dataset_id: str, lab_id: str, **extra: object) 
 
 
 @router.get("/datasets/{dataset_id}/request", operation_id="web_request_form")
-def request_form(dataset_id: str, request: Request, lab: str = "") -> Response:
+def request_form(dataset_id: str, request: Request, cat: CatalogueDep, lab: str = "") -> Response:
     signed_in(request)
-    return _form_page(request, dataset_id, lab)
+    return _form_page(request, cat, dataset_id, lab)
 
 
 @router.post("/datasets/{dataset_id}/request", operation_id="web_request_submit")
-async def submit(dataset_id: str, request: Request) -> Response:
+async def submit(
+    dataset_id: str, request: Request, cat: CatalogueDep, service: AccessRequestsDep
+) -> Response:
     principal = signed_in(request)
     form = await checked_form(request)
     values = {k: str(form.get(k) or "") for k in ("org_type", "country", "purpose", "comment")}
     lab_id = str(form.get("lab") or "")
     try:
-        req = requests_of(request).submit(principal, dataset_id=dataset_id, lab_id=lab_id, **values)
+        req = service.submit(principal, dataset_id=dataset_id, lab_id=lab_id, **values)
     except (InvalidInput, Conflict) as exc:
         reasons = (exc.details or {}).get("reasons", []) if isinstance(exc.details, dict) else []
         message = exc.message + (": " + "; ".join(reasons) if reasons else "")
         return _form_page(
-            request, dataset_id, lab_id, values=values, error=message, status=exc.status
+            request, cat, dataset_id, lab_id, values=values, error=message, status=exc.status
         )
     return RedirectResponse(f"/ui/requests/{req.id}", status_code=303)
 
 
 @router.get("/requests", operation_id="web_requests")
-def list_requests(request: Request, state: str | None = None) -> Response:
+def list_requests(
+    request: Request, service: AccessRequestsDep, state: str | None = None
+) -> Response:
     principal = signed_in(request)
-    items = requests_of(request).list_for(principal, state or None)
+    items = service.list_for(principal, state or None)
     return render(request, "requests.html", items=items, state=state or "")
 
 
@@ -85,9 +91,8 @@ def _actions(principal: Principal, req: AccessRequest, handler: bool) -> list[st
 
 
 @router.get("/requests/{request_id}", operation_id="web_request")
-def show_request(request_id: str, request: Request) -> Response:
+def show_request(request_id: str, request: Request, service: AccessRequestsDep) -> Response:
     principal = signed_in(request)
-    service = requests_of(request)
     req = service.get(principal, request_id)
     handler = service.is_handler(principal, req)
     return render(
@@ -96,12 +101,11 @@ def show_request(request_id: str, request: Request) -> Response:
 
 
 @router.post("/requests/{request_id}", operation_id="web_request_act")
-async def act(request_id: str, request: Request) -> Response:
+async def act(request_id: str, request: Request, service: AccessRequestsDep) -> Response:
     principal = signed_in(request)
     form = await checked_form(request)
     action = str(form.get("action") or "")
     comment = str(form.get("comment") or "")
-    service = requests_of(request)
     if action == "comment":
         service.comment(principal, request_id, comment)
     else:

@@ -11,97 +11,26 @@ is refused outright. Every failed sign-in is counted against the client's addres
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from starlette.datastructures import FormData
 
-from api.auth import ANONYMOUS, Principal, get_accounts
+from api.auth import ANONYMOUS, Principal
+from api.deps import get_services
 from api.middleware.refusal import client_address
-from api.middleware.throttle import AuthThrottle
+from api.web.session_store import Session, SessionStore
 from catalog.accounts import User
 from catalog.errors import DatalabError, Forbidden, LimitExceeded, Unauthorized
 
 SESSION_COOKIE = "datalab_session"
 CSRF_COOKIE = "datalab_csrf"
-_SCHEMA = """CREATE TABLE IF NOT EXISTS sessions (
-    digest TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL, expires TEXT NOT NULL)"""
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Session:
-    """A signed-in browser: who, and the CSRF token of their forms."""
-
-    user: str
-    csrf: str
-
-
-class SessionStore:
-    """Server-side sessions of the web pages."""
-
-    def __init__(self, path: Path, hours: float) -> None:
-        self.path = path
-        self.lifetime = timedelta(hours=hours)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute(_SCHEMA)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            yield db
-        finally:
-            db.close()
-
-    def create(self, user: str) -> tuple[str, Session]:
-        sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        expires = (datetime.now(UTC) + self.lifetime).isoformat()
-        with self._db() as db:
-            db.execute("DELETE FROM sessions WHERE expires < ?", (datetime.now(UTC).isoformat(),))
-            db.execute(
-                "INSERT INTO sessions VALUES (?, ?, ?, ?)", (_digest(sid), user, csrf, expires)
-            )
-        return sid, Session(user, csrf)
-
-    def get(self, sid: str | None) -> Session | None:
-        if not sid or len(sid) > 200:
-            return None
-        with self._db() as db:
-            row = db.execute(
-                "SELECT user, csrf, expires FROM sessions WHERE digest = ?", (_digest(sid),)
-            ).fetchone()
-        if row is None or datetime.fromisoformat(row[2]) <= datetime.now(UTC):
-            return None
-        return Session(row[0], row[1])
-
-    def delete(self, sid: str | None) -> None:
-        if sid:
-            with self._db() as db:
-                db.execute("DELETE FROM sessions WHERE digest = ?", (_digest(sid),))
 
 
 def sessions(request: Request) -> SessionStore:
-    state = request.app.state
-    store = getattr(state, "web_sessions", None)
-    if store is None:
-        settings = state.settings
-        store = SessionStore(settings.home / "web_sessions.sqlite3", settings.web_session_hours)
-        state.web_sessions = store
-    return store
+    return get_services(request).web_sessions
 
 
 def current_session(request: Request) -> Session | None:
@@ -116,7 +45,7 @@ def web_principal(request: Request) -> Principal:
     if session is None:
         return ANONYMOUS
     try:
-        user = get_accounts(request).user(session.user)
+        user = get_services(request).accounts.user(session.user)
     except DatalabError:
         return ANONYMOUS
     return Principal(user.name, user.role, user.organisation, user.factory)
@@ -140,7 +69,7 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
         value,
         max_age=max_age,
         path="/",
-        secure=request.app.state.settings.web_cookie_secure,
+        secure=get_services(request).settings.web_cookie_secure,
         httponly=True,
         samesite="strict",
     )
@@ -157,13 +86,13 @@ def finish(request: Request, response: Response) -> Response:
 def sign_in(request: Request, name: str, token: str) -> User:
     """The user ``token`` belongs to, if that is ``name``; each failure is counted against
     the client's address (:class:`Unauthorized` either way, naming neither part)."""
+    services = get_services(request)
     try:
-        user = get_accounts(request).authenticate(token)
+        user = services.accounts.authenticate(token)
         if user.name != name:
             raise Unauthorized("wrong user")
     except DatalabError:
-        throttle: AuthThrottle = request.app.state.auth_throttle
-        throttle.failed(client_address(request.scope), f"{name}\n{token}")
+        services.throttle.failed(client_address(request.scope), f"{name}\n{token}")
         raise
     return user
 

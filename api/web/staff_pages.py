@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal
+from api.deps import AccessRequestsDep, CatalogueDep, SearchDep
 from api.web.render import WebRoute, render
 from api.web.requests_pages import signed_in
-from api.web.services import catalogue_of, requests_of, search_of
 from api.web.session import checked_form
 from catalog.access_requests import OPEN
 from catalog.errors import Forbidden, InvalidInput
@@ -48,18 +48,18 @@ def procedure_from_text(text: str) -> list[dict[str, str | None]]:
 
 
 @router.get("", operation_id="web_staff")
-def overview(request: Request) -> Response:
+def overview(
+    request: Request, cat: CatalogueDep, search: SearchDep, requests: AccessRequestsDep
+) -> Response:
     principal = require_staff(signed_in(request))
-    cat = catalogue_of(request)
     ensure_registry(cat)
     factory = None if principal.role == "admin" else principal.factory
     labs = list_labs(cat, factory)
-    search = search_of(request)
     offerable = {}
     for lab in labs:  # one index query per lab (the index has the lab facet)
         result = search.search("", filters={"lab": [lab.id]}, limit=OFFERABLE_SHOWN, fresh=False)
         offerable[lab.id] = result
-    pending = [r for r in requests_of(request).list_for(principal) if r.state in OPEN]
+    pending = [r for r in requests.list_for(principal) if r.state in OPEN]
     return render(
         request,
         "staff.html",
@@ -75,7 +75,7 @@ def overview(request: Request) -> Response:
 
 
 @router.post("/labs/{lab_id}", operation_id="web_staff_edit_lab")
-async def edit(lab_id: str, request: Request) -> Response:
+async def edit(lab_id: str, request: Request, cat: CatalogueDep, search: SearchDep) -> Response:
     principal = require_staff(signed_in(request))
     form = await checked_form(request)
     # Only these fields are read: id, factory, policy and the like cannot be sent in.
@@ -99,7 +99,6 @@ async def edit(lab_id: str, request: Request) -> Response:
     changes["procedure"] = procedure_from_text(str(form.get("procedure") or ""))
     lead = str(form.get("lead_time_days") or "").strip()
     changes["lead_time_days"] = int(lead) if lead.isdigit() else None
-    cat = catalogue_of(request)
     ensure_registry(cat)
     factory = principal.factory or ""
     from catalog.labs import get_lab
@@ -111,6 +110,5 @@ async def edit(lab_id: str, request: Request) -> Response:
     for step in changes["procedure"]:  # type: ignore[attr-defined]
         step["form"] = forms.get(step["label"])
     edit_lab(cat, lab_id, changes, staff_factory=factory)
-    search = search_of(request)
     search.refresh_all()
     return RedirectResponse("/ui/staff", status_code=303)

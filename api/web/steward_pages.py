@@ -11,10 +11,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from api.routers.quality import conformance_of
+from api.deps import CatalogueDep, SamplesDep, ServicesDep, SettingsDep, get_samples
+from api.services import Services
 from api.web.render import WebRoute, render
 from api.web.requests_pages import signed_in
-from api.web.services import catalogue_of, samples_of, search_of
 from api.web.session import checked_form
 from api.web.steward_logic import (
     ACCESS,
@@ -29,11 +29,11 @@ from api.web.steward_logic import (
     steward_datasets,
 )
 from catalog.errors import InvalidInput, LimitExceeded
-from catalog.harvest.jobs import JobStore
-from catalog.harvest.sources import HarvestSources, owner_key
+from catalog.harvest.sources import owner_key
 from catalog.quality import mean_report, source_quality
 from catalog.samples import Upload
 from catalog.samples.store import samples_root
+from catalog.settings import Settings
 
 router = APIRouter(prefix="/ui/steward", route_class=WebRoute, include_in_schema=False)
 CHOICES = {
@@ -45,27 +45,27 @@ CHOICES = {
 }
 
 
-def _overview(request: Request, **extra: object) -> Response:
+def _overview(request: Request, services: Services, **extra: object) -> Response:
     principal = require_steward(signed_in(request))
-    cat = catalogue_of(request)
+    cat = services.catalogue
     mine = steward_datasets(cat, principal)
-    store = samples_of(request).store
+    store = get_samples(services).store
     sampled = {d["id"] for d in mine if store.has_sample(d["id"])}
     reports = {}
     by_source: dict[str, set[str]] = {}
     for d in mine:
         by_source.setdefault(d["source"], set()).add(d["id"])
-    shacl = conformance_of(request, cat)
+    shacl = services.conformance
     for source, ids in by_source.items():  # one store read (and SHACL run) per source
         conforms = shacl.source(source)
         _, per = source_quality(cat, source, sampled, only=ids, conforms=conforms)
         reports.update(per)
     overall = mean_report("organisation", reports.values()).to_dict()
     owner = owner_key(principal.role, principal.organisation, principal.factory)
-    registry = HarvestSources(cat.settings)
+    registry = services.harvest_sources
     sources = registry.list() if principal.role == "admin" else registry.list(owner or "-")
     mine_names = {s.name for s in sources} | set(by_source)
-    jobs = [j for j in JobStore(cat.settings).list(limit=50) if j.source in mine_names]
+    jobs = [j for j in services.harvest_jobs.list(limit=50) if j.source in mine_names]
     status = extra.pop("status", 200)
     return render(
         request,
@@ -84,12 +84,11 @@ def _overview(request: Request, **extra: object) -> Response:
 
 
 @router.get("", operation_id="web_steward")
-def overview(request: Request) -> Response:
-    return _overview(request)
+def overview(request: Request, services: ServicesDep) -> Response:
+    return _overview(request, services)
 
 
-async def _document(request: Request) -> tuple[str, str, dict[str, str]]:
-    settings = request.app.state.settings
+async def _document(request: Request, settings: Settings) -> tuple[str, str, dict[str, str]]:
     form = await checked_form(request, settings.web_form_max_bytes)
     fmt = str(form.get("format") or "turtle")
     try:
@@ -110,20 +109,19 @@ async def _document(request: Request) -> tuple[str, str, dict[str, str]]:
 
 
 @router.post("/validate", operation_id="web_steward_validate")
-async def validate(request: Request) -> Response:
+async def validate(request: Request, cat: CatalogueDep, settings: SettingsDep) -> Response:
     principal = require_steward(signed_in(request))
-    text, fmt, _ = await _document(request)
-    review = await run_in_threadpool(check_document, catalogue_of(request), principal, text, fmt)
+    text, fmt, _ = await _document(request, settings)
+    review = await run_in_threadpool(check_document, cat, principal, text, fmt)
     return render(
         request, "steward_review.html", 200 if review.ok else 422, review=review, choices=CHOICES
     )
 
 
 @router.post("/form", operation_id="web_steward_form")
-async def from_form(request: Request) -> Response:
+async def from_form(request: Request, cat: CatalogueDep, settings: SettingsDep) -> Response:
     principal = require_steward(signed_in(request))
-    _, _, fields = await _document(request)
-    cat = catalogue_of(request)
+    _, _, fields = await _document(request, settings)
     text = document_from_form(cat, principal, fields)
     review = await run_in_threadpool(check_document, cat, principal, text, "turtle")
     return render(
@@ -132,21 +130,20 @@ async def from_form(request: Request) -> Response:
 
 
 @router.post("/save", operation_id="web_steward_save")
-async def save(request: Request) -> Response:
+async def save(request: Request, services: ServicesDep) -> Response:
     principal = require_steward(signed_in(request))
-    text, fmt, _ = await _document(request)
-    cat = catalogue_of(request)
-    search_of(request)  # make sure the search index listens to the publish
+    text, fmt, _ = await _document(request, services.settings)
+    cat = services.catalogue
+    services.search.get()  # open the search index now, so the publish updates it
     review = await run_in_threadpool(save_document, cat, principal, text, fmt)
     status = 201 if review.saved else 422
     return render(request, "steward_review.html", status, review=review, choices=CHOICES)
 
 
 @router.post("/sample", operation_id="web_steward_sample")
-async def attach_sample(request: Request) -> Response:
+async def attach_sample(request: Request, services: ServicesDep, service: SamplesDep) -> Response:
     principal = require_steward(signed_in(request))
-    settings = request.app.state.settings
-    service = samples_of(request)
+    settings = services.settings
     form = await checked_form(request, settings.sample_max_upload_bytes)
     try:
         dataset_id = str(form.get("dataset_id") or "")
@@ -168,6 +165,7 @@ async def attach_sample(request: Request) -> Response:
             path.unlink(missing_ok=True)
     finally:
         await form.close()
-    search = search_of(request)
+    search = services.search.get()
     await run_in_threadpool(search.refresh, [dataset_id])
-    return _overview(request, message=f"Sample attached to {dataset_id}: {meta['rows']} rows.")
+    message = f"Sample attached to {dataset_id}: {meta['rows']} rows."
+    return _overview(request, services, message=message)

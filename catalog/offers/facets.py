@@ -15,7 +15,7 @@ offer the dataset and the combined terms (licence, ODRL policy, TDM reservation,
 own prohibitions) permit AI training; a stated profile (e.g. an SME in DE training a
 commercial model) narrows it to what that requester may do.
 
-With a running :class:`~catalog.offers.live.LiveOffers` that has finished building, the
+Given a running :class:`~catalog.offers.live.LiveOffers` that has finished building, the
 default-profile answers are read from the materialised index (no store access) and a
 stated profile is resolved from the index's cached terms; otherwise every dataset is
 resolved directly from the store.
@@ -24,16 +24,18 @@ resolved directly from the store.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import DatalabError
 from catalog.facts.read import record_facts
 from catalog.labs import list_labs
 from catalog.offers.licence_store import licence_table
-from catalog.offers.live import live_offers
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer, resolve
 from catalog.service import Catalogue
+
+if TYPE_CHECKING:
+    from catalog.offers.live import LiveOffers
 
 log = logging.getLogger(__name__)
 #: The profile the search facet "usable for AI training" is computed for (see above).
@@ -57,10 +59,11 @@ def offer_facets(
     profile: RequesterProfile | None = DEFAULT_FACET_PROFILE,
     *,
     with_factory: bool = False,
+    live: LiveOffers | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``{id: {"lab": [...], "ai_training": bool}}`` for the datasets that exist (plus
-    ``"factory": [...]`` with ``with_factory``); empty when there are no labs at all."""
-    live = live_offers(catalogue)
+    ``"factory": [...]`` with ``with_factory``); empty when there are no labs at all. From
+    ``live`` (the materialised offers) once built, else resolved directly."""
     if live is not None and live.ready:
         live.sync()
         index = live.index

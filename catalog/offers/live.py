@@ -5,28 +5,32 @@
 
 :class:`LiveOffers` wraps one :class:`~catalog.offers.index.OfferIndex` per catalogue:
 
-- it listens on ``catalogue.on_publish`` (first in the list, so the search index, which
-  asks for offer facets in its own listener, sees fresh offers): a publish of changed
-  dataset ids re-reads those datasets; a whole source (``None``) is re-read and diffed; a
-  publish of the ``labs`` or ``registry`` source diffs the labs;
+- its :meth:`~LiveOffers.on_publish` must be first among ``catalogue.on_publish`` (so the
+  search index, which asks for offer facets in its own listener, sees fresh offers): a
+  publish of changed dataset ids re-reads those datasets; a whole source (``None``) is
+  re-read and diffed; a publish of the ``labs`` or ``registry`` source diffs the labs. The
+  API declares its listeners in ``api/services.py``; :meth:`LiveOffers.start` attaches it
+  first for callers that wire nothing else (the benchmarks, tests);
 - while the index builds (in a background thread, so start-up stays fast), publishes are
   queued and replayed once it is built, and every answer comes from direct resolution;
 - before each answer it catches up with publishes made behind its back (another process,
   a harvest override) by comparing each source's current graph with the one it read, and
   with a changed licence mappings file (``datalab licence add``).
 
-``live_offers(catalogue)`` finds the running instance (``None`` when there is none); the
-search provider :func:`catalog.offers.facets.offer_facets` uses it.
+There is no registry of running instances: whoever needs the offers is handed the
+:class:`LiveOffers` (or ``None``), e.g. :func:`answer_offers` and the search facet
+provider :meth:`LiveOffers.facets`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import weakref
+from typing import Any
 
 from catalog.graphs import META_GRAPH, source_iri
 from catalog.namespaces import DLAB
+from catalog.offers.facets import offer_facets
 from catalog.offers.index import OfferIndex
 from catalog.offers.licence_store import licence_table
 from catalog.offers.profiles import RequesterProfile
@@ -38,14 +42,6 @@ log = logging.getLogger(__name__)
 #: Above this many changed datasets, a publish re-reads its whole source in bulk (a few
 #: SPARQL queries) instead of each dataset's record; only changed terms still recompute.
 BULK_CHANGES = 200
-_running: weakref.WeakKeyDictionary[Catalogue, LiveOffers] = weakref.WeakKeyDictionary()
-_running_guard = threading.Lock()
-
-
-def live_offers(catalogue: Catalogue) -> LiveOffers | None:
-    """The materialised offers attached to ``catalogue``, if any."""
-    with _running_guard:
-        return _running.get(catalogue)
 
 
 class LiveOffers:
@@ -64,30 +60,28 @@ class LiveOffers:
     # -- life cycle -----------------------------------------------------------------------
     @classmethod
     def start(cls, catalogue: Catalogue, *, background: bool = True) -> LiveOffers:
-        """Attach to ``catalogue`` and build the index (in a thread unless ``background`` is
-        false); replaces an instance already attached to it."""
-        previous = live_offers(catalogue)
-        if previous is not None:
-            previous.close()
+        """Attach first among ``catalogue``'s publish listeners and build the index (in a
+        thread unless ``background`` is false). For callers that wire nothing else; the API
+        declares its listeners, in order, in ``api/services.py``."""
         live = cls(catalogue)
         catalogue.on_publish.insert(0, live.on_publish)
-        with _running_guard:
-            _running[catalogue] = live
-        if background:
-            live._thread = threading.Thread(target=live._build, name="offers-index", daemon=True)
-            live._thread.start()
-        else:
-            live._build()
+        live.build(background=background)
         return live
+
+    def build(self, *, background: bool = True) -> None:
+        """Build the index, in a thread unless ``background`` is false. Attach
+        :meth:`on_publish` first: publishes made during the build are queued and replayed."""
+        if background:
+            self._thread = threading.Thread(target=self._build, name="offers-index", daemon=True)
+            self._thread.start()
+        else:
+            self._build()
 
     def close(self, timeout: float = 30.0) -> None:
         """Detach, and stop a build still running (waits at most ``timeout`` seconds)."""
         self._closed.set()
         if self.on_publish in self.catalogue.on_publish:
             self.catalogue.on_publish.remove(self.on_publish)
-        with _running_guard:
-            if _running.get(self.catalogue) is self:
-                del _running[self.catalogue]
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -163,6 +157,11 @@ class LiveOffers:
         self.index.sync()
 
     # -- answering ------------------------------------------------------------------------
+    def facets(self, catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The search index's offer facet provider (see :mod:`catalog.search.providers`),
+        answered from this index once it is built."""
+        return offer_facets(catalogue, dataset_ids, live=self)
+
     def dataset_offers(
         self, dataset_id: str, profile: RequesterProfile | None = None
     ) -> DatasetOffers:
@@ -180,32 +179,26 @@ class LiveOffers:
         return self.index.for_lab(lab_id, limit)
 
 
-def start_offers(catalogue: Catalogue) -> LiveOffers | None:
-    """Start the materialised offers as ``settings.offers_index`` says (API start-up)."""
-    mode = catalogue.settings.offers_index
-    if mode == "off":
-        return None
-    return LiveOffers.start(catalogue, background=mode == "background")
-
-
 def answer_offers(
-    catalogue: Catalogue, dataset_id: str, profile: RequesterProfile | None = None
+    catalogue: Catalogue,
+    dataset_id: str,
+    profile: RequesterProfile | None = None,
+    *,
+    live: LiveOffers | None,
 ) -> DatasetOffers:
-    """One dataset's offers: from the running index when there is one, else directly."""
-    live = live_offers(catalogue)
+    """One dataset's offers: from the running index ``live`` when there is one, else directly."""
     if live is None:
         return offers_for(catalogue, dataset_id, profile)
     return live.dataset_offers(dataset_id, profile)
 
 
 def answer_lab_datasets(
-    catalogue: Catalogue, lab_id: str, limit: int = 1000
+    catalogue: Catalogue, lab_id: str, limit: int = 1000, *, live: LiveOffers | None
 ) -> tuple[list[Offer], int | None]:
     """The datasets a lab may offer (and their total when known), index first."""
-    live = live_offers(catalogue)
     if live is None:
         return lab_datasets(catalogue, lab_id, limit=limit), None
     return live.lab_datasets(lab_id, limit)
 
 
-__all__ = ["LiveOffers", "answer_lab_datasets", "answer_offers", "live_offers", "start_offers"]
+__all__ = ["LiveOffers", "answer_lab_datasets", "answer_offers"]

@@ -290,6 +290,13 @@ class SearchService:
                 self.reindex_source(source, key.split("|", 1)[0], key)
 
     # -- searching ---------------------------------------------------------------------
+    def facet_values(
+        self, ids: list[str], fields: Iterable[str] = ("data_space", "ai_training", "lab")
+    ) -> dict[str, dict[str, list[str]]]:
+        """The indexed values of facet ``fields`` of each dataset in ``ids`` (one query): by
+        default the data space, AI-training and lab badges of a page of hits."""
+        return self.index.facet_values(ids, fields)
+
     def _columns(self, db: sqlite3.Connection) -> FacetColumns:
         """The in-memory columns, loaded for this connection and caught up with writes."""
         if self._columns_conn is not db:

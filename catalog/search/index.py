@@ -204,6 +204,26 @@ class IndexFile:
         with self.lock:
             return dict(self.db().execute("SELECT source, graph FROM sources").fetchall())
 
+    def facet_values(
+        self, ids: list[str], fields: Iterable[str]
+    ) -> dict[str, dict[str, list[str]]]:
+        """``{id: {field: [values, sorted]}}`` of the facet ``fields`` of the datasets ``ids``
+        as indexed, in one query; a dataset without such values maps to ``{}``."""
+        out: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
+        names = list(fields)
+        if not ids or not names:
+            return out
+        sql = (
+            "SELECT d.id, f.field, f.value FROM facets f JOIN docs d ON d.rowid = f.doc "  # noqa: S608
+            f"WHERE d.id IN ({','.join('?' * len(ids))}) "
+            f"AND f.field IN ({','.join('?' * len(names))}) ORDER BY f.value"
+        )
+        with self.lock:
+            rows = self.db().execute(sql, [*ids, *names]).fetchall()
+        for ident, field_name, value in rows:
+            out[ident].setdefault(field_name, []).append(value)
+        return out
+
     def stats(self) -> dict[str, Any]:
         with self.lock:
             conn = self.db()

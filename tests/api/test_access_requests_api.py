@@ -101,7 +101,7 @@ def test_approval_opens_the_restricted_sample_to_that_user_only(client) -> None:
     assert r.status_code == 200
     assert r.json()["state"] == "approved"
 
-    grants = client.app.state.access_requests.accounts
+    grants = client.app.state.services.access_requests.accounts
     assert grants.has_grant("dev", client.dataset_id)
     assert not grants.has_grant("eve", client.dataset_id)
 

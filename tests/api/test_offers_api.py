@@ -175,16 +175,16 @@ def live(tmp_path: Path) -> Iterator[TestClient]:
         cat.load_file(DATA, source="fixtures", replace=True)
         load_registry(cat)
     with TestClient(create_app(settings)) as c:
-        assert c.app.state.offers.ready  # type: ignore[attr-defined]
+        assert c.app.state.services.offers.ready  # type: ignore[attr-defined]
         yield c
 
 
 def _cat(client: TestClient) -> Catalogue:
-    return client.app.state.catalogue  # type: ignore[attr-defined,no-any-return]
+    return client.app.state.services.catalogue  # type: ignore[attr-defined,no-any-return]
 
 
 def _recomputed(client: TestClient) -> int:
-    return client.app.state.offers.index.recomputed  # type: ignore[attr-defined,no-any-return]
+    return client.app.state.services.offers.index.recomputed  # type: ignore[attr-defined,no-any-return]
 
 
 def _as_json(value: object) -> object:
@@ -195,7 +195,7 @@ def assert_matches_direct(client: TestClient) -> None:
     """Every answer served from the index equals direct resolution from the store."""
     cat = _cat(client)
     ids = [item.id for item in cat.datasets(limit=500).items]
-    assert set(client.app.state.offers.index.terms) == set(ids)  # type: ignore[attr-defined]
+    assert set(client.app.state.services.offers.index.terms) == set(ids)  # type: ignore[attr-defined]
     for ident in ids:
         for params in PROFILES:
             got = client.get(f"/datasets/{ident}/offers", params=params)
@@ -250,7 +250,7 @@ def test_harvest_like_replacement_recomputes_changed_terms_only(live: TestClient
     assert eo["brain-datalab"]["terms"]["access_mode"] != "Download"
     assert_matches_direct(live)
     cat.remove_source("fixtures")
-    assert live.app.state.offers.index.terms == {}  # type: ignore[attr-defined]
+    assert live.app.state.services.offers.index.terms == {}  # type: ignore[attr-defined]
     assert live.get(f"/datasets/{EO}/offers").status_code == 404
     assert live.get("/labs/jaif-datalab/datasets").json()["items"] == []
 
@@ -259,7 +259,7 @@ def test_lab_edits_through_the_api_recompute_that_lab_only(
     live: TestClient, tokens: dict[str, str]
 ) -> None:
     staff = {"Authorization": f"Bearer {tokens['bsc']}"}
-    datasets = len(live.app.state.offers.index.terms)  # type: ignore[attr-defined]
+    datasets = len(live.app.state.services.offers.index.terms)  # type: ignore[attr-defined]
     assert EO not in {i["dataset"] for i in live.get("/labs/bsc-datalab/datasets").json()["items"]}
     before = _recomputed(live)
     edited = live.patch(
@@ -311,7 +311,7 @@ def test_publish_behind_the_listener_is_caught_up(live: TestClient) -> None:
     records.delete_record(cat.store, graph, "https://example.org/ds/eo-open")
     cat.graphs.publish("fixtures", graph)  # no listener is told
     assert live.get(f"/datasets/{EO}/offers").status_code == 404
-    assert EO not in live.app.state.offers.index.terms  # type: ignore[attr-defined]
+    assert EO not in live.app.state.services.offers.index.terms  # type: ignore[attr-defined]
     assert_matches_direct(live)
 
 
@@ -328,7 +328,7 @@ def test_search_facets_come_from_the_materialised_offers(
     trainable = live.get("/search", params={"ai_training": "true", "limit": 100}).json()
     want = {
         d
-        for d in live.app.state.offers.index.terms  # type: ignore[attr-defined]
+        for d in live.app.state.services.offers.index.terms  # type: ignore[attr-defined]
         if offers_for(_cat(live), d).to_dict()["usable_for_ai_training"]
     }
     assert {h["id"] for h in trainable["items"]} == want
@@ -343,8 +343,8 @@ def test_background_start_answers_and_then_serves_the_index(settings: Settings) 
         cat.load_file(DATA, source="fixtures", replace=True)
     with TestClient(create_app(settings)) as c:
         assert c.get(f"/datasets/{HEALTH}/offers").status_code == 200  # built or not
-        assert c.app.state.offers.wait_ready(30)  # type: ignore[attr-defined]
-        assert c.app.state.offers.error is None  # type: ignore[attr-defined]
+        assert c.app.state.services.offers.wait_ready(30)  # type: ignore[attr-defined]
+        assert c.app.state.services.offers.error is None  # type: ignore[attr-defined]
         assert_matches_direct(c)
 
 
@@ -353,7 +353,7 @@ def test_offers_index_off_resolves_directly(tmp_path: Path) -> None:
     with Catalogue.open(settings) as cat:
         cat.load_file(DATA, source="fixtures", replace=True)
     with TestClient(create_app(settings)) as c:
-        assert c.app.state.offers is None
+        assert c.app.state.services.offers is None
         body = c.get(f"/datasets/{HEALTH}/offers").json()
         assert body == _as_json(offers_for(_cat(c), HEALTH).to_dict())
         assert c.get("/labs/jaif-datalab/datasets").json()["total"] is None

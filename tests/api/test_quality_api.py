@@ -48,7 +48,7 @@ def test_dataset_quality_reports_shacl_and_what_to_fix(setup) -> None:
     assert set(body["dimensions"]) >= {"findability", "ai_readiness"}
 
     # The same record version is validated once: the cached report is reused.
-    cache = client.app.state.conformance
+    cache = client.app.state.services.conformance
     assert cache.record(ident)[1] is cache.record(ident)[1]
 
     # A new version of the record is validated afresh.

@@ -73,7 +73,7 @@ def _closed(client: TestClient) -> None:
 
 def test_a_case_variant_iri_is_refused_for_another_source(world) -> None:
     client, _, _ = world
-    cat: Catalogue = client.app.state.catalogue  # type: ignore[attr-defined]
+    cat: Catalogue = client.app.state.services.catalogue  # type: ignore[attr-defined]
     report = cat.load(HIJACK.encode(), fmt="turtle", source="steward-evil")
     assert len(report.dataset_ids) == 1  # the honest record goes on
     (refusal,) = report.errors
@@ -117,7 +117,7 @@ def test_duplicates_stored_before_are_never_picked(world) -> None:
     """A store that already holds two records under one id (written before ownership was
     enforced) answers 409 to every read of that id instead of choosing one."""
     client, _, _ = world
-    cat: Catalogue = client.app.state.catalogue  # type: ignore[attr-defined]
+    cat: Catalogue = client.app.state.services.catalogue  # type: ignore[attr-defined]
     cat.load(
         b"@prefix dcat: <http://www.w3.org/ns/dcat#> . <https://evil.example/x> a dcat:Dataset .",
         fmt="turtle",
@@ -138,7 +138,7 @@ def test_duplicates_stored_before_are_never_picked(world) -> None:
 
 def test_untyped_statements_about_another_sources_records_are_not_stored(world) -> None:
     client, _, _ = world
-    cat: Catalogue = client.app.state.catalogue  # type: ignore[attr-defined]
+    cat: Catalogue = client.app.state.services.catalogue  # type: ignore[attr-defined]
     dist = f"{cat.settings.base_iri.rstrip('/')}/datasets/{IDS['restricted']}/sample"
     planted = f"""
 @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .

@@ -99,7 +99,7 @@ def test_cursor_and_new_registration_visible(client: TestClient) -> None:
     assert len(first["items"]) == 4
     assert len(second["items"]) == 3
     assert not {h["id"] for h in first["items"]} & {h["id"] for h in second["items"]}
-    catalogue: Catalogue = client.app.state.catalogue  # type: ignore[attr-defined]
+    catalogue: Catalogue = client.app.state.services.catalogue  # type: ignore[attr-defined]
     catalogue.load(
         b"<https://x.example/hive> a <http://www.w3.org/ns/dcat#Dataset> ; "
         b'<http://purl.org/dc/terms/title> "Beehive sensor readings"@en .',

@@ -79,7 +79,7 @@ def test_reserved_source_names_cannot_be_taken(client, name: str) -> None:
 
 
 def test_a_loaded_source_cannot_be_taken_over_and_deleted(client, settings) -> None:
-    cat = client.app.state.catalogue
+    cat = client.app.state.services.catalogue
     cat.load(
         b"@prefix dcat: <http://www.w3.org/ns/dcat#> . <https://ex.org/d/1> a dcat:Dataset .",
         fmt="turtle",

@@ -22,7 +22,7 @@ DEMO_TOTAL = 41
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(get_settings(home=tmp_path))) as c:
-        load_demo(c.app.state.catalogue)
+        load_demo(c.app.state.services.catalogue)
         yield c
 
 

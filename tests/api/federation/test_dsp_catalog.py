@@ -89,7 +89,7 @@ def test_every_page_is_a_valid_dsp_catalog_and_paging_covers_every_offered_datas
         seen += [d["@id"] for d in doc.get("dataset", [])]
     assert len(seen) == len(set(seen))
 
-    app_cat: Catalogue = client.app.state.catalogue  # type: ignore[attr-defined]
+    app_cat: Catalogue = client.app.state.services.catalogue  # type: ignore[attr-defined]
     offered = set()
     for item in app_cat.datasets(limit=500).items:
         if offers_for(app_cat, item.id).odrl():
@@ -106,7 +106,7 @@ def test_offers_are_the_labs_that_may_offer_and_read_back_as_odrl(
     doc = r.json()
     assert_valid(validator(spec, "dataset-schema.json"), doc)
 
-    app_cat: Catalogue = client.app.state.catalogue  # type: ignore[attr-defined]
+    app_cat: Catalogue = client.app.state.services.catalogue  # type: ignore[attr-defined]
     result = offers_for(app_cat, PUBLIC_ID)
     may = {o.lab.iri for o in result.offers if o.verdict != MAY_NOT and o.permissions}
     refused = {o.lab.iri for o in result.offers if o.verdict == MAY_NOT}
@@ -182,7 +182,7 @@ def test_filter_by_data_space(client: TestClient, spec: Path) -> None:
 
 
 def test_restricted_dataset_exports_metadata_only(client: TestClient, tmp_path: Path) -> None:
-    settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings = client.app.state.services.settings  # type: ignore[attr-defined]
     path = tmp_path / "s.parquet"
     pq.write_table(pa.table({"patient_code": ["SECRET-ROW-VALUE-1", "SECRET-ROW-VALUE-2"]}), path)
     SampleStore(settings).add(RESTRICTED_ID, Upload(path=path), uploaded_by="t")

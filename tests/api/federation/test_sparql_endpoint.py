@@ -24,11 +24,8 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         home=tmp_path, sparql_endpoint_timeout_s=DEADLINE, sparql_endpoint_max_rows=500
     )
     with TestClient(create_app(settings)) as c:
-        load_demo(c.app.state.catalogue)
-        yield c
-        endpoint = getattr(c.app.state, "sparql_endpoint", None)
-        if endpoint is not None:
-            endpoint.close()
+        load_demo(c.app.state.services.catalogue)
+        yield c  # the app's services close the endpoint's worker process
 
 
 COUNT = "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }"
@@ -186,7 +183,7 @@ def test_huge_and_deeply_nested_queries_are_refused(client: TestClient) -> None:
 
 def test_the_snapshot_follows_publishes(client: TestClient) -> None:
     client.get("/sparql", params={"query": COUNT})
-    client.app.state.catalogue.load(
+    client.app.state.services.catalogue.load(
         b"<https://x.example/d> a <http://www.w3.org/ns/dcat#Dataset> ; "
         b'<http://purl.org/dc/terms/title> "new"@en .',
         fmt="turtle",

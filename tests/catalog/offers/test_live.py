@@ -20,7 +20,7 @@ from catalog.offers.licence_store import (
     make_entry,
     remove_licence,
 )
-from catalog.offers.live import LiveOffers, live_offers
+from catalog.offers.live import LiveOffers
 from catalog.service import Catalogue
 from cli.app import app as cli
 
@@ -53,14 +53,17 @@ def test_answers_while_building_are_direct_and_publishes_are_replayed(loaded: Ca
     assert live.on_publish not in loaded.on_publish
 
 
-def test_start_registers_one_instance_and_close_detaches(loaded: Catalogue) -> None:
-    first = LiveOffers.start(loaded, background=False)
-    second = LiveOffers.start(loaded, background=False)
-    assert live_offers(loaded) is second
-    assert first.on_publish not in loaded.on_publish
-    assert loaded.on_publish[0] == second.on_publish  # before the search index's listener
-    second.close()
-    assert live_offers(loaded) is None
+def test_start_attaches_first_and_close_detaches(loaded: Catalogue) -> None:
+    def earlier(source: str, changed: set[str] | None) -> None:
+        return None
+
+    loaded.on_publish.append(earlier)
+    live = LiveOffers.start(loaded, background=False)
+    assert live.ready
+    assert loaded.on_publish[0] == live.on_publish  # before the search index's listener
+    live.close()
+    assert live.on_publish not in loaded.on_publish
+    assert not live.ready
 
 
 def test_facets_default_profile_and_stated_profile(loaded: Catalogue) -> None:
@@ -68,15 +71,16 @@ def test_facets_default_profile_and_stated_profile(loaded: Catalogue) -> None:
     direct = offer_facets(loaded, ids)
     live = LiveOffers.start(loaded, background=False)
     try:
-        assert offer_facets(loaded, ids) == direct  # the index answers the same
+        assert offer_facets(loaded, ids, live=live) == direct  # the index answers the same
+        assert live.facets(loaded, ids) == direct  # the search index's provider
         assert direct[LANG_NC]["ai_training"] is True  # NC permits non-commercial training
         assert direct[UNKNOWN] == {"lab": [], "ai_training": False}  # needs review
         company = RequesterProfile.parse("sme", "DE", "commercial-ai-training")
-        narrowed = offer_facets(loaded, ids, company, with_factory=True)
+        narrowed = offer_facets(loaded, ids, company, with_factory=True, live=live)
         assert narrowed[LANG_NC] == {"lab": [], "ai_training": False, "factory": []}
         assert narrowed[EO]["ai_training"] is True
         assert set(narrowed[EO]["factory"]) == {lab.split("-")[0] for lab in narrowed[EO]["lab"]}
-        assert offer_facets(loaded, ["no-such-dataset"]) == {}
+        assert offer_facets(loaded, ["no-such-dataset"], live=live) == {}
     finally:
         live.close()
     assert offer_facets(loaded, ids, company, with_factory=True) == narrowed  # direct path

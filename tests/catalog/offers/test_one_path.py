@@ -55,8 +55,8 @@ def test_cli_api_direct_and_bulk_answers_are_equal(settings: Settings, loaded: l
             assert offers_for(cat, ident, prof).to_dict() == answer, (ident, profile)
             assert index.for_dataset(ident, prof).to_dict() == answer, (ident, profile)
     with TestClient(create_app(settings)) as client:
-        client.app.state.offers.wait_ready(60)  # type: ignore[attr-defined]
-        assert client.app.state.offers.ready  # type: ignore[attr-defined]
+        client.app.state.services.offers.wait_ready(60)  # type: ignore[attr-defined]
+        assert client.app.state.services.offers.ready  # type: ignore[attr-defined]
         for (ident, profile), answer in cli_answers.items():
             params = (
                 dict(zip(("org_type", "country", "purpose"), profile, strict=True))

@@ -48,7 +48,7 @@ def env(server: Loopback, corpus: Path, tmp_path: Path):
     accounts.add_user("root", "admin", None, None)
     auth = {"Authorization": f"Bearer {accounts.issue_token('root')}"}
     with TestClient(create_app(settings)) as client:
-        harvester = Harvester(client.app.state.catalogue, validate=False)
+        harvester = Harvester(client.app.state.services.catalogue, validate=False)
         job = harvester.run("demo")
         assert job.status == "succeeded", job.message
         yield client, auth, harvester, endpoint
@@ -146,7 +146,9 @@ def test_sample_in_every_view_survives_harvest_and_goes_with_delete(env) -> None
     whole = list(ox.parse(listing.content, format=ox.RdfFormat.TURTLE))
     _check_distribution(_sample_of(whole, iri), whole, ds, stored)
     exported = list(
-        ox.parse(client.app.state.catalogue.export("ntriples"), format=ox.RdfFormat.N_TRIPLES)
+        ox.parse(
+            client.app.state.services.catalogue.export("ntriples"), format=ox.RdfFormat.N_TRIPLES
+        )
     )
     _check_distribution(_sample_of(exported, iri), exported, ds, stored)
 

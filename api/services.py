@@ -1,0 +1,214 @@
+"""The app's services: built once at start-up, handed to routes and pages, closed once.
+
+>>> services = Services.open(settings, throttle=throttle)   # doctest: +SKIP  (in the lifespan)
+>>> services.samples.overview(principal, "abc")
+>>> services.close()
+
+Routes and pages never build a service: they declare what they need through the typed
+dependencies of :mod:`api.deps` (``CatalogueDep``, ``SamplesDep``, ``SearchDep``...),
+which read this one object. Everything here is opened in :meth:`Services.open` and closed
+in :meth:`Services.close`, in reverse order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.middleware.throttle import AuthThrottle
+from api.web.session_store import SessionStore
+from catalog.access_requests import AccessRequests
+from catalog.accounts import Accounts, accounts_path
+from catalog.federation.sparql_endpoint import SparqlEndpoint
+from catalog.field_limits import FieldLimits
+from catalog.harvest import Harvester, HarvestSources, JobStore
+from catalog.harvest.validate import ValidationWorker, start_validation_worker
+from catalog.offers.live import LiveOffers
+from catalog.quality import ConformanceCache
+from catalog.samples import SampleStore
+from catalog.samples import graph as sample_graph
+from catalog.samples.service import SampleService
+from catalog.search import FacetProvider, SearchService
+from catalog.search.providers import offer_facets, sample_facets
+from catalog.service import Catalogue
+from catalog.settings import Settings
+
+log = logging.getLogger("datalab.api")
+
+
+class LazySearch:
+    """The search service, opened (verified, or rebuilt) on the first search and owned here.
+
+    Opening may rebuild the index, which would slow start-up; so it waits for the first
+    use. Its publish listener is attached at start-up (see :meth:`Services.open`) and
+    forwards to the service once it is open; until then there is nothing to update (the
+    index catches up with the graph when it opens).
+    """
+
+    def __init__(self, catalogue: Catalogue, providers: tuple[FacetProvider, ...]) -> None:
+        self.catalogue = catalogue
+        self.providers = providers
+        self._service: SearchService | None = None
+        self._guard = threading.Lock()
+
+    def get(self) -> SearchService:
+        """The open service (opened now on the first call)."""
+        with self._guard:
+            if self._service is None:
+                self._service = SearchService.open(self.catalogue, self.providers, attach=False)
+            return self._service
+
+    def on_publish(self, source: str, changed: set[str] | None) -> None:
+        """Listener for :attr:`Catalogue.on_publish`."""
+        service = self._service
+        if service is not None:
+            service.on_publish(source, changed)
+
+    def close(self) -> None:
+        with self._guard:
+            if self._service is not None:
+                self._service.close()
+                self._service = None
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the routes and pages use, built once per app by :meth:`open`."""
+
+    settings: Settings
+    catalogue: Catalogue
+    accounts: Accounts
+    #: Failed sign-ins and bearer tokens per address (shared with the middleware).
+    throttle: AuthThrottle
+    web_sessions: SessionStore
+    #: The gated sample service over the app's one sample store; ``None`` when the store
+    #: could not be opened at start-up (sample requests then say so, 503).
+    samples: SampleService | None
+    access_requests: AccessRequests
+    #: The materialised offers; ``None`` when ``settings.offers_index`` is ``off``.
+    offers: LiveOffers | None
+    search: LazySearch
+    sparql: SparqlEndpoint
+    conformance: ConformanceCache
+    harvest_sources: HarvestSources
+    harvest_jobs: JobStore
+    validation: ValidationWorker
+    #: Run at :meth:`close`, last first.
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        throttle: AuthThrottle,
+        catalogue: Catalogue | None = None,
+        on_startup: Callable[[Catalogue], None] | None = None,
+    ) -> Services:
+        """Open the catalogue (unless given), run ``on_startup`` on it, build every service
+        and attach the publish listeners in their order."""
+        closers: list[Callable[[], None]] = []
+        try:
+            return cls._open(settings, throttle, catalogue, on_startup, closers)
+        except BaseException:
+            _close_all(closers)
+            raise
+
+    @classmethod
+    def _open(
+        cls,
+        settings: Settings,
+        throttle: AuthThrottle,
+        given: Catalogue | None,
+        on_startup: Callable[[Catalogue], None] | None,
+        closers: list[Callable[[], None]],
+    ) -> Services:
+        cat = given or Catalogue.open(settings)
+        if given is None:
+            closers.append(cat.close)
+        if on_startup is not None:
+            on_startup(cat)
+        accounts = Accounts(accounts_path(settings.home), FieldLimits.from_settings(settings))
+        store = _sample_store(settings)  # removes what killed uploads left in staging
+        offers = None if settings.offers_index == "off" else LiveOffers(cat)
+        providers: tuple[FacetProvider, ...] = (
+            sample_facets,
+            offers.facets if offers is not None else offer_facets,
+        )
+        search = LazySearch(cat, providers)
+        closers.append(search.close)
+
+        # Publish listeners, called in this order after every write (Catalogue.on_publish):
+        # 1. the offers first, because the search index (3) asks them for its offer facets
+        #    of the same publish; they must already hold it;
+        # 2. the samples: keep the sample distributions' checksums in step with access
+        #    levels (may publish again, which runs the list once more);
+        # 3. the search index: re-project the changed datasets;
+        # 4. the SPARQL endpoint: its snapshot of the public graphs is stale.
+        if offers is not None:
+            cat.on_publish.insert(0, offers.on_publish)  # first, even before earlier apps'
+            closers.append(offers.close)  # detaches, stops a build still running
+        if store is not None:
+            sample_graph.follow_access(cat, store)  # once per catalogue
+        cat.on_publish.append(search.on_publish)
+        closers.append(lambda: _detach(cat, search.on_publish))
+        sparql = SparqlEndpoint(cat)  # appends its listener; its process starts on first use
+        closers.append(sparql.close)
+
+        if offers is not None:  # materialised in the background unless told otherwise
+            offers.build(background=settings.offers_index == "background")
+        # queued SHACL validation of harvests; jobs of dead runs settled (harvest/validate.py)
+        validation = start_validation_worker(cat)
+        closers.append(validation.close)
+        return cls(
+            settings=settings,
+            catalogue=cat,
+            accounts=accounts,
+            throttle=throttle,
+            web_sessions=SessionStore(
+                settings.home / "web_sessions.sqlite3", settings.web_session_hours
+            ),
+            samples=None if store is None else SampleService(cat, store, accounts),
+            access_requests=AccessRequests(cat, accounts),
+            offers=offers,
+            search=search,
+            sparql=sparql,
+            conformance=ConformanceCache(cat),
+            harvest_sources=HarvestSources(settings),
+            harvest_jobs=JobStore(settings),
+            validation=validation,
+            _closers=closers,
+        )
+
+    def harvester(self) -> Harvester:
+        """A harvester for one run (it keeps the validation threads of its own runs)."""
+        return Harvester(self.catalogue)
+
+    def close(self) -> None:
+        """Close what :meth:`open` opened, in reverse order (the catalogue last, if owned)."""
+        _close_all(self._closers)
+
+
+def _sample_store(settings: Settings) -> SampleStore | None:
+    try:
+        return SampleStore(settings)
+    except OSError as exc:  # e.g. a read-only samples folder: sample requests will say so
+        log.warning("the sample store cannot be opened at start-up: %s", exc)
+        return None
+
+
+def _detach(catalogue: Catalogue, listener: Any) -> None:
+    if listener in catalogue.on_publish:
+        catalogue.on_publish.remove(listener)
+
+
+def _close_all(closers: list[Callable[[], None]]) -> None:
+    while closers:
+        closer = closers.pop()
+        try:
+            closer()
+        except Exception:  # one failing close must not keep the others open
+            log.exception("closing %r failed", closer)

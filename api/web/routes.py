@@ -1,0 +1,13 @@
+"""Every page router, under ``/ui``."""
+
+from fastapi import APIRouter
+
+from api.web import pages, requests_pages, staff_pages, steward_pages
+
+router = APIRouter()
+router.include_router(pages.router)
+router.include_router(requests_pages.router)
+router.include_router(steward_pages.router)
+router.include_router(staff_pages.router)
+
+__all__ = ["router"]
