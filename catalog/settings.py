@@ -303,6 +303,15 @@ class Settings(BaseSettings):
         description="Most sorted copies of one sample (each costs about the sample's size); "
         "sorts on other columns scan the whole sample.",
     )
+    sample_max_filters: int = Field(
+        default=10, gt=0, description="Most filter parameters of one sample rows request."
+    )
+    sample_max_in_values: int = Field(
+        default=100, gt=0, description="Most comma-separated values after a filter's 'in'."
+    )
+    sample_max_filter_value_chars: int = Field(
+        default=1000, gt=0, description="Longest value of one sample filter, in characters."
+    )
     search_page_size: int = Field(default=20, gt=0, description="Search hits per page.")
     search_max_page_size: int = Field(
         default=100, gt=0, description="Most search hits one page may ask for."

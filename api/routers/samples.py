@@ -19,6 +19,7 @@ from api.links import public_url_for, this_url
 from catalog.errors import DatalabError, LimitExceeded
 from catalog.samples import PARQUET_MEDIA_TYPE, SampleStore, Upload, fetched
 from catalog.samples import graph as sample_graph
+from catalog.samples.filters import SampleQuery
 from catalog.samples.service import SampleService
 from catalog.samples.store import storage_full
 
@@ -210,9 +211,8 @@ def get_sample_rows(
 ) -> JSONResponse:
     """A page of rows (≤ 100 rows, ≤ 1 MB; `truncated` says whether the page was cut)."""
     service = _service(request, catalogue)
-    body = service.rows(
-        principal, dataset_id, offset=offset, limit=limit, filters=filter or [], sort=sort
-    )
+    query = SampleQuery.parse(filter, sort, offset=offset, limit=limit)
+    body = service.rows(principal, dataset_id, query)
     if body["next_offset"] is not None:
         body["next"] = this_url(request, offset=body["next_offset"])
     return _json(body)

@@ -19,6 +19,7 @@ from catalog.callers import Caller
 from catalog.errors import Forbidden, Unauthorized
 from catalog.facts.read import record_facts
 from catalog.samples import graph as sample_graph
+from catalog.samples.filters import SampleQuery
 from catalog.samples.store import SampleStore, Upload
 from catalog.service import Catalogue
 
@@ -105,15 +106,11 @@ class SampleService:
         self,
         caller: Caller,
         dataset_id: str,
-        *,
-        offset: int,
-        limit: int | None,
-        filters: list[str],
-        sort: str | None,
+        query: SampleQuery,
     ) -> dict[str, Any]:
-        detail = {"offset": offset, "limit": limit, "filters": filters, "sort": sort}
-        self._gate(caller, dataset_id, "sample.rows", detail)
-        return self.store.rows(dataset_id, offset=offset, limit=limit, filters=filters, sort=sort)
+        """A page of rows for an entitled caller; the query is checked only after the gate."""
+        self._gate(caller, dataset_id, "sample.rows", query.audit_detail())
+        return self.store.page(dataset_id, query)
 
     def statistics(self, caller: Caller, dataset_id: str) -> dict[str, Any]:
         self._gate(caller, dataset_id, "sample.statistics", {})
