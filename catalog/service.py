@@ -84,7 +84,7 @@ class Catalogue:
     def __init__(self, settings: Settings, store: GraphStore) -> None:
         self.settings = settings
         self.store = store
-        self.graphs = SourceGraphs(store)
+        self.graphs = SourceGraphs(store, settings)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self.context_resolver: ContextResolver = default_context_resolver(settings.jsonld_contexts)
@@ -162,6 +162,7 @@ class Catalogue:
                 statements,  # type: ignore[arg-type]  # only s, p, o are read
                 source=source,
                 replace=replace,
+                graphs=self.graphs,
             )
         self._published(source, None if replace else set(report.dataset_ids))
         return report

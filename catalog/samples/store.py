@@ -44,7 +44,14 @@ from catalog.samples.checks import (
 from catalog.samples.engine import EngineLimits, S3Config, SampleEngine, wrap_read_error
 from catalog.samples.filters import SampleQuery, bind
 from catalog.samples.staging import Staging
-from catalog.samples.stats import Column, compute_statistics, jsonable, quote_ident, read_schema
+from catalog.samples.stats import (
+    Column,
+    StatsShape,
+    compute_statistics,
+    jsonable,
+    quote_ident,
+    read_schema,
+)
 from catalog.settings import Settings
 
 log = logging.getLogger("datalab.samples")
@@ -257,7 +264,8 @@ class SampleStore:
                 self.engine.query(
                     con, "SELECT * FROM read_parquet(?) LIMIT 1", [path], deadline_s=deadline
                 )
-                stats = compute_statistics(self.engine, con, path, columns, deadline)
+                shape = StatsShape.from_settings(self.settings)
+                stats = compute_statistics(self.engine, con, path, columns, deadline, shape)
                 copies = sorted_copies.build(
                     self.engine, con, str(staged), path, columns, stats["rows"],
                     self.settings, deadline,

@@ -337,7 +337,14 @@ class SearchService:
                 max_terms=s.search_max_terms,
                 min_prefix=s.search_min_prefix_chars,
             )
-            build_where(pq.expression, filters or {}, modified_from, modified_to, bbox)  # checks
+            build_where(  # checks
+                pq.expression,
+                filters or {},
+                modified_from,
+                modified_to,
+                bbox,
+                s.search_max_facet_values,
+            )
             cols = self._columns(db)
             rows, total, raw = plan.execute(
                 db,
@@ -350,7 +357,7 @@ class SearchService:
                 size,
                 self.text,
             )
-            facets = labelled(db, raw, langs)
+            facets = labelled(db, raw, langs, s.search_facet_values_shown)
         items = []
         for ident, access, modified, display_json, _ in rows[:size]:
             display = json.loads(display_json)

@@ -16,12 +16,10 @@ from catalog.errors import InvalidInput
 from catalog.search.index import FACET_FIELDS
 from catalog.search.snippets import pick
 from catalog.search.vocab import labels_for
+from catalog.settings import default_of
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-MAX_VALUES = 50
 _ALL = "FROM docs d WHERE 1"
-#: Most values returned per facet (the most frequent).
-TOP_VALUES = 30
 
 
 def parse_bbox_param(value: str) -> tuple[float, float, float, float]:
@@ -46,6 +44,7 @@ def build_where(
     modified_from: str | None,
     modified_to: str | None,
     bbox: tuple[float, float, float, float] | None,
+    max_values: int = default_of("search_max_facet_values"),
 ) -> tuple[str, list[Any]]:
     """``FROM … WHERE …`` over ``docs d`` (joined to the FTS match) and its parameters."""
     params: list[Any] = []
@@ -62,8 +61,8 @@ def build_where(
         values = [v for v in values if v]
         if not values:
             continue
-        if len(values) > MAX_VALUES:
-            raise InvalidInput(f"at most {MAX_VALUES} values per facet", where=name)
+        if len(values) > max_values:
+            raise InvalidInput(f"at most {max_values} values per facet", where=name)
         marks = ",".join("?" * len(values))
         # only placeholders are interpolated; values travel as parameters
         sql += f" AND d.rowid IN (SELECT doc FROM facets WHERE field = ? AND value IN ({marks}))"  # noqa: S608
@@ -103,7 +102,10 @@ def facet_counts(
 
 
 def labelled(
-    db: sqlite3.Connection, raw: dict[str, list[tuple[str, int]]], langs: list[str]
+    db: sqlite3.Connection,
+    raw: dict[str, list[tuple[str, int]]],
+    langs: list[str],
+    shown: int = default_of("search_facet_values_shown"),
 ) -> dict[str, list[dict[str, Any]]]:
     """Raw ``{facet: [(value, count)]}`` as the answer shows it: top values, labelled."""
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in FACET_FIELDS}
@@ -112,7 +114,7 @@ def labelled(
             out[name].extend({"value": v, "count": c} for v, c in pairs)
     for values in out.values():
         values.sort(key=lambda v: (-v["count"], v["value"]))
-        del values[TOP_VALUES:]
+        del values[shown:]
     stored = _stored_labels(db, out["publisher"])
     for name, values in out.items():
         for v in values:
