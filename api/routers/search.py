@@ -16,6 +16,7 @@ from api.negotiation import HTML, JSON, negotiate
 from catalog.search import FACET_FIELDS, SearchService
 from catalog.search.facets import parse_bbox_param
 from catalog.search.providers import DEFAULT_PROVIDERS
+from catalog.search.request import SearchQuery
 from catalog.search.snippets import accept_languages
 from catalog.service import Catalogue
 
@@ -83,7 +84,8 @@ def search(
     media = negotiate(accept, [JSON, HTML], format)
     langs = accept_languages(accept_language)
     service = search_service(request, catalogue)
-    result = service.search(
+    query = SearchQuery.parse(
+        catalogue.settings,
         q,
         filters=_filters(request),
         modified_from=modified_from,
@@ -92,8 +94,8 @@ def search(
         sort=sort,
         cursor=cursor,
         limit=limit,
-        langs=langs,
     )
+    result = service.find(query, langs=langs)
     body = result.to_dict()
     headers = {"Vary": "Accept, Accept-Language", "Content-Language": (langs or ["en"])[0]}
     if media == HTML:

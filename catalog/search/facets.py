@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from catalog.errors import InvalidInput
@@ -38,6 +39,33 @@ def parse_bbox_param(value: str) -> tuple[float, float, float, float]:
     return (parts[0], parts[1], parts[2], parts[3])
 
 
+def parse_facet_filters(
+    filters: Mapping[str, Sequence[str]], max_values: int
+) -> dict[str, list[str]]:
+    """The facet filters with their non-empty values (facets without one dropped), in
+    facet order; an unknown facet or too many values raise InvalidInput."""
+    out: dict[str, list[str]] = {}
+    for name, raw in sorted(filters.items()):
+        if name not in FACET_FIELDS:
+            raise InvalidInput(
+                f"unknown facet {name!r}; known: {', '.join(FACET_FIELDS)}", where=name
+            )
+        values = [v for v in raw if v]
+        if not values:
+            continue
+        if len(values) > max_values:
+            raise InvalidInput(f"at most {max_values} values per facet", where=name)
+        out[name] = values
+    return out
+
+
+def check_date(value: str, where: str) -> str:
+    """``value`` if it is ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; else InvalidInput."""
+    if not _DATE.match(value):
+        raise InvalidInput("dates are YYYY, YYYY-MM or YYYY-MM-DD", where=where)
+    return value
+
+
 def build_where(
     expression: str | None,
     filters: dict[str, list[str]],
@@ -53,16 +81,7 @@ def build_where(
         params.append(expression)
     else:
         sql = _ALL
-    for name, values in sorted(filters.items()):
-        if name not in FACET_FIELDS:
-            raise InvalidInput(
-                f"unknown facet {name!r}; known: {', '.join(FACET_FIELDS)}", where=name
-            )
-        values = [v for v in values if v]
-        if not values:
-            continue
-        if len(values) > max_values:
-            raise InvalidInput(f"at most {max_values} values per facet", where=name)
+    for name, values in parse_facet_filters(filters, max_values).items():
         marks = ",".join("?" * len(values))
         # only placeholders are interpolated; values travel as parameters
         sql += f" AND d.rowid IN (SELECT doc FROM facets WHERE field = ? AND value IN ({marks}))"  # noqa: S608
@@ -72,8 +91,7 @@ def build_where(
         (modified_to, "<=", "modified_to"),
     ):
         if bound:
-            if not _DATE.match(bound):
-                raise InvalidInput("dates are YYYY, YYYY-MM or YYYY-MM-DD", where=where)
+            check_date(bound, where)
             if op == "<=":
                 bound += "\uffff"  # 2024 and 2024-05 include their whole year/month
             sql += f" AND d.modified {op} ?"
