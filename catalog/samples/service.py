@@ -4,8 +4,9 @@ A dataset's access level (its :class:`~catalog.facts.DatasetFacts`: the most clo
 access rights it states) decides: PUBLIC opens rows and statistics to anyone; RESTRICTED,
 NON_PUBLIC, contradictory, unknown or no statement opens them only to a caller holding a
 grant for that dataset, or to an admin. Everyone may see a sample's schema and size. The
-decision is made before the request's filters or paging are even parsed, so a refused caller
-learns nothing from errors or counts; every read of a non-public sample (allowed or refused)
+decision is made before the request's filters, sort or paging are checked (the boundary's
+:class:`~catalog.samples.filters.SampleQuery` only types them and never fails), so a refused
+caller learns nothing from errors or counts; every read of a non-public sample (allowed or refused)
 is audited.
 """
 
