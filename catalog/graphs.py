@@ -11,8 +11,9 @@ source at once. The flip is a compare-and-set on the version the writer read: a 
 lost the race reads again and flips from the winner's version (the last complete version
 wins), or fails loudly after a few tries; it never publishes over a version it did not see.
 A version is dropped only when it is known to be finished with (the version displaced from
-"previous") or when it is older than :data:`UNPUBLISHED_GRACE_S`: a version another writer
-is still writing is never taken from under it.
+"previous") or when it is older than the ``unpublished_grace_s`` setting: a version another
+writer is still writing is never taken from under it. A writer that lost the race tries
+``publish_attempts`` times (a setting too).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import pyoxigraph as ox
 
 from catalog.errors import Conflict, InvalidInput
 from catalog.namespaces import DLAB
+from catalog.settings import Settings, default_of
 from catalog.store.base import GraphStore
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,6 @@ META_GRAPH = "urn:datalab:meta"
 SOURCE_PREFIX = "urn:datalab:source:"
 VERSION_PREFIX = "urn:datalab:graph:"
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-#: An unpublished version younger than this may belong to a writer still at work.
-UNPUBLISHED_GRACE_S = 6 * 3600
-#: How often a writer that lost the publish race tries again.
-PUBLISH_ATTEMPTS = 5
 
 #: A SPARQL fragment binding ?g to every current source graph (and ?source to its name).
 CURRENT_GRAPHS = f"GRAPH <{META_GRAPH}> {{ ?src <{DLAB.currentGraph}> ?g ; <{DLAB.name}> ?source }}"
@@ -71,8 +69,16 @@ class SourceGraph:
 class SourceGraphs:
     """Versioned named graphs per source on any :class:`GraphStore`."""
 
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: GraphStore, settings: Settings | None = None) -> None:
+        """``settings`` give the publish attempts and the grace of unpublished versions
+        (their documented defaults without it)."""
         self.store = store
+        if settings is None:
+            self.publish_attempts = int(default_of("publish_attempts"))
+            self.unpublished_grace_s = float(default_of("unpublished_grace_s"))
+        else:
+            self.publish_attempts = settings.publish_attempts
+            self.unpublished_grace_s = settings.unpublished_grace_s
 
     def current(self, name: str) -> str | None:
         rows = self.store.select(
@@ -134,7 +140,7 @@ class SourceGraphs:
     def publish(self, name: str, graph: str) -> None:
         """Make ``graph`` the current version of ``name``: a compare-and-set on the version
         read just before, retried when another writer published meanwhile."""
-        for _ in range(PUBLISH_ATTEMPTS):
+        for _ in range(self.publish_attempts):
             current, previous = self.pointers(name)
             self._flip(name, graph, current, previous)
             self._settle(name, graph)
@@ -142,7 +148,7 @@ class SourceGraphs:
                 self._collect(name)
                 return  # published (and maybe already replaced by a later writer)
         raise Conflict(
-            f"source {name!r} was published by other writers {PUBLISH_ATTEMPTS} times while "
+            f"source {name!r} was published by other writers {self.publish_attempts} times while "
             "this version waited; nothing of it was published",
             where=name,
         )
@@ -260,7 +266,7 @@ class SourceGraphs:
         )
         keep = {r["g"].value for r in rows if r["kind"].value == "keep"}
         published = {r["g"].value for r in rows if r["kind"].value == "published"}
-        oldest = time.time() - UNPUBLISHED_GRACE_S
+        oldest = time.time() - self.unpublished_grace_s
         existing = {g for g in self.store.named_graphs() if g.startswith(prefix)}
         for graph in existing - keep:
             created = _created(graph[len(prefix) :])

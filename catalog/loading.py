@@ -50,13 +50,15 @@ def load_quads(
     *,
     source: str,
     replace: bool,
+    graphs: SourceGraphs | None = None,
 ) -> LoadReport:
     """Store parsed triples as source ``source`` and publish the result atomically.
 
     With ``replace`` the document becomes the source's whole graph (a harvest); otherwise
     its datasets are upserted into the source's current graph (local registrations).
+    ``graphs`` (the catalogue's, with its settings) defaults to one with the default limits.
     """
-    graphs = SourceGraphs(store)
+    graphs = graphs or SourceGraphs(store)
     staged: list[str] = []
     written: list[Skolemised] = []
 

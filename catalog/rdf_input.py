@@ -135,11 +135,6 @@ class ContextResolver:
             self._cache[key] = doc.get("@context", {}) if isinstance(doc, dict) else {}
         return self._cache[key]
 
-    def with_extra(self, contexts: Mapping[str, Path]) -> ContextResolver:
-        merged = {url: path for url, path in self._paths.items()}
-        merged.update({self._key(u): Path(p) for u, p in contexts.items()})
-        return ContextResolver(merged)
-
 
 def bundled_contexts_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "schemas" / "contexts"

@@ -84,7 +84,7 @@ class Catalogue:
     def __init__(self, settings: Settings, store: GraphStore) -> None:
         self.settings = settings
         self.store = store
-        self.graphs = SourceGraphs(store)
+        self.graphs = SourceGraphs(store, settings)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self.context_resolver: ContextResolver = default_context_resolver(settings.jsonld_contexts)
@@ -140,19 +140,30 @@ class Catalogue:
             rdf_format = guess_format(filename, media_type)
         else:
             rdf_format = fmt
-        quads = iter_triples(
+        triples = iter_triples(
             data, rdf_format, self.limits, base_iri=base_iri, resolver=self.context_resolver
         )
-        return self.store_quads(quads, source=source, replace=replace)
+        return self.store_quads(triples, source=source, replace=replace)
 
     def store_quads(
-        self, quads: Iterable[ox.Quad], *, source: str, replace: bool = False
+        self, statements: Iterable[ox.Triple | ox.Quad], *, source: str, replace: bool = False
     ) -> LoadReport:
-        """Store already-parsed triples under ``source`` (every write path ends here), publish
-        atomically, and tell the publish listeners (search index, offers, SPARQL snapshot)."""
+        """Store already-parsed statements under ``source`` (every write path ends here),
+        publish atomically, and tell the publish listeners (search index, offers, SPARQL
+        snapshot).
+
+        ``statements`` are triples (or quads, whose graph is ignored): only their subject,
+        predicate and object are read, and they go into the source's new graph. The name
+        says where they end up (as quads of that graph), not what is passed in."""
         check_source_name(source)
         with self.source_lock(source):
-            report = load_quads(self.store, quads, source=source, replace=replace)
+            report = load_quads(
+                self.store,
+                statements,  # type: ignore[arg-type]  # only s, p, o are read
+                source=source,
+                replace=replace,
+                graphs=self.graphs,
+            )
         self._published(source, None if replace else set(report.dataset_ids))
         return report
 

@@ -1,14 +1,28 @@
 """The one Settings object of the catalogue.
 
-Every limit the catalogue enforces lives here, read from the environment with the
+Every limit an operator may tune lives here, read from the environment with the
 ``DATALAB_`` prefix. Build it with :func:`get_settings` and pass it down; nothing in the
-project reads the environment at import time.
+project reads the environment at import time. Code built without a Settings object (tests,
+one-off scripts) reads a setting's documented default through :func:`default_of`, never a
+copy of it.
+
+What stays a module constant is not an operator's limit:
+
+* protocol and format facts (media types, operators of a grammar, SPARQL fragments, the
+  width of a decoded string slot, the search tokens' longest word, which the index format
+  depends on);
+* walk depths that reading and writing must agree on (the owned-node depth of
+  :mod:`catalog.ownership` and :mod:`catalog.records`, the SHACL neighbourhood of
+  :mod:`catalog.validation`, the JSON-LD export's chains), which a setting could set apart;
+* batch, chunk and window sizes that change only speed and memory of one step, never what
+  is accepted or answered (``_BATCH``, ``_CHUNK``, ``IN_FLIGHT``, the sorted copies' group
+  sizes and window growth, the snippet window).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -303,6 +317,30 @@ class Settings(BaseSettings):
         description="Most sorted copies of one sample (each costs about the sample's size); "
         "sorts on other columns scan the whole sample.",
     )
+    sample_max_filters: int = Field(
+        default=10, gt=0, description="Most filter parameters of one sample rows request."
+    )
+    sample_max_in_values: int = Field(
+        default=100, gt=0, description="Most comma-separated values after a filter's 'in'."
+    )
+    sample_max_filter_value_chars: int = Field(
+        default=1000, gt=0, description="Longest value of one sample filter, in characters."
+    )
+    sample_stats_bins: int = Field(
+        default=10, gt=0, le=1000, description="Bins of each histogram of a sample's statistics."
+    )
+    sample_stats_top_values: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="Most frequent values listed per text column in a sample's statistics.",
+    )
+    sample_stats_value_chars: int = Field(
+        default=200,
+        gt=0,
+        description="Listed frequent values of a sample's statistics are cut to this many "
+        "characters.",
+    )
     search_page_size: int = Field(default=20, gt=0, description="Search hits per page.")
     search_max_page_size: int = Field(
         default=100, gt=0, description="Most search hits one page may ask for."
@@ -318,6 +356,12 @@ class Settings(BaseSettings):
     )
     search_min_prefix_chars: int = Field(
         default=2, gt=0, description="Shortest prefix a 'term*' search query may use."
+    )
+    search_max_facet_values: int = Field(
+        default=50, gt=0, description="Most values one facet filter of a search may name."
+    )
+    search_facet_values_shown: int = Field(
+        default=30, gt=0, description="Most values listed per facet in a search answer."
     )
     search_text_engine: Literal["fts5", "tantivy"] = Field(
         default="tantivy",
@@ -353,6 +397,30 @@ class Settings(BaseSettings):
     )
     sparql_endpoint_max_query_chars: int = Field(
         default=100_000, gt=0, description="Longest query text /sparql accepts, in characters."
+    )
+    sparql_endpoint_max_query_nodes: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Most nodes of a /sparql query's parse tree walked while it is checked; "
+        "a larger query is refused with 413.",
+    )
+    dsp_max_request_bytes: int = Field(
+        default=64 * 1024,
+        gt=0,
+        description="Largest Dataspace Protocol CatalogRequestMessage accepted, in bytes.",
+    )
+    publish_attempts: int = Field(
+        default=5,
+        gt=0,
+        le=100,
+        description="How often a writer that lost the race to publish a source's new version "
+        "(another writer published meanwhile) tries again before failing with 409.",
+    )
+    unpublished_grace_s: float = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="Age past which an unpublished version graph is dropped as abandoned; a "
+        "younger one may belong to a writer still at work. Keep it above the longest load.",
     )
     sparql_endpoint_memory_bytes: int = Field(
         default=2 * 1024**3,
@@ -501,6 +569,11 @@ class Settings(BaseSettings):
     def store_path(self) -> Path:
         """Folder of the embedded Oxigraph store."""
         return self.home / "store"
+
+
+def default_of(name: str) -> Any:
+    """The documented default of setting ``name`` (for code built without a Settings)."""
+    return Settings.model_fields[name].default
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -12,6 +12,7 @@ from catalog.errors import InvalidInput
 from catalog.search import SearchService
 from catalog.search.facets import parse_bbox_param
 from catalog.search.providers import DEFAULT_PROVIDERS
+from catalog.search.request import SearchQuery
 from cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
 
 HomeOption = Annotated[
@@ -51,7 +52,8 @@ def search(
     with reported(as_json), open_catalogue(settings_from_cli(home=home)) as catalogue:
         service = SearchService.open(catalogue, DEFAULT_PROVIDERS)
         try:
-            result = service.search(
+            request = SearchQuery.parse(
+                catalogue.settings,
                 query,
                 filters=_facets(facet or []),
                 sort=sort,
@@ -60,8 +62,9 @@ def search(
                 modified_from=modified_from,
                 modified_to=modified_to,
                 bbox=parse_bbox_param(bbox) if bbox else None,
-                langs=[x.strip() for x in lang.split(",") if x.strip()],
             )
+            langs = [x.strip() for x in lang.split(",") if x.strip()]
+            result = service.find(request, langs=langs)
         finally:
             service.close()
         if as_json:

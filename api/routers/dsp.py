@@ -60,9 +60,9 @@ async def catalog_request(
         body = b""
         async for chunk in request.stream():
             body += chunk
-            if len(body) > dsp.MAX_REQUEST_BYTES:
+            if len(body) > settings.dsp_max_request_bytes:
                 raise LimitExceeded("the catalogue request is too large", where="body")
-        query = dsp.parse_request(body)
+        query = dsp.parse_request(body, settings.dsp_max_request_bytes)
         result = await run_in_threadpool(dsp.build_catalog, catalogue, query, page, size)
     except DatalabError as exc:
         return _error(exc)

@@ -16,6 +16,7 @@ from api.routing import PrivateRoute
 from catalog.errors import LimitExceeded
 from catalog.samples import PARQUET_MEDIA_TYPE, Upload, fetched
 from catalog.samples import graph as sample_graph
+from catalog.samples.filters import SampleQuery
 from catalog.samples.store import storage_full
 
 router = APIRouter(tags=["samples"], route_class=PrivateRoute)
@@ -151,9 +152,8 @@ def get_sample_rows(
     sort: Annotated[str | None, Query(description="column, or -column for descending.")] = None,
 ) -> JSONResponse:
     """A page of rows (≤ 100 rows, ≤ 1 MB; `truncated` says whether the page was cut)."""
-    body = service.rows(
-        principal, dataset_id, offset=offset, limit=limit, filters=filter or [], sort=sort
-    )
+    query = SampleQuery.parse(filter, sort, offset=offset, limit=limit)
+    body = service.rows(principal, dataset_id, query)
     if body["next_offset"] is not None:
         body["next"] = this_url(request, offset=body["next_offset"])
     return _json(body)

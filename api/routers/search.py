@@ -9,11 +9,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
-from api.deps import SearchDep
+from api.deps import SearchDep, SettingsDep
 from api.links import this_url
 from api.negotiation import HTML, JSON, negotiate
 from catalog.search import FACET_FIELDS
 from catalog.search.facets import parse_bbox_param
+from catalog.search.request import SearchQuery
 from catalog.search.snippets import accept_languages
 
 router = APIRouter(tags=["search"])
@@ -53,6 +54,7 @@ def _filters(request: Request) -> dict[str, list[str]]:
 def search(
     request: Request,
     service: SearchDep,
+    settings: SettingsDep,
     q: Annotated[str, Query(description='words, "phrases", prefix*, -excluded')] = "",
     sort: Annotated[str, Query(description="relevance, modified or title")] = "relevance",
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -68,7 +70,8 @@ def search(
     repeat a facet for OR), with facet counts; labels follow ``Accept-Language``."""
     media = negotiate(accept, [JSON, HTML], format)
     langs = accept_languages(accept_language)
-    result = service.search(
+    query = SearchQuery.parse(
+        settings,
         q,
         filters=_filters(request),
         modified_from=modified_from,
@@ -77,8 +80,8 @@ def search(
         sort=sort,
         cursor=cursor,
         limit=limit,
-        langs=langs,
     )
+    result = service.find(query, langs=langs)
     body = result.to_dict()
     headers = {"Vary": "Accept, Accept-Language", "Content-Language": (langs or ["en"])[0]}
     if media == HTML:

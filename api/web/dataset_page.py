@@ -30,6 +30,7 @@ from catalog.offers.live import answer_offers
 from catalog.offers.profiles import FORM_ORG_TYPES, PURPOSES
 from catalog.quality import dataset_quality
 from catalog.rdf_bridge import to_rdflib_graph
+from catalog.samples.filters import SampleQuery
 
 PAGE_ROWS = 20
 
@@ -57,9 +58,8 @@ def _sample(request: Request, services: Services, dataset_id: str) -> dict[str, 
     filters = [f for f in q.getlist("filter") if f][:10]
     sort = q.get("sort") or None
     try:
-        out["rows"] = service.rows(
-            principal, dataset_id, offset=offset, limit=PAGE_ROWS, filters=filters, sort=sort
-        )
+        query = SampleQuery.parse(filters, sort, offset=offset, limit=PAGE_ROWS)
+        out["rows"] = service.rows(principal, dataset_id, query)
     except InvalidInput as exc:
         out["error"] = exc.message
     stats = service.statistics(principal, dataset_id)

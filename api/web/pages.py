@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import AccountsDep, SearchDep, ServicesDep
+from api.deps import AccountsDep, SearchDep, ServicesDep, SettingsDep
 from api.web.dataset_page import dataset_context
 from api.web.render import STATIC, WebRoute, render
 from api.web.session import checked_form, end_session, finish, sign_in, start_session
 from catalog.errors import DatalabError, NotFound
 from catalog.model.values import parse_accept_language
 from catalog.search import FACET_FIELDS
+from catalog.search.request import SearchQuery
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 _STATIC = {"style.css": "text/css", "app.js": "text/javascript"}
@@ -73,6 +74,7 @@ async def logout(request: Request) -> Response:
 def search_page(
     request: Request,
     service: SearchDep,
+    settings: SettingsDep,
     q: Annotated[str, Query(max_length=1000)] = "",
     sort: str = "relevance",
     cursor: str | None = None,
@@ -82,7 +84,8 @@ def search_page(
     filters = {
         f: request.query_params.getlist(f) for f in FACET_FIELDS if f in request.query_params
     }
-    result = service.search(q, filters=filters, sort=sort, cursor=cursor, limit=20, langs=langs)
+    query = SearchQuery.parse(settings, q, filters=filters, sort=sort, cursor=cursor, limit=20)
+    result = service.find(query, langs=langs)
     marks = service.facet_values([h.id for h in result.items])  # the hits' badges
     params = {k: request.query_params.getlist(k) for k in request.query_params if k != "cursor"}
     return render(

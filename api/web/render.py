@@ -8,7 +8,6 @@ JSON-LD is serialised with ``<``, ``>`` and ``&`` as JSON escapes so it can neve
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -20,6 +19,7 @@ from markupsafe import Markup
 
 from api.errors import ErrorAnswer, HeaderRoute
 from api.web.session import csrf_token, finish, web_principal
+from catalog.federation.schema_org import script_json
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -45,9 +45,7 @@ def safe_url(value: object) -> str | None:
 
 def json_ld(value: Any) -> Markup:
     """JSON for a ``<script type="application/ld+json">`` block that cannot break out."""
-    text = json.dumps(value, ensure_ascii=False, indent=1)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text)  # noqa: S704  (every markup character is escaped above)
+    return Markup(script_json(value, indent=1))  # noqa: S704  (markup characters escaped)
 
 
 def query(params: dict[str, Any], **changes: Any) -> str:

@@ -20,6 +20,7 @@ from catalog.labs.model import (
     ORG_TYPES,
     SERVICES,
 )
+from catalog.search.request import SearchQuery
 
 router = APIRouter(prefix="/ui/staff", route_class=WebRoute, include_in_schema=False)
 OFFERABLE_SHOWN = 15
@@ -57,7 +58,8 @@ def overview(
     labs = list_labs(cat, factory)
     offerable = {}
     for lab in labs:  # one index query per lab (the index has the lab facet)
-        result = search.search("", filters={"lab": [lab.id]}, limit=OFFERABLE_SHOWN, fresh=False)
+        query = SearchQuery.parse(cat.settings, filters={"lab": [lab.id]}, limit=OFFERABLE_SHOWN)
+        result = search.find(query, fresh=False)
         offerable[lab.id] = result
     pending = [r for r in requests.list_for(principal) if r.state in OPEN]
     return render(

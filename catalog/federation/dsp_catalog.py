@@ -41,13 +41,13 @@ from catalog.namespaces import DLAB, DPV, EU_ACCESS_RIGHT
 from catalog.offers import offers_for
 from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
+from catalog.settings import default_of
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 #: The schema the spec's JSON schemas reference for ``@context`` (written by the project).
 CONTEXT_SCHEMA_FILE = (
     Path(__file__).resolve().parents[2] / "schemas" / "dsp" / "context-schema.json"
 )
-MAX_REQUEST_BYTES = 64 * 1024
 DEFAULT_FORMAT = "HttpData-PULL"
 _FILTER_KEYS = {"dataSpace", "source", "modifiedSince"}
 _PREFIXES = {"dlab:": str(DLAB), "dpv:": str(DPV), "cc:": "http://creativecommons.org/ns#"}
@@ -75,12 +75,13 @@ def service_iri(base_iri: str) -> str:
 # -- the request ------------------------------------------------------------------------------
 
 
-def parse_request(body: bytes) -> CatalogQuery:
-    """Read a ``CatalogRequestMessage``; its filter becomes a :class:`CatalogQuery`."""
-    if len(body) > MAX_REQUEST_BYTES:
-        raise LimitExceeded(
-            f"the catalogue request is over {MAX_REQUEST_BYTES} bytes", where="body"
-        )
+def parse_request(
+    body: bytes, max_bytes: int = default_of("dsp_max_request_bytes")
+) -> CatalogQuery:
+    """Read a ``CatalogRequestMessage`` of at most ``max_bytes`` (the
+    ``dsp_max_request_bytes`` setting); its filter becomes a :class:`CatalogQuery`."""
+    if len(body) > max_bytes:
+        raise LimitExceeded(f"the catalogue request is over {max_bytes} bytes", where="body")
     try:
         message = json.loads(body) if body.strip() else None
     except (ValueError, UnicodeDecodeError):

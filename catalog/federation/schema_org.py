@@ -6,8 +6,11 @@ record's facts (access, licences) the way
 the W3C DCAT ↔ schema.org alignment does: title → ``name``, description → ``description``,
 keywords, publisher/creators → ``Organization``, ``issued``/``modified`` → dates, licence →
 ``license``, distributions with a download URL → ``DataDownload``, temporal and spatial
-coverage. Metadata only: no sample rows or statistics. The output is meant to be embedded
-in ``<script type="application/ld+json">``; :func:`script_tag` escapes it for that.
+coverage. Metadata only: no sample rows or statistics.
+
+The dataset page (``api/web/dataset_page.py``) embeds it in ``<script
+type="application/ld+json">``, escaped by :func:`script_json` (the page template's
+``json_ld`` filter); :func:`script_tag` gives the whole element the same way.
 """
 
 from __future__ import annotations
@@ -128,9 +131,15 @@ def _temporal(model: Dataset) -> str | None:
     return None
 
 
-def script_tag(doc: dict[str, Any]) -> str:
-    """``doc`` as a ``<script type="application/ld+json">`` element, safe inside HTML."""
-    text = json.dumps(doc, ensure_ascii=False, sort_keys=True)
+def script_json(doc: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
+    """``doc`` as JSON that cannot end its ``<script>`` element: every ``<``, ``>`` and
+    ``&`` escaped as a JSON unicode escape."""
+    text = json.dumps(doc, ensure_ascii=False, indent=indent, sort_keys=sort_keys)
     for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(raw, escaped)
-    return f'<script type="application/ld+json">{text}</script>'
+    return text
+
+
+def script_tag(doc: dict[str, Any]) -> str:
+    """``doc`` as a ``<script type="application/ld+json">`` element, safe inside HTML."""
+    return f'<script type="application/ld+json">{script_json(doc, sort_keys=True)}</script>'

@@ -128,6 +128,7 @@ class SparqlEndpoint:
                     s.sparql_endpoint_max_query_chars,
                     s.sparql_endpoint_memory_bytes,
                     s.sparql_max_result_bytes,
+                    s.sparql_endpoint_max_query_nodes,
                 ),
                 daemon=True,
                 name="datalab-sparql",

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.errors import DatalabError, Forbidden, InvalidInput, LimitExceeded
+from catalog.settings import default_of
 
 QUERY_FORMS = {
     "SelectQuery": "select",
@@ -23,7 +24,6 @@ QUERY_FORMS = {
     "ConstructQuery": "construct",
     "DescribeQuery": "describe",
 }
-_MAX_NODES = 1_000_000
 
 
 class QueryRefused(Forbidden):
@@ -46,7 +46,9 @@ class QueryResourcesExceeded(DatalabError):
     code = "query_resources_exceeded"
 
 
-def check_query(text: str, max_chars: int) -> str:
+def check_query(
+    text: str, max_chars: int, max_nodes: int = default_of("sparql_endpoint_max_query_nodes")
+) -> str:
     """Refuse anything but a pure, local query; returns its form (select, ask, …)."""
     if len(text) > max_chars:
         raise LimitExceeded(
@@ -70,7 +72,7 @@ def check_query(text: str, max_chars: int) -> str:
                 where="query",
             ) from None
         raise InvalidInput(f"invalid SPARQL query: {exc}", where="query") from None
-    form = _walk(parsed)
+    form = _walk(parsed, max_nodes)
     return form
 
 
@@ -84,7 +86,7 @@ def _is_update(text: str, parse_update: Any) -> bool:
     return True
 
 
-def _walk(parsed: Any) -> str:
+def _walk(parsed: Any, max_nodes: int) -> str:
     from rdflib.plugins.sparql.parserutils import CompValue
 
     form = ""
@@ -93,7 +95,7 @@ def _walk(parsed: Any) -> str:
     while stack:
         node = stack.pop()
         visited += 1
-        if visited > _MAX_NODES:
+        if visited > max_nodes:
             raise LimitExceeded("the query is too large to check", where="query")
         if isinstance(node, CompValue):
             if node.name in QUERY_FORMS and not form:

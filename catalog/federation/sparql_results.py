@@ -17,6 +17,7 @@ import pyoxigraph as ox
 
 from catalog.errors import DatalabError, InvalidInput, NotAcceptable
 from catalog.federation.sparql_guard import ResultTooLarge, check_query
+from catalog.settings import default_of
 
 RESULTS_JSON = "application/sparql-results+json"
 RESULTS_XML = "application/sparql-results+xml"
@@ -70,10 +71,11 @@ def answer(
     results_media: str | None,
     graph_media: str | None,
     max_bytes: int = 16 * 1024 * 1024,
+    max_nodes: int = default_of("sparql_endpoint_max_query_nodes"),
 ) -> Any:
     """Check and run ``text``; returns a :class:`SparqlAnswer` of at most ``max_rows``
     solutions (or triples) and ``max_bytes`` bytes (past it: :class:`ResultTooLarge`)."""
-    form = check_query(text, max_chars)
+    form = check_query(text, max_chars, max_nodes)
     media = results_media if form in ("select", "ask") else graph_media
     if media is None:
         kinds = "SPARQL results" if form in ("select", "ask") else "RDF"
@@ -212,7 +214,12 @@ def _boolean(value: bool, media: str) -> bytes:
 
 
 def worker_main(
-    conn: Connection, max_rows: int, max_chars: int, memory: int, max_bytes: int
+    conn: Connection,
+    max_rows: int,
+    max_chars: int,
+    memory: int,
+    max_bytes: int,
+    max_nodes: int = default_of("sparql_endpoint_max_query_nodes"),
 ) -> None:
     """Worker body: load snapshots and answer queries until the pipe closes."""
     try:
@@ -236,7 +243,16 @@ def worker_main(
         try:
             result: tuple[str, Any] = (
                 "ok",
-                answer(store, text, max_rows, max_chars, results_media, graph_media, max_bytes),
+                answer(
+                    store,
+                    text,
+                    max_rows,
+                    max_chars,
+                    results_media,
+                    graph_media,
+                    max_bytes,
+                    max_nodes,
+                ),
             )
         except DatalabError as exc:
             result = ("error", exc)

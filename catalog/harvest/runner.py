@@ -189,9 +189,6 @@ class Harvester:
             self.validators.append(drain_in_background(self.catalogue, job.id))
         return job
 
-    def run_all(self, *, full: bool = False, progress: Progress | None = None) -> list[Job]:
-        return [self.run(s.name, full=full, progress=progress) for s in self.sources.list()]
-
     # -- the run -----------------------------------------------------------------------------
 
     def _previous(self, name: str) -> tuple[str | None, dict[str, _Prev]]:

@@ -232,7 +232,11 @@ def _write_labs(catalogue: Catalogue, *, add: list[DataLab], locked: bool = Fals
                 for lab in add:
                     lab.to_graph(out)
                 load_quads(
-                    catalogue.store, _quads(catalogue, out), source=LABS_SOURCE, replace=True
+                    catalogue.store,
+                    _quads(catalogue, out),
+                    source=LABS_SOURCE,
+                    replace=True,
+                    graphs=catalogue.graphs,
                 )
             else:
                 for lab in add:

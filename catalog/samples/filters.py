@@ -1,9 +1,20 @@
-"""The whitelisted filter and sort grammar of sample rows.
+"""The whitelisted filter and sort grammar of sample rows, parsed once into typed values.
 
 ``filter=column:op:value`` (repeatable) and ``sort=column`` / ``sort=-column``. The column
 must be one of the sample's columns (matched exactly, then quoted); the operator comes
 from a fixed list; the value is converted in Python to the column's type and sent to DuckDB
 as a parameter. Nothing the user writes is ever spliced into SQL.
+
+Two steps, each done once:
+
+* at the boundary (API, web page, CLI) :meth:`SampleQuery.parse` turns the request into a
+  :class:`SampleQuery`: the sort as a :class:`SortKey`, paging as integers and the filter
+  texts as given. The filters cannot be split there: a column name may itself contain
+  ``:``, so only the sample's columns tell where the name ends. Nothing here raises, so a
+  caller refused by the access gate learns nothing from errors about the request.
+* after the gate, :func:`bind` checks the query against the sample's columns and gives a
+  :class:`RowQuery` of :class:`RowFilter` values (column, operator, converted value) that
+  the store and :mod:`catalog.samples.sorted_copies` take as they are.
 """
 
 from __future__ import annotations
@@ -11,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from catalog.errors import InvalidInput
@@ -21,22 +32,108 @@ COMPARISONS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">
 TEXT_OPS = {"contains": "contains", "startswith": "starts_with"}
 NULL_OPS = {"isnull": "IS NULL", "notnull": "IS NOT NULL"}
 OPERATORS = (*COMPARISONS, *TEXT_OPS, *NULL_OPS, "in")
-MAX_FILTERS = 10
-MAX_IN_VALUES = 100
-MAX_VALUE_CHARS = 1000
 COMPARABLE = {"integer", "float", "decimal", "date", "timestamp", "time", "boolean", "string"}
 
 
-@dataclass
+@dataclass(frozen=True)
+class SortKey:
+    """``sort=column`` (ascending, NULLs last) or ``sort=-column`` (descending)."""
+
+    column: str
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text: str | None) -> SortKey | None:
+        """The sort of ``column`` or ``-column``; ``None`` for no (or an empty) sort."""
+        if not text:
+            return None
+        if text.startswith("-"):
+            return cls(text[1:], True)
+        return cls(text, False)
+
+    def __str__(self) -> str:
+        return ("-" if self.descending else "") + self.column
+
+
+@dataclass(frozen=True)
+class SampleQuery:
+    """A request for a page of sample rows, as parsed at the boundary (see the module)."""
+
+    filters: tuple[str, ...] = ()
+    sort: SortKey | None = None
+    offset: int = 0
+    limit: int | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        filters: Sequence[str] | None = None,
+        sort: str | None = None,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> SampleQuery:
+        """The typed query of the ``filter``, ``sort``, ``offset`` and ``limit`` parameters."""
+        return cls(tuple(filters or ()), SortKey.parse(sort), offset, limit)
+
+    def audit_detail(self) -> dict[str, Any]:
+        """The query as the audit log records it (as the caller wrote it)."""
+        return {
+            "offset": self.offset,
+            "limit": self.limit,
+            "filters": list(self.filters),
+            "sort": str(self.sort) if self.sort else None,
+        }
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """One checked filter: a sample column, an operator of :data:`OPERATORS` and the value
+    converted to the column's type (a tuple for ``in``, ``None`` for the NULL tests)."""
+
+    column: Column
+    op: str
+    value: Any = None
+
+    def condition(self) -> tuple[str, list[Any]]:
+        """The SQL condition (quoted identifier, ``?`` placeholders) and its parameters."""
+        ident = quote_ident(self.column.name)
+        if self.op in NULL_OPS:
+            return f"{ident} {NULL_OPS[self.op]}", []
+        if self.op in TEXT_OPS:
+            return f"{TEXT_OPS[self.op]}({ident}, ?)", [self.value]
+        if self.op == "in":
+            return f"{ident} IN ({', '.join('?' for _ in self.value)})", list(self.value)
+        return f"{ident} {COMPARISONS[self.op]} ?", [self.value]
+
+
+@dataclass(frozen=True)
 class RowQuery:
-    """A validated filter/sort: a WHERE clause, an ORDER BY clause and their parameters."""
+    """A :class:`SampleQuery` bound to a sample's columns: typed filters and sort column."""
 
-    where: str = ""
-    order_by: str = ""
-    params: list[Any] = field(default_factory=list)
+    filters: tuple[RowFilter, ...] = ()
+    sort_column: Column | None = None
+    descending: bool = False
+
+    @property
+    def where(self) -> str:
+        conditions = [f.condition()[0] for f in self.filters]
+        return ("WHERE " + " AND ".join(f"({c})" for c in conditions)) if conditions else ""
+
+    @property
+    def params(self) -> list[Any]:
+        return [p for f in self.filters for p in f.condition()[1]]
+
+    @property
+    def order_by(self) -> str:
+        if self.sort_column is None:
+            return ""
+        direction = "DESC" if self.descending else "ASC"
+        return f"ORDER BY {quote_ident(self.sort_column.name)} {direction} NULLS LAST"
 
 
-def _convert(column: Column, raw: str) -> Any:
+def convert(column: Column, raw: str) -> Any:
+    """``raw`` as a value of the column's type; InvalidInput if it is not one."""
     kind = column.kind
     where = f"filter.{column.name}"
     try:
@@ -74,17 +171,19 @@ def _split(raw: str, columns: Sequence[Column]) -> tuple[Column, str, str]:
     raise InvalidInput(f"unknown column {name[:80]!r} in filter", where="filter")
 
 
-def _condition(raw: str, columns: Sequence[Column], params: list[Any]) -> str:
+def parse_filter(
+    raw: str, columns: Sequence[Column], *, max_value_chars: int, max_in_values: int
+) -> RowFilter:
+    """One ``column:op:value`` filter against the sample's columns."""
     column, op, value = _split(raw, columns)
-    ident = quote_ident(column.name)
     if op not in OPERATORS:
         raise InvalidInput(
             f"unknown operator {op[:40]!r}; known: {', '.join(OPERATORS)}", where="filter"
         )
     if op in NULL_OPS:
-        return f"{ident} {NULL_OPS[op]}"
-    if len(value) > MAX_VALUE_CHARS:
-        raise InvalidInput(f"filter value longer than {MAX_VALUE_CHARS} chars", where="filter")
+        return RowFilter(column, op)
+    if len(value) > max_value_chars:
+        raise InvalidInput(f"filter value longer than {max_value_chars} chars", where="filter")
     if column.kind not in COMPARABLE:
         raise InvalidInput(
             f"column {column.name!r} of type {column.duckdb_type} cannot be filtered by value",
@@ -93,37 +192,38 @@ def _condition(raw: str, columns: Sequence[Column], params: list[Any]) -> str:
     if op in TEXT_OPS:
         if column.kind != "string":
             raise InvalidInput(f"{op} applies to text columns only", where="filter")
-        params.append(value)
-        return f"{TEXT_OPS[op]}({ident}, ?)"
+        return RowFilter(column, op, value)
     if op == "in":
         items = value.split(",")
-        if len(items) > MAX_IN_VALUES:
-            raise InvalidInput(f"at most {MAX_IN_VALUES} values after 'in'", where="filter")
-        params.extend(_convert(column, item) for item in items)
-        return f"{ident} IN ({', '.join('?' for _ in items)})"
-    params.append(_convert(column, value))
-    return f"{ident} {COMPARISONS[op]} ?"
+        if len(items) > max_in_values:
+            raise InvalidInput(f"at most {max_in_values} values after 'in'", where="filter")
+        return RowFilter(column, op, tuple(convert(column, item) for item in items))
+    return RowFilter(column, op, convert(column, value))
 
 
-def build_query(filters: Sequence[str], sort: str | None, columns: Sequence[Column]) -> RowQuery:
-    """Validate the user's filters and sort against the sample's columns."""
-    if len(filters) > MAX_FILTERS:
-        raise InvalidInput(f"at most {MAX_FILTERS} filters", where="filter")
-    query = RowQuery()
-    conditions = [_condition(raw, columns, query.params) for raw in filters]
-    if conditions:
-        query.where = "WHERE " + " AND ".join(f"({c})" for c in conditions)
-    if sort:
-        descending = sort.startswith("-")
-        name = sort[1:] if descending else sort
-        by_name = {c.name: c for c in columns}
-        if name not in by_name:
-            raise InvalidInput(f"unknown sort column {name[:80]!r}", where="sort")
-        column = by_name[name]
-        if column.kind not in COMPARABLE:
-            raise InvalidInput(
-                f"column {name!r} of type {column.duckdb_type} cannot be sorted", where="sort"
-            )
-        direction = "DESC" if descending else "ASC"
-        query.order_by = f"ORDER BY {quote_ident(name)} {direction} NULLS LAST"
-    return query
+def bind(
+    query: SampleQuery,
+    columns: Sequence[Column],
+    *,
+    max_filters: int,
+    max_value_chars: int,
+    max_in_values: int,
+) -> RowQuery:
+    """Check the query's filters and sort against the sample's columns."""
+    if len(query.filters) > max_filters:
+        raise InvalidInput(f"at most {max_filters} filters", where="filter")
+    filters = tuple(
+        parse_filter(raw, columns, max_value_chars=max_value_chars, max_in_values=max_in_values)
+        for raw in query.filters
+    )
+    if query.sort is None:
+        return RowQuery(filters)
+    name = query.sort.column
+    column = {c.name: c for c in columns}.get(name)
+    if column is None:
+        raise InvalidInput(f"unknown sort column {name[:80]!r}", where="sort")
+    if column.kind not in COMPARABLE:
+        raise InvalidInput(
+            f"column {name!r} of type {column.duckdb_type} cannot be sorted", where="sort"
+        )
+    return RowQuery(filters, column, query.sort.descending)

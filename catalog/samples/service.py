@@ -4,8 +4,9 @@ A dataset's access level (its :class:`~catalog.facts.DatasetFacts`: the most clo
 access rights it states) decides: PUBLIC opens rows and statistics to anyone; RESTRICTED,
 NON_PUBLIC, contradictory, unknown or no statement opens them only to a caller holding a
 grant for that dataset, or to an admin. Everyone may see a sample's schema and size. The
-decision is made before the request's filters or paging are even parsed, so a refused caller
-learns nothing from errors or counts; every read of a non-public sample (allowed or refused)
+decision is made before the request's filters, sort or paging are checked (the boundary's
+:class:`~catalog.samples.filters.SampleQuery` only types them and never fails), so a refused
+caller learns nothing from errors or counts; every read of a non-public sample (allowed or refused)
 is audited.
 """
 
@@ -19,6 +20,7 @@ from catalog.callers import Caller
 from catalog.errors import Forbidden, Unauthorized
 from catalog.facts.read import record_facts
 from catalog.samples import graph as sample_graph
+from catalog.samples.filters import SampleQuery
 from catalog.samples.store import SampleStore, Upload
 from catalog.service import Catalogue
 
@@ -105,15 +107,11 @@ class SampleService:
         self,
         caller: Caller,
         dataset_id: str,
-        *,
-        offset: int,
-        limit: int | None,
-        filters: list[str],
-        sort: str | None,
+        query: SampleQuery,
     ) -> dict[str, Any]:
-        detail = {"offset": offset, "limit": limit, "filters": filters, "sort": sort}
-        self._gate(caller, dataset_id, "sample.rows", detail)
-        return self.store.rows(dataset_id, offset=offset, limit=limit, filters=filters, sort=sort)
+        """A page of rows for an entitled caller; the query is checked only after the gate."""
+        self._gate(caller, dataset_id, "sample.rows", query.audit_detail())
+        return self.store.page(dataset_id, query)
 
     def statistics(self, caller: Caller, dataset_id: str) -> dict[str, Any]:
         self._gate(caller, dataset_id, "sample.statistics", {})

@@ -18,11 +18,12 @@ after every row inside it. Otherwise the window grows eightfold, ending with the
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from catalog.errors import InvalidInput
 from catalog.samples.engine import SampleEngine
-from catalog.samples.filters import RowQuery, _convert
+from catalog.samples.filters import RowFilter, RowQuery, convert
 from catalog.samples.stats import Column, jsonable, quote_ident
 from catalog.settings import Settings
 
@@ -88,32 +89,24 @@ def _bound(column: Column, value: Any) -> Any:
         return None  # NaN or infinity: the window cannot be bounded by it
     if isinstance(value, str) and column.kind != "string":
         try:
-            return _convert(column, value)
+            return convert(column, value)
         except InvalidInput:
             return None
     return value
 
 
-def _start(entry: dict[str, Any], column: Column, descending: bool, filters: list[str]) -> int:
+def _start(entry: dict[str, Any], column: Column, descending: bool,
+           filters: Sequence[RowFilter]) -> int:  # fmt: skip
     """Row groups every row of which the sort column's own filters exclude (from the start
     for ascending, from the end for descending), so the first window is not empty."""
-    limits: list[Any] = []
     wanted = ("lt", "le", "eq") if descending else ("gt", "ge", "eq")
-    for raw in filters:
-        if not raw.startswith(column.name + ":"):
-            continue
-        op, _, value = raw[len(column.name) + 1 :].partition(":")
-        if op in wanted:
-            try:
-                limits.append(_convert(column, value))
-            except InvalidInput:
-                return 0
+    limits = [f.value for f in filters if f.column.name == column.name and f.op in wanted]
     if not limits:
         return 0
     bounds = entry["mins"] if descending else entry["maxs"]
-    edge = min(limits) if descending else max(limits)
     skip = 0
     try:
+        edge = min(limits) if descending else max(limits)
         for raw in reversed(bounds) if descending else bounds:
             value = _bound(column, raw)
             if value is None or (value <= edge if descending else value >= edge):
@@ -128,12 +121,12 @@ def windows(
     entry: dict[str, Any],
     column: Column,
     descending: bool,
-    filters: list[str] = (),  # type: ignore[assignment]
+    filters: Sequence[RowFilter] = (),
 ) -> list[tuple[str, Any]]:
     """The growing windows as ``(condition, parameter)``; the last one is unbounded."""
     mins, maxs = entry["mins"], entry["maxs"]
     n = len(mins)
-    skip = _start(entry, column, descending, list(filters))
+    skip = _start(entry, column, descending, filters)
     out: list[tuple[str, Any]] = []
     k = 1
     c = quote_ident(column.name)
@@ -154,17 +147,17 @@ def sorted_page(
     projection: str,
     query: RowQuery,
     entry: dict[str, Any],
-    column: Column,
-    descending: bool,
     limit: int,
     offset: int,
-    filters: list[str],
 ) -> list[tuple[Any, ...]]:
-    """``limit + 1`` rows from ``offset`` of the filtered rows sorted by ``column``."""
+    """``limit + 1`` rows from ``offset`` of the filtered rows sorted by the query's sort
+    column, whose sorted copy ``entry`` describes."""
+    column, descending = query.sort_column, query.descending
+    assert column is not None  # only sorted queries are read from a copy
     direction = "DESC" if descending else "ASC"
     order = f"ORDER BY {quote_ident(column.name)} {direction} NULLS LAST, {RESERVED}"
     rows: list[tuple[Any, ...]] = []
-    for condition, value in windows(entry, column, descending, filters):
+    for condition, value in windows(entry, column, descending, query.filters):
         clauses = [query.where[len("WHERE ") :]] if query.where else []
         params: list[Any] = [copy_path, *query.params]
         if condition:

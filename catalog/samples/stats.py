@@ -18,11 +18,27 @@ import duckdb
 import pyarrow as pa
 
 from catalog.samples.engine import SampleEngine
+from catalog.settings import Settings, default_of
 
-BINS = 10
-TOP_VALUES = 10
-TOP_VALUE_CHARS = 200
 SOURCE = "read_parquet($path)"
+
+
+@dataclass(frozen=True)
+class StatsShape:
+    """How much the statistics hold: histogram bins, listed frequent values and their
+    length (the ``sample_stats_*`` settings)."""
+
+    bins: int = default_of("sample_stats_bins")
+    top_values: int = default_of("sample_stats_top_values")
+    value_chars: int = default_of("sample_stats_value_chars")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StatsShape:
+        return cls(
+            settings.sample_stats_bins,
+            settings.sample_stats_top_values,
+            settings.sample_stats_value_chars,
+        )
 
 
 @dataclass(frozen=True)
@@ -102,21 +118,28 @@ def jsonable(value: Any) -> Any:
 
 
 def _histogram(
-    engine: SampleEngine, con: Any, expr: str, path: str, lo: float, hi: float, deadline: float
+    engine: SampleEngine,
+    con: Any,
+    expr: str,
+    path: str,
+    lo: float,
+    hi: float,
+    deadline: float,
+    n_bins: int,
 ) -> list[dict[str, Any]]:
     if lo is None or hi is None:
         return []
-    width = (hi - lo) / BINS if hi > lo else 1.0
+    width = (hi - lo) / n_bins if hi > lo else 1.0
     _, rows = engine.query(
         con,
-        f"SELECT least(CAST(floor((v - $lo) / $w) AS BIGINT), {BINS - 1}) AS b, count(*) "
+        f"SELECT least(CAST(floor((v - $lo) / $w) AS BIGINT), {n_bins - 1}) AS b, count(*) "
         f"FROM (SELECT {expr} AS v FROM {SOURCE}) WHERE v IS NOT NULL AND isfinite(v) "
         "GROUP BY b ORDER BY b",
         {"path": path, "lo": lo, "w": width},
         deadline_s=deadline,
     )
     counts = {int(b): int(n) for b, n in rows}
-    bins = BINS if hi > lo else 1
+    bins = n_bins if hi > lo else 1
     return [
         {"from": lo + i * width, "to": lo + (i + 1) * width, "count": counts.get(i, 0)}
         for i in range(bins)
@@ -128,7 +151,13 @@ def _one(engine: SampleEngine, con: Any, sql: str, params: dict[str, Any], deadl
 
 
 def column_statistics(
-    engine: SampleEngine, con: Any, path: str, column: Column, rows: int, deadline: float
+    engine: SampleEngine,
+    con: Any,
+    path: str,
+    column: Column,
+    rows: int,
+    deadline: float,
+    shape: StatsShape = StatsShape(),
 ) -> dict[str, Any]:
     """Statistics of one column."""
     c = quote_ident(column.name)
@@ -162,14 +191,14 @@ def column_statistics(
             p,
             deadline,
         )
-        out["histogram"] = _histogram(engine, con, expr, path, flo, fhi, deadline)
+        out["histogram"] = _histogram(engine, con, expr, path, flo, fhi, deadline, shape.bins)
         if column.kind in ("date", "timestamp"):
             out["histogram_unit"] = "epoch_seconds"
     if column.kind == "string":
         _, top = engine.query(
             con,
-            f"SELECT left({c}, {TOP_VALUE_CHARS}) AS v, count(*) AS n FROM {SOURCE} "
-            f"WHERE {c} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT {TOP_VALUES}",
+            f"SELECT left({c}, {shape.value_chars}) AS v, count(*) AS n FROM {SOURCE} "
+            f"WHERE {c} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT {shape.top_values}",
             p,
             deadline_s=deadline,
         )
@@ -189,19 +218,24 @@ def column_statistics(
             "min": jsonable(lmin),
             "max": jsonable(lmax),
             "mean": jsonable(lmean),
-            "histogram": _histogram(engine, con, expr, path, lmin, lmax, deadline),
+            "histogram": _histogram(engine, con, expr, path, lmin, lmax, deadline, shape.bins),
         }
     return out
 
 
 def compute_statistics(
-    engine: SampleEngine, con: Any, path: str, columns: list[Column], deadline: float
+    engine: SampleEngine,
+    con: Any,
+    path: str,
+    columns: list[Column],
+    deadline: float,
+    shape: StatsShape = StatsShape(),
 ) -> dict[str, Any]:
     """Statistics of every column, and the row count."""
     (rows,) = _one(engine, con, f"SELECT count(*) FROM {SOURCE}", {"path": path}, deadline)
     return {
         "rows": int(rows),
         "columns": [
-            column_statistics(engine, con, path, col, int(rows), deadline) for col in columns
+            column_statistics(engine, con, path, col, int(rows), deadline, shape) for col in columns
         ],
     }

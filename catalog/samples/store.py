@@ -42,9 +42,16 @@ from catalog.samples.checks import (
     looks_like_parquet,
 )
 from catalog.samples.engine import EngineLimits, S3Config, SampleEngine, wrap_read_error
-from catalog.samples.filters import build_query
+from catalog.samples.filters import SampleQuery, bind
 from catalog.samples.staging import Staging
-from catalog.samples.stats import Column, compute_statistics, jsonable, quote_ident, read_schema
+from catalog.samples.stats import (
+    Column,
+    StatsShape,
+    compute_statistics,
+    jsonable,
+    quote_ident,
+    read_schema,
+)
 from catalog.settings import Settings
 
 log = logging.getLogger("datalab.samples")
@@ -257,7 +264,8 @@ class SampleStore:
                 self.engine.query(
                     con, "SELECT * FROM read_parquet(?) LIMIT 1", [path], deadline_s=deadline
                 )
-                stats = compute_statistics(self.engine, con, path, columns, deadline)
+                shape = StatsShape.from_settings(self.settings)
+                stats = compute_statistics(self.engine, con, path, columns, deadline, shape)
                 copies = sorted_copies.build(
                     self.engine, con, str(staged), path, columns, stats["rows"],
                     self.settings, deadline,
@@ -329,9 +337,15 @@ class SampleStore:
         filters: list[str] | None = None,
         sort: str | None = None,
     ) -> dict[str, Any]:
+        """:meth:`page` of the request parameters as written (scripts, tests, benchmarks)."""
+        query = SampleQuery.parse(filters, sort, offset=offset, limit=limit)
+        return self.page(dataset_id, query)
+
+    def page(self, dataset_id: str, query: SampleQuery) -> dict[str, Any]:
         """One page of rows, at most the row cap and the byte cap; ``truncated`` if cut."""
         cap = self.settings.sample_max_rows
-        limit = cap if limit is None else limit
+        offset = query.offset
+        limit = cap if query.limit is None else query.limit
         if limit < 0 or limit > cap:
             raise InvalidInput(f"limit must be between 0 and {cap}", where="limit")
         if offset < 0:
@@ -339,7 +353,14 @@ class SampleStore:
         version = self._version(dataset_id)
         meta = self._json(dataset_id, version, "meta.json")
         columns = [Column(**c) for c in meta["columns"]]
-        query = build_query(filters or [], sort, columns)
+        s = self.settings
+        bound = bind(
+            query,
+            columns,
+            max_filters=s.sample_max_filters,
+            max_value_chars=s.sample_max_filter_value_chars,
+            max_in_values=s.sample_max_in_values,
+        )
         path, allowed = self.backend.duckdb_path(dataset_id, version)
         n = self.settings.sample_max_cell_chars
         projection = ", ".join(
@@ -349,22 +370,20 @@ class SampleStore:
             for c in columns
         )
         sql = (
-            f"SELECT {projection} FROM read_parquet(?) {query.where} {query.order_by} "  # noqa: S608
+            f"SELECT {projection} FROM read_parquet(?) {bound.where} {bound.order_by} "  # noqa: S608
             "LIMIT ? OFFSET ?"
         )
-        descending = bool(sort and sort.startswith("-"))
-        key = (sort or "")[1 if descending else 0 :]
-        entry = meta.get("sorted_copies", {}).get(key) if sort else None
+        copies = meta.get("sorted_copies", {})
+        entry = copies.get(bound.sort_column.name) if bound.sort_column else None
         try:
             with self.engine.connect(allowed) as con:
                 if entry is not None:
-                    column = next(c for c in columns if c.name == key)
                     rows = sorted_copies.sorted_page(
-                        self.engine, con, allowed + entry["file"], projection, query,
-                        entry, column, descending, limit, offset, filters or [],
+                        self.engine, con, allowed + entry["file"], projection, bound, entry,
+                        limit, offset,
                     )  # fmt: skip
                 else:
-                    _, rows = self.engine.query(con, sql, [path, *query.params, limit + 1, offset])
+                    _, rows = self.engine.query(con, sql, [path, *bound.params, limit + 1, offset])
         except duckdb.Error as exc:
             raise wrap_read_error(exc) from None
         more = len(rows) > limit

@@ -13,7 +13,6 @@ picked up before the answer.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import sqlite3
@@ -24,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.errors import InvalidInput
 from catalog.graphs import META_GRAPH, source_iri
 from catalog.namespaces import DLAB
 from catalog.search import build, plan
@@ -33,12 +31,12 @@ from catalog.search.columns import FacetColumns
 from catalog.search.index import FACET_FIELDS, IndexFile
 from catalog.search.project import FacetProvider, project_graph
 from catalog.search.providers import PROVIDER_SOURCES
+from catalog.search.request import SORTS, SearchQuery, encode_cursor
 from catalog.search.snippets import pick, snippet
 from catalog.search.tantivy_text import TantivyText
 from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
-SORTS = ("relevance", "modified", "title")
 
 
 @dataclass
@@ -79,21 +77,6 @@ def version_key(graph: str, loaded_at: str | None) -> str:
     """What the index records per source: the graph and its last change (in-place upserts
     and deletes keep the graph and move ``dlab:loadedAt``)."""
     return f"{graph}|{loaded_at or ''}"
-
-
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, max_offset: int) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        offset = json.loads(raw)["o"]
-    except (ValueError, KeyError, TypeError):
-        raise InvalidInput("invalid cursor", where="cursor") from None
-    if not isinstance(offset, int) or not 0 <= offset <= max_offset:
-        raise InvalidInput(f"cursor beyond the deepest page ({max_offset} hits)", where="cursor")
-    return offset
 
 
 class SearchService:
@@ -321,43 +304,49 @@ class SearchService:
         langs: list[str] | None = None,
         fresh: bool = True,
     ) -> SearchResult:
-        """Ranked hits, facet counts and the next cursor for one query."""
-        from catalog.search.facets import build_where, labelled
+        """:meth:`find` of the request as written (scripts, tests, staff pages)."""
+        query = SearchQuery.parse(
+            self.settings,
+            q,
+            filters=filters,
+            modified_from=modified_from,
+            modified_to=modified_to,
+            bbox=bbox,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+        )
+        return self.find(query, langs=langs, fresh=fresh)
+
+    def find(
+        self, query: SearchQuery, *, langs: list[str] | None = None, fresh: bool = True
+    ) -> SearchResult:
+        """Ranked hits, facet counts and the next cursor for one (parsed) query."""
+        from catalog.search.facets import labelled
 
         started = time.perf_counter()
         s = self.settings
-        if sort not in SORTS:
-            raise InvalidInput(f"sort must be one of {', '.join(SORTS)}", where="sort")
-        size = min(limit or s.search_page_size, s.search_max_page_size)
-        if size < 1:
-            raise InvalidInput("limit must be at least 1", where="limit")
-        offset = decode_cursor(cursor, s.search_max_offset) if cursor else 0
+        offset, size = query.offset, query.size
+        filters = query.facet_filters
         langs = langs or []
         if fresh:
             self.sync()
         with self.index.lock:
             db = self.index.db()
-            pq = qparse.parse(
-                db,
-                q.strip(),
-                max_chars=s.search_max_query_chars,
-                max_terms=s.search_max_terms,
-                min_prefix=s.search_min_prefix_chars,
-            )
-            build_where(pq.expression, filters or {}, modified_from, modified_to, bbox)  # checks
+            pq = qparse.expand(db, query.terms)
             cols = self._columns(db)
             rows, total, raw = plan.execute(
                 db,
                 cols,
                 pq.expression,
-                filters or {},
-                (modified_from, modified_to, bbox),
-                sort,
+                filters,
+                query.ranges,
+                query.sort,
                 offset,
                 size,
                 self.text,
             )
-            facets = labelled(db, raw, langs)
+            facets = labelled(db, raw, langs, s.search_facet_values_shown)
         items = []
         for ident, access, modified, display_json, _ in rows[:size]:
             display = json.loads(display_json)
@@ -385,4 +374,4 @@ class SearchService:
         )
 
 
-__all__ = ["FACET_FIELDS", "Hit", "SearchResult", "SearchService"]
+__all__ = ["FACET_FIELDS", "SORTS", "Hit", "SearchQuery", "SearchResult", "SearchService"]

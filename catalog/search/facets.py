@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from catalog.errors import InvalidInput
 from catalog.search.index import FACET_FIELDS
 from catalog.search.snippets import pick
 from catalog.search.vocab import labels_for
+from catalog.settings import default_of
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-MAX_VALUES = 50
 _ALL = "FROM docs d WHERE 1"
-#: Most values returned per facet (the most frequent).
-TOP_VALUES = 30
 
 
 def parse_bbox_param(value: str) -> tuple[float, float, float, float]:
@@ -40,12 +39,40 @@ def parse_bbox_param(value: str) -> tuple[float, float, float, float]:
     return (parts[0], parts[1], parts[2], parts[3])
 
 
+def parse_facet_filters(
+    filters: Mapping[str, Sequence[str]], max_values: int
+) -> dict[str, list[str]]:
+    """The facet filters with their non-empty values (facets without one dropped), in
+    facet order; an unknown facet or too many values raise InvalidInput."""
+    out: dict[str, list[str]] = {}
+    for name, raw in sorted(filters.items()):
+        if name not in FACET_FIELDS:
+            raise InvalidInput(
+                f"unknown facet {name!r}; known: {', '.join(FACET_FIELDS)}", where=name
+            )
+        values = [v for v in raw if v]
+        if not values:
+            continue
+        if len(values) > max_values:
+            raise InvalidInput(f"at most {max_values} values per facet", where=name)
+        out[name] = values
+    return out
+
+
+def check_date(value: str, where: str) -> str:
+    """``value`` if it is ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; else InvalidInput."""
+    if not _DATE.match(value):
+        raise InvalidInput("dates are YYYY, YYYY-MM or YYYY-MM-DD", where=where)
+    return value
+
+
 def build_where(
     expression: str | None,
     filters: dict[str, list[str]],
     modified_from: str | None,
     modified_to: str | None,
     bbox: tuple[float, float, float, float] | None,
+    max_values: int = default_of("search_max_facet_values"),
 ) -> tuple[str, list[Any]]:
     """``FROM … WHERE …`` over ``docs d`` (joined to the FTS match) and its parameters."""
     params: list[Any] = []
@@ -54,16 +81,7 @@ def build_where(
         params.append(expression)
     else:
         sql = _ALL
-    for name, values in sorted(filters.items()):
-        if name not in FACET_FIELDS:
-            raise InvalidInput(
-                f"unknown facet {name!r}; known: {', '.join(FACET_FIELDS)}", where=name
-            )
-        values = [v for v in values if v]
-        if not values:
-            continue
-        if len(values) > MAX_VALUES:
-            raise InvalidInput(f"at most {MAX_VALUES} values per facet", where=name)
+    for name, values in parse_facet_filters(filters, max_values).items():
         marks = ",".join("?" * len(values))
         # only placeholders are interpolated; values travel as parameters
         sql += f" AND d.rowid IN (SELECT doc FROM facets WHERE field = ? AND value IN ({marks}))"  # noqa: S608
@@ -73,8 +91,7 @@ def build_where(
         (modified_to, "<=", "modified_to"),
     ):
         if bound:
-            if not _DATE.match(bound):
-                raise InvalidInput("dates are YYYY, YYYY-MM or YYYY-MM-DD", where=where)
+            check_date(bound, where)
             if op == "<=":
                 bound += "\uffff"  # 2024 and 2024-05 include their whole year/month
             sql += f" AND d.modified {op} ?"
@@ -103,7 +120,10 @@ def facet_counts(
 
 
 def labelled(
-    db: sqlite3.Connection, raw: dict[str, list[tuple[str, int]]], langs: list[str]
+    db: sqlite3.Connection,
+    raw: dict[str, list[tuple[str, int]]],
+    langs: list[str],
+    shown: int = default_of("search_facet_values_shown"),
 ) -> dict[str, list[dict[str, Any]]]:
     """Raw ``{facet: [(value, count)]}`` as the answer shows it: top values, labelled."""
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in FACET_FIELDS}
@@ -112,7 +132,7 @@ def labelled(
             out[name].extend({"value": v, "count": c} for v, c in pairs)
     for values in out.values():
         values.sort(key=lambda v: (-v["count"], v["value"]))
-        del values[TOP_VALUES:]
+        del values[shown:]
     stored = _stored_labels(db, out["publisher"])
     for name, values in out.items():
         for v in values:

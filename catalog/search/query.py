@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Literal
 
 from catalog.errors import InvalidInput
 from catalog.search.text import COMPOUNDING, STEMMERS, compound_splits, fold, stem, words
@@ -76,54 +77,91 @@ def _word_expr(conn: sqlite3.Connection, word: str, pq: ParsedQuery) -> str:
     return "(" + " OR ".join(dict.fromkeys(alts)) + ")"
 
 
-def parse(
-    conn: sqlite3.Connection, q: str, *, max_chars: int, max_terms: int, min_prefix: int
-) -> ParsedQuery:
-    """Turn the user's query into a :class:`ParsedQuery`; bad input raises InvalidInput."""
+@dataclass(frozen=True)
+class Term:
+    """One term of a query as the user wrote it.
+
+    ``kind`` is ``phrase`` (``"a phrase"``: its words folded), ``prefix`` (``word*``: the
+    words, the last one the prefix), ``adjacent`` (``e-health``, ``ICD-10``: words next to
+    each other) or ``word``; ``negated`` for ``-term``."""
+
+    kind: Literal["phrase", "prefix", "adjacent", "word"]
+    words: tuple[str, ...]
+    negated: bool = False
+
+
+def parse_terms(q: str, *, max_chars: int, max_terms: int, min_prefix: int) -> tuple[Term, ...]:
+    """The terms of the user's query (no index needed); bad input raises InvalidInput."""
     if len(q) > max_chars:
         raise InvalidInput(f"the query is longer than {max_chars} characters", where="q")
-    pq = ParsedQuery(None)
-    positive: list[str] = []
-    negative: list[str] = []
-    count = 0
+    terms: list[Term] = []
     for m in _TOKEN.finditer(q):
         neg = bool(m.group(1) or m.group(3))
         if m.group(2) is not None:
             parts = [fold(w) for w in words(m.group(2))]
             if not parts:
                 continue
-            pq.highlight_words.update(parts)
-            expr = f"{TEXT_COLS} : {_q(' '.join(parts))}"
+            term = Term("phrase", tuple(parts), neg)
         else:
             raw = m.group(4)
-            prefix = raw.endswith("*")
             parts = words(raw)
             if not parts:
                 continue
-            if prefix:
-                head = fold(parts[-1])
-                if len(head) < min_prefix:
+            if raw.endswith("*"):
+                if len(fold(parts[-1])) < min_prefix:
                     raise InvalidInput(
                         f"a prefix search needs at least {min_prefix} characters before '*'",
                         where="q",
                     )
-                pq.highlight_prefixes.add(head)
-                exprs = [_word_expr(conn, w, pq) for w in parts[:-1]]
-                exprs.append(f"{TEXT_COLS} : {_q(head)} *")
-                expr = " AND ".join(exprs)
-            elif len(parts) > 1:  # "e-health", "ICD-10": the words next to each other
-                pq.highlight_words.update(fold(p) for p in parts)
-                expr = f"{TEXT_COLS} : {_q(' '.join(fold(p) for p in parts))}"
+                term = Term("prefix", tuple(parts), neg)
+            elif len(parts) > 1:
+                term = Term("adjacent", tuple(parts), neg)
             else:
-                expr = _word_expr(conn, parts[0], pq)
-        count += 1
-        if count > max_terms:
+                term = Term("word", (parts[0],), neg)
+        terms.append(term)
+        if len(terms) > max_terms:
             raise InvalidInput(f"the query has more than {max_terms} terms", where="q")
-        (negative if neg else positive).append(f"({expr})")
-    if negative and not positive:
+    if terms and all(t.negated for t in terms):
         raise InvalidInput("a query cannot only exclude words ('-word')", where="q")
+    return tuple(terms)
+
+
+def _term_expr(conn: sqlite3.Connection, term: Term, pq: ParsedQuery) -> str:
+    if term.kind == "phrase":
+        pq.highlight_words.update(term.words)
+        return f"{TEXT_COLS} : {_q(' '.join(term.words))}"
+    if term.kind == "prefix":
+        head = fold(term.words[-1])
+        pq.highlight_prefixes.add(head)
+        exprs = [_word_expr(conn, w, pq) for w in term.words[:-1]]
+        exprs.append(f"{TEXT_COLS} : {_q(head)} *")
+        return " AND ".join(exprs)
+    if term.kind == "adjacent":
+        folded = [fold(p) for p in term.words]
+        pq.highlight_words.update(folded)
+        return f"{TEXT_COLS} : {_q(' '.join(folded))}"
+    return _word_expr(conn, term.words[0], pq)
+
+
+def expand(conn: sqlite3.Connection, terms: tuple[Term, ...]) -> ParsedQuery:
+    """The FTS5 expression of parsed terms, with words split and stemmed against the
+    index vocabulary, and what a snippet should highlight."""
+    pq = ParsedQuery(None)
+    positive: list[str] = []
+    negative: list[str] = []
+    for term in terms:
+        expr = _term_expr(conn, term, pq)
+        (negative if term.negated else positive).append(f"({expr})")
     if positive:
         pq.expression = " AND ".join(positive)
         for expr in negative:
             pq.expression = f"({pq.expression}) NOT {expr}"
     return pq
+
+
+def parse(
+    conn: sqlite3.Connection, q: str, *, max_chars: int, max_terms: int, min_prefix: int
+) -> ParsedQuery:
+    """:func:`parse_terms` then :func:`expand`: the query text to a :class:`ParsedQuery`."""
+    terms = parse_terms(q, max_chars=max_chars, max_terms=max_terms, min_prefix=min_prefix)
+    return expand(conn, terms)
