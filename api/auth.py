@@ -15,7 +15,8 @@ from fastapi import Depends, Request
 
 from api.middleware.refusal import client_address
 from api.middleware.throttle import AuthThrottle
-from catalog.accounts import Accounts, accounts_path
+from catalog.accounts import Accounts
+from catalog.db import Database
 from catalog.errors import DatalabError, Unauthorized
 from catalog.field_limits import FieldLimits
 
@@ -43,7 +44,7 @@ def get_accounts(request: Request) -> Accounts:
     accounts = getattr(state, "accounts", None)
     if accounts is None:
         limits = FieldLimits.from_settings(state.settings)
-        accounts = Accounts(accounts_path(state.settings.home), limits)
+        accounts = Accounts(Database.open(state.settings), limits)
         state.accounts = accounts
     return accounts
 
