@@ -98,7 +98,7 @@ class PostgresServer:
     def execute(self, sql: str) -> None:
         """Run one statement outside a transaction as the superuser (CREATE DATABASE...)."""
         with psycopg.connect(self.url(password=False), autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def new_database(self) -> str:
         """The URL of a fresh, empty database."""
