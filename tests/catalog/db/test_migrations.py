@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from catalog.db import Database, head_revision, mask_url, require_current, revisions, upgrade
 from catalog.db.database import embedded_path
 from catalog.db.schema import metadata
-from catalog.errors import ConfigurationError
+from catalog.errors import ConfigurationError, DatabaseUnavailable, QueryTimeout
 from catalog.settings import Settings, get_settings
 from tests.pg_server import PASSWORD
 
@@ -124,3 +124,23 @@ def test_settings_never_show_the_database_password(pg_url: str) -> None:
     assert PASSWORD not in repr(get_settings(database_url=pg_url))
     assert mask_url(pg_url).count("***") == 1 and PASSWORD not in mask_url(pg_url)
     assert "hunter2" not in mask_url("postgresql://u:hunter2@[bad")
+
+
+def test_an_unreachable_database_is_a_clear_error_with_the_password_masked(
+    settings: Settings,
+) -> None:
+    from tests.pg_server import free_port
+
+    url = f"postgresql://u:{PASSWORD}@127.0.0.1:{free_port()}/nothing"
+    with pytest.raises(DatabaseUnavailable, match=r"postgresql\+psycopg://u:\*\*\*@") as failed:
+        Database.open(get_settings(home=settings.home, database_url=url))
+    assert PASSWORD not in str(failed.value)
+
+
+def test_a_statement_past_its_deadline_is_stopped(pg_url: str) -> None:
+    with (
+        Database.postgresql(pg_url, timeout_s=0.3) as database,
+        pytest.raises(QueryTimeout),
+        database.read() as conn,
+    ):
+        conn.execute(sa.text("SELECT pg_sleep(5)"))
