@@ -13,10 +13,14 @@ $(VENV)/.installed: pyproject.toml
 .PHONY: install system-deps demo serve test lint bench
 install: $(VENV)/.installed
 
-# The browser tests drive Debian's Chromium through Playwright (never "playwright install").
+# The browser tests drive Debian's Chromium through Playwright (never "playwright install");
+# the database tests start a real PostgreSQL 15 from Debian's server binaries.
+PG_BIN ?= /usr/lib/postgresql/15/bin
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || \
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@test -x $(PG_BIN)/initdb || \
+		(apt-get update -qq && apt-get install -y -qq postgresql-15 >/dev/null)
 
 demo: install
 	$(VENV)/bin/datalab demo

@@ -21,7 +21,8 @@ from typing import Any
 from api.middleware.throttle import AuthThrottle
 from api.web.session_store import SessionStore
 from catalog.access_requests import AccessRequests
-from catalog.accounts import Accounts, accounts_path
+from catalog.accounts import Accounts
+from catalog.db import Database
 from catalog.federation.sparql_endpoint import SparqlEndpoint
 from catalog.field_limits import FieldLimits
 from catalog.harvest import Harvester, HarvestSources, JobStore
@@ -80,6 +81,7 @@ class Services:
 
     settings: Settings
     catalogue: Catalogue
+    database: Database
     accounts: Accounts
     #: Failed sign-ins and bearer tokens per address (shared with the middleware).
     throttle: AuthThrottle
@@ -131,7 +133,11 @@ class Services:
             closers.append(cat.close)
         if on_startup is not None:
             on_startup(cat)
-        accounts = Accounts(accounts_path(settings.home), FieldLimits.from_settings(settings))
+        # Operational state (users, tokens, grants, audit): refuses a database behind the
+        # code's schema with "run `datalab db upgrade`"; the embedded file upgrades itself.
+        database = Database.open(settings)
+        closers.append(database.close)
+        accounts = Accounts(database, FieldLimits.from_settings(settings))
         store = _sample_store(settings)  # removes what killed uploads left in staging
         offers = None if settings.offers_index == "off" else LiveOffers(cat)
         providers: tuple[FacetProvider, ...] = (
@@ -166,6 +172,7 @@ class Services:
         return cls(
             settings=settings,
             catalogue=cat,
+            database=database,
             accounts=accounts,
             throttle=throttle,
             web_sessions=SessionStore(

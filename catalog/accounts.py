@@ -1,8 +1,11 @@
-"""Users, roles, API tokens, per-dataset grants and an append-only audit log (SQLite).
+"""Users, roles, API tokens, per-dataset grants and an append-only audit log.
 
-Tokens are ``dlt_<id>_<secret>``: only a SHA-256 of the secret is stored, the token is shown
-once at creation, expires, and can be revoked. The audit table refuses UPDATE and DELETE
-through triggers, so the log can only grow.
+They live in the operational database (:mod:`catalog.db`): the embedded SQLite file by
+default, PostgreSQL when ``DATALAB_DATABASE_URL`` is set. Tokens are ``dlt_<id>_<secret>``:
+only a SHA-256 of the secret is stored, the token is shown once at creation, expires, and can
+be revoked. The audit table refuses UPDATE and DELETE through triggers, so the log can only
+grow. Accounts of a catalogue from before the database (``<home>/accounts.sqlite3``) are
+imported once, on first open (:mod:`catalog.db.legacy_accounts`).
 """
 
 from __future__ import annotations
@@ -11,38 +14,26 @@ import hashlib
 import hmac
 import json
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from catalog.db import Database, embedded_path
+from catalog.db.legacy_accounts import import_legacy_accounts
+from catalog.db.schema import audit as audit_table
+from catalog.db.schema import grants, tokens, users
 from catalog.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from catalog.field_limits import FieldLimits
 
 ROLES = ("developer", "steward", "staff", "admin")
 TOKEN_PREFIX = "dlt"  # noqa: S105  (a public prefix, not a secret)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY, role TEXT NOT NULL, organisation TEXT, factory TEXT,
-    created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tokens (
-    id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name), digest TEXT NOT NULL,
-    created TEXT NOT NULL, expires TEXT NOT NULL, revoked TEXT);
-CREATE TABLE IF NOT EXISTS grants (
-    user TEXT NOT NULL REFERENCES users(name), dataset_id TEXT NOT NULL, granted TEXT NOT NULL,
-    PRIMARY KEY (user, dataset_id));
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT, action TEXT NOT NULL,
-    dataset_id TEXT, outcome TEXT NOT NULL, detail TEXT);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"""
+_USER_COLUMNS = (users.c.name, users.c.role, users.c.organisation, users.c.factory)
 
 
 @dataclass(frozen=True)
@@ -64,28 +55,22 @@ def _digest(secret: str) -> str:
 
 
 class Accounts:
-    """The accounts database of one catalogue (``<home>/accounts.sqlite3``).
+    """The accounts of one catalogue, in its operational database.
 
-    ``limits`` bound the user names, organisations and factories it stores (default: the
-    settings' defaults; the API passes ``FieldLimits.from_settings``).
+    ``Accounts(database)`` uses an open :class:`~catalog.db.Database` (the API and the CLI
+    open it with ``Database.open(settings)``); ``Accounts(path)`` opens the embedded SQLite
+    file at ``path`` (``accounts_path(home)``). ``limits`` bound the user names,
+    organisations and factories it stores (default: the settings' defaults; the API passes
+    ``FieldLimits.from_settings``).
     """
 
-    def __init__(self, path: Path, limits: FieldLimits | None = None) -> None:
-        self.path = path
+    def __init__(self, database: Database | Path, limits: FieldLimits | None = None) -> None:
+        if isinstance(database, Path):
+            database = Database.sqlite(database)
+        self.database = database
         self.limits = limits or FieldLimits()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA journal_mode=WAL")
-            yield db
-        finally:
-            db.close()
+        if database.home is not None:
+            import_legacy_accounts(database, legacy_accounts_path(database.home))
 
     # -- users and tokens ------------------------------------------------------------------
 
@@ -98,21 +83,23 @@ class Accounts:
         if not name or any(ch.isspace() for ch in name):
             raise InvalidInput("a user name is 1 or more characters without spaces", where="name")
         organisation, factory = self._affiliation(organisation, factory)
+        row = {
+            "name": name,
+            "role": role,
+            "organisation": organisation,
+            "factory": factory,
+            "created": _now().isoformat(),
+        }
         try:
-            with self._db() as db:
-                db.execute(
-                    "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                    (name, role, organisation, factory, _now().isoformat()),
-                )
-        except sqlite3.IntegrityError:
+            with self.database.transaction() as db:
+                db.execute(users.insert().values(row))
+        except IntegrityError:
             raise Conflict(f"user {name!r} exists already", where="name") from None
         return User(name, role, organisation, factory)
 
     def user(self, name: str) -> User:
-        with self._db() as db:
-            row = db.execute(
-                "SELECT name, role, organisation, factory FROM users WHERE name = ?", (name,)
-            ).fetchone()
+        with self.database.read() as db:
+            row = db.execute(sa.select(*_USER_COLUMNS).where(users.c.name == name)).first()
         if row is None:
             raise NotFound(f"no user {name!r}", where="user")
         return User(*row)
@@ -125,50 +112,49 @@ class Accounts:
         token_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         created = _now()
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?, ?, NULL)",
-                (
-                    token_id,
-                    name,
-                    _digest(secret),
-                    created.isoformat(),
-                    (created + timedelta(days=days)).isoformat(),
-                ),
-            )
+        row = {
+            "id": token_id,
+            "user": name,
+            "digest": _digest(secret),
+            "created": created.isoformat(),
+            "expires": (created + timedelta(days=days)).isoformat(),
+            "revoked": None,
+        }
+        with self.database.transaction() as db:
+            db.execute(tokens.insert().values(row))
         return f"{TOKEN_PREFIX}_{token_id}_{secret}"
 
     def revoke_token(self, token: str) -> None:
         token_id = self._split(token)[0]
-        with self._db() as db:
-            db.execute("UPDATE tokens SET revoked = ? WHERE id = ?", (_now().isoformat(), token_id))
+        with self.database.transaction() as db:
+            db.execute(
+                tokens.update().where(tokens.c.id == token_id).values(revoked=_now().isoformat())
+            )
 
     def revoke_token_id(self, token_id: str, name: str | None = None) -> bool:
         """Revoke a token by its public id (of ``name`` when given); False if none matched."""
-        sql, args = "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", [token_id]
+        query = tokens.update().where(tokens.c.id == token_id, tokens.c.revoked.is_(None))
         if name is not None:
-            sql, args = sql + " AND user = ?", [token_id, name]
-        with self._db() as db:
-            cur = db.execute(sql, (_now().isoformat(), *args))
-        return cur.rowcount > 0
+            query = query.where(tokens.c.user == name)
+        with self.database.transaction() as db:
+            done = db.execute(query.values(revoked=_now().isoformat()))
+        return done.rowcount > 0
 
     def users(self) -> list[User]:
         """Every registered user, by name."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT name, role, organisation, factory FROM users ORDER BY name"
-            ).fetchall()
-        return [User(*r) for r in rows]
+        with self.database.read() as db:
+            rows = db.execute(sa.select(*_USER_COLUMNS)).all()
+        # sorted here, by code point: the same order on every database collation
+        return sorted((User(*r) for r in rows), key=lambda user: user.name)
 
     def tokens(self, name: str) -> list[dict[str, Any]]:
         """A user's tokens without secrets: id, created, expires, revoked."""
         self.user(name)
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT id, created, expires, revoked FROM tokens WHERE user = ? ORDER BY created",
-                (name,),
-            ).fetchall()
-        return [dict(zip(("id", "created", "expires", "revoked"), r, strict=True)) for r in rows]
+        columns = (tokens.c.id, tokens.c.created, tokens.c.expires, tokens.c.revoked)
+        with self.database.read() as db:
+            rows = db.execute(sa.select(*columns).where(tokens.c.user == name)).all()
+        found = [dict(zip(("id", "created", "expires", "revoked"), r, strict=True)) for r in rows]
+        return sorted(found, key=lambda token: (token["created"], token["id"]))
 
     def set_role(
         self, name: str, role: str, organisation: str | None = None, factory: str | None = None
@@ -178,13 +164,11 @@ class Accounts:
             raise InvalidInput(f"unknown role {role!r}; known: {', '.join(ROLES)}", where="role")
         organisation, factory = self._affiliation(organisation, factory)
         before = self.user(name)
-        with self._db() as db:
-            db.execute(
-                "UPDATE users SET role = ?, organisation = ?, factory = ? WHERE name = ?",
-                (role, organisation, factory, name),
-            )
-        detail = {"user": name, "from": before.role, "to": role}
-        self.audit(None, "user.role", None, "ok", detail)
+        change = {"role": role, "organisation": organisation, "factory": factory}
+        with self.database.transaction() as db:
+            db.execute(users.update().where(users.c.name == name).values(change))
+            detail = {"user": name, "from": before.role, "to": role}
+            _append(db, None, "user.role", None, "ok", detail)
         return User(name, role, organisation, factory)
 
     def _affiliation(
@@ -205,10 +189,9 @@ class Accounts:
     def authenticate(self, token: str) -> User:
         """The user a token belongs to; :class:`Unauthorized` if bad, expired or revoked."""
         token_id, secret = self._split(token)
-        with self._db() as db:
-            row = db.execute(
-                "SELECT user, digest, expires, revoked FROM tokens WHERE id = ?", (token_id,)
-            ).fetchone()
+        columns = (tokens.c.user, tokens.c.digest, tokens.c.expires, tokens.c.revoked)
+        with self.database.read() as db:
+            row = db.execute(sa.select(*columns).where(tokens.c.id == token_id)).first()
         if row is None or not hmac.compare_digest(row[1], _digest(secret)):
             raise Unauthorized("invalid token")
         if row[3] is not None:
@@ -221,29 +204,27 @@ class Accounts:
 
     def grant(self, name: str, dataset_id: str) -> None:
         self.user(name)
-        with self._db() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO grants VALUES (?, ?, ?)",
-                (name, dataset_id, _now().isoformat()),
-            )
-        self.audit(None, "grant.add", dataset_id, "ok", {"user": name})
+        row = {"user": name, "dataset_id": dataset_id, "granted": _now().isoformat()}
+        insert = postgresql.insert if self.database.dialect == "postgresql" else sqlite.insert
+        with self.database.transaction() as db:
+            db.execute(insert(grants).values(row).on_conflict_do_nothing())
+            _append(db, None, "grant.add", dataset_id, "ok", {"user": name})
 
     def revoke(self, name: str, dataset_id: str) -> bool:
-        with self._db() as db:
-            cur = db.execute(
-                "DELETE FROM grants WHERE user = ? AND dataset_id = ?", (name, dataset_id)
-            )
-        self.audit(None, "grant.revoke", dataset_id, "ok", {"user": name})
-        return cur.rowcount > 0
+        query = grants.delete().where(grants.c.user == name, grants.c.dataset_id == dataset_id)
+        with self.database.transaction() as db:
+            done = db.execute(query)
+            _append(db, None, "grant.revoke", dataset_id, "ok", {"user": name})
+        return done.rowcount > 0
 
     def has_grant(self, name: str | None, dataset_id: str) -> bool:
         if name is None:
             return False
-        with self._db() as db:
-            row = db.execute(
-                "SELECT 1 FROM grants WHERE user = ? AND dataset_id = ?", (name, dataset_id)
-            ).fetchone()
-        return row is not None
+        query = sa.select(sa.literal(1)).where(
+            grants.c.user == name, grants.c.dataset_id == dataset_id
+        )
+        with self.database.read() as db:
+            return db.execute(query).first() is not None
 
     # -- audit -----------------------------------------------------------------------------
 
@@ -255,31 +236,45 @@ class Accounts:
         outcome: str,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO audit (at, actor, action, dataset_id, outcome, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    _now().isoformat(),
-                    actor,
-                    action,
-                    dataset_id,
-                    outcome,
-                    json.dumps(detail or {}, ensure_ascii=False),
-                ),
-            )
+        with self.database.transaction() as db:
+            _append(db, actor, action, dataset_id, outcome, detail)
 
     def audit_log(self, dataset_id: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT seq, at, actor, action, dataset_id, outcome, detail FROM audit"
-        args: tuple[str, ...] = ()
+        query = sa.select(audit_table).order_by(audit_table.c.seq)
         if dataset_id is not None:
-            sql += " WHERE dataset_id = ?"
-            args = (dataset_id,)
-        with self._db() as db:
-            rows = db.execute(sql + " ORDER BY seq", args).fetchall()
-        keys = ("seq", "at", "actor", "action", "dataset_id", "outcome", "detail")
-        return [dict(zip(keys, r, strict=True)) | {"detail": json.loads(r[6])} for r in rows]
+            query = query.where(audit_table.c.dataset_id == dataset_id)
+        with self.database.read() as db:
+            rows = db.execute(query).mappings().all()
+        return [dict(r) | {"detail": json.loads(r["detail"])} for r in rows]
+
+
+def _append(
+    db: sa.Connection,
+    actor: str | None,
+    action: str,
+    dataset_id: str | None,
+    outcome: str,
+    detail: dict[str, Any] | None,
+) -> None:
+    """Append one entry to the audit log, in the caller's transaction."""
+    row = {
+        "at": _now().isoformat(),
+        "actor": actor,
+        "action": action,
+        "dataset_id": dataset_id,
+        "outcome": outcome,
+        "detail": json.dumps(detail or {}, ensure_ascii=False),
+    }
+    db.execute(audit_table.insert().values(row))
 
 
 def accounts_path(home: Path) -> Path:
+    """The embedded database holding the accounts of the catalogue in ``home``
+    (``Accounts(accounts_path(home))``); with ``DATALAB_DATABASE_URL`` set, use
+    ``Accounts(Database.open(settings))`` instead."""
+    return embedded_path(home)
+
+
+def legacy_accounts_path(home: Path) -> Path:
+    """Where catalogues from before the operational database kept their accounts."""
     return home / "accounts.sqlite3"

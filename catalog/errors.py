@@ -286,3 +286,10 @@ class InsufficientStorage(DatalabError):
 
     status = 507
     code = "insufficient_storage"
+
+
+class DatabaseUnavailable(DatalabError):
+    """The operational database (SQLite or PostgreSQL) failed or cannot be reached."""
+
+    status = 503
+    code = "database_unavailable"

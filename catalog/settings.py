@@ -537,6 +537,22 @@ class Settings(BaseSettings):
         description="Most items of one list stored from a request (a lab's sectors, duties, "
         "procedure steps); longer lists get 400.",
     )
+    # -- operational state: users, tokens, grants, audit, change feed, jobs (issue 17) ------
+    database_url: str | None = Field(
+        default=None,
+        repr=False,
+        description="PostgreSQL URL (postgresql://user:password@host:5432/name) of the "
+        "operational state: users, tokens, grants, the audit log, the change feed and the job "
+        "queue. Unset: the embedded SQLite file <home>/datalab.sqlite3, created and upgraded "
+        "on open. A PostgreSQL database is upgraded only by 'datalab db upgrade'; the "
+        "catalogue refuses to start on one behind the code. The password is never shown.",
+    )
+    database_statement_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Deadline of one statement on the PostgreSQL database (its "
+        "statement_timeout); SQLite waits at most this long for a lock held by another writer.",
+    )
 
     @field_validator("trusted_hosts", mode="before")
     @classmethod

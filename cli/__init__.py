@@ -11,6 +11,7 @@ import sys
 from cli import (
     core,  # noqa: F401  (registers the core commands)
     dataspaces,  # noqa: F401
+    db,  # noqa: F401
     harvest,  # noqa: F401
     labs,  # noqa: F401
     samples,  # noqa: F401

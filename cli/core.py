@@ -8,6 +8,7 @@ from typing import Annotated, BinaryIO
 
 import typer
 
+from catalog.db import Database
 from catalog.errors import InvalidInput, LimitExceeded, ValidationFailed
 from catalog.rdf_input import format_from_name, guess_format
 from catalog.service import LOCAL_SOURCE, Catalogue, export_format, serialize
@@ -33,6 +34,8 @@ def _serve(settings: Settings, catalogue_setup: object = None) -> None:
     from api.server import serve
 
     configure_logging(settings.log_level)
+    # refuse to start on a PostgreSQL database behind the code (the embedded one is upgraded)
+    Database.open(settings).close()
     app_ = create_app(settings, on_startup=catalogue_setup)  # type: ignore[arg-type]
     serve(app_, settings)
 

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from catalog.accounts import Accounts, accounts_path
+from catalog.accounts import Accounts
+from catalog.db import Database
 from catalog.errors import Forbidden, InvalidInput
 from catalog.labs import (
     create_lab,
@@ -42,7 +43,7 @@ TokenOption = Annotated[
 
 
 def _staff_factory(settings: Settings, token: str) -> str:
-    user = Accounts(accounts_path(settings.home)).authenticate(token)
+    user = Accounts(Database.open(settings)).authenticate(token)
     if user.role != "staff" or not user.factory:
         raise Forbidden("only a factory's staff may create or edit its data labs", where="role")
     return user.factory

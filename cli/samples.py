@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from catalog.accounts import Accounts, accounts_path
+from catalog.accounts import Accounts
+from catalog.db import Database
 from catalog.errors import InvalidInput
 from catalog.samples import SampleStore, Upload, fetched
 from catalog.samples.service import attach, detach
@@ -70,7 +71,7 @@ def sample_add(
             else:
                 upload = Upload(path=Path(file_or_url))
             meta = attach(catalogue, SampleStore(settings), dataset_id, upload, None, origin)
-            Accounts(accounts_path(settings.home)).audit(
+            Accounts(Database.open(settings)).audit(
                 None, "sample.upload", dataset_id, "ok", {"v": meta["version"], "via": "cli"}
             )
         if as_json:
@@ -95,7 +96,7 @@ def sample_delete(
         settings = settings_from_cli(home=home)
         with open_catalogue(settings) as catalogue:
             detach(catalogue, SampleStore(settings), dataset_id)
-            Accounts(accounts_path(settings.home)).audit(
+            Accounts(Database.open(settings)).audit(
                 None, "sample.delete", dataset_id, "ok", {"via": "cli"}
             )
         typer.echo(f"sample of {dataset_id} deleted")

@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 
 from catalog.access_requests import AccessRequest, AccessRequests
-from catalog.accounts import Accounts, User, accounts_path
+from catalog.accounts import Accounts, User
+from catalog.db import Database
 from catalog.errors import Forbidden, NotFound
 from cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
 
@@ -37,7 +38,7 @@ CommentOption = Annotated[str | None, typer.Option("--comment", help="A comment 
 
 
 def _accounts(home: Path | None) -> Accounts:
-    return Accounts(accounts_path(settings_from_cli(home=home).home))
+    return Accounts(Database.open(settings_from_cli(home=home)))
 
 
 def _user_dict(user: User) -> dict[str, str | None]:
@@ -166,7 +167,7 @@ def _line(r: AccessRequest) -> str:
 def _act(request_id: str, action: str, as_: str, comment: str | None, home: Path | None) -> None:
     with reported():
         settings = settings_from_cli(home=home)
-        accounts = Accounts(accounts_path(settings.home))
+        accounts = Accounts(Database.open(settings))
         staff = _staff(accounts, as_)
         with open_catalogue(settings) as catalogue:
             req = AccessRequests(catalogue, accounts).act(staff, request_id, action, comment)
@@ -183,7 +184,7 @@ def requests_list(
     """The requests of the staff member's factory (all of them for an admin)."""
     with reported(as_json):
         settings = settings_from_cli(home=home)
-        accounts = Accounts(accounts_path(settings.home))
+        accounts = Accounts(Database.open(settings))
         staff = _staff(accounts, as_)
         with open_catalogue(settings) as catalogue:
             items = AccessRequests(catalogue, accounts).list_for(staff, state)
@@ -204,7 +205,7 @@ def requests_show(
     """One request with its procedure and comments."""
     with reported(as_json):
         settings = settings_from_cli(home=home)
-        accounts = Accounts(accounts_path(settings.home))
+        accounts = Accounts(Database.open(settings))
         staff = _staff(accounts, as_)
         with open_catalogue(settings) as catalogue:
             req = AccessRequests(catalogue, accounts).get(staff, request_id)

@@ -1,0 +1,1 @@
+"""Alembic revisions, oldest first; each one a frozen step, never edited once released."""
