@@ -22,9 +22,9 @@ from catalog.errors import DatasetNotFound, UnsupportedFormat
 from catalog.graphs import CURRENT_GRAPHS, SourceGraph, SourceGraphs, check_source_name
 from catalog.loading import LoadReport, load_quads
 from catalog.namespaces import INTERNAL_PREDICATES, PREFIXES
+from catalog.rdf_bounds import ParseLimits
 from catalog.rdf_input import (
     ContextResolver,
-    ParseLimits,
     default_context_resolver,
     format_from_name,
     guess_format,
@@ -75,7 +75,7 @@ def serialize(triples: Iterable[ox.Triple], fmt: ox.RdfFormat) -> bytes:
     """Serialise triples, with the catalogue's prefixes where the syntax has them."""
     prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
     public = {k: v for k, v in (prefixes or {}).items() if k != "dlab"}
-    return ox.serialize(list(triples), format=fmt, prefixes=public or None)
+    return ox.serialize(list(triples), format=fmt, prefixes=public or None) or b""
 
 
 class Catalogue:

@@ -25,7 +25,7 @@ def render() -> str:
         "|---|---|---|",
     ]
     for name, field in Settings.model_fields.items():
-        default = field.default if field.default_factory is None else field.default_factory()
+        default = field.get_default(call_default_factory=True, validated_data={})
         shown = "" if default is None else f"`{default}`"
         description = (field.description or "").replace("|", "\\|")
         lines.append(f"| `DATALAB_{name.upper()}` | {shown} | {description} |")

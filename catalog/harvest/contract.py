@@ -10,9 +10,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import pyoxigraph as ox
+
+if TYPE_CHECKING:
+    from catalog.outbound.fetcher import Fetcher
+    from catalog.settings import Settings
 
 
 class Capability(enum.Flag):
@@ -73,6 +77,10 @@ class Connector(Protocol):
     #: Short name used by ``datalab source add --type``.
     kind: ClassVar[str]
     capabilities: ClassVar[Capability]
+
+    def __init__(
+        self, url: str, settings: Settings, fetcher: Fetcher, options: dict[str, Any] | None
+    ) -> None: ...
 
     def pages(self, since: str | None = None) -> Iterator[Page]:
         """Yield the listing page by page; raise a FetchError or HarvestError if it breaks.

@@ -13,6 +13,7 @@ import threading
 from importlib.metadata import EntryPoint, entry_points
 
 from catalog.errors import ConfigurationError, ConnectorNotFound
+from catalog.harvest.contract import Connector
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class ConnectorPlugins:
         """Every registered connector name, sorted."""
         return sorted(self._discover())
 
-    def get(self, name: str) -> type:
+    def get(self, name: str) -> type[Connector]:
         """The connector class registered as ``name`` (imported on first call)."""
         points = self._discover()
         if name not in points:
@@ -83,7 +84,7 @@ class ConnectorPlugins:
 plugins = ConnectorPlugins()
 
 
-def get_connector(name: str) -> type:
+def get_connector(name: str) -> type[Connector]:
     return plugins.get(name)
 
 

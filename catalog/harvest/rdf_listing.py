@@ -23,7 +23,8 @@ import pyoxigraph as ox
 from catalog.errors import DatalabError, HarvestError
 from catalog.harvest.contract import Page, RecordFailure, SourceRecord
 from catalog.ownership import owned_closure
-from catalog.rdf_input import ParseLimits, default_context_resolver, format_from_media_type
+from catalog.rdf_bounds import ParseLimits
+from catalog.rdf_input import default_context_resolver, format_from_media_type
 from catalog.rdf_input import iter_triples as parse_rdf
 from catalog.settings import Settings
 
@@ -55,7 +56,7 @@ def split_records(
     rows: list[tuple[Any, str, ox.Triple]] = []
     for t in triples:
         s, p = t.subject, t.predicate.value
-        if p == RDF_TYPE:
+        if p == RDF_TYPE and not isinstance(t.object, ox.Triple):
             kind = t.object.value
             if kind.startswith(HYDRA):
                 hydra_nodes.add(s)
@@ -77,8 +78,8 @@ def split_records(
         owned = _closure(node, by_subject)
         own_triples = [t for s in owned for _, t in by_subject.get(s, ())]
         used |= owned
-        ident = next((t.object.value for p, t in by_subject[node] if p == IDENTIFIER), None)
-        modified = next((t.object.value for p, t in by_subject[node] if p == MODIFIED), None)
+        ident = _first_value(by_subject[node], IDENTIFIER)
+        modified = _first_value(by_subject[node], MODIFIED)
         if isinstance(node, ox.NamedNode):
             record_id = node.value
         elif ident:
@@ -95,6 +96,14 @@ def split_records(
         records.append(SourceRecord(record_id, node, own_triples, modified))
     extra = [t for s, _, t in rows if s not in used]
     return records, failures, extra
+
+
+def _first_value(rows: list[tuple[str, ox.Triple]], predicate: str) -> str | None:
+    """The value of the first ``predicate`` statement among a node's rows."""
+    for p, t in rows:
+        if p == predicate and not isinstance(t.object, ox.Triple):
+            return t.object.value
+    return None
 
 
 def _closure(node: Any, by_subject: dict[Any, list[tuple[str, ox.Triple]]]) -> set[Any]:

@@ -163,12 +163,13 @@ class Harvester:
             if on_start is not None:
                 on_start(job)
             started = datetime.now(UTC)
-            fetcher = self._fetcher
-            owned = fetcher is None
-            if owned:
+            owned = self._fetcher is None
+            if self._fetcher is None:
                 from catalog.outbound.fetcher import Fetcher
 
                 fetcher = Fetcher(self.settings)
+            else:
+                fetcher = self._fetcher
             try:
                 connector = cls(source.url, self.settings, fetcher, source.options)
                 self._run(source, connector, job, incremental, started, progress)

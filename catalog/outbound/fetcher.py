@@ -261,12 +261,13 @@ class Fetcher:
                 self._politeness.retry_after(host, wait)
                 if wait > deadline.remaining():
                     self._politeness.record_failure(host)
+                    status = (failure.details or {}).get("status")
                     raise FetchRetryLater(
-                        f"{url} answered HTTP {failure.details['status']} with Retry-After "
+                        f"{url} answered HTTP {status} with Retry-After "
                         f"{wait:.0f} s, longer than this fetch may wait; retry after "
                         f"{wall_clock_after(wait)}",
                         where=str(url),
-                        details={"status": failure.details["status"], "retry_after_s": wait},
+                        details={"status": status, "retry_after_s": wait},
                     )
             backoff = 0.0 if retry_after is not None else s.fetch_backoff_s * 2**attempt
             backoff *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography

@@ -65,8 +65,8 @@ def _widths(meta: pq.FileMetaData) -> list[int | None]:
 def _chunk_decoded(chunk: pq.ColumnChunkMetaData, width: int | None, rows: int) -> int:
     values = max(chunk.num_values, rows)
     if width is not None:
-        return max(chunk.total_uncompressed_size, values * width)
-    return max(chunk.total_uncompressed_size, values * STRING_SLOT + _constant_bytes(chunk))
+        return int(max(chunk.total_uncompressed_size, values * width))
+    return int(max(chunk.total_uncompressed_size, values * STRING_SLOT + _constant_bytes(chunk)))
 
 
 def _constant_bytes(chunk: pq.ColumnChunkMetaData) -> int:
@@ -82,7 +82,7 @@ def _constant_bytes(chunk: pq.ColumnChunkMetaData) -> int:
         nulls = stats.null_count if stats.has_null_count else 0
     except (ValueError, TypeError, pa.ArrowException):
         return 0  # unreadable statistics: the slot estimate stands
-    return max(chunk.num_values - nulls, 0) * size
+    return int(max(chunk.num_values - nulls, 0) * size)
 
 
 def _group_estimate(

@@ -60,7 +60,7 @@ def candidates(catalogue: Catalogue, dataset_id: str) -> list[Candidate]:
     for dist in dists:
         props: dict[str, list[str]] = {}
         for t in record.triples:
-            if t.subject == dist:
+            if t.subject == dist and not isinstance(t.object, ox.Triple):
                 props.setdefault(t.predicate.value, []).append(t.object.value)
         for url in sorted(props.get(str(DCAT.downloadURL), [])):
             declared = props.get(str(DCAT.mediaType), []) + props.get(str(DCT.format), [])

@@ -21,10 +21,11 @@ import multiprocessing
 import os
 import sqlite3
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from catalog.search.index import IndexFile, PreparedDoc, prepare_docs
 from catalog.search.project import SearchDoc
@@ -58,8 +59,15 @@ def batches(docs: Iterable[SearchDoc], size: int = BATCH) -> Iterator[list[Searc
         yield batch
 
 
-def _pool(workers: int, **kwargs: object) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), **kwargs)  # type: ignore[arg-type]
+def _pool(
+    workers: int,
+    initializer: Callable[..., object] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=initializer, initargs=initargs
+    )
 
 
 # -- a full rebuild: one writer process owns the staged file -------------------------------

@@ -140,10 +140,10 @@ class FacetColumns:
             codes.append(np.full(len(ids), code, dtype=_I))
         if docs:
             doc = np.concatenate(docs)
-            code = np.concatenate(codes)
+            doc_codes = np.concatenate(codes)
             order = np.argsort(doc, kind="stable")
             self.pair_doc = np.concatenate([self.pair_doc, doc[order]])
-            self.pair_code = np.concatenate([self.pair_code, code[order]])
+            self.pair_code = np.concatenate([self.pair_code, doc_codes[order]])
 
     def _grow(self, top: int) -> None:
         if top <= self.cap:

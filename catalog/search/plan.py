@@ -74,8 +74,8 @@ def execute(
             hits = np.array([r[0] for r in got], dtype=np.int64)
             scores = np.array([r[1] for r in got], dtype=np.float64)
         else:
-            got = db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expression,))
-            hits = np.fromiter((r[0] for r in got), dtype=np.int64)
+            rows = db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expression,))
+            hits = np.fromiter((r[0] for r in rows), dtype=np.int64)
         if mask is not None and len(hits):
             keep = mask[hits]
             hits = hits[keep]

@@ -13,7 +13,7 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 from catalog.errors import InvalidInput
 from catalog.search.facets import check_date, parse_facet_filters
@@ -92,7 +92,7 @@ class SearchQuery:
             modified_from or None,
             modified_to or None,
             bbox,
-            cast(Sort, sort),
+            sort,
             offset,
             size,
         )

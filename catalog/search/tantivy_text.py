@@ -390,9 +390,14 @@ class _Translator:
         if prefix and len(terms) == 1:
             q = tantivy.Query.regex_query(self.schema, name, re.escape(terms[0]) + ".*")
         elif prefix:
-            q = tantivy.Query.phrase_prefix_query(self.schema, name, terms)
+            q = tantivy.Query.phrase_prefix_query(self.schema, name, _phrase(terms))
         elif len(terms) == 1:
             q = tantivy.Query.term_query(self.schema, name, terms[0])
         else:
-            q = tantivy.Query.phrase_query(self.schema, name, terms)
+            q = tantivy.Query.phrase_query(self.schema, name, _phrase(terms))
         return tantivy.Query.boost_query(q, BOOST[name])
+
+
+def _phrase(terms: list[str]) -> list[str | tuple[int, str]]:
+    """A phrase's words as tantivy takes them (each word may also carry its position)."""
+    return list(terms)

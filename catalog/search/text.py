@@ -45,7 +45,9 @@ _MAX_WORD = 64
 
 
 #: Every combining mark of the Basic Multilingual Plane, deleted by :func:`fold`.
-_COMBINING = {c: None for c in range(0x10000) if unicodedata.combining(chr(c))}
+_COMBINING: dict[int, str | None] = {
+    c: None for c in range(0x10000) if unicodedata.combining(chr(c))
+}
 _COMBINING[ord("ς")] = "σ"
 
 
