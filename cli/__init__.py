@@ -6,8 +6,6 @@ commands are in :mod:`cli.core`.
 
 from __future__ import annotations
 
-import sys
-
 from cli import (
     core,  # noqa: F401  (registers the core commands)
     dataspaces,  # noqa: F401
@@ -27,4 +25,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -11,6 +11,7 @@ import typer
 from catalog.db import Database
 from catalog.errors import InvalidInput, LimitExceeded, ValidationFailed
 from catalog.rdf_input import format_from_name, guess_format
+from catalog.records import DatasetSummary
 from catalog.service import LOCAL_SOURCE, Catalogue, export_format, serialize
 from catalog.settings import Settings
 from cli.app import (
@@ -236,7 +237,7 @@ def datasets(
 ) -> None:
     """List the datasets in the catalogue."""
     with reported(as_json), open_catalogue(settings_from_cli(home=home)) as catalogue:
-        items = []
+        items: list[DatasetSummary] = []
         cursor = None
         while len(items) < limit:
             page = catalogue.datasets(

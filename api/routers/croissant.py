@@ -7,6 +7,8 @@ for callers the sample gate lets read rows. Never rows or statistics. See
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -45,7 +47,9 @@ def _sample_view(
     )
 
 
-def _build(cat: Catalogue, service: SampleService, principal: Principal, dataset_id: str) -> dict:
+def _build(
+    cat: Catalogue, service: SampleService, principal: Principal, dataset_id: str
+) -> dict[str, Any]:
     ref = cat.find(dataset_id)
     view = _sample_view(cat, service, principal, ref.id)
     url = f"{cat.settings.public_url.rstrip('/')}/datasets/{ref.id}"

@@ -26,7 +26,9 @@ def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _distribution(request: Request, catalogue: Any, dataset_id: str, meta: dict) -> dict:
+def _distribution(
+    request: Request, catalogue: Any, dataset_id: str, meta: dict[str, Any]
+) -> dict[str, Any]:
     """The sample as a DCAT-AP ``adms:sample`` distribution of the dataset (also in the
     dataset's record: ``in_graph``); its SHA-256 when ``meta`` carries it (entitled callers,
     and the uploader)."""
@@ -77,7 +79,9 @@ async def put_sample(
     return _json(_created(request, catalogue, dataset_id, meta), 201)
 
 
-def _created(request: Request, catalogue: Any, dataset_id: str, meta: dict) -> dict:
+def _created(
+    request: Request, catalogue: Any, dataset_id: str, meta: dict[str, Any]
+) -> dict[str, Any]:
     body = {k: meta[k] for k in ("dataset_id", "version", "byte_size", "rows", "columns")}
     if "origin" in meta:
         body["origin"] = meta["origin"]

@@ -26,23 +26,30 @@ def signed_in(request: Request) -> Principal:
 
 
 def _form_page(
-    request: Request, cat: Catalogue, dataset_id: str, lab_id: str, **extra: object
+    request: Request,
+    cat: Catalogue,
+    dataset_id: str,
+    lab_id: str,
+    *,
+    values: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
 ) -> Response:
     ensure_registry(cat)
     ref = cat.find(dataset_id)
     lab = get_lab(cat, lab_id)
-    values = {"org_type": "", "country": "", "purpose": "", "comment": ""}
-    values.update(extra.pop("values", {}))  # type: ignore[arg-type]
+    shown = {"org_type": "", "country": "", "purpose": "", "comment": ""}
+    shown.update(values or {})
     return render(
         request,
         "request_form.html",
-        extra.pop("status", 200),  # type: ignore[arg-type]
+        status,
         dataset_id=ref.id,
         lab=lab,
         org_types=sorted(FORM_ORG_TYPES),
         purposes=PURPOSES,
-        values=values,
-        error=extra.get("error"),
+        values=shown,
+        error=error,
     )
 
 

@@ -234,7 +234,9 @@ class PackageMapper:
                 if value is not None:
                     out.append(ox.Triple(node, _p(DCAT + prop), value))
 
-    def _contact(self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list) -> None:
+    def _contact(
+        self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list[ox.Triple]
+    ) -> None:
         contacts = [c for c in _as_list(field("contact")) if isinstance(c, dict)]
         if not contacts and (field("contact_name") or field("contact_email")):
             contacts = [
@@ -261,7 +263,9 @@ class PackageMapper:
                 if mail:
                     out.append(ox.Triple(node, _p(VCARD + "hasEmail"), mail))
 
-    def _publisher(self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list) -> None:
+    def _publisher(
+        self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list[ox.Triple]
+    ) -> None:
         pubs = [p for p in _as_list(field("publisher")) if isinstance(p, dict)]
         if not pubs and (field("publisher_name") or field("publisher_uri")):
             pubs = [

@@ -28,7 +28,8 @@ from catalog.harvest.contract import Capability, Page
 from catalog.harvest.paging import check_link_length
 from catalog.outbound.fetcher import Fetcher
 from catalog.outbound.ssrf import PinnedTransport
-from catalog.rdf_input import ParseLimits, default_context_resolver
+from catalog.rdf_bounds import ParseLimits
+from catalog.rdf_input import default_context_resolver
 from catalog.settings import Settings
 from connectors.dsp.mapping import (
     catalog_request,
@@ -50,7 +51,7 @@ class _PostClient(httpx.Client):
         super().__init__(transport=PinnedTransport(), trust_env=False, follow_redirects=False)
         self._body = body
 
-    def build_request(self, method: str, url: Any, **kwargs: Any) -> httpx.Request:  # type: ignore[override]
+    def build_request(self, method: str, url: Any, **kwargs: Any) -> httpx.Request:
         headers = dict(kwargs.pop("headers", None) or {})
         headers["Content-Type"] = "application/json"
         return super().build_request("POST", url, content=self._body, headers=headers, **kwargs)

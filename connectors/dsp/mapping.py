@@ -22,7 +22,8 @@ from catalog.errors import DatalabError, HarvestError
 from catalog.harvest.contract import RecordFailure, SourceRecord
 from catalog.namespaces import DATASPACE, DLAB, EU_ACCESS_RIGHT
 from catalog.ownership import owned_closure
-from catalog.rdf_input import ContextResolver, ParseLimits, iter_triples
+from catalog.rdf_bounds import ParseLimits
+from catalog.rdf_input import ContextResolver, iter_triples
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -124,7 +125,11 @@ def split_records(
     for t in triples:
         by_subject.setdefault(t.subject, []).append(t)
     typed = {
-        s: {t.object.value for t in ts if t.predicate.value == RDF_TYPE}
+        s: {
+            t.object.value
+            for t in ts
+            if t.predicate.value == RDF_TYPE and not isinstance(t.object, ox.Triple)
+        }
         for s, ts in by_subject.items()
     }
     datasets = [s for s, types in typed.items() if types & DATASET_TYPES]

@@ -53,7 +53,11 @@ def health_fields(record: SourceRecord) -> dict[str, list[str]]:
     by_iri = {iri: name for name, iri in HEALTH_FIELDS.items()}
     out: dict[str, list[str]] = {}
     for t in record.triples:
-        if t.subject == record.iri and t.predicate.value in by_iri:
+        if (
+            t.subject == record.iri
+            and t.predicate.value in by_iri
+            and not isinstance(t.object, ox.Triple)
+        ):
             out.setdefault(by_iri[t.predicate.value], []).append(t.object.value)
     return out
 

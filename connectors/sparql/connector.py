@@ -21,7 +21,8 @@ import pyoxigraph as ox
 from catalog.errors import DatalabError, HarvestError
 from catalog.harvest.contract import Capability, Page
 from catalog.harvest.rdf_listing import split_records
-from catalog.rdf_input import ParseLimits, format_from_media_type
+from catalog.rdf_bounds import ParseLimits
+from catalog.rdf_input import format_from_media_type
 from catalog.rdf_input import iter_triples as parse_rdf
 from catalog.settings import Settings
 

@@ -82,7 +82,8 @@ class FetcherStacIO(StacApiIO):
         res = self.fetcher.get(href, accept=ACCEPT)
         if (res.media_type or "") in {"text/html", "application/xhtml+xml"}:
             raise HarvestError(f"{href} served an HTML page, not STAC JSON", where=href)
-        return res.content.decode("utf-8", errors="replace")
+        text: str = res.content.decode("utf-8", errors="replace")
+        return text
 
     def read_text(self, source: Any, *args: Any, **kwargs: Any) -> str:
         href = source.get_absolute_href() if isinstance(source, pystac.Link) else str(source)
