@@ -10,6 +10,13 @@ ISO 8601 text in UTC, as they were in the old ``accounts.sqlite3``.
   DELETE (and TRUNCATE on PostgreSQL).
 - ``change_feed``: one row per published change of a dataset, in commit order of ``seq``.
 - ``jobs_queue``: background jobs for the worker (leased, retried, delayed).
+- ``web_sessions``: the web pages' sign-in sessions (SHA-256 of the id only, user, CSRF
+  token, expiry; :mod:`api.web.session_store`).
+- ``access_requests``, ``access_request_comments``: the access-request workflow and each
+  request's comments in ``seq`` order (:mod:`catalog.access_requests`).
+- ``operator_documents``: an operator's JSON documents (licence mappings, added data
+  spaces), each with a ``version`` that every write compares and sets
+  (:mod:`catalog.db.documents`).
 """
 
 from __future__ import annotations
@@ -106,4 +113,55 @@ jobs_queue = sa.Table(
     sa.Column("error", sa.Text),
     sa.Index("ix_jobs_queue_state_run_after", "state", "run_after"),
     sqlite_autoincrement=True,
+)
+
+# -- sessions_requests --
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("digest", sa.Text, primary_key=True),  # SHA-256 of the session id
+    sa.Column("user", sa.Text, nullable=False),
+    sa.Column("csrf", sa.Text, nullable=False),
+    sa.Column("expires", sa.Text, nullable=False, index=True),
+)
+
+access_requests = sa.Table(
+    "access_requests",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("requester", sa.Text, nullable=False, index=True),
+    sa.Column("dataset_id", sa.Text, nullable=False),
+    sa.Column("lab", sa.Text, nullable=False),
+    sa.Column("factory", sa.Text, nullable=False, index=True),
+    sa.Column("org_type", sa.Text, nullable=False),
+    sa.Column("country", sa.Text, nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("procedure", sa.Text, nullable=False),  # JSON list of the lab's steps
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
+)
+
+access_request_comments = sa.Table(
+    "access_request_comments",
+    metadata,
+    sa.Column("seq", Seq, sa.Identity(), primary_key=True),
+    sa.Column(
+        "request", sa.Text, sa.ForeignKey("access_requests.id"), nullable=False, index=True
+    ),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+operator_documents = sa.Table(
+    "operator_documents",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),  # JSON text
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
 )

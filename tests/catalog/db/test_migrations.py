@@ -15,6 +15,7 @@ from catalog.settings import Settings, get_settings
 from tests.pg_server import PASSWORD
 
 TABLES = {"users", "tokens", "grants", "audit", "change_feed", "jobs_queue", "alembic_version"}
+TABLES |= {"web_sessions", "access_requests", "access_request_comments", "operator_documents"}
 
 
 def _tables(database: Database) -> set[str]:
