@@ -133,8 +133,9 @@ class Services:
             closers.append(cat.close)
         if on_startup is not None:
             on_startup(cat)
-        # Operational state (users, tokens, grants, audit): refuses a database behind the
-        # code's schema with "run `datalab db upgrade`"; the embedded file upgrades itself.
+        # Operational state (users, tokens, grants, audit, web sessions, access requests):
+        # refuses a database behind the code's schema with "run `datalab db upgrade`"; the
+        # embedded file upgrades itself.
         database = Database.open(settings)
         closers.append(database.close)
         accounts = Accounts(database, FieldLimits.from_settings(settings))
@@ -175,9 +176,7 @@ class Services:
             database=database,
             accounts=accounts,
             throttle=throttle,
-            web_sessions=SessionStore(
-                settings.home / "web_sessions.sqlite3", settings.web_session_hours
-            ),
+            web_sessions=SessionStore(database, settings.web_session_hours),
             samples=None if store is None else SampleService(cat, store, accounts),
             access_requests=AccessRequests(cat, accounts),
             offers=offers,

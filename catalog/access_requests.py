@@ -5,8 +5,12 @@ A request states the requester's organisation type, country and purpose. It move
 is open, and staff may ``revoke`` an approval. Approval creates a grant for that user and
 dataset in :mod:`catalog.accounts` (which opens the restricted sample to that user only);
 revocation removes it unless another approved request still stands. Every step, allowed
-or refused, is written to the append-only audit log. Requests live in
-``<home>/access_requests.sqlite3``.
+or refused, is written to the append-only audit log. Requests and their comments live in
+the operational database (:mod:`catalog.db`, the accounts' one), so every API replica and
+the command line see the same requests; a state change and its comment are written in one
+transaction, and of two staff deciding the same request at once exactly one wins (the other
+gets a :class:`~catalog.errors.Conflict`). Requests of a catalogue from before the database
+(``<home>/access_requests.sqlite3``) are imported once, on first open.
 
 Who may do what: the requester reads, comments on and withdraws their own requests; staff
 of the lab's factory (and admins) read, review, approve, reject, revoke and comment.
@@ -17,16 +21,19 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from catalog.accounts import Accounts
 from catalog.callers import Caller
+from catalog.db import Database
+from catalog.db.legacy_tables import LegacyTable, import_legacy_tables
+from catalog.db.schema import access_request_comments as comments
+from catalog.db.schema import access_requests as requests
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from catalog.facts.read import record_facts
 from catalog.field_limits import FieldLimits
@@ -48,20 +55,26 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "revoke": ((APPROVED,), REVOKED, "staff"),
 }
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS requests (
-    id TEXT PRIMARY KEY, requester TEXT NOT NULL, dataset_id TEXT NOT NULL,
-    lab TEXT NOT NULL, factory TEXT NOT NULL, org_type TEXT NOT NULL, country TEXT NOT NULL,
-    purpose TEXT NOT NULL, state TEXT NOT NULL, procedure TEXT NOT NULL,
-    created TEXT NOT NULL, updated TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS requests_requester ON requests(requester);
-CREATE INDEX IF NOT EXISTS requests_factory ON requests(factory);
-CREATE TABLE IF NOT EXISTS comments (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, request TEXT NOT NULL REFERENCES requests(id),
-    at TEXT NOT NULL, author TEXT NOT NULL, state TEXT NOT NULL, text TEXT NOT NULL);
-"""
-_COLUMNS = "id, requester, dataset_id, lab, factory, org_type, country, purpose, state, "
-_COLUMNS += "procedure, created, updated"
+_COLUMNS = (
+    requests.c.id,
+    requests.c.requester,
+    requests.c.dataset_id,
+    requests.c.lab,
+    requests.c.factory,
+    requests.c.org_type,
+    requests.c.country,
+    requests.c.purpose,
+    requests.c.state,
+    requests.c.procedure,
+    requests.c.created,
+    requests.c.updated,
+)
+_COMMENT_COLUMNS = (comments.c.at, comments.c.author, comments.c.state, comments.c.text)
+#: The tables of the old ``access_requests.sqlite3``, in the order they are imported.
+_LEGACY = (
+    LegacyTable("requests", requests, "created, id"),
+    LegacyTable("comments", comments, "seq", seq="seq"),
+)
 
 
 @dataclass
@@ -106,22 +119,16 @@ def _text(limits: FieldLimits, value: str | None, where: str, required: bool = F
 class AccessRequests:
     """The access-request workflow of one catalogue."""
 
-    def __init__(self, catalogue: Catalogue, accounts: Accounts) -> None:
+    def __init__(
+        self, catalogue: Catalogue, accounts: Accounts, database: Database | None = None
+    ) -> None:
         self.catalogue = catalogue
         self.accounts = accounts
-        self.path = catalogue.settings.home / "access_requests.sqlite3"
+        #: The requests' database: the accounts' one unless given.
+        self.database = database or accounts.database
         self.limits = FieldLimits.from_settings(catalogue.settings)
-        with self._db() as db:
-            db.executescript(_SCHEMA)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            db.execute("PRAGMA foreign_keys=ON")
-            yield db
-        finally:
-            db.close()
+        legacy = requests_path(catalogue.settings.home)
+        import_legacy_tables(self.database, legacy, _LEGACY, "access requests")
 
     # -- asking --------------------------------------------------------------------------
 
@@ -172,26 +179,13 @@ class AccessRequests:
             created=now,
             updated=now,
         )
-        with self._db() as db:
-            db.execute(
-                f"INSERT INTO requests ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
-                (
-                    req.id,
-                    req.requester,
-                    req.dataset_id,
-                    req.lab,
-                    req.factory,
-                    req.org_type,
-                    req.country,
-                    req.purpose,
-                    req.state,
-                    json.dumps(req.procedure),
-                    now,
-                    now,
-                ),
-            )
+        row = req.to_dict()
+        del row["comments"]
+        row["procedure"] = json.dumps(req.procedure, ensure_ascii=False)
+        with self.database.transaction() as db:
+            db.execute(requests.insert().values(row))
             if text:
-                self._comment(db, req.id, caller.name, SUBMITTED, text)
+                _comment(db, req.id, caller.name, SUBMITTED, text)
         detail = {"request": req.id, "lab": lab.id, "purpose": req.purpose}
         self.accounts.audit(caller.name, "access_request.submit", dataset_id, "ok", detail)
         return self.get(caller, req.id)
@@ -199,21 +193,17 @@ class AccessRequests:
     # -- reading -------------------------------------------------------------------------
 
     def _row(self, request_id: str) -> AccessRequest | None:
-        with self._db() as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM requests WHERE id = ?",  # noqa: S608
-                (request_id,),
-            ).fetchone()
+        with self.database.read() as db:
+            row = db.execute(sa.select(*_COLUMNS).where(requests.c.id == request_id)).first()
             if row is None:
                 return None
-            comments = db.execute(
-                "SELECT at, author, state, text FROM comments WHERE request = ? ORDER BY seq",
-                (request_id,),
-            ).fetchall()
-        req = _from_row(row)
-        req.comments = [
-            dict(zip(("at", "author", "state", "text"), c, strict=True)) for c in comments
-        ]
+            found = db.execute(
+                sa.select(*_COMMENT_COLUMNS)
+                .where(comments.c.request == request_id)
+                .order_by(comments.c.seq)
+            ).all()
+        req = _from_row(tuple(row))
+        req.comments = [dict(zip(("at", "author", "state", "text"), c, strict=True)) for c in found]
         return req
 
     @staticmethod
@@ -235,21 +225,19 @@ class AccessRequests:
         """Requests the caller made (developers) or handles (staff: their factory; admins)."""
         if caller.name is None:
             raise Unauthorized("sign in to see access requests", where="Authorization")
-        where, args = "requester = ?", [caller.name]
-        if caller.role == "admin":
-            where, args = "1 = 1", []
-        elif caller.role == "staff" and caller.factory:
-            where, args = "(factory = ? OR requester = ?)", [caller.factory, caller.name]
+        query = sa.select(*_COLUMNS)
+        if caller.role == "staff" and caller.factory:
+            query = query.where(
+                sa.or_(requests.c.factory == caller.factory, requests.c.requester == caller.name)
+            )
+        elif caller.role != "admin":
+            query = query.where(requests.c.requester == caller.name)
         if state:
-            where += " AND state = ?"
-            args.append(state)
-        with self._db() as db:
-            rows = db.execute(
-                f"SELECT {_COLUMNS} FROM requests WHERE {where} "  # noqa: S608
-                "ORDER BY created DESC, id LIMIT 500",
-                args,
-            ).fetchall()
-        return [_from_row(r) for r in rows]
+            query = query.where(requests.c.state == state)
+        query = query.order_by(requests.c.created.desc(), requests.c.id).limit(500)
+        with self.database.read() as db:
+            rows = db.execute(query).all()
+        return [_from_row(tuple(r)) for r in rows]
 
     # -- deciding ------------------------------------------------------------------------
 
@@ -276,18 +264,18 @@ class AccessRequests:
                 f"a request that is {req.state.replace('_', ' ')} cannot be {action}ed",
                 where="state",
             )
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            cur = db.execute(
-                "UPDATE requests SET state = ?, updated = ? WHERE id = ? AND state = ?",
-                (target, _now(), req.id, req.state),
-            )
-            if cur.rowcount != 1:
-                db.execute("ROLLBACK")
+        # The state changes only from the state read above, and with its comment, at once:
+        # of two staff deciding together, the second finds no row in that state.
+        change = (
+            requests.update()
+            .where(requests.c.id == req.id, requests.c.state == req.state)
+            .values(state=target, updated=_now())
+        )
+        with self.database.transaction() as db:
+            if db.execute(change).rowcount != 1:
                 raise Conflict("the request changed meanwhile; reload it", where="state")
             if text:
-                self._comment(db, req.id, caller.name or "", target, text)
-            db.execute("COMMIT")
+                _comment(db, req.id, caller.name or "", target, text)
         if target == APPROVED:
             self.accounts.grant(req.requester, req.dataset_id)
         elif target == REVOKED and not self._still_approved(req):
@@ -300,29 +288,27 @@ class AccessRequests:
         """Add a comment (requester or handler) without changing the state."""
         req = self.get(caller, request_id)
         body = _text(self.limits, text, "comment", required=True)
-        with self._db() as db:
-            self._comment(db, req.id, caller.name or "", req.state, body)
+        with self.database.transaction() as db:
+            _comment(db, req.id, caller.name or "", req.state, body)
         self.accounts.audit(
             caller.name, "access_request.comment", req.dataset_id, "ok", {"request": req.id}
         )
         return self.get(caller, req.id)
 
     def _still_approved(self, req: AccessRequest) -> bool:
-        with self._db() as db:
-            row = db.execute(
-                "SELECT 1 FROM requests WHERE requester = ? AND dataset_id = ? AND state = ?",
-                (req.requester, req.dataset_id, APPROVED),
-            ).fetchone()
-        return row is not None
-
-    @staticmethod
-    def _comment(
-        db: sqlite3.Connection, request_id: str, author: str, state: str, text: str
-    ) -> None:
-        db.execute(
-            "INSERT INTO comments (request, at, author, state, text) VALUES (?, ?, ?, ?, ?)",
-            (request_id, _now(), author, state, text),
+        query = sa.select(sa.literal(1)).where(
+            requests.c.requester == req.requester,
+            requests.c.dataset_id == req.dataset_id,
+            requests.c.state == APPROVED,
         )
+        with self.database.read() as db:
+            return db.execute(query).first() is not None
+
+
+def _comment(db: sa.Connection, request_id: str, author: str, state: str, text: str) -> None:
+    """Append a comment to a request, in the caller's transaction."""
+    row = {"request": request_id, "at": _now(), "author": author, "state": state, "text": text}
+    db.execute(comments.insert().values(row))
 
 
 def _procedure(lab: DataLab, access_mode: str | None) -> list[str]:
@@ -338,6 +324,7 @@ def _from_row(row: tuple[Any, ...]) -> AccessRequest:
 
 
 def requests_path(home: Path) -> Path:
+    """Where catalogues from before the operational database kept their access requests."""
     return home / "access_requests.sqlite3"
 
 

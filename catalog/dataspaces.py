@@ -3,9 +3,12 @@
 The built-in spaces are the concepts of ``schemas/vocab/data-spaces.ttl`` (the Commission's
 list, plus earth observation), each with labels in several languages and the EU data themes
 (``skos:related``) whose datasets belong to it. An administrator adds more
-(``datalab dataspace add``, ``POST /data-spaces``); those are kept in
-``<home>/data-spaces.json``. Every reader takes the snapshot from :func:`data_spaces`, which
-re-reads that file only when it changed.
+(``datalab dataspace add``, ``POST /data-spaces``); those are kept in the operational
+database as the operator document ``data-spaces`` (:mod:`catalog.db.documents`), shared by
+every API replica, a change racing another one re-applied rather than lost (catalogues from
+before the database kept them in ``<home>/data-spaces.json``, imported once on first use).
+Every reader takes the snapshot from :func:`data_spaces`, which asks the database for the
+document's version and rebuilds the snapshot only when it changed.
 
 Every data space's IRI is ``https://w3id.org/datalab/dataspace/<id>`` (``DATASPACE``), the
 object of ``dlab:dataSpace`` on datasets and ``dlab:linkedDataSpace`` on data labs.
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +26,13 @@ from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 
+from catalog.db.documents import Document, OperatorDocuments, documents_for
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.namespaces import DATASPACE, DLAB, EU_DATA_THEME, RDF, SKOS
-from catalog.operator_files import StampCache, read_json_list, write_json
 from catalog.settings import Settings
 
 BUILTIN_FILE = Path(__file__).resolve().parent.parent / "schemas" / "vocab" / "data-spaces.ttl"
+#: The file catalogues from before the operational database kept the added spaces in.
 FILE_NAME = "data-spaces.json"
 #: The EU data-theme authority table's codes (``EU_DATA_THEME`` + code).
 THEME_CODES = (
@@ -50,8 +53,6 @@ THEME_CODES = (
 )
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-_cache: StampCache[DataSpaces] = StampCache()
-_writing = threading.Lock()
 
 
 class DataSpaceNotFound(NotFound):
@@ -200,75 +201,118 @@ def builtin_data_spaces() -> DataSpaces:
 
 
 def data_spaces_path(settings: Settings) -> Path:
+    """Where catalogues from before the operational database kept the added spaces."""
     return settings.home / FILE_NAME
 
 
-def added_data_spaces(settings: Settings) -> list[DataSpace]:
-    """The administrator's data spaces, in the order they were added (a bad file is an error)."""
-    path = data_spaces_path(settings)
-    raw = read_json_list(path, "data spaces")
+def _parse(body: list[Any], where: str) -> list[DataSpace]:
     out = []
-    for i, item in enumerate(raw):
+    for i, item in enumerate(body):
         if not isinstance(item, dict) or not isinstance(item.get("labels"), dict):
-            raise InvalidInput("each data space needs an id and labels", where=f"{path}[{i}]")
+            raise InvalidInput("each data space needs an id and labels", where=f"{where}[{i}]")
         out.append(make_data_space(str(item.get("id")), item["labels"], item.get("themes") or []))
     return out
 
 
+#: The operator document holding the administrator's data spaces.
+ADDED = Document("data-spaces", FILE_NAME, "data spaces", _parse)
+
+
+def _snapshot(body: list[Any]) -> DataSpaces:
+    builtin = builtin_data_spaces()
+    extra = [s for s in _parse(body, ADDED.name) if s.id not in builtin]
+    return DataSpaces([*builtin, *extra], builtin=builtin.ids())
+
+
+def _stored(space: DataSpace) -> dict[str, Any]:
+    return {"id": space.id, "labels": dict(space.labels), "themes": list(space.themes)}
+
+
+class AddedDataSpaces:
+    """The administrator's data spaces in one database's operator documents."""
+
+    def __init__(self, documents: OperatorDocuments) -> None:
+        self.documents = documents
+
+    def added(self) -> list[DataSpace]:
+        """The administrator's data spaces, in the order they were added."""
+        return _parse(self.documents.read(ADDED).body, ADDED.name)
+
+    def snapshot(self) -> DataSpaces:
+        """The built-in data spaces plus the administrator's; one per document version."""
+        return self.documents.cached(ADDED, _snapshot)
+
+    def add(self, space: DataSpace) -> None:
+        """Add an administrator's data space, or replace one added before.
+
+        A built-in id is a :class:`~catalog.errors.Conflict`: built-in spaces are changed in
+        ``schemas/vocab/data-spaces.ttl``, not here.
+        """
+        checked = make_data_space(space.id, space.labels, space.themes)
+        if space.iri != checked.iri:
+            raise InvalidInput(f"the IRI of data space {space.id!r} is {checked.iri}", where="iri")
+        if checked.id in builtin_data_spaces():
+            raise Conflict(f"{checked.id!r} is a built-in data space", where="id")
+
+        def change(body: list[Any]) -> list[Any]:
+            kept = [s for s in _parse(body, ADDED.name) if s.id != checked.id]
+            return [_stored(s) for s in (*kept, checked)]
+
+        self.documents.update(ADDED, change)
+
+    def remove(self, space_id: str) -> bool:
+        """Drop an administrator's data space; ``False`` when there was none with that id."""
+        if space_id in builtin_data_spaces():
+            raise InvalidInput(f"{space_id!r} is a built-in data space; it cannot be removed")
+        removed = False
+
+        def change(body: list[Any]) -> list[Any] | None:
+            nonlocal removed
+            items = _parse(body, ADDED.name)
+            kept = [s for s in items if s.id != space_id]
+            removed = len(kept) < len(items)
+            return [_stored(s) for s in kept] if removed else None
+
+        self.documents.update(ADDED, change)
+        return removed
+
+
+def added_data_spaces_of(settings: Settings) -> AddedDataSpaces:
+    """The administrator's data spaces of the catalogue the settings name."""
+    return AddedDataSpaces(documents_for(settings))
+
+
+def added_data_spaces(settings: Settings) -> list[DataSpace]:
+    """The administrator's data spaces, in the order they were added (a bad document is an
+    error)."""
+    return added_data_spaces_of(settings).added()
+
+
 def data_spaces(settings: Settings) -> DataSpaces:
-    """The built-in data spaces plus the administrator's; one snapshot per file version."""
-
-    def build() -> DataSpaces:
-        builtin = builtin_data_spaces()
-        extra = [s for s in added_data_spaces(settings) if s.id not in builtin]
-        return DataSpaces([*builtin, *extra], builtin=builtin.ids())
-
-    return _cache.get(data_spaces_path(settings), build)
+    """The built-in data spaces plus the administrator's; one snapshot per document version."""
+    return added_data_spaces_of(settings).snapshot()
 
 
 def add_data_space(settings: Settings, space: DataSpace) -> None:
-    """Add an administrator's data space, or replace one added before (written atomically).
-
-    A built-in id is a :class:`~catalog.errors.Conflict`: built-in spaces are changed in
-    ``schemas/vocab/data-spaces.ttl``, not here.
-    """
-    checked = make_data_space(space.id, space.labels, space.themes)
-    if space.iri != checked.iri:
-        raise InvalidInput(f"the IRI of data space {space.id!r} is {checked.iri}", where="iri")
-    if checked.id in builtin_data_spaces():
-        raise Conflict(f"{checked.id!r} is a built-in data space", where="id")
-    with _writing:
-        kept = [s for s in added_data_spaces(settings) if s.id != checked.id]
-        _write(settings, [*kept, checked])
+    """Add an administrator's data space, or replace one added before (see
+    :meth:`AddedDataSpaces.add`)."""
+    added_data_spaces_of(settings).add(space)
 
 
 def remove_data_space(settings: Settings, space_id: str) -> bool:
     """Drop an administrator's data space; ``False`` when there was none with that id."""
-    if space_id in builtin_data_spaces():
-        raise InvalidInput(f"{space_id!r} is a built-in data space; it cannot be removed")
-    with _writing:
-        items = added_data_spaces(settings)
-        kept = [s for s in items if s.id != space_id]
-        if len(kept) == len(items):
-            return False
-        _write(settings, kept)
-    return True
-
-
-def _write(settings: Settings, items: list[DataSpace]) -> None:
-    write_json(
-        data_spaces_path(settings),
-        [{"id": s.id, "labels": dict(s.labels), "themes": list(s.themes)} for s in items],
-    )
+    return added_data_spaces_of(settings).remove(space_id)
 
 
 __all__ = [
     "THEME_CODES",
+    "AddedDataSpaces",
     "DataSpace",
     "DataSpaceNotFound",
     "DataSpaces",
     "add_data_space",
     "added_data_spaces",
+    "added_data_spaces_of",
     "builtin_data_spaces",
     "check_id",
     "data_spaces",

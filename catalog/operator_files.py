@@ -1,24 +1,21 @@
-"""An operator's additions kept as JSON lists in the catalogue's home (licence mappings,
-data spaces): read with a clear error, cached until the file changes, written atomically."""
+"""JSON files in the catalogue's home: written atomically, read as a list with a clear error.
+
+The operator's documents (licence mappings, data spaces) moved to the operational database
+(:mod:`catalog.db.documents`); :func:`read_json_list` reads their old files once, for the
+import, and :func:`write_json` serves the harvest's state files.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from catalog.errors import InvalidInput
 
-#: What identifies one version of a file: inode, modification time, size (None: no file).
-Stamp = tuple[int, int, int] | None
-
-__all__ = ["Stamp", "StampCache", "file_stamp", "read_json_list", "write_json"]
-
-T = TypeVar("T")
+__all__ = ["read_json_list", "write_json"]
 
 
 def write_json(path: Path, value: Any) -> None:
@@ -36,14 +33,6 @@ def write_json(path: Path, value: Any) -> None:
         raise
 
 
-def file_stamp(path: Path) -> Stamp:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-
 def read_json_list(path: Path, what: str) -> list[Any]:
     """The JSON list in ``path`` (``[]`` when there is no file); a bad file is an error
     naming ``what`` it should hold."""
@@ -56,23 +45,3 @@ def read_json_list(path: Path, what: str) -> list[Any]:
     if not isinstance(raw, list):
         raise InvalidInput(f"the {what} file must hold a JSON list", where=str(path))
     return raw
-
-
-class StampCache(Generic[T]):
-    """One value per version of a file: rebuilt only when the file's stamp changes (the same
-    object is handed out meanwhile, so callers may compare by identity)."""
-
-    def __init__(self) -> None:
-        self._values: dict[Path, tuple[Stamp, T]] = {}
-        self._guard = threading.Lock()
-
-    def get(self, path: Path, build: Callable[[], T]) -> T:
-        stamp = file_stamp(path)
-        with self._guard:
-            cached = self._values.get(path)
-            if cached is not None and cached[0] == stamp:
-                return cached[1]
-        value = build()
-        with self._guard:
-            self._values[path] = (stamp, value)
-        return value

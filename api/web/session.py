@@ -1,12 +1,13 @@
 """Browser sessions and CSRF protection for the web pages.
 
 A session is a random id in a Secure, HttpOnly, SameSite=Strict cookie; the server keeps
-only its SHA-256 (``<home>/web_sessions.sqlite3``) with the user, an expiry and the
-session's CSRF token. Signing in rotates the id; signing out deletes the row. Every form
-POST carries a ``csrf`` field that must equal the session's token (or, before sign-in, the
-value of a separate CSRF cookie: the double-submit pattern), and a cross-site ``Origin``
-is refused outright. Every failed sign-in is counted against the client's address
-(api/middleware/throttle.py): past the limit, the sign-in form answers 429.
+only its SHA-256 (table ``web_sessions`` of the operational database, shared by every
+replica) with the user, an expiry and the session's CSRF token. Signing in rotates the
+id; signing out deletes the row. Every form POST carries a ``csrf`` field that must equal
+the session's token (or, before sign-in, the value of a separate CSRF cookie: the
+double-submit pattern), and a cross-site ``Origin`` is refused outright. Every failed
+sign-in is counted against the client's address (api/middleware/throttle.py): past the
+limit, the sign-in form answers 429.
 """
 
 from __future__ import annotations

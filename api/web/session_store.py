@@ -1,22 +1,28 @@
-"""Server-side sessions of the web pages (``<home>/web_sessions.sqlite3``).
+"""Server-side sessions of the web pages, in the operational database (``web_sessions``).
 
 Only each session id's SHA-256 is kept, with the user, an expiry and the session's CSRF
-token; see :mod:`api.web.session` for the cookies and the CSRF checks.
+token; see :mod:`api.web.session` for the cookies and the CSRF checks. Every API replica on
+the same database sees the same sessions: a browser signed in through one is signed in on
+all. Sessions of a catalogue from before the database (``<home>/web_sessions.sqlite3``) are
+imported once, on first open (:mod:`catalog.db.legacy_tables`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-_SCHEMA = """CREATE TABLE IF NOT EXISTS sessions (
-    digest TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL, expires TEXT NOT NULL)"""
+import sqlalchemy as sa
+
+from catalog.db import Database
+from catalog.db.legacy_tables import LegacyTable, import_legacy_tables
+from catalog.db.schema import web_sessions
+
+#: Where catalogues from before the operational database kept their sessions.
+LEGACY_FILE = "web_sessions.sqlite3"
 
 
 def _digest(value: str) -> str:
@@ -32,45 +38,48 @@ class Session:
 
 
 class SessionStore:
-    """Server-side sessions of the web pages."""
+    """Server-side sessions of the web pages.
 
-    def __init__(self, path: Path, hours: float) -> None:
-        self.path = path
+    ``SessionStore(database, hours)`` keeps them in an open :class:`~catalog.db.Database`
+    (the app's); ``SessionStore(path, hours)`` opens the embedded SQLite file at ``path``.
+    """
+
+    def __init__(self, database: Database | Path, hours: float) -> None:
+        if isinstance(database, Path):
+            database = Database.sqlite(database)
+        self.database = database
         self.lifetime = timedelta(hours=hours)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute(_SCHEMA)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            yield db
-        finally:
-            db.close()
+        if database.home is not None:
+            legacy = database.home / LEGACY_FILE
+            table = LegacyTable("sessions", web_sessions, "digest")
+            import_legacy_tables(database, legacy, [table], "web sessions")
 
     def create(self, user: str) -> tuple[str, Session]:
         sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        expires = (datetime.now(UTC) + self.lifetime).isoformat()
-        with self._db() as db:
-            db.execute("DELETE FROM sessions WHERE expires < ?", (datetime.now(UTC).isoformat(),))
-            db.execute(
-                "INSERT INTO sessions VALUES (?, ?, ?, ?)", (_digest(sid), user, csrf, expires)
-            )
+        now = datetime.now(UTC)
+        row = {
+            "digest": _digest(sid),
+            "user": user,
+            "csrf": csrf,
+            "expires": (now + self.lifetime).isoformat(),
+        }
+        with self.database.transaction() as db:
+            db.execute(web_sessions.delete().where(web_sessions.c.expires < now.isoformat()))
+            db.execute(web_sessions.insert().values(row))
         return sid, Session(user, csrf)
 
     def get(self, sid: str | None) -> Session | None:
         if not sid or len(sid) > 200:
             return None
-        with self._db() as db:
-            row = db.execute(
-                "SELECT user, csrf, expires FROM sessions WHERE digest = ?", (_digest(sid),)
-            ).fetchone()
+        columns = (web_sessions.c.user, web_sessions.c.csrf, web_sessions.c.expires)
+        query = sa.select(*columns).where(web_sessions.c.digest == _digest(sid))
+        with self.database.read() as db:
+            row = db.execute(query).first()
         if row is None or datetime.fromisoformat(row[2]) <= datetime.now(UTC):
             return None
         return Session(row[0], row[1])
 
     def delete(self, sid: str | None) -> None:
         if sid:
-            with self._db() as db:
-                db.execute("DELETE FROM sessions WHERE digest = ?", (_digest(sid),))
+            with self.database.transaction() as db:
+                db.execute(web_sessions.delete().where(web_sessions.c.digest == _digest(sid)))

@@ -147,9 +147,7 @@ access_request_comments = sa.Table(
     "access_request_comments",
     metadata,
     sa.Column("seq", Seq, sa.Identity(), primary_key=True),
-    sa.Column(
-        "request", sa.Text, sa.ForeignKey("access_requests.id"), nullable=False, index=True
-    ),
+    sa.Column("request", sa.Text, sa.ForeignKey("access_requests.id"), nullable=False, index=True),
     sa.Column("at", sa.Text, nullable=False),
     sa.Column("author", sa.Text, nullable=False),
     sa.Column("state", sa.Text, nullable=False),

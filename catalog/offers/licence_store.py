@@ -1,4 +1,4 @@
-"""Extra licence mappings registered by the operator, kept in ``<home>/licences.json``.
+"""Extra licence mappings registered by the operator, kept in the operational database.
 
 The built-in table (:mod:`catalog.offers.licences`, read from
 ``schemas/licences/licences.json``) covers the EU licence vocabulary, SPDX, the common open
@@ -7,8 +7,13 @@ catalogue meets others (a data space's own licence, a national variant); ``datal
 add IRI --permits … --prohibits …`` maps one here. An extra mapping for an IRI the built-in
 table knows replaces the built-in one for that IRI.
 
-Every offer path (direct resolution, the materialised index, search facets) reads the
-table through :func:`licence_table`, which re-reads the file only when it changed.
+The mappings are the operator document ``licences`` (:mod:`catalog.db.documents`), so every
+API replica and the command line share them; a change made on one replica while another
+writes is re-applied, never lost. Catalogues from before the database kept them in
+``<home>/licences.json``, imported once on first use. Every offer path (direct resolution,
+the materialised index, search facets) reads the table through :func:`licence_table`,
+which asks the database for the document's version and rebuilds the table only when it
+changed.
 """
 
 from __future__ import annotations
@@ -16,13 +21,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from catalog.db.documents import Document, OperatorDocuments, documents_for
 from catalog.errors import InvalidInput, NotFound
 from catalog.offers.licences import DUTIES, USES, LicenceTable, LicenceTerms, builtin_table
-from catalog.operator_files import StampCache, read_json_list, write_json
 from catalog.settings import Settings
 
+#: The file catalogues from before the operational database kept the mappings in.
 FILE_NAME = "licences.json"
-_cache: StampCache[LicenceTable] = StampCache()
 
 
 class LicenceMappingNotFound(NotFound):
@@ -32,6 +37,7 @@ class LicenceMappingNotFound(NotFound):
 
 
 def licences_path(settings: Settings) -> Path:
+    """Where catalogues from before the operational database kept the mappings."""
     return settings.home / FILE_NAME
 
 
@@ -81,35 +87,77 @@ def _entry_from_json(item: Any, where: str) -> LicenceTerms:
     )
 
 
+def _parse(body: list[Any], where: str) -> list[LicenceTerms]:
+    return [_entry_from_json(item, f"{where}[{i}]") for i, item in enumerate(body)]
+
+
+#: The operator document holding the mappings, as ``LicenceTerms.to_dict()`` items.
+LICENCES = Document("licences", FILE_NAME, "licence mappings", _parse)
+
+
+def _table(body: list[Any]) -> LicenceTable:
+    return LicenceTable((*builtin_table(), *_parse(body, LICENCES.name)))
+
+
+class LicenceMappings:
+    """The operator's licence mappings in one database's operator documents."""
+
+    def __init__(self, documents: OperatorDocuments) -> None:
+        self.documents = documents
+
+    def extra(self) -> list[LicenceTerms]:
+        """The operator's mappings, in the order they were added."""
+        return _parse(self.documents.read(LICENCES).body, LICENCES.name)
+
+    def table(self) -> LicenceTable:
+        """Built-in mappings plus the operator's; one shared table per document version."""
+        return self.documents.cached(LICENCES, _table)
+
+    def add(self, entry: LicenceTerms) -> None:
+        """Add or replace the operator's mapping of ``entry.key``."""
+
+        def change(body: list[Any]) -> list[Any]:
+            kept = [e for e in _parse(body, LICENCES.name) if e.key != entry.key]
+            return [e.to_dict() for e in (*kept, entry)]
+
+        self.documents.update(LICENCES, change)
+
+    def remove(self, iri: str) -> bool:
+        """Drop the operator's mapping of ``iri``; ``False`` when there was none."""
+        key = iri.strip()
+        removed = False
+
+        def change(body: list[Any]) -> list[Any] | None:
+            nonlocal removed
+            items = _parse(body, LICENCES.name)
+            kept = [e for e in items if e.key != key]
+            removed = len(kept) < len(items)
+            return [e.to_dict() for e in kept] if removed else None
+
+        self.documents.update(LICENCES, change)
+        return removed
+
+
+def licence_mappings(settings: Settings) -> LicenceMappings:
+    """The licence mappings of the catalogue the settings name."""
+    return LicenceMappings(documents_for(settings))
+
+
 def extra_licences(settings: Settings) -> list[LicenceTerms]:
-    """The operator's mappings, in the order they were added (a bad file is an error)."""
-    path = licences_path(settings)
-    raw = read_json_list(path, "licence mappings")
-    return [_entry_from_json(item, f"{path}[{i}]") for i, item in enumerate(raw)]
+    """The operator's mappings, in the order they were added (a bad document is an error)."""
+    return licence_mappings(settings).extra()
 
 
 def licence_table(settings: Settings) -> LicenceTable:
-    """Built-in mappings plus the operator's; one shared table per file version."""
-    return _cache.get(
-        licences_path(settings),
-        lambda: LicenceTable((*builtin_table(), *extra_licences(settings))),
-    )
+    """Built-in mappings plus the operator's; one shared table per document version."""
+    return licence_mappings(settings).table()
 
 
 def add_licence(settings: Settings, entry: LicenceTerms) -> None:
-    """Add or replace the operator's mapping of ``entry.key`` (written atomically)."""
-    _write(settings, [e for e in extra_licences(settings) if e.key != entry.key] + [entry])
+    """Add or replace the operator's mapping of ``entry.key``."""
+    licence_mappings(settings).add(entry)
 
 
 def remove_licence(settings: Settings, iri: str) -> bool:
     """Drop the operator's mapping of ``iri``; ``False`` when there was none."""
-    items = extra_licences(settings)
-    kept = [e for e in items if e.key != iri.strip()]
-    if len(kept) == len(items):
-        return False
-    _write(settings, kept)
-    return True
-
-
-def _write(settings: Settings, items: list[LicenceTerms]) -> None:
-    write_json(licences_path(settings), [e.to_dict() for e in items])
+    return licence_mappings(settings).remove(iri)

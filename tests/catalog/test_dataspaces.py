@@ -14,11 +14,13 @@ from rdflib import Graph, URIRef
 from typer.testing import CliRunner
 
 from catalog.dataspaces import (
+    ADDED,
     BUILTIN_FILE,
     THEME_CODES,
     DataSpace,
     add_data_space,
     added_data_spaces,
+    added_data_spaces_of,
     builtin_data_spaces,
     data_spaces,
     data_spaces_path,
@@ -157,7 +159,8 @@ def test_admin_additions_are_kept_in_home_and_seen_at_once(settings: Settings) -
     assert not after.is_builtin("security")
     assert {s.id for s in after.for_theme("JUST")} == {"public-administration", "security"}
     assert before.get("security") is None  # an earlier snapshot never changes
-    stored = json.loads(data_spaces_path(settings).read_text(encoding="utf-8"))
+    # kept as the operator document "data-spaces" of the embedded database in home
+    stored = added_data_spaces_of(settings).documents.read(ADDED).body
     assert stored == [
         {"id": "security", "labels": dict(security.labels), "themes": ["JUST"]},
     ]
@@ -165,8 +168,13 @@ def test_admin_additions_are_kept_in_home_and_seen_at_once(settings: Settings) -
     add_data_space(settings, make_data_space("security", {"en": "Security data space"}))
     assert data_spaces(settings).get("security").label() == "Security data space"
     assert len(added_data_spaces(settings)) == 1
-    # no temporary files are left behind
-    assert sorted(p.name for p in settings.home.iterdir()) == ["data-spaces.json"]
+    # no file is written beside the database
+    assert not data_spaces_path(settings).exists()
+    assert {p.name for p in settings.home.iterdir()} <= {
+        "datalab.sqlite3",
+        "datalab.sqlite3-wal",
+        "datalab.sqlite3-shm",
+    }
     assert remove_data_space(settings, "security") is True
     assert remove_data_space(settings, "security") is False
     assert "security" not in data_spaces(settings)

@@ -61,9 +61,7 @@ def upgrade() -> None:
         ),
         sqlite_autoincrement=True,
     )
-    op.create_index(
-        "ix_access_request_comments_request", "access_request_comments", ["request"]
-    )
+    op.create_index("ix_access_request_comments_request", "access_request_comments", ["request"])
     op.create_table(
         "operator_documents",
         sa.Column("name", sa.Text, nullable=False),
