@@ -4,8 +4,9 @@ Each document is one row of ``operator_documents``: a name, a JSON body (a list)
 ``version`` counting its writes and the time of the last one. A write compares and sets the
 version: :meth:`OperatorDocuments.update` reads the body, applies a change and writes it
 back only if nobody wrote in between; otherwise it reads again and re-applies the change, a
-few times, then gives up with a :class:`~catalog.errors.Conflict`. Two replicas changing the
-same document at once therefore never lose one of the changes.
+few times, then gives up with a :class:`~catalog.errors.Conflict`. Writers of one document
+also queue on its row, so that retries are rare. Two replicas changing the same document at
+once therefore never lose one of the changes; readers never wait.
 
 Readers cache what they build from a document by its version
 (:meth:`OperatorDocuments.cached`): one cheap ``SELECT`` of the version per use, the body
@@ -122,18 +123,24 @@ class OperatorDocuments:
     # -- writing -------------------------------------------------------------------------
 
     def update(
-        self, document: Document, change: Callable[[list[Any]], list[Any] | None]
+        self,
+        document: Document,
+        change: Callable[[list[Any]], list[Any] | None],
+        *,
+        attempts: int = ATTEMPTS,
     ) -> Snapshot:
         """Apply ``change`` to the current body and store its result (``None``: no write).
 
-        The write only succeeds on the version the change was computed from; when another
-        writer got in first, the change is computed again on their result. After
-        :data:`ATTEMPTS` lost races, :class:`~catalog.errors.Conflict`.
+        The write only succeeds on the version the change was computed from. Writers of a
+        document queue on its row (``FOR UPDATE`` on PostgreSQL, the write lock on SQLite);
+        when another writer still got in first (both writing the first version, or a writer
+        that does not lock), the change is computed again on their result. After
+        ``attempts`` lost races, :class:`~catalog.errors.Conflict`: never a lost update.
         """
         self._settle(document)
-        for _ in range(ATTEMPTS):
+        for _ in range(attempts):
             with self.database.transaction() as db:
-                current = _read(db, document.name)
+                current = _read(db, document.name, lock=True)
                 body = change(list(current.body))
                 if body is None:
                     return current
@@ -179,10 +186,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def _read(db: sa.Connection, name: str) -> Snapshot:
+def _read(db: sa.Connection, name: str, *, lock: bool = False) -> Snapshot:
     query = sa.select(documents.c.version, documents.c.updated, documents.c.body).where(
         documents.c.name == name
     )
+    if lock:  # PostgreSQL only: SQLite's transactions hold the write lock already
+        query = query.with_for_update()
     row = db.execute(query).first()
     if row is None:
         return Snapshot(None, [])
@@ -204,7 +213,8 @@ def _write(db: sa.Connection, name: str, body: list[Any], version: int) -> Stamp
     if version == 0:  # the first write: whoever inserts first wins
         insert = postgresql.insert if db.dialect.name == "postgresql" else sqlite.insert
         first = insert(documents).values(name=name, **values).on_conflict_do_nothing()
-        return stamp if db.execute(first).rowcount == 1 else None
+        inserted = db.execute(first.returning(documents.c.name)).first()
+        return stamp if inserted is not None else None
     done = db.execute(
         documents.update()
         .where(documents.c.name == name, documents.c.version == version)
@@ -223,7 +233,12 @@ def import_legacy_document(database: Database, document: Document, legacy: Path)
     if not legacy.is_file():
         return False
     body = read_json_list(legacy, document.what)
-    document.check(body, str(legacy))
+    try:
+        document.check(body, str(legacy))
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"cannot import the {document.what} of {legacy}: {exc}", where=str(legacy)
+        ) from None
     with database.transaction() as db:
         if not legacy.is_file():  # another process imported it while this one waited
             return False
