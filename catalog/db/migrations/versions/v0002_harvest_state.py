@@ -52,9 +52,7 @@ def upgrade() -> None:
         sa.Column("queued_at", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("job", "record", name="pk_harvest_validation"),
     )
-    op.create_index(
-        "ix_harvest_validation_state_job", "harvest_validation", ["state", "job"]
-    )
+    op.create_index("ix_harvest_validation_state_job", "harvest_validation", ["state", "job"])
 
 
 def downgrade() -> None:
