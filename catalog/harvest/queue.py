@@ -150,7 +150,7 @@ class ValidationQueue:
             sa.select(table.c.job, table.c.source, table.c.record, table.c.claimed_by)
             .add_columns(table.c.claimed_at)
             .where(table.c.state == WAITING, may_be_free)
-            .order_by(table.c.queued_at, table.c.job)
+            .order_by(table.c.queued_at, table.c.job, table.c.record)
         )
         if job is not None:
             query = query.where(table.c.job == job)
