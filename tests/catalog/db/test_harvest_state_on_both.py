@@ -100,7 +100,7 @@ def test_a_settled_job_never_overwrites_the_end_its_run_recorded(
     ended = jobs.get("a", seen.id)
     ended.status, ended.finished = SUCCEEDED, "2025-01-02T00:00:00+00:00"
     jobs.save(ended)  # the run ended meanwhile
-    assert jobs._recover(seen).status == SUCCEEDED  # noqa: SLF001  (the race, replayed)
+    assert jobs._recover(seen).status == SUCCEEDED  # the race, replayed
     assert jobs.get("a", seen.id).status == SUCCEEDED
 
 
