@@ -13,9 +13,10 @@ import pytest
 
 from catalog.db import Database, upgrade
 from catalog.errors import Conflict
-from catalog.harvest import JobStore
+from catalog.harvest import Harvester, HarvestSources, JobStore
 from catalog.harvest.files import SourceLock
 from catalog.harvest.locks import AdvisorySourceLock, lock_key
+from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 
 
@@ -64,6 +65,9 @@ def test_a_lock_held_by_another_process_refuses_and_is_freed_by_its_death(
             assert "already running" in refused.value.message
             with jobs.lock("other"):  # another source's lock is free
                 pass
+            HarvestSources(database).add("portal", "dcat", "https://portal.example.org/x.ttl")
+            with Catalogue.open(pg_settings) as cat, pytest.raises(Conflict, match="already"):
+                Harvester(cat, database=database).run("portal")  # a run elsewhere holds it
 
             assert holder.pid is not None
             os.kill(holder.pid, signal.SIGKILL)
