@@ -168,7 +168,7 @@ class Services:
         if offers is not None:  # materialised in the background unless told otherwise
             offers.build(background=settings.offers_index == "background")
         # queued SHACL validation of harvests; jobs of dead runs settled (harvest/validate.py)
-        validation = start_validation_worker(cat)
+        validation = start_validation_worker(cat, database)
         closers.append(validation.close)
         return cls(
             settings=settings,
@@ -183,15 +183,15 @@ class Services:
             search=search,
             sparql=sparql,
             conformance=ConformanceCache(cat),
-            harvest_sources=HarvestSources(settings),
-            harvest_jobs=JobStore(settings),
+            harvest_sources=HarvestSources(database),
+            harvest_jobs=JobStore(settings, database=database),
             validation=validation,
             _closers=closers,
         )
 
     def harvester(self) -> Harvester:
         """A harvester for one run (it keeps the validation threads of its own runs)."""
-        return Harvester(self.catalogue)
+        return Harvester(self.catalogue, database=self.database)
 
     def close(self) -> None:
         """Close what :meth:`open` opened, in reverse order (the catalogue last, if owned)."""

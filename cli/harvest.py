@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from typing import Annotated, Any
 
 import typer
 
+from catalog.db import Database
 from catalog.disk import storage_errors
 from catalog.errors import DatalabError, InvalidInput, StoreError
 from catalog.harvest import Harvester, HarvestSources, Job, JobStore
-from catalog.harvest.queue import ValidationQueue
 from catalog.harvest.validate import drain
 from catalog.service import Catalogue
 from cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
@@ -130,9 +130,7 @@ def _harvest(
 ) -> int:
     """Run the harvests (appending each finished job to ``jobs``), then validate what is
     queued when asked to wait; returns how many records were queued after the runs."""
-    with _opened() as cat:
-        harvester = Harvester(cat, drain=False)
-
+    with _opened() as cat, closing(Harvester(cat, drain=False)) as harvester:
         listed: dict[str, int] = {}
         announced: dict[str, int] = {}
 
@@ -151,9 +149,9 @@ def _harvest(
             if not as_json:
                 typer.echo("", err=True)
         with storage_errors(kept=QUEUED_KEPT):
-            queued = ValidationQueue(cat.settings).waiting()
+            queued = harvester.jobs.queue.waiting()
             if queued and wait:
-                _drain(cat, queued, quiet=as_json)
+                _drain(cat, harvester.database, queued, quiet=as_json)
         jobs[:] = [harvester.jobs.get(j.source, j.id) for j in jobs]
     return queued
 
@@ -183,7 +181,7 @@ def _report(jobs: list[Job], as_json: bool) -> None:
         _say_validation(j)
 
 
-def _drain(cat: Catalogue, queued: int, *, quiet: bool) -> int:
+def _drain(cat: Catalogue, database: Database, queued: int, *, quiet: bool) -> int:
     """Validate what the queue holds (this run's records and any left by earlier ones)."""
     done = 0
 
@@ -193,7 +191,7 @@ def _drain(cat: Catalogue, queued: int, *, quiet: bool) -> int:
         if not quiet:
             typer.echo(f"\rvalidation: {done} of {queued} records", err=True, nl=False)
 
-    handled = drain(cat, on_batch=tick)
+    handled = drain(cat, on_batch=tick, database=database)
     if not quiet and handled:
         typer.echo("", err=True)
     return handled
@@ -215,10 +213,12 @@ def validation_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
     """Finish the SHACL validation of harvested records left queued (by a run told not to
     wait, or by one that was killed), and settle jobs whose process died."""
     with reported(as_json), open_catalogue() as cat, storage_errors(kept=QUEUED_KEPT):
-        settled = JobStore(cat.settings, cat).reconcile()
-        queued = ValidationQueue(cat.settings).waiting()
-        handled = _drain(cat, queued, quiet=as_json) if queued else 0
-        left = ValidationQueue(cat.settings).waiting()
+        with Database.open(cat.settings) as database:
+            jobs = JobStore(cat.settings, cat, database=database)
+            settled = jobs.reconcile()
+            queued = jobs.queue.waiting()
+            handled = _drain(cat, database, queued, quiet=as_json) if queued else 0
+            left = jobs.queue.waiting()
         if as_json:
             emit_json(
                 {"validated": handled, "waiting": left, "settled": [j.to_dict() for j in settled]}

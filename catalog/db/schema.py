@@ -17,6 +17,9 @@ ISO 8601 text in UTC, as they were in the old ``accounts.sqlite3``.
 - ``operator_documents``: an operator's JSON documents (licence mappings, added data
   spaces), each with a ``version`` that every write compares and sets
   (:mod:`catalog.db.documents`).
+- ``harvest_sources``, ``harvest_jobs``, ``harvest_validation``: the registered harvest
+  sources, one row per harvest run (the job as JSON) and the durable queue of SHACL
+  validations of harvested records (:mod:`catalog.harvest`).
 """
 
 from __future__ import annotations
@@ -162,4 +165,44 @@ operator_documents = sa.Table(
     sa.Column("body", sa.Text, nullable=False),  # JSON text
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated", sa.Text, nullable=False),
+# -- harvest_state --
+
+harvest_sources = sa.Table(
+    "harvest_sources",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("incremental", sa.Boolean, nullable=False),
+    sa.Column("options", sa.Text, nullable=False),  # JSON object
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("cursor", sa.Text),  # ISO 8601: the newest ``modified`` a run saw
+    sa.Column("owner", sa.Text, index=True),
+)
+
+harvest_jobs = sa.Table(
+    "harvest_jobs",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),  # starts with its start time: sorts by it
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # JSON of catalog.harvest.jobs.Job
+    sa.Index("ix_harvest_jobs_source_id", "source", "id"),
+    sa.Index("ix_harvest_jobs_status", "status"),
+)
+
+harvest_validation = sa.Table(
+    "harvest_validation",
+    metadata,
+    sa.Column("job", sa.Text, primary_key=True),
+    sa.Column("record", sa.Text, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    # waiting, done, skipped, unfinished (catalog.harvest.queue)
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("findings", sa.Text),  # JSON list of violations
+    sa.Column("note", sa.Text),
+    sa.Column("claimed_by", sa.Text),  # host:pid:thread
+    sa.Column("claimed_at", sa.Double),  # seconds since the epoch
+    sa.Column("queued_at", sa.Double, nullable=False),
+    sa.Index("ix_harvest_validation_state_job", "state", "job"),
 )

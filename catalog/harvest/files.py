@@ -12,7 +12,7 @@ from typing import Any
 from catalog.errors import Conflict
 from catalog.operator_files import write_json
 
-__all__ = ["SourceLock", "read_json", "write_json"]
+__all__ = ["SourceLock", "busy", "read_json", "write_json"]
 
 
 def read_json(path: Path, default: Any) -> Any:
@@ -22,11 +22,20 @@ def read_json(path: Path, default: Any) -> Any:
         return default
 
 
+def busy(source: str) -> Conflict:
+    """The error of a run of ``source`` while another holds its lock."""
+    return Conflict(
+        f"a harvest of source {source!r} is already running; try again when it has finished",
+        where=source,
+    )
+
+
 class SourceLock:
     """An exclusive, non-blocking lock on one source, held by one process at a time.
 
     It is an ``flock`` on a file, so the kernel releases it when the holder dies: a killed
-    run never blocks the next one.
+    run never blocks the next one. It excludes processes of one machine only: the lock of
+    the embedded database (see :mod:`catalog.harvest.locks` for PostgreSQL's).
     """
 
     def __init__(self, folder: Path, source: str) -> None:
@@ -41,11 +50,7 @@ class SourceLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise Conflict(
-                f"a harvest of source {self.source!r} is already running; try again when it "
-                "has finished",
-                where=self.source,
-            ) from None
+            raise busy(self.source) from None
         self._fd = fd
         return self
 

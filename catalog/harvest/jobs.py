@@ -1,38 +1,46 @@
-"""Harvest jobs: one JSON file per run, written atomically as the run goes, whose truth
-about publishing is settled by the store.
+"""Harvest jobs: one row per run in the operational database (table ``harvest_jobs``,
+the job as JSON), written whole as the run goes, whose truth about publishing is settled
+by the store.
 
-A run writes its job file three times: when it starts (``running``); when its listing has
+A run writes its job three times: when it starts (``running``); when its listing has
 been read and its version is about to be published (still ``running``, with the
 tentative outcome in ``pending``); and when it ends. The version it publishes carries a
 marker triple, ``<urn:datalab:harvest-run:ID> dlab:harvestJob "ID"``, so the publish
-itself records which job's version is served: whatever a job file says, a job whose
+itself records which job's version is served: whatever a job's row says, a job whose
 marker is in its source's current (or previous) graph was published.
 
-A job file still ``running`` whose source lock nobody holds belongs to a process that
-died. Read with the catalogue (:class:`JobStore` given one), it is settled and rewritten:
-published (the marker is there) with the tentative outcome, or ``failed`` with nothing
-published. Read without it, a job that died before its ``pending`` step is certainly
-``failed`` (nothing can have been published); one that died after it is shown as
-``interrupted`` until a reader with the catalogue settles it (the server does at start-up
-and then every minute; ``datalab source show`` does at once).
+A job still ``running`` whose source lock nobody holds (:mod:`catalog.harvest.locks`)
+belongs to a process that died. Read with the catalogue (:class:`JobStore` given one), it
+is settled and rewritten: published (the marker is there) with the tentative outcome, or
+``failed`` with nothing published. Read without it, a job that died before its
+``pending`` step is certainly ``failed`` (nothing can have been published); one that died
+after it is shown as ``interrupted`` until a reader with the catalogue settles it (the
+server does at start-up and then every minute; ``datalab source show`` does at once). A
+settled job is only written over a row that still says ``running``: a run that ended
+meanwhile, or another reader's settlement, stands.
 """
 
 from __future__ import annotations
 
 import builtins
-import threading
+import json
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
+import sqlalchemy as sa
 
+from catalog.db import Database
+from catalog.db.legacy_harvest import import_legacy_jobs
+from catalog.db.schema import harvest_jobs
 from catalog.errors import NotFound
 from catalog.graphs import META_GRAPH, source_iri
-from catalog.harvest.files import SourceLock, read_json, write_json
+from catalog.harvest.locks import HarvestLock, source_lock
 from catalog.harvest.queue import ValidationQueue
-from catalog.harvest.sources import harvest_dir
+from catalog.harvest.sources import HARVEST, harvest_dir
+from catalog.harvest.state import by_code_point, database_of, insert
 from catalog.namespaces import DLAB
 from catalog.settings import Settings
 
@@ -114,17 +122,33 @@ class Job:
 
 
 class JobStore:
-    """Jobs under ``<home>/harvest/jobs/<source>/<id>.json``.
+    """Jobs in the operational database (table ``harvest_jobs``, one row per run).
 
-    Given the catalogue, a job left ``running`` by a dead process is settled against the
-    store (see the module's docstring); without it, only what the files prove is said."""
+    ``JobStore(settings)`` opens the database the settings name; ``JobStore(settings,
+    catalogue, database=...)`` uses an open one. Given the catalogue, a job left
+    ``running`` by a dead process is settled against the store (see the module's
+    docstring); without it, only what the rows prove is said. Jobs of a catalogue from
+    before the database (``<home>/harvest/jobs/<source>/<id>.json``) are imported on first
+    open."""
 
-    def __init__(self, settings: Settings, catalogue: Catalogue | None = None) -> None:
-        self.root = harvest_dir(settings) / "jobs"
+    def __init__(
+        self,
+        settings: Settings,
+        catalogue: Catalogue | None = None,
+        *,
+        database: Database | None = None,
+    ) -> None:
+        self.database = database_of(database or settings)
+        #: Where the source locks of the embedded database are (see :meth:`lock`).
         self.locks = harvest_dir(settings) / "locks"
         self.catalogue = catalogue
-        self.queue = ValidationQueue(settings)
-        self._guard = threading.Lock()
+        self.queue = ValidationQueue(settings, self.database)
+        if self.database.home is not None:
+            import_legacy_jobs(self.database, self.database.home / HARVEST)
+
+    def lock(self, source: str) -> HarvestLock:
+        """The lock a run of ``source`` holds (advisory on PostgreSQL, else a file's)."""
+        return source_lock(self.database, self.locks, source)
 
     def new(self, source: str, *, incremental: bool = False, validate: bool = False) -> Job:
         # milliseconds, so that ids sort in the order the runs started
@@ -140,49 +164,61 @@ class JobStore:
         return job
 
     def save(self, job: Job) -> None:
-        data = job.to_dict()
-        data["validation"] = {"waiting": 0, "done": 0, "nonconforming": 0, "reports": {}}
-        with self._guard:
-            write_json(self.root / job.source / f"{job.id}.json", data)
+        """Write ``job`` whole, in one statement."""
+        row = _row(job)
+        query = insert(self.database, harvest_jobs).values(row)
+        query = query.on_conflict_do_update(
+            index_elements=[harvest_jobs.c.id],
+            set_={"status": row["status"], "body": row["body"]},
+        )
+        with self.database.transaction() as db:
+            db.execute(query)
 
     def get(self, source: str, job_id: str) -> Job:
-        data = read_json(self.root / source / f"{job_id}.json", None)
-        if not isinstance(data, dict) or "/" in job_id:
+        query = sa.select(harvest_jobs.c.body).where(
+            harvest_jobs.c.id == job_id, harvest_jobs.c.source == source
+        )
+        with self.database.read() as db:
+            body = db.execute(query).scalar()
+        if body is None or "/" in job_id:
             raise NotFound(f"no job {job_id!r} for source {source!r}", where="job")
-        return self._read(Job.from_dict(data))
+        return self._read(_job(body))
 
     def find(self, job_id: str) -> Job:
         """The job ``job_id`` of whichever source ran it."""
         if not job_id or "/" in job_id or job_id.startswith("."):
             raise NotFound(f"no job {job_id!r}", where="job")
-        for folder in sorted(self.root.glob("*")):
-            if (folder / f"{job_id}.json").is_file():
-                return self.get(folder.name, job_id)
-        raise NotFound(f"no job {job_id!r}", where="job")
+        query = sa.select(harvest_jobs.c.body).where(harvest_jobs.c.id == job_id)
+        with self.database.read() as db:
+            body = db.execute(query).scalar()
+        if body is None:
+            raise NotFound(f"no job {job_id!r}", where="job")
+        return self._read(_job(body))
 
-    def list(self, source: str | None = None, limit: int = 50) -> list[Job]:
-        jobs = self._all(source)
-        jobs.sort(key=lambda j: j.id, reverse=True)
-        return [self._read(j) for j in jobs[:limit]]
+    def list(self, source: str | None = None, limit: int = 50) -> builtins.list[Job]:
+        """The newest ``limit`` jobs (of ``source``, or of every source), newest first."""
+        query = (
+            sa.select(harvest_jobs.c.body)
+            .order_by(by_code_point(self.database, harvest_jobs.c.id).desc())
+            .limit(limit)
+        )
+        if source:
+            query = query.where(harvest_jobs.c.source == source)
+        with self.database.read() as db:
+            bodies = db.execute(query).scalars().all()
+        return [self._read(_job(b)) for b in bodies]
 
     def reconcile(self) -> builtins.list[Job]:
         """Settle every job left running by a dead process; returns the jobs settled."""
+        query = sa.select(harvest_jobs.c.body).where(harvest_jobs.c.status == RUNNING)
+        with self.database.read() as db:
+            bodies = db.execute(query).scalars().all()
         settled = []
-        for job in self._all(None):
-            if job.status in (RUNNING, INTERRUPTED):
-                after = self._recover(job)
-                if after.status not in (RUNNING, INTERRUPTED):
-                    settled.append(after)
+        for job in map(_job, bodies):
+            after = self._recover(job)
+            if after.status not in (RUNNING, INTERRUPTED):
+                settled.append(after)
         return settled
-
-    def _all(self, source: str | None) -> builtins.list[Job]:
-        folders = [self.root / source] if source else sorted(self.root.glob("*"))
-        return [
-            Job.from_dict(data)
-            for folder in folders
-            for path in folder.glob("*.json")
-            if isinstance(data := read_json(path, None), dict)
-        ]
 
     def _read(self, job: Job) -> Job:
         job = self._recover(job)
@@ -196,24 +232,41 @@ class JobStore:
         about what it left."""
         if job.status not in (RUNNING, INTERRUPTED):
             return job
-        if SourceLock(self.locks, job.source).held_elsewhere():
+        if self.lock(job.source).held_elsewhere():
             return job
         job.interrupted = True
         if self.catalogue is not None:
             graph = published_graph(self.catalogue.store, job.source, job.id)
             self._settle(job, graph)
-            self.save(job)
-        elif job.pending is None:
+            return self._save_settled(job)
+        if job.pending is None:
             self._settle(job, None)  # it died before its version was complete
-            self.save(job)
-        else:
-            job.status = INTERRUPTED
-            job.message = (
-                "the run's process died while publishing; whether its version was published "
-                "is settled when the catalogue reads this job (the server does, and "
-                "`datalab source show` does)"
-            )
+            return self._save_settled(job)
+        job.status = INTERRUPTED
+        job.message = (
+            "the run's process died while publishing; whether its version was published "
+            "is settled when the catalogue reads this job (the server does, and "
+            "`datalab source show` does)"
+        )
         return job
+
+    def _save_settled(self, job: Job) -> Job:
+        """Write a settled job unless its row no longer says "running" (the run itself
+        ended between the read and the look at its lock, or another reader settled it):
+        then that row is the truth."""
+        row = _row(job)
+        query = (
+            harvest_jobs.update()
+            .where(harvest_jobs.c.id == job.id, harvest_jobs.c.status == RUNNING)
+            .values(status=row["status"], body=row["body"])
+        )
+        with self.database.transaction() as db:
+            if db.execute(query).rowcount > 0:
+                return job
+            body = db.execute(
+                sa.select(harvest_jobs.c.body).where(harvest_jobs.c.id == job.id)
+            ).scalar()
+        return job if body is None else _job(body)
 
     @staticmethod
     def _settle(job: Job, graph: str | None) -> None:
@@ -234,3 +287,14 @@ class JobStore:
                 "is served; its counts are those recorded just before publishing"
             )
         job.pending = None
+
+
+def _row(job: Job) -> dict[str, Any]:
+    data = job.to_dict()
+    data["validation"] = {"waiting": 0, "done": 0, "nonconforming": 0, "reports": {}}
+    body = json.dumps(data, ensure_ascii=False)
+    return {"id": job.id, "source": job.source, "status": job.status, "body": body}
+
+
+def _job(body: str) -> Job:
+    return Job.from_dict(json.loads(body))

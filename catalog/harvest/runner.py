@@ -34,11 +34,11 @@ from typing import Any, NamedTuple
 import pyoxigraph as ox
 
 from catalog import records
+from catalog.db import Database
 from catalog.disk import NOTHING_PUBLISHED, is_storage_failure, storage_failure
-from catalog.errors import DatalabError
+from catalog.errors import DatabaseUnavailable, DatalabError
 from catalog.harvest import overrides as steward
 from catalog.harvest.contract import Capability, Page, SourceRecord
-from catalog.harvest.files import SourceLock
 from catalog.harvest.jobs import FAILED, PARTIAL, SUCCEEDED, Job, JobStore, now, run_marker
 from catalog.harvest.paging import guarded
 from catalog.harvest.plugins import plugins
@@ -115,6 +115,10 @@ class Harvester:
     ``validate`` queues new and changed records for SHACL validation, and ``drain`` starts
     validating them on a background thread once the run has ended (the CLI drains the
     queue itself, or leaves it to the server).
+
+    Sources, jobs and the validation queue are kept in ``database`` (the API passes its
+    own); without one, the harvester opens the database the catalogue's settings name and
+    :meth:`close` closes it.
     """
 
     def __init__(
@@ -124,11 +128,14 @@ class Harvester:
         fetcher: Any | None = None,
         validate: bool = True,
         drain: bool = True,
+        database: Database | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.settings = catalogue.settings
-        self.sources = HarvestSources(self.settings)
-        self.jobs = JobStore(self.settings, catalogue)
+        self._owns_database = database is None
+        self.database = database or Database.open(self.settings)
+        self.sources = HarvestSources(self.database)
+        self.jobs = JobStore(self.settings, catalogue, database=self.database)
         self._fetcher = fetcher
         self.validate = validate
         self.drain = drain
@@ -148,7 +155,7 @@ class Harvester:
         """
         source = self.sources.get(name)
         cls = plugins.get(source.type)
-        with SourceLock(self.jobs.locks, name):
+        with self.jobs.lock(name):
             incremental = bool(
                 source.incremental
                 and source.cursor
@@ -157,7 +164,7 @@ class Harvester:
             )
             try:
                 job = self.jobs.new(name, incremental=incremental, validate=self.validate)
-            except OSError as exc:
+            except (OSError, DatabaseUnavailable) as exc:
                 kept = "the run did not start; " + NOTHING_PUBLISHED
                 raise storage_failure(exc, kept=kept, where=name) from exc
             if on_start is not None:
@@ -183,12 +190,19 @@ class Harvester:
                 job.finished = now()
                 try:
                     self.jobs.save(job)
-                except OSError as exc:
+                except (OSError, DatabaseUnavailable) as exc:
                     kept = f"{_kept(job)}; the job's file says how far the run got"
                     raise storage_failure(exc, kept=kept, where=name) from exc
         if self.validate and self.drain and job.published:
-            self.validators.append(drain_in_background(self.catalogue, job.id))
+            self.validators.append(
+                drain_in_background(self.catalogue, job.id, database=self.database)
+            )
         return job
+
+    def close(self) -> None:
+        """Close the database the harvester opened itself (none when it was given one)."""
+        if self._owns_database:
+            self.database.close()
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -372,9 +386,7 @@ class Harvester:
         ceiling = started.strftime("%Y-%m-%dT%H:%M:%S")
         newest = min(state.newest, ceiling)
         if source.cursor is None or newest > source.cursor:
-            fresh = self.sources.get(source.name)
-            fresh.cursor = newest
-            self.sources.save(fresh)
+            self.sources.advance_cursor(source.name, newest)
 
 
 def _tally(job: Job, state: _RunState, incremental: bool) -> None:

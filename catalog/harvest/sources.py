@@ -1,8 +1,8 @@
-"""The harvest sources, persisted as JSON under ``settings.home``."""
+"""The harvest sources, kept in the operational database (table ``harvest_sources``)."""
 
 from __future__ import annotations
 
-import threading
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -10,12 +10,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from catalog.db import Database
+from catalog.db.legacy_harvest import import_legacy_sources
+from catalog.db.schema import harvest_sources
 from catalog.errors import Conflict, InvalidInput, SourceNotFound
 from catalog.graphs import check_source_name
-from catalog.harvest.files import read_json, write_json
 from catalog.harvest.plugins import plugins
+from catalog.harvest.state import by_code_point, database_of, insert
 from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE
 from catalog.settings import Settings
+
+#: The folder, under the catalogue's home, of the harvest's local files (source locks on
+#: the embedded database; the files of catalogues from before the database).
+HARVEST = "harvest"
 
 
 @dataclass
@@ -47,7 +57,7 @@ def owner_key(role: str, organisation: str | None = None, factory: str | None = 
 
 
 def harvest_dir(settings: Settings) -> Path:
-    return settings.home / "harvest"
+    return settings.home / HARVEST
 
 
 def check_source_url(url: str) -> str:
@@ -81,28 +91,34 @@ def reserved_reason(name: str) -> str | None:
 
 
 class HarvestSources:
-    """Add, list, show and remove harvest sources (``<home>/harvest/sources.json``)."""
+    """Add, list, show and remove harvest sources (table ``harvest_sources``).
 
-    _guard = threading.Lock()
+    ``HarvestSources(database)`` uses an open :class:`~catalog.db.Database`;
+    ``HarvestSources(settings)`` opens the one the settings name. Sources of a catalogue
+    from before the database (``<home>/harvest/sources.json``) are imported on first open.
+    """
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.path = harvest_dir(settings) / "sources.json"
-
-    def _all(self) -> dict[str, dict[str, Any]]:
-        data = read_json(self.path, {})
-        return data if isinstance(data, dict) else {}
+    def __init__(self, where: Database | Settings) -> None:
+        self.database = database_of(where)
+        if self.database.home is not None:
+            import_legacy_sources(self.database, self.database.home / HARVEST)
 
     def list(self, owner: str | None = None) -> list[HarvestSource]:
-        """Every source, or only those of ``owner`` when given."""
-        found = [HarvestSource(**v) for _, v in sorted(self._all().items())]
-        return found if owner is None else [s for s in found if s.owner == owner]
+        """Every source by name (by code point), or only those of ``owner`` when given."""
+        query = sa.select(harvest_sources)
+        if owner is not None:
+            query = query.where(harvest_sources.c.owner == owner)
+        with self.database.read() as db:
+            rows = db.execute(query).mappings().all()
+        return sorted((_source(r) for r in rows), key=lambda s: s.name)
 
     def get(self, name: str) -> HarvestSource:
-        data = self._all().get(name)
-        if data is None:
+        query = sa.select(harvest_sources).where(harvest_sources.c.name == name)
+        with self.database.read() as db:
+            row = db.execute(query).mappings().first()
+        if row is None:
             raise SourceNotFound(f"no harvest source named {name!r}", where="name")
-        return HarvestSource(**data)
+        return _source(row)
 
     def add(
         self,
@@ -116,7 +132,8 @@ class HarvestSources:
         in_use: Callable[[str], bool] | None = None,
     ) -> HarvestSource:
         """Register a source; ``in_use(name)`` tells whether the store already holds a
-        source of that name (loaded, not harvested: it is not free either)."""
+        source of that name (loaded, not harvested: it is not free either). A name taken
+        already is a :class:`Conflict`, also when two replicas add it at once."""
         check_source_name(name)
         reason = reserved_reason(name)
         if reason:
@@ -129,34 +146,66 @@ class HarvestSources:
             )
         plugins.get(type_)  # unknown type → ConnectorNotFound listing the known ones
         check_source_url(url)
-        with self._guard:
-            everything = self._all()
-            if name in everything:
-                raise Conflict(f"a harvest source named {name!r} already exists", where="name")
-            source = HarvestSource(
-                name,
-                type_,
-                url,
-                incremental,
-                dict(options or {}),
-                datetime.now(UTC).isoformat(timespec="seconds"),
-                owner=owner,
-            )
-            everything[name] = source.to_dict()
-            write_json(self.path, everything)
+        source = HarvestSource(
+            name,
+            type_,
+            url,
+            incremental,
+            dict(options or {}),
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            owner=owner,
+        )
+        try:
+            with self.database.transaction() as db:
+                db.execute(harvest_sources.insert().values(_row(source)))
+        except IntegrityError:
+            raise Conflict(
+                f"a harvest source named {name!r} already exists", where="name"
+            ) from None
         return source
 
     def save(self, source: HarvestSource) -> None:
-        with self._guard:
-            everything = self._all()
-            everything[source.name] = source.to_dict()
-            write_json(self.path, everything)
+        """Write ``source`` whole (added if it is not registered)."""
+        row = _row(source)
+        query = insert(self.database, harvest_sources).values(row)
+        query = query.on_conflict_do_update(
+            index_elements=[harvest_sources.c.name],
+            set_={k: v for k, v in row.items() if k != "name"},
+        )
+        with self.database.transaction() as db:
+            db.execute(query)
+
+    def advance_cursor(self, name: str, cursor: str) -> bool:
+        """Move ``name``'s incremental cursor forward to ``cursor`` (never back), in one
+        UPDATE; False when it was there already (or further, or the source is gone)."""
+        column = by_code_point(self.database, harvest_sources.c.cursor)
+        query = (
+            harvest_sources.update()
+            .where(harvest_sources.c.name == name)
+            .where(sa.or_(harvest_sources.c.cursor.is_(None), column < cursor))
+            .values(cursor=cursor)
+        )
+        with self.database.transaction() as db:
+            return db.execute(query).rowcount > 0
 
     def remove(self, name: str) -> HarvestSource:
-        with self._guard:
-            everything = self._all()
-            if name not in everything:
+        table = harvest_sources
+        with self.database.transaction() as db:
+            row = db.execute(sa.select(table).where(table.c.name == name)).mappings().first()
+            if row is None:
                 raise SourceNotFound(f"no harvest source named {name!r}", where="name")
-            source = HarvestSource(**everything.pop(name))
-            write_json(self.path, everything)
-        return source
+            db.execute(table.delete().where(table.c.name == name))
+        return _source(row)
+
+
+def _row(source: HarvestSource) -> dict[str, Any]:
+    return source.to_dict() | {"options": json.dumps(source.options, ensure_ascii=False)}
+
+
+def _source(row: sa.RowMapping) -> HarvestSource:
+    return HarvestSource(
+        **(
+            dict(row)
+            | {"incremental": bool(row["incremental"]), "options": json.loads(row["options"])}
+        )
+    )

@@ -20,10 +20,10 @@ import threading
 from collections.abc import Callable
 
 from catalog import records
+from catalog.db import Database
 from catalog.errors import DatalabError
-from catalog.harvest.files import SourceLock
 from catalog.harvest.jobs import JobStore, published_graph
-from catalog.harvest.queue import DONE, SKIPPED, UNFINISHED, Queued, ValidationQueue
+from catalog.harvest.queue import DONE, SKIPPED, UNFINISHED, Queued
 from catalog.service import Catalogue
 from catalog.skolem import GENID, unskolemise
 
@@ -41,14 +41,17 @@ def drain(
     job: str | None = None,
     stop: threading.Event | None = None,
     on_batch: Callable[[int], None] | None = None,
+    database: Database | None = None,
 ) -> int:
     """Validate queued records (of ``job``, or all) until none is left or ``stop`` is set;
-    returns how many records got an outcome. ``on_batch`` is told each batch's size."""
+    returns how many records got an outcome. ``on_batch`` is told each batch's size. The
+    queue is in ``database`` (default: the one the catalogue's settings name)."""
     from catalog.validation import load_shapes
     from catalog.validation_runs import ShaclWorker
 
     settings = catalogue.settings
-    queue = ValidationQueue(settings)
+    jobs = JobStore(settings, database=database)
+    queue = jobs.queue
     if queue.waiting(job) == 0:
         return 0
     deferred: set[str] = set()
@@ -59,7 +62,7 @@ def drain(
             if not claimed:
                 break
             try:
-                outcomes = _validate(catalogue, queue, claimed, worker, deferred)
+                outcomes = _validate(catalogue, jobs, claimed, worker, deferred)
             except BaseException:
                 queue.release(claimed)  # for the next drainer
                 raise
@@ -72,7 +75,7 @@ def drain(
 
 def _validate(
     catalogue: Catalogue,
-    queue: ValidationQueue,
+    jobs: JobStore,
     claimed: list[Queued],
     worker: object,
     deferred: set[str],
@@ -82,9 +85,8 @@ def _validate(
     first = claimed[0]
     graph = published_graph(catalogue.store, first.source, first.job)
     if graph is None:
-        locks = JobStore(catalogue.settings).locks
-        if SourceLock(locks, first.source).held_elsewhere():
-            queue.release(claimed)  # the run may still publish: later
+        if jobs.lock(first.source).held_elsewhere():
+            jobs.queue.release(claimed)  # the run may still publish: later
             deferred.add(first.job)
             return []
         note = "not validated: the run's version was never published (it failed or was killed)"
@@ -118,12 +120,14 @@ def _validate(
     return outcomes
 
 
-def drain_in_background(catalogue: Catalogue, job: str) -> threading.Thread:
+def drain_in_background(
+    catalogue: Catalogue, job: str, *, database: Database | None = None
+) -> threading.Thread:
     """Drain one job's records on a daemon thread (a harvest run inside a server)."""
 
     def work() -> None:
         try:
-            drain(catalogue, job=job)
+            drain(catalogue, job=job, database=database)
         except Exception as exc:  # a background thread: what is left stays queued
             level = logging.WARNING if isinstance(exc, DatalabError | OSError) else logging.ERROR
             log.log(level, "validation of job %s stopped (%s); the rest stays queued", job, exc)
@@ -134,10 +138,14 @@ def drain_in_background(catalogue: Catalogue, job: str) -> threading.Thread:
 
 
 class ValidationWorker:
-    """The server's background drainer (see the module's docstring)."""
+    """The server's background drainer (see the module's docstring), on ``database``
+    (default: the one the catalogue's settings name, opened here and closed by
+    :meth:`close`)."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, database: Database | None = None) -> None:
         self.catalogue = catalogue
+        self._owns_database = database is None
+        self.database = database or Database.open(catalogue.settings)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="validation")
@@ -152,15 +160,18 @@ class ValidationWorker:
         self._stop.set()
         self._wake.set()
         self._thread.join(10)
+        if self._owns_database:
+            self.database.close()
 
     def _loop(self) -> None:
         polls = 0
         while not self._stop.is_set():
             try:
                 if polls % RECONCILE_EVERY == 0:
-                    for job in JobStore(self.catalogue.settings, self.catalogue).reconcile():
+                    jobs = JobStore(self.catalogue.settings, self.catalogue, database=self.database)
+                    for job in jobs.reconcile():
                         log.info("settled job %s of %s: %s", job.id, job.source, job.status)
-                drain(self.catalogue, stop=self._stop)
+                drain(self.catalogue, stop=self._stop, database=self.database)
             except Exception:  # the worker must outlive any one failure; it is logged
                 log.exception("the validation worker hit an error; it goes on")
             polls += 1
@@ -168,6 +179,8 @@ class ValidationWorker:
             self._wake.clear()
 
 
-def start_validation_worker(catalogue: Catalogue) -> ValidationWorker:
+def start_validation_worker(
+    catalogue: Catalogue, database: Database | None = None
+) -> ValidationWorker:
     """Start the server's background drainer (stop it with ``close()``)."""
-    return ValidationWorker(catalogue)
+    return ValidationWorker(catalogue, database)

@@ -16,6 +16,7 @@ from tests.pg_server import PASSWORD
 
 TABLES = {"users", "tokens", "grants", "audit", "change_feed", "jobs_queue", "alembic_version"}
 TABLES |= {"web_sessions", "access_requests", "access_request_comments", "operator_documents"}
+TABLES |= {"harvest_sources", "harvest_jobs", "harvest_validation"}
 
 
 def _tables(database: Database) -> set[str]:

@@ -5,16 +5,16 @@ writes past it fail with EFBIG, as RocksDB, SQLite and Python see a full disk)."
 
 from __future__ import annotations
 
-import errno
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from catalog.errors import InsufficientStorage
+from catalog.errors import DatabaseUnavailable, InsufficientStorage
 from catalog.harvest import Harvester, JobStore
 from catalog.harvest import jobs as jobs_module
 from catalog.service import Catalogue
@@ -108,19 +108,20 @@ def test_a_job_file_that_cannot_be_written_after_publishing_is_settled_as_publis
     new version is served, and the job, read with the store, says it was published."""
     settings = portal.server.settings(tmp_path / "home")
     v1 = first_version(settings, portal)
-    real = jobs_module.write_json
+    real = jobs_module.JobStore.save
 
-    def full_at_the_end(path, value):  # type: ignore[no-untyped-def]
-        if value.get("published"):
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        real(path, value)
+    def full_at_the_end(self, job):  # type: ignore[no-untyped-def]
+        if job.published:  # as Database wraps SQLite's error on a full disk
+            full = sqlite3.OperationalError("database or disk is full")
+            raise DatabaseUnavailable(f"the database failed: {full}") from full
+        real(self, job)
 
-    monkeypatch.setattr(jobs_module, "write_json", full_at_the_end)
+    monkeypatch.setattr(jobs_module.JobStore, "save", full_at_the_end)
     with Catalogue.open(settings) as cat:
         with pytest.raises(InsufficientStorage) as info:
             Harvester(cat, validate=False).run("portal")
         assert "new version had been published and is served" in info.value.message
-        monkeypatch.setattr(jobs_module, "write_json", real)
+        monkeypatch.setattr(jobs_module.JobStore, "save", real)
         job = latest(JobStore(settings, cat), v1)
         assert job.status == "succeeded" and job.published, job
         assert job.graph == cat.graphs.current("portal")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -164,17 +163,7 @@ def latest(jobs: JobStore, after: str | None = None) -> Job:
 
 
 def queued(settings: Settings, state: str) -> int:
-    path = ValidationQueue(settings).path
-    if not path.exists():
-        return 0
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        try:
-            row = db.execute("SELECT COUNT(*) FROM validation WHERE state = ?", (state,))
-        except sqlite3.OperationalError as exc:  # created by the run, table not yet committed
-            if "no such table" in str(exc):
-                return 0
-            raise
-        return int(row.fetchone()[0])
+    return ValidationQueue(settings).count(state)
 
 
 def test_killed_before_publishing_serves_the_old_version_and_says_so(settings, portal) -> None:
