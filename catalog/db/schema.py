@@ -81,7 +81,7 @@ change_feed = sa.Table(
     sa.Column("seq", Seq, sa.Identity(), primary_key=True),
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("dataset_id", sa.Text, nullable=False, index=True),
-    sa.Column("version", sa.Text),  # the named graph IRI of the version; none for a delete
+    sa.Column("version", sa.Text),  # the version graph IRI after the publish (catalog/db/feed.py)
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('upsert', 'delete')", name="kind"),
@@ -106,4 +106,15 @@ jobs_queue = sa.Table(
     sa.Column("error", sa.Text),
     sa.Index("ix_jobs_queue_state_run_after", "state", "run_after"),
     sqlite_autoincrement=True,
+)
+
+# -- change feed --
+
+#: Each dataset's rows per source, newest last (revision 0002_change_feed): the feed's live
+#: datasets of a source (:mod:`catalog.db.feed`).
+change_feed_by_source = sa.Index(
+    "ix_change_feed_source_dataset_id_seq",
+    change_feed.c.source,
+    change_feed.c.dataset_id,
+    change_feed.c.seq,
 )
