@@ -45,6 +45,10 @@ UPSERT: Literal["upsert"] = "upsert"
 DELETE: Literal["delete"] = "delete"
 Kind = Literal["upsert", "delete"]
 
+_SQLITE_INSERT = (
+    "INSERT INTO change_feed (source, dataset_id, version, kind, at) VALUES (?, ?, ?, ?, ?)"
+)
+
 #: Rows read per statement while a page is completed to the end of its last publish.
 _TAIL_CHUNK = 1000
 
@@ -137,16 +141,26 @@ def _insert(
     conn: Connection, source: str, version: str | None, ups: Sequence[str], dels: Sequence[str]
 ) -> int:
     at = datetime.now(UTC)
-    rows = [
-        {"source": source, "dataset_id": i, "version": version, "kind": UPSERT, "at": at}
-        for i in ups
-    ]
-    rows.extend(
-        {"source": source, "dataset_id": i, "version": version, "kind": DELETE, "at": at}
-        for i in dels
-    )
-    conn.execute(change_feed.insert(), rows)
-    return len(rows)
+    kinds = [(UPSERT, ups), (DELETE, dels)]
+    if conn.dialect.name == "sqlite":
+        # Core's per-row parameter handling costs twice the insert itself on SQLite (20,000
+        # rows: 0.2 s against 0.08 s), so the rows go to the driver as tuples, with the
+        # time rendered once as Core would store it.
+        process = change_feed.c.at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        stamp = process(at) if process is not None else at
+        conn.exec_driver_sql(
+            _SQLITE_INSERT, [(source, i, version, kind, stamp) for kind, ids in kinds for i in ids]
+        )
+    else:
+        conn.execute(
+            change_feed.insert(),
+            [
+                {"source": source, "dataset_id": i, "version": version, "kind": kind, "at": at}
+                for kind, ids in kinds
+                for i in ids
+            ],
+        )
+    return len(ups) + len(dels)
 
 
 def _live(conn: Connection, source: str) -> set[str]:
