@@ -133,11 +133,10 @@ class Services:
             closers.append(cat.close)
         if on_startup is not None:
             on_startup(cat)
-        # Operational state (users, tokens, grants, audit, web sessions, access requests):
-        # refuses a database behind the code's schema with "run `datalab db upgrade`"; the
-        # embedded file upgrades itself.
-        database = Database.open(settings)
-        closers.append(database.close)
+        # Operational state (users, tokens, grants, audit, web sessions, access requests,
+        # harvest state, change feed): the catalogue's database, opened (and checked
+        # against the code's schema) with the catalogue.
+        database = cat.database
         accounts = Accounts(database, FieldLimits.from_settings(settings))
         store = _sample_store(settings)  # removes what killed uploads left in staging
         offers = None if settings.offers_index == "off" else LiveOffers(cat)

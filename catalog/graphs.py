@@ -137,16 +137,17 @@ class SourceGraphs:
             self.store.update(f"ADD SILENT GRAPH <{current}> TO GRAPH <{graph}>")
         return graph
 
-    def publish(self, name: str, graph: str) -> None:
+    def publish(self, name: str, graph: str) -> str | None:
         """Make ``graph`` the current version of ``name``: a compare-and-set on the version
-        read just before, retried when another writer published meanwhile."""
+        read just before, retried when another writer published meanwhile. Returns the
+        version it replaced (None for the source's first), kept as the previous one."""
         for _ in range(self.publish_attempts):
             current, previous = self.pointers(name)
             self._flip(name, graph, current, previous)
             self._settle(name, graph)
             if self._was_published(name, graph):
                 self._collect(name)
-                return  # published (and maybe already replaced by a later writer)
+                return current  # published (and maybe already replaced by a later writer)
         raise Conflict(
             f"source {name!r} was published by other writers {self.publish_attempts} times while "
             "this version waited; nothing of it was published",

@@ -38,6 +38,10 @@ class LoadReport:
     triples: int = 0
     dataset_ids: list[str] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+    #: A replace: the version it replaced (None for the source's first version).
+    replaced: str | None = None
+    #: A replace: the datasets of the replaced version that this one no longer holds.
+    removed: list[str] = field(default_factory=list)
 
     @property
     def datasets(self) -> int:
@@ -77,25 +81,40 @@ def load_quads(
         mine = _index(store, doc_graph, source, report, written[0].typed)
         _drop_foreign(store, doc_graph, source, report, mine)
         current = None if replace else graphs.current(source)
-        if current is None:
-            graphs.publish(source, doc_graph)
+        if current is not None:
+            _upsert(store, graphs, source, current, doc_graph, report)
             return report
-        # Upsert: the records the document re-registers (matched by dataset id, so blank-node
-        # datasets match too) are swapped for the new ones in one atomic update of the
-        # current version; the rest of the source is not copied.
-        old: list[ox.Triple] = []
-        for iri in records.iris_with_ids(store, current, report.dataset_ids):
-            old.extend(records.record_triples(store, current, iri))
-        graphs.update_in_place(
-            source, current, delete=records.delete_data(current, old), add_from=doc_graph
-        )
-        graphs.discard(doc_graph)
-        report.graph = current
-        return report
+        report.replaced = graphs.publish(source, doc_graph)
     except BaseException:
         for graph in staged:
             graphs.discard(graph)
         raise
+    # Published: from here on, a failure must not discard the new version.
+    if report.replaced is not None:
+        gone = records.dataset_ids_in(store, report.replaced) - set(report.dataset_ids)
+        report.removed = sorted(gone)
+    return report
+
+
+def _upsert(
+    store: GraphStore,
+    graphs: SourceGraphs,
+    source: str,
+    current: str,
+    doc_graph: str,
+    report: LoadReport,
+) -> None:
+    """Swap the records the document re-registers (matched by dataset id, so blank-node
+    datasets match too) for the new ones in one atomic update of the current version; the
+    rest of the source is not copied."""
+    old: list[ox.Triple] = []
+    for iri in records.iris_with_ids(store, current, report.dataset_ids):
+        old.extend(records.record_triples(store, current, iri))
+    graphs.update_in_place(
+        source, current, delete=records.delete_data(current, old), add_from=doc_graph
+    )
+    graphs.discard(doc_graph)
+    report.graph = current
 
 
 def _index(

@@ -223,6 +223,26 @@ def iris_with_ids(store: GraphStore, graph: str, ids: list[str]) -> list[str]:
     return found
 
 
+def dataset_ids_in(store: GraphStore, graph: str) -> set[str]:
+    """The ids of every dataset in ``graph``."""
+    rows = store.select(f"SELECT ?id WHERE {{ GRAPH <{graph}> {{ ?d <{DLAB.datasetId}> ?id }} }}")
+    return {r["id"].value for r in rows}
+
+
+def present_ids(store: GraphStore, graph: str, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` are datasets in ``graph``."""
+    wanted = sorted(set(ids))
+    found: set[str] = set()
+    for i in range(0, len(wanted), _BATCH):
+        values = " ".join(_lit(ident) for ident in wanted[i : i + _BATCH])
+        rows = store.select(
+            f"SELECT DISTINCT ?id WHERE {{ VALUES ?id {{ {values} }} "
+            f"GRAPH <{graph}> {{ ?d <{DLAB.datasetId}> ?id }} }}"
+        )
+        found.update(r["id"].value for r in rows)
+    return found
+
+
 def datasets_in_graph(
     store: GraphStore, graph: str, typed: list[str] | None = None
 ) -> list[tuple[str, str | None]]:

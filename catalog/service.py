@@ -11,14 +11,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import pyoxigraph as ox
+from sqlalchemy.exc import SQLAlchemyError
 
 from catalog import records
-from catalog.errors import DatasetNotFound, UnsupportedFormat
+from catalog.db import Database
+from catalog.db.feed import ChangeFeed
+from catalog.errors import DatalabError, DatasetNotFound, UnsupportedFormat
 from catalog.graphs import CURRENT_GRAPHS, SourceGraph, SourceGraphs, check_source_name
 from catalog.loading import LoadReport, load_quads
 from catalog.namespaces import INTERNAL_PREDICATES, PREFIXES
@@ -46,6 +50,17 @@ EXPORT_FORMATS: dict[str, ox.RdfFormat] = {
     "xml": ox.RdfFormat.RDF_XML,
     "ntriples": ox.RdfFormat.N_TRIPLES,
 }
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """Datasets a writer knows are unchanged since version ``since`` of their source (a
+    harvest knows it by record hash): a publish leaves them out of the change feed, if it
+    replaced exactly that version. ``ids`` is read after the statements were stored, so a
+    writer may fill it while they stream."""
+
+    since: str
+    ids: AbstractSet[str]
 
 
 @dataclass
@@ -79,11 +94,21 @@ def serialize(triples: Iterable[ox.Triple], fmt: ox.RdfFormat) -> bytes:
 
 
 class Catalogue:
-    """Load, list, show, delete and export DCAT-AP datasets in one graph store."""
+    """Load, list, show, delete and export DCAT-AP datasets in one graph store.
 
-    def __init__(self, settings: Settings, store: GraphStore) -> None:
+    Every publish is also appended to the change feed (:attr:`changes`) of the operational
+    database (:attr:`database`), which other replicas follow.
+    """
+
+    def __init__(
+        self, settings: Settings, store: GraphStore, database: Database | None = None
+    ) -> None:
+        """``database`` (owned: closed with the catalogue) is opened from the settings on
+        first use when not given."""
         self.settings = settings
         self.store = store
+        self._database = database
+        self._database_guard = threading.Lock()
         self.graphs = SourceGraphs(store, settings)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -93,11 +118,36 @@ class Catalogue:
 
     @classmethod
     def open(cls, settings: Settings) -> Catalogue:
+        """The catalogue the settings describe: its graph store and operational database
+        (refused when a PostgreSQL database is behind the code: run ``datalab db upgrade``)."""
         settings.home.mkdir(parents=True, exist_ok=True)
-        return cls(settings, open_store(settings))
+        database = Database.open(settings)
+        try:
+            return cls(settings, open_store(settings), database)
+        except BaseException:
+            database.close()
+            raise
+
+    @property
+    def database(self) -> Database:
+        """The operational database (accounts, audit, change feed, jobs)."""
+        with self._database_guard:
+            if self._database is None:
+                self._database = Database.open(self.settings)
+            return self._database
+
+    @property
+    def changes(self) -> ChangeFeed:
+        """The change feed every publish appends to."""
+        return ChangeFeed(self.database)
 
     def close(self) -> None:
-        self.store.close()
+        try:
+            self.store.close()
+        finally:
+            with self._database_guard:
+                if self._database is not None:
+                    self._database.close()
 
     def __enter__(self) -> Catalogue:
         return self
@@ -146,15 +196,21 @@ class Catalogue:
         return self.store_quads(triples, source=source, replace=replace)
 
     def store_quads(
-        self, statements: Iterable[ox.Triple | ox.Quad], *, source: str, replace: bool = False
+        self,
+        statements: Iterable[ox.Triple | ox.Quad],
+        *,
+        source: str,
+        replace: bool = False,
+        unchanged: Unchanged | None = None,
     ) -> LoadReport:
         """Store already-parsed statements under ``source`` (every write path ends here),
-        publish atomically, and tell the publish listeners (search index, offers, SPARQL
-        snapshot).
+        publish atomically, append the changed datasets to the change feed, and tell the
+        publish listeners (search index, offers, SPARQL snapshot).
 
         ``statements`` are triples (or quads, whose graph is ignored): only their subject,
         predicate and object are read, and they go into the source's new graph. The name
-        says where they end up (as quads of that graph), not what is passed in."""
+        says where they end up (as quads of that graph), not what is passed in.
+        ``unchanged``: datasets the caller knows did not change (left out of the feed)."""
         check_source_name(source)
         with self.source_lock(source):
             report = load_quads(
@@ -163,6 +219,15 @@ class Catalogue:
                 source=source,
                 replace=replace,
                 graphs=self.graphs,
+            )
+            baseline = report.replaced if replace else report.graph
+            same = unchanged is not None and unchanged.since == baseline
+            skip: AbstractSet[str] = unchanged.ids if same and unchanged is not None else set()
+            self.record_changes(
+                source,
+                report.graph,
+                upserts=set(report.dataset_ids) - skip,
+                deletes=report.removed,
             )
         self._published(source, None if replace else set(report.dataset_ids))
         return report
@@ -179,17 +244,67 @@ class Catalogue:
             self.graphs.update_in_place(
                 ref.source, ref.graph, delete=records.delete_data(ref.graph, triples)
             )
+            self.record_changes(ref.source, ref.graph, deletes=[ref.id])
         self._published(ref.source, {ref.id})
         return ref
 
     def remove_source(self, source: str) -> None:
         with self.source_lock(source):
+            current = self.graphs.current(source)
+            gone = records.dataset_ids_in(self.store, current) if current else set()
             self.graphs.remove_source(source)
+            self.record_changes(source, None, deletes=gone)
         self._published(source, None)
 
-    def notify_published(self, source: str, changed: set[str] | None) -> None:
-        """Tell the publish listeners about a change made outside load/delete (steward edits)."""
+    def notify_published(
+        self, source: str, changed: set[str] | None, *, recorded: bool = False
+    ) -> None:
+        """Tell the change feed and the publish listeners about a change made outside
+        load/delete (steward edits). ``changed`` datasets still in the source's current
+        version are upserts, the others deletes; ``None`` (the writer cannot tell) appends
+        every dataset of the source, and deletes for those the feed holds but the source
+        no longer does. ``recorded``: the writer appended to the feed itself
+        (:meth:`record_changes`)."""
+        if not recorded:
+            with self.source_lock(source):
+                self._record_notified(source, changed)
         self._published(source, changed)
+
+    def _record_notified(self, source: str, changed: set[str] | None) -> None:
+        current = self.graphs.current(source)
+        if changed is None:
+            present = records.dataset_ids_in(self.store, current) if current else set()
+            self._feed(lambda: self.changes.append_whole(source, current, present), source)
+            return
+        here = records.present_ids(self.store, current, changed) if current else set()
+        self.record_changes(source, current, upserts=here, deletes=changed - here)
+
+    def record_changes(
+        self,
+        source: str,
+        version: str | None,
+        *,
+        upserts: Iterable[str] = (),
+        deletes: Iterable[str] = (),
+    ) -> None:
+        """Append one publish of ``source`` (now at ``version``) to the change feed.
+
+        Called after the publish took effect, under the source's lock. A database that
+        fails is logged, never fails the write: the graph is published already."""
+        self._feed(
+            lambda: self.changes.append(source, version, upserts=upserts, deletes=deletes),
+            source,
+        )
+
+    def _feed(self, append: Callable[[], int], source: str) -> None:
+        try:
+            append()
+        except (DatalabError, SQLAlchemyError):
+            log.exception(
+                "source %s was published, but the change feed could not record it; other "
+                "replicas miss the change until they rebuild",
+                source,
+            )
 
     def _published(self, source: str, changed: set[str] | None) -> None:
         """Tell listeners; a failing listener is logged, never fails the write."""

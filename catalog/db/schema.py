@@ -91,7 +91,7 @@ change_feed = sa.Table(
     sa.Column("seq", Seq, sa.Identity(), primary_key=True),
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("dataset_id", sa.Text, nullable=False, index=True),
-    sa.Column("version", sa.Text),  # the named graph IRI of the version; none for a delete
+    sa.Column("version", sa.Text),  # the version graph IRI after the publish (catalog/db/feed.py)
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('upsert', 'delete')", name="kind"),
@@ -165,6 +165,8 @@ operator_documents = sa.Table(
     sa.Column("body", sa.Text, nullable=False),  # JSON text
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated", sa.Text, nullable=False),
+)
+
 # -- harvest_state --
 
 harvest_sources = sa.Table(
@@ -205,4 +207,15 @@ harvest_validation = sa.Table(
     sa.Column("claimed_at", sa.Double),  # seconds since the epoch
     sa.Column("queued_at", sa.Double, nullable=False),
     sa.Index("ix_harvest_validation_state_job", "state", "job"),
+)
+
+# -- change feed --
+
+#: Each dataset's rows per source, newest last (revision 0002_change_feed): the feed's live
+#: datasets of a source (:mod:`catalog.db.feed`).
+change_feed_by_source = sa.Index(
+    "ix_change_feed_source_dataset_id_seq",
+    change_feed.c.source,
+    change_feed.c.dataset_id,
+    change_feed.c.seq,
 )

@@ -211,7 +211,9 @@ def _notify(catalogue: Catalogue, source: str, dataset_iri: str) -> None:
             f"SELECT ?id WHERE {{ GRAPH <{current}> {{ <{dataset_iri}> <{DLAB.datasetId}> ?id }} }}"
         )
         ids = {r["id"].value for r in rows} or None
-    catalogue.notify_published(source, ids)
+    # A dataset the current version does not hold changed nothing published: the change
+    # feed gets no rows (the listeners still hear of it, as before).
+    catalogue.notify_published(source, ids, recorded=ids is None)
 
 
 def drop(catalogue: Catalogue, source: str) -> None:

@@ -45,8 +45,10 @@ from catalog.harvest.plugins import plugins
 from catalog.harvest.prefetch import prefetched
 from catalog.harvest.sources import HarvestSource, HarvestSources
 from catalog.harvest.validate import drain_in_background
+from catalog.ids import dataset_id
 from catalog.namespaces import DLAB
-from catalog.service import Catalogue
+from catalog.service import Catalogue, Unchanged
+from catalog.skolem import GENID
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,7 @@ class _RunState:
     newest: str | None = None  # newest valid ``modified`` listed (the next cursor)
     carried: set[str] = field(default_factory=set)
     incomplete: str | None = None
+    unchanged: set[str] = field(default_factory=set)  # dataset ids, once the listing is read
 
 
 class Harvester:
@@ -236,10 +239,13 @@ class Harvester:
         )
         # store_quads skolemises what it is given, reading only subject, predicate and
         # object: the connectors' triples go in as they are, without a copy into ox.Quads.
+        # The change feed leaves out what the record hashes say is unchanged since
+        # prev_graph (state.unchanged is filled when the listing has been read).
         report = self.catalogue.store_quads(
             statements,  # type: ignore[arg-type]
             source=source.name,
             replace=not incremental,
+            unchanged=Unchanged(prev_graph, state.unchanged) if prev_graph else None,
         )
         job.published, job.graph, job.pending = True, report.graph, None
         by_iri = {iri: rid for rid, iri in state.seen.items() if iri}
@@ -315,6 +321,7 @@ class Harvester:
         """Record the outcome the run will have if its version is published, and queue its
         new and changed records for validation, both durably and before the publish."""
         _tally(job, state, incremental)
+        state.unchanged.update(_unchanged_ids(state))
         status, message = _outcome(job, state)
         job.pending = {"status": status, "message": message}
         self.jobs.save(job)
@@ -399,6 +406,15 @@ def _tally(job: Job, state: _RunState, incremental: bool) -> None:
     if not incremental and state.incomplete is None:
         gone = set(state.prev) - set(state.seen) - state.carried
         job.counts["deleted"] = len(gone)
+
+
+def _unchanged_ids(state: _RunState) -> set[str]:
+    """The dataset ids of the records listed unchanged (by record hash) or carried over
+    from the previous version. Blank-node records are left out: their ids need the stored
+    graph, so they count as changed (the feed may over-report, never under-report)."""
+    iris = [state.seen[rid] for rid, kind in state.kind.items() if kind == "unchanged"]
+    iris.extend(state.prev[rid].iri for rid in state.carried)
+    return {dataset_id(iri) for iri in iris if iri and not iri.startswith(GENID)}
 
 
 def _outcome(job: Job, state: _RunState) -> tuple[str, str | None]:

@@ -241,10 +241,14 @@ def _write_labs(catalogue: Catalogue, *, add: list[DataLab], locked: bool = Fals
             else:
                 for lab in add:
                     _replace_lab(catalogue, current, lab)
+            # The change feed names the labs (rows of the source ``labs``: see
+            # catalog/db/feed.py); listeners are told the whole source may have changed.
+            version = catalogue.graphs.current(LABS_SOURCE)
+            catalogue.record_changes(LABS_SOURCE, version, upserts=[lab.id for lab in add])
     finally:
         if not locked:
             lock.release()
-    catalogue.notify_published(LABS_SOURCE, None)
+    catalogue.notify_published(LABS_SOURCE, None, recorded=True)
 
 
 def _quads(catalogue: Catalogue, graph: Graph) -> Iterator[ox.Quad]:
