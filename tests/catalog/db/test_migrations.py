@@ -14,7 +14,16 @@ from catalog.errors import ConfigurationError, DatabaseUnavailable, QueryTimeout
 from catalog.settings import Settings, get_settings
 from tests.pg_server import PASSWORD
 
-TABLES = {"users", "tokens", "grants", "audit", "change_feed", "jobs_queue", "alembic_version"}
+TABLES = {
+    "users",
+    "tokens",
+    "grants",
+    "audit",
+    "change_feed",
+    "jobs_queue",
+    "source_schedules",  # revision 0002_job_queue
+    "alembic_version",
+}
 
 
 def _tables(database: Database) -> set[str]:
