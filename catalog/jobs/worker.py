@@ -7,7 +7,8 @@ Each turn a worker queues the harvests whose schedule is due
 * ``harvest`` (payload ``source``, ``full``): :meth:`catalog.harvest.Harvester.run`; the
   harvest job's id is written into the queued job's ``result`` as soon as the run starts,
   so the API can follow it. A published run queues a ``validate`` job for its records.
-* ``validate`` (payload ``job``: a harvest job id, or none for everything queued): settles
+* ``validate`` (payload ``job``: a harvest job id, or none for everything queued, which a
+  worker queues itself every minute when validation was left queued): settles
   jobs of dead processes, then drains the SHACL validation queue
   (:func:`catalog.harvest.validate.drain`).
 
@@ -25,6 +26,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +42,9 @@ log = logging.getLogger(__name__)
 
 VALIDATE = "validate"
 KINDS = (HARVEST, VALIDATE)
+#: A worker looks this often (seconds) for validation left queued outside its own jobs
+#: (by a killed CLI run, ``datalab harvest --no-wait``), and queues a job to finish it.
+SWEEP_S = 60.0
 
 
 def default_worker_id() -> str:
@@ -84,6 +89,7 @@ class Worker:
         self.schedules = Schedules(database, clock=self.queue.clock)
         self.stop = threading.Event()
         self._open_catalogue = open_catalogue
+        self._sweep_at = 0.0
         self._catalogue: Catalogue | None = None
         self._handlers: dict[str, Callable[[QueuedJob], dict[str, Any]]] = {
             HARVEST: self._harvest,
@@ -116,10 +122,25 @@ class Worker:
         )
         for source in scheduled:
             log.info("queued the scheduled harvest of %s", source)
+        self._sweep()
         job = self.queue.claim(self.id, KINDS, self.settings.worker_lease_s)
         if job is None:
             return Turn(scheduled)
         return Turn(scheduled, job, self._run(job))
+
+    def _sweep(self) -> None:
+        if time.monotonic() < self._sweep_at:
+            return
+        self._sweep_at = time.monotonic() + SWEEP_S
+        from catalog.harvest.queue import ValidationQueue
+
+        if ValidationQueue(self.settings).waiting() > 0:
+            self.queue.enqueue(
+                VALIDATE,
+                {"job": None},
+                max_attempts=self.settings.worker_max_attempts,
+                dedupe_key=validate_key(None),
+            )
 
     def close(self) -> None:
         """Close the catalogue if this worker opened it."""
