@@ -43,12 +43,13 @@ def worker_cmd(
                 except WorkerInterrupted:
                     typer.echo(f"worker {worker.id} stopped; its job went back to the queue")
                     return
+            jobs = {t.job.id: worker.queue.get(t.job.id) for t in turns if t.job is not None}
         if as_json:
             emit_json(
                 [
                     {
                         "scheduled": t.scheduled,
-                        "job": None if t.job is None else worker.queue.get(t.job.id).to_dict(),
+                        "job": None if t.job is None else jobs[t.job.id].to_dict(),
                         "outcome": t.outcome,
                     }
                     for t in turns
