@@ -23,10 +23,12 @@ from api.web.session_store import SessionStore
 from catalog.access_requests import AccessRequests
 from catalog.accounts import Accounts
 from catalog.db import Database
+from catalog.errors import ConfigurationError
 from catalog.federation.sparql_endpoint import SparqlEndpoint
 from catalog.field_limits import FieldLimits
 from catalog.harvest import Harvester, HarvestSources, JobStore
 from catalog.harvest.validate import ValidationWorker, start_validation_worker
+from catalog.jobs import JobQueue
 from catalog.offers.live import LiveOffers
 from catalog.quality import ConformanceCache
 from catalog.samples import SampleStore
@@ -97,7 +99,8 @@ class Services:
     conformance: ConformanceCache
     harvest_sources: HarvestSources
     harvest_jobs: JobStore
-    validation: ValidationWorker
+    #: The server's validation drainer; None in queue mode (the workers drain).
+    validation: ValidationWorker | None
     #: Run at :meth:`close`, last first.
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
@@ -128,6 +131,13 @@ class Services:
         on_startup: Callable[[Catalogue], None] | None,
         closers: list[Callable[[], None]],
     ) -> Services:
+        if settings.workers == "queue" and settings.store_backend == "oxigraph":
+            raise ConfigurationError(
+                "DATALAB_WORKERS=queue leaves harvests to `datalab worker` processes, which "
+                "cannot open the embedded Oxigraph store while this server holds it: use a "
+                "store they share (DATALAB_STORE_BACKEND=sparql), or DATALAB_WORKERS=inline",
+                where="DATALAB_WORKERS",
+            )
         cat = given or Catalogue.open(settings)
         if given is None:
             closers.append(cat.close)
@@ -166,9 +176,12 @@ class Services:
 
         if offers is not None:  # materialised in the background unless told otherwise
             offers.build(background=settings.offers_index == "background")
-        # queued SHACL validation of harvests; jobs of dead runs settled (harvest/validate.py)
-        validation = start_validation_worker(cat, database)
-        closers.append(validation.close)
+        # queued SHACL validation of harvests; jobs of dead runs settled (harvest/validate.py);
+        # in queue mode, `datalab worker` processes do both (catalog/jobs/worker.py)
+        validation = None
+        if settings.workers == "inline":
+            validation = start_validation_worker(cat, database)
+            closers.append(validation.close)
         return cls(
             settings=settings,
             catalogue=cat,
@@ -187,6 +200,11 @@ class Services:
             validation=validation,
             _closers=closers,
         )
+
+    @property
+    def jobs(self) -> JobQueue:
+        """The job queue in the operational database (queue mode hands harvests to it)."""
+        return JobQueue(self.database)
 
     def harvester(self) -> Harvester:
         """A harvester for one run (it keeps the validation threads of its own runs)."""

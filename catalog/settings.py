@@ -554,6 +554,35 @@ class Settings(BaseSettings):
         "statement_timeout); SQLite waits at most this long for a lock held by another writer.",
     )
 
+    # -- workers: harvest and validation as queued jobs (issue 17, catalog/jobs/) -------------
+    workers: Literal["inline", "queue"] = Field(
+        default="inline",
+        description="Who runs harvests and their validation: 'inline', the API process "
+        "itself on threads; 'queue', 'datalab worker' processes, to which the API only hands "
+        "jobs through the database's queue (POST …/harvest answers 202 with the queued job). "
+        "Queue mode needs a store the workers can open too (DATALAB_STORE_BACKEND=sparql).",
+    )
+    worker_lease_s: float = Field(
+        default=300.0,
+        ge=5,
+        description="How long a worker holds a claimed job without a heartbeat; it renews "
+        "the lease every third of this while the job runs. A job whose worker died is taken "
+        "over by another worker once its lease has expired.",
+    )
+    worker_poll_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often an idle worker looks for due jobs and due schedules.",
+    )
+    worker_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Attempts of a queued job before it is marked failed with its last "
+        "error; retries wait 30 s, 60 s, 120 s, … (at most an hour). A job whose worker "
+        "died counts an attempt.",
+    )
+
     @field_validator("trusted_hosts", mode="before")
     @classmethod
     def _split_trusted_hosts(cls, value: object) -> object:

@@ -15,6 +15,7 @@ from cli import (
     samples,  # noqa: F401
     search,  # noqa: F401
     users,  # noqa: F401
+    worker,  # noqa: F401
 )
 from cli.app import app
 

@@ -1,5 +1,5 @@
-"""Harvest commands: ``datalab source add|list|show|remove``, ``datalab harvest`` and
-``datalab validation`` (finish queued SHACL validation)."""
+"""Harvest commands: ``datalab source add|list|show|remove|schedule``, ``datalab harvest``
+and ``datalab validation`` (finish queued SHACL validation)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from catalog.disk import storage_errors
 from catalog.errors import DatalabError, InvalidInput, StoreError
 from catalog.harvest import Harvester, HarvestSources, Job, JobStore
 from catalog.harvest.validate import drain
+from catalog.jobs.schedules import Schedules, describe, parse_every
 from catalog.service import Catalogue
 from cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
 
@@ -34,14 +35,58 @@ def source_add(
         list[str] | None,
         typer.Option("--option", "-o", help="Connector option KEY=VALUE (e.g. rows=500)."),
     ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            "--every",
+            help="Harvest it on a schedule (30m, 6h, 1d, 1w; at least 5m) by `datalab "
+            "worker`; the first run is due at once.",
+        ),
+    ] = None,
 ) -> None:
     """Register a harvest source."""
     with reported():
         options = dict(_option(o) for o in option or [])
-        s = HarvestSources(settings_from_cli()).add(
-            name, type_, url, incremental=incremental, options=options
-        )
+        period = parse_every(every) if every is not None else None  # refused before adding
+        settings = settings_from_cli()
+        s = HarvestSources(settings).add(name, type_, url, incremental=incremental, options=options)
         typer.echo(f"added source {s.name} ({s.type}) {s.url}")
+        if period is not None:
+            with Database.open(settings) as database:
+                Schedules(database).set(s.name, period)
+            typer.echo(f"harvested every {describe(period)} by `datalab worker`")
+
+
+@source_app.command("schedule")
+def source_schedule(
+    name: str,
+    every: Annotated[
+        str | None,
+        typer.Option("--every", help="30m, 6h, 1d, 1w (at least 5m), or off."),
+    ] = None,
+) -> None:
+    """Show, set or stop (--every off) a source's harvest schedule, run by `datalab worker`."""
+    with reported():
+        settings = settings_from_cli()
+        HarvestSources(settings).get(name)  # an unknown source is refused
+        with Database.open(settings) as database:
+            schedules = Schedules(database)
+            if every is None:
+                current = schedules.get(name)
+                typer.echo(
+                    f"{name}: not scheduled"
+                    if current is None
+                    else f"{name}: every {describe(current.every_s)}, next run "
+                    f"{current.next_run.isoformat(timespec='seconds')}"
+                )
+                return
+            period = parse_every(every)
+            if period is None:
+                schedules.clear(name)
+                typer.echo(f"{name}: no longer harvested on a schedule")
+                return
+            schedules.set(name, period)
+        typer.echo(f"{name}: harvested every {describe(period)} by `datalab worker`")
 
 
 def _option(text: str) -> tuple[str, Any]:
@@ -83,6 +128,8 @@ def source_remove(name: str) -> None:
     with reported():
         settings = settings_from_cli()
         HarvestSources(settings).remove(name)
+        with Database.open(settings) as database:
+            Schedules(database).clear(name)
         with open_catalogue(settings) as cat:
             cat.remove_source(name)
         typer.echo(f"removed source {name}")

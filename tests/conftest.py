@@ -9,6 +9,8 @@ import pytest
 
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
+from tests.catalog.store.conftest import OxigraphServer
+from tests.pg_server import PostgresServer, running_postgres
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
@@ -35,3 +37,24 @@ def settings(tmp_path: Path) -> Settings:
 def catalogue(settings: Settings) -> Iterator[Catalogue]:
     with Catalogue.open(settings) as cat:
         yield cat
+
+
+# -- servers shared by the whole run (session-scoped here, so each starts once) ------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL 15 server (Debian's binaries) for the run."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    """A real Oxigraph SPARQL server for the run."""
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-server") / "db")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

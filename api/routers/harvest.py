@@ -3,6 +3,12 @@
 ``POST /sources/{name}/harvest`` starts the run in a background thread and answers
 ``202 Accepted`` with the job (status "running") and its ``Location``; poll
 ``GET /jobs/{id}`` until the status is succeeded, partial or failed.
+
+With ``DATALAB_WORKERS=queue`` the API runs no harvest itself: the POST queues one for
+``datalab worker`` (:mod:`catalog.jobs`) and answers ``202`` with the queued job, whose id
+is ``queue-<n>``. ``GET /jobs/queue-<n>`` answers the queue's state (queued, running, done,
+failed, with attempts and the last error) until the worker has started the harvest, then
+the harvest job itself (with the queue's state under ``queue``).
 """
 
 from __future__ import annotations
@@ -18,15 +24,18 @@ from pydantic import BaseModel, Field
 from api.auth import Principal, PrincipalDep
 from api.deps import ServicesDep
 from api.services import Services
-from catalog.errors import Forbidden, Unauthorized
+from catalog.errors import Conflict, Forbidden, NotFound, Unauthorized
 from catalog.harvest import Job
 from catalog.harvest.sources import HarvestSource, owner_key
+from catalog.jobs import QueuedJob, Schedules, harvest_key
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["harvest"])
 
 #: Roles that may register and run harvest sources.
 HARVEST_ROLES = frozenset({"steward", "staff", "admin"})
+#: The id prefix of a job in the queue (a harvest job's id is a timestamp and a hex tag).
+QUEUE_PREFIX = "queue-"
 
 
 class NewSource(BaseModel):
@@ -101,8 +110,37 @@ def source_jobs(
 
 @router.get("/jobs/{job_id}", operation_id="get_job")
 def job(job_id: str, services: ServicesDep) -> dict[str, Any]:
-    """One harvest job: status, counts, every failed record's error, validation progress."""
+    """One harvest job: status, counts, every failed record's error, validation progress;
+    or a queued one (``queue-<n>``): its queue state until its harvest has started."""
+    if job_id.startswith(QUEUE_PREFIX):
+        return _queued(services, job_id)
     return services.harvest_jobs.find(job_id).to_dict()
+
+
+def _queued(services: Services, job_id: str) -> dict[str, Any]:
+    number = job_id.removeprefix(QUEUE_PREFIX)
+    if not number.isdigit():
+        raise NotFound(f"no job {job_id!r}", where="job")
+    queued = services.jobs.get(int(number))
+    started = (queued.result or {}).get("harvest_job")
+    if started:
+        try:
+            return {**services.harvest_jobs.find(str(started)).to_dict(), "queue": _shown(queued)}
+        except NotFound:
+            pass  # its record was removed: the queue's state is all there is
+    return {
+        "id": job_id,
+        "source": queued.payload.get("source"),
+        "status": queued.state,
+        "attempts": queued.attempts,
+        "max_attempts": queued.max_attempts,
+        "error": queued.error,
+        "queue": _shown(queued),
+    }
+
+
+def _shown(queued: QueuedJob) -> dict[str, Any]:
+    return {**queued.to_dict(), "id": f"{QUEUE_PREFIX}{queued.id}"}
 
 
 @router.post("/sources", operation_id="add_source", status_code=201)
@@ -138,6 +176,8 @@ def run_harvest(
     _require_harvester(principal)
     # 404 before any thread starts; 403 unless the caller's organisation/factory owns it
     _require_owner(principal, services.harvest_sources.get(name))
+    if services.settings.workers == "queue":
+        return _enqueue(services, name, full)
     started = _start(services, name, full)
     return JSONResponse(started, status_code=202, headers={"Location": f"/jobs/{started['id']}"})
 
@@ -149,9 +189,35 @@ def remove_source(name: str, services: ServicesDep, principal: PrincipalDep) -> 
     registry, catalogue = services.harvest_sources, services.catalogue
     _require_owner(principal, registry.get(name))
     registry.remove(name)
+    Schedules(services.database).clear(name)
     if catalogue.graphs.current(name) is not None:
         catalogue.remove_source(name)
     return Response(status_code=204)
+
+
+def _enqueue(services: Services, name: str, full: bool) -> JSONResponse:
+    """Queue the harvest for a worker; 409 while one of the source is queued or running."""
+    queued, created = services.jobs.enqueue(
+        "harvest",
+        {"source": name, "full": full},
+        max_attempts=services.settings.worker_max_attempts,
+        dedupe_key=harvest_key(name),
+    )
+    job_id = f"{QUEUE_PREFIX}{queued.id}"
+    if not created:
+        raise Conflict(
+            f"a harvest of source {name!r} is already {queued.state} (job {job_id}); try "
+            "again when it has finished",
+            where=name,
+        )
+    body = {
+        "id": job_id,
+        "source": name,
+        "status": queued.state,
+        "status_url": f"/jobs/{job_id}",
+        "queue": _shown(queued),
+    }
+    return JSONResponse(body, status_code=202, headers={"Location": f"/jobs/{job_id}"})
 
 
 def _start(services: Services, name: str, full: bool) -> dict[str, Any]:

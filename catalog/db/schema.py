@@ -219,3 +219,29 @@ change_feed_by_source = sa.Index(
     change_feed.c.dataset_id,
     change_feed.c.seq,
 )
+
+# -- job queue -------------------------------------------------------------------------------
+# Added by revision 0002_job_queue (catalog/jobs/): two columns of ``jobs_queue``, the index
+# that keeps one active job per dedupe key, and the per-source harvest schedules.
+
+#: A job is active (it holds its dedupe key) while queued or running.
+ACTIVE_JOB = sa.text("state IN ('queued', 'running')")
+
+jobs_queue.append_column(sa.Column("dedupe_key", sa.Text))  # e.g. harvest:<source>
+jobs_queue.append_column(sa.Column("result", sa.Text))  # JSON text: what the job produced
+sa.Index(
+    "uq_jobs_queue_dedupe_key_active",
+    jobs_queue.c.dedupe_key,
+    unique=True,
+    sqlite_where=ACTIVE_JOB,
+    postgresql_where=ACTIVE_JOB,
+)
+
+source_schedules = sa.Table(
+    "source_schedules",
+    metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("every_s", sa.Integer, nullable=False),
+    sa.Column("next_run", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.CheckConstraint("every_s >= 300", name="every_s"),
+)

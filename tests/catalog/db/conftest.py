@@ -9,15 +9,9 @@ import pytest
 
 from catalog.db import Database, upgrade
 from catalog.settings import Settings, get_settings
-from tests.pg_server import PostgresServer, running_postgres
+from tests.pg_server import PostgresServer
 
 DIALECTS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    with running_postgres() as server:
-        yield server
 
 
 @pytest.fixture

@@ -25,11 +25,9 @@ from catalog.labs import list_labs, load_registry
 from catalog.labs.store import LABS_SOURCE, edit_lab
 from catalog.service import Catalogue
 from catalog.settings import Settings
-from tests.catalog.store.conftest import OxigraphServer, oxigraph_server, sparql_settings
+from tests.catalog.store.conftest import OxigraphServer, sparql_settings
 from tests.connectors.ckan_server import CkanPortal, corpus_packages
 from tests.connectors.loopback import Loopback, serve
-
-__all__ = ["oxigraph_server"]  # the shared Oxigraph server fixture, used below
 
 DCT_TITLE = "http://purl.org/dc/terms/title"
 Row = tuple[str, str, str | None, str]

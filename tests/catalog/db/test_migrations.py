@@ -17,6 +17,7 @@ from tests.pg_server import PASSWORD
 TABLES = {"users", "tokens", "grants", "audit", "change_feed", "jobs_queue", "alembic_version"}
 TABLES |= {"web_sessions", "access_requests", "access_request_comments", "operator_documents"}
 TABLES |= {"harvest_sources", "harvest_jobs", "harvest_validation"}
+TABLES |= {"source_schedules"}  # revision 0002_job_queue
 
 
 def _tables(database: Database) -> set[str]:

@@ -101,16 +101,6 @@ class OxigraphServer:
         self._log_file.close()
 
 
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
-    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-server") / "db")
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
-
-
 def sparql_settings(server: OxigraphServer, home: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "home": home,

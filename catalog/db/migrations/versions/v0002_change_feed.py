@@ -5,7 +5,7 @@ holds as live but which is gone (:meth:`catalog.db.feed.ChangeFeed.append_whole`
 index keeps that look-up to the source's own rows.
 
 Revision ID: 0002_change_feed
-Revises: 0001
+Revises: 0002_harvest_state
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0002_change_feed"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_harvest_state"
 branch_labels: str | None = None
 depends_on: str | None = None
 

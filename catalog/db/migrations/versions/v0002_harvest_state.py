@@ -1,7 +1,7 @@
 """Harvest state: sources, jobs and the validation queue (before: files under <home>/harvest).
 
 Revision ID: 0002_harvest_state
-Revises: 0001
+Revises: 0002_sessions_requests
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_harvest_state"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_sessions_requests"
 branch_labels: str | None = None
 depends_on: str | None = None
 

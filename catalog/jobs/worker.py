@@ -1,0 +1,262 @@
+"""The worker loop behind ``datalab worker``: queue due schedules, claim jobs, run them.
+
+Each turn a worker queues the harvests whose schedule is due
+(:meth:`catalog.jobs.schedules.Schedules.enqueue_due`), then claims one job
+(:meth:`catalog.jobs.queue.JobQueue.claim`) and runs it while a thread renews its lease:
+
+* ``harvest`` (payload ``source``, ``full``): :meth:`catalog.harvest.Harvester.run`; the
+  harvest job's id is written into the queued job's ``result`` as soon as the run starts,
+  so the API can follow it. A published run queues a ``validate`` job for its records.
+* ``validate`` (payload ``job``: a harvest job id, or none for everything queued, which a
+  worker queues itself every minute when validation was left queued): settles
+  jobs of dead processes, then drains the SHACL validation queue
+  (:func:`catalog.harvest.validate.drain`).
+
+A job that raises is retried with backoff (:meth:`JobQueue.fail`); an error that another
+attempt cannot mend (an unknown source or connector, bad input) fails it at once. A harvest
+that ran to its end is ``done`` whatever the harvest's own status: its job says what it
+published. The catalogue is opened when a job first needs it; with the embedded Oxigraph
+store (one process at a time) it is closed after each job, and a job that finds the store
+held by another process is handed back untried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.db import Database
+from catalog.errors import Conflict, DatalabError, StoreError
+from catalog.jobs.queue import FAILED, JobQueue, QueuedJob
+from catalog.jobs.schedules import HARVEST, Schedules
+from catalog.service import Catalogue
+from catalog.settings import Settings
+
+log = logging.getLogger(__name__)
+
+VALIDATE = "validate"
+KINDS = (HARVEST, VALIDATE)
+#: A worker looks this often (seconds) for validation left queued outside its own jobs
+#: (by a killed CLI run, ``datalab harvest --no-wait``), and queues a job to finish it.
+SWEEP_S = 60.0
+
+
+def default_worker_id() -> str:
+    """``host:pid``, the id a worker gives when none is set."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def validate_key(job: str | None) -> str:
+    return f"{VALIDATE}:{job or '*'}"
+
+
+class WorkerInterrupted(BaseException):
+    """Raised in the worker's thread to abandon the job in hand (a second stop signal);
+    the job is handed back to the queue untried."""
+
+
+@dataclass
+class Turn:
+    """What one turn of the loop did."""
+
+    scheduled: list[str]
+    job: QueuedJob | None = None
+    outcome: str | None = None  # done, retry, failed, released
+
+
+class Worker:
+    """One worker: ``step`` runs one turn, ``run`` loops until ``stop`` is set."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        worker_id: str | None = None,
+        queue: JobQueue | None = None,
+        open_catalogue: Callable[[Settings], Catalogue] = Catalogue.open,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.id = worker_id or default_worker_id()
+        self.queue = queue or JobQueue(database)
+        self.schedules = Schedules(database, clock=self.queue.clock)
+        self.stop = threading.Event()
+        self._open_catalogue = open_catalogue
+        self._sweep_at = 0.0
+        self._catalogue: Catalogue | None = None
+        self._handlers: dict[str, Callable[[QueuedJob], dict[str, Any]]] = {
+            HARVEST: self._harvest,
+            VALIDATE: self._validate,
+        }
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> list[Turn]:
+        """Turn until ``stop`` is set; with ``once``, until nothing is due. Returns the
+        turns that did something."""
+        turns: list[Turn] = []
+        try:
+            while not self.stop.is_set():
+                turn = self.step()
+                if turn.job is not None or turn.scheduled:
+                    turns.append(turn)
+                if turn.job is None:
+                    if once:
+                        break
+                    self.stop.wait(self.settings.worker_poll_s)
+        finally:
+            self.close()
+        return turns
+
+    def step(self) -> Turn:
+        """Queue due schedules, then claim and run one job (if any is due)."""
+        scheduled = self.schedules.enqueue_due(
+            self.queue, max_attempts=self.settings.worker_max_attempts
+        )
+        for source in scheduled:
+            log.info("queued the scheduled harvest of %s", source)
+        self._sweep()
+        job = self.queue.claim(self.id, KINDS, self.settings.worker_lease_s)
+        if job is None:
+            return Turn(scheduled)
+        return Turn(scheduled, job, self._run(job))
+
+    def _sweep(self) -> None:
+        if time.monotonic() < self._sweep_at:
+            return
+        self._sweep_at = time.monotonic() + SWEEP_S
+        from catalog.harvest.queue import ValidationQueue
+
+        if ValidationQueue(self.settings).waiting() > 0:
+            self.queue.enqueue(
+                VALIDATE,
+                {"job": None},
+                max_attempts=self.settings.worker_max_attempts,
+                dedupe_key=validate_key(None),
+            )
+
+    def close(self) -> None:
+        """Close the catalogue if this worker opened it."""
+        if self._catalogue is not None:
+            catalogue, self._catalogue = self._catalogue, None
+            catalogue.close()
+
+    # -- one job -----------------------------------------------------------------------------
+
+    def _run(self, job: QueuedJob) -> str:
+        log.info("job %s (%s, attempt %s): %s", job.id, job.kind, job.attempts, job.payload)
+        beat = _Heartbeat(self.queue, job.id, self.id, self.settings.worker_lease_s)
+        try:
+            result = self._handlers[job.kind](job)
+        except WorkerInterrupted:
+            self.queue.release(job.id, self.id)
+            log.info("job %s handed back to the queue: the worker was stopped", job.id)
+            raise
+        except _StoreBusy as busy:
+            self.queue.release(job.id, self.id, delay_s=self.settings.worker_poll_s)
+            log.info("job %s handed back: %s", job.id, busy)
+            return "released"
+        except Exception as exc:  # every failure is recorded on the job, and retried
+            after = self.queue.fail(job.id, self.id, _message(exc), retry=_retryable(exc))
+            level = logging.WARNING if isinstance(exc, DatalabError) else logging.ERROR
+            log.log(level, "job %s failed (attempt %s): %s", job.id, job.attempts, exc,
+                    exc_info=not isinstance(exc, DatalabError))  # fmt: skip
+            return "failed" if after.state == FAILED else "retry"
+        finally:
+            beat.stop()
+            if self.settings.store_backend == "oxigraph":
+                self.close()  # the embedded store: leave it to other processes between jobs
+        if not self.queue.complete(job.id, self.id, result):
+            log.warning("job %s ended after its lease was lost; another worker had it", job.id)
+        return "done"
+
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            try:
+                self._catalogue = self._open_catalogue(self.settings)
+            except StoreError as exc:
+                raise _StoreBusy(str(exc)) from exc
+        return self._catalogue
+
+    def _harvest(self, job: QueuedJob) -> dict[str, Any]:
+        from catalog.harvest import Harvester
+
+        source = str(job.payload["source"])
+        catalogue = self.catalogue()
+        harvester = Harvester(catalogue, drain=False)
+
+        def started(run: Any) -> None:
+            self.queue.update_result(job.id, self.id, {"harvest_job": run.id, "source": source})
+
+        run = harvester.run(source, full=bool(job.payload.get("full")), on_start=started)
+        result: dict[str, Any] = {"harvest_job": run.id, "source": source, "status": run.status}
+        if run.published and run.validate:
+            queued, _ = self.queue.enqueue(
+                VALIDATE,
+                {"job": run.id},
+                max_attempts=self.settings.worker_max_attempts,
+                dedupe_key=validate_key(run.id),
+            )
+            result["validate_job"] = queued.id
+        return result
+
+    def _validate(self, job: QueuedJob) -> dict[str, Any]:
+        from catalog.harvest import JobStore
+        from catalog.harvest.validate import drain
+
+        catalogue = self.catalogue()
+        settled = JobStore(self.settings, catalogue).reconcile()
+        target = job.payload.get("job")
+        handled = drain(catalogue, job=str(target) if target else None, stop=self.stop)
+        return {"validated": handled, "settled": [j.id for j in settled]}
+
+
+class _StoreBusy(DatalabError):
+    """The embedded store is held by another process; the job waits for it."""
+
+
+class _Heartbeat:
+    """Renews a job's lease every third of the lease on a daemon thread."""
+
+    def __init__(self, queue: JobQueue, job_id: int, worker_id: str, lease_s: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat,
+            args=(queue, job_id, worker_id, lease_s),
+            daemon=True,
+            name=f"lease-{job_id}",
+        )
+        self._thread.start()
+
+    def _beat(self, queue: JobQueue, job_id: int, worker_id: str, lease_s: float) -> None:
+        while not self._stop.wait(lease_s / 3):
+            try:
+                if not queue.heartbeat(job_id, worker_id, lease_s):
+                    log.warning("lost the lease of job %s: another worker took it over", job_id)
+                    return
+            except DatalabError as exc:  # the database is away: try again at the next beat
+                log.warning("could not renew the lease of job %s: %s", job_id, exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def _retryable(exc: Exception) -> bool:
+    """Whether another attempt may succeed: not for a client error (unknown source or
+    connector, bad input), except a conflict (the source is being harvested elsewhere)."""
+    if isinstance(exc, DatalabError) and 400 <= exc.status < 500:
+        return isinstance(exc, Conflict)
+    return True
+
+
+def _message(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if isinstance(exc, DatalabError) else f"{type(exc).__name__}: {text}"
