@@ -154,7 +154,7 @@ class AccessRequests:
         offer = resolve(
             record_facts(self.catalogue, dataset_id),
             lab,
-            licence_table(self.catalogue.settings),
+            licence_table(self.catalogue.documents),
             profile,
         )
         if offer.verdict == MAY_NOT:

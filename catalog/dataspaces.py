@@ -26,7 +26,7 @@ from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 
-from catalog.db.documents import Document, OperatorDocuments, documents_for
+from catalog.db.documents import Document, OperatorDocuments
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.namespaces import DATASPACE, DLAB, EU_DATA_THEME, RDF, SKOS
 from catalog.settings import Settings
@@ -277,31 +277,26 @@ class AddedDataSpaces:
         return removed
 
 
-def added_data_spaces_of(settings: Settings) -> AddedDataSpaces:
-    """The administrator's data spaces of the catalogue the settings name."""
-    return AddedDataSpaces(documents_for(settings))
-
-
-def added_data_spaces(settings: Settings) -> list[DataSpace]:
+def added_data_spaces(documents: OperatorDocuments) -> list[DataSpace]:
     """The administrator's data spaces, in the order they were added (a bad document is an
     error)."""
-    return added_data_spaces_of(settings).added()
+    return AddedDataSpaces(documents).added()
 
 
-def data_spaces(settings: Settings) -> DataSpaces:
+def data_spaces(documents: OperatorDocuments) -> DataSpaces:
     """The built-in data spaces plus the administrator's; one snapshot per document version."""
-    return added_data_spaces_of(settings).snapshot()
+    return AddedDataSpaces(documents).snapshot()
 
 
-def add_data_space(settings: Settings, space: DataSpace) -> None:
+def add_data_space(documents: OperatorDocuments, space: DataSpace) -> None:
     """Add an administrator's data space, or replace one added before (see
     :meth:`AddedDataSpaces.add`)."""
-    added_data_spaces_of(settings).add(space)
+    AddedDataSpaces(documents).add(space)
 
 
-def remove_data_space(settings: Settings, space_id: str) -> bool:
+def remove_data_space(documents: OperatorDocuments, space_id: str) -> bool:
     """Drop an administrator's data space; ``False`` when there was none with that id."""
-    return added_data_spaces_of(settings).remove(space_id)
+    return AddedDataSpaces(documents).remove(space_id)
 
 
 __all__ = [
@@ -312,7 +307,6 @@ __all__ = [
     "DataSpaces",
     "add_data_space",
     "added_data_spaces",
-    "added_data_spaces_of",
     "builtin_data_spaces",
     "check_id",
     "data_spaces",

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from catalog import records
 from catalog.db import Database
+from catalog.db.documents import OperatorDocuments
 from catalog.db.feed import ChangeFeed
 from catalog.errors import DatalabError, DatasetNotFound, UnsupportedFormat
 from catalog.graphs import CURRENT_GRAPHS, SourceGraph, SourceGraphs, check_source_name
@@ -109,6 +110,7 @@ class Catalogue:
         self.store = store
         self._database = database
         self._database_guard = threading.Lock()
+        self._documents: OperatorDocuments | None = None
         self.graphs = SourceGraphs(store, settings)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -132,9 +134,21 @@ class Catalogue:
     def database(self) -> Database:
         """The operational database (accounts, audit, change feed, jobs)."""
         with self._database_guard:
-            if self._database is None:
-                self._database = Database.open(self.settings)
-            return self._database
+            return self._open_database()
+
+    def _open_database(self) -> Database:
+        if self._database is None:
+            self._database = Database.open(self.settings)
+        return self._database
+
+    @property
+    def documents(self) -> OperatorDocuments:
+        """The operator's documents (licence mappings, added data spaces) in the database,
+        with their per-version caches."""
+        with self._database_guard:
+            if self._documents is None:
+                self._documents = OperatorDocuments(self._open_database())
+            return self._documents
 
     @property
     def changes(self) -> ChangeFeed:

@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from catalog.db import Database
+from catalog.db.documents import OperatorDocuments
 from catalog.errors import DatalabError
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
@@ -31,6 +33,14 @@ def settings_from_cli(**overrides: Any) -> Settings:
 def open_catalogue(settings: Settings | None = None) -> Iterator[Catalogue]:
     with Catalogue.open(settings or settings_from_cli()) as catalogue:
         yield catalogue
+
+
+@contextmanager
+def operator_documents(settings: Settings) -> Iterator[OperatorDocuments]:
+    """The operator's documents (licence mappings, data spaces) of the catalogue's database,
+    closed after the command."""
+    with Database.open(settings) as database:
+        yield OperatorDocuments(database)
 
 
 def emit_json(value: Any) -> None:

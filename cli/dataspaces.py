@@ -13,7 +13,14 @@ import typer
 
 from catalog.dataspaces import add_data_space, data_spaces, make_data_space
 from catalog.labs.store import remove_unused_data_space
-from cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
+from cli.app import (
+    app,
+    emit_json,
+    open_catalogue,
+    operator_documents,
+    reported,
+    settings_from_cli,
+)
 
 dataspace_app = typer.Typer(
     help="The common European data spaces: list them, add or remove your own (administrator).",
@@ -32,8 +39,8 @@ LabelOption = Annotated[str | None, typer.Option(help="The label in this languag
 def dataspace_list(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """List the built-in data spaces and the ones added to this catalogue."""
     settings = settings_from_cli(home=home)
-    with reported(as_json):
-        spaces = data_spaces(settings)
+    with reported(as_json), operator_documents(settings) as documents:
+        spaces = data_spaces(documents)
         if as_json:
             emit_json([{**s.to_dict(), "builtin": spaces.is_builtin(s.id)} for s in spaces])
             return
@@ -61,9 +68,9 @@ def dataspace_add(
     settings = settings_from_cli(home=home)
     labels = {"en": label, "de": label_de, "fr": label_fr, "pl": label_pl, "el": label_el}
     themes = [part.strip() for t in theme or [] for part in t.split(",") if part.strip()]
-    with reported(as_json):
+    with reported(as_json), operator_documents(settings) as documents:
         space = make_data_space(space_id, {k: v for k, v in labels.items() if v}, themes)
-        add_data_space(settings, space)
+        add_data_space(documents, space)
         emit_json(space.to_dict()) if as_json else typer.echo(f"added {space.iri}")
 
 

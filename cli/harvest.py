@@ -4,7 +4,7 @@ and ``datalab validation`` (finish queued SHACL validation)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from typing import Annotated, Any
 
 import typer
@@ -177,7 +177,8 @@ def _harvest(
 ) -> int:
     """Run the harvests (appending each finished job to ``jobs``), then validate what is
     queued when asked to wait; returns how many records were queued after the runs."""
-    with _opened() as cat, closing(Harvester(cat, drain=False)) as harvester:
+    with _opened() as cat:
+        harvester = Harvester(cat, drain=False)
         listed: dict[str, int] = {}
         announced: dict[str, int] = {}
 

@@ -28,7 +28,14 @@ from catalog.offers.licence_store import (
     remove_licence,
 )
 from catalog.settings import Settings
-from cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
+from cli.app import (
+    app,
+    emit_json,
+    open_catalogue,
+    operator_documents,
+    reported,
+    settings_from_cli,
+)
 
 lab_app = typer.Typer(help="Describe a factory's data labs (factory staff).", no_args_is_help=True)
 app.add_typer(lab_app, name="lab")
@@ -187,7 +194,7 @@ def licence_add(
 ) -> None:
     """Add or replace the mapping of licence IRI (offers using it are recomputed)."""
     settings = settings_from_cli(home=home)
-    with reported(as_json):
+    with reported(as_json), operator_documents(settings) as documents:
         entry = make_entry(
             iri,
             label=label,
@@ -195,7 +202,7 @@ def licence_add(
             requires=_split(requires),
             prohibits=_split(prohibits),
         )
-        add_licence(settings, entry)
+        add_licence(documents, entry)
         emit_json(entry.to_dict()) if as_json else typer.echo(f"mapped {entry.key}")
 
 
@@ -203,8 +210,8 @@ def licence_add(
 def licence_list(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """List the licence mappings added to this catalogue."""
     settings = settings_from_cli(home=home)
-    with reported(as_json):
-        items = extra_licences(settings)
+    with reported(as_json), operator_documents(settings) as documents:
+        items = extra_licences(documents)
         if as_json:
             emit_json([e.to_dict() for e in items])
             return
@@ -224,7 +231,7 @@ def licence_remove(
 ) -> None:
     """Remove an added mapping (the built-in one, if any, applies again)."""
     settings = settings_from_cli(home=home)
-    with reported(as_json):
-        if not remove_licence(settings, iri):
+    with reported(as_json), operator_documents(settings) as documents:
+        if not remove_licence(documents, iri):
             raise LicenceMappingNotFound(f"no added mapping for {iri!r}", where="iri")
         emit_json({"removed": iri}) if as_json else typer.echo(f"removed {iri}")

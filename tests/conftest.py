@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog.db import Database
+from catalog.db.documents import OperatorDocuments
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 from tests.catalog.store.conftest import OxigraphServer
@@ -31,6 +33,13 @@ def corpus() -> Path:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return get_settings(home=tmp_path / "home")
+
+
+@pytest.fixture
+def documents(settings: Settings) -> Iterator[OperatorDocuments]:
+    """The operator's documents (licence mappings, data spaces) of the settings' database."""
+    with Database.open(settings) as database:
+        yield OperatorDocuments(database)
 
 
 @pytest.fixture

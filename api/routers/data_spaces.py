@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import Principal, PrincipalDep
-from api.deps import CatalogueDep, SettingsDep
+from api.deps import CatalogueDep
 from catalog.dataspaces import DataSpace, add_data_space, data_spaces, make_data_space
 from catalog.errors import Forbidden, Unauthorized
 from catalog.labs.store import remove_unused_data_space
@@ -42,20 +42,20 @@ def _public(space: DataSpace, builtin: bool) -> dict[str, Any]:
 
 
 @router.get("/data-spaces", operation_id="list_data_spaces")
-def list_spaces(settings: SettingsDep) -> dict[str, Any]:
+def list_spaces(catalogue: CatalogueDep) -> dict[str, Any]:
     """Every data space a lab may link or a dataset belong to: built-in, then added."""
-    spaces = data_spaces(settings)
+    spaces = data_spaces(catalogue.documents)
     items = [_public(s, spaces.is_builtin(s.id)) for s in spaces]
     return {"items": items, "count": len(items)}
 
 
 @router.post("/data-spaces", operation_id="add_data_space", status_code=201)
-def add_space(settings: SettingsDep, principal: PrincipalDep, body: NewDataSpace) -> JSONResponse:
+def add_space(catalogue: CatalogueDep, principal: PrincipalDep, body: NewDataSpace) -> JSONResponse:
     """Add a data space, or replace one added before (administrators)."""
     _require_admin(principal)
     space = make_data_space(body.id, body.labels, body.themes)
-    existed = space.id in data_spaces(settings)
-    add_data_space(settings, space)
+    existed = space.id in data_spaces(catalogue.documents)
+    add_data_space(catalogue.documents, space)
     return JSONResponse(_public(space, False), status_code=200 if existed else 201)
 
 

@@ -56,7 +56,7 @@ def dataset_quality_report(
     report = dataset_quality(
         ds,
         ref_facts(catalogue, record.ref),
-        table=licence_table(catalogue.settings),
+        table=licence_table(catalogue.documents),
         has_sample=has_sample,
         sample_columns=columns,
         conforms=None if shacl is None else shacl.conforms,

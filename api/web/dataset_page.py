@@ -98,7 +98,7 @@ def dataset_context(
         facts,
         has_sample=sample is not None,
         sample_columns=columns,
-        table=licence_table(cat.settings),
+        table=licence_table(cat.documents),
     )
     offers, profile_error = _offers(request, services, dataset_id)
     dists = [

@@ -81,17 +81,20 @@ class Database:
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: Settings, *, check: bool = True) -> Database:
+    def open(cls, settings: Settings, *, check: bool = True, pooled: bool = True) -> Database:
         """The database the settings name, checked (PostgreSQL) or migrated (SQLite) to head.
 
         Raises :class:`ConfigurationError` when a PostgreSQL database is behind the code
         (run ``datalab db upgrade``) or ahead of it. ``check=False`` opens it as it is
-        (``datalab db status`` and ``upgrade``).
+        (``datalab db status`` and ``upgrade``). ``pooled=False`` keeps no PostgreSQL
+        connection open between uses (for an object nobody closes); SQLite never pools.
         """
         timeout = settings.database_statement_timeout_s
         if settings.database_url is None:
             return cls.sqlite(embedded_path(settings.home), timeout_s=timeout, upgrade=check)
-        database = cls.postgresql(settings.database_url, timeout_s=timeout, home=settings.home)
+        database = cls.postgresql(
+            settings.database_url, timeout_s=timeout, home=settings.home, pooled=pooled
+        )
         if not check:
             return database
         try:
@@ -120,11 +123,14 @@ class Database:
         return database
 
     @classmethod
-    def postgresql(cls, url: str, *, timeout_s: float = 30.0, home: Path | None = None) -> Database:
+    def postgresql(
+        cls, url: str, *, timeout_s: float = 30.0, home: Path | None = None, pooled: bool = True
+    ) -> Database:
         """A PostgreSQL database through psycopg 3, not checked against the migrations."""
+        pool: dict[str, Any] = {"pool_pre_ping": True} if pooled else {"poolclass": NullPool}
         engine = sa.create_engine(
             postgresql_url(url),
-            pool_pre_ping=True,
+            **pool,
             connect_args={
                 "connect_timeout": max(1, round(timeout_s)),
                 "options": f"-c statement_timeout={round(timeout_s * 1000)}",

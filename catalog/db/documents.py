@@ -10,9 +10,9 @@ once therefore never lose one of the changes; readers never wait.
 
 Readers cache what they build from a document by its version
 (:meth:`OperatorDocuments.cached`): one cheap ``SELECT`` of the version per use, the body
-read and the value rebuilt only when it changed. The functions that take the settings
-(``licence_table(settings)``...) share one :class:`OperatorDocuments` per database per
-process (:func:`documents_for`).
+read and the value rebuilt only when it changed. A catalogue holds one
+(:attr:`catalog.service.Catalogue.documents`, over its database); the functions that read or
+change a document (``licence_table(documents)``...) take it.
 
 A document's :class:`Document` names the file it was kept in before the database
 (``<home>/licences.json``...): on the first use of that document by an
@@ -39,7 +39,6 @@ from catalog.db.legacy_tables import retire
 from catalog.db.schema import operator_documents as documents
 from catalog.errors import Conflict, InvalidInput
 from catalog.operator_files import read_json_list
-from catalog.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ class Snapshot:
 
 class OperatorDocuments:
     """The operator documents in one database, with a per-version cache of what readers
-    build from them (one per database per process is enough: :func:`documents_for`)."""
+    build from them (a catalogue holds one: :attr:`catalog.service.Catalogue.documents`)."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -164,22 +163,6 @@ class OperatorDocuments:
             import_legacy_document(self.database, document, home / document.legacy_file)
         with self._guard:
             self._settled.add(document.name)
-
-
-_shared: dict[tuple[str | None, Path], OperatorDocuments] = {}
-_shared_guard = threading.Lock()
-
-
-def documents_for(settings: Settings) -> OperatorDocuments:
-    """The operator documents of the catalogue the settings name: one per database (and
-    folder) per process, opened on first use. The embedded database is created and migrated
-    then; a PostgreSQL database behind the code is refused (``datalab db upgrade``)."""
-    key = (settings.database_url, settings.home.resolve())
-    with _shared_guard:
-        found = _shared.get(key)
-        if found is None:
-            found = _shared[key] = OperatorDocuments(Database.open(settings))
-        return found
 
 
 def _now() -> str:

@@ -36,7 +36,7 @@ def ref_facts(catalogue: Catalogue, ref: records.DatasetRef) -> DatasetFacts | N
     triples = records.describe(catalogue.store, ref)
     if not triples:
         return None
-    spaces = data_spaces(catalogue.settings)
+    spaces = data_spaces(catalogue.documents)
     return derive_facts(index_triples(triples), ref.iri, ref.id, spaces, ref.source)
 
 
@@ -84,7 +84,7 @@ def graph_facts(catalogue: Catalogue, source: str, graph: str) -> list[DatasetFa
             index.setdefault(r["s"].value, {}).setdefault(predicate, []).append(r["o"])
     if any(str(ODRL.hasPolicy) in p or TDMREP + "policy" in p for p in index.values()):
         _policy_closure(catalogue, graph, index)
-    spaces = data_spaces(catalogue.settings)
+    spaces = data_spaces(catalogue.documents)
     ids = sorted(
         (o.value, s) for s, props in index.items() for o in props.get(str(DLAB.datasetId), [])
     )

@@ -138,7 +138,7 @@ class JobStore:
         *,
         database: Database | None = None,
     ) -> None:
-        self.database = database_of(database or settings)
+        self.database = database_of(database or (catalogue.database if catalogue else settings))
         #: Where the source locks of the embedded database are (see :meth:`lock`).
         self.locks = harvest_dir(settings) / "locks"
         self.catalogue = catalogue

@@ -119,9 +119,8 @@ class Harvester:
     validating them on a background thread once the run has ended (the CLI drains the
     queue itself, or leaves it to the server).
 
-    Sources, jobs and the validation queue are kept in ``database`` (the API passes its
-    own); without one, the harvester opens the database the catalogue's settings name and
-    :meth:`close` closes it.
+    Sources, jobs and the validation queue are kept in ``database``, the catalogue's own
+    unless another is given.
     """
 
     def __init__(
@@ -135,8 +134,7 @@ class Harvester:
     ) -> None:
         self.catalogue = catalogue
         self.settings = catalogue.settings
-        self._owns_database = database is None
-        self.database = database or Database.open(self.settings)
+        self.database = database or catalogue.database
         self.sources = HarvestSources(self.database)
         self.jobs = JobStore(self.settings, catalogue, database=self.database)
         self._fetcher = fetcher
@@ -201,11 +199,6 @@ class Harvester:
                 drain_in_background(self.catalogue, job.id, database=self.database)
             )
         return job
-
-    def close(self) -> None:
-        """Close the database the harvester opened itself (none when it was given one)."""
-        if self._owns_database:
-            self.database.close()
 
     # -- the run -----------------------------------------------------------------------------
 

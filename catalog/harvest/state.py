@@ -18,8 +18,9 @@ from catalog.settings import Settings
 
 
 def database_of(where: Database | Settings) -> Database:
-    """``where`` itself, or the database its settings name (opened, checked or migrated)."""
-    return where if isinstance(where, Database) else Database.open(where)
+    """``where`` itself, or the database its settings name (opened, checked or migrated;
+    unpooled, so a store built from settings and never closed leaves no connection open)."""
+    return where if isinstance(where, Database) else Database.open(where, pooled=False)
 
 
 def insert(database: Database, table: sa.Table) -> Any:

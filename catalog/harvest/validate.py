@@ -45,12 +45,12 @@ def drain(
 ) -> int:
     """Validate queued records (of ``job``, or all) until none is left or ``stop`` is set;
     returns how many records got an outcome. ``on_batch`` is told each batch's size. The
-    queue is in ``database`` (default: the one the catalogue's settings name)."""
+    queue is in ``database`` (default: the catalogue's)."""
     from catalog.validation import load_shapes
     from catalog.validation_runs import ShaclWorker
 
     settings = catalogue.settings
-    jobs = JobStore(settings, database=database)
+    jobs = JobStore(settings, catalogue, database=database or catalogue.database)
     queue = jobs.queue
     if queue.waiting(job) == 0:
         return 0
@@ -139,13 +139,11 @@ def drain_in_background(
 
 class ValidationWorker:
     """The server's background drainer (see the module's docstring), on ``database``
-    (default: the one the catalogue's settings name, opened here and closed by
-    :meth:`close`)."""
+    (default: the catalogue's)."""
 
     def __init__(self, catalogue: Catalogue, database: Database | None = None) -> None:
         self.catalogue = catalogue
-        self._owns_database = database is None
-        self.database = database or Database.open(catalogue.settings)
+        self.database = database or catalogue.database
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="validation")
@@ -160,8 +158,6 @@ class ValidationWorker:
         self._stop.set()
         self._wake.set()
         self._thread.join(10)
-        if self._owns_database:
-            self.database.close()
 
     def _loop(self) -> None:
         polls = 0

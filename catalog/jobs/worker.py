@@ -134,7 +134,7 @@ class Worker:
         self._sweep_at = time.monotonic() + SWEEP_S
         from catalog.harvest.queue import ValidationQueue
 
-        if ValidationQueue(self.settings).waiting() > 0:
+        if ValidationQueue(self.settings, self.queue.database).waiting() > 0:
             self.queue.enqueue(
                 VALIDATE,
                 {"job": None},
@@ -212,7 +212,7 @@ class Worker:
         from catalog.harvest.validate import drain
 
         catalogue = self.catalogue()
-        settled = JobStore(self.settings, catalogue).reconcile()
+        settled = JobStore(self.settings, catalogue, database=self.queue.database).reconcile()
         target = job.payload.get("job")
         handled = drain(catalogue, job=str(target) if target else None, stop=self.stop)
         return {"validated": handled, "settled": [j.id for j in settled]}

@@ -7,7 +7,7 @@ with ``odrl:hasPolicy``; the registry keeps only the parts the offer resolution 
 
 The data spaces a lab may link are data (:mod:`catalog.dataspaces`), not a fixed list:
 :meth:`DataLab.from_dict` checks them against the built-in ones, or against the set it is
-given (the built-in ones plus an administrator's additions, ``data_spaces(settings)``).
+given (the built-in ones plus an administrator's additions, ``data_spaces(catalogue.documents)``).
 """
 
 from __future__ import annotations

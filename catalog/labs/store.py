@@ -136,7 +136,7 @@ def create_lab(catalogue: Catalogue, data: dict[str, Any], *, staff_factory: str
     """Create a lab for ``staff_factory`` (the caller's factory; other factories are refused)."""
     lab = DataLab.from_dict(
         data,
-        known_spaces=data_spaces(catalogue.settings).ids(),
+        known_spaces=data_spaces(catalogue.documents).ids(),
         limits=FieldLimits.from_settings(catalogue.settings),
     )
     _check_owner(lab.factory, staff_factory)
@@ -178,7 +178,7 @@ def edit_lab(
         merged = {**current.to_dict(), **changes}
         lab = DataLab.from_dict(
             merged,
-            known_spaces=data_spaces(catalogue.settings).ids(),
+            known_spaces=data_spaces(catalogue.documents).ids(),
             limits=FieldLimits.from_settings(catalogue.settings),
         )
         lab = replace(lab, id=current.id, factory=current.factory)
@@ -202,7 +202,7 @@ def remove_unused_data_space(catalogue: Catalogue, space_id: str) -> None:
                     "unlink it first",
                     where="id",
                 )
-        if not remove_data_space(catalogue.settings, space_id):
+        if not remove_data_space(catalogue.documents, space_id):
             raise DataSpaceNotFound(f"no added data space with id {space_id!r}", where="id")
 
 

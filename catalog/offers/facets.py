@@ -87,7 +87,7 @@ def offer_facets(
     labs = list_labs(catalogue)
     if not labs:
         return {}
-    table = licence_table(catalogue.settings)
+    table = licence_table(catalogue.documents)
     direct: dict[str, dict[str, Any]] = {}
     for ident in dataset_ids:
         try:

@@ -45,7 +45,7 @@ class OfferIndex:
 
     def __init__(self, catalogue: Catalogue, table: LicenceTable | None = None) -> None:
         self.catalogue = catalogue
-        self.table = table or licence_table(catalogue.settings)
+        self.table = table or licence_table(catalogue.documents)
         self._lock = threading.RLock()
         self.terms: dict[str, DatasetFacts] = {}
         self.labs: dict[str, DataLab] = {}

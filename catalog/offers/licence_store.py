@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from catalog.db.documents import Document, OperatorDocuments, documents_for
+from catalog.db.documents import Document, OperatorDocuments
 from catalog.errors import InvalidInput, NotFound
 from catalog.offers.licences import DUTIES, USES, LicenceTable, LicenceTerms, builtin_table
 from catalog.settings import Settings
@@ -138,26 +138,21 @@ class LicenceMappings:
         return removed
 
 
-def licence_mappings(settings: Settings) -> LicenceMappings:
-    """The licence mappings of the catalogue the settings name."""
-    return LicenceMappings(documents_for(settings))
-
-
-def extra_licences(settings: Settings) -> list[LicenceTerms]:
+def extra_licences(documents: OperatorDocuments) -> list[LicenceTerms]:
     """The operator's mappings, in the order they were added (a bad document is an error)."""
-    return licence_mappings(settings).extra()
+    return LicenceMappings(documents).extra()
 
 
-def licence_table(settings: Settings) -> LicenceTable:
+def licence_table(documents: OperatorDocuments) -> LicenceTable:
     """Built-in mappings plus the operator's; one shared table per document version."""
-    return licence_mappings(settings).table()
+    return LicenceMappings(documents).table()
 
 
-def add_licence(settings: Settings, entry: LicenceTerms) -> None:
+def add_licence(documents: OperatorDocuments, entry: LicenceTerms) -> None:
     """Add or replace the operator's mapping of ``entry.key``."""
-    licence_mappings(settings).add(entry)
+    LicenceMappings(documents).add(entry)
 
 
-def remove_licence(settings: Settings, iri: str) -> bool:
+def remove_licence(documents: OperatorDocuments, iri: str) -> bool:
     """Drop the operator's mapping of ``iri``; ``False`` when there was none."""
-    return licence_mappings(settings).remove(iri)
+    return LicenceMappings(documents).remove(iri)

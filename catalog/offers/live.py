@@ -49,7 +49,7 @@ class LiveOffers:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self.index = OfferIndex(catalogue, licence_table(catalogue.settings))
+        self.index = OfferIndex(catalogue, licence_table(catalogue.documents))
         self.error: str | None = None
         self._ready = threading.Event()
         self._closed = threading.Event()
@@ -151,7 +151,7 @@ class LiveOffers:
 
     def sync(self) -> None:
         """Catch up with publishes made behind the listener's back and with licence edits."""
-        table = licence_table(self.catalogue.settings)
+        table = licence_table(self.catalogue.documents)
         if table is not self.index.table:
             self.index.set_table(table)
         self.index.sync()

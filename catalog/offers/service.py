@@ -65,7 +65,7 @@ def offers_for(
 ) -> DatasetOffers:
     """One dataset's offers by every lab, computed directly (no materialisation)."""
     facts = record_facts(catalogue, dataset_id)
-    tbl = table or licence_table(catalogue.settings)
+    tbl = table or licence_table(catalogue.documents)
     offers = [resolve(facts, lab, tbl, profile) for lab in list_labs(catalogue)]
     return DatasetOffers(dataset_id, facts.iri, profile, sort_offers(offers))
 
@@ -75,7 +75,7 @@ def lab_datasets(
 ) -> list[Offer]:
     """The datasets a lab can offer (may offer, or under conditions)."""
     lab = get_lab(catalogue, lab_id)
-    tbl = table or licence_table(catalogue.settings)
+    tbl = table or licence_table(catalogue.documents)
     out: list[Offer] = []
     cursor = None
     while len(out) < limit:

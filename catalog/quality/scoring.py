@@ -58,7 +58,7 @@ def quality_of(catalogue: Catalogue, dataset_id: str, **kwargs: Any) -> QualityR
     record = catalogue.get(dataset_id)
     ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
     facts = record_facts(catalogue, dataset_id)
-    table = licence_table(catalogue.settings)
+    table = licence_table(catalogue.documents)
     return dataset_quality(ds, facts, table=table, **kwargs)
 
 
@@ -75,7 +75,7 @@ def source_quality(
     """
     graph = to_rdflib_graph(catalogue.export_triples(source))
     facts = {f.dataset_id: f for f in catalogue_facts(catalogue, source)}
-    table = licence_table(catalogue.settings)
+    table = licence_table(catalogue.documents)
     sampled = set(has_sample)
     per: dict[str, QualityReport] = {}
     cursor = None

@@ -20,13 +20,14 @@ from catalog.dataspaces import (
     DataSpace,
     add_data_space,
     added_data_spaces,
-    added_data_spaces_of,
     builtin_data_spaces,
     data_spaces,
     data_spaces_path,
     make_data_space,
     remove_data_space,
 )
+from catalog.db import Database
+from catalog.db.documents import OperatorDocuments
 from catalog.errors import Conflict, InvalidInput
 from catalog.namespaces import DATASPACE, EU_DATA_THEME, RDF, SKOS
 from catalog.settings import Settings, get_settings
@@ -143,8 +144,10 @@ def test_make_data_space_checks_every_value(space_id, labels, themes, where) -> 
     assert err.value.where == where
 
 
-def test_admin_additions_are_kept_in_home_and_seen_at_once(settings: Settings) -> None:
-    before = data_spaces(settings)
+def test_admin_additions_are_kept_in_home_and_seen_at_once(
+    settings: Settings, documents: OperatorDocuments
+) -> None:
+    before = data_spaces(documents)
     assert before.ids() == builtin_data_spaces().ids()
     security = make_data_space(
         "security",
@@ -152,22 +155,22 @@ def test_admin_additions_are_kept_in_home_and_seen_at_once(settings: Settings) -
         ["JUST", str(EU_DATA_THEME) + "JUST"],
     )
     assert security.themes == ("JUST",)
-    add_data_space(settings, security)
-    after = data_spaces(settings)
+    add_data_space(documents, security)
+    after = data_spaces(documents)
     assert after.ids()[-1] == "security"
     assert after.get("security") == security
     assert not after.is_builtin("security")
     assert {s.id for s in after.for_theme("JUST")} == {"public-administration", "security"}
     assert before.get("security") is None  # an earlier snapshot never changes
     # kept as the operator document "data-spaces" of the embedded database in home
-    stored = added_data_spaces_of(settings).documents.read(ADDED).body
+    stored = documents.read(ADDED).body
     assert stored == [
         {"id": "security", "labels": dict(security.labels), "themes": ["JUST"]},
     ]
     # adding the same id again replaces it
-    add_data_space(settings, make_data_space("security", {"en": "Security data space"}))
-    assert data_spaces(settings).get("security").label() == "Security data space"
-    assert len(added_data_spaces(settings)) == 1
+    add_data_space(documents, make_data_space("security", {"en": "Security data space"}))
+    assert data_spaces(documents).get("security").label() == "Security data space"
+    assert len(added_data_spaces(documents)) == 1
     # no file is written beside the database
     assert not data_spaces_path(settings).exists()
     assert {p.name for p in settings.home.iterdir()} <= {
@@ -175,29 +178,33 @@ def test_admin_additions_are_kept_in_home_and_seen_at_once(settings: Settings) -
         "datalab.sqlite3-wal",
         "datalab.sqlite3-shm",
     }
-    assert remove_data_space(settings, "security") is True
-    assert remove_data_space(settings, "security") is False
-    assert "security" not in data_spaces(settings)
+    assert remove_data_space(documents, "security") is True
+    assert remove_data_space(documents, "security") is False
+    assert "security" not in data_spaces(documents)
 
 
-def test_builtin_spaces_cannot_be_replaced_or_removed(settings: Settings) -> None:
+def test_builtin_spaces_cannot_be_replaced_or_removed(
+    settings: Settings, documents: OperatorDocuments
+) -> None:
     with pytest.raises(Conflict):
-        add_data_space(settings, make_data_space("health", {"en": "Mine"}))
+        add_data_space(documents, make_data_space("health", {"en": "Mine"}))
     with pytest.raises(InvalidInput):
-        remove_data_space(settings, "health")
+        remove_data_space(documents, "health")
     with pytest.raises(InvalidInput):
-        add_data_space(settings, DataSpace("agri-food", "https://example.org/x", {"en": "x"}))
+        add_data_space(documents, DataSpace("agri-food", "https://example.org/x", {"en": "x"}))
     assert not data_spaces_path(settings).exists()
 
 
-def test_a_broken_additions_file_is_an_error(settings: Settings) -> None:
-    settings.home.mkdir(parents=True)
+def test_a_broken_additions_file_is_an_error(
+    settings: Settings, documents: OperatorDocuments
+) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
     data_spaces_path(settings).write_text("{not json", encoding="utf-8")
     with pytest.raises(InvalidInput):
-        data_spaces(settings)
+        data_spaces(documents)
     data_spaces_path(settings).write_text('[{"id": "x-y"}]', encoding="utf-8")
     with pytest.raises(InvalidInput):
-        data_spaces(settings)
+        data_spaces(documents)
 
 
 _ids = st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}", fullmatch=True)
@@ -218,12 +225,14 @@ def test_an_added_space_reads_back_equal(space_id, labels, themes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = get_settings(home=Path(tmp))
         space = make_data_space(space_id, labels, themes)
-        if space_id in builtin_data_spaces():
-            with pytest.raises(Conflict):
-                add_data_space(settings, space)
-            return
-        add_data_space(settings, space)
-        assert data_spaces(settings).get(space_id) == space
+        with Database.open(settings) as database:
+            documents = OperatorDocuments(database)
+            if space_id in builtin_data_spaces():
+                with pytest.raises(Conflict):
+                    add_data_space(documents, space)
+                return
+            add_data_space(documents, space)
+            assert data_spaces(documents).get(space_id) == space
 
 
 def test_registry_model_keeps_data_spaces_as_the_builtin_ids() -> None:

@@ -180,7 +180,7 @@ def harvest_demo_sources(catalogue: Any) -> list[Any]:
                 "fetch_host_delay_s": 0,
             }
         )
-        registry = HarvestSources(settings)
+        registry = HarvestSources(catalogue.database)
         with Fetcher(settings) as fetcher:
             harvester = Harvester(catalogue, fetcher=fetcher, validate=False)
             harvester.settings = settings  # connectors may reach the demo server

@@ -158,7 +158,7 @@ def test_harvests_append_new_changed_and_deleted_records_only(
     hcat: Catalogue, server: Loopback, corpus: Path
 ) -> None:
     portal = CkanPortal(server, corpus_packages(corpus))
-    HarvestSources(hcat.settings).add("demo", "ckan", portal.url, options={"rows": 2})
+    HarvestSources(hcat.database).add("demo", "ckan", portal.url, options={"rows": 2})
 
     def harvest() -> str | None:
         job = Harvester(hcat, validate=False).run("demo")

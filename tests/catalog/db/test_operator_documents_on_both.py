@@ -170,8 +170,8 @@ def test_the_old_files_are_imported_once_and_kept_aside(
     assert not (home / FILE_NAME).exists()
     assert (home / "licences.json.migrated").is_file()
     assert (home / "data-spaces.json.migrated").is_file()
-    # the settings' functions (one OperatorDocuments per database) read the same documents
-    assert licence_table(db_settings).lookup(OWN) is not None
+    # a second OperatorDocuments over the same database reads the same documents
+    assert licence_table(OperatorDocuments(database)).lookup(OWN) is not None
     assert documents.read(ADDED).version == documents.read(LICENCES).version == 1
 
 

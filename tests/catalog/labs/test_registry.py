@@ -83,9 +83,9 @@ def test_factory_facts(catalogue):
     assert get_factory(catalogue, "antenna-mt").countries == ("MT",)
 
 
-def test_lab_round_trip_through_rdf_with_every_field(settings):
-    add_data_space(settings, make_data_space("agri-food", {"en": "Agri-food data space"}))
-    known = data_spaces(settings).ids()
+def test_lab_round_trip_through_rdf_with_every_field(documents):
+    add_data_space(documents, make_data_space("agri-food", {"en": "Agri-food data space"}))
+    known = data_spaces(documents).ids()
     lab = DataLab.from_dict(
         {
             "id": "t-lab",
@@ -174,7 +174,7 @@ def test_create_and_edit_are_checked_and_atomic(catalogue):
     with pytest.raises(InvalidInput):
         edit_lab(catalogue, "bsc-eo", {"data_spaces": ["mars"]}, staff_factory="bsc")
     # a space the administrator added may be linked, in this catalogue only
-    add_data_space(catalogue.settings, make_data_space("mars", {"en": "Mars data space"}))
+    add_data_space(catalogue.documents, make_data_space("mars", {"en": "Mars data space"}))
     change = {"data_spaces": ["mars"], "processing_country": "es"}
     assert edit_lab(catalogue, "bsc-eo", change, staff_factory="bsc").processing_country == "ES"
     edit_lab(catalogue, "bsc-eo", {"data_spaces": ["earth-observation"]}, staff_factory="bsc")

@@ -87,17 +87,17 @@ def test_facets_default_profile_and_stated_profile(loaded: Catalogue) -> None:
 
 
 def test_licence_mapping_file_round_trip(loaded: Catalogue) -> None:
-    settings = loaded.settings
-    assert licence_table(settings).lookup(OWN) is None
-    add_licence(settings, make_entry(OWN, permits=["tdm"], prohibits=["ai-training"]))
-    table = licence_table(settings)
+    documents = loaded.documents
+    assert licence_table(documents).lookup(OWN) is None
+    add_licence(documents, make_entry(OWN, permits=["tdm"], prohibits=["ai-training"]))
+    table = licence_table(documents)
     assert table.lookup(OWN).prohibits == frozenset({"ai-training"})
-    assert licence_table(settings) is table  # cached while the file is unchanged
+    assert licence_table(documents) is table  # cached while the file is unchanged
     verdicts = {o.verdict for o in offers_for(loaded, UNKNOWN).offers}
     assert "needs_review" not in verdicts  # direct resolution uses the added mapping
-    assert remove_licence(settings, OWN)
-    assert not remove_licence(settings, OWN)
-    assert licence_table(settings).lookup(OWN) is None
+    assert remove_licence(documents, OWN)
+    assert not remove_licence(documents, OWN)
+    assert licence_table(documents).lookup(OWN) is None
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_bad_licence_mappings_are_refused(kwargs: dict, where: str) -> None:
     assert err.value.where == where
 
 
-def test_licence_cli_add_list_remove(settings) -> None:
+def test_licence_cli_add_list_remove(settings, documents) -> None:
     env = {"DATALAB_HOME": str(settings.home)}
     runner = CliRunner()
     added = runner.invoke(
@@ -128,7 +128,7 @@ def test_licence_cli_add_list_remove(settings) -> None:
     assert json.loads(added.output)["permits"] == ["commercial", "tdm"]
     listed = runner.invoke(cli, ["licence", "list", "--json"], env=env)
     assert [e["licence"] for e in json.loads(listed.output)] == [OWN]
-    assert [e.key for e in extra_licences(settings)] == [OWN]
+    assert [e.key for e in extra_licences(documents)] == [OWN]
     bad = runner.invoke(cli, ["licence", "add", OWN, "--prohibits", "dancing"], env=env)
     assert bad.exit_code == 2
     assert "dancing" in bad.output
