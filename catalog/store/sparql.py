@@ -35,6 +35,9 @@ from catalog.store.sparql_dialect import (
     is_system_graph,
     named_graphs_query,
     plan_pages,
+    query_form,
+    virtuoso_results,
+    virtuoso_term,
 )
 
 if TYPE_CHECKING:
@@ -205,7 +208,10 @@ class SparqlStore:
             offset += self.page_rows
 
     def _select_once(self, query: str) -> list[Row]:
+        if query_form(query) in ("ask", "graph"):
+            raise InvalidInput("expected a SELECT query")
         result = self._results(query)
+        virtuoso = self.dialect == "virtuoso"
         if not isinstance(result, ox.QuerySolutions):
             raise InvalidInput("expected a SELECT query")
         names = [v.value for v in result.variables]
@@ -216,19 +222,23 @@ class SparqlStore:
                 for name in names:
                     value = solution[name]
                     if value is not None:
-                        row[name] = value
+                        row[name] = virtuoso_term(value) if virtuoso else value
                 rows.append(row)
         except (SyntaxError, ValueError) as exc:
             raise StoreError(f"the SPARQL store sent malformed results: {exc}") from exc
         return rows
 
     def ask(self, query: str) -> bool:
+        if query_form(query) in ("select", "graph"):
+            raise InvalidInput("expected an ASK query")
         result = self._results(query)
         if not isinstance(result, ox.QueryBoolean):
             raise InvalidInput("expected an ASK query")
         return bool(result)
 
     def construct(self, query: str) -> list[ox.Triple]:
+        if query_form(query) in ("select", "ask"):
+            raise InvalidInput("expected a CONSTRUCT or DESCRIBE query")
         body, media_type = self._query(query, GRAPH_ACCEPT)
         fmt = ox.RdfFormat.from_media_type(media_type) if media_type else None
         if fmt is None:
@@ -282,6 +292,8 @@ class SparqlStore:
             if media_type and ox.RdfFormat.from_media_type(media_type):
                 raise InvalidInput("expected a SELECT or ASK query, not CONSTRUCT or DESCRIBE")
             raise StoreError(f"the SPARQL store answered results as {media_type!r}")
+        if self.dialect == "virtuoso" and fmt == ox.QueryResultsFormat.JSON:
+            body = virtuoso_results(body)
         try:
             return ox.parse_query_results(body, format=fmt)
         except (SyntaxError, ValueError) as exc:

@@ -99,6 +99,41 @@ class PagedSelect:
         return f"{self.prologue}SELECT * WHERE {{ {inner} }} OFFSET {offset} LIMIT {rows}"
 
 
+_BNODE_SCHEME = re.compile(rb'(?<!\\)"nodeID://')
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+def virtuoso_results(body: bytes) -> bytes:
+    """Virtuoso's JSON results with its blank node labels (``nodeID://b1``) made valid."""
+    return _BNODE_SCHEME.sub(b'"', body)
+
+
+def virtuoso_term(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal,
+) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A term as stored: Virtuoso answers an ``xsd:boolean`` as ``1`` or ``0``."""
+    if (
+        isinstance(term, ox.Literal)
+        and term.datatype.value == XSD_BOOLEAN
+        and term.value in ("1", "0")
+    ):
+        return ox.Literal("true" if term.value == "1" else "false", datatype=term.datatype)
+    return term
+
+
+def query_form(query: str) -> str | None:
+    """``select``, ``ask`` or ``graph`` (CONSTRUCT, DESCRIBE), or None when unparsable."""
+    try:
+        result = ox.Store().query(query)
+    except (SyntaxError, ValueError, OSError):
+        return None
+    if isinstance(result, ox.QuerySolutions):
+        return "select"
+    if isinstance(result, ox.QueryBoolean):
+        return "ask"
+    return "graph"
+
+
 def plan_pages(query: str) -> PagedSelect | None:
     """How to page ``query``, or None when it cannot or need not be paged.
 
