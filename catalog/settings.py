@@ -583,7 +583,6 @@ class Settings(BaseSettings):
         "died counts an attempt.",
     )
 
-
     # -- graph servers: Virtuoso and Oxigraph server, paged reads (issue 17) ----------------
     store_sparql_dialect: Literal["auto", "oxigraph", "virtuoso", "generic"] = Field(
         default="auto",
