@@ -122,12 +122,14 @@ class SparqlStore:
     def dialect(self) -> Dialect:
         """The server's dialect: as configured, or from its ``Server`` header (asked once)."""
         if self._dialect is None:
-            try:
-                answer = self._client.get(
+            try:  # only the headers are read: a slow body cannot hold the probe
+                with self._client.stream(
+                    "GET",
                     self.query_url,
                     params={"query": "ASK { }"},
                     headers={"Accept": RESULTS_ACCEPT},
-                )
+                ) as answer:
+                    server = answer.headers.get("server", "")
             except httpx.TimeoutException as exc:
                 raise QueryTimeout(
                     f"the SPARQL store did not answer within {self.timeout_s:g} s",
@@ -138,7 +140,7 @@ class SparqlStore:
                     f"cannot reach the SPARQL store: {type(exc).__name__}: {exc}",
                     where=self.query_url,
                 ) from exc
-            self._dialect = dialect_of(answer.headers.get("server", ""))
+            self._dialect = dialect_of(server)
             log.info("SPARQL store %s speaks the %s dialect", self.query_url, self._dialect)
         return self._dialect
 
