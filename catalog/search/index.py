@@ -200,6 +200,32 @@ class IndexFile:
         else:
             conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?)", (source, graph))
 
+    @staticmethod
+    def feed_position(conn: sqlite3.Connection) -> int | None:
+        """The change-feed position the file has applied (``None``: it follows no feed)."""
+        row = conn.execute("SELECT value FROM meta WHERE key='feed'").fetchone()
+        return None if row is None else int(row[0])
+
+    @staticmethod
+    def set_feed_position(conn: sqlite3.Connection, position: int | None) -> None:
+        """Record the applied feed position; the caller holds the transaction of the index
+        changes it covers, so the two commit together."""
+        conn.execute("DELETE FROM meta WHERE key='feed'")
+        if position is not None:
+            conn.execute("INSERT INTO meta VALUES ('feed', ?)", (str(position),))
+
+    @staticmethod
+    def of_source(conn: sqlite3.Connection, source: str, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that are indexed under ``source``."""
+        found = set()
+        for ident in ids:
+            row = conn.execute(
+                "SELECT 1 FROM docs WHERE id=? AND source=?", (ident, source)
+            ).fetchone()
+            if row is not None:
+                found.add(ident)
+        return found
+
     def indexed_sources(self) -> dict[str, str]:
         with self.lock:
             return dict(self.db().execute("SELECT source, graph FROM sources").fetchall())
@@ -230,6 +256,7 @@ class IndexFile:
             return {
                 "datasets": conn.execute("SELECT count(*) FROM docs").fetchone()[0],
                 "sources": dict(conn.execute("SELECT source, graph FROM sources").fetchall()),
+                "feed_position": self.feed_position(conn),
                 "bytes": self.path.stat().st_size if self.path.exists() else 0,
             }
 
