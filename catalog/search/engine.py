@@ -27,7 +27,7 @@ from typing import Any
 from catalog.search import build, follow, plan
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
-from catalog.search.index import FACET_FIELDS, IndexFile
+from catalog.search.index import FACET_FIELDS, IndexFile, index_path
 from catalog.search.project import FacetProvider, SearchDoc, project_graph
 from catalog.search.providers import UNFOLLOWED_SOURCES
 from catalog.search.request import SORTS, SearchQuery, encode_cursor
@@ -96,7 +96,7 @@ class SearchService:
         self.catalogue = catalogue
         self.settings = catalogue.settings
         self.providers = list(providers)
-        self.index = IndexFile(catalogue.settings.home / "search" / "index.sqlite")
+        self.index = IndexFile(index_path(catalogue.settings.home))
         self.columns = FacetColumns()
         #: The last projections: (source, dataset ids, or ``None`` for the whole source).
         self.projected: deque[tuple[str, frozenset[str] | None]] = deque(maxlen=1000)

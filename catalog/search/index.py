@@ -62,6 +62,11 @@ CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row');
 """
 
 
+def index_path(home: Path) -> Path:
+    """Where a catalogue's index file lives under its home folder."""
+    return home / "search" / "index.sqlite"
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -205,6 +210,22 @@ class IndexFile:
         """The change-feed position the file has applied (``None``: it follows no feed)."""
         row = conn.execute("SELECT value FROM meta WHERE key='feed'").fetchone()
         return None if row is None else int(row[0])
+
+    def read_feed_position(self) -> int | None:
+        """The position recorded in the file on disk, read without opening the index (no
+        checks, no rebuild); ``None`` when there is no readable file or no position."""
+        if not self.path.exists():
+            return None
+        try:
+            conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error:
+            return None
+        try:
+            return self.feed_position(conn)
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
 
     @staticmethod
     def set_feed_position(conn: sqlite3.Connection, position: int | None) -> None:
