@@ -6,8 +6,8 @@ batch), so memory stays flat whatever the number of triples. Every request is bo
 a deadline, a cap on the response size, no redirects followed, and no proxy taken from
 the environment. Answers a server marks as partial (Virtuoso's ``X-SQL-State: S1TAT``,
 or HTTP 206) are refused, never taken as complete, and so are answers cut at a row cap
-(Virtuoso's ``X-SPARQL-MaxRows``): every SELECT without its own LIMIT is read page by page
-(:mod:`catalog.store.sparql_dialect`), never as one capped answer. What differs between
+(Virtuoso's ``X-SPARQL-MaxRows``): on Virtuoso every SELECT without its own LIMIT is read
+page by page (:mod:`catalog.store.sparql_dialect`), never as one capped answer. What differs between
 servers (Virtuoso 7, Oxigraph server, others) is the settings' ``store_sparql_dialect``,
 found from the server's ``Server`` header when ``auto``. Terms come back as pyoxigraph
 terms, as on the embedded store.
@@ -196,8 +196,12 @@ class SparqlStore:
         self.update(f"DROP SILENT GRAPH {_iri(graph)}")
 
     def select(self, query: str) -> list[Row]:
-        """Rows of ``query``, read in pages of ``page_rows`` unless it has its own LIMIT."""
-        plan = plan_pages(query)
+        """Rows of ``query``; on a server that caps its answers (Virtuoso's
+        ``ResultSetMaxRows``), read in pages of ``page_rows`` unless it has its own LIMIT.
+        Elsewhere one answer, bounded by ``sparql_max_response_bytes``: paging by OFFSET
+        re-sorts the whole answer for every page, which a server without a row cap is
+        spared."""
+        plan = plan_pages(query) if self.dialect == "virtuoso" else None
         if plan is None:
             return self._select_once(query)
         rows: list[Row] = []
