@@ -19,11 +19,11 @@ install: $(VENV)/.installed
 PG_BIN ?= /usr/lib/postgresql/15/bin
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || \
-		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@test -x $(PG_BIN)/initdb || \
-		(apt-get update -qq && apt-get install -y -qq postgresql-15 >/dev/null)
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null)
 	@command -v virtuoso-t >/dev/null 2>&1 || \
-		(apt-get update -qq && apt-get install -y -qq virtuoso-opensource >/dev/null)
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null)
 
 demo: install
 	$(VENV)/bin/datalab demo
