@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -240,6 +241,12 @@ def _claim_in_a_process(url: str, home: str, out: str) -> None:
     settings = get_settings(home=home, database_url=url, validation_batch_datasets=3)
     with Database.open(settings) as database:
         queue = ValidationQueue(settings, database)
+        queue.waiting()  # connected: say so, then start when every process is
+        Path(out + ".ready").touch()
+        go = Path(home) / "go"
+        deadline = time.monotonic() + 60
+        while not go.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         mine: list[str] = []
         while claimed := queue.claim(3):
             mine.extend(q.record for q in claimed)
@@ -264,6 +271,10 @@ def test_processes_claiming_at_once_never_claim_one_record_twice(
     ]
     for worker in workers:
         worker.start()
+    deadline = time.monotonic() + 60  # spawned interpreters start slowly on a loaded machine
+    while not all(Path(f"{out}.ready").exists() for out in outs) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (tmp_path / "go").touch()  # all connected: they claim side by side from here
     for worker in workers:
         worker.join(timeout=120)
     assert [w.exitcode for w in workers] == [0, 0, 0]
