@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from itertools import islice
 from typing import Any
 
 import pyoxigraph as ox
@@ -29,6 +30,7 @@ from catalog.federation.sparql_guard import ResultTooLarge, check_query
 from catalog.federation.sparql_public import invalidate, public_graphs
 from catalog.federation.sparql_results import (
     RESULTS_JSON,
+    Solutions,
     SparqlAnswer,
     answer_media,
     serialise,
@@ -81,12 +83,7 @@ class ForwardingEndpoint:
         body, media_type = self._forward(text, form, dataset, left)
         result = self._parse(body, media_type, form)
         return serialise(
-            result,
-            form,
-            media,
-            s.sparql_endpoint_max_rows,
-            s.sparql_max_result_bytes,
-            term=self._term,
+            result, form, media, s.sparql_endpoint_max_rows, s.sparql_max_result_bytes
         )
 
     def close(self) -> None:
@@ -120,16 +117,27 @@ class ForwardingEndpoint:
 
     def _parse(
         self, body: bytes, media_type: str | None, form: str
-    ) -> ox.QueryBoolean | ox.QuerySolutions | list[ox.Triple]:
+    ) -> ox.QueryBoolean | Solutions | list[ox.Triple]:
+        """The answer read whole (it is within the byte cap), so no pyoxigraph iterator
+        outlives this thread; skolem IRIs become blank nodes again."""
         virtuoso = self.store.dialect == "virtuoso"
         try:
             if form in ("select", "ask"):
                 if media_type != RESULTS_JSON:
                     raise StoreError(f"the graph server answered results as {media_type!r}")
-                return ox.parse_query_results(
+                parsed = ox.parse_query_results(
                     virtuoso_results(body) if virtuoso else body,
                     format=ox.QueryResultsFormat.JSON,
                 )
+                if isinstance(parsed, ox.QueryBoolean):
+                    return parsed
+                names = [v.value for v in parsed.variables]
+                rows = [
+                    {n: self._term(s[n]) for n in names if s[n] is not None}
+                    for s in islice(parsed, self.settings.sparql_endpoint_max_rows + 1)
+                ]
+                del parsed
+                return Solutions(names, rows)
             fmt = ox.RdfFormat.from_media_type(media_type) if media_type else None
             if fmt is None:
                 raise StoreError(f"the graph server answered a graph as {media_type!r}")

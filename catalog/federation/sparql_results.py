@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -94,33 +94,42 @@ def answer_media(form: str, results_media: str | None, graph_media: str | None) 
     return media
 
 
+@dataclass(frozen=True)
+class Solutions:
+    """Solutions read from elsewhere (a graph server's answer): variables and rows."""
+
+    names: list[str]
+    rows: list[dict[str, Any]]
+
+
 def serialise(
-    result: ox.QueryBoolean | ox.QuerySolutions | Iterable[ox.Triple],
+    result: ox.QueryBoolean | ox.QuerySolutions | Solutions | Iterable[ox.Triple],
     form: str,
     media: str,
     max_rows: int,
     max_bytes: int,
-    term: Callable[[Any], Any] | None = None,
 ) -> SparqlAnswer:
     """Write a query's result in ``media``: at most ``max_rows`` solutions (or triples) and
-    ``max_bytes`` bytes (past it: :class:`ResultTooLarge`); ``term`` maps each term of a
-    solution first (a forwarded answer's skolem IRIs back to blank nodes)."""
+    ``max_bytes`` bytes (past it: :class:`ResultTooLarge`)."""
     budget = _Budget(max_bytes)
     if isinstance(result, ox.QueryBoolean):
         return SparqlAnswer(budget.take(_boolean(bool(result), media)), media, form, False)
-    if not isinstance(result, ox.QuerySolutions):
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        rows: Iterable[dict[str, Any]] = (
+            {n: s[n] for n in names if s[n] is not None} for s in result
+        )
+    elif isinstance(result, Solutions):
+        names, rows = result.names, result.rows
+    else:
         return _graph_answer(result, media, form, max_rows, budget)
-    names = [v.value for v in result.variables]
     parts = [budget.take(_head(names, media))]
     truncated = False
     row = _ROW_WRITERS[media]
-    for solution in result:
+    for cells in rows:
         if budget.rows >= max_rows:
             truncated = True
             break
-        cells = {n: solution[n] for n in names if solution[n] is not None}
-        if term is not None:
-            cells = {n: term(t) for n, t in cells.items()}
         parts.append(budget.take(row(names, cells, budget.rows == 0)))
         budget.rows += 1
     parts.append(budget.take(_TAILS[media]))

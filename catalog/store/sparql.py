@@ -301,7 +301,7 @@ class SparqlStore:
             "application/sparql-query",
             accept,
             "query",
-            params=httpx.QueryParams(dataset),
+            params=httpx.QueryParams(tuple(dataset)),
             bounds=bounds,
         )
 
