@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
@@ -80,18 +81,20 @@ class ForwardingEndpoint:
         left = s.sparql_endpoint_timeout_s - (time.monotonic() - started)
         if left <= 0:
             raise _timeout(s.sparql_endpoint_timeout_s)
-        body, media_type = self._forward(text, form, dataset, left)
+        body, media_type, cut = self._forward(text, form, dataset, left)
         result = self._parse(body, media_type, form)
-        return serialise(
+        answer = serialise(
             result, form, media, s.sparql_endpoint_max_rows, s.sparql_max_result_bytes
         )
+        # a server that cut its answer at its own row cap: what it sent, marked truncated
+        return replace(answer, truncated=True) if cut else answer
 
     def close(self) -> None:
         """Nothing to stop: the endpoint holds no process and no graph."""
 
     def _forward(
         self, text: str, form: str, dataset: list[tuple[str, str]], timeout_s: float
-    ) -> tuple[bytes, str | None]:
+    ) -> tuple[bytes, str | None, bool]:
         accept = RESULTS_JSON if form in ("select", "ask") else GRAPH_ACCEPT
         try:
             return self.store.forward(

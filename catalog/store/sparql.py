@@ -279,23 +279,28 @@ class SparqlStore:
         timeout_s: float,
         max_bytes: int,
         too_large: Callable[[int], Exception],
-    ) -> tuple[bytes, str | None]:
+    ) -> tuple[bytes, str | None, bool]:
         """Run a caller's query over ``dataset`` (``default-graph-uri`` and
         ``named-graph-uri`` pairs of the protocol) under its own deadline and byte cap: the
         answer is read as it streams and dropped as soon as it passes ``max_bytes``
-        (``too_large(max_bytes)`` is raised). Returns the body and its media type."""
+        (``too_large(max_bytes)`` is raised). Returns the body, its media type, and whether
+        the server cut it at its row cap (Virtuoso's ``ResultSetMaxRows``): the caller's
+        answer is then marked truncated, not refused."""
         bounds: _Bounds = (timeout_s, max_bytes, too_large)
+        caps: list[str] = []
         if self.dialect == "virtuoso":
             form = urlencode([("query", query), *dataset]).encode()
-            return self._send(
+            body, media = self._send(
                 self.query_url,
                 form,
                 "application/x-www-form-urlencoded",
                 accept,
                 "query",
                 bounds=bounds,
+                row_caps=caps,
             )
-        return self._send(
+            return body, media, bool(caps)
+        body, media = self._send(
             self.query_url,
             query.encode(),
             "application/sparql-query",
@@ -303,7 +308,9 @@ class SparqlStore:
             "query",
             params=httpx.QueryParams(tuple(dataset)),
             bounds=bounds,
+            row_caps=caps,
         )
+        return body, media, bool(caps)
 
     def close(self) -> None:
         self._client.close()
@@ -351,13 +358,15 @@ class SparqlStore:
         what: str = "request",
         params: dict[str, str] | httpx.QueryParams | None = None,
         bounds: _Bounds | None = None,
+        row_caps: list[str] | None = None,
     ) -> tuple[bytes, str | None]:
         """POST ``content``; return the whole body and its media type, or raise.
 
         The deadline runs from the start for a query; for a streamed upload (which may
         rightly take long) it runs from the answer's arrival, each write and the wait for
         the answer being bounded by the same timeout. ``bounds`` (deadline, byte cap, error
-        past the cap) replace the store's own for one request.
+        past the cap) replace the store's own for one request. With ``row_caps``, an answer
+        cut at the server's row cap is taken, its cap appended there.
         """
         headers = {"Content-Type": content_type}
         if accept:
@@ -375,7 +384,7 @@ class SparqlStore:
             ) as response:
                 if not isinstance(content, bytes):
                     deadline = time.monotonic() + timeout_s
-                _check_status(response, url, what, deadline)
+                _check_status(response, url, what, deadline, row_caps)
                 body = _read_capped(response, cap, deadline, url, too_large)
         except httpx.TimeoutException as exc:
             raise QueryTimeout(
@@ -431,7 +440,13 @@ def _read_capped(
     return b"".join(chunks)
 
 
-def _check_status(response: httpx.Response, url: str, what: str, deadline: float) -> None:
+def _check_status(
+    response: httpx.Response,
+    url: str,
+    what: str,
+    deadline: float,
+    row_caps: list[str] | None = None,
+) -> None:
     status = response.status_code
     sql_state = response.headers.get("x-sql-state", "").strip()
     if status == 206 or sql_state.upper() == PARTIAL_SQL_STATE:
@@ -444,7 +459,9 @@ def _check_status(response: httpx.Response, url: str, what: str, deadline: float
             where=url,
         )
     cap = response.headers.get(ROW_CAP_HEADER, "").strip()
-    if cap and 200 <= status < 300:
+    if cap and 200 <= status < 300 and row_caps is not None:
+        row_caps.append(cap)
+    elif cap and 200 <= status < 300:
         raise StoreError(
             f"the SPARQL store cut its answer to the {what} at {cap} rows (its "
             "ResultSetMaxRows); it is not used: set DATALAB_STORE_SPARQL_PAGE_ROWS at most "
