@@ -14,7 +14,7 @@ from api.services import Services
 from catalog.access_requests import AccessRequests
 from catalog.accounts import Accounts
 from catalog.errors import StoreError
-from catalog.federation.sparql_endpoint import SparqlEndpoint
+from catalog.federation.sparql_endpoint import PublicSparql
 from catalog.offers.live import LiveOffers
 from catalog.quality import ConformanceCache
 from catalog.samples.service import SampleService
@@ -70,7 +70,7 @@ def get_conformance(services: ServicesDep) -> ConformanceCache:
     return services.conformance
 
 
-def get_sparql(services: ServicesDep) -> SparqlEndpoint:
+def get_sparql(services: ServicesDep) -> PublicSparql:
     return services.sparql
 
 
@@ -82,4 +82,4 @@ AccessRequestsDep = Annotated[AccessRequests, Depends(get_access_requests)]
 SearchDep = Annotated[SearchService, Depends(get_search)]
 OffersDep = Annotated[LiveOffers | None, Depends(get_offers)]
 ConformanceDep = Annotated[ConformanceCache, Depends(get_conformance)]
-SparqlDep = Annotated[SparqlEndpoint, Depends(get_sparql)]
+SparqlDep = Annotated[PublicSparql, Depends(get_sparql)]

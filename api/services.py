@@ -24,7 +24,7 @@ from catalog.access_requests import AccessRequests
 from catalog.accounts import Accounts
 from catalog.db import Database
 from catalog.errors import ConfigurationError
-from catalog.federation.sparql_endpoint import SparqlEndpoint
+from catalog.federation.sparql_endpoint import PublicSparql, open_endpoint
 from catalog.field_limits import FieldLimits
 from catalog.harvest import Harvester, HarvestSources, JobStore
 from catalog.harvest.validate import ValidationWorker, start_validation_worker
@@ -107,7 +107,7 @@ class Services:
     #: The materialised offers; ``None`` when ``settings.offers_index`` is ``off``.
     offers: LiveOffers | None
     search: LazySearch
-    sparql: SparqlEndpoint
+    sparql: PublicSparql
     conformance: ConformanceCache
     harvest_sources: HarvestSources
     harvest_jobs: JobStore
@@ -183,7 +183,8 @@ class Services:
             sample_graph.follow_access(cat, store)  # once per catalogue
         cat.on_publish.append(search.on_publish)
         closers.append(lambda: _detach(cat, search.on_publish))
-        sparql = SparqlEndpoint(cat)  # appends its listener; its process starts on first use
+        # appends its listener; a worker process starts on first use (embedded store only)
+        sparql = open_endpoint(cat)
         closers.append(sparql.close)
 
         if offers is not None:  # materialised in the background unless told otherwise

@@ -39,6 +39,10 @@ SOURCE_PREFIX = "urn:datalab:source:"
 VERSION_PREFIX = "urn:datalab:graph:"
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
+#: On a graph server, ``<source> dlab:publicProjectionOf <version>`` says that the source's
+#: public projection (:mod:`catalog.federation.sparql_public`) was built from that version.
+PUBLIC_PROJECTION_OF = str(DLAB) + "publicProjectionOf"
+
 #: A SPARQL fragment binding ?g to every current source graph (and ?source to its name).
 CURRENT_GRAPHS = f"GRAPH <{META_GRAPH}> {{ ?src <{DLAB.currentGraph}> ?g ; <{DLAB.name}> ?source }}"
 
@@ -233,14 +237,18 @@ class SourceGraphs:
     ) -> None:
         """Change the current version ``graph`` of ``name`` with one atomic update request:
         run the ``delete`` operation and any further ``operations``, copy ``add_from`` in,
-        and record the time. Used for upserts, deletes and steward edits, so a change to
-        one record never copies a large source."""
+        record the time and mark the public projection stale. Used for upserts, deletes
+        and steward edits, so a change to one record never copies a large source."""
         src = source_iri(name)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         ops = [op for op in (delete, *operations) if op]
         if add_from:
             ops.append(f"ADD <{add_from}> TO <{graph}>")
         ops.append(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }}")
+        # the version changed in place: its public projection, if any, is stale
+        ops.append(
+            f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{PUBLIC_PROJECTION_OF}> ?v }} }}"
+        )
         ops.append(
             f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> "{now}"'
             "^^<http://www.w3.org/2001/XMLSchema#dateTime> } }"

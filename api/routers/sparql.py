@@ -4,7 +4,8 @@ GET ``?query=``, POST ``application/x-www-form-urlencoded`` (``query=``) or POST
 ``application/sparql-query``. Results as SPARQL JSON, XML or CSV; CONSTRUCT and DESCRIBE
 as Turtle, N-Triples, JSON-LD or RDF/XML. Updates, ``SERVICE``, ``FROM`` and the
 ``default-graph-uri``/``named-graph-uri`` parameters are refused; see
-:mod:`catalog.federation.sparql_endpoint` for the deadline, the row cap and the dataset.
+:mod:`catalog.federation.sparql_endpoint` for the deadline, the row cap and the dataset
+(and :mod:`catalog.federation.sparql_forward` on a graph server).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi.responses import Response
 from api.deps import SettingsDep, SparqlDep
 from api.negotiation import negotiate
 from catalog.errors import InvalidInput, LimitExceeded, NotAcceptable, UnsupportedFormat
-from catalog.federation.sparql_endpoint import SparqlEndpoint
+from catalog.federation.sparql_endpoint import PublicSparql
 from catalog.federation.sparql_guard import QueryRefused
 from catalog.federation.sparql_results import GRAPH_TYPES, RESULTS_TYPES, SparqlAnswer
 
@@ -38,7 +39,7 @@ def _pick(accept: str | None, offered: list[str]) -> str | None:
         return None
 
 
-def _run(request: Request, endpoint: SparqlEndpoint, text: str, accept: str | None) -> Response:
+def _run(request: Request, endpoint: PublicSparql, text: str, accept: str | None) -> Response:
     for name in _FORBIDDEN_PARAMS:
         if name in request.query_params:
             raise QueryRefused(

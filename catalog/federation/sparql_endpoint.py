@@ -11,6 +11,10 @@ the worker is killed and a fresh one starts on the next query. The answer carrie
 bytes: it is serialised inside the worker with a running byte count, and one that passes
 the cap is refused whole (413, ``result_too_large``) before a byte of it is sent, since
 the SPARQL protocol has no way to mark an answer as cut.
+
+On a graph server (``DATALAB_STORE_BACKEND=sparql``) :func:`open_endpoint` gives a
+:class:`catalog.federation.sparql_forward.ForwardingEndpoint` instead, which forwards the
+guarded query to the server and copies nothing.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ import multiprocessing
 import threading
 import weakref
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
 from catalog.errors import QueryTimeout, StoreError
 from catalog.federation.sparql_guard import QueryResourcesExceeded
+from catalog.federation.sparql_public import public_graph_iri
 from catalog.federation.sparql_results import SparqlAnswer, worker_main
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.namespaces import INTERNAL_PREDICATES
@@ -36,8 +41,26 @@ from catalog.skolem import unskolemise
 log = logging.getLogger(__name__)
 
 
-def public_graph_iri(base_iri: str, source: str) -> str:
-    return f"{base_iri.rstrip('/')}/graph/{source}"
+class PublicSparql(Protocol):
+    """What ``/sparql`` runs a query with: the embedded worker or the forwarding endpoint."""
+
+    def query(
+        self, text: str, *, results_media: str | None, graph_media: str | None
+    ) -> SparqlAnswer: ...
+
+    def close(self) -> None: ...
+
+
+def open_endpoint(catalogue: Catalogue) -> PublicSparql:
+    """The endpoint for the catalogue's store: forwarding on a graph server, else a worker
+    over a copy of the public graphs."""
+    from catalog.store.sparql import SparqlStore
+
+    if isinstance(catalogue.store, SparqlStore):
+        from catalog.federation.sparql_forward import ForwardingEndpoint
+
+        return ForwardingEndpoint(catalogue, catalogue.store)
+    return SparqlEndpoint(catalogue)
 
 
 def snapshot(cat: Catalogue) -> bytes:

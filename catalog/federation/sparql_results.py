@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -76,29 +77,59 @@ def answer(
     """Check and run ``text``; returns a :class:`SparqlAnswer` of at most ``max_rows``
     solutions (or triples) and ``max_bytes`` bytes (past it: :class:`ResultTooLarge`)."""
     form = check_query(text, max_chars, max_nodes)
-    media = results_media if form in ("select", "ask") else graph_media
-    if media is None:
-        kinds = "SPARQL results" if form in ("select", "ask") else "RDF"
-        raise NotAcceptable(f"no {kinds} format you accept is available", where="Accept")
+    media = answer_media(form, results_media, graph_media)
     try:
         result = store.query(text, use_default_graph_as_union=True)
     except SyntaxError as exc:
         raise InvalidInput(f"invalid SPARQL query: {exc}", where="query") from None
+    return serialise(result, form, media, max_rows, max_bytes)
+
+
+def answer_media(form: str, results_media: str | None, graph_media: str | None) -> str:
+    """The negotiated media type for a query of ``form``, or :class:`NotAcceptable`."""
+    media = results_media if form in ("select", "ask") else graph_media
+    if media is None:
+        kinds = "SPARQL results" if form in ("select", "ask") else "RDF"
+        raise NotAcceptable(f"no {kinds} format you accept is available", where="Accept")
+    return media
+
+
+@dataclass(frozen=True)
+class Solutions:
+    """Solutions read from elsewhere (a graph server's answer): variables and rows."""
+
+    names: list[str]
+    rows: list[dict[str, Any]]
+
+
+def serialise(
+    result: ox.QueryBoolean | ox.QuerySolutions | Solutions | Iterable[ox.Triple],
+    form: str,
+    media: str,
+    max_rows: int,
+    max_bytes: int,
+) -> SparqlAnswer:
+    """Write a query's result in ``media``: at most ``max_rows`` solutions (or triples) and
+    ``max_bytes`` bytes (past it: :class:`ResultTooLarge`)."""
     budget = _Budget(max_bytes)
     if isinstance(result, ox.QueryBoolean):
         return SparqlAnswer(budget.take(_boolean(bool(result), media)), media, form, False)
-    if isinstance(result, ox.QueryTriples):
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        rows: Iterable[dict[str, Any]] = (
+            {n: s[n] for n in names if s[n] is not None} for s in result
+        )
+    elif isinstance(result, Solutions):
+        names, rows = result.names, result.rows
+    else:
         return _graph_answer(result, media, form, max_rows, budget)
-    assert isinstance(result, ox.QuerySolutions)
-    names = [v.value for v in result.variables]
     parts = [budget.take(_head(names, media))]
     truncated = False
     row = _ROW_WRITERS[media]
-    for solution in result:
+    for cells in rows:
         if budget.rows >= max_rows:
             truncated = True
             break
-        cells = {n: solution[n] for n in names if solution[n] is not None}
         parts.append(budget.take(row(names, cells, budget.rows == 0)))
         budget.rows += 1
     parts.append(budget.take(_TAILS[media]))
@@ -106,7 +137,7 @@ def answer(
 
 
 def _graph_answer(
-    result: ox.QueryTriples, media: str, form: str, max_rows: int, budget: _Budget
+    result: Iterable[ox.Triple], media: str, form: str, max_rows: int, budget: _Budget
 ) -> SparqlAnswer:
     """CONSTRUCT/DESCRIBE: triples are counted in N-Triples bytes as they come (a close
     measure of every syntax offered), then serialised whole and measured once more."""

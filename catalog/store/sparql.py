@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlencode
@@ -50,6 +50,8 @@ GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9"
 #: Virtuoso's SQL state for an "anytime" query cut at its deadline: the answer is partial.
 PARTIAL_SQL_STATE = "S1TAT"
 _ERROR_SNIPPET = 2000
+#: One request's own deadline (seconds), byte cap, and the error raised past the cap.
+_Bounds = tuple[float, int, Callable[[int], Exception] | None]
 
 
 class SparqlStore:
@@ -268,6 +270,48 @@ class SparqlStore:
             if isinstance(r.get("g"), ox.NamedNode) and not is_system_graph(dialect, r["g"].value)
         ]
 
+    def forward(
+        self,
+        query: str,
+        accept: str,
+        *,
+        dataset: list[tuple[str, str]],
+        timeout_s: float,
+        max_bytes: int,
+        too_large: Callable[[int], Exception],
+    ) -> tuple[bytes, str | None, bool]:
+        """Run a caller's query over ``dataset`` (``default-graph-uri`` and
+        ``named-graph-uri`` pairs of the protocol) under its own deadline and byte cap: the
+        answer is read as it streams and dropped as soon as it passes ``max_bytes``
+        (``too_large(max_bytes)`` is raised). Returns the body, its media type, and whether
+        the server cut it at its row cap (Virtuoso's ``ResultSetMaxRows``): the caller's
+        answer is then marked truncated, not refused."""
+        bounds: _Bounds = (timeout_s, max_bytes, too_large)
+        caps: list[str] = []
+        if self.dialect == "virtuoso":
+            form = urlencode([("query", query), *dataset]).encode()
+            body, media = self._send(
+                self.query_url,
+                form,
+                "application/x-www-form-urlencoded",
+                accept,
+                "query",
+                bounds=bounds,
+                row_caps=caps,
+            )
+            return body, media, bool(caps)
+        body, media = self._send(
+            self.query_url,
+            query.encode(),
+            "application/sparql-query",
+            accept,
+            "query",
+            params=httpx.QueryParams(tuple(dataset)),
+            bounds=bounds,
+            row_caps=caps,
+        )
+        return body, media, bool(caps)
+
     def close(self) -> None:
         self._client.close()
 
@@ -312,30 +356,41 @@ class SparqlStore:
         content_type: str,
         accept: str | None = None,
         what: str = "request",
-        params: dict[str, str] | None = None,
+        params: dict[str, str] | httpx.QueryParams | None = None,
+        bounds: _Bounds | None = None,
+        row_caps: list[str] | None = None,
     ) -> tuple[bytes, str | None]:
         """POST ``content``; return the whole body and its media type, or raise.
 
         The deadline runs from the start for a query; for a streamed upload (which may
         rightly take long) it runs from the answer's arrival, each write and the wait for
-        the answer being bounded by the same timeout.
+        the answer being bounded by the same timeout. ``bounds`` (deadline, byte cap, error
+        past the cap) replace the store's own for one request. With ``row_caps``, an answer
+        cut at the server's row cap is taken, its cap appended there.
         """
         headers = {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept
-        deadline = time.monotonic() + self.timeout_s
+        timeout_s, cap, too_large = bounds or (self.timeout_s, self.max_response_bytes, None)
+        deadline = time.monotonic() + timeout_s
         try:
             with self._client.stream(
-                "POST", url, content=content, headers=headers, params=params
+                "POST",
+                url,
+                content=content,
+                headers=headers,
+                params=params,
+                timeout=httpx.Timeout(timeout_s),
             ) as response:
                 if not isinstance(content, bytes):
-                    deadline = time.monotonic() + self.timeout_s
-                _check_status(response, url, what, deadline)
-                body = _read_capped(response, self.max_response_bytes, deadline, url)
+                    deadline = time.monotonic() + timeout_s
+                _check_status(response, url, what, deadline, row_caps)
+                body = _read_capped(response, cap, deadline, url, too_large)
         except httpx.TimeoutException as exc:
             raise QueryTimeout(
-                f"the SPARQL store did not answer the {what} within {self.timeout_s:g} s",
+                f"the SPARQL store did not answer the {what} within {timeout_s:g} s",
                 where=url,
+                details={"timeout_s": timeout_s},
             ) from exc
         except httpx.HTTPError as exc:
             log.warning("SPARQL store %s unreachable: %s", url, exc)
@@ -360,12 +415,20 @@ def _batches(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
         yield batch
 
 
-def _read_capped(response: httpx.Response, cap: int, deadline: float, url: str) -> bytes:
+def _read_capped(
+    response: httpx.Response,
+    cap: int,
+    deadline: float,
+    url: str,
+    too_large: Callable[[int], Exception] | None = None,
+) -> bytes:
     chunks: list[bytes] = []
     total = 0
     for chunk in response.iter_bytes():
         total += len(chunk)
         if total > cap:
+            if too_large is not None:
+                raise too_large(cap)
             raise StoreError(
                 f"the SPARQL store's answer exceeds {cap} bytes; "
                 "narrow the query or raise DATALAB_SPARQL_MAX_RESPONSE_BYTES",
@@ -377,7 +440,13 @@ def _read_capped(response: httpx.Response, cap: int, deadline: float, url: str) 
     return b"".join(chunks)
 
 
-def _check_status(response: httpx.Response, url: str, what: str, deadline: float) -> None:
+def _check_status(
+    response: httpx.Response,
+    url: str,
+    what: str,
+    deadline: float,
+    row_caps: list[str] | None = None,
+) -> None:
     status = response.status_code
     sql_state = response.headers.get("x-sql-state", "").strip()
     if status == 206 or sql_state.upper() == PARTIAL_SQL_STATE:
@@ -390,7 +459,9 @@ def _check_status(response: httpx.Response, url: str, what: str, deadline: float
             where=url,
         )
     cap = response.headers.get(ROW_CAP_HEADER, "").strip()
-    if cap and 200 <= status < 300:
+    if cap and 200 <= status < 300 and row_caps is not None:
+        row_caps.append(cap)
+    elif cap and 200 <= status < 300:
         raise StoreError(
             f"the SPARQL store cut its answer to the {what} at {cap} rows (its "
             "ResultSetMaxRows); it is not used: set DATALAB_STORE_SPARQL_PAGE_ROWS at most "

@@ -53,6 +53,8 @@ class OxigraphServer:
             [
                 _oxigraph_binary(),
                 "serve",
+                "--timeout-s",
+                "60",
                 "--location",
                 str(location),
                 "--bind",
