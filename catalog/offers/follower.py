@@ -82,6 +82,9 @@ class OffersFollower:
         self.recomputed = 0
         self._lock = threading.RLock()
         self._tables: dict[str, LicenceTable] = {}
+        #: (document stamp, stored body) last found in step: skips re-reading the document
+        self._licences_seen: tuple[object, str] | None = None
+        self._licences_version: int | None = None
 
     # -- the loop ----------------------------------------------------------------------------
     def catch_up(self, *, sources: bool = True, max_pages: int | None = None) -> FollowReport:
@@ -90,6 +93,14 @@ class OffersFollower:
         published without a feed row."""
         with self._lock:
             report = FollowReport()
+            position, head, licences = self.store.pulse()
+            if position is not None and position >= head and licences == self._licences_version:
+                if sources:  # nothing moved in the database: only the graphs to compare
+                    report.position = self._sources(self._state()).position
+                else:
+                    report.position = position
+                return report
+            self._licences_version = licences
             state = self.store.state()
             if state is None:
                 self.rebuild()
@@ -256,8 +267,13 @@ class OffersFollower:
     # -- besides the feed --------------------------------------------------------------------
     def _licences(self, state: OfferState) -> OfferState:
         """Re-resolve the signatures whose licences map differently since the last step."""
-        body = self.catalogue.documents.read(LICENCES).body
+        documents = self.catalogue.documents
+        seen = (documents.stamp(LICENCES), json.dumps(state.licences, sort_keys=True))
+        if seen == self._licences_seen:
+            return state
+        body = documents.read(LICENCES).body
         if body == state.licences:
+            self._licences_seen = seen
             return state
         before, table = self._table(state.licences), licence_table(self.catalogue.documents)
         plan = Plan(state.position, state.position, body, state.sources)

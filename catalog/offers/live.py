@@ -182,14 +182,14 @@ class LiveOffers:
         if not self.ready:
             return offers_for(self.catalogue, dataset_id, profile)
         self.sync()
-        found = self.store.dataset(dataset_id)
-        if found is not None and profile is None:
+        found = self.store.dataset(dataset_id) if profile is None else None
+        if found is not None:
             facts, offers = found
         else:  # a requester's profile, or a dataset not followed yet: from the facts
-            facts = found[0] if found is not None else record_facts(self.catalogue, dataset_id)
+            stored, labs = self.store.facts_and_labs(dataset_id)
+            facts = stored if stored is not None else record_facts(self.catalogue, dataset_id)
             table = licence_table(self.catalogue.documents)
-            labs = self.store.labs().values()
-            offers = [resolve(facts, lab, table, profile) for lab in labs]
+            offers = [resolve(facts, lab, table, profile) for lab in labs.values()]
         return DatasetOffers(dataset_id, facts.iri, profile, sort_offers(offers))
 
     def lab_datasets(self, lab_id: str, limit: int = 1000) -> tuple[list[Offer], int | None]:

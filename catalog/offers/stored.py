@@ -26,13 +26,22 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from catalog.db.database import Database
-from catalog.db.schema import offer_labs, offer_resolutions, offer_state, offer_terms
+from catalog.db.schema import (
+    change_feed,
+    offer_labs,
+    offer_resolutions,
+    offer_state,
+    offer_terms,
+    operator_documents,
+)
 from catalog.facts import DatasetFacts
 from catalog.labs import DataLab
 from catalog.offers.codec import dumps, loads
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer
 
 STATE = "offers"
+#: The operator document of the licence mappings (catalog.offers.licence_store.LICENCES).
+LICENCES_DOCUMENT = "licences"
 #: Keys per ``IN (...)`` list.
 _CHUNK = 500
 
@@ -101,12 +110,40 @@ class OfferStore:
             return None
         return OfferState(int(row.position), json.loads(row.licences), json.loads(row.sources))
 
+    def pulse(self) -> tuple[int | None, int, int]:
+        """The stored position (``None`` before the first build), the feed's head and the
+        licence mappings' version, in one connection: whether anything moved."""
+        with self.database.read() as conn:
+            position = conn.execute(
+                sa.select(offer_state.c.position).where(offer_state.c.name == STATE)
+            ).scalar()
+            head = conn.execute(sa.select(sa.func.max(change_feed.c.seq))).scalar()
+            version = conn.execute(
+                sa.select(operator_documents.c.version).where(
+                    operator_documents.c.name == LICENCES_DOCUMENT
+                )
+            ).scalar()
+        return (None if position is None else int(position)), int(head or 0), int(version or 0)
+
     def labs(self) -> dict[str, DataLab]:
         """The labs the stored resolutions saw, by id."""
         with self.database.read() as conn:
-            rows = conn.execute(sa.select(offer_labs.c.lab).order_by(offer_labs.c.lab_id))
-            labs = [loads(r.lab) for r in rows]
+            return self._labs(conn)
+
+    @staticmethod
+    def _labs(conn: Connection) -> dict[str, DataLab]:
+        rows = conn.execute(sa.select(offer_labs.c.lab).order_by(offer_labs.c.lab_id))
+        labs = [loads(r.lab) for r in rows]
         return {lab.id: lab for lab in labs}
+
+    def facts_and_labs(self, dataset_id: str) -> tuple[DatasetFacts | None, dict[str, DataLab]]:
+        """One dataset's stored facts (``None``: not stored) and the stored labs, in one
+        connection (a requester's answer is resolved from them)."""
+        with self.database.read() as conn:
+            blob = conn.execute(
+                sa.select(offer_terms.c.facts).where(offer_terms.c.dataset_id == dataset_id)
+            ).scalar()
+            return (None if blob is None else loads(blob)), self._labs(conn)
 
     def terms(self, dataset_ids: Iterable[str]) -> dict[str, StoredTerms]:
         """The stored terms of those of ``dataset_ids`` that have them."""
