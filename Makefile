@@ -14,13 +14,16 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # The browser tests drive Debian's Chromium through Playwright (never "playwright install");
-# the database tests start a real PostgreSQL 15 from Debian's server binaries.
+# the database tests start a real PostgreSQL 15 from Debian's server binaries, and the graph
+# store tests a real Virtuoso 7 (virtuoso-t, isql-vt) from Debian's virtuoso-opensource.
 PG_BIN ?= /usr/lib/postgresql/15/bin
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || \
-		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@test -x $(PG_BIN)/initdb || \
-		(apt-get update -qq && apt-get install -y -qq postgresql-15 >/dev/null)
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null)
+	@command -v virtuoso-t >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null)
 
 demo: install
 	$(VENV)/bin/datalab demo

@@ -35,6 +35,9 @@ from catalog.samples import SampleStore
 from catalog.samples import graph as sample_graph
 from catalog.samples.service import SampleService
 from catalog.search import FacetProvider, SearchService
+from catalog.search.follow import FeedStatus
+from catalog.search.follow import status as feed_status
+from catalog.search.index import IndexFile, index_path
 from catalog.search.providers import offer_facets, sample_facets
 from catalog.service import Catalogue
 from catalog.settings import Settings
@@ -69,6 +72,15 @@ class LazySearch:
         service = self._service
         if service is not None:
             service.on_publish(source, changed)
+
+    def feed_status(self) -> FeedStatus:
+        """How far the index is behind the change feed; before the first search, read from
+        the index file on disk (nothing is opened or rebuilt for it)."""
+        service = self._service
+        if service is not None:
+            return service.feed_status()
+        index = IndexFile(index_path(self.catalogue.settings.home))
+        return feed_status(self.catalogue, index.read_feed_position())
 
     def close(self) -> None:
         with self._guard:

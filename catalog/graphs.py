@@ -194,23 +194,32 @@ class SourceGraphs:
         )
 
     def _flip(self, name: str, graph: str, expected: str | None, previous: str | None) -> None:
+        """One update request of required patterns only (no OPTIONAL): Virtuoso 7 applies
+        nothing of an update whose WHERE leaves a template variable unbound."""
         src = source_iri(name)
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        guard = f"FILTER(?old = <{expected}>)" if expected is not None else "FILTER(!BOUND(?old))"
-        self.store.update(
-            f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.currentGraph}> ?old ; "
-            f"<{DLAB.loadedAt}> ?at ; <{DLAB.previousGraph}> ?prev }} }}\n"
-            f"INSERT {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.name}> {_lit(name)} ; "
+        meta = f"GRAPH <{META_GRAPH}>"
+        insert = (
+            f"{meta} {{ <{src}> <{DLAB.name}> {_lit(name)} ; "
             f"<{DLAB.currentGraph}> <{graph}> ; "
             f'<{DLAB.loadedAt}> "{now}"^^<http://www.w3.org/2001/XMLSchema#dateTime> '
             + (f"; <{DLAB.previousGraph}> <{expected}> " if expected else "")
-            + f". <{graph}> <{DLAB.publishedVersionOf}> <{src}> "
-            + "} }\n"
-            f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> "
-            f"{{ <{src}> <{DLAB.currentGraph}> ?old }} }} "
-            f"OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }} "
-            f"OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.previousGraph}> ?prev }} }} "
-            f"{guard} }}"
+            + f". <{graph}> <{DLAB.publishedVersionOf}> <{src}> }}"
+        )
+        if expected is None:
+            self.store.update(
+                f"INSERT {{ {insert} }} WHERE {{ FILTER NOT EXISTS "
+                f"{{ {meta} {{ <{src}> <{DLAB.currentGraph}> ?any }} }} }}"
+            )
+            return
+        guard = f"<{src}> <{DLAB.currentGraph}> <{expected}>"
+        self.store.update(
+            f"DELETE {{ {meta} {{ <{src}> <{DLAB.loadedAt}> ?at }} }} "
+            f"WHERE {{ {meta} {{ {guard} ; <{DLAB.loadedAt}> ?at }} }} ;\n"
+            f"DELETE {{ {meta} {{ <{src}> <{DLAB.previousGraph}> ?prev }} }} "
+            f"WHERE {{ {meta} {{ {guard} ; <{DLAB.previousGraph}> ?prev }} }} ;\n"
+            f"DELETE {{ {meta} {{ {guard} }} }} INSERT {{ {insert} }} "
+            f"WHERE {{ {meta} {{ {guard} }} }}"
         )
 
     def update_in_place(
@@ -231,11 +240,10 @@ class SourceGraphs:
         ops = [op for op in (delete, *operations) if op]
         if add_from:
             ops.append(f"ADD <{add_from}> TO <{graph}>")
+        ops.append(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }}")
         ops.append(
-            f"DELETE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }} "
-            f'INSERT {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> "{now}"'
-            "^^<http://www.w3.org/2001/XMLSchema#dateTime> } } "
-            f"WHERE {{ OPTIONAL {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }} }}"
+            f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> "{now}"'
+            "^^<http://www.w3.org/2001/XMLSchema#dateTime> } }"
         )
         self.store.update(" ;\n".join(ops))
 

@@ -77,7 +77,7 @@ def list_page(
     if after:
         if not is_dataset_id(after):
             raise InvalidInput(f"invalid cursor {after!r}", where="cursor")
-        filters.append(f"FILTER(?id > {_lit(after)})")
+        filters.append(f"FILTER(STR(?id) > {_lit(after)})")
     if source:
         filters.append(f"FILTER(?source = {_lit(source)})")
     rows = store.select(

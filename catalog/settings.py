@@ -583,6 +583,35 @@ class Settings(BaseSettings):
         "died counts an attempt.",
     )
 
+    # -- graph servers: Virtuoso and Oxigraph server, paged reads (issue 17) ----------------
+    store_sparql_dialect: Literal["auto", "oxigraph", "virtuoso", "generic"] = Field(
+        default="auto",
+        description="Which SPARQL server the remote store talks to: 'auto' asks the query "
+        "endpoint once (its Server header); 'virtuoso' sends queries and updates as form "
+        "posts, Graph Store uploads as one sized request per chunk (Virtuoso 7 does not read "
+        "chunked bodies), pages with its scrollable-cursor form and hides its system graphs; "
+        "'oxigraph' and 'generic' use the plain SPARQL 1.1 Protocol.",
+    )
+    store_sparql_user: str | None = Field(
+        default=None,
+        description="User of the remote store's update and Graph Store endpoints (HTTP "
+        "digest auth, as Virtuoso's /sparql-auth and /sparql-graph-crud-auth ask); unset: "
+        "anonymous.",
+    )
+    store_sparql_password: str | None = Field(
+        default=None,
+        repr=False,
+        description="Password of store_sparql_user; never shown.",
+    )
+    store_sparql_page_rows: int = Field(
+        default=10_000,
+        gt=0,
+        description="Rows per page of a read from the remote store: every SELECT without its "
+        "own LIMIT is read page by page (ORDER BY, LIMIT, OFFSET), never as one answer. Keep "
+        "it at most Virtuoso's ResultSetMaxRows (10000 by default); a page the server cut "
+        "anyway (X-SPARQL-MaxRows) is an error, never a silently short answer.",
+    )
+
     @field_validator("trusted_hosts", mode="before")
     @classmethod
     def _split_trusted_hosts(cls, value: object) -> object:

@@ -13,6 +13,7 @@ from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 from tests.catalog.store.conftest import OxigraphServer
 from tests.pg_server import PostgresServer, running_postgres
+from tests.virtuoso_server import VirtuosoServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
@@ -64,6 +65,17 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
     server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-server") / "db")
     try:
         server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server() -> Iterator[VirtuosoServer]:
+    """A real Virtuoso 7 (Debian's virtuoso-opensource) for the run, its row cap small."""
+    server = VirtuosoServer()
+    try:
+        server.start()
         yield server
     finally:
         server.stop()

@@ -120,6 +120,19 @@ class ChangeFeed:
         with self.database.read() as conn:
             return int(conn.execute(sa.select(sa.func.max(change_feed.c.seq))).scalar() or 0)
 
+    def oldest(self) -> int | None:
+        """The ``seq`` of the oldest row kept (``None`` for an empty feed): a reader whose
+        position is below ``oldest() - 1`` may have missed rows cut from the feed."""
+        with self.database.read() as conn:
+            value = conn.execute(sa.select(sa.func.min(change_feed.c.seq))).scalar()
+        return None if value is None else int(value)
+
+    def first_after(self, position: int) -> FeedRow | None:
+        """The first row after ``position`` alone (never the rest of its publish)."""
+        with self.database.read() as conn:
+            rows = _rows(conn, position, 1)
+        return rows[0] if rows else None
+
     def changes_since(self, position: int, limit: int = 1000) -> tuple[list[FeedRow], int]:
         """The rows after ``position`` (at least ``limit`` of them when there are, and
         every row of the last publish begun) and the position to ask from next time."""

@@ -106,11 +106,13 @@ def _worker_set_source(source: str, key: str) -> None:
     IndexFile.set_source(_staged, source, key)
 
 
-def _worker_commit(complete: str) -> None:
-    """Mark the file complete and commit; then commit and stamp the mirror for it."""
+def _worker_commit(complete: str, position: int | None = None) -> None:
+    """Mark the file complete (at feed ``position``) and commit; then commit and stamp the
+    mirror for it."""
     global _staged, _mirror
     assert _staged is not None
     _staged.execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
+    IndexFile.set_feed_position(_staged, position)
     _staged.execute("COMMIT")
     if _mirror is not None:
         _mirror.finish(_staged)
@@ -157,11 +159,12 @@ class StagedBuild:
         else:
             self.pending.append(self.pool.submit(_worker_set_source, source, key))
 
-    def finish(self, complete: str, optimize: bool = False) -> int:
-        """Commit everything, mark the file complete (``optimize``: merge the FTS5
-        segments, for FTS5 ranking); returns the documents written."""
+    def finish(self, complete: str, optimize: bool = False, position: int | None = None) -> int:
+        """Commit everything, mark the file complete and record the change-feed
+        ``position`` it holds (``optimize``: merge the FTS5 segments, for FTS5 ranking);
+        returns the documents written."""
         if self.pool is not None:
-            self.pending.append(self.pool.submit(_worker_commit, complete))
+            self.pending.append(self.pool.submit(_worker_commit, complete, position))
             while self.pending:
                 self.count += self.pending.popleft().result() or 0
             self.pool.shutdown()
@@ -170,6 +173,7 @@ class StagedBuild:
             self.db = open_staged(self.path)
         else:
             self._db().execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
+            IndexFile.set_feed_position(self._db(), position)
             self._db().execute("COMMIT")
         db = self._db()
         if optimize:

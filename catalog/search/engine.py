@@ -3,12 +3,12 @@
 >>> search = SearchService.open(catalogue)          # doctest: +SKIP  (verifies or rebuilds)
 >>> page = search.search("Krankenhausdaten", filters={"data_space": ["health"]})
 
-Freshness: the service registers on ``catalogue.on_publish``. For an upsert or delete it
-re-projects only the changed datasets, when the index holds exactly the version the
-publish replaced (the source's ``dlab:previousGraph``); otherwise it re-projects the
-source. Every search also compares each source's current graph with the indexed one (one
-small SPARQL query), so publishes that bypass :class:`Catalogue` (a harvest run) are
-picked up before the answer.
+Freshness: the index follows the change feed (:mod:`catalog.search.follow`). Before every
+search, and after every publish of this process (its ``catalogue.on_publish`` listener),
+it applies the feed's rows after its position, re-projecting only the datasets they name;
+so a publish on any replica reaches this index by the same path. A source the index has
+never seen (written without a feed row) is indexed whole; without a usable feed, each
+source's current version is compared with the indexed one, as before the feed.
 """
 
 from __future__ import annotations
@@ -17,20 +17,19 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.graphs import META_GRAPH, source_iri
-from catalog.namespaces import DLAB
-from catalog.search import build, plan
+from catalog.search import build, follow, plan
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
-from catalog.search.index import FACET_FIELDS, IndexFile
-from catalog.search.project import FacetProvider, project_graph
-from catalog.search.providers import PROVIDER_SOURCES
+from catalog.search.index import FACET_FIELDS, IndexFile, index_path
+from catalog.search.project import FacetProvider, SearchDoc, project_graph
+from catalog.search.providers import UNFOLLOWED_SOURCES
 from catalog.search.request import SORTS, SearchQuery, encode_cursor
 from catalog.search.snippets import pick, snippet
 from catalog.search.tantivy_text import TantivyText
@@ -73,6 +72,17 @@ class SearchResult:
         }
 
 
+@dataclass
+class _Change:
+    """One source's part of an index transaction."""
+
+    source: str
+    docs: list[SearchDoc]
+    gone: set[str]
+    #: the source's new stamp; ``None`` drops it once the source has no documents left.
+    key: str | None
+
+
 def version_key(graph: str, loaded_at: str | None) -> str:
     """What the index records per source: the graph and its last change (in-place upserts
     and deletes keep the graph and move ``dlab:loadedAt``)."""
@@ -86,8 +96,10 @@ class SearchService:
         self.catalogue = catalogue
         self.settings = catalogue.settings
         self.providers = list(providers)
-        self.index = IndexFile(catalogue.settings.home / "search" / "index.sqlite")
+        self.index = IndexFile(index_path(catalogue.settings.home))
         self.columns = FacetColumns()
+        #: The last projections: (source, dataset ids, or ``None`` for the whole source).
+        self.projected: deque[tuple[str, frozenset[str] | None]] = deque(maxlen=1000)
         self._columns_conn: sqlite3.Connection | None = None
         self._columns_stale = False
         self.text: TantivyText | None = None
@@ -120,15 +132,19 @@ class SearchService:
 
     # -- keeping in step ---------------------------------------------------------------
     def rebuild(self) -> int:
-        """Build a complete new index from the graph and swap it in; returns datasets."""
+        """Build a complete new index from the graph and swap it in; returns datasets.
+
+        The feed's head is read before the graph: the new file holds at least every
+        publish up to it, and follows the feed from there."""
         started = time.perf_counter()
         workers = build.worker_count(self.settings.search_build_workers)
         with self.index.lock:
+            position = follow.head(self.catalogue)
             try:
-                staged, n, mirror = self._build(workers)
+                staged, n, mirror = self._build(workers, position)
             except BrokenProcessPool:
                 log.warning("search build: the writer process failed; building in-process")
-                staged, n, mirror = self._build(0)
+                staged, n, mirror = self._build(0, position)
             self.index.swap(staged)
             if self.text is not None and mirror is not None:
                 self.text.adopt(mirror, self.index.db())
@@ -137,7 +153,7 @@ class SearchService:
         log.info("search index rebuilt: %d datasets in %.1fs", n, time.perf_counter() - started)
         return n
 
-    def _build(self, workers: int) -> tuple[Path, int, Path | None]:
+    def _build(self, workers: int, position: int | None) -> tuple[Path, int, Path | None]:
         """A complete new index file (not yet swapped in), its size, and the Tantivy
         mirror built alongside it (``None``: build the mirror after the swap)."""
         staged = self.index.create_empty()
@@ -145,112 +161,166 @@ class SearchService:
         writer = build.StagedBuild(staged, workers, mirror)
         try:
             for src in self.catalogue.sources():
-                writer.write(
-                    project_graph(self.catalogue, src.name, src.graph, None, self.providers)
-                )
+                writer.write(self._project(src.name, src.graph, None))
                 writer.set_source(src.name, version_key(src.graph, src.loaded_at))
             # FTS5 ranking reads every segment: merge them once, now
-            n = writer.finish(str(time.time()), optimize=self.text is None)
+            n = writer.finish(str(time.time()), optimize=self.text is None, position=position)
         finally:
             writer.close()
         return staged, n, mirror if writer.mirror_built else None
 
-    def _graphs(self, source: str) -> tuple[str | None, str | None, str | None]:
-        """The source's current graph, previous graph and version key."""
-        src = source_iri(source)
-        rows = self.catalogue.store.select(
-            f"SELECT ?g ?p ?at WHERE {{ GRAPH <{META_GRAPH}> {{ "
-            f"OPTIONAL {{ <{src}> <{DLAB.currentGraph}> ?g }} "
-            f"OPTIONAL {{ <{src}> <{DLAB.previousGraph}> ?p }} "
-            f"OPTIONAL {{ <{src}> <{DLAB.loadedAt}> ?at }} }} }}"
-        )
-        r = rows[0] if rows else {}
-        current = r["g"].value if "g" in r else None
-        at = r["at"].value if "at" in r else None
-        key = version_key(current, at) if current else None
-        return current, (r["p"].value if "p" in r else None), key
+    def _project(self, source: str, graph: str, ids: set[str] | None) -> Iterator[SearchDoc]:
+        """The documents of ``ids`` (``None``: all) of one graph, noted in :attr:`projected`."""
+        self.projected.append((source, None if ids is None else frozenset(ids)))
+        return project_graph(self.catalogue, source, graph, ids, self.providers)
 
     def on_publish(self, source: str, changed: set[str] | None) -> None:
-        """Listener for :attr:`Catalogue.on_publish`: update what the publish changed."""
+        """Listener for :attr:`Catalogue.on_publish`: catch up with the change feed, which
+        the publish has just appended to (the path every replica takes)."""
         with self.index.lock:
-            current, previous, key = self._graphs(source)
-            indexed = self.index.indexed_sources().get(source)
-            indexed_graph = indexed.split("|", 1)[0] if indexed else None
-            if current is None or key is None:
-                self._remove_source(source)
-            elif changed is not None and indexed_graph in {previous, current} - {None}:
-                # an upsert/delete: a new version on top of the indexed one, or the
-                # indexed version changed in place
-                self._update(source, current, changed, key)
-            elif indexed != key:
-                self.reindex_source(source, current, key)
-            if self.providers and source in PROVIDER_SOURCES:
-                self.refresh_all()
+            self.sync()
+            if self.providers and source in UNFOLLOWED_SOURCES:
+                self.refresh_all()  # the registry's publishes name no dataset in the feed
 
     def sync(self) -> list[str]:
-        """Catch up with every source whose current graph is not the indexed one."""
+        """Catch up with the change feed (one query when nothing changed) and with sources
+        the index has never seen; without a usable feed, re-index every source whose
+        current version is not the indexed one."""
+        with self.index.lock:
+            touched = follow.catch_up(self)
+            if touched is None:
+                return self._sync_stamps(follow.head(self.catalogue))
+            return touched + self._sync_new_sources()
+
+    def _sync_stamps(self, position: int | None) -> list[str]:
+        """The fallback: compare each source's version stamp; then follow the feed from
+        ``position`` (read before the comparison)."""
         current = {
             s.name: (s.graph, version_key(s.graph, s.loaded_at)) for s in self.catalogue.sources()
         }
         touched = []
-        with self.index.lock:
-            indexed = self.index.indexed_sources()
-            for name, (graph, key) in current.items():
-                if indexed.get(name) != key:
-                    self.reindex_source(name, graph, key)
-                    touched.append(name)
-            for name in set(indexed) - set(current):
-                self._remove_source(name)
+        indexed = self.index.indexed_sources()
+        for name, (graph, key) in current.items():
+            if indexed.get(name) != key:
+                self.reindex_source(name, graph, key)
                 touched.append(name)
+        for name in set(indexed) - set(current):
+            self._remove_source(name)
+            touched.append(name)
+        if position is not None:
+            self._commit([], position)
         return touched
 
-    def reindex_source(self, source: str, graph: str, key: str) -> int:
-        docs = list(project_graph(self.catalogue, source, graph, None, self.providers))
+    def _sync_new_sources(self) -> list[str]:
+        """Sources published without a feed row (written behind the catalogue's back):
+        index a new one whole, drop one that is gone. Known sources follow the feed."""
+        current = {s.name: s for s in self.catalogue.sources()}
+        indexed = self.index.indexed_sources()
+        touched = []
+        for name in sorted(set(current) - set(indexed)):
+            src = current[name]
+            self.reindex_source(name, src.graph, version_key(src.graph, src.loaded_at))
+            touched.append(name)
+        for name in sorted(set(indexed) - set(current)):
+            self._remove_source(name)
+            touched.append(name)
+        return touched
+
+    def apply_changes(self, ids: dict[str, set[str]], position: int) -> list[str]:
+        """Re-project the datasets a page of the feed named (``{source: ids}``) from their
+        sources' current graphs, and record ``position``, in one transaction."""
+        current = {s.name: s.graph for s in self.catalogue.sources()} if ids else {}
+        changes = []
+        for source, named in sorted(ids.items()):
+            graph = current.get(source)
+            whole = graph is not None and len(named) > follow.BULK_IDS
+            docs = (
+                []
+                if graph is None
+                else list(self._project(source, graph, None if whole else named))
+            )
+            found = {d.id for d in docs}
+            db = self.index.db()
+            if whole:
+                gone = IndexFile.source_ids(db, source) - found
+            else:
+                gone = IndexFile.of_source(db, source, named - found)
+            # an index that follows the feed keeps the graph, not the version key: the
+            # fallback comparison then re-indexes the source, never trusts it blindly
+            key = None if graph is None else version_key(graph, None)
+            changes.append(_Change(source, docs, gone, key))
+        self._commit(changes, position)
+        return sorted(ids)
+
+    def reproject_all(self, position: int) -> list[str]:
+        """Re-project every source from its current graph (a lab changed: offer facets of
+        any dataset may move), drop the gone ones, then record ``position``."""
+        current = {s.name: s for s in self.catalogue.sources()}
+        for name, src in sorted(current.items()):
+            self.reindex_source(name, src.graph, version_key(src.graph, src.loaded_at))
+        gone = sorted(set(self.index.indexed_sources()) - set(current))
+        for name in gone:
+            self._remove_source(name)
+        self._commit([], position)
+        return sorted(current) + gone
+
+    def _commit(self, changes: list[_Change], position: int | None) -> None:
+        """Write ``changes`` and the feed ``position`` in one transaction."""
+        workers = build.worker_count(self.settings.search_build_workers)
         with self.index.lock:
             db = self.index.db()
             db.execute("BEGIN")
             try:
-                gone = IndexFile.source_ids(db, source) - {d.id for d in docs}
-                IndexFile.delete_ids(db, gone)
-                IndexFile.write_prepared(
-                    db, build.prepared(docs, build.worker_count(self.settings.search_build_workers))
-                )
-                IndexFile.set_source(db, source, key)
+                for change in changes:
+                    IndexFile.delete_ids(db, change.gone)
+                    IndexFile.write_prepared(db, build.prepared(change.docs, workers))
+                    if change.key is not None or not IndexFile.source_ids(db, change.source):
+                        IndexFile.set_source(db, change.source, change.key)
+                if position is not None:
+                    IndexFile.set_feed_position(db, position)
                 db.execute("COMMIT")
-                self._changed()
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+            if changes:
+                self._changed()
+        for change in changes:
+            log.info(
+                "search: %s: %d datasets re-projected, %d removed",
+                change.source,
+                len(change.docs),
+                len(change.gone),
+            )
+
+    def reindex_source(self, source: str, graph: str, key: str) -> int:
+        docs = list(self._project(source, graph, None))
+        with self.index.lock:
+            gone = IndexFile.source_ids(self.index.db(), source) - {d.id for d in docs}
+            self._commit([_Change(source, docs, gone, key)], None)
         log.info("search: source %s re-indexed (%d datasets)", source, len(docs))
         return len(docs)
 
     def _update(self, source: str, graph: str, ids: set[str], key: str) -> None:
-        docs = list(project_graph(self.catalogue, source, graph, ids, self.providers))
-        db = self.index.db()
-        db.execute("BEGIN")
-        try:
-            IndexFile.delete_ids(db, ids - {d.id for d in docs})
-            IndexFile.write_docs(db, docs)
-            IndexFile.set_source(db, source, key)
-            db.execute("COMMIT")
-            self._changed()
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        docs = list(self._project(source, graph, ids))
+        self._commit([_Change(source, docs, ids - {d.id for d in docs}, key)], None)
 
     def _remove_source(self, source: str) -> None:
-        db = self.index.db()
-        db.execute("BEGIN")
-        IndexFile.delete_ids(db, IndexFile.source_ids(db, source))
-        IndexFile.set_source(db, source, None)
-        db.execute("COMMIT")
-        self._changed()
+        with self.index.lock:
+            gone = IndexFile.source_ids(self.index.db(), source)
+            self._commit([_Change(source, [], gone, None)], None)
 
     def _changed(self) -> None:
         """After a commit: the columns are stale, the Tantivy mirror catches up now."""
         self._columns_stale = True
         if self.text is not None and self.text.index is not None:
             self.text.refresh(self.index.db())
+
+    def feed_status(self) -> follow.FeedStatus:
+        """The index's feed position, the feed's head, the lag and the age of the oldest
+        row not applied yet."""
+        with self.index.lock:
+            position = IndexFile.feed_position(self.index.db())
+        return follow.status(self.catalogue, position)
 
     def refresh(self, dataset_ids: Iterable[str]) -> None:
         """Re-project datasets whose provider facts changed (a sample upload, a lab edit)."""

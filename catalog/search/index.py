@@ -62,6 +62,11 @@ CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row');
 """
 
 
+def index_path(home: Path) -> Path:
+    """Where a catalogue's index file lives under its home folder."""
+    return home / "search" / "index.sqlite"
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -200,6 +205,48 @@ class IndexFile:
         else:
             conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?)", (source, graph))
 
+    @staticmethod
+    def feed_position(conn: sqlite3.Connection) -> int | None:
+        """The change-feed position the file has applied (``None``: it follows no feed)."""
+        row = conn.execute("SELECT value FROM meta WHERE key='feed'").fetchone()
+        return None if row is None else int(row[0])
+
+    def read_feed_position(self) -> int | None:
+        """The position recorded in the file on disk, read without opening the index (no
+        checks, no rebuild); ``None`` when there is no readable file or no position."""
+        if not self.path.exists():
+            return None
+        try:
+            conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error:
+            return None
+        try:
+            return self.feed_position(conn)
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
+
+    @staticmethod
+    def set_feed_position(conn: sqlite3.Connection, position: int | None) -> None:
+        """Record the applied feed position; the caller holds the transaction of the index
+        changes it covers, so the two commit together."""
+        conn.execute("DELETE FROM meta WHERE key='feed'")
+        if position is not None:
+            conn.execute("INSERT INTO meta VALUES ('feed', ?)", (str(position),))
+
+    @staticmethod
+    def of_source(conn: sqlite3.Connection, source: str, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that are indexed under ``source``."""
+        found = set()
+        for ident in ids:
+            row = conn.execute(
+                "SELECT 1 FROM docs WHERE id=? AND source=?", (ident, source)
+            ).fetchone()
+            if row is not None:
+                found.add(ident)
+        return found
+
     def indexed_sources(self) -> dict[str, str]:
         with self.lock:
             return dict(self.db().execute("SELECT source, graph FROM sources").fetchall())
@@ -230,6 +277,7 @@ class IndexFile:
             return {
                 "datasets": conn.execute("SELECT count(*) FROM docs").fetchone()[0],
                 "sources": dict(conn.execute("SELECT source, graph FROM sources").fetchall()),
+                "feed_position": self.feed_position(conn),
                 "bytes": self.path.stat().st_size if self.path.exists() else 0,
             }
 

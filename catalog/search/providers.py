@@ -8,9 +8,9 @@ called by the projection once per batch of datasets:
   profile) and whether any of those offers permits AI training;
 - :func:`sample_facets` asks the sample store whether a dataset has a sample.
 
-Both are recomputed when the dataset's source publishes; a lab edit (source ``labs``)
-re-runs them for every dataset, and :meth:`SearchService.refresh` re-runs them for
-datasets whose sample changed.
+Both are recomputed when the dataset's source publishes; a lab edit (a row of the source
+``labs`` in the change feed) re-runs them for every dataset, and
+:meth:`SearchService.refresh` re-runs them for datasets whose sample changed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 #: Sources whose publishes change what providers answer for every dataset.
 PROVIDER_SOURCES = ("labs", "registry")
+#: Of those, the sources whose publishes name no dataset or lab in the change feed (the
+#: registry holds factories): a publish of this process re-projects everything for them.
+UNFOLLOWED_SOURCES = ("registry",)
 
 
 def offer_facets(catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -5,8 +5,12 @@ Queries and updates use the SPARQL 1.1 Protocol; bulk adds use the Graph Store P
 batch), so memory stays flat whatever the number of triples. Every request is bounded:
 a deadline, a cap on the response size, no redirects followed, and no proxy taken from
 the environment. Answers a server marks as partial (Virtuoso's ``X-SQL-State: S1TAT``,
-or HTTP 206) are refused, never taken as complete. Terms come back as pyoxigraph terms,
-as on the embedded store.
+or HTTP 206) are refused, never taken as complete, and so are answers cut at a row cap
+(Virtuoso's ``X-SPARQL-MaxRows``): on Virtuoso every SELECT without its own LIMIT is read
+page by page (:mod:`catalog.store.sparql_dialect`), never as one capped answer. What differs between
+servers (Virtuoso 7, Oxigraph server, others) is the settings' ``store_sparql_dialect``,
+found from the server's ``Server`` header when ``auto``. Terms come back as pyoxigraph
+terms, as on the embedded store.
 """
 
 from __future__ import annotations
@@ -15,13 +19,26 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 
 from catalog.errors import ConfigurationError, InvalidInput, QueryTimeout, StoreError
 from catalog.store.base import Row
+from catalog.store.sparql_dialect import (
+    ROW_CAP_HEADER,
+    Dialect,
+    dialect_of,
+    insert_data,
+    is_system_graph,
+    named_graphs_query,
+    plan_pages,
+    query_form,
+    virtuoso_results,
+    virtuoso_term,
+)
 
 if TYPE_CHECKING:
     from catalog.settings import Settings
@@ -55,6 +72,10 @@ class SparqlStore:
         max_response_bytes: int = 256 * 1024 * 1024,
         batch_triples: int = 20_000,
         snapshot_reads: bool = False,
+        dialect: Dialect | Literal["auto"] = "auto",
+        user: str | None = None,
+        password: str | None = None,
+        page_rows: int = 10_000,
     ) -> None:
         if not query_url:
             raise ConfigurationError("the remote SPARQL store needs a query endpoint URL")
@@ -65,11 +86,15 @@ class SparqlStore:
         self.max_response_bytes = max_response_bytes
         self.batch_triples = batch_triples
         self.snapshot_reads = snapshot_reads
+        self.page_rows = page_rows
+        self._dialect: Dialect | None = None if dialect == "auto" else dialect
+        self._authenticated = bool(user)
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s),
             follow_redirects=False,
             trust_env=False,
             headers={"User-Agent": "datalab-catalogue"},
+            auth=httpx.DigestAuth(user, password or "") if user else None,
         )
 
     @classmethod
@@ -87,7 +112,37 @@ class SparqlStore:
             max_response_bytes=settings.sparql_max_response_bytes,
             batch_triples=settings.sparql_batch_triples,
             snapshot_reads=settings.sparql_snapshot_reads,
+            dialect=settings.store_sparql_dialect,
+            user=settings.store_sparql_user,
+            password=settings.store_sparql_password,
+            page_rows=settings.store_sparql_page_rows,
         )
+
+    @property
+    def dialect(self) -> Dialect:
+        """The server's dialect: as configured, or from its ``Server`` header (asked once)."""
+        if self._dialect is None:
+            try:  # only the headers are read: a slow body cannot hold the probe
+                with self._client.stream(
+                    "GET",
+                    self.query_url,
+                    params={"query": "ASK { }"},
+                    headers={"Accept": RESULTS_ACCEPT},
+                ) as answer:
+                    server = answer.headers.get("server", "")
+            except httpx.TimeoutException as exc:
+                raise QueryTimeout(
+                    f"the SPARQL store did not answer within {self.timeout_s:g} s",
+                    where=self.query_url,
+                ) from exc
+            except httpx.HTTPError as exc:
+                raise StoreError(
+                    f"cannot reach the SPARQL store: {type(exc).__name__}: {exc}",
+                    where=self.query_url,
+                ) from exc
+            self._dialect = dialect_of(server)
+            log.info("SPARQL store %s speaks the %s dialect", self.query_url, self._dialect)
+        return self._dialect
 
     # -- the GraphStore contract ---------------------------------------------------------
 
@@ -112,6 +167,18 @@ class SparqlStore:
         first = next(body, None)
         if first is None:
             return 0
+        # Virtuoso ignores chunked bodies; a digest challenge cannot replay a stream.
+        one_request = self.dialect != "virtuoso" and not self._authenticated
+        if self.gsp_url and not one_request:
+            for chunk in chain([first], body):
+                self._send(
+                    self.gsp_url,
+                    chunk,
+                    "application/n-triples",
+                    what="graph store add",
+                    params={"graph": graph},
+                )
+            return sent
         if self.gsp_url:
             self._send(
                 self.gsp_url,
@@ -122,15 +189,35 @@ class SparqlStore:
             )
             return sent
         for chunk in chain([first], body):
-            update = f"INSERT DATA {{ GRAPH {_iri(graph)} {{\n".encode() + chunk + b"} }"
-            self._send(self.update_url, update, "application/sparql-update", what="update")
+            self._update(insert_data(self.dialect, _iri(graph), chunk))
         return sent
 
     def drop(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH {_iri(graph)}")
 
     def select(self, query: str) -> list[Row]:
+        """Rows of ``query``; on a server that caps its answers (Virtuoso's
+        ``ResultSetMaxRows``), read in pages of ``page_rows`` unless it has its own LIMIT.
+        Elsewhere one answer, bounded by ``sparql_max_response_bytes``: paging by OFFSET
+        re-sorts the whole answer for every page, which a server without a row cap is
+        spared."""
+        plan = plan_pages(query) if self.dialect == "virtuoso" else None
+        if plan is None:
+            return self._select_once(query)
+        rows: list[Row] = []
+        offset = 0
+        while True:
+            page = self._select_once(plan.page(self.dialect, offset, self.page_rows))
+            rows.extend(page)
+            if len(page) < self.page_rows:
+                return rows
+            offset += self.page_rows
+
+    def _select_once(self, query: str) -> list[Row]:
+        if query_form(query) in ("ask", "graph"):
+            raise InvalidInput("expected a SELECT query")
         result = self._results(query)
+        virtuoso = self.dialect == "virtuoso"
         if not isinstance(result, ox.QuerySolutions):
             raise InvalidInput("expected a SELECT query")
         names = [v.value for v in result.variables]
@@ -141,22 +228,24 @@ class SparqlStore:
                 for name in names:
                     value = solution[name]
                     if value is not None:
-                        row[name] = value
+                        row[name] = virtuoso_term(value) if virtuoso else value
                 rows.append(row)
         except (SyntaxError, ValueError) as exc:
             raise StoreError(f"the SPARQL store sent malformed results: {exc}") from exc
         return rows
 
     def ask(self, query: str) -> bool:
+        if query_form(query) in ("select", "graph"):
+            raise InvalidInput("expected an ASK query")
         result = self._results(query)
         if not isinstance(result, ox.QueryBoolean):
             raise InvalidInput("expected an ASK query")
         return bool(result)
 
     def construct(self, query: str) -> list[ox.Triple]:
-        body, media_type = self._send(
-            self.query_url, query.encode(), "application/sparql-query", GRAPH_ACCEPT, "query"
-        )
+        if query_form(query) in ("select", "ask"):
+            raise InvalidInput("expected a CONSTRUCT or DESCRIBE query")
+        body, media_type = self._query(query, GRAPH_ACCEPT)
         fmt = ox.RdfFormat.from_media_type(media_type) if media_type else None
         if fmt is None:
             if media_type and ox.QueryResultsFormat.from_media_type(media_type):
@@ -168,26 +257,49 @@ class SparqlStore:
             raise StoreError(f"the SPARQL store sent a malformed graph: {exc}") from exc
 
     def update(self, update: str) -> None:
-        self._send(self.update_url, update.encode(), "application/sparql-update", what="update")
+        self._update(update.encode())
 
     def named_graphs(self) -> list[str]:
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        return [r["g"].value for r in rows if isinstance(r.get("g"), ox.NamedNode)]
+        dialect = self.dialect
+        rows = self.select(named_graphs_query(dialect))
+        return [
+            r["g"].value
+            for r in rows
+            if isinstance(r.get("g"), ox.NamedNode) and not is_system_graph(dialect, r["g"].value)
+        ]
 
     def close(self) -> None:
         self._client.close()
 
     # -- HTTP ------------------------------------------------------------------------------
 
-    def _results(self, query: str) -> ox.QuerySolutions | ox.QueryBoolean:
-        body, media_type = self._send(
-            self.query_url, query.encode(), "application/sparql-query", RESULTS_ACCEPT, "query"
+    def _query(self, query: str, accept: str) -> tuple[bytes, str | None]:
+        """POST a query: as a form to Virtuoso (it never answers a direct POST)."""
+        if self.dialect == "virtuoso":
+            form = urlencode({"query": query}).encode()
+            return self._send(
+                self.query_url, form, "application/x-www-form-urlencoded", accept, "query"
+            )
+        return self._send(
+            self.query_url, query.encode(), "application/sparql-query", accept, "query"
         )
+
+    def _update(self, update: bytes) -> None:
+        if self.dialect == "virtuoso":
+            form = urlencode({"update": update}).encode()
+            self._send(self.update_url, form, "application/x-www-form-urlencoded", what="update")
+            return
+        self._send(self.update_url, update, "application/sparql-update", what="update")
+
+    def _results(self, query: str) -> ox.QuerySolutions | ox.QueryBoolean:
+        body, media_type = self._query(query, RESULTS_ACCEPT)
         fmt = ox.QueryResultsFormat.from_media_type(media_type) if media_type else None
         if fmt is None:
             if media_type and ox.RdfFormat.from_media_type(media_type):
                 raise InvalidInput("expected a SELECT or ASK query, not CONSTRUCT or DESCRIBE")
             raise StoreError(f"the SPARQL store answered results as {media_type!r}")
+        if self.dialect == "virtuoso" and fmt == ox.QueryResultsFormat.JSON:
+            body = virtuoso_results(body)
         try:
             return ox.parse_query_results(body, format=fmt)
         except (SyntaxError, ValueError) as exc:
@@ -275,6 +387,14 @@ def _check_status(response: httpx.Response, url: str, what: str, deadline: float
             f"(HTTP {status}, X-SQL-State {sql_state or '-'}"
             + (f": {detail}" if detail else "")
             + "); it was cut at the server's limit and is not used",
+            where=url,
+        )
+    cap = response.headers.get(ROW_CAP_HEADER, "").strip()
+    if cap and 200 <= status < 300:
+        raise StoreError(
+            f"the SPARQL store cut its answer to the {what} at {cap} rows (its "
+            "ResultSetMaxRows); it is not used: set DATALAB_STORE_SPARQL_PAGE_ROWS at most "
+            f"{cap}, or raise the server's cap",
             where=url,
         )
     if 200 <= status < 300:

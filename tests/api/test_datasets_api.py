@@ -37,6 +37,21 @@ def test_health(client: TestClient) -> None:
     assert body["status"] == "ok" and body["store"] == "oxigraph" and body["datasets"] >= 2
 
 
+def test_health_reports_the_search_index_feed_lag(client: TestClient) -> None:
+    """Before the first search the index is not opened for it; then it is at the head; a
+    feed row no publish of this process applied (another replica's) shows as lag."""
+    before = client.get("/health").json()["search"]
+    assert before["position"] is None and before["lag"] is None and before["head"] >= 1
+    assert client.get("/search").status_code == 200
+    caught_up = client.get("/health").json()["search"]
+    assert caught_up == {**before, "position": before["head"], "lag": 0}
+    services = client.app.state.services  # type: ignore[attr-defined]
+    services.catalogue.changes.append("elsewhere", None, upserts=["ds-from-b"])
+    behind = client.get("/health").json()["search"]
+    assert behind["lag"] == 1 and behind["head"] == before["head"] + 1
+    assert 0 <= behind["oldest_unapplied_s"] < 60
+
+
 def test_list_and_follow_next_links(client: TestClient) -> None:
     first = client.get("/datasets", params={"limit": 1}).json()
     assert first["count"] == len(first["items"]) + (first["count"] - 1)

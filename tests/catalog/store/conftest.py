@@ -1,4 +1,8 @@
-"""Fixtures of the store tests: a real Oxigraph server, and both backends side by side."""
+"""Fixtures of the store tests: real graph servers, and every backend side by side.
+
+``oxigraph`` is the embedded store, ``sparql`` the remote store on a real Oxigraph server,
+``virtuoso`` the remote store on a real Virtuoso 7 (its row cap small, reads paged below it).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,9 @@ from catalog.settings import Settings, get_settings
 from catalog.store.base import GraphStore
 from catalog.store.oxigraph import OxigraphStore
 from catalog.store.sparql import SparqlStore
+from tests.virtuoso_server import VirtuosoServer
 
-BACKENDS = ["oxigraph", "sparql"]
+BACKENDS = ["oxigraph", "sparql", "virtuoso"]
 
 
 def free_port() -> int:
@@ -101,7 +106,9 @@ class OxigraphServer:
         self._log_file.close()
 
 
-def sparql_settings(server: OxigraphServer, home: Path, **overrides: object) -> Settings:
+def sparql_settings(
+    server: OxigraphServer | VirtuosoServer, home: Path, **overrides: object
+) -> Settings:
     values: dict[str, object] = {
         "home": home,
         "store_backend": "sparql",
@@ -111,6 +118,10 @@ def sparql_settings(server: OxigraphServer, home: Path, **overrides: object) -> 
         "sparql_snapshot_reads": True,
         "sparql_timeout_s": 60.0,
     }
+    if isinstance(server, VirtuosoServer):
+        # Virtuoso reads committed data, not one snapshot; pages stay below its row cap.
+        values["sparql_snapshot_reads"] = False
+        values["store_sparql_page_rows"] = server.row_cap // 2
     values.update(overrides)
     return get_settings(**values)
 
@@ -125,7 +136,19 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     if backend == "sparql":
         server: OxigraphServer = request.getfixturevalue("oxigraph_server")
         return sparql_settings(server, tmp_path / "home")
+    if backend == "virtuoso":
+        virtuoso: VirtuosoServer = request.getfixturevalue("virtuoso_server")
+        return sparql_settings(virtuoso, tmp_path / "home")
     return get_settings(home=tmp_path / "home")
+
+
+def clear(store: SparqlStore) -> None:
+    """Empty a shared server: everything, but Virtuoso's own system graphs."""
+    if store.dialect != "virtuoso":
+        store.update("DROP ALL")
+        return
+    for graph in store.named_graphs():
+        store.drop(graph)
 
 
 @pytest.fixture
@@ -134,7 +157,7 @@ def store(settings: Settings) -> Iterator[GraphStore]:
     opened: GraphStore
     if settings.store_backend == "sparql":
         opened = SparqlStore.from_settings(settings)
-        opened.update("DROP ALL")
+        clear(opened)
     else:
         opened = OxigraphStore(settings.store_path)
     try:
