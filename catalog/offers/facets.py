@@ -61,12 +61,12 @@ def _stored_facets(
 ) -> dict[str, dict[str, Any]]:
     """The facets from the stored offers: the default profile from the stored verdicts, a
     stated profile resolved from the stored facts."""
-    labs = live.store.labs()
+    labs = live.mirror.labs()
     if not labs:
         return {}
     out: dict[str, dict[str, Any]] = {}
     if profile is None:
-        for ident, hits in live.store.offerable(dataset_ids).items():
+        for ident, hits in live.mirror.offerable(dataset_ids).items():
             out[ident] = {
                 "lab": sorted(lab_id for lab_id, _ in hits),
                 "ai_training": any(ai for _, ai in hits),
@@ -75,8 +75,8 @@ def _stored_facets(
                 out[ident]["factory"] = sorted({labs[lab_id].factory for lab_id, _ in hits})
         return out
     table = licence_table(live.catalogue.documents)
-    for ident, stored in live.store.terms(dataset_ids).items():
-        offered = [resolve(stored.facts, lab, table, profile) for lab in labs.values()]
+    for ident, facts in live.mirror.terms(dataset_ids).items():
+        offered = [resolve(facts, lab, table, profile) for lab in labs.values()]
         out[ident] = _facts(offered, with_factory)
     return out
 

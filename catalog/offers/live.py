@@ -19,7 +19,11 @@ follower depends on ``DATALAB_WORKERS``:
   only writes what it publishes and reads the tables: a replica answers from them as soon
   as it starts, and sees other replicas' changes within the follower's lag.
 
-A requester's profile is evaluated at request time, from the stored facts. There is no
+Answers read an in-process mirror of the tables (:mod:`catalog.offers.mirror`): loaded once,
+kept in step with what this process's follower writes, and compared with the stored rows at
+most once per ``offers_freshness_s`` (or at once after a publish here); the freshness check
+and the ``inline`` catch-up with publishes made elsewhere run at that pace, not on every
+answer. A requester's profile is evaluated at request time, from the stored facts. There is no
 registry of running instances: whoever needs the offers is handed the :class:`LiveOffers`
 (or ``None``), e.g. :func:`answer_offers` and the search facet provider
 :meth:`LiveOffers.facets`.
@@ -38,6 +42,7 @@ from catalog.labs import DataLab
 from catalog.offers.facets import offer_facets
 from catalog.offers.follower import OffersFollower, enqueue_follow
 from catalog.offers.licence_store import licence_table
+from catalog.offers.mirror import OffersMirror
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import Offer, resolve
 from catalog.offers.service import DatasetOffers, lab_datasets, offers_for, sort_offers
@@ -75,6 +80,8 @@ class LiveOffers:
         self.catalogue = catalogue
         self.store = OfferStore(catalogue.database)
         self.follower = OffersFollower(catalogue, self.store)
+        #: What answers read: the stored rows, in memory (see :mod:`catalog.offers.mirror`).
+        self.mirror = OffersMirror(self.store, catalogue.settings.offers_freshness_s)
         #: Whether this process applies the feed (else ``offers`` jobs in the workers do).
         self.follows = catalogue.settings.workers != "queue" if follow is None else follow
         self.index = StoredIndex(self)
@@ -125,7 +132,7 @@ class LiveOffers:
 
     def _stored(self) -> bool:
         try:
-            return self.store.state() is not None
+            return self.mirror.check()
         except DatalabError as exc:
             log.warning("the stored offers cannot be read: %s", exc)
             return False
@@ -136,7 +143,7 @@ class LiveOffers:
     def _build(self) -> None:
         try:
             report = self.follower.catch_up()
-            if not self._closed.is_set():
+            if not self._closed.is_set() and self.mirror.check():
                 self._ready.set()
             log.info("offers followed to position %s (%s rows)", report.position, report.rows)
         except Exception as exc:  # answers keep coming from direct resolution
@@ -161,13 +168,18 @@ class LiveOffers:
         if not self.follows:
             self._enqueue()
         elif self._ready.is_set():  # else the build in progress reads the feed at its end
-            self.follower.catch_up(sources=False)
+            self.follower.catch_up(sources=False)  # the mirror applies what it writes
+        self.mirror.expire()
 
     def sync(self) -> None:
-        """Catch up with publishes made behind the listener's back and with licence edits
-        (``inline`` only: with the workers following, the stored rows are the answer)."""
+        """At most once per ``offers_freshness_s`` (or at once after a publish here): catch
+        up with publishes made behind the listener's back and with licence edits (``inline``
+        only), and compare the mirror with the stored rows (another process's writes)."""
+        if not self.mirror.due():
+            return
         if self.follows:
             self.follower.catch_up()
+        self.mirror.check()
 
     # -- answering ------------------------------------------------------------------------
     def facets(self, catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -182,11 +194,11 @@ class LiveOffers:
         if not self.ready:
             return offers_for(self.catalogue, dataset_id, profile)
         self.sync()
-        found = self.store.dataset(dataset_id) if profile is None else None
+        found = self.mirror.dataset(dataset_id) if profile is None else None
         if found is not None:
             facts, offers = found
         else:  # a requester's profile, or a dataset not followed yet: from the facts
-            stored, labs = self.store.facts_and_labs(dataset_id)
+            stored, labs = self.mirror.facts(dataset_id), self.mirror.labs()
             facts = stored if stored is not None else record_facts(self.catalogue, dataset_id)
             table = licence_table(self.catalogue.documents)
             offers = [resolve(facts, lab, table, profile) for lab in labs.values()]
@@ -197,9 +209,9 @@ class LiveOffers:
         if not self.ready:
             return lab_datasets(self.catalogue, lab_id, limit=limit), None
         self.sync()
-        if lab_id not in self.store.labs():  # unknown, or not followed yet
+        if lab_id not in self.mirror.labs():  # unknown, or not followed yet
             return lab_datasets(self.catalogue, lab_id, limit=limit), None
-        offers, total = self.store.lab_offers(lab_id, limit)
+        offers, total = self.mirror.lab_offers(lab_id, limit)
         return offers, total
 
 

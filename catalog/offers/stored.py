@@ -16,10 +16,11 @@ evaluated at request time from the stored facts.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -34,11 +35,13 @@ from catalog.db.schema import (
     offer_terms,
     operator_documents,
 )
+from catalog.errors import StoreError
 from catalog.facts import DatasetFacts
 from catalog.labs import DataLab
-from catalog.offers.codec import dumps, loads
+from catalog.offers.codec import CodecError, FactsReader, dumps, facts_json, loads, terms_json
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer
 
+T = TypeVar("T")
 STATE = "offers"
 #: The operator document of the licence mappings (catalog.offers.licence_store.LICENCES).
 LICENCES_DOCUMENT = "licences"
@@ -53,6 +56,9 @@ class OfferState:
     position: int
     licences: list[Any]
     sources: dict[str, str | None]
+    #: How many writes made the stored offers (every write adds one, even one that leaves
+    #: the position where it was): what a replica's mirror compares.
+    generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,18 @@ class StoredTerms:
     dataset_id: str
     signature: str
     facts: DatasetFacts
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every stored row (see :meth:`OfferStore.snapshot`)."""
+
+    state: OfferState
+    #: dataset id -> (signature key, facts as stored JSON text)
+    terms: dict[str, tuple[str, str]]
+    labs: dict[str, DataLab]
+    #: signature key -> lab id -> offer
+    resolutions: dict[str, dict[str, Offer]]
 
 
 @dataclass
@@ -78,10 +96,31 @@ class Plan:
     labs_removed: set[str] = field(default_factory=set)
     #: Signatures the plan's datasets left: their resolutions go when no dataset has them.
     orphans: set[str] = field(default_factory=set)
+    #: Set by :meth:`OfferStore.write`: the stored generation it found and the one it wrote.
+    generations: tuple[int | None, int] | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.terms or self.dropped or self.resolutions or self.labs)
+
+
+def decode(table: str, key: object, read: Callable[[str], T], text: str) -> T:
+    """``read(text)``: one stored value decoded; a value that does not decode is a
+    :class:`StoreError` naming its table and key."""
+    try:
+        return read(text)
+    except CodecError as exc:
+        raise StoreError(
+            f"stored offers: the row {key!r} of {table} does not decode: {exc}"
+        ) from exc
+
+
+def _read_lab(text: str) -> DataLab:
+    return loads(text, DataLab)
+
+
+def _read_offer(text: str) -> Offer:
+    return loads(text, Offer)
 
 
 def _chunks(items: Iterable[str]) -> Iterator[list[str]]:
@@ -100,6 +139,9 @@ class OfferStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        #: Called with each plan written (after its transaction committed).
+        self.on_write: list[Callable[[Plan], None]] = []
+        self._facts = FactsReader()
 
     # -- reading -----------------------------------------------------------------------------
     def state(self) -> OfferState | None:
@@ -108,7 +150,20 @@ class OfferStore:
             row = conn.execute(sa.select(offer_state).where(offer_state.c.name == STATE)).first()
         if row is None:
             return None
-        return OfferState(int(row.position), json.loads(row.licences), json.loads(row.sources))
+        return OfferState(
+            int(row.position),
+            json.loads(row.licences),
+            json.loads(row.sources),
+            int(row.generation),
+        )
+
+    def generation(self) -> int | None:
+        """The stored generation (``None`` before the first build): one small query."""
+        with self.database.read() as conn:
+            value = conn.execute(
+                sa.select(offer_state.c.generation).where(offer_state.c.name == STATE)
+            ).scalar()
+        return None if value is None else int(value)
 
     def pulse(self) -> tuple[int | None, int, int]:
         """The stored position (``None`` before the first build), the feed's head and the
@@ -125,6 +180,32 @@ class OfferStore:
             ).scalar()
         return (None if position is None else int(position)), int(head or 0), int(version or 0)
 
+    def snapshot(self) -> Snapshot | None:
+        """Every stored row, in one read (``None`` before the first build): what a replica's
+        mirror loads. Offers are decoded (one per signature and lab); facts are left as
+        text, decoded when first asked for (:meth:`read_facts`)."""
+        with self.database.read() as conn:
+            row = conn.execute(sa.select(offer_state).where(offer_state.c.name == STATE)).first()
+            if row is None:
+                return None
+            state = OfferState(
+                int(row.position),
+                json.loads(row.licences),
+                json.loads(row.sources),
+                int(row.generation),
+            )
+            cols = (offer_terms.c.dataset_id, offer_terms.c.signature, offer_terms.c.facts)
+            terms = {r.dataset_id: (r.signature, r.facts) for r in conn.execute(sa.select(*cols))}
+            labs = self._labs(conn)
+            query = sa.select(
+                offer_resolutions.c.signature, offer_resolutions.c.lab_id, offer_resolutions.c.offer
+            )
+            offers = [(r.signature, r.lab_id, r.offer) for r in conn.execute(query)]
+        resolutions: dict[str, dict[str, Offer]] = {}
+        for sig, lab_id, text in offers:
+            resolutions.setdefault(sig, {})[lab_id] = self.read_offer(sig, lab_id, text)
+        return Snapshot(state, terms, labs, resolutions)
+
     def labs(self) -> dict[str, DataLab]:
         """The labs the stored resolutions saw, by id."""
         with self.database.read() as conn:
@@ -132,18 +213,34 @@ class OfferStore:
 
     @staticmethod
     def _labs(conn: Connection) -> dict[str, DataLab]:
-        rows = conn.execute(sa.select(offer_labs.c.lab).order_by(offer_labs.c.lab_id))
-        labs = [loads(r.lab) for r in rows]
-        return {lab.id: lab for lab in labs}
+        rows = conn.execute(
+            sa.select(offer_labs.c.lab_id, offer_labs.c.lab).order_by(offer_labs.c.lab_id)
+        )
+        labs: dict[str, DataLab] = {}
+        for r in rows:
+            labs[r.lab_id] = decode("offer_labs", r.lab_id, _read_lab, r.lab)
+        return labs
+
+    def read_facts(self, dataset_id: str, signature: str, text: str) -> DatasetFacts:
+        """Stored facts decoded (each distinct terms once per store)."""
+        return decode("offer_terms", dataset_id, lambda t: self._facts(t, signature), text)
+
+    @staticmethod
+    def read_offer(signature: str, lab_id: str, text: str) -> Offer:
+        return decode("offer_resolutions", (signature, lab_id), _read_offer, text)
 
     def facts_and_labs(self, dataset_id: str) -> tuple[DatasetFacts | None, dict[str, DataLab]]:
         """One dataset's stored facts (``None``: not stored) and the stored labs, in one
         connection (a requester's answer is resolved from them)."""
         with self.database.read() as conn:
-            blob = conn.execute(
-                sa.select(offer_terms.c.facts).where(offer_terms.c.dataset_id == dataset_id)
-            ).scalar()
-            return (None if blob is None else loads(blob)), self._labs(conn)
+            row = conn.execute(
+                sa.select(offer_terms.c.signature, offer_terms.c.facts).where(
+                    offer_terms.c.dataset_id == dataset_id
+                )
+            ).first()
+            labs = self._labs(conn)
+        facts = None if row is None else self.read_facts(dataset_id, row.signature, row.facts)
+        return facts, labs
 
     def terms(self, dataset_ids: Iterable[str]) -> dict[str, StoredTerms]:
         """The stored terms of those of ``dataset_ids`` that have them."""
@@ -153,14 +250,16 @@ class OfferStore:
             for batch in _chunks(sorted(set(dataset_ids))):
                 query = sa.select(*cols).where(offer_terms.c.dataset_id.in_(batch))
                 for r in conn.execute(query):
-                    out[r.dataset_id] = StoredTerms(r.dataset_id, r.signature, loads(r.facts))
+                    facts = self.read_facts(r.dataset_id, r.signature, r.facts)
+                    out[r.dataset_id] = StoredTerms(r.dataset_id, r.signature, facts)
         return out
 
     def all_terms(self) -> dict[str, DatasetFacts]:
         """Every stored dataset's facts, by id (reads the whole table)."""
         with self.database.read() as conn:
-            query = sa.select(offer_terms.c.dataset_id, offer_terms.c.facts)
-            return {r.dataset_id: loads(r.facts) for r in conn.execute(query)}
+            cols = (offer_terms.c.dataset_id, offer_terms.c.signature, offer_terms.c.facts)
+            rows = list(conn.execute(sa.select(*cols)))
+        return {r.dataset_id: self.read_facts(r.dataset_id, r.signature, r.facts) for r in rows}
 
     def source_members(self, source: str) -> set[str]:
         with self.database.read() as conn:
@@ -178,11 +277,15 @@ class OfferStore:
             .group_by(offer_terms.c.signature)
             .subquery()
         )
-        query = sa.select(counted.c.signature, counted.c.n, offer_terms.c.facts).join(
-            offer_terms, offer_terms.c.dataset_id == counted.c.first
-        )
+        query = sa.select(
+            counted.c.signature, counted.c.n, offer_terms.c.dataset_id, offer_terms.c.facts
+        ).join(offer_terms, offer_terms.c.dataset_id == counted.c.first)
         with self.database.read() as conn:
-            return {r.signature: (loads(r.facts), int(r.n)) for r in conn.execute(query)}
+            rows = list(conn.execute(query))
+        return {
+            r.signature: (self.read_facts(r.dataset_id, r.signature, r.facts), int(r.n))
+            for r in rows
+        }
 
     def resolved(self, signatures: Iterable[str]) -> set[str]:
         """Those of ``signatures`` that have stored resolutions."""
@@ -204,11 +307,13 @@ class OfferStore:
             ).first()
             if row is None:
                 return None
-            query = sa.select(offer_resolutions.c.offer).where(
+            query = sa.select(offer_resolutions.c.lab_id, offer_resolutions.c.offer).where(
                 offer_resolutions.c.signature == row.signature
             )
-            offers = [loads(r.offer) for r in conn.execute(query)]
-        return loads(row.facts), [replace(o, dataset=dataset_id) for o in offers]
+            sig = row.signature
+            offers = [self.read_offer(sig, r.lab_id, r.offer) for r in conn.execute(query)]
+        facts = self.read_facts(dataset_id, row.signature, row.facts)
+        return facts, [replace(o, dataset=dataset_id) for o in offers]
 
     def lab_offers(self, lab_id: str, limit: int | None) -> tuple[list[Offer], int]:
         """The datasets ``lab_id`` may offer (ordered by id, at most ``limit``) and their
@@ -230,12 +335,12 @@ class OfferStore:
             total = conn.execute(sa.select(sa.func.count()).select_from(joined)).scalar() or 0
             rows = list(conn.execute(query if limit is None else query.limit(limit)))
             blobs = self._offers(conn, {r.signature for r in rows}, lab_id)
-        by_sig = {sig: loads(blob) for sig, blob in blobs.items()}
+        by_sig = {sig: self.read_offer(sig, lab_id, text) for sig, text in blobs.items()}
         return [replace(by_sig[r.signature], dataset=r.dataset_id) for r in rows], int(total)
 
     @staticmethod
-    def _offers(conn: Connection, signatures: set[str], lab_id: str) -> dict[str, bytes]:
-        out: dict[str, bytes] = {}
+    def _offers(conn: Connection, signatures: set[str], lab_id: str) -> dict[str, str]:
+        out: dict[str, str] = {}
         for batch in _chunks(sorted(signatures)):
             query = sa.select(offer_resolutions.c.signature, offer_resolutions.c.offer).where(
                 offer_resolutions.c.lab_id == lab_id, offer_resolutions.c.signature.in_(batch)
@@ -275,41 +380,55 @@ class OfferStore:
     # -- writing -----------------------------------------------------------------------------
     def write(self, plan: Plan) -> bool:
         """Apply ``plan`` in one transaction; ``False`` (nothing written) when the stored
-        position is no longer ``plan.since`` (another follower got there first)."""
+        position is no longer ``plan.since`` (another follower got there first). On success
+        ``plan.generations`` holds the generation found and the one written, and the
+        :attr:`on_write` listeners are called."""
         try:
             with self.database.transaction() as conn:
-                query = sa.select(offer_state.c.position).where(offer_state.c.name == STATE)
-                current = conn.execute(query.with_for_update()).scalar()
-                if current != plan.since:
+                query = sa.select(offer_state.c.position, offer_state.c.generation).where(
+                    offer_state.c.name == STATE
+                )
+                row = conn.execute(query.with_for_update()).first()
+                if (None if row is None else int(row.position)) != plan.since:
                     return False
+                before = None if row is None else int(row.generation)
                 if plan.since is None:
                     for table in (offer_terms, offer_resolutions, offer_labs, offer_state):
                         conn.execute(table.delete())
-                self._write(conn, plan)
+                # a first build starts from the clock, so a rebuilt table never repeats a
+                # generation a replica saw before it was emptied
+                generation = time.time_ns() // 1000 if before is None else before + 1
+                self._write(conn, plan, generation)
         except IntegrityError:  # two first builds at once: the other one's state stands
             return False
+        plan.generations = (before, generation)
+        for listener in self.on_write:
+            listener(plan)
         return True
 
     @staticmethod
-    def _write(conn: Connection, plan: Plan) -> None:
+    def _write(conn: Connection, plan: Plan, generation: int) -> None:
         pos = plan.position
         for batch in _chunks(plan.dropped | set(plan.terms)):
             conn.execute(offer_terms.delete().where(offer_terms.c.dataset_id.in_(batch)))
         if plan.terms:
-            conn.execute(
-                offer_terms.insert(),
-                [
+            terms: dict[str, str] = {}  # each distinct signature's terms encoded once
+            rows = []
+            for ident, (sig, facts) in plan.terms.items():
+                text = terms.get(sig)
+                if text is None:
+                    text = terms[sig] = terms_json(facts)
+                rows.append(
                     {
                         "dataset_id": ident,
                         "source": facts.source or "",
                         "iri": facts.iri,
                         "signature": sig,
-                        "facts": dumps(facts),
+                        "facts": facts_json(facts, text),
                         "position": pos,
                     }
-                    for ident, (sig, facts) in plan.terms.items()
-                ],
-            )
+                )
+            conn.execute(offer_terms.insert(), rows)
         removed = list(plan.labs_removed)
         if removed:
             conn.execute(offer_labs.delete().where(offer_labs.c.lab_id.in_(removed)))
@@ -366,6 +485,7 @@ class OfferStore:
             "licences": json.dumps(plan.licences, sort_keys=True),
             "sources": json.dumps(plan.sources, sort_keys=True),
             "updated": datetime.now(UTC),
+            "generation": generation,
         }
         if plan.since is None:
             conn.execute(offer_state.insert().values(name=STATE, **values))
@@ -373,4 +493,4 @@ class OfferStore:
             conn.execute(offer_state.update().where(offer_state.c.name == STATE).values(**values))
 
 
-__all__ = ["STATE", "OfferState", "OfferStore", "Plan", "StoredTerms"]
+__all__ = ["STATE", "OfferState", "OfferStore", "Plan", "Snapshot", "StoredTerms", "decode"]

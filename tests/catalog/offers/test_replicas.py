@@ -1,5 +1,9 @@
 """Offers on many replicas: two catalogues on one Oxigraph server and one PostgreSQL answer
-offers from the stored rows, which `offers` jobs of a worker keep in step with the feed."""
+offers from the stored rows, which `offers` jobs of a worker keep in step with the feed.
+
+Each replica answers from its in-process mirror of the rows, compared with the stored ones at
+most once per ``offers_freshness_s``: 0 here, so B compares before every answer and sees A's
+change as soon as the worker stored it (the window itself is tested at the end)."""
 
 from __future__ import annotations
 
@@ -63,7 +67,13 @@ def run_worker(settings: Settings) -> list[str]:
 @pytest.fixture
 def replicas(oxigraph_server: OxigraphServer, pg: str, tmp_path: Path) -> Iterator[Replicas]:
     def settings(name: str) -> Settings:
-        return sparql_settings(oxigraph_server, tmp_path / name, database_url=pg, workers="queue")
+        return sparql_settings(
+            oxigraph_server,
+            tmp_path / name,
+            database_url=pg,
+            workers="queue",
+            offers_freshness_s=0,  # compare with the stored rows before every answer
+        )
 
     first = settings("a")
     store = SparqlStore.from_settings(first)
@@ -194,3 +204,19 @@ def test_the_follower_is_idempotent_and_resumes_after_a_kill(replicas: Replicas)
     assert again.catch_up().rows == 3
     assert again.recomputed == 0  # the same facts: nothing resolved, nothing written
     assert _snapshot(db) == done
+
+
+def test_within_the_freshness_window_b_answers_from_memory(replicas: Replicas) -> None:
+    live_b = LiveOffers(replicas.b)
+    live_b.mirror.freshness_s = 3600.0  # a window that does not pass during the test
+    assert _verdicts(live_b, EO)["brain-datalab"] == MAY_OFFER
+    loads = live_b.mirror.loads
+    overrides.set_field(replicas.a, "fixtures", EO_IRI, ACCESS_RIGHTS, [ox.NamedNode(NON_PUBLIC)])
+    assert run_worker(replicas.settings) == [OFFERS]
+    assert _verdicts(live_b, EO)["brain-datalab"] == MAY_OFFER  # the window has not passed
+    assert live_b.mirror.loads == loads  # nothing read from the database
+
+    live_b.mirror.expire()  # as when the window passes
+    assert _verdicts(live_b, EO)["brain-datalab"] == MAY_NOT
+    assert live_b.mirror.loads == loads + 1  # another replica wrote: the rows loaded again
+    assert live_b.dataset_offers(EO).to_dict() == offers_for(replicas.b, EO).to_dict()
