@@ -204,8 +204,46 @@ def _codec(cls: type) -> tuple[Encode, Decode]:
             raise CodecError(f"a {cls.__name__} has no field(s) {sorted(unknown)}")
         return cls(**{k: compiled[k][1](v) for k, v in data.items()})
 
-    _CODECS[cls] = (encode, decode)
-    return encode, decode
+    pair: tuple[Encode, Decode] = (encode, decode)
+    if cls in _SHARED:  # a lab is in every offer it made, a reason in many: made once
+        pair = _shared(encode, decode)
+    _CODECS[cls] = pair
+    return pair
+
+
+#: Classes whose equal values recur across rows (each stored offer holds its lab).
+_SHARED = (DataLab, Reason, ProcedureStep)
+_SHARED_MAX = 4096
+
+
+def _shared(encode: Encode, decode: Decode) -> tuple[Encode, Decode]:
+    """``encode`` and ``decode`` remembering recent values (all immutable, so shared)."""
+    encoded: dict[Any, Any] = {}
+    decoded: dict[Any, Any] = {}
+
+    def encode_once(value: Any) -> Any:
+        found = encoded.get(value)
+        if found is None:
+            if len(encoded) >= _SHARED_MAX:
+                encoded.clear()
+            found = encoded[value] = encode(value)
+        return found
+
+    def decode_once(data: Any) -> Any:
+        key: Any
+        try:  # a reason's or a step's fields are scalars; a lab's hold arrays
+            key = tuple(data.items())
+            hash(key)
+        except (TypeError, AttributeError):
+            key = json.dumps(data, sort_keys=True)
+        found = decoded.get(key)
+        if found is None:
+            if len(decoded) >= _SHARED_MAX:
+                decoded.clear()
+            found = decoded[key] = decode(data)
+        return found
+
+    return encode_once, decode_once
 
 
 def _dumps(data: Any) -> str:

@@ -74,7 +74,7 @@ def _stored_facets(
             if with_factory:
                 out[ident]["factory"] = sorted({labs[lab_id].factory for lab_id, _ in hits})
         return out
-    table = licence_table(live.catalogue.documents)
+    table = live.mirror.table()
     for ident, facts in live.mirror.terms(dataset_ids).items():
         offered = [resolve(facts, lab, table, profile) for lab in labs.values()]
         out[ident] = _facts(offered, with_factory)

@@ -150,9 +150,10 @@ class OffersFollower:
             body = self.catalogue.documents.read(LICENCES).body
             table = self._table(body)
             plan = Plan(None, position, body, sources, labs=labs)
+            known: set[str] = set()  # each distinct signature resolved once
             for facts in catalogue_facts(self.catalogue):
                 self.records_read += 1
-                self._put(plan, facts, labs, table, known=set())
+                self._put(plan, facts, labs, table, known)
             ok = self.store.write(plan)
             log.info("offers stored: %d datasets x %d labs", len(plan.terms), len(labs))
             return ok

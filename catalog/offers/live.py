@@ -41,7 +41,6 @@ from catalog.facts.read import record_facts
 from catalog.labs import DataLab
 from catalog.offers.facets import offer_facets
 from catalog.offers.follower import OffersFollower, enqueue_follow
-from catalog.offers.licence_store import licence_table
 from catalog.offers.mirror import OffersMirror
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import Offer, resolve
@@ -142,6 +141,9 @@ class LiveOffers:
 
     def _build(self) -> None:
         try:
+            # load what is stored first (nothing, on a first start): the mirror then applies
+            # the follower's writes as they commit, instead of reading them back
+            self.mirror.check()
             report = self.follower.catch_up()
             if not self._closed.is_set() and self.mirror.check():
                 self._ready.set()
@@ -200,7 +202,7 @@ class LiveOffers:
         else:  # a requester's profile, or a dataset not followed yet: from the facts
             stored, labs = self.mirror.facts(dataset_id), self.mirror.labs()
             facts = stored if stored is not None else record_facts(self.catalogue, dataset_id)
-            table = licence_table(self.catalogue.documents)
+            table = self.mirror.table()  # the mappings the stored offers reflect
             offers = [resolve(facts, lab, table, profile) for lab in labs.values()]
         return DatasetOffers(dataset_id, facts.iri, profile, sort_offers(offers))
 

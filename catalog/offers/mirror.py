@@ -20,12 +20,16 @@ is seen within the freshness window (``DATALAB_OFFERS_FRESHNESS_S``).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 
 from catalog.facts import DatasetFacts
 from catalog.labs import DataLab
+from catalog.offers.licence_store import table_of
+from catalog.offers.licences import LicenceTable
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer
 from catalog.offers.stored import OfferState, OfferStore, Plan
 
@@ -53,6 +57,8 @@ class OffersMirror:
         self._labs: dict[str, DataLab] = {}
         self._resolutions: dict[str, dict[str, Offer]] = {}
         self._sorted: list[str] | None = None
+        #: (licence mappings as stored, as JSON, their table)
+        self._table: tuple[list[Any], str, LicenceTable] | None = None
         store.on_write.append(self._written)
 
     # -- freshness ---------------------------------------------------------------------------
@@ -135,6 +141,19 @@ class OffersMirror:
         self.state = OfferState(plan.position, plan.licences, dict(plan.sources), generation)
 
     # -- reading -----------------------------------------------------------------------------
+    def table(self) -> LicenceTable:
+        """The licence table of the mappings the stored offers reflect (what a requester's
+        profile is resolved with, as the profile-free offers were)."""
+        with self._lock:
+            body = [] if self.state is None else self.state.licences
+            if self._table is None or self._table[0] is not body:
+                key = json.dumps(body, sort_keys=True)
+                if self._table is None or self._table[1] != key:
+                    self._table = (body, key, table_of(body))
+                else:
+                    self._table = (body, key, self._table[2])
+            return self._table[2]
+
     def labs(self) -> dict[str, DataLab]:
         """The labs the stored resolutions saw, by id."""
         with self._lock:
