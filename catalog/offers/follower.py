@@ -135,9 +135,10 @@ class OffersFollower:
 
     def _commit(self, plan: Plan) -> OfferState:
         """Write ``plan``; on losing the race to another follower, its state stands."""
-        if not self.store.write(plan):
+        if not self.store.write(plan) or plan.generations is None:
             log.info("offers at position %s were applied by another follower", plan.since)
-        return self._state()
+            return self._state()
+        return OfferState(plan.position, plan.licences, dict(plan.sources), plan.generations[1])
 
     # -- building ----------------------------------------------------------------------------
     def rebuild(self) -> bool:
