@@ -57,6 +57,7 @@ class OffersMirror:
         self._labs: dict[str, DataLab] = {}
         self._resolutions: dict[str, dict[str, Offer]] = {}
         self._sorted: list[str] | None = None
+        self._applied = 0  # plans applied (a load that raced one is read again)
         #: (licence mappings as stored, as JSON, their table)
         self._table: tuple[list[Any], str, LicenceTable] | None = None
         store.on_write.append(self._written)
@@ -86,8 +87,14 @@ class OffersMirror:
 
     def load(self) -> None:
         """Read every stored row (the whole tables, in one read)."""
+        applied = self._applied
         snapshot = self.store.snapshot()
         with self._lock:
+            if self._loaded and self._applied != applied:
+                # this process's follower wrote (and applied) meanwhile: the snapshot may be
+                # older than the mirror, so read again at the next check
+                self._stale = True
+                return
             self.loads += 1
             self._loaded, self._stale = True, False
             self._terms, self._counts, self._sorted = {}, {}, None
@@ -113,6 +120,7 @@ class OffersMirror:
             self._apply(plan, after)
 
     def _apply(self, plan: Plan, generation: int) -> None:
+        self._applied += 1
         if plan.since is None:
             self._terms, self._counts, self._labs, self._resolutions = {}, {}, {}, {}
         changed = plan.dropped | set(plan.terms)
