@@ -611,6 +611,15 @@ class Settings(BaseSettings):
         "it at most Virtuoso's ResultSetMaxRows (10000 by default); a page the server cut "
         "anyway (X-SPARQL-MaxRows) is an error, never a silently short answer.",
     )
+    offers_freshness_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often, at most, a replica's in-process mirror of the stored offers "
+        "checks whether another process changed them (one small query comparing the stored "
+        "generation; with DATALAB_WORKERS=inline, also the follower's catch-up with publishes "
+        "made behind this process's back). Answers in between come from memory; a publish in "
+        "this process is applied at once. 0: check before every answer.",
+    )
 
     @field_validator("trusted_hosts", mode="before")
     @classmethod

@@ -245,3 +245,61 @@ source_schedules = sa.Table(
     sa.Column("next_run", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.CheckConstraint("every_s >= 300", name="every_s"),
 )
+
+# -- offers ----------------------------------------------------------------------------------
+# Added by revision 0003_offers: the stored offers every replica reads (catalog/offers/
+# stored.py), written by the offers follower (catalog/offers/follower.py) from the change
+# feed. A dataset's offers are its terms' signature joined with that signature's resolution
+# for each lab: datasets of equal terms share their resolutions, so a lab edit rewrites one
+# row per distinct signature, not one per dataset.
+
+# Revision 0004_offers_json: the values are JSON text (catalog/offers/codec.py), no longer
+# pickled bytes, and offer_state counts the writes (``generation``, what replicas compare).
+
+#: Each dataset's facts that offers read (DatasetFacts as JSON) and their signature's key.
+offer_terms = sa.Table(
+    "offer_terms",
+    metadata,
+    sa.Column("dataset_id", sa.Text, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("iri", sa.Text, nullable=False),
+    sa.Column("signature", sa.Text, nullable=False, index=True),
+    sa.Column("facts", sa.Text, nullable=False),
+    sa.Column("position", Seq, nullable=False),  # the feed position the row reflects
+)
+
+#: The profile-free resolution of one terms signature for one lab (an Offer as JSON).
+offer_resolutions = sa.Table(
+    "offer_resolutions",
+    metadata,
+    sa.Column("signature", sa.Text, primary_key=True),
+    sa.Column("lab_id", sa.Text, primary_key=True),
+    sa.Column("verdict", sa.Text, nullable=False),
+    sa.Column("offerable", sa.Boolean, nullable=False),
+    sa.Column("ai_training", sa.Boolean, nullable=False),
+    sa.Column("offer", sa.Text, nullable=False),
+    sa.Column("position", Seq, nullable=False),
+    sa.Index("ix_offer_resolutions_lab_id_offerable", "lab_id", "offerable"),
+)
+
+#: The labs as the stored resolutions saw them (a DataLab as JSON).
+offer_labs = sa.Table(
+    "offer_labs",
+    metadata,
+    sa.Column("lab_id", sa.Text, primary_key=True),
+    sa.Column("lab", sa.Text, nullable=False),
+    sa.Column("position", Seq, nullable=False),
+)
+
+#: The follower's position in the change feed, the licence mappings and the source graphs
+#: the stored offers reflect (one row, ``name`` = "offers").
+offer_state = sa.Table(
+    "offer_state",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("position", Seq, nullable=False),
+    sa.Column("licences", sa.Text, nullable=False),  # JSON: the operator's licence mappings
+    sa.Column("sources", sa.Text, nullable=False),  # JSON: {source: current graph IRI}
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("generation", Seq, nullable=False),  # one more on every write
+)

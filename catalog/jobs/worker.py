@@ -11,6 +11,10 @@ Each turn a worker queues the harvests whose schedule is due
   worker queues itself every minute when validation was left queued): settles
   jobs of dead processes, then drains the SHACL validation queue
   (:func:`catalog.harvest.validate.drain`).
+* ``offers`` (no payload; one active at a time): the offers follower
+  (:meth:`catalog.offers.follower.OffersFollower.catch_up`) applies the change feed to the
+  stored offers every replica reads. Queued by the API on every publish, and by each
+  worker turn when the feed's head is past the stored position (a harvest published here).
 
 A job that raises is retried with backoff (:meth:`JobQueue.fail`); an error that another
 attempt cannot mend (an unknown source or connector, bad input) fails it at once. A harvest
@@ -41,7 +45,8 @@ from catalog.settings import Settings
 log = logging.getLogger(__name__)
 
 VALIDATE = "validate"
-KINDS = (HARVEST, VALIDATE)
+OFFERS = "offers"  # catalog.offers.follower.OFFERS_JOB
+KINDS = (HARVEST, VALIDATE, OFFERS)
 #: A worker looks this often (seconds) for validation left queued outside its own jobs
 #: (by a killed CLI run, ``datalab harvest --no-wait``), and queues a job to finish it.
 SWEEP_S = 60.0
@@ -94,6 +99,7 @@ class Worker:
         self._handlers: dict[str, Callable[[QueuedJob], dict[str, Any]]] = {
             HARVEST: self._harvest,
             VALIDATE: self._validate,
+            OFFERS: self._offers,
         }
 
     # -- the loop ----------------------------------------------------------------------------
@@ -123,6 +129,7 @@ class Worker:
         for source in scheduled:
             log.info("queued the scheduled harvest of %s", source)
         self._sweep()
+        self._follow_feed()
         job = self.queue.claim(self.id, KINDS, self.settings.worker_lease_s)
         if job is None:
             return Turn(scheduled)
@@ -140,6 +147,21 @@ class Worker:
                 {"job": None},
                 max_attempts=self.settings.worker_max_attempts,
                 dedupe_key=validate_key(None),
+            )
+
+    def _follow_feed(self) -> None:
+        """Queue an ``offers`` job (deduped) when the change feed moved past the stored
+        offers: two small queries a turn, so replicas see changes within a poll or two.
+        The first build is queued by the API (:meth:`LiveOffers.build`), not here."""
+        if self.settings.offers_index == "off":
+            return
+        from catalog.db.feed import ChangeFeed
+        from catalog.offers.stored import OfferStore
+
+        state = OfferStore(self.database).state()
+        if state is not None and state.position < ChangeFeed(self.database).head():
+            self.queue.enqueue(
+                OFFERS, {}, max_attempts=self.settings.worker_max_attempts, dedupe_key=OFFERS
             )
 
     def close(self) -> None:
@@ -216,6 +238,20 @@ class Worker:
         target = job.payload.get("job")
         handled = drain(catalogue, job=str(target) if target else None, stop=self.stop)
         return {"validated": handled, "settled": [j.id for j in settled]}
+
+    def _offers(self, job: QueuedJob) -> dict[str, Any]:
+        from catalog.offers.follower import OffersFollower
+
+        follower = OffersFollower(self.catalogue())
+        report = follower.catch_up()
+        return {
+            "rows": report.rows,
+            "pages": report.pages,
+            "position": report.position,
+            "rebuilt": report.rebuilt,
+            "records_read": follower.records_read,
+            "recomputed": follower.recomputed,
+        }
 
 
 class _StoreBusy(DatalabError):

@@ -15,10 +15,10 @@ offer the dataset and the combined terms (licence, ODRL policy, TDM reservation,
 own prohibitions) permit AI training; a stated profile (e.g. an SME in DE training a
 commercial model) narrows it to what that requester may do.
 
-Given a running :class:`~catalog.offers.live.LiveOffers` that has finished building, the
-default-profile answers are read from the materialised index (no store access) and a
-stated profile is resolved from the index's cached terms; otherwise every dataset is
-resolved directly from the store.
+Given a running :class:`~catalog.offers.live.LiveOffers` whose stored offers are built, the
+default-profile answers are read from the stored verdicts (no graph store access) and a
+stated profile is resolved from the stored facts; otherwise every dataset is resolved
+directly from the store.
 """
 
 from __future__ import annotations
@@ -53,6 +53,34 @@ def _facts(offers: list[Offer], with_factory: bool) -> dict[str, Any]:
     return out
 
 
+def _stored_facets(
+    live: LiveOffers,
+    dataset_ids: list[str],
+    profile: RequesterProfile | None,
+    with_factory: bool,
+) -> dict[str, dict[str, Any]]:
+    """The facets from the stored offers: the default profile from the stored verdicts, a
+    stated profile resolved from the stored facts."""
+    labs = live.mirror.labs()
+    if not labs:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    if profile is None:
+        for ident, hits in live.mirror.offerable(dataset_ids).items():
+            out[ident] = {
+                "lab": sorted(lab_id for lab_id, _ in hits),
+                "ai_training": any(ai for _, ai in hits),
+            }
+            if with_factory:
+                out[ident]["factory"] = sorted({labs[lab_id].factory for lab_id, _ in hits})
+        return out
+    table = live.mirror.table()
+    for ident, facts in live.mirror.terms(dataset_ids).items():
+        offered = [resolve(facts, lab, table, profile) for lab in labs.values()]
+        out[ident] = _facts(offered, with_factory)
+    return out
+
+
 def offer_facets(
     catalogue: Catalogue,
     dataset_ids: list[str],
@@ -63,27 +91,10 @@ def offer_facets(
 ) -> dict[str, dict[str, Any]]:
     """``{id: {"lab": [...], "ai_training": bool}}`` for the datasets that exist (plus
     ``"factory": [...]`` with ``with_factory``); empty when there are no labs at all. From
-    ``live`` (the materialised offers) once built, else resolved directly."""
+    ``live`` (the stored offers) once built, else resolved directly."""
     if live is not None and live.ready:
         live.sync()
-        index = live.index
-        with index._lock:
-            if not index.labs:
-                return {}
-            out = {}
-            for ident in dataset_ids:
-                if profile is None:
-                    offers = index.offerable(ident)
-                    if offers or ident in index.terms:
-                        out[ident] = _facts(offers, with_factory)
-                    continue
-                terms = index.terms.get(ident)
-                if terms is not None:
-                    offered = [
-                        resolve(terms, lab, index.table, profile) for lab in index.labs.values()
-                    ]
-                    out[ident] = _facts(offered, with_factory)
-            return out
+        return _stored_facets(live, dataset_ids, profile, with_factory)
     labs = list_labs(catalogue)
     if not labs:
         return {}

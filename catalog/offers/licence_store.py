@@ -156,3 +156,8 @@ def add_licence(documents: OperatorDocuments, entry: LicenceTerms) -> None:
 def remove_licence(documents: OperatorDocuments, iri: str) -> bool:
     """Drop the operator's mapping of ``iri``; ``False`` when there was none."""
     return LicenceMappings(documents).remove(iri)
+
+
+def table_of(body: list[Any]) -> LicenceTable:
+    """The licence table of a licence mappings document body (built-ins plus its entries)."""
+    return _table(body)

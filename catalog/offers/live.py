@@ -1,25 +1,32 @@
-"""The running catalogue's materialised offers: built in the background, kept fresh on publish.
+"""The running catalogue's offers, answered from the stored offers every replica shares.
 
 >>> live = LiveOffers.start(catalogue)                   # doctest: +SKIP
->>> live.dataset_offers("abc", profile=None)              # index when ready, else direct
+>>> live.dataset_offers("abc", profile=None)              # stored rows when built, else direct
 
-:class:`LiveOffers` wraps one :class:`~catalog.offers.index.OfferIndex` per catalogue:
+:class:`LiveOffers` reads the tables of :mod:`catalog.offers.stored`, which the offers
+follower (:mod:`catalog.offers.follower`) keeps in step with the change feed. Who runs the
+follower depends on ``DATALAB_WORKERS``:
 
-- its :meth:`~LiveOffers.on_publish` must be first among ``catalogue.on_publish`` (so the
-  search index, which asks for offer facets in its own listener, sees fresh offers): a
-  publish of changed dataset ids re-reads those datasets; a whole source (``None``) is
-  re-read and diffed; a publish of the ``labs`` or ``registry`` source diffs the labs. The
-  API declares its listeners in ``api/services.py``; :meth:`LiveOffers.start` attaches it
-  first for callers that wire nothing else (the benchmarks, tests);
-- while the index builds (in a background thread, so start-up stays fast), publishes are
-  queued and replayed once it is built, and every answer comes from direct resolution;
-- before each answer it catches up with publishes made behind its back (another process,
-  a harvest override) by comparing each source's current graph with the one it read, and
-  with a changed licence mappings file (``datalab licence add``).
+- ``inline`` (the embedded default): this process. :meth:`~LiveOffers.on_publish` must be
+  first among ``catalogue.on_publish`` (so the search index, which asks for offer facets in
+  its own listener, sees fresh offers) and applies the feed at once; every answer first
+  catches up with what was published behind the listener's back (another process, a
+  harvest override, a licence mapping). The first build, when nothing is stored yet, runs
+  in a background thread (or before the API answers with ``offers_index=eager``); until it
+  is done answers come from direct resolution;
+- ``queue``: the workers (an ``offers`` job, queued deduped on every publish here and by
+  the workers themselves whenever the feed moves past the stored position). This process
+  only writes what it publishes and reads the tables: a replica answers from them as soon
+  as it starts, and sees other replicas' changes within the follower's lag.
 
-There is no registry of running instances: whoever needs the offers is handed the
-:class:`LiveOffers` (or ``None``), e.g. :func:`answer_offers` and the search facet
-provider :meth:`LiveOffers.facets`.
+Answers read an in-process mirror of the tables (:mod:`catalog.offers.mirror`): loaded once,
+kept in step with what this process's follower writes, and compared with the stored rows at
+most once per ``offers_freshness_s`` (or at once after a publish here); the freshness check
+and the ``inline`` catch-up with publishes made elsewhere run at that pace, not on every
+answer. A requester's profile is evaluated at request time, from the stored facts. There is no
+registry of running instances: whoever needs the offers is handed the :class:`LiveOffers`
+(or ``None``), e.g. :func:`answer_offers` and the search facet provider
+:meth:`LiveOffers.facets`.
 """
 
 from __future__ import annotations
@@ -28,40 +35,65 @@ import logging
 import threading
 from typing import Any
 
-from catalog.graphs import META_GRAPH, source_iri
-from catalog.namespaces import DLAB
+from catalog.errors import DatalabError
+from catalog.facts import DatasetFacts
+from catalog.facts.read import record_facts
+from catalog.labs import DataLab
 from catalog.offers.facets import offer_facets
-from catalog.offers.index import OfferIndex
-from catalog.offers.licence_store import licence_table
+from catalog.offers.follower import OffersFollower, enqueue_follow
+from catalog.offers.mirror import OffersMirror
 from catalog.offers.profiles import RequesterProfile
-from catalog.offers.resolution import Offer
-from catalog.offers.service import DatasetOffers, lab_datasets, offers_for
+from catalog.offers.resolution import Offer, resolve
+from catalog.offers.service import DatasetOffers, lab_datasets, offers_for, sort_offers
+from catalog.offers.stored import OfferStore
 from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
-#: Above this many changed datasets, a publish re-reads its whole source in bulk (a few
-#: SPARQL queries) instead of each dataset's record; only changed terms still recompute.
-BULK_CHANGES = 200
+
+
+class StoredIndex:
+    """What tests and status pages read of the stored offers (each read queries them)."""
+
+    def __init__(self, live: LiveOffers) -> None:
+        self._live = live
+
+    @property
+    def terms(self) -> dict[str, DatasetFacts]:
+        """Every stored dataset's facts, by id."""
+        return self._live.store.all_terms()
+
+    @property
+    def labs(self) -> dict[str, DataLab]:
+        return self._live.store.labs()
+
+    @property
+    def recomputed(self) -> int:
+        """(dataset, lab) offers this process resolved again."""
+        return self._live.follower.recomputed
 
 
 class LiveOffers:
-    """A catalogue's :class:`OfferIndex`, built once and updated through ``on_publish``."""
+    """A catalogue's stored offers, followed here (``inline``) or by the workers."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, *, follow: bool | None = None) -> None:
         self.catalogue = catalogue
-        self.index = OfferIndex(catalogue, licence_table(catalogue.documents))
+        self.store = OfferStore(catalogue.database)
+        self.follower = OffersFollower(catalogue, self.store)
+        #: What answers read: the stored rows, in memory (see :mod:`catalog.offers.mirror`).
+        self.mirror = OffersMirror(self.store, catalogue.settings.offers_freshness_s)
+        #: Whether this process applies the feed (else ``offers`` jobs in the workers do).
+        self.follows = catalogue.settings.workers != "queue" if follow is None else follow
+        self.index = StoredIndex(self)
         self.error: str | None = None
         self._ready = threading.Event()
         self._closed = threading.Event()
-        self._guard = threading.Lock()
-        self._pending: list[tuple[str, set[str] | None]] = []
         self._thread: threading.Thread | None = None
 
     # -- life cycle -----------------------------------------------------------------------
     @classmethod
     def start(cls, catalogue: Catalogue, *, background: bool = True) -> LiveOffers:
-        """Attach first among ``catalogue``'s publish listeners and build the index (in a
-        thread unless ``background`` is false). For callers that wire nothing else; the API
+        """Attach first among ``catalogue``'s publish listeners and catch up (in a thread
+        unless ``background`` is false). For callers that wire nothing else; the API
         declares its listeners, in order, in ``api/services.py``."""
         live = cls(catalogue)
         catalogue.on_publish.insert(0, live.on_publish)
@@ -69,16 +101,19 @@ class LiveOffers:
         return live
 
     def build(self, *, background: bool = True) -> None:
-        """Build the index, in a thread unless ``background`` is false. Attach
-        :meth:`on_publish` first: publishes made during the build are queued and replayed."""
+        """Catch up with the feed (building the stored offers when there are none), in a
+        thread unless ``background`` is false; with the workers following, queue a job."""
+        if not self.follows:
+            self._enqueue()
+            return
         if background:
-            self._thread = threading.Thread(target=self._build, name="offers-index", daemon=True)
+            self._thread = threading.Thread(target=self._build, name="offers-follow", daemon=True)
             self._thread.start()
         else:
             self._build()
 
     def close(self, timeout: float = 30.0) -> None:
-        """Detach, and stop a build still running (waits at most ``timeout`` seconds)."""
+        """Detach, and wait for a catch-up still running (at most ``timeout`` seconds)."""
         self._closed.set()
         if self.on_publish in self.catalogue.on_publish:
             self.catalogue.on_publish.remove(self.on_publish)
@@ -87,96 +122,99 @@ class LiveOffers:
 
     @property
     def ready(self) -> bool:
-        """Whether answers come from the materialised index."""
-        return self._ready.is_set() and not self._closed.is_set()
+        """Whether answers come from the stored offers (built, by anyone)."""
+        if self._closed.is_set():
+            return False
+        if not self._ready.is_set() and self.error is None and self._stored():
+            self._ready.set()
+        return self._ready.is_set()
+
+    def _stored(self) -> bool:
+        try:
+            return self.mirror.check()
+        except DatalabError as exc:
+            log.warning("the stored offers cannot be read: %s", exc)
+            return False
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self._ready.wait(timeout)
 
     def _build(self) -> None:
         try:
-            if not self.index.rebuild(cancelled=self._closed.is_set):
-                return
-            while True:
-                with self._guard:
-                    batch, self._pending = self._pending, []
-                    if not batch:
-                        self._ready.set()
-                        break
-                for source, changed in batch:
-                    self._apply(source, changed)
-            log.info(
-                "offers materialised: %d datasets x %d labs",
-                len(self.index.terms),
-                len(self.index.labs),
-            )
+            # load what is stored first (nothing, on a first start): the mirror then applies
+            # the follower's writes as they commit, instead of reading them back
+            self.mirror.check()
+            report = self.follower.catch_up()
+            if not self._closed.is_set() and self.mirror.check():
+                self._ready.set()
+            log.info("offers followed to position %s (%s rows)", report.position, report.rows)
         except Exception as exc:  # answers keep coming from direct resolution
             if not self._closed.is_set():
                 self.error = f"{type(exc).__name__}: {exc}"
-                log.exception("materialising offers failed; answering by direct resolution")
+                log.exception("following the offers failed; answering by direct resolution")
+
+    def _enqueue(self) -> None:
+        try:
+            enqueue_follow(
+                self.catalogue.database, max_attempts=self.catalogue.settings.worker_max_attempts
+            )
+        except DatalabError as exc:  # the workers' own sweep queues it later
+            log.warning("could not queue an offers job: %s", exc)
 
     # -- keeping fresh --------------------------------------------------------------------
     def on_publish(self, source: str, changed: set[str] | None) -> None:
-        """Listener for :attr:`Catalogue.on_publish`."""
+        """Listener for :attr:`Catalogue.on_publish`: apply the feed (``inline``), or queue
+        an ``offers`` job for the workers."""
         if self._closed.is_set() or self.error is not None:
-            return  # not materialising: answers come from direct resolution
-        with self._guard:
-            if not self._ready.is_set():
-                self._pending.append((source, None if changed is None else set(changed)))
-                return
-        self._apply(source, changed)
-
-    def _apply(self, source: str, changed: set[str] | None) -> None:
-        index = self.index
-        with index._lock:
-            current, previous = self._graphs(source)
-            if changed is None or current is None or len(changed) > BULK_CHANGES:
-                index.source_changed(source)
-                return
-            was_in_step = index.versions.get(source) == previous
-            for dataset_id in sorted(changed):
-                index.dataset_changed(dataset_id)
-            if was_in_step:  # else the next sync re-reads the whole source
-                index.versions[source] = current
-
-    def _graphs(self, source: str) -> tuple[str | None, str | None]:
-        """The source's current graph and the one its last publish replaced."""
-        rows = self.catalogue.store.select(
-            f"SELECT ?g ?p WHERE {{ GRAPH <{META_GRAPH}> {{ "
-            f"OPTIONAL {{ <{source_iri(source)}> <{DLAB.currentGraph}> ?g }} "
-            f"OPTIONAL {{ <{source_iri(source)}> <{DLAB.previousGraph}> ?p }} }} }}"
-        )
-        r = rows[0] if rows else {}
-        return (r["g"].value if "g" in r else None, r["p"].value if "p" in r else None)
+            return
+        if not self.follows:
+            self._enqueue()
+        elif self._ready.is_set():  # else the build in progress reads the feed at its end
+            self.follower.catch_up(sources=False)  # the mirror applies what it writes
+        self.mirror.expire()
 
     def sync(self) -> None:
-        """Catch up with publishes made behind the listener's back and with licence edits."""
-        table = licence_table(self.catalogue.documents)
-        if table is not self.index.table:
-            self.index.set_table(table)
-        self.index.sync()
+        """At most once per ``offers_freshness_s`` (or at once after a publish here): catch
+        up with publishes made behind the listener's back and with licence edits (``inline``
+        only), and compare the mirror with the stored rows (another process's writes)."""
+        if not self.mirror.due():
+            return
+        if self.follows:
+            self.follower.catch_up()
+        self.mirror.check()
 
     # -- answering ------------------------------------------------------------------------
     def facets(self, catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The search index's offer facet provider (see :mod:`catalog.search.providers`),
-        answered from this index once it is built."""
+        answered from the stored offers once they are built."""
         return offer_facets(catalogue, dataset_ids, live=self)
 
     def dataset_offers(
         self, dataset_id: str, profile: RequesterProfile | None = None
     ) -> DatasetOffers:
-        """Every lab's offer for one dataset: from the index when built, else directly."""
+        """Every lab's offer for one dataset: from the stored offers, else directly."""
         if not self.ready:
             return offers_for(self.catalogue, dataset_id, profile)
         self.sync()
-        return self.index.for_dataset(dataset_id, profile)
+        found = self.mirror.dataset(dataset_id) if profile is None else None
+        if found is not None:
+            facts, offers = found
+        else:  # a requester's profile, or a dataset not followed yet: from the facts
+            stored, labs = self.mirror.facts(dataset_id), self.mirror.labs()
+            facts = stored if stored is not None else record_facts(self.catalogue, dataset_id)
+            table = self.mirror.table()  # the mappings the stored offers reflect
+            offers = [resolve(facts, lab, table, profile) for lab in labs.values()]
+        return DatasetOffers(dataset_id, facts.iri, profile, sort_offers(offers))
 
     def lab_datasets(self, lab_id: str, limit: int = 1000) -> tuple[list[Offer], int | None]:
         """The datasets a lab may offer and their total (``None`` when not counted)."""
         if not self.ready:
             return lab_datasets(self.catalogue, lab_id, limit=limit), None
         self.sync()
-        return self.index.for_lab(lab_id, limit)
+        if lab_id not in self.mirror.labs():  # unknown, or not followed yet
+            return lab_datasets(self.catalogue, lab_id, limit=limit), None
+        offers, total = self.mirror.lab_offers(lab_id, limit)
+        return offers, total
 
 
 def answer_offers(
@@ -186,7 +224,7 @@ def answer_offers(
     *,
     live: LiveOffers | None,
 ) -> DatasetOffers:
-    """One dataset's offers: from the running index ``live`` when there is one, else directly."""
+    """One dataset's offers: from the stored offers ``live`` when there are, else directly."""
     if live is None:
         return offers_for(catalogue, dataset_id, profile)
     return live.dataset_offers(dataset_id, profile)
@@ -195,10 +233,10 @@ def answer_offers(
 def answer_lab_datasets(
     catalogue: Catalogue, lab_id: str, limit: int = 1000, *, live: LiveOffers | None
 ) -> tuple[list[Offer], int | None]:
-    """The datasets a lab may offer (and their total when known), index first."""
+    """The datasets a lab may offer (and their total when known), stored offers first."""
     if live is None:
         return lab_datasets(catalogue, lab_id, limit=limit), None
     return live.lab_datasets(lab_id, limit)
 
 
-__all__ = ["LiveOffers", "answer_lab_datasets", "answer_offers"]
+__all__ = ["LiveOffers", "StoredIndex", "answer_lab_datasets", "answer_offers"]

@@ -170,7 +170,18 @@ def _record(title: str, licence: str = "CC_BY_4_0") -> bytes:
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[TestClient]:
     """The API with offers materialised before it answers (``offers_index=eager``)."""
-    settings = get_settings(home=tmp_path / "home", offers_index="eager")
+    yield from _live(tmp_path)
+
+
+@pytest.fixture
+def live_now(tmp_path: Path) -> Iterator[TestClient]:
+    """As ``live``, checking before every answer for changes made behind this process's
+    back (``offers_freshness_s=0``; by default at most once a second)."""
+    yield from _live(tmp_path, offers_freshness_s=0)
+
+
+def _live(tmp_path: Path, **overrides: object) -> Iterator[TestClient]:
+    settings = get_settings(home=tmp_path / "home", offers_index="eager", **overrides)
     with Catalogue.open(settings) as cat:
         cat.load_file(DATA, source="fixtures", replace=True)
         load_registry(cat)
@@ -278,7 +289,8 @@ def test_lab_edits_through_the_api_recompute_that_lab_only(
     assert_matches_direct(live)
 
 
-def test_licence_mapping_added_by_cli_recomputes_its_datasets(live: TestClient) -> None:
+def test_licence_mapping_added_by_cli_recomputes_its_datasets(live_now: TestClient) -> None:
+    live = live_now
     cat = _cat(live)
     labs = len(list_labs(cat))
     verdicts = {o["verdict"] for o in live.get(f"/datasets/{UNKNOWN}/offers").json()["offers"]}
@@ -305,7 +317,8 @@ def test_licence_mapping_added_by_cli_recomputes_its_datasets(live: TestClient) 
     assert_matches_direct(live)
 
 
-def test_publish_behind_the_listener_is_caught_up(live: TestClient) -> None:
+def test_publish_behind_the_listener_is_caught_up(live_now: TestClient) -> None:
+    live = live_now
     cat = _cat(live)
     graph = cat.graphs.copy_current("fixtures")  # as a harvest override does
     records.delete_record(cat.store, graph, "https://example.org/ds/eo-open")
@@ -313,6 +326,21 @@ def test_publish_behind_the_listener_is_caught_up(live: TestClient) -> None:
     assert live.get(f"/datasets/{EO}/offers").status_code == 404
     assert EO not in live.app.state.services.offers.index.terms  # type: ignore[attr-defined]
     assert_matches_direct(live)
+
+
+def test_a_publish_behind_the_listener_is_seen_once_the_freshness_window_passed(
+    live: TestClient,
+) -> None:
+    cat = _cat(live)
+    offers = live.app.state.services.offers  # type: ignore[attr-defined]
+    offers.mirror.freshness_s = 3600.0  # a window that does not pass during the test
+    assert live.get(f"/datasets/{EO}/offers").status_code == 200
+    graph = cat.graphs.copy_current("fixtures")
+    records.delete_record(cat.store, graph, "https://example.org/ds/eo-open")
+    cat.graphs.publish("fixtures", graph)  # no listener is told
+    assert live.get(f"/datasets/{EO}/offers").status_code == 200  # from memory, in the window
+    offers.mirror.expire()  # as when the window has passed
+    assert live.get(f"/datasets/{EO}/offers").status_code == 404
 
 
 def test_search_facets_come_from_the_materialised_offers(

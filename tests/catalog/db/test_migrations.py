@@ -18,6 +18,7 @@ TABLES = {"users", "tokens", "grants", "audit", "change_feed", "jobs_queue", "al
 TABLES |= {"web_sessions", "access_requests", "access_request_comments", "operator_documents"}
 TABLES |= {"harvest_sources", "harvest_jobs", "harvest_validation"}
 TABLES |= {"source_schedules"}  # revision 0002_job_queue
+TABLES |= {"offer_terms", "offer_resolutions", "offer_labs", "offer_state"}  # 0003_offers
 
 
 def _tables(database: Database) -> set[str]:

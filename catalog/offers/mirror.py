@@ -1,0 +1,234 @@
+"""A replica's in-process mirror of the stored offers: answers without a database round trip.
+
+>>> mirror = OffersMirror(store, freshness_s=1.0)      # doctest: +SKIP
+>>> mirror.check()                                       # loads the tables once: True if built
+>>> mirror.dataset("abc")                                # facts and offers, from memory
+
+The mirror loads every row of :mod:`catalog.offers.stored` once (no resolution: the offers
+are decoded, each dataset's facts when first asked for), then keeps in step two ways:
+
+- what this process's follower writes is applied as it commits (the store's ``on_write``
+  listeners get each :class:`~catalog.offers.stored.Plan`), when the write started from the
+  generation the mirror holds;
+- what other processes write is found by comparing the stored ``generation`` (one small
+  query) at most once per ``freshness_s`` seconds (:meth:`OffersMirror.due`), or at the next
+  check after :meth:`OffersMirror.expire`; a different generation loads the tables again.
+
+So an answer costs no database round trip in the common case, and another replica's change
+is seen within the freshness window (``DATALAB_OFFERS_FRESHNESS_S``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+from catalog.facts import DatasetFacts
+from catalog.labs import DataLab
+from catalog.offers.licence_store import table_of
+from catalog.offers.licences import LicenceTable
+from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer
+from catalog.offers.stored import OfferState, OfferStore, Plan
+
+
+def _offerable(offer: Offer) -> bool:
+    return offer.verdict in (MAY_OFFER, CONDITIONS)
+
+
+class OffersMirror:
+    """The stored offers of one :class:`OfferStore`, held in memory (thread-safe)."""
+
+    def __init__(self, store: OfferStore, freshness_s: float = 1.0) -> None:
+        self.store = store
+        self.freshness_s = freshness_s
+        #: How many times the tables were loaded whole (for tests and benchmarks).
+        self.loads = 0
+        self.state: OfferState | None = None
+        self._lock = threading.RLock()
+        self._loaded = False
+        self._stale = True
+        self._checked = float("-inf")
+        #: dataset id -> (signature key, its facts: stored text until first decoded)
+        self._terms: dict[str, tuple[str, str | DatasetFacts]] = {}
+        self._counts: dict[str, int] = {}
+        self._labs: dict[str, DataLab] = {}
+        self._resolutions: dict[str, dict[str, Offer]] = {}
+        self._sorted: list[str] | None = None
+        self._applied = 0  # plans applied (a load that raced one is read again)
+        #: (licence mappings as stored, as JSON, their table)
+        self._table: tuple[list[Any], str, LicenceTable] | None = None
+        store.on_write.append(self._written)
+
+    # -- freshness ---------------------------------------------------------------------------
+    @property
+    def generation(self) -> int | None:
+        return None if self.state is None else self.state.generation
+
+    def due(self) -> bool:
+        """Whether the next answer should check freshness (window passed, or expired)."""
+        return self._stale or time.monotonic() - self._checked >= self.freshness_s
+
+    def expire(self) -> None:
+        """Check at the next answer (after a publish in this process)."""
+        self._checked = float("-inf")
+
+    def check(self) -> bool:
+        """Compare the stored generation with the mirror's and load again if they differ;
+        ``True`` when there are stored offers to answer from."""
+        stored = self.store.generation()
+        with self._lock:
+            self._checked = time.monotonic()
+            if self._stale or not self._loaded or stored != self.generation:
+                self.load()
+            return self.state is not None
+
+    def load(self) -> None:
+        """Read every stored row (the whole tables, in one read)."""
+        applied = self._applied
+        snapshot = self.store.snapshot()
+        with self._lock:
+            if self._loaded and self._applied != applied:
+                # this process's follower wrote (and applied) meanwhile: the snapshot may be
+                # older than the mirror, so read again at the next check
+                self._stale = True
+                return
+            self.loads += 1
+            self._loaded, self._stale = True, False
+            self._terms, self._counts, self._sorted = {}, {}, None
+            if snapshot is None:
+                self.state, self._labs, self._resolutions = None, {}, {}
+                return
+            self.state, self._labs = snapshot.state, snapshot.labs
+            self._resolutions = snapshot.resolutions
+            for ident, (sig, text) in snapshot.terms.items():
+                self._terms[ident] = (sig, text)
+                self._counts[sig] = self._counts.get(sig, 0) + 1
+
+    def _written(self, plan: Plan) -> None:
+        """The store's listener: apply a plan this process wrote, if it started from the
+        mirror's generation (else load again at the next check)."""
+        with self._lock:
+            if plan.generations is None or not self._loaded:
+                return
+            before, after = plan.generations
+            if before != self.generation:
+                self._stale = True
+                return
+            self._apply(plan, after)
+
+    def _apply(self, plan: Plan, generation: int) -> None:
+        self._applied += 1
+        if plan.since is None:
+            self._terms, self._counts, self._labs, self._resolutions = {}, {}, {}, {}
+        changed = plan.dropped | set(plan.terms)
+        for ident in changed:
+            old = self._terms.pop(ident, None)
+            if old is not None:
+                self._counts[old[0]] -= 1
+        for ident, (sig, facts) in plan.terms.items():
+            self._terms[ident] = (sig, facts)
+            self._counts[sig] = self._counts.get(sig, 0) + 1
+        if changed:
+            self._sorted = None
+        for lab_id in plan.labs_removed:
+            self._labs.pop(lab_id, None)
+            for by_lab in self._resolutions.values():
+                by_lab.pop(lab_id, None)
+        for lab in plan.labs:
+            self._labs[lab.id] = lab
+        self._labs = dict(sorted(self._labs.items()))
+        for (sig, lab_id), offer in plan.resolutions.items():
+            self._resolutions.setdefault(sig, {})[lab_id] = offer
+        for sig in plan.orphans:
+            if not self._counts.get(sig):
+                self._resolutions.pop(sig, None)
+        self._counts = {sig: n for sig, n in self._counts.items() if n}
+        self.state = OfferState(plan.position, plan.licences, dict(plan.sources), generation)
+
+    # -- reading -----------------------------------------------------------------------------
+    def table(self) -> LicenceTable:
+        """The licence table of the mappings the stored offers reflect (what a requester's
+        profile is resolved with, as the profile-free offers were)."""
+        with self._lock:
+            body = [] if self.state is None else self.state.licences
+            if self._table is None or self._table[0] is not body:
+                key = json.dumps(body, sort_keys=True)
+                if self._table is None or self._table[1] != key:
+                    self._table = (body, key, table_of(body))
+                else:
+                    self._table = (body, key, self._table[2])
+            return self._table[2]
+
+    def labs(self) -> dict[str, DataLab]:
+        """The labs the stored resolutions saw, by id."""
+        with self._lock:
+            return dict(self._labs)
+
+    def facts(self, dataset_id: str) -> DatasetFacts | None:
+        """One dataset's stored facts (``None``: not stored)."""
+        with self._lock:
+            found = self._terms.get(dataset_id)
+            if found is None:
+                return None
+            sig, facts = found
+            if isinstance(facts, str):
+                facts = self.store.read_facts(dataset_id, sig, facts)
+                self._terms[dataset_id] = (sig, facts)
+            return facts
+
+    def terms(self, dataset_ids: list[str]) -> dict[str, DatasetFacts]:
+        """The stored facts of those of ``dataset_ids`` that have them."""
+        out: dict[str, DatasetFacts] = {}
+        for ident in dataset_ids:
+            facts = self.facts(ident)
+            if facts is not None:
+                out[ident] = facts
+        return out
+
+    def dataset(self, dataset_id: str) -> tuple[DatasetFacts, list[Offer]] | None:
+        """One dataset's facts and its profile-free offers, one per stored lab."""
+        with self._lock:
+            facts = self.facts(dataset_id)
+            if facts is None:
+                return None
+            by_lab = self._resolutions.get(self._terms[dataset_id][0], {})
+            return facts, [replace(o, dataset=dataset_id) for o in by_lab.values()]
+
+    def offerable(self, dataset_ids: list[str]) -> dict[str, list[tuple[str, bool]]]:
+        """For each of ``dataset_ids`` with stored terms: the (lab id, usable for AI
+        training) of the labs that may offer it (under conditions or not)."""
+        out: dict[str, list[tuple[str, bool]]] = {}
+        with self._lock:
+            for ident in dataset_ids:
+                found = self._terms.get(ident)
+                if found is None:
+                    continue
+                by_lab = self._resolutions.get(found[0], {})
+                out[ident] = [
+                    (lab_id, o.usable_for_ai_training)
+                    for lab_id, o in sorted(by_lab.items())
+                    if _offerable(o)
+                ]
+        return out
+
+    def lab_offers(self, lab_id: str, limit: int | None) -> tuple[list[Offer], int]:
+        """The datasets ``lab_id`` may offer (ordered by id, at most ``limit``) and their
+        total."""
+        with self._lock:
+            sigs = {
+                sig: by_lab[lab_id]
+                for sig, by_lab in self._resolutions.items()
+                if lab_id in by_lab and _offerable(by_lab[lab_id])
+            }
+            if self._sorted is None:
+                self._sorted = sorted(self._terms)
+            hits = [i for i in self._sorted if self._terms[i][0] in sigs]
+            shown = hits if limit is None else hits[:limit]
+            offers = [replace(sigs[self._terms[i][0]], dataset=i) for i in shown]
+        return offers, len(hits)
+
+
+__all__ = ["OffersMirror"]
