@@ -69,7 +69,8 @@ Charset = UTF-8
 [SPARQL]
 ResultSetMaxRows = {row_cap}
 MaxQueryCostEstimationTime = 0
-MaxQueryExecutionTime = 0
+; a query a client gave up on is stopped by the server too (docs/deploying.md)
+MaxQueryExecutionTime = 20
 """
 
 _GRANTS = (
