@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from catalog.db.database import Database
-from catalog.db.legacy_accounts import SUFFIX
+from catalog.db.legacy_tables import retire
 from catalog.db.schema import harvest_jobs, harvest_sources, harvest_validation
 from catalog.errors import DatabaseUnavailable
 
@@ -78,7 +78,7 @@ def _import_once(
         rows = read(legacy)
         if rows:
             conn.execute(table.insert(), rows)
-    _retire(legacy)
+    retire(legacy)
     log.info("imported %d row(s) of %s into %s (%s)", len(rows), legacy, database.url, table)
     return True
 
@@ -150,11 +150,3 @@ def _json(path: Path) -> Any:
     except (OSError, ValueError) as exc:
         log.warning("cannot read %s: %s", path, exc)
         return None
-
-
-def _retire(legacy: Path) -> None:
-    """Rename the old file or folder (and any WAL beside it) to ``*.migrated``."""
-    for suffix in ("", "-wal", "-shm"):
-        path = legacy.with_name(legacy.name + suffix)
-        if path.exists():
-            path.rename(legacy.with_name(legacy.name + SUFFIX + suffix))

@@ -4,8 +4,8 @@ Catalogues installed before issue 17 kept the web sessions in ``<home>/web_sessi
 and the access requests in ``<home>/access_requests.sqlite3``. The first time their store is
 opened on a database that has none of those rows yet, the old rows are copied over in one
 transaction (comments keep their ``seq``) and the file is renamed ``<name>.migrated``; a
-database that already holds rows is left alone, with a warning, and so is the file. This is
-the pattern of :mod:`catalog.db.legacy_accounts`, for any list of tables.
+database that already holds rows is left alone, with a warning, and so is the file. The
+accounts (:mod:`catalog.db.legacy_accounts`) are imported the same way.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ the same deadline as its evaluation; deep nesting ends as a ``RecursionError``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from catalog.errors import DatalabError, Forbidden, InvalidInput, LimitExceeded
@@ -86,36 +87,43 @@ def _is_update(text: str, parse_update: Any) -> bool:
     return True
 
 
-def _walk(parsed: Any, max_nodes: int) -> str:
+def parse_nodes(parsed: Any, max_nodes: int | None = None) -> Iterator[Any]:
+    """Every rule node (``CompValue``) of rdflib's parse tree, depth first; more than
+    ``max_nodes`` nodes visited is a :class:`LimitExceeded`."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    form = ""
     stack: list[Any] = [parsed]
     visited = 0
     while stack:
         node = stack.pop()
         visited += 1
-        if visited > max_nodes:
+        if max_nodes is not None and visited > max_nodes:
             raise LimitExceeded("the query is too large to check", where="query")
         if isinstance(node, CompValue):
-            if node.name in QUERY_FORMS and not form:
-                form = QUERY_FORMS[node.name]
-            if node.name == "ServiceGraphPattern":
-                raise QueryRefused(
-                    "SERVICE is never run here: the endpoint does not query other servers",
-                    where="query",
-                )
-            if node.name == "DatasetClause" or dict.get(node, "datasetClause"):
-                raise QueryRefused(
-                    "FROM and FROM NAMED are not accepted: the endpoint's dataset is the "
-                    "catalogue's public graphs",
-                    where="query",
-                )
+            yield node
             stack.extend(dict.values(node))
         elif isinstance(node, dict):
             stack.extend(node.values())
         elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
             stack.extend(list(node))
+
+
+def _walk(parsed: Any, max_nodes: int) -> str:
+    form = ""
+    for node in parse_nodes(parsed, max_nodes):
+        if node.name in QUERY_FORMS and not form:
+            form = QUERY_FORMS[node.name]
+        if node.name == "ServiceGraphPattern":
+            raise QueryRefused(
+                "SERVICE is never run here: the endpoint does not query other servers",
+                where="query",
+            )
+        if node.name == "DatasetClause" or dict.get(node, "datasetClause"):
+            raise QueryRefused(
+                "FROM and FROM NAMED are not accepted: the endpoint's dataset is the "
+                "catalogue's public graphs",
+                where="query",
+            )
     if not form:
         raise InvalidInput("not a SELECT, ASK, CONSTRUCT or DESCRIBE query", where="query")
     return form

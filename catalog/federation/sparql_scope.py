@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from catalog.errors import InvalidInput
-from catalog.federation.sparql_guard import QueryRefused
+from catalog.federation.sparql_guard import QueryRefused, parse_nodes
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -28,7 +28,6 @@ def check_scope(text: str, public_graphs: set[str]) -> None:
     """Refuse a query naming a non-public graph, calling an extension function, or using
     an undeclared prefix. ``text`` has passed the guard (so it parses)."""
     from rdflib.plugins.sparql.parser import parseQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
 
     parsed = parseQuery(text)
     prefixes: dict[str, str] = {}
@@ -38,27 +37,19 @@ def check_scope(text: str, public_graphs: set[str]) -> None:
             base = urljoin(base, str(decl["iri"]))
         elif decl.name == "PrefixDecl":
             prefixes[str(decl.get("prefix") or "")] = urljoin(base, str(decl["iri"]))
-    stack: list[Any] = [parsed[1]]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, CompValue):
-            if node.name == "pname":
-                _resolve(node, prefixes, base)
-            elif node.name == "GraphGraphPattern":
-                _check_graph(node["term"], prefixes, base, public_graphs)
-            elif node.name == "Function":
-                iri = _resolve(node["iri"], prefixes, base)
-                if not iri.startswith(XSD):
-                    raise QueryRefused(
-                        f"the function <{iri}> is not run here: only SPARQL's built-in "
-                        "functions and XSD casts are",
-                        where="query",
-                    )
-            stack.extend(dict.values(node))
-        elif isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
-            stack.extend(list(node))
+    for node in parse_nodes(parsed[1]):
+        if node.name == "pname":
+            _resolve(node, prefixes, base)
+        elif node.name == "GraphGraphPattern":
+            _check_graph(node["term"], prefixes, base, public_graphs)
+        elif node.name == "Function":
+            iri = _resolve(node["iri"], prefixes, base)
+            if not iri.startswith(XSD):
+                raise QueryRefused(
+                    f"the function <{iri}> is not run here: only SPARQL's built-in "
+                    "functions and XSD casts are",
+                    where="query",
+                )
 
 
 def _check_graph(term: Any, prefixes: dict[str, str], base: str, public: set[str]) -> None:
