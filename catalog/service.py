@@ -38,6 +38,7 @@ from catalog.rdf_input import (
 from catalog.settings import Settings
 from catalog.skolem import unskolemise
 from catalog.store import GraphStore, open_store
+from catalog.write_lock import SourceWriteLock
 
 LOCAL_SOURCE = "local"
 log = logging.getLogger(__name__)
@@ -180,10 +181,18 @@ class Catalogue:
     def limits(self) -> ParseLimits:
         return ParseLimits.from_settings(self.settings)
 
-    def source_lock(self, source: str) -> threading.Lock:
-        """The lock serialising writes to one source."""
+    def source_lock(self, source: str) -> SourceWriteLock:
+        """The lock serialising writes to one source, in this process and in every other
+        process sharing the database (see :mod:`catalog.write_lock`)."""
         with self._locks_guard:
-            return self._locks.setdefault(source, threading.Lock())
+            thread_lock = self._locks.setdefault(source, threading.Lock())
+        return SourceWriteLock(
+            source,
+            thread_lock,
+            database=self.database,
+            folder=self.settings.home / "locks",
+            wait_s=self.settings.source_write_lock_wait_s,
+        )
 
     def load(
         self,

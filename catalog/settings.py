@@ -554,6 +554,14 @@ class Settings(BaseSettings):
         "statement_timeout); SQLite waits at most this long for a lock held by another writer.",
     )
 
+    source_write_lock_wait_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Longest a write of a source (load, delete, edit) waits for another "
+        "writer of the same source, in any process sharing the database, before it is "
+        "refused with 409 source_busy.",
+    )
+
     # -- workers: harvest and validation as queued jobs (issue 17, catalog/jobs/) -------------
     workers: Literal["inline", "queue"] = Field(
         default="inline",
