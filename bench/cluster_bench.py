@@ -1,0 +1,274 @@
+"""Cluster benchmark (issue 17): the shared engines a deployment of many machines runs on.
+
+Every server is real and started here: PostgreSQL (Debian's binaries, as the tests start
+it), Oxigraph server and Virtuoso 7. Parts (``--parts``, all by default):
+
+* ``ingest``: ``Catalogue.load`` of one generated catalogue (``bench.ingest_bench.generate``,
+  30-40 triples per dataset) into the embedded store, into Oxigraph server and into
+  Virtuoso, each into an empty store, in a fresh subprocess; each server's throughput is
+  printed as a ratio to the embedded store's, measured in the same run.
+* ``offers``: the first computation of every dataset's offers by a worker: ``--datasets``
+  generated datasets on Oxigraph server with the operational state in PostgreSQL, one
+  ``offers`` job queued, ``datalab worker --once`` timed from its start to its exit, beside
+  the baseline of resolving the same datasets' offers one request at a time (a sample,
+  extrapolated).
+
+Run: ``.venv/bin/python -m bench.cluster_bench --datasets 100000``. Writes the "Cluster"
+section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.results import write_section
+
+REPO = Path(__file__).resolve().parents[1]
+LIMITS: dict[str, Any] = {"max_document_bytes": 1 << 34, "max_triples": 10**9}
+
+
+# -- servers -------------------------------------------------------------------------------
+
+
+@contextmanager
+def oxigraph_server(root: Path) -> Iterator[Any]:
+    from tests.catalog.store.conftest import OxigraphServer
+
+    (root / "oxigraph").mkdir(parents=True, exist_ok=True)
+    server = OxigraphServer(root / "oxigraph" / "db")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def virtuoso_server() -> Iterator[Any]:
+    from tests.virtuoso_server import VirtuosoServer
+
+    server = VirtuosoServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def server_settings(server: Any, home: Path) -> dict[str, Any]:
+    """The settings of a catalogue on ``server`` (as the tests configure them)."""
+    from tests.virtuoso_server import VirtuosoServer
+
+    values: dict[str, Any] = {
+        "home": str(home),
+        "store_backend": "sparql",
+        "sparql_query_url": server.query_url,
+        "sparql_update_url": server.update_url,
+        "sparql_gsp_url": server.gsp_url,
+        "sparql_snapshot_reads": not isinstance(server, VirtuosoServer),
+        "sparql_timeout_s": 600.0,
+    }
+    if isinstance(server, VirtuosoServer):
+        values["store_sparql_page_rows"] = server.row_cap // 2
+    return values
+
+
+# -- ingest --------------------------------------------------------------------------------
+
+
+def _ingest_child(settings_json: str, file: str) -> dict[str, Any]:
+    """Load ``file`` into an empty catalogue of these settings; its figures."""
+    from catalog.service import Catalogue
+    from catalog.settings import get_settings
+
+    settings = get_settings(**{**json.loads(settings_json), **LIMITS})
+    data = Path(file).read_bytes()
+    with Catalogue.open(settings) as cat:
+        start = time.perf_counter()
+        report = cat.load(data, fmt="turtle", source="bench", replace=True)
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "triples": report.triples, "datasets": report.datasets}
+
+
+def _in_child(function: str, *args: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.cluster_bench", "--child", function, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def ingest(n: int, root: Path) -> list[str]:
+    from bench.ingest_bench import generate
+
+    file = root / f"ingest-{n}.ttl"
+    generate(file, n)
+    rows: list[tuple[str, dict[str, Any]]] = []
+    embedded = {"home": str(root / "embedded")}
+    rows.append(("embedded Oxigraph", _in_child("ingest", json.dumps(embedded), str(file))))
+    with oxigraph_server(root) as server:
+        settings = server_settings(server, root / "on-oxigraph")
+        rows.append(("Oxigraph server", _in_child("ingest", json.dumps(settings), str(file))))
+    with virtuoso_server() as server:
+        settings = server_settings(server, root / "on-virtuoso")
+        try:
+            figures = _in_child("ingest", json.dumps(settings), str(file))
+        except subprocess.CalledProcessError as exc:
+            figures = {"error": (exc.stderr or "").strip().splitlines()[-1:]}
+        rows.append(("Virtuoso 7", figures))
+    base = rows[0][1]["triples"] / rows[0][1]["seconds"]
+    lines = [
+        f"Ingest of {n:,} generated datasets ({rows[0][1]['triples']:,} triples) into an "
+        "empty store, `Catalogue.load` (replace), each in its own process:",
+        "",
+        "| graph store | seconds | triples/s | ratio to the embedded store |",
+        "|---|---|---|---|",
+    ]
+    for name, figures in rows:
+        if "error" in figures:
+            lines.append(f"| {name} | failed: {' '.join(figures['error'])} | | |")
+            continue
+        tps = figures["triples"] / figures["seconds"]
+        lines.append(f"| {name} | {figures['seconds']:.1f} | {tps:,.0f} | {tps / base:.2f} |")
+        sys.stderr.write(f"ingest {name}: {figures['seconds']:.1f} s, {tps / base:.2f}×\n")
+    return lines
+
+
+# -- offers by workers ---------------------------------------------------------------------
+
+
+def environment(settings: dict[str, Any]) -> dict[str, str]:
+    """The environment of a ``datalab`` process with these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATALAB_")}
+    env.update({f"DATALAB_{k.upper()}": str(v) for k, v in settings.items()})
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def _offers_child(settings_json: str, file: str, samples: str) -> dict[str, Any]:
+    """Load ``file`` and the labs, queue the first offers build, time ``datalab worker
+    --once``; then the naive per-request baseline on ``samples`` datasets."""
+    import random
+
+    import sqlalchemy as sa
+
+    from catalog.db.feed import ChangeFeed
+    from catalog.db.schema import offer_terms
+    from catalog.jobs.queue import JobQueue
+    from catalog.jobs.worker import OFFERS
+    from catalog.labs import load_registry
+    from catalog.offers import RequesterProfile, offers_for
+    from catalog.offers.stored import OfferStore
+    from catalog.service import Catalogue
+    from catalog.settings import get_settings
+
+    values = {**json.loads(settings_json), **LIMITS}
+    settings = get_settings(**values)
+    with Catalogue.open(settings) as cat:
+        t0 = time.perf_counter()
+        report = cat.load(Path(file).read_bytes(), fmt="turtle", source="bench", replace=True)
+        load_s = time.perf_counter() - t0
+        load_registry(cat)
+        JobQueue(cat.database).enqueue(OFFERS, {}, dedupe_key=OFFERS)
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "cli", "worker", "--once"],
+            env=environment(values),
+            check=True,
+            capture_output=True,
+            cwd=REPO,
+        )
+        worker_s = time.perf_counter() - t0
+        state = OfferStore(cat.database).state()
+        head = ChangeFeed(cat.database).head()
+        with cat.database.transaction() as conn:
+            stored = conn.execute(sa.select(sa.func.count()).select_from(offer_terms)).scalar()
+        profile = RequesterProfile.parse("SME", "DE", "commercial-ai-training")
+        ids = random.Random(7).sample(report.dataset_ids, int(samples))
+        t0 = time.perf_counter()
+        for ident in ids:
+            offers_for(cat, ident, profile)
+        naive_s = (time.perf_counter() - t0) / len(ids) * report.datasets
+    return {
+        "datasets": report.datasets,
+        "load_s": load_s,
+        "worker_s": worker_s,
+        "stored": stored,
+        "current": state is not None and state.position == head,
+        "naive_s": naive_s,
+    }
+
+
+def offers(n: int, root: Path) -> list[str]:
+    from bench.ingest_bench import generate
+    from catalog.db import Database, upgrade
+    from tests.pg_server import running_postgres
+
+    file = root / f"offers-{n}.ttl"
+    generate(file, n, seed=11)
+    with running_postgres() as pg, oxigraph_server(root / "offers") as server:
+        url = pg.new_database()
+        with Database.postgresql(url) as fresh:
+            upgrade(fresh)
+        settings = {**server_settings(server, root / "offers-home"), "database_url": url}
+        figures = _in_child("offers", json.dumps(settings), str(file), "200")
+    sys.stderr.write(f"offers by a worker: {json.dumps(figures)}\n")
+    return [
+        f"Offers of {figures['datasets']:,} generated datasets (`bench.ingest_bench.generate`: "
+        "distributions with their own licences and access rights) on Oxigraph server, the "
+        "operational state in PostgreSQL; the first build queued as one `offers` job:",
+        "",
+        "| what | seconds | ratio to the naive baseline |",
+        "|---|---|---|",
+        f"| `datalab worker --once` (process start to exit; {figures['stored']:,} datasets' "
+        f"terms stored, position current: {figures['current']}) | {figures['worker_s']:.1f} "
+        f"| {figures['naive_s'] / figures['worker_s']:.1f}× faster |",
+        f"| baseline: each dataset's offers resolved per request (200 sampled, extrapolated) "
+        f"| {figures['naive_s']:.1f} | 1 |",
+        f"| (for scale) loading the datasets into Oxigraph server | {figures['load_s']:.1f} | |",
+    ]
+
+
+# -- main ----------------------------------------------------------------------------------
+
+CHILDREN = {"ingest": _ingest_child, "offers": _offers_child}
+PARTS = {"ingest": ingest, "offers": offers}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", type=int, default=100_000)
+    parser.add_argument("--ingest-datasets", type=int, default=20_000)
+    parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=list(PARTS))
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, *rest = args.child
+        sys.stdout.write(json.dumps(CHILDREN[name](*rest)) + "\n")
+        return
+    command = "python -m bench.cluster_bench " + " ".join(sys.argv[1:])
+    body = [f"Command: `{command.strip()}`", ""]
+    with tempfile.TemporaryDirectory(prefix="datalab-cluster-bench-") as tmp:
+        root = Path(tmp)
+        os.chmod(root, 0o755)
+        for part in args.parts:
+            size = args.ingest_datasets if part == "ingest" else args.datasets
+            body += [*PARTS[part](size, root), ""]
+    write_section("Cluster", "\n".join(body))
+
+
+if __name__ == "__main__":
+    main()
