@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,6 +159,17 @@ def environment(settings: dict[str, Any]) -> dict[str, str]:
     return env
 
 
+def run_worker(settings: dict[str, Any]) -> None:
+    """``datalab worker --once``: run what is due, then exit."""
+    subprocess.run(
+        [sys.executable, "-m", "cli", "worker", "--once"],
+        env=environment(settings),
+        check=True,
+        capture_output=True,
+        cwd=REPO,
+    )
+
+
 def _offers_child(settings_json: str, file: str, samples: str) -> dict[str, Any]:
     """Load ``file`` and the labs, queue the first offers build, time ``datalab worker
     --once``; then the naive per-request baseline on ``samples`` datasets."""
@@ -184,13 +196,7 @@ def _offers_child(settings_json: str, file: str, samples: str) -> dict[str, Any]
         load_registry(cat)
         JobQueue(cat.database).enqueue(OFFERS, {}, dedupe_key=OFFERS)
         t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "cli", "worker", "--once"],
-            env=environment(values),
-            check=True,
-            capture_output=True,
-            cwd=REPO,
-        )
+        run_worker(values)
         worker_s = time.perf_counter() - t0
         state = OfferStore(cat.database).state()
         head = ChangeFeed(cat.database).head()
@@ -242,10 +248,145 @@ def offers(n: int, root: Path) -> list[str]:
     ]
 
 
+# -- replicas: first start, feed lag -------------------------------------------------------
+
+
+class Replica:
+    """One ``datalab serve`` process (an API replica) with a home folder of its own."""
+
+    def __init__(self, settings: dict[str, Any], home: Path) -> None:
+        from tests.pg_server import free_port
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        home.mkdir(parents=True, exist_ok=True)
+        self.log = (home / "serve.log").open("wb")
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--port", str(self.port)],
+            env=environment({**settings, "home": str(home), "public_url": self.base}),
+            cwd=REPO,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def hits(self, q: str) -> int:
+        """The total of a search, 0 while the replica cannot answer yet."""
+        import httpx
+
+        try:
+            answer = httpx.get(f"{self.base}/search", params={"q": q}, timeout=30)
+        except httpx.TransportError:
+            return 0
+        if answer.status_code != 200:
+            return 0
+        return int(answer.json()["total"])
+
+    def until_health(self, deadline_s: float = 120) -> None:
+        import httpx
+
+        end = time.perf_counter() + deadline_s
+        while time.perf_counter() < end:
+            try:
+                if httpx.get(f"{self.base}/health", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)
+        raise TimeoutError("the replica never answered /health")
+
+    def until_found(self, q: str, deadline_s: float = 900) -> float:
+        """Seconds until a search for ``q`` finds something (polled every 20 ms)."""
+        start = time.perf_counter()
+        while self.hits(q) == 0:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the replica exited ({self.process.returncode})")
+            if time.perf_counter() - start > deadline_s:
+                raise TimeoutError(f"{q!r} was not found in {deadline_s} s")
+            time.sleep(0.02)
+        return time.perf_counter() - start
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(30)
+        self.log.close()
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def replicas(n: int, root: Path, rounds: int = 20) -> list[str]:
+    from bench.search_bench import N_RARE, rare, turtle
+    from catalog.db import Database, upgrade
+    from catalog.jobs.queue import JobQueue
+    from catalog.jobs.worker import OFFERS
+    from catalog.labs import load_registry
+    from catalog.service import Catalogue
+    from catalog.settings import get_settings
+    from tests.pg_server import running_postgres
+
+    N_RARE[0] = max(1, n // 5)
+    with running_postgres() as pg, oxigraph_server(root / "replicas") as server:
+        url = pg.new_database()
+        with Database.postgresql(url) as fresh:
+            upgrade(fresh)
+        shared = {**server_settings(server, root / "writer"), "database_url": url}
+        shared["workers"] = "queue"
+        with Catalogue.open(get_settings(**{**shared, "workers": "inline", **LIMITS})) as writer:
+            t0 = time.perf_counter()
+            writer.load(turtle(0, n, seed=1), fmt="turtle", source="bench-0", replace=True)
+            load_registry(writer)
+            load_s = time.perf_counter() - t0
+            # as deployed: a worker computes the offers the replicas' search facets read
+            JobQueue(writer.database).enqueue(OFFERS, {}, dedupe_key=OFFERS)
+            run_worker(shared)
+            b = Replica(shared, root / "replica-b")
+            try:
+                b.until_health()
+                health_s = time.perf_counter() - b.started
+                b.until_found(rare(n // 2))
+                first_s = time.perf_counter() - b.started
+                lags = []
+                for r in range(rounds):
+                    k = (r * 7919) % n
+                    writer.load(
+                        turtle(k, 1, seed=1000 + r, tag=f"lag{r}r"), fmt="turtle", source="bench-0"
+                    )
+                    lags.append(b.until_found(f"lag{r}r{k}", deadline_s=120))
+            finally:
+                b.stop()
+    sys.stderr.write(
+        f"replicas: load {load_s:.1f} s, health {health_s:.1f} s, first {first_s:.1f} s, "
+        f"lags {lags}\n"
+    )
+    return [
+        f"Two replicas over Oxigraph server and PostgreSQL, {n:,} datasets "
+        f"(`bench.search_bench.turtle`; loaded in {load_s:.1f} s). Replica B is a "
+        "`datalab serve` process with its own search index; the writer publishes one changed "
+        f"dataset at a time ({rounds} rounds) and B's `/search` is polled every 20 ms:",
+        "",
+        "| what | seconds |",
+        "|---|---|",
+        f"| B's start to its first `/health` answer | {health_s:.1f} |",
+        f"| B's start (empty index, built from the graph) to its first correct search "
+        f"| {first_s:.1f} |",
+        f"| change feed lag, publish to searchable on B: p50 | {statistics.median(lags):.2f} |",
+        f"| change feed lag: p95 (target ≤ 5 s) | {_p95(lags):.2f} |",
+    ]
+
+
 # -- main ----------------------------------------------------------------------------------
 
 CHILDREN = {"ingest": _ingest_child, "offers": _offers_child}
-PARTS = {"ingest": ingest, "offers": offers}
+PARTS = {"ingest": ingest, "offers": offers, "replicas": replicas}
 
 
 def main() -> None:
