@@ -1,4 +1,4 @@
-"""Sample commands: ``datalab sample add`` (users and grants: :mod:`cli.users`)."""
+"""Sample commands: ``datalab sample add|delete|sweep`` (users and grants: :mod:`cli.users`)."""
 
 from __future__ import annotations
 
@@ -100,3 +100,13 @@ def sample_delete(
                 None, "sample.delete", dataset_id, "ok", {"via": "cli"}
             )
         typer.echo(f"sample of {dataset_id} deleted")
+
+
+@sample_app.command("sweep")
+def sample_sweep(home: HomeOption = None) -> None:
+    """Remove sample versions that killed or failed uploads left behind, and replaced
+    versions, once older than DATALAB_SAMPLE_STAGING_MAX_AGE_S (workers do it every
+    minute on S3)."""
+    with reported():
+        removed = SampleStore(settings_from_cli(home=home)).sweep()
+        typer.echo(f"{removed} sample version(s) removed")

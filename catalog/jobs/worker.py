@@ -148,6 +148,22 @@ class Worker:
                 max_attempts=self.settings.worker_max_attempts,
                 dedupe_key=validate_key(None),
             )
+        self._sweep_samples()
+
+    def _sweep_samples(self) -> None:
+        """Remove what killed uploads left in the shared sample store (S3 only: a local
+        store is swept by the process that uploads)."""
+        if not self.settings.samples_s3_endpoint:
+            return
+        from catalog.samples import SampleStore
+
+        try:
+            removed = SampleStore(self.settings).sweep()
+        except DatalabError as exc:
+            log.warning("the sample store could not be swept: %s", exc)
+            return
+        if removed:
+            log.info("removed %d unpublished or replaced sample version(s)", removed)
 
     def _follow_feed(self) -> None:
         """Queue an ``offers`` job (deduped) when the change feed moved past the stored

@@ -4,20 +4,38 @@ Both keep one immutable folder per upload (``<dataset>/<version>/``) and a small
 ``<dataset>/CURRENT`` object naming the version served; replacing ``CURRENT`` is the one
 atomic step of an upload (``os.replace`` locally, a single PUT in S3), so readers see the
 old sample or the new one, never a mix.
+
+In S3 a version folder is the upload's staging area: its objects are written before
+``CURRENT`` names them, so an upload killed midway (a replica lost, a failed PUT) leaves
+only a folder nobody names. The version replaced by an upload is not deleted at once
+either: a replica elsewhere may be reading it. :meth:`S3Backend.sweep` removes both once
+they are older than ``sample_staging_max_age_s`` (a version's name starts with its
+creation time in milliseconds); workers run it every minute, ``datalab sample sweep`` on
+demand.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Protocol
 
 from catalog.errors import StoreError
 
 FILES = ("sample.parquet", "meta.json", "statistics.json")
+#: A version folder's name: its creation time in milliseconds, then a random part.
+VERSION = re.compile(r"^(?P<ms>\d{13})-[0-9a-f]+$")
+
+
+def version_age_s(version: str, now: float) -> float | None:
+    """Seconds since ``version`` was created, from its name; ``None``: not a version."""
+    match = VERSION.match(version)
+    return None if match is None else now - int(match["ms"]) / 1000
 
 
 class SampleBackend(Protocol):
@@ -35,6 +53,10 @@ class SampleBackend(Protocol):
 
     def delete(self, dataset_id: str) -> None:
         """Forget ``CURRENT`` first (one atomic step), then the files."""
+        ...
+
+    def sweep(self, max_age_s: float) -> int:
+        """Remove version folders no ``CURRENT`` names, older than ``max_age_s``; how many."""
         ...
 
 
@@ -93,6 +115,19 @@ class LocalBackend:
         (folder / "CURRENT").unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
 
+    def sweep(self, max_age_s: float) -> int:
+        """Publishing removes the replaced version and a failed publish its own: only a
+        process killed between the rename and ``CURRENT`` leaves a folder behind."""
+        now, removed = time.time(), 0
+        for folder in (p for p in self.root.iterdir() if p.is_dir() and p.name[0] != "."):
+            current = self.current(folder.name)
+            for version in (p for p in folder.iterdir() if p.is_dir() and p.name != current):
+                age = version_age_s(version.name, now)
+                if age is not None and age > max_age_s:
+                    shutil.rmtree(version, ignore_errors=True)
+                    removed += 1
+        return removed
+
 
 class S3Backend:
     """Samples in an S3-compatible bucket, written with pyarrow's S3 file system."""
@@ -141,7 +176,8 @@ class S3Backend:
             raise StoreError(f"the sample store (S3) failed: {exc}") from None
 
     def publish(self, dataset_id: str, version: str, staged: Path) -> None:
-        previous = self.current(dataset_id)
+        """Write the version's objects (its staging in S3), then ``CURRENT``. The replaced
+        version stays for readers elsewhere until :meth:`sweep`."""
         try:
             for name in sorted(p.name for p in staged.iterdir() if p.is_file()):
                 with (
@@ -152,13 +188,30 @@ class S3Backend:
             with self.fs.open_output_stream(self._key(dataset_id, "CURRENT")) as dst:
                 dst.write(version.encode("ascii"))
         except OSError as exc:
+            with contextlib.suppress(OSError):  # what was written; else the sweep will
+                self.fs.delete_dir(self._key(dataset_id, version))
             raise StoreError(f"the sample store (S3) failed: {exc}") from None
         finally:
             shutil.rmtree(staged, ignore_errors=True)
-        if previous and previous != version:
-            # an orphaned old version is harmless: CURRENT no longer names it
-            with contextlib.suppress(OSError):
-                self.fs.delete_dir(self._key(dataset_id, previous))
+
+    def sweep(self, max_age_s: float) -> int:
+        from pyarrow import fs
+
+        now, removed = time.time(), 0
+        try:
+            top = self.fs.get_file_info(fs.FileSelector(self._key(), allow_not_found=True))
+            for folder in (i for i in top if i.type == fs.FileType.Directory):
+                dataset_id = folder.base_name
+                current = self.current(dataset_id)
+                versions = self.fs.get_file_info(fs.FileSelector(folder.path))
+                for version in (i for i in versions if i.type == fs.FileType.Directory):
+                    age = version_age_s(version.base_name, now)
+                    if version.base_name != current and age is not None and age > max_age_s:
+                        self.fs.delete_dir(version.path)
+                        removed += 1
+        except OSError as exc:
+            raise StoreError(f"the sample store (S3) failed: {exc}") from None
+        return removed
 
     def duckdb_path(self, dataset_id: str, version: str) -> tuple[str, str]:
         folder = "s3://" + self._key(dataset_id, version)

@@ -294,6 +294,13 @@ class SampleStore:
         (staged / "statistics.json").write_text(json.dumps(stats), "utf-8")
         return meta
 
+    def sweep(self) -> int:
+        """Remove the version folders killed or failed uploads left in the backend, and
+        replaced versions, once older than ``sample_staging_max_age_s`` (see
+        :mod:`catalog.samples.backends`); how many. The local staging folder is swept
+        when the store is built."""
+        return self.backend.sweep(self.settings.sample_staging_max_age_s)
+
     def delete(self, dataset_id: str) -> None:
         """Remove the dataset's sample (readers see it until ``CURRENT`` is gone, then 404)."""
         self._version(dataset_id)

@@ -152,3 +152,92 @@ def test_s3_sandbox_reads_only_the_one_sample_prefix(s3_store: SampleStore, tmp_
         with pytest.raises(duckdb.PermissionException):
             s3_store.engine.query(con, "SELECT * FROM read_csv('/etc/passwd')")
     assert SECRET not in json.dumps(s3_store.rows("open", limit=100))
+
+
+def _versions(store: SampleStore, dataset_id: str) -> set[str]:
+    from pyarrow import fs
+
+    backend = store.backend
+    infos = backend.fs.get_file_info(fs.FileSelector(backend._key(dataset_id)))  # type: ignore[attr-defined]
+    return {i.base_name for i in infos if i.type == fs.FileType.Directory}
+
+
+def test_s3_versions_nobody_names_are_swept_once_old_the_served_one_never(
+    s3_settings: Settings, tmp_path: Path
+) -> None:
+    """A replaced version stays for readers on other replicas; an upload killed midway
+    leaves a version folder no CURRENT names: both go once older than the staging age,
+    a young one (an upload in progress elsewhere) and the served one stay."""
+    store = SampleStore(s3_settings)
+    store.backend.ensure_bucket()  # type: ignore[attr-defined]
+    store.add("ds-3", Upload(path=write_parquet(tmp_path / "a.parquet")), uploaded_by=None)
+    first = store.meta("ds-3")["version"]
+    store.add(
+        "ds-3",
+        Upload(path=write_parquet(tmp_path / "b.parquet", sales_table(40))),
+        uploaded_by=None,
+    )
+    served = store.meta("ds-3")["version"]
+    assert _versions(store, "ds-3") == {first, served}  # the replaced one is still readable
+    # what a replica killed while writing its objects leaves: a folder, never named
+    killed = f"{int((time.time() - 7 * 3600) * 1000):013d}-0badc0de"
+    in_progress = f"{int(time.time() * 1000):013d}-0000beef"
+    for version in (killed, in_progress):
+        with store.backend.fs.open_output_stream(  # type: ignore[attr-defined]
+            store.backend._key("ds-3", version, "sample.parquet")  # type: ignore[attr-defined]
+        ) as out:
+            out.write(b"PAR1 half written")
+
+    assert store.sweep() == 1  # only the killed upload's folder is 6 h old
+    assert _versions(store, "ds-3") == {first, served, in_progress}
+
+    aged = SampleStore(s3_settings.model_copy(update={"sample_staging_max_age_s": 0.001}))
+    time.sleep(0.01)
+    assert aged.sweep() == 2
+    assert _versions(store, "ds-3") == {served}
+    assert aged.meta("ds-3")["version"] == served and len(aged.rows("ds-3")["rows"]) == 40
+
+
+def test_a_worker_turn_and_the_cli_sweep_the_s3_sample_store(
+    s3_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from catalog.db import Database
+    from catalog.jobs.worker import Worker
+    from cli import app
+
+    store = SampleStore(s3_settings)
+    store.backend.ensure_bucket()  # type: ignore[attr-defined]
+    store.add("ds-4", Upload(path=write_parquet(tmp_path / "a.parquet")), uploaded_by=None)
+    served = store.meta("ds-4")["version"]
+
+    def orphan(hours: float) -> str:
+        version = f"{int((time.time() - hours * 3600) * 1000):013d}-0badc0de"
+        with store.backend.fs.open_output_stream(  # type: ignore[attr-defined]
+            store.backend._key("ds-4", version, "meta.json")  # type: ignore[attr-defined]
+        ) as out:
+            out.write(b"{}")
+        return version
+
+    orphan(7)
+    with Database.open(s3_settings) as database:
+        worker = Worker(s3_settings, database)
+        try:
+            worker.step()
+        finally:
+            worker.close()
+    assert _versions(store, "ds-4") == {served}
+
+    orphan(8)
+    for name, value in s3_settings.model_dump(include={
+        "samples_s3_endpoint", "samples_s3_bucket", "samples_s3_prefix",
+        "samples_s3_access_key", "samples_s3_secret_key", "samples_s3_use_ssl",
+    }).items():  # fmt: skip
+        monkeypatch.setenv(
+            f"DATALAB_{name.upper()}", str(value).lower() if isinstance(value, bool) else str(value)
+        )
+    result = CliRunner().invoke(app, ["sample", "sweep", "--home", str(s3_settings.home)])
+    assert result.exit_code == 0, result.output
+    assert "1 sample version(s) removed" in result.output
+    assert _versions(store, "ds-4") == {served}
