@@ -85,11 +85,15 @@ def load_registry(catalogue: Catalogue) -> RegistryLoad:
         data_file("factories.ttl"), fmt="turtle", source=REGISTRY_SOURCE, replace=True
     )
     demo = Graph().parse(data=data_file("labs.ttl"), format="turtle")
-    existing = {lab.id for lab in list_labs(catalogue)}
-    new = [DataLab.from_graph(demo, s) for s in demo.subjects(RDF.type, DLAB.DataLab)]
-    new = [lab for lab in new if lab.id not in existing]
+    labs = [DataLab.from_graph(demo, s) for s in demo.subjects(RDF.type, DLAB.DataLab)]
+    with _lock(catalogue), catalogue.source_lock(LABS_SOURCE):
+        # decided under the write lock: replicas starting together add each lab once
+        existing = {lab.id for lab in list_labs(catalogue)}
+        new = [lab for lab in labs if lab.id not in existing]
+        if new:
+            _store_labs(catalogue, new)
     if new:
-        _write_labs(catalogue, add=new)
+        catalogue.notify_published(LABS_SOURCE, None, recorded=True)
     return RegistryLoad(report, sorted(lab.id for lab in new))
 
 
@@ -141,10 +145,12 @@ def create_lab(catalogue: Catalogue, data: dict[str, Any], *, staff_factory: str
     )
     _check_owner(lab.factory, staff_factory)
     get_factory(catalogue, lab.factory)
-    with _lock(catalogue):
+    with _lock(catalogue), catalogue.source_lock(LABS_SOURCE):
+        # checked under the shared write lock: another replica creating the same id waits
         if any(x.id == lab.id for x in list_labs(catalogue)):
             raise Conflict(f"a data lab with id {lab.id!r} exists already", where="id")
-        _write_labs(catalogue, add=[lab], locked=True)
+        _store_labs(catalogue, [lab])
+    catalogue.notify_published(LABS_SOURCE, None, recorded=True)
     return lab
 
 
@@ -172,7 +178,9 @@ def edit_lab(
     forbidden = set(changes) - _EDITABLE
     if forbidden:
         raise Forbidden(f"field(s) {', '.join(sorted(forbidden))} cannot be edited", where="body")
-    with _lock(catalogue):
+    with _lock(catalogue), catalogue.source_lock(LABS_SOURCE):
+        # read, merge and write under the shared write lock: an edit of another field made
+        # on another replica meanwhile is read here, never overwritten with an older copy
         current = get_lab(catalogue, lab_id)
         _check_owner(current.factory, staff_factory)
         merged = {**current.to_dict(), **changes}
@@ -182,7 +190,8 @@ def edit_lab(
             limits=FieldLimits.from_settings(catalogue.settings),
         )
         lab = replace(lab, id=current.id, factory=current.factory)
-        _write_labs(catalogue, add=[lab], locked=True)
+        _store_labs(catalogue, [lab])
+    catalogue.notify_published(LABS_SOURCE, None, recorded=True)
     return lab
 
 
@@ -214,41 +223,30 @@ def _check_owner(lab_factory: str, staff_factory: str) -> None:
         )
 
 
-def _write_labs(catalogue: Catalogue, *, add: list[DataLab], locked: bool = False) -> None:
-    """Store each lab as its own record: the first labs make the source's first version;
-    afterwards each lab replaces only its own triples (its node, procedure steps and
-    policy) in one atomic update, so edits of different labs, even from different
-    processes, never overwrite each other."""
-    if not add:
-        return
-    lock = _lock(catalogue)
-    if not locked:
-        lock.acquire()
-    try:
-        with catalogue.source_lock(LABS_SOURCE):
-            current = catalogue.graphs.current(LABS_SOURCE)
-            if current is None:
-                out = Graph()
-                for lab in add:
-                    lab.to_graph(out)
-                load_quads(
-                    catalogue.store,
-                    _quads(catalogue, out),
-                    source=LABS_SOURCE,
-                    replace=True,
-                    graphs=catalogue.graphs,
-                )
-            else:
-                for lab in add:
-                    _replace_lab(catalogue, current, lab)
-            # The change feed names the labs (rows of the source ``labs``: see
-            # catalog/db/feed.py); listeners are told the whole source may have changed.
-            version = catalogue.graphs.current(LABS_SOURCE)
-            catalogue.record_changes(LABS_SOURCE, version, upserts=[lab.id for lab in add])
-    finally:
-        if not locked:
-            lock.release()
-    catalogue.notify_published(LABS_SOURCE, None, recorded=True)
+def _store_labs(catalogue: Catalogue, add: list[DataLab]) -> None:
+    """Store each lab as its own record (the caller holds the labs' write lock): the first
+    labs make the source's first version; afterwards each lab replaces only its own
+    triples (its node, procedure steps and policy) in one atomic update, so edits of
+    different labs, even from different processes, never overwrite each other."""
+    current = catalogue.graphs.current(LABS_SOURCE)
+    if current is None:
+        out = Graph()
+        for lab in add:
+            lab.to_graph(out)
+        load_quads(
+            catalogue.store,
+            _quads(catalogue, out),
+            source=LABS_SOURCE,
+            replace=True,
+            graphs=catalogue.graphs,
+        )
+    else:
+        for lab in add:
+            _replace_lab(catalogue, current, lab)
+    # The change feed names the labs (rows of the source ``labs``: see
+    # catalog/db/feed.py); listeners are told the whole source may have changed.
+    version = catalogue.graphs.current(LABS_SOURCE)
+    catalogue.record_changes(LABS_SOURCE, version, upserts=[lab.id for lab in add])
 
 
 def _quads(catalogue: Catalogue, graph: Graph) -> Iterator[ox.Quad]:
