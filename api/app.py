@@ -40,7 +40,7 @@ ROUTERS += [catalog_endpoint.router, sparql.router, ckan_api.router]  # federati
 ROUTERS += [search.router]
 ROUTERS += [harvest.router]
 ROUTERS += [access_requests.router, web.router]  # access requests, web pages
-ROUTERS += [dsp.router, croissant.router]  # federation: DSP catalogue, Croissant
+ROUTERS += [dsp.router, dsp.well_known, croissant.router]  # federation: DSP, Croissant
 ROUTERS += [quality.router]  # metadata quality with SHACL conformance
 
 

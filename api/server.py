@@ -17,6 +17,10 @@ connections for as long as it trickles bytes. :class:`GuardedH11Protocol` adds i
 
 Body deadlines and sizes are the ASGI middleware's (api/middleware/bounds.py), which sees
 the route. Per-address connection caps belong in the reverse proxy in front.
+
+The listening socket is bound by :func:`listen` before the app is built, so the settings the
+app gets name the port clients reach: with ``port = 0`` the system picks a free port, and a
+derived ``public_url`` (and catalogue IRI) carry it instead of ``:0``.
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ import http
 import json
 import logging
 import resource
+import socket
 from typing import Any, ClassVar
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from catalog.errors import DatalabError, HeadersTooLarge, RequestTimeout
+from catalog.errors import ConfigurationError, DatalabError, HeadersTooLarge, RequestTimeout
 from catalog.settings import Settings
 
 log = logging.getLogger("datalab.server")
@@ -181,7 +186,34 @@ def raise_open_files_limit(wanted: int) -> None:
         log.info("raised the open-files limit from %d to %d", soft, target)
 
 
-def serve(app: Any, settings: Settings) -> None:
-    """Run ``app`` until interrupted, with the bounds above."""
+def listen(settings: Settings) -> tuple[socket.socket, Settings]:
+    """Bind the server's socket (as uvicorn binds one: IPv6 for an address with a colon,
+    ``SO_REUSEADDR``), and the settings on the port it got (:meth:`Settings.with_port`).
+
+    Raises :class:`ConfigurationError` when the address cannot be bound (in use, not this
+    machine's)."""
+    host, port = settings.host, settings.port
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            where="DATALAB_HOST/DATALAB_PORT",
+        ) from exc
+    sock.set_inheritable(True)
+    bound = int(sock.getsockname()[1])
+    return sock, settings if bound == port else settings.with_port(bound)
+
+
+def serve(app: Any, settings: Settings, sock: socket.socket) -> None:
+    """Run ``app`` on the socket :func:`listen` bound, until interrupted, with the bounds
+    above."""
     raise_open_files_limit(settings.server_max_connections + 256)
-    uvicorn.Server(server_config(app, settings)).run()
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    log.info("listening on http://%s:%d; public URL %s", shown, port, settings.public_url)
+    uvicorn.Server(server_config(app, settings)).run(sockets=[sock])

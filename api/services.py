@@ -23,7 +23,7 @@ from api.web.session_store import SessionStore
 from catalog.access_requests import AccessRequests
 from catalog.accounts import Accounts
 from catalog.db import Database
-from catalog.errors import ConfigurationError
+from catalog.errors import ConfigurationError, DatalabError
 from catalog.federation.sparql_endpoint import PublicSparql, open_endpoint
 from catalog.field_limits import FieldLimits
 from catalog.harvest import Harvester, HarvestSources, JobStore
@@ -195,6 +195,8 @@ class Services:
         if settings.workers == "inline":
             validation = start_validation_worker(cat, database)
             closers.append(validation.close)
+        if store is not None:
+            _reconcile_samples(cat, store)
         return cls(
             settings=settings,
             catalogue=cat,
@@ -234,6 +236,15 @@ def _sample_store(settings: Settings) -> SampleStore | None:
     except OSError as exc:  # e.g. a read-only samples folder: sample requests will say so
         log.warning("the sample store cannot be opened at start-up: %s", exc)
         return None
+
+
+def _reconcile_samples(catalogue: Catalogue, store: SampleStore) -> None:
+    """Re-write, once every listener is attached, the sample distributions stored with
+    absolute URLs (older versions) or under another base IRI (catalog/samples/graph.py)."""
+    try:
+        sample_graph.reconcile_all(catalogue, store)
+    except DatalabError as exc:  # the API serves anyway; the next publish tries again
+        log.warning("the sample distributions could not be brought in step: %s", exc)
 
 
 def _detach(catalogue: Catalogue, listener: Any) -> None:

@@ -363,7 +363,8 @@ class Catalogue:
             described = records.describe(self.store, ref)
             if described:
                 triples = [t for t in described if not _internal(t)]
-                return DatasetRecord(ref, list(unskolemise(triples)))
+                public = self.settings.public_url
+                return DatasetRecord(ref, list(unskolemise(triples, public_url=public)))
         raise DatasetNotFound(f"no dataset with id {dataset_id!r}", where="id")
 
     def export_triples(self, source: str | None = None) -> list[ox.Triple]:
@@ -374,7 +375,7 @@ class Catalogue:
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {CURRENT_GRAPHS} {flt} "
             f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p NOT IN ({internal})) }}"
         )
-        return list(unskolemise(triples))
+        return list(unskolemise(triples, public_url=self.settings.public_url))
 
     def export(self, fmt: str = "turtle", source: str | None = None) -> bytes:
         return serialize(self.export_triples(source), export_format(fmt))

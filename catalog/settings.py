@@ -21,10 +21,12 @@ What stays a module constant is not an operator's limit:
 
 from __future__ import annotations
 
+import functools
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from catalog.errors import ConfigurationError
@@ -73,13 +75,22 @@ class Settings(BaseSettings):
         description="Whether the remote SPARQL server runs each query on a consistent "
         "snapshot (true for Oxigraph server); unknown servers are assumed not to.",
     )
+    # Unset (empty), these two are derived by _derive_urls below: after validation they
+    # always hold a URL, so their readers never see an empty one.
     base_iri: str = Field(
-        default="https://datalab.example.eu/",
-        description="Base IRI for resources minted by this catalogue (catalogue, named graphs).",
+        default="",
+        description="Base IRI for resources minted by this catalogue (its catalogue "
+        "<base_iri>/catalog, named graphs, sample distributions): the catalogue IRI peers "
+        "see. Unset: <public_url>/, so two instances never share one. Set it for an "
+        "instance that lasts: a derived one moves with the public URL.",
     )
     public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Public base URL of the API, used to build links in responses.",
+        default="",
+        description="Public base URL of the API, used to build every link in responses "
+        "(set it behind a reverse proxy). Unset: http://<host>:<port> of the address the "
+        "server binds, with the port it really got when port is 0; for an unspecified "
+        "address (0.0.0.0, ::) the machine's name (its fully qualified name, else its host "
+        "name, the first that resolves and is not localhost; else 127.0.0.1).",
     )
     shapes_path: Path | None = Field(
         default=None,
@@ -427,8 +438,17 @@ class Settings(BaseSettings):
         gt=0,
         description="Address-space limit of the /sparql worker process, in bytes.",
     )
-    host: str = Field(default="127.0.0.1", description="Address the API listens on.")
-    port: int = Field(default=8000, ge=0, le=65535, description="Port the API listens on.")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address the API listens on (0.0.0.0 or :: for every interface).",
+    )
+    port: int = Field(
+        default=8000,
+        ge=0,
+        le=65535,
+        description="Port the API listens on; 0: a free port the system picks when the "
+        "server starts, which a derived public_url then carries.",
+    )
     log_level: str = Field(default="info", description="Log level of the API server.")
     web_session_hours: float = Field(
         default=12, gt=0, description="Lifetime of a browser session of the web pages, in hours."
@@ -629,6 +649,9 @@ class Settings(BaseSettings):
         "this process is applied at once. 0: check before every answer.",
     )
 
+    #: Which of public_url and base_iri were derived (unset), for :meth:`with_port`.
+    _derived: frozenset[str] = PrivateAttr(default=frozenset())
+
     @field_validator("trusted_hosts", mode="before")
     @classmethod
     def _split_trusted_hosts(cls, value: object) -> object:
@@ -651,6 +674,20 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _derive_urls(self) -> Settings:
+        """Fill an unset (or empty) public_url from host and port, then an unset base_iri
+        from the public URL; the names filled are kept for :meth:`with_port`."""
+        derived = set()
+        if not self.public_url.strip():
+            self.__dict__["public_url"] = derived_public_url(self.host, self.port)
+            derived.add("public_url")
+        if not self.base_iri.strip():
+            self.__dict__["base_iri"] = self.public_url.rstrip("/") + "/"
+            derived.add("base_iri")
+        self._derived = frozenset(derived)
+        return self
+
+    @model_validator(mode="after")
     def _remote_store_needs_endpoints(self) -> Settings:
         if self.store_backend == "sparql" and not self.sparql_query_url:
             raise ValueError("DATALAB_SPARQL_QUERY_URL is required when store_backend is sparql")
@@ -660,6 +697,41 @@ class Settings(BaseSettings):
     def store_path(self) -> Path:
         """Folder of the embedded Oxigraph store."""
         return self.home / "store"
+
+    def with_port(self, port: int) -> Settings:
+        """These settings on ``port`` (the port a server bound for port 0): a derived public
+        URL and catalogue IRI follow it, set ones stay."""
+        given = {name: getattr(self, name) for name in self.model_fields_set - self._derived}
+        return get_settings(**{**given, "port": port})
+
+
+#: Bind addresses meaning "every interface": no client can use them in a URL.
+UNSPECIFIED_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (recognised, never bound)
+
+
+@functools.cache
+def machine_name() -> str:
+    """The name peers may reach this machine by: its fully qualified name, else its host
+    name, the first that resolves and is not a ``localhost`` alias; else ``127.0.0.1``.
+    Asked once per process, so a slow resolver is waited for only once."""
+    for name in (socket.getfqdn(), socket.gethostname()):
+        if not name or name.lower().split(".")[0] == "localhost":
+            continue
+        try:
+            socket.getaddrinfo(name, None)
+        except OSError:
+            continue
+        return name.lower()
+    return "127.0.0.1"
+
+
+def derived_public_url(host: str, port: int) -> str:
+    """``http://<host>:<port>`` for a server bound to ``host``; an unspecified address
+    becomes :func:`machine_name`, an IPv6 address gets its brackets."""
+    name = machine_name() if host.strip() in UNSPECIFIED_HOSTS else host.strip()
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
 
 
 def default_of(name: str) -> Any:

@@ -26,7 +26,7 @@ def render() -> str:
     ]
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True, validated_data={})
-        shown = "" if default is None else f"`{default}`"
+        shown = "" if default in (None, "") else f"`{default}`"
         description = (field.description or "").replace("|", "\\|")
         lines.append(f"| `DATALAB_{name.upper()}` | {shown} | {description} |")
     return "\n".join(lines) + "\n"

@@ -4,6 +4,11 @@ Every stored node is then addressable by IRI, on any backend: a dataset's record
 read, replaced or deleted by walking IRIs, which SPARQL cannot do with blank nodes across
 requests. Exports turn skolem IRIs back into blank nodes, so a round trip gives a graph
 isomorphic to the one loaded.
+
+The same way out restores links to the catalogue's own API (a sample's access and download
+URLs): they are stored as ``urn:datalab:public-url:<path>`` (:func:`public_url_iri`) and
+leave as ``<public_url><path>``, built with the public URL of the process that serves
+them, never frozen at the time they were written.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ GENID = "urn:datalab:genid:"
 #: dcat:byteSize must stay xsd:nonNegativeInteger); they are stored under a wrapper
 #: datatype and restored on the way out.
 DATATYPE_WRAPPER = "urn:datalab:datatype:"
+#: Stored form of a link to the catalogue's own API: this prefix and an absolute path.
+PUBLIC_URL = "urn:datalab:public-url:"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 WRAPPED_DATATYPES = frozenset(
@@ -185,20 +192,40 @@ def is_skolem(term: object) -> TypeGuard[ox.NamedNode]:
     return isinstance(term, ox.NamedNode) and term.value.startswith(GENID)
 
 
-def unskolemise_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> object:
-    if type(term) is ox.NamedNode and term.value.startswith(GENID):
-        return ox.BlankNode(term.value[len(GENID) :])
+def public_url_iri(path: str) -> str:
+    """The stored form of ``path`` (absolute, on the catalogue's API) as a link."""
+    if not path.startswith("/"):
+        raise ValueError(f"not an absolute path: {path!r}")
+    return PUBLIC_URL + path
+
+
+def unskolemise_term(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal, *, public_url: str | None
+) -> object:
+    """``term`` as it leaves the catalogue; ``public_url`` None keeps stored links to the
+    API as they are (for checks that never show them)."""
+    if type(term) is ox.NamedNode:
+        value = term.value
+        if value.startswith(GENID):
+            return ox.BlankNode(value[len(GENID) :])
+        if public_url is not None and value.startswith(PUBLIC_URL):
+            return ox.NamedNode(public_url.rstrip("/") + value[len(PUBLIC_URL) :])
+        return term
     if type(term) is ox.Literal and term.datatype.value.startswith(DATATYPE_WRAPPER):
         original = term.datatype.value[len(DATATYPE_WRAPPER) :]
         return ox.Literal(term.value, datatype=ox.NamedNode(original))
     return term
 
 
-def unskolemise(triples: Iterable[ox.Triple | ox.Quad]) -> Iterator[ox.Triple]:
-    """Turn skolem IRIs back into blank nodes."""
+def unskolemise(
+    triples: Iterable[ox.Triple | ox.Quad], *, public_url: str | None
+) -> Iterator[ox.Triple]:
+    """Turn skolem IRIs back into blank nodes, wrapped datatypes back into theirs, and
+    stored links to the API into URLs on ``public_url`` (the settings' ``public_url`` of
+    the process answering; None: kept)."""
     for t in triples:
         yield ox.Triple(
-            unskolemise_term(t.subject),  # type: ignore[arg-type]
+            unskolemise_term(t.subject, public_url=public_url),  # type: ignore[arg-type]
             t.predicate,
-            unskolemise_term(t.object),  # type: ignore[arg-type]
+            unskolemise_term(t.object, public_url=public_url),  # type: ignore[arg-type]
         )

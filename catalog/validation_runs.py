@@ -245,14 +245,14 @@ def document_units(store: ox.Store) -> Iterator[Unit]:
         )
         owned.update(nodes)
         triples = _with_context(store, nodes, datasets)
-        yield Unit(unit_key(dataset), list(unskolemise(triples)))
+        yield Unit(unit_key(dataset), list(unskolemise(triples, public_url=None)))
     rest = [
         ox.Triple(q.subject, q.predicate, q.object)
         for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())
         if q.subject not in owned
     ]
     if rest:
-        yield Unit("", list(unskolemise(rest)))
+        yield Unit("", list(unskolemise(rest, public_url=None)))
 
 
 def unit_key(node: Any) -> str:

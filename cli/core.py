@@ -32,13 +32,19 @@ def _serve(settings: Settings, catalogue_setup: object = None) -> None:
     """Serve the API with the server bounds of api/server.py (header deadline, keep-alive,
     connection cap, backlog, header size)."""
     from api.app import create_app
-    from api.server import serve
+    from api.server import listen, serve
 
     configure_logging(settings.log_level)
-    # refuse to start on a PostgreSQL database behind the code (the embedded one is upgraded)
-    Database.open(settings).close()
-    app_ = create_app(settings, on_startup=catalogue_setup)  # type: ignore[arg-type]
-    serve(app_, settings)
+    # bound first: with port 0, the settings then name the port the system picked
+    sock, settings = listen(settings)
+    try:
+        # refuse to start on a PostgreSQL database behind the code (the embedded one is
+        # upgraded)
+        Database.open(settings).close()
+        app_ = create_app(settings, on_startup=catalogue_setup)  # type: ignore[arg-type]
+        serve(app_, settings, sock)
+    finally:
+        sock.close()
 
 
 @app.command()
@@ -58,10 +64,25 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     home: HomeOption = None,
 ) -> None:
-    """Serve the built-in demo: AI factories, data labs and a multi-data-space catalogue."""
+    """Serve the built-in demo: AI factories, data labs and a multi-data-space catalogue
+    (in --home, else $DATALAB_HOME, else ./.datalab-demo)."""
     with reported():
-        settings = settings_from_cli(host=host, port=port, home=home or Path(".datalab-demo"))
-        _serve(settings, load_demo_catalogue)
+        _serve(demo_settings(host=host, port=port, home=home), load_demo_catalogue)
+
+
+#: The demo's folder when neither --home nor DATALAB_HOME names one.
+DEMO_HOME = Path(".datalab-demo")
+
+
+def demo_settings(
+    *, host: str | None = None, port: int | None = None, home: Path | None = None
+) -> Settings:
+    """The demo's settings: like ``serve``'s, but in :data:`DEMO_HOME` when neither
+    ``home`` nor ``DATALAB_HOME`` names the folder (never the default ``./.datalab``)."""
+    settings = settings_from_cli(host=host, port=port, home=home)
+    if "home" in settings.model_fields_set:  # --home, or DATALAB_HOME
+        return settings
+    return settings_from_cli(host=host, port=port, home=DEMO_HOME)
 
 
 def load_demo_catalogue(catalogue: Catalogue) -> None:

@@ -17,6 +17,7 @@ from api.auth import Principal, PrincipalDep
 from api.deps import CatalogueDep, SamplesDep
 from api.routing import PRIVATE
 from catalog.federation.croissant import SampleView, croissant_document, sha256_of
+from catalog.samples import graph as sample_graph
 from catalog.samples.service import SampleService
 from catalog.samples.store import samples_root
 from catalog.service import Catalogue
@@ -38,11 +39,10 @@ def _sample_view(
     if not digest:
         key = (str(samples_root(cat.settings)), dataset_id, meta["version"])
         digest = sha256_of(key, lambda: service.store.parquet_bytes(dataset_id))
-    base = cat.settings.public_url.rstrip("/")
     return SampleView(
         columns=meta["columns"],
         byte_size=meta["byte_size"],
-        content_url=f"{base}/datasets/{dataset_id}/sample/file",
+        content_url=sample_graph.sample_urls(cat, dataset_id)[1],
         sha256=digest,
     )
 

@@ -5,6 +5,9 @@ one page at a time (``?page=``, ``?page_size=``; the next and previous pages are
 ``Link`` header, to be POSTed the same message). ``GET /dsp/catalog/datasets/{id}`` answers
 one ``Dataset`` (by catalogue id or dataset IRI). Errors are DSP ``CatalogError`` messages
 with the HTTP status of the problem. See :mod:`catalog.federation.dsp_catalog`.
+
+``GET /.well-known/dspace-version`` (unversioned, unauthenticated, as the spec requires)
+tells a connector which protocol version is spoken and where: ``2025-1`` at ``/dsp``.
 """
 
 from __future__ import annotations
@@ -15,13 +18,25 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.deps import CatalogueDep
+from api.deps import CatalogueDep, SettingsDep
 from api.links import this_url
 from catalog.errors import DatalabError, LimitExceeded
 from catalog.federation import dsp_catalog as dsp
 
-router = APIRouter(prefix="/dsp", tags=["dataspace-protocol"])
+router = APIRouter(prefix=dsp.DSP_PATH, tags=["dataspace-protocol"])
+#: The version metadata endpoint, at the root (RFC 8615), outside the versioned path.
+well_known = APIRouter(tags=["dataspace-protocol"])
 JSON = "application/json"
+
+
+@well_known.get(
+    "/.well-known/dspace-version",
+    operation_id="dsp_version",
+    responses={200: {"content": {JSON: {}}}},
+)
+def dspace_version(settings: SettingsDep) -> JSONResponse:
+    """The Dataspace Protocol versions this catalogue speaks and the path of each."""
+    return JSONResponse(dsp.version_document(settings), media_type=JSON)
 
 
 def _error(exc: DatalabError) -> JSONResponse:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import PrincipalDep
 from api.deps import CatalogueDep, SamplesDep, SettingsDep
-from api.links import public_url_for, this_url
+from api.links import this_url
 from api.routing import PrivateRoute
 from catalog.errors import LimitExceeded
 from catalog.samples import PARQUET_MEDIA_TYPE, Upload, fetched
@@ -26,9 +26,7 @@ def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _distribution(
-    request: Request, catalogue: Any, dataset_id: str, meta: dict[str, Any]
-) -> dict[str, Any]:
+def _distribution(catalogue: Any, dataset_id: str, meta: dict[str, Any]) -> dict[str, Any]:
     """The sample as a DCAT-AP ``adms:sample`` distribution of the dataset (also in the
     dataset's record: ``in_graph``); its SHA-256 when ``meta`` carries it (entitled callers,
     and the uploader)."""
@@ -38,7 +36,7 @@ def _distribution(
         "type": "http://www.w3.org/ns/dcat#Distribution",
         "media_type": sample_graph.IANA + meta["media_type"],
         "byte_size": meta["byte_size"],
-        "download_url": public_url_for(request, "download_sample", dataset_id=dataset_id),
+        "download_url": sample_graph.sample_urls(catalogue, dataset_id)[1],
         "in_graph": sample_graph.in_graph(catalogue, dataset_id),
     }
     if meta.get("sha256"):
@@ -76,16 +74,14 @@ async def put_sample(
         meta = await run_in_threadpool(service.upload, principal, dataset_id, upload)
     finally:
         path.unlink(missing_ok=True)
-    return _json(_created(request, catalogue, dataset_id, meta), 201)
+    return _json(_created(catalogue, dataset_id, meta), 201)
 
 
-def _created(
-    request: Request, catalogue: Any, dataset_id: str, meta: dict[str, Any]
-) -> dict[str, Any]:
+def _created(catalogue: Any, dataset_id: str, meta: dict[str, Any]) -> dict[str, Any]:
     body = {k: meta[k] for k in ("dataset_id", "version", "byte_size", "rows", "columns")}
     if "origin" in meta:
         body["origin"] = meta["origin"]
-    body["distribution"] = _distribution(request, catalogue, dataset_id, meta)
+    body["distribution"] = _distribution(catalogue, dataset_id, meta)
     return body
 
 
@@ -96,7 +92,6 @@ def _created(
 )
 def sample_from_distribution(
     dataset_id: str,
-    request: Request,
     catalogue: CatalogueDep,
     settings: SettingsDep,
     principal: PrincipalDep,
@@ -112,7 +107,7 @@ def sample_from_distribution(
     candidate = fetched.pick(catalogue, dataset_id, distribution)
     upload, origin = fetched.fetch(settings, candidate)
     meta = service.upload(principal, dataset_id, upload, origin)
-    return _json(_created(request, catalogue, dataset_id, meta), 201)
+    return _json(_created(catalogue, dataset_id, meta), 201)
 
 
 @router.delete("/datasets/{dataset_id}/sample", operation_id="delete_sample", status_code=204)
@@ -125,7 +120,6 @@ def delete_sample(dataset_id: str, principal: PrincipalDep, service: SamplesDep)
 @router.get("/datasets/{dataset_id}/sample", operation_id="get_sample")
 def get_sample(
     dataset_id: str,
-    request: Request,
     catalogue: CatalogueDep,
     settings: SettingsDep,
     principal: PrincipalDep,
@@ -133,7 +127,7 @@ def get_sample(
 ) -> JSONResponse:
     """Schema and size of the sample, and whether its rows are visible to you and why."""
     body = service.overview(principal, dataset_id)
-    body["distribution"] = _distribution(request, catalogue, dataset_id, body)
+    body["distribution"] = _distribution(catalogue, dataset_id, body)
     return _json(body)
 
 

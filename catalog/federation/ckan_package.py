@@ -140,7 +140,7 @@ def package(cat: Catalogue, item: PackageSummary) -> dict[str, Any]:
     triples = [
         t for t in records.describe(cat.store, ref) if t.predicate.value not in INTERNAL_PREDICATES
     ]
-    g = to_rdflib_graph(list(unskolemise(triples)))
+    g = to_rdflib_graph(list(unskolemise(triples, public_url=cat.settings.public_url)))
     d = URIRef(item.iri)
     title = _pick(g, d, DCT.title) or item.id
     publisher = g.value(d, DCT.publisher)

@@ -281,7 +281,7 @@ def build_catalog_page(cat: Catalogue, q: CatalogQuery, link: Callable[[int], st
             triples.extend(described or _minted_catalogue(cat, c, e.source, root))
     triples.extend(ox.Triple(T(s), T(p), T(o)) for s, p, o in sorted(links))
     triples.extend(_hydra(link, q.page, last, total, q.page_size))
-    unique = list(dict.fromkeys(unskolemise(triples)))
+    unique = list(dict.fromkeys(unskolemise(triples, public_url=cat.settings.public_url)))
     return CatalogPage(unique, total, q.page, last, [e.id for e in chunk])
 
 

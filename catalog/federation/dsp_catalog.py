@@ -41,9 +41,13 @@ from catalog.namespaces import DLAB, DPV, EU_ACCESS_RIGHT
 from catalog.offers import offers_for
 from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
-from catalog.settings import default_of
+from catalog.settings import Settings, default_of
 
 DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
+#: The protocol version spoken, and where its endpoints are under the public URL (the HTTPS
+#: binding's ``path``: ``<public_url><path>`` is the ``<base>`` of every DSP endpoint).
+PROTOCOL_VERSION = "2025-1"
+DSP_PATH = "/dsp"
 #: The schema the spec's JSON schemas reference for ``@context`` (written by the project).
 CONTEXT_SCHEMA_FILE = (
     Path(__file__).resolve().parents[2] / "schemas" / "dsp" / "context-schema.json"
@@ -65,11 +69,28 @@ class DspPage:
 
 def endpoint_url(public_url: str) -> str:
     """This instance's DSP endpoint (``endpointURL`` of its DataService)."""
-    return public_url.rstrip("/") + "/dsp"
+    return public_url.rstrip("/") + DSP_PATH
 
 
 def service_iri(base_iri: str) -> str:
     return catalogue_iri(base_iri) + "/dsp-service"
+
+
+def version_document(settings: Settings) -> dict[str, Any]:
+    """The ``VersionResponse`` of ``/.well-known/dspace-version`` (DSP 2025-1, "Exposure of
+    Versions"): the one version spoken, over the HTTPS binding at :data:`DSP_PATH`, served by
+    the catalogue's DataService (``serviceId``, its ``@id`` in the catalogue). No ``auth``:
+    the catalogue endpoints take no credentials."""
+    return {
+        "protocolVersions": [
+            {
+                "version": PROTOCOL_VERSION,
+                "path": DSP_PATH,
+                "binding": "HTTPS",
+                "serviceId": service_iri(settings.base_iri),
+            }
+        ]
+    }
 
 
 # -- the request ------------------------------------------------------------------------------

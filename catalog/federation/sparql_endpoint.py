@@ -73,7 +73,10 @@ def snapshot(cat: Catalogue) -> bytes:
             f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?p NOT IN ({internal})) }}"
         )
         graph = ox.NamedNode(public_graph_iri(cat.settings.base_iri, src.name))
-        triples = unskolemise(ox.Triple(r["s"], r["p"], r["o"]) for r in rows)  # type: ignore[arg-type]
+        triples = unskolemise(
+            (ox.Triple(r["s"], r["p"], r["o"]) for r in rows),  # type: ignore[arg-type]
+            public_url=cat.settings.public_url,
+        )
         quads.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
     return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 

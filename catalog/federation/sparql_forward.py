@@ -122,7 +122,8 @@ class ForwardingEndpoint:
         self, body: bytes, media_type: str | None, form: str
     ) -> ox.QueryBoolean | Solutions | list[ox.Triple]:
         """The answer read whole (it is within the byte cap), so no pyoxigraph iterator
-        outlives this thread; skolem IRIs become blank nodes again."""
+        outlives this thread; skolem IRIs become blank nodes again, stored links to the API
+        URLs on the public URL (a FILTER on the server still sees their stored form)."""
         virtuoso = self.store.dialect == "virtuoso"
         try:
             if form in ("select", "ask"):
@@ -145,13 +146,14 @@ class ForwardingEndpoint:
             if fmt is None:
                 raise StoreError(f"the graph server answered a graph as {media_type!r}")
             quads = ox.parse(body, format=fmt)
-            return [_vt(t) if virtuoso else t for t in unskolemise(quads)]
+            public = self.settings.public_url
+            return [_vt(t) if virtuoso else t for t in unskolemise(quads, public_url=public)]
         except (SyntaxError, ValueError) as exc:
             log.warning("the graph server sent a malformed answer: %s", exc)
             raise StoreError("the graph server sent a malformed answer", where="query") from None
 
     def _term(self, term: Any) -> Any:
-        term = unskolemise_term(term)
+        term = unskolemise_term(term, public_url=self.settings.public_url)
         return virtuoso_term(term) if self.store.dialect == "virtuoso" else term
 
 

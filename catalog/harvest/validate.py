@@ -93,13 +93,14 @@ def _validate(
         return [(q, SKIPPED, None, note) for q in claimed]
     outcomes: list[Outcome] = []
     units: dict[str, tuple[Queued, Unit]] = {}
+    public = catalogue.settings.public_url
     for q in claimed:
         triples = records.owned_triples(catalogue.store, graph, q.record)
         if not triples:
             outcomes.append((q, SKIPPED, None, "not validated: the record was not stored"))
             continue
         key = "_:" + q.record[len(GENID) :] if q.record.startswith(GENID) else q.record
-        units[key] = (q, Unit(key, list(unskolemise(triples))))
+        units[key] = (q, Unit(key, list(unskolemise(triples, public_url=public))))
     s = catalogue.settings
     for unit, outcome in validate_units(
         (u for _q, u in units.values()),

@@ -13,6 +13,14 @@ access level is PUBLIC (:func:`catalog.facts.read.record_facts`); entitled calle
 from the sample API and Croissant. The choice is made when the distribution is written;
 :func:`follow_access` re-writes it after any publish that changed the access level (a
 harvest, a steward edit) in a process that follows the catalogue (the API does).
+
+Its access and download URLs point at this catalogue's API, whose public URL may change
+(it follows the port when unset). They are stored relative to it
+(:func:`catalog.skolem.public_url_iri`) and built on the way out with the public URL of the
+process answering, so every export (record, ``/catalog``, CKAN, DSP, ``/sparql``) and
+Croissant carry the current one. Distributions written before, with absolute URLs, or
+minted under an earlier base IRI, are re-written once when the API starts
+(:func:`reconcile_all`).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import hashlib
 import logging
 import threading
 import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -30,7 +39,7 @@ from catalog.facts.read import record_facts
 from catalog.harvest import overrides as steward
 from catalog.namespaces import ADMS, DCAT, DCT, DLAB, EU_FILE_TYPE, RDF, SPDX
 from catalog.service import Catalogue
-from catalog.skolem import DATATYPE_WRAPPER, GENID
+from catalog.skolem import DATATYPE_WRAPPER, GENID, public_url_iri
 
 IANA = "https://www.iana.org/assignments/media-types/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -45,10 +54,25 @@ def distribution_iri(catalogue: Catalogue, dataset_id: str) -> str:
     return f"{catalogue.settings.base_iri.rstrip('/')}/datasets/{dataset_id}/sample"
 
 
-def sample_urls(catalogue: Catalogue, dataset_id: str) -> tuple[str, str]:
-    """The sample's access URL (its overview) and download URL (its Parquet file)."""
-    base = f"{catalogue.settings.public_url.rstrip('/')}/datasets/{dataset_id}/sample"
+def sample_paths(dataset_id: str) -> tuple[str, str]:
+    """The paths, on the catalogue's API, of the sample's overview and of its file."""
+    base = f"/datasets/{dataset_id}/sample"
     return base, base + "/file"
+
+
+def sample_urls(catalogue: Catalogue, dataset_id: str) -> tuple[str, str]:
+    """The sample's access URL (its overview) and download URL (its Parquet file), on the
+    public URL of this process."""
+    public = catalogue.settings.public_url.rstrip("/")
+    access, download = sample_paths(dataset_id)
+    return public + access, public + download
+
+
+def stored_urls(dataset_id: str) -> tuple[str, str]:
+    """The access and download URLs as the graph holds them: relative to the public URL,
+    which every export puts in front (:func:`catalog.skolem.unskolemise`)."""
+    access, download = sample_paths(dataset_id)
+    return public_url_iri(access), public_url_iri(download)
 
 
 def _typed(value: str, datatype: str) -> ox.Literal:
@@ -64,7 +88,7 @@ def distribution_triples(
     """The distribution node and its description; the checksum (an owned blank node) only
     when the dataset is ``public``."""
     dist = ox.NamedNode(distribution_iri(catalogue, dataset_id))
-    access, download = sample_urls(catalogue, dataset_id)
+    access, download = stored_urls(dataset_id)
     label = hashlib.sha256(f"{dataset_id}/{meta['version']}".encode()).hexdigest()[:32]
     checksum = ox.NamedNode(f"{GENID}sample{label}")
     n = ox.NamedNode
@@ -131,40 +155,69 @@ def in_graph(catalogue: Catalogue, dataset_id: str) -> bool:
     return bool(rows)
 
 
-def _published_checksums(
+@dataclass(frozen=True)
+class _Published:
+    """A catalogue sample distribution as the current graph holds it."""
+
+    iri: str
+    access: str | None
+    download: str | None
+    has_checksum: bool
+
+
+def _published(
     catalogue: Catalogue, source: str, changed: set[str] | None
-) -> dict[str, bool]:
-    """Dataset id → whether its sample distribution in the current graph has a checksum."""
+) -> dict[str, _Published]:
+    """Dataset id → its sample distribution in the source's current graph: the
+    ``adms:sample`` values minted as this catalogue's (``…/datasets/<id>/sample``, under
+    this or an earlier base IRI)."""
     current = catalogue.graphs.current(source)
     if current is None:
         return {}
-    prefix = ox.Literal(f"{catalogue.settings.base_iri.rstrip('/')}/datasets/")
     rows = catalogue.store.select(  # few rows: only datasets with a catalogue sample
-        f"SELECT ?id ?dist (COUNT(?c) AS ?n) WHERE {{ GRAPH <{current}> {{ "
+        f"SELECT ?id ?dist ?access ?download (COUNT(?c) AS ?n) WHERE {{ GRAPH <{current}> {{ "
         f"?d <{SAMPLE}> ?dist ; <{DLAB.datasetId}> ?id . "
-        f"FILTER(STRSTARTS(STR(?dist), {prefix})) "
-        f"OPTIONAL {{ ?dist <{SPDX.checksum}> ?c }} }} }} GROUP BY ?id ?dist"
+        f'FILTER(isIRI(?dist) && STRENDS(STR(?dist), CONCAT("/datasets/", STR(?id), "/sample"))) '
+        f"OPTIONAL {{ ?dist <{DCAT.accessURL}> ?access }} "
+        f"OPTIONAL {{ ?dist <{DCAT.downloadURL}> ?download }} "
+        f"OPTIONAL {{ ?dist <{SPDX.checksum}> ?c }} }} }} GROUP BY ?id ?dist ?access ?download"
     )
-    return {
-        r["id"].value: int(r["n"].value) > 0
-        for r in rows
-        if (changed is None or r["id"].value in changed)
-        and r["dist"].value == distribution_iri(catalogue, r["id"].value)
-    }
+    out: dict[str, _Published] = {}
+    for r in rows:
+        dataset_id = r["id"].value
+        if changed is not None and dataset_id not in changed:
+            continue
+        access, download = r.get("access"), r.get("download")
+        out[dataset_id] = _Published(
+            r["dist"].value,
+            access.value if access is not None else None,
+            download.value if download is not None else None,
+            int(r["n"].value) > 0,
+        )
+    return out
+
+
+def _stale(catalogue: Catalogue, dataset_id: str, found: _Published) -> bool:
+    """Whether the distribution differs from what :func:`publish` writes now: minted under
+    another base IRI, URLs stored as absolute URLs (written before they were built on the
+    way out), or a checksum out of step with the access level."""
+    if found.iri != distribution_iri(catalogue, dataset_id):
+        return True
+    if (found.access, found.download) != stored_urls(dataset_id):
+        return True
+    return record_facts(catalogue, dataset_id).rows_public != found.has_checksum
 
 
 def reconcile(
     catalogue: Catalogue, store: SampleStore, source: str, changed: set[str] | None
 ) -> list[str]:
-    """Re-publish the sample distributions whose checksum no longer matches the dataset's
-    access level (checksum published but no longer PUBLIC, or PUBLIC now and missing)."""
+    """Re-publish the sample distributions that differ from what :func:`publish` writes now
+    (see :func:`_stale`): a checksum published but no longer PUBLIC, or PUBLIC now and
+    missing; a distribution of an earlier base IRI or public URL."""
     fixed = []
-    published = _published_checksums(catalogue, source, changed)
-    for dataset_id, has_checksum in sorted(published.items()):
+    for dataset_id, found in sorted(_published(catalogue, source, changed).items()):
         try:
-            if record_facts(catalogue, dataset_id).rows_public == has_checksum:
-                continue
-            if not store.has_sample(dataset_id):
+            if not store.has_sample(dataset_id) or not _stale(catalogue, dataset_id, found):
                 continue
             publish(catalogue, dataset_id, store.meta(dataset_id))
         except DatalabError as exc:
@@ -172,7 +225,16 @@ def reconcile(
             continue
         fixed.append(dataset_id)
     if fixed:
-        log.info("sample distributions re-published after an access change: %s", fixed)
+        log.info("sample distributions re-published: %s", fixed)
+    return fixed
+
+
+def reconcile_all(catalogue: Catalogue, store: SampleStore) -> list[str]:
+    """:func:`reconcile` every source (at start-up: a sample uploaded under another base
+    IRI, or with the absolute URLs older versions stored, is brought in step once)."""
+    fixed: list[str] = []
+    for src in catalogue.sources():
+        fixed += reconcile(catalogue, store, src.name, None)
     return fixed
 
 
@@ -182,8 +244,8 @@ _BUSY = threading.local()
 
 
 def follow_access(catalogue: Catalogue, store: SampleStore) -> None:
-    """Keep the sample distributions' checksums in step with access levels after every
-    publish of ``catalogue`` (registered once per catalogue)."""
+    """Keep the sample distributions in step after every publish of ``catalogue``
+    (:func:`reconcile`: checksums with access levels; registered once per catalogue)."""
     with _FOLLOW_LOCK:
         if catalogue in _FOLLOWED:
             return

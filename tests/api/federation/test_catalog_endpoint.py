@@ -12,6 +12,7 @@ from rdflib.namespace import RDF
 
 from api.app import create_app
 from catalog.demo import load_demo
+from catalog.federation.dcat_export import catalogue_iri
 from catalog.namespaces import DCAT, DCT, HYDRA, INTERNAL_PREDICATES
 from catalog.settings import get_settings
 from catalog.validation import load_shapes, validate_graph
@@ -85,7 +86,7 @@ def test_no_bookkeeping_or_internal_graph_leaks(client: TestClient) -> None:
 
 def test_data_space_catalogues_are_sub_catalogues(client: TestClient) -> None:
     g = page_graph(client, "/catalog?page_size=500")
-    root = URIRef("https://datalab.example.eu/catalog")
+    root = URIRef(catalogue_iri(client.app.state.services.settings.base_iri))
     parts = set(g.objects(root, DCT.hasPart))
     assert len(parts) == 4
     for part in parts:

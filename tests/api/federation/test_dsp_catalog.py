@@ -228,3 +228,30 @@ def test_the_projects_dsp_connector_harvests_a_running_instance(
     assert again.status == "succeeded", again.message
     assert again.counts["new"] == 0
     assert again.counts["unchanged"] == len(offered)
+
+
+def test_the_version_endpoint_names_the_dsp_path_and_service(
+    client: TestClient, corpus: Path
+) -> None:
+    """``/.well-known/dspace-version`` (a MUST of DSP 2025-1): valid by the spec's JSON
+    schema, unauthenticated, its path is where the catalogue answers and its serviceId the
+    catalogue's DataService."""
+    common = corpus / "dataspace-protocol" / "2025-1" / "common"
+    schema = json.loads((common / "protocol-version-schema.json").read_text("utf-8"))
+    v = jsonschema.Draft201909Validator(schema)
+    assert_valid(v, json.loads((common / "example" / "protocol-version.json").read_text("utf-8")))
+    assert list(v.iter_errors({"protocolVersions": []}))  # the schema is not a blank check
+
+    r = client.get("/.well-known/dspace-version")  # no credentials
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/json")
+    doc = r.json()
+    assert_valid(v, doc)
+    [version] = doc["protocolVersions"]
+    assert (version["version"], version["binding"]) == ("2025-1", "HTTPS")
+    catalog = client.post(f"{version['path']}/catalog/request?page_size=1", json=REQUEST)
+    assert catalog.status_code == 200
+    [service] = catalog.json()["service"]
+    assert version["serviceId"] == service["@id"]
+    public = client.app.state.services.settings.public_url  # type: ignore[attr-defined]
+    assert service["endpointURL"] == public + version["path"]

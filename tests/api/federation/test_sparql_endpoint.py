@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from catalog.demo import load_demo
+from catalog.federation.sparql_public import public_graph_iri
 from catalog.graphs import META_GRAPH
 from catalog.settings import get_settings
 
@@ -119,8 +120,9 @@ def test_internal_graphs_and_bookkeeping_are_out_of_reach(client: TestClient) ->
         headers=JSON,
     ).json()["results"]["bindings"]
     names = {b["g"]["value"] for b in graphs}
+    base = client.app.state.services.settings.base_iri
     assert names == {
-        f"https://datalab.example.eu/graph/demo-{n}"
+        public_graph_iri(base, f"demo-{n}")
         for n in ("health", "language", "earth-observation", "research")
     }
     meta = client.get(

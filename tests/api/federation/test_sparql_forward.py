@@ -25,6 +25,7 @@ from catalog.errors import QueryTimeout
 from catalog.federation import sparql_endpoint
 from catalog.federation.sparql_forward import ForwardingEndpoint
 from catalog.federation.sparql_guard import ResultTooLarge
+from catalog.federation.sparql_public import public_graph_iri
 from catalog.federation.sparql_results import RESULTS_JSON
 from catalog.graphs import META_GRAPH
 from catalog.namespaces import INTERNAL_PREDICATES
@@ -44,10 +45,15 @@ EXTRA = f"""
 <https://x.example/closed> a dcat:Dataset ; dct:identifier "closed-1" ;
   dct:title "Closed"@en ; dct:accessRights <{ACCESS}NON_PUBLIC> .
 """.encode()
-PUBLIC_GRAPHS = {
-    f"https://datalab.example.eu/graph/{s}"
-    for s in ("demo-health", "demo-language", "demo-earth-observation", "demo-research", "local")
-}
+SOURCES = ("demo-health", "demo-language", "demo-earth-observation", "demo-research", "local")
+
+
+def public_graphs(client: TestClient) -> set[str]:
+    """The public graphs of the client's catalogue (under its base IRI)."""
+    base = client.app.state.services.settings.base_iri
+    return {public_graph_iri(base, s) for s in SOURCES}
+
+
 ORDINARY = [
     "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }",
     "SELECT ?d ?t WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> ; "
@@ -173,7 +179,7 @@ def test_restricted_records_are_as_public_as_in_the_copy(
 def test_internal_predicates_and_graphs_never_appear(forwarded: TestClient) -> None:
     everything = _ask(forwarded, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert everything.status_code == 200
-    assert {b["g"]["value"] for b in _rows(everything)} == PUBLIC_GRAPHS
+    assert {b["g"]["value"] for b in _rows(everything)} == public_graphs(forwarded)
     default = _ask(forwarded, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }")
     assert not {b["p"]["value"] for b in _rows(default)} & INTERNAL_PREDICATES
     graph = _ask(forwarded, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "application/n-triples")
@@ -237,7 +243,7 @@ def test_an_answer_cut_by_the_server_or_the_row_cap_says_so(forwarded: TestClien
     assert res.status_code == 200, res.text
     assert res.headers["x-datalab-truncated"] == "true"  # our cap (900) before Virtuoso's
     assert len(_rows(res)) == 900
-    assert {b["g"]["value"] for b in _rows(res)} <= PUBLIC_GRAPHS
+    assert {b["g"]["value"] for b in _rows(res)} <= public_graphs(forwarded)
 
 
 def _endpoint(settings: Settings, **limits: object) -> tuple[ForwardingEndpoint, SparqlStore]:
