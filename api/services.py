@@ -34,7 +34,7 @@ from catalog.quality import ConformanceCache
 from catalog.samples import SampleStore
 from catalog.samples import graph as sample_graph
 from catalog.samples.service import SampleService
-from catalog.search import FacetProvider, SearchService
+from catalog.search import FacetProvider, SearchService, snapshots
 from catalog.search.follow import FeedStatus
 from catalog.search.follow import status as feed_status
 from catalog.search.index import IndexFile, index_path
@@ -49,9 +49,11 @@ class LazySearch:
     """The search service, opened (verified, or rebuilt) on the first search and owned here.
 
     Opening may rebuild the index, which would slow start-up; so it waits for the first
-    use. Its publish listener is attached at start-up (see :meth:`Services.open`) and
-    forwards to the service once it is open; until then there is nothing to update (the
-    index catches up with the graph when it opens).
+    use, unless a replica without an index can restore a snapshot: then it opens on a
+    thread at start-up (:meth:`open_in_background`). Its publish listener is attached at
+    start-up (see :meth:`Services.open`) and forwards to the service once it is open;
+    until then there is nothing to update (the index catches up with the graph when it
+    opens).
     """
 
     def __init__(self, catalogue: Catalogue, providers: tuple[FacetProvider, ...]) -> None:
@@ -66,6 +68,35 @@ class LazySearch:
             if self._service is None:
                 self._service = SearchService.open(self.catalogue, self.providers, attach=False)
             return self._service
+
+    def open_in_background(self) -> threading.Thread | None:
+        """Start opening the service on a thread when it would restore a snapshot (a
+        snapshot location is configured and this replica has no index yet), so searches
+        are answered soon after start while ``/health`` answers meanwhile; ``None`` when
+        the first search opens it, as before."""
+        settings = self.catalogue.settings
+        if not settings.search_snapshot_restore or snapshots.storage_for(settings) is None:
+            return None
+        if index_path(settings.home).exists():
+            return None
+        thread = threading.Thread(target=self._open_quietly, name="search-open", daemon=True)
+        thread.start()
+        return thread
+
+    def _open_quietly(self) -> None:
+        try:
+            self.get()
+        except Exception:  # the first search tries again and reports the error
+            log.exception("opening the search index in the background failed")
+
+    def origin(self) -> tuple[str | None, int | None]:
+        """Where the open index came from and the snapshot position it was restored from
+        (``(None, None)`` before it is open)."""
+        service = self._service
+        if service is None:
+            return None, None
+        restored = service.restored
+        return service.origin, None if restored is None else restored.position
 
     def on_publish(self, source: str, changed: set[str] | None) -> None:
         """Listener for :attr:`Catalogue.on_publish`."""
@@ -183,6 +214,7 @@ class Services:
             sample_graph.follow_access(cat, store)  # once per catalogue
         cat.on_publish.append(search.on_publish)
         closers.append(lambda: _detach(cat, search.on_publish))
+        search.open_in_background()  # only to restore a snapshot (search_snapshot_*)
         # appends its listener; a worker process starts on first use (embedded store only)
         sparql = open_endpoint(cat)
         closers.append(sparql.close)

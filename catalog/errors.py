@@ -244,6 +244,19 @@ class SearchIndexError(DatalabError):
     code = "search_index_unavailable"
 
 
+class SnapshotRefused(SearchIndexError):
+    """A search index snapshot that may not be used: another format, a wrong checksum, too
+    large, or an archive breaking the unpacking rules. The index is built instead."""
+
+    code = "search_snapshot_refused"
+
+
+class ObjectStorageError(StoreError):
+    """The shared object storage (S3) could not be reached or answered with an error."""
+
+    code = "object_storage_error"
+
+
 class PayloadTooLarge(LimitExceeded):
     """A request body (declared or streamed) exceeds its route's byte cap."""
 

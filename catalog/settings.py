@@ -387,6 +387,63 @@ class Settings(BaseSettings):
         "is built or a large source re-indexed (-1: one less than the CPU count; 0: none, all "
         "in the serving process). Used only once a build passes 2,000 datasets.",
     )
+    # -- search index snapshots in the shared object storage (issue 17) --------------------
+    search_snapshot_s3_endpoint: str | None = Field(
+        default=None,
+        description="host:port of the S3-compatible endpoint holding search index snapshots; "
+        "unset: the samples' (DATALAB_SAMPLES_S3_ENDPOINT). With neither set there are no "
+        "snapshots. Region, URL style and TLS are the samples_s3_* ones.",
+    )
+    search_snapshot_s3_bucket: str | None = Field(
+        default=None, description="S3 bucket of search index snapshots; unset: the samples'."
+    )
+    search_snapshot_s3_prefix: str = Field(
+        default="search-snapshots",
+        description="Key prefix of search index snapshots in their bucket (snapshots, their "
+        "manifests and the LATEST pointer live under it).",
+    )
+    search_snapshot_s3_access_key: str | None = Field(
+        default=None, description="S3 access key id for snapshots; unset: the samples'."
+    )
+    search_snapshot_s3_secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="S3 secret key for snapshots; unset: the samples'. Never shown.",
+    )
+    search_snapshot_every_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often workers publish a snapshot of the search index (a "
+        "'search-snapshot' job; one queued or running at a time); 0: never. An unchanged "
+        "index is not uploaded again, its LATEST pointer is only confirmed.",
+    )
+    search_snapshot_keep: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description="Snapshots kept in the object storage (the newest); older ones are "
+        "deleted after each publish. Trimming the change feed must keep the rows after the "
+        "oldest kept snapshot's position (datalab search-snapshot list shows it).",
+    )
+    search_snapshot_restore: bool = Field(
+        default=True,
+        description="Whether a replica whose search index is missing, whose feed position the "
+        "change feed no longer covers, or which is more than search_snapshot_restore_lag rows "
+        "behind, starts from the latest snapshot (then applies the feed from its position) "
+        "instead of building the index from the graph.",
+    )
+    search_snapshot_restore_lag: int = Field(
+        default=100_000,
+        gt=0,
+        description="Feed rows an existing search index may be behind before a newer "
+        "snapshot replaces it at start (below that it catches up from the feed).",
+    )
+    search_snapshot_max_bytes: int = Field(
+        default=16 * 1024**3,
+        gt=0,
+        description="Largest search index snapshot a replica downloads, and largest size it "
+        "may unpack to, in bytes; a larger one is refused and the index is built instead.",
+    )
     catalogue_title: str = Field(
         default="Data Lab Catalogue",
         description="Title of this instance's dcat:Catalog in the federation exports.",

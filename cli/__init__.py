@@ -14,6 +14,7 @@ from cli import (
     labs,  # noqa: F401
     samples,  # noqa: F401
     search,  # noqa: F401
+    search_snapshots,  # noqa: F401
     users,  # noqa: F401
     worker,  # noqa: F401
 )

@@ -13,6 +13,7 @@ from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 from tests.catalog.store.conftest import OxigraphServer
 from tests.pg_server import PostgresServer, running_postgres
+from tests.s3_server import running_seaweedfs
 from tests.virtuoso_server import VirtuosoServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -79,3 +80,11 @@ def virtuoso_server() -> Iterator[VirtuosoServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3 server (SeaweedFS) for the run: its ``host:port`` (plain HTTP, the keys of
+    ``tests/s3_server.py``)."""
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
+        yield endpoint

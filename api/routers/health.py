@@ -21,6 +21,15 @@ class SearchFeedPublic(BaseModel):
     oldest_unapplied_s: float | None = Field(
         description="Age in seconds of the oldest feed row not applied yet (null: none)"
     )
+    origin: str | None = Field(
+        description="Where this replica's index came from when opened: 'existing' (its own "
+        "file), 'build' (built from the graph) or 'snapshot' (restored from the object "
+        "storage, then caught up from the feed); null: not opened yet"
+    )
+    snapshot_position: int | None = Field(
+        description="The feed position of the snapshot the index was restored from (null: "
+        "not restored from a snapshot)"
+    )
 
 
 class HealthPublic(BaseModel):
@@ -36,6 +45,7 @@ def health(services: ServicesDep) -> HealthPublic:
     """The catalogue answers and its store is readable; the search index's feed lag."""
     catalogue = services.catalogue
     feed = services.search.feed_status()
+    origin, snapshot_position = services.search.origin()
     return HealthPublic(
         status="ok",
         store=catalogue.store.name,
@@ -46,5 +56,7 @@ def health(services: ServicesDep) -> HealthPublic:
             head=feed.head,
             lag=feed.lag,
             oldest_unapplied_s=feed.oldest_unapplied_s,
+            origin=origin,
+            snapshot_position=snapshot_position,
         ),
     )

@@ -15,6 +15,11 @@ Each turn a worker queues the harvests whose schedule is due
   (:meth:`catalog.offers.follower.OffersFollower.catch_up`) applies the change feed to the
   stored offers every replica reads. Queued by the API on every publish, and by each
   worker turn when the feed's head is past the stored position (a harvest published here).
+* ``search-snapshot`` (no payload; one active at a time): the worker's own search index
+  (``<home>/search-worker``, restored from the latest snapshot or built when missing)
+  catches up with the change feed and is published to the object storage
+  (:func:`catalog.search.snapshots.publish`). Queued by a worker turn, at most once a
+  minute, when ``LATEST`` is older than ``search_snapshot_every_s``.
 
 A job that raises is retried with backoff (:meth:`JobQueue.fail`); an error that another
 attempt cannot mend (an unknown source or connector, bad input) fails it at once. A harvest
@@ -26,17 +31,26 @@ held by another process is handed back untried.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from catalog.db import Database
-from catalog.errors import Conflict, DatalabError, StoreError
+from catalog.errors import (
+    ConfigurationError,
+    Conflict,
+    DatalabError,
+    ObjectStorageError,
+    StoreError,
+)
 from catalog.jobs.queue import FAILED, JobQueue, QueuedJob
 from catalog.jobs.schedules import HARVEST, Schedules
 from catalog.service import Catalogue
@@ -46,7 +60,8 @@ log = logging.getLogger(__name__)
 
 VALIDATE = "validate"
 OFFERS = "offers"  # catalog.offers.follower.OFFERS_JOB
-KINDS = (HARVEST, VALIDATE, OFFERS)
+SNAPSHOT = "search-snapshot"
+KINDS = (HARVEST, VALIDATE, OFFERS, SNAPSHOT)
 #: A worker looks this often (seconds) for validation left queued outside its own jobs
 #: (by a killed CLI run, ``datalab harvest --no-wait``), and queues a job to finish it.
 SWEEP_S = 60.0
@@ -95,11 +110,13 @@ class Worker:
         self.stop = threading.Event()
         self._open_catalogue = open_catalogue
         self._sweep_at = 0.0
+        self._snapshot_check_at = 0.0
         self._catalogue: Catalogue | None = None
         self._handlers: dict[str, Callable[[QueuedJob], dict[str, Any]]] = {
             HARVEST: self._harvest,
             VALIDATE: self._validate,
             OFFERS: self._offers,
+            SNAPSHOT: self._search_snapshot,
         }
 
     # -- the loop ----------------------------------------------------------------------------
@@ -130,6 +147,7 @@ class Worker:
             log.info("queued the scheduled harvest of %s", source)
         self._sweep()
         self._follow_feed()
+        self._queue_snapshot()
         job = self.queue.claim(self.id, KINDS, self.settings.worker_lease_s)
         if job is None:
             return Turn(scheduled)
@@ -178,6 +196,28 @@ class Worker:
         if state is not None and state.position < ChangeFeed(self.database).head():
             self.queue.enqueue(
                 OFFERS, {}, max_attempts=self.settings.worker_max_attempts, dedupe_key=OFFERS
+            )
+
+    def _queue_snapshot(self) -> None:
+        """Queue a ``search-snapshot`` job (deduped) when the latest snapshot is older than
+        ``search_snapshot_every_s``: one small read of ``LATEST``, at most once a minute."""
+        every = self.settings.search_snapshot_every_s
+        if every <= 0 or time.monotonic() < self._snapshot_check_at:
+            return
+        self._snapshot_check_at = time.monotonic() + min(SWEEP_S, every)
+        from catalog.search import snapshots
+
+        storage = snapshots.storage_for(self.settings)
+        if storage is None:
+            return
+        try:
+            due = snapshots.due(storage, every, self.queue.clock())
+        except ObjectStorageError as exc:
+            log.warning("search snapshots: cannot read the latest one: %s", exc)
+            return
+        if due:
+            self.queue.enqueue(
+                SNAPSHOT, {}, max_attempts=self.settings.worker_max_attempts, dedupe_key=SNAPSHOT
             )
 
     def close(self) -> None:
@@ -268,6 +308,44 @@ class Worker:
             "records_read": follower.records_read,
             "recomputed": follower.recomputed,
         }
+
+    def _search_snapshot(self, job: QueuedJob) -> dict[str, Any]:
+        from catalog.search import SearchService, snapshots
+        from catalog.search.providers import DEFAULT_PROVIDERS
+
+        storage = snapshots.storage_for(self.settings)
+        if storage is None:
+            raise ConfigurationError(
+                "no object storage for search snapshots: set DATALAB_SEARCH_SNAPSHOT_S3_ENDPOINT "
+                "or DATALAB_SAMPLES_S3_ENDPOINT",
+                where="DATALAB_SEARCH_SNAPSHOT_S3_ENDPOINT",
+            )
+        folder = snapshots.worker_folder(self.settings)
+        with _exclusive(folder.with_name(folder.name + ".lock")):
+            service = SearchService.open(
+                self.catalogue(), DEFAULT_PROVIDERS, attach=False, folder=folder
+            )
+            try:
+                published = snapshots.publish(service, storage, self.settings.search_snapshot_keep)
+            finally:
+                service.close()
+        return {**published.to_dict(), "index_origin": service.origin}
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (another worker sharing this home folder
+    may hold it: the job is then retried later)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict(f"another worker holds {path}", where=str(path)) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class _StoreBusy(DatalabError):

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from catalog.errors import StoreError
+from catalog.object_storage import s3_filesystem
 
 FILES = ("sample.parquet", "meta.json", "statistics.json")
 #: A version folder's name: its creation time in milliseconds, then a random part.
@@ -143,17 +144,14 @@ class S3Backend:
         region: str,
         use_ssl: bool,
     ) -> None:
-        from pyarrow import fs
-
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.fs = fs.S3FileSystem(
+        self.fs = s3_filesystem(
+            endpoint=endpoint,
             access_key=access_key,
             secret_key=secret_key,
             region=region,
-            endpoint_override=endpoint,
-            scheme="https" if use_ssl else "http",
-            allow_bucket_creation=True,
+            use_ssl=use_ssl,
         )
 
     def _key(self, *parts: str) -> str:

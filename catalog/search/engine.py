@@ -3,6 +3,11 @@
 >>> search = SearchService.open(catalogue)          # doctest: +SKIP  (verifies or rebuilds)
 >>> page = search.search("Krankenhausdaten", filters={"data_space": ["health"]})
 
+Opening: an index that passes its checks is used (``origin`` "existing"); with a snapshot
+location configured, a missing index, or one the feed no longer covers or far behind, is
+replaced by the latest snapshot (:mod:`catalog.search.snapshots`; "snapshot"); otherwise
+a missing index is built from the graph ("build").
+
 Freshness: the index follows the change feed (:mod:`catalog.search.follow`). Before every
 search, and after every publish of this process (its ``catalogue.on_publish`` listener),
 it applies the feed's rows after its position, re-projecting only the datasets they name;
@@ -24,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.search import build, follow, plan
+from catalog.search import build, follow, plan, snapshots
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
-from catalog.search.index import FACET_FIELDS, IndexFile, index_path
+from catalog.search.index import FACET_FIELDS, INDEX_FILE, IndexFile, search_folder
 from catalog.search.project import FacetProvider, SearchDoc, project_graph
 from catalog.search.providers import UNFOLLOWED_SOURCES
 from catalog.search.request import SORTS, SearchQuery, encode_cursor
@@ -89,14 +94,30 @@ def version_key(graph: str, loaded_at: str | None) -> str:
     return f"{graph}|{loaded_at or ''}"
 
 
-class SearchService:
-    """A catalogue's search index, kept fresh and queried (thread-safe)."""
+#: Where an open index came from (``SearchService.origin``, shown by ``/health``).
+ORIGINS = ("existing", "build", "snapshot")
 
-    def __init__(self, catalogue: Catalogue, providers: Iterable[FacetProvider] = ()) -> None:
+
+class SearchService:
+    """A catalogue's search index, kept fresh and queried (thread-safe).
+
+    ``folder`` holds the index (default ``<home>/search``; a worker keeps its own)."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        providers: Iterable[FacetProvider] = (),
+        folder: Path | None = None,
+    ) -> None:
         self.catalogue = catalogue
         self.settings = catalogue.settings
         self.providers = list(providers)
-        self.index = IndexFile(index_path(catalogue.settings.home))
+        self.folder = folder or search_folder(catalogue.settings.home)
+        self.index = IndexFile(self.folder / INDEX_FILE)
+        #: Where the index came from when opened: one of :data:`ORIGINS`.
+        self.origin = "existing"
+        #: The snapshot it was restored from (``origin == "snapshot"``).
+        self.restored: snapshots.Manifest | None = None
         self.columns = FacetColumns()
         #: The last projections: (source, dataset ids, or ``None`` for the whole source).
         self.projected: deque[tuple[str, frozenset[str] | None]] = deque(maxlen=1000)
@@ -104,15 +125,24 @@ class SearchService:
         self._columns_stale = False
         self.text: TantivyText | None = None
         if self.settings.search_text_engine == "tantivy":
-            self.text = TantivyText(catalogue.settings.home / "search" / "tantivy")
+            self.text = TantivyText(self.folder / "tantivy")
 
     @classmethod
     def open(
-        cls, catalogue: Catalogue, providers: Iterable[FacetProvider] = (), attach: bool = True
+        cls,
+        catalogue: Catalogue,
+        providers: Iterable[FacetProvider] = (),
+        attach: bool = True,
+        folder: Path | None = None,
     ) -> SearchService:
-        """Open (verify, or rebuild) the index, catch up with the graph, listen for publishes."""
-        service = cls(catalogue, providers)
-        if not service.index.open_verified():
+        """Open (verify; else restore the latest snapshot, else rebuild) the index, catch up
+        with the graph, listen for publishes."""
+        service = cls(catalogue, providers, folder)
+        opened = service.index.open_verified()
+        restored = snapshots.restore_at_start(service, opened)
+        if restored is not None:
+            service.origin, service.restored = "snapshot", restored
+        elif not opened:
             service.rebuild()
         service.sync()
         with service.index.lock:
@@ -150,6 +180,7 @@ class SearchService:
                 self.text.adopt(mirror, self.index.db())
             elif self.text is not None:
                 self.text.sync_with(self.index.db(), rebuild=True)
+        self.origin, self.restored = "build", None
         log.info("search index rebuilt: %d datasets in %.1fs", n, time.perf_counter() - started)
         return n
 

@@ -62,9 +62,35 @@ CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row');
 """
 
 
+#: The index file's name in its folder.
+INDEX_FILE = "index.sqlite"
+
+
+def search_folder(home: Path) -> Path:
+    """The folder of a catalogue's search index (the SQLite file and the Tantivy mirror)."""
+    return home / "search"
+
+
 def index_path(home: Path) -> Path:
     """Where a catalogue's index file lives under its home folder."""
-    return home / "search" / "index.sqlite"
+    return search_folder(home) / INDEX_FILE
+
+
+def schema_objects(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
+    """The ``(type, name, sql)`` of every table, index, view and trigger of an index file
+    (read from ``sqlite_master`` only: nothing of the file runs)."""
+    rows = conn.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master")
+    return {(str(kind), str(name), str(sql)) for kind, name, sql in rows}
+
+
+def expected_schema_objects() -> set[tuple[str, str, str]]:
+    """What :func:`schema_objects` answers for an index file of this schema version."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript(_SCHEMA)
+        return schema_objects(conn)
+    finally:
+        conn.close()
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -42,9 +42,10 @@ def test_health_reports_the_search_index_feed_lag(client: TestClient) -> None:
     feed row no publish of this process applied (another replica's) shows as lag."""
     before = client.get("/health").json()["search"]
     assert before["position"] is None and before["lag"] is None and before["head"] >= 1
+    assert before["origin"] is None and before["snapshot_position"] is None  # not open yet
     assert client.get("/search").status_code == 200
     caught_up = client.get("/health").json()["search"]
-    assert caught_up == {**before, "position": before["head"], "lag": 0}
+    assert caught_up == {**before, "position": before["head"], "lag": 0, "origin": "build"}
     services = client.app.state.services  # type: ignore[attr-defined]
     services.catalogue.changes.append("elsewhere", None, upserts=["ds-from-b"])
     behind = client.get("/health").json()["search"]

