@@ -4,6 +4,7 @@ the session fixture ``s3_endpoint`` of ``tests/conftest.py``, see ``tests/s3_ser
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import duckdb
