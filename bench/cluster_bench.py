@@ -283,6 +283,11 @@ class Replica:
             return 0
         return int(answer.json()["total"])
 
+    def health(self) -> dict[str, Any]:
+        import httpx
+
+        return dict(httpx.get(f"{self.base}/health", timeout=30).json())
+
     def until_health(self, deadline_s: float = 120) -> None:
         import httpx
 
@@ -327,19 +332,32 @@ def replicas(n: int, root: Path, rounds: int = 20) -> list[str]:
     from bench.search_bench import N_RARE, rare, turtle
     from catalog.db import Database, upgrade
     from catalog.jobs.queue import JobQueue
-    from catalog.jobs.worker import OFFERS
+    from catalog.jobs.worker import OFFERS, SNAPSHOT
     from catalog.labs import load_registry
     from catalog.service import Catalogue
     from catalog.settings import get_settings
     from tests.pg_server import running_postgres
+    from tests.s3_server import ACCESS_KEY, SECRET_KEY, running_seaweedfs
 
     N_RARE[0] = max(1, n // 5)
-    with running_postgres() as pg, oxigraph_server(root / "replicas") as server:
+    (root / "s3").mkdir()
+    with (
+        running_postgres() as pg,
+        oxigraph_server(root / "replicas") as server,
+        running_seaweedfs(root / "s3", volume_mb=1024) as s3,
+    ):
         url = pg.new_database()
         with Database.postgresql(url) as fresh:
             upgrade(fresh)
         shared = {**server_settings(server, root / "writer"), "database_url": url}
-        shared["workers"] = "queue"
+        shared.update(
+            workers="queue",
+            samples_s3_endpoint=s3,
+            samples_s3_access_key=ACCESS_KEY,
+            samples_s3_secret_key=SECRET_KEY,
+            samples_s3_use_ssl="false",
+            base_iri="https://cluster.bench.example/",
+        )
         with Catalogue.open(get_settings(**{**shared, "workers": "inline", **LIMITS})) as writer:
             t0 = time.perf_counter()
             writer.load(turtle(0, n, seed=1), fmt="turtle", source="bench-0", replace=True)
@@ -363,6 +381,20 @@ def replicas(n: int, root: Path, rounds: int = 20) -> list[str]:
                     lags.append(b.until_found(f"lag{r}r{k}", deadline_s=120))
             finally:
                 b.stop()
+            # a worker publishes a snapshot of its own index; then one more change
+            JobQueue(writer.database).enqueue(SNAPSHOT, {}, dedupe_key=SNAPSHOT)
+            t0 = time.perf_counter()
+            run_worker({**shared, "home": str(root / "worker")})
+            snapshot_s = time.perf_counter() - t0
+            k = n // 3
+            writer.load(turtle(k, 1, seed=99, tag="after"), fmt="turtle", source="bench-0")
+            c = Replica(shared, root / "replica-c")
+            try:
+                c.until_found(f"after{k}")  # a change made after the snapshot: from the feed
+                snap_first_s = time.perf_counter() - c.started
+                origin = c.health()["search"].get("origin")
+            finally:
+                c.stop()
     sys.stderr.write(
         f"replicas: load {load_s:.1f} s, health {health_s:.1f} s, first {first_s:.1f} s, "
         f"lags {lags}\n"
@@ -380,6 +412,12 @@ def replicas(n: int, root: Path, rounds: int = 20) -> list[str]:
         f"| {first_s:.1f} |",
         f"| change feed lag, publish to searchable on B: p50 | {statistics.median(lags):.2f} |",
         f"| change feed lag: p95 (target ≤ 5 s) | {_p95(lags):.2f} |",
+        f"| a worker builds its index and publishes a snapshot to S3 (SeaweedFS), "
+        f"`datalab worker --once` | {snapshot_s:.1f} |",
+        f"| replica C's start (empty home) to its first correct search, from the snapshot "
+        f"plus the feed (target ≤ 10 s; origin: {origin}) | {snap_first_s:.1f} |",
+        f"| ratio: B's build from the graph / C's start from the snapshot "
+        f"| {first_s / snap_first_s:.1f}× |",
     ]
 
 
