@@ -214,6 +214,21 @@ class OffersMirror:
                 ]
         return out
 
+    @property
+    def position(self) -> int | None:
+        """The change-feed position the held offers reflect (``None``: nothing stored)."""
+        return None if self.state is None else self.state.position
+
+    def lab_members(self, lab_id: str) -> set[str]:
+        """The ids of the datasets ``lab_id`` may offer (under conditions or not)."""
+        with self._lock:
+            sigs = {
+                sig
+                for sig, by_lab in self._resolutions.items()
+                if lab_id in by_lab and _offerable(by_lab[lab_id])
+            }
+            return {ident for ident, (sig, _) in self._terms.items() if sig in sigs}
+
     def lab_offers(self, lab_id: str, limit: int | None) -> tuple[list[Offer], int]:
         """The datasets ``lab_id`` may offer (ordered by id, at most ``limit``) and their
         total."""

@@ -6,9 +6,11 @@
 Freshness: the index follows the change feed (:mod:`catalog.search.follow`). Before every
 search, and after every publish of this process (its ``catalogue.on_publish`` listener),
 it applies the feed's rows after its position, re-projecting only the datasets they name;
-so a publish on any replica reaches this index by the same path. A source the index has
-never seen (written without a feed row) is indexed whole; without a usable feed, each
-source's current version is compared with the indexed one, as before the feed.
+so a publish on any replica reaches this index by the same path. A lab edit is followed on
+a thread of its own (the request that made it does not wait), and rewrites only the offer
+facets of the datasets it moved (:mod:`catalog.search.labs`). A source the index has never
+seen (written without a feed row) is indexed whole; without a usable feed, each source's
+current version is compared with the indexed one, as before the feed.
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.search import build, follow, plan
+from sqlalchemy.exc import SQLAlchemyError
+
+from catalog.errors import DatalabError
+from catalog.jobs.background import Coalesced
+from catalog.labs.store import LABS_SOURCE
+from catalog.search import build, follow, labs, plan
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
 from catalog.search.index import FACET_FIELDS, IndexFile, index_path
 from catalog.search.project import FacetProvider, SearchDoc, project_graph
-from catalog.search.providers import UNFOLLOWED_SOURCES
+from catalog.search.providers import UNFOLLOWED_SOURCES, LabFacetProvider
 from catalog.search.request import SORTS, SearchQuery, encode_cursor
 from catalog.search.snippets import pick, snippet
 from catalog.search.tantivy_text import TantivyText
@@ -96,10 +103,16 @@ class SearchService:
         self.catalogue = catalogue
         self.settings = catalogue.settings
         self.providers = list(providers)
+        #: The providers whose facets depend on the labs (a lab edit asks them).
+        self.lab_providers = [p for p in self.providers if isinstance(p, LabFacetProvider)]
         self.index = IndexFile(index_path(catalogue.settings.home))
         self.columns = FacetColumns()
         #: The last projections: (source, dataset ids, or ``None`` for the whole source).
         self.projected: deque[tuple[str, frozenset[str] | None]] = deque(maxlen=1000)
+        #: The last lab edits applied: (lab id, the datasets whose offer facets moved).
+        self.lab_updates: deque[tuple[str, frozenset[str]]] = deque(maxlen=1000)
+        #: Catch-ups after a lab edit, on a thread of their own.
+        self.later = Coalesced(self.sync, name="search-follow")
         self._columns_conn: sqlite3.Connection | None = None
         self._columns_stale = False
         self.text: TantivyText | None = None
@@ -126,6 +139,7 @@ class SearchService:
     def close(self) -> None:
         if self.on_publish in self.catalogue.on_publish:
             self.catalogue.on_publish.remove(self.on_publish)
+        self.later.close()
         if self.text is not None:
             self.text.close()
         self.index.close()
@@ -176,10 +190,14 @@ class SearchService:
 
     def on_publish(self, source: str, changed: set[str] | None) -> None:
         """Listener for :attr:`Catalogue.on_publish`: catch up with the change feed, which
-        the publish has just appended to (the path every replica takes)."""
+        the publish has just appended to (the path every replica takes); after a lab edit,
+        on :attr:`later`'s thread, so the edit is answered at once."""
+        if source == LABS_SOURCE:
+            self.later.request()
+            return
         with self.index.lock:
             self.sync()
-            if self.providers and source in UNFOLLOWED_SOURCES:
+            if self.lab_providers and source in UNFOLLOWED_SOURCES:
                 self.refresh_all()  # the registry's publishes name no dataset in the feed
 
     def sync(self) -> list[str]:
@@ -190,7 +208,7 @@ class SearchService:
             touched = follow.catch_up(self)
             if touched is None:
                 return self._sync_stamps(follow.head(self.catalogue))
-            return touched + self._sync_new_sources()
+            return touched + self._sync_new_sources() + self._apply_labs()
 
     def _sync_stamps(self, position: int | None) -> list[str]:
         """The fallback: compare each source's version stamp; then follow the feed from
@@ -226,9 +244,12 @@ class SearchService:
             touched.append(name)
         return touched
 
-    def apply_changes(self, ids: dict[str, set[str]], position: int) -> list[str]:
+    def apply_changes(
+        self, ids: dict[str, set[str]], position: int, edited: dict[str, int] | None = None
+    ) -> list[str]:
         """Re-project the datasets a page of the feed named (``{source: ids}``) from their
-        sources' current graphs, and record ``position``, in one transaction."""
+        sources' current graphs, and record ``position`` and the labs the page ``edited``
+        (pending: see :mod:`catalog.search.labs`), in one transaction."""
         current = {s.name: s.graph for s in self.catalogue.sources()} if ids else {}
         changes = []
         for source, named in sorted(ids.items()):
@@ -249,23 +270,62 @@ class SearchService:
             # fallback comparison then re-indexes the source, never trusts it blindly
             key = None if graph is None else version_key(graph, None)
             changes.append(_Change(source, docs, gone, key))
-        self._commit(changes, position)
+        self._commit(changes, position, edited)
         return sorted(ids)
 
-    def reproject_all(self, position: int) -> list[str]:
-        """Re-project every source from its current graph (a lab changed: offer facets of
-        any dataset may move), drop the gone ones, then record ``position``."""
+    def reproject_all(self, position: int, edited: dict[str, int] | None = None) -> list[str]:
+        """Re-project every source from its current graph (the registry changed: offer
+        facets of any dataset may move), drop the gone ones, then record ``position`` and
+        the labs ``edited`` (pending)."""
         current = {s.name: s for s in self.catalogue.sources()}
         for name, src in sorted(current.items()):
             self.reindex_source(name, src.graph, version_key(src.graph, src.loaded_at))
         gone = sorted(set(self.index.indexed_sources()) - set(current))
         for name in gone:
             self._remove_source(name)
-        self._commit([], position)
+        self._commit([], position, edited)
         return sorted(current) + gone
 
-    def _commit(self, changes: list[_Change], position: int | None) -> None:
-        """Write ``changes`` and the feed ``position`` in one transaction."""
+    def _apply_labs(self) -> list[str]:
+        """Apply the pending lab edits whose providers answer for their rows (see
+        :mod:`catalog.search.labs`); the sources of the datasets rewritten. A provider that
+        fails is logged, and its labs stay pending."""
+        if not self.lab_providers:
+            return []
+        touched: set[str] = set()
+        with self.index.lock:
+            for lab, seq in sorted(labs.pending(self.index.db()).items()):
+                try:
+                    update = labs.plan(self.catalogue, self.index, self.lab_providers, lab, seq)
+                except (DatalabError, SQLAlchemyError) as exc:
+                    log.warning("search: lab %s stays pending: %s", lab, exc)
+                    continue
+                if update is None:
+                    log.info("search: lab %s waits for the offers to reach position %d", lab, seq)
+                    continue
+                touched.update(self._commit_lab(update))
+        return sorted(touched)
+
+    def _commit_lab(self, update: labs.LabUpdate) -> set[str]:
+        db = self.index.db()
+        db.execute("BEGIN")
+        try:
+            sources = labs.write(db, update)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if update.docs:
+            self._changed()
+        self.lab_updates.append((update.lab, frozenset(update.docs)))
+        log.info("search: lab %s: offer facets of %d datasets", update.lab, len(update.docs))
+        return sources
+
+    def _commit(
+        self, changes: list[_Change], position: int | None, edited: dict[str, int] | None = None
+    ) -> None:
+        """Write ``changes``, the feed ``position`` and the labs ``edited`` (pending) in one
+        transaction."""
         workers = build.worker_count(self.settings.search_build_workers)
         with self.index.lock:
             db = self.index.db()
@@ -278,6 +338,7 @@ class SearchService:
                         IndexFile.set_source(db, change.source, change.key)
                 if position is not None:
                     IndexFile.set_feed_position(db, position)
+                labs.add_pending(db, edited or {})
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -323,7 +384,7 @@ class SearchService:
         return follow.status(self.catalogue, position)
 
     def refresh(self, dataset_ids: Iterable[str]) -> None:
-        """Re-project datasets whose provider facts changed (a sample upload, a lab edit)."""
+        """Re-project datasets whose provider facts changed (a sample upload)."""
         by_source: dict[str, set[str]] = {}
         with self.index.lock:
             db = self.index.db()
@@ -337,7 +398,8 @@ class SearchService:
                 self._update(source, key.split("|", 1)[0], ids, key)
 
     def refresh_all(self) -> None:
-        """Re-project every dataset (after a lab change, which moves offer facets)."""
+        """Re-project every dataset (after a registry change, which may move any offer
+        facet)."""
         with self.index.lock:
             for source, key in self.index.indexed_sources().items():
                 self.reindex_source(source, key.split("|", 1)[0], key)

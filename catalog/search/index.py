@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,10 @@ CREATE VIRTUAL TABLE fts USING fts5(title, kw, body, stems,
     tokenize = "unicode61 remove_diacritics 2 tokenchars '_'");
 CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row');
 """
+
+
+#: The columns of a ``docs`` row besides its rowid.
+_DOC_COLUMNS = "id, source, access, modified, sort_title, minx, miny, maxx, maxy, display"
 
 
 def index_path(home: Path) -> Path:
@@ -193,6 +197,39 @@ class IndexFile:
             conn.execute("DELETE FROM fts WHERE rowid=?", row)
             conn.execute("DELETE FROM facets WHERE doc=?", row)
             conn.execute("DELETE FROM docs WHERE rowid=?", row)
+
+    @staticmethod
+    def replace_facets(
+        conn: sqlite3.Connection,
+        ident: str,
+        fields: Collection[str],
+        pairs: Iterable[tuple[str, str]],
+    ) -> str | None:
+        """Give the indexed document ``ident`` the facet ``pairs`` in place of its values
+        of ``fields``, keeping its text, display and other facets, under a new rowid (the
+        columns and the Tantivy mirror follow rowids); its source, or ``None`` when it is
+        not indexed. The caller holds a transaction."""
+        sql = f"SELECT rowid, {_DOC_COLUMNS} FROM docs WHERE id=?"  # noqa: S608
+        row = conn.execute(sql, (ident,)).fetchone()
+        if row is None:
+            return None
+        old = (row[0],)
+        fts = conn.execute("SELECT title, kw, body, stems FROM fts WHERE rowid=?", old).fetchone()
+        facets = conn.execute("SELECT field, value FROM facets WHERE doc=?", old)
+        kept = [(name, value) for name, value in facets if name not in fields]
+        IndexFile.delete_ids(conn, [ident])
+        cur = conn.execute(
+            f"INSERT INTO docs({_DOC_COLUMNS}) VALUES ({','.join('?' * len(row[1:]))})",  # noqa: S608
+            row[1:],
+        )
+        rowid = cur.lastrowid
+        conn.execute("INSERT INTO fts(rowid, title, kw, body, stems) VALUES (?,?,?,?,?)",
+                     (rowid, *fts))  # fmt: skip
+        conn.executemany(
+            "INSERT OR IGNORE INTO facets VALUES (?,?,?)",
+            [(name, value, rowid) for name, value in [*kept, *pairs]],
+        )
+        return str(row[2])
 
     @staticmethod
     def source_ids(conn: sqlite3.Connection, source: str) -> set[str]:
