@@ -52,6 +52,10 @@ class FacetColumns:
         self.codes: dict[tuple[str, str], int] = {}
         self.keys: list[tuple[str, str]] = [("", "")]  # code 0: a deleted document's pair
         self.cap = 0
+        #: One past the highest rowid read: a new rowid below it was reused.
+        self.top = 0
+        #: How many times everything was read (for tests and benchmarks).
+        self.loads = 0
         self.alive = np.zeros(0, dtype=bool)
         self.has_modified = np.zeros(0, dtype=bool)
         self.modified = np.zeros(0, dtype="U1")
@@ -67,7 +71,9 @@ class FacetColumns:
     def load(self, db: sqlite3.Connection) -> None:
         """Read everything from the index (on open and after a rebuild)."""
         started = time.perf_counter()
+        loads = self.loads
         self.__init__()  # type: ignore[misc]
+        self.loads = loads + 1
         self._add(db, 0)
         log.info(
             "search columns: %d documents, %d facet pairs in %.2fs",
@@ -84,7 +90,7 @@ class FacetColumns:
         new = np.setdiff1d(live, known, assume_unique=True)
         if not len(gone) and not len(new):
             return
-        if len(new) and int(new.min()) < self.cap:  # a reused rowid: start over
+        if len(new) and int(new.min()) < self.top:  # a reused rowid: start over
             self.load(db)
             return
         if len(gone):
@@ -115,6 +121,7 @@ class FacetColumns:
         if rows:
             top = max(r[0] for r in rows) + 1
             self._grow(top)
+            self.top = max(self.top, top)
             rowids = np.array([r[0] for r in rows], dtype=_I)
             self.alive[rowids] = True
             mods = [r[1] or "" for r in rows]
