@@ -201,17 +201,21 @@ class OffersMirror:
         """For each of ``dataset_ids`` with stored terms: the (lab id, usable for AI
         training) of the labs that may offer it (under conditions or not)."""
         out: dict[str, list[tuple[str, bool]]] = {}
+        of_signature: dict[str, list[tuple[str, bool]]] = {}  # datasets share signatures
         with self._lock:
             for ident in dataset_ids:
                 found = self._terms.get(ident)
                 if found is None:
                     continue
-                by_lab = self._resolutions.get(found[0], {})
-                out[ident] = [
-                    (lab_id, o.usable_for_ai_training)
-                    for lab_id, o in sorted(by_lab.items())
-                    if _offerable(o)
-                ]
+                hits = of_signature.get(found[0])
+                if hits is None:
+                    by_lab = self._resolutions.get(found[0], {})
+                    hits = of_signature[found[0]] = [
+                        (lab_id, o.usable_for_ai_training)
+                        for lab_id, o in sorted(by_lab.items())
+                        if _offerable(o)
+                    ]
+                out[ident] = list(hits)
         return out
 
     @property

@@ -115,6 +115,8 @@ class SearchService:
         self.later = Coalesced(self.sync, name="search-follow")
         self._columns_conn: sqlite3.Connection | None = None
         self._columns_stale = False
+        #: Rowids whose facets were rewritten in place since the columns last caught up.
+        self._rewritten: set[int] = set()
         self.text: TantivyText | None = None
         if self.settings.search_text_engine == "tantivy":
             self.text = TantivyText(catalogue.settings.home / "search" / "tantivy")
@@ -310,16 +312,16 @@ class SearchService:
         db = self.index.db()
         db.execute("BEGIN")
         try:
-            sources = labs.write(db, update)
+            rewritten = labs.write(db, update)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        if update.docs:
-            self._changed()
+        if rewritten:
+            self._changed(set(rewritten))
         self.lab_updates.append((update.lab, frozenset(update.docs)))
         log.info("search: lab %s: offer facets of %d datasets", update.lab, len(update.docs))
-        return sources
+        return set(rewritten.values())
 
     def _commit(
         self, changes: list[_Change], position: int | None, edited: dict[str, int] | None = None
@@ -370,11 +372,13 @@ class SearchService:
             gone = IndexFile.source_ids(self.index.db(), source)
             self._commit([_Change(source, [], gone, None)], None)
 
-    def _changed(self) -> None:
-        """After a commit: the columns are stale, the Tantivy mirror catches up now."""
+    def _changed(self, rewritten: set[int] | None = None) -> None:
+        """After a commit: the columns are stale (and owe the documents whose facets were
+        ``rewritten`` in place), the Tantivy mirror catches up now."""
         self._columns_stale = True
+        self._rewritten.update(rewritten or ())
         if self.text is not None and self.text.index is not None:
-            self.text.refresh(self.index.db())
+            self.text.refresh(self.index.db(), rewritten=rewritten or ())
 
     def feed_status(self) -> follow.FeedStatus:
         """The index's feed position, the feed's head, the lag and the age of the oldest
@@ -417,9 +421,11 @@ class SearchService:
         if self._columns_conn is not db:
             self.columns.load(db)
             self._columns_conn, self._columns_stale = db, False
+            self._rewritten = set()
         elif self._columns_stale:
             self.columns.refresh(db)
-            self._columns_stale = False
+            self.columns.rewrite(db, self._rewritten)
+            self._columns_stale, self._rewritten = False, set()
         return self.columns
 
     def search(

@@ -62,10 +62,6 @@ CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row');
 """
 
 
-#: The columns of a ``docs`` row besides its rowid.
-_DOC_COLUMNS = "id, source, access, modified, sort_title, minx, miny, maxx, maxy, display"
-
-
 def index_path(home: Path) -> Path:
     """Where a catalogue's index file lives under its home folder."""
     return home / "search" / "index.sqlite"
@@ -204,32 +200,32 @@ class IndexFile:
         ident: str,
         fields: Collection[str],
         pairs: Iterable[tuple[str, str]],
-    ) -> str | None:
+    ) -> tuple[int, str] | None:
         """Give the indexed document ``ident`` the facet ``pairs`` in place of its values
-        of ``fields``, keeping its text, display and other facets, under a new rowid (the
-        columns and the Tantivy mirror follow rowids); its source, or ``None`` when it is
-        not indexed. The caller holds a transaction."""
-        sql = f"SELECT rowid, {_DOC_COLUMNS} FROM docs WHERE id=?"  # noqa: S608
-        row = conn.execute(sql, (ident,)).fetchone()
+        of ``fields``, keeping its rowid, text and other facets; its rowid and source, or
+        ``None`` when it is not indexed. The caller holds a transaction, counts it with
+        :meth:`count_rewrites` and names the rowids to the columns and the mirror."""
+        row = conn.execute("SELECT rowid, source FROM docs WHERE id=?", (ident,)).fetchone()
         if row is None:
             return None
-        old = (row[0],)
-        fts = conn.execute("SELECT title, kw, body, stems FROM fts WHERE rowid=?", old).fetchone()
-        facets = conn.execute("SELECT field, value FROM facets WHERE doc=?", old)
-        kept = [(name, value) for name, value in facets if name not in fields]
-        IndexFile.delete_ids(conn, [ident])
-        cur = conn.execute(
-            f"INSERT INTO docs({_DOC_COLUMNS}) VALUES ({','.join('?' * len(row[1:]))})",  # noqa: S608
-            row[1:],
+        names = list(fields)
+        conn.execute(
+            f"DELETE FROM facets WHERE doc=? AND field IN ({','.join('?' * len(names))})",  # noqa: S608
+            (row[0], *names),
         )
-        rowid = cur.lastrowid
-        conn.execute("INSERT INTO fts(rowid, title, kw, body, stems) VALUES (?,?,?,?,?)",
-                     (rowid, *fts))  # fmt: skip
         conn.executemany(
             "INSERT OR IGNORE INTO facets VALUES (?,?,?)",
-            [(name, value, rowid) for name, value in [*kept, *pairs]],
+            [(name, value, row[0]) for name, value in pairs],
         )
-        return str(row[2])
+        return int(row[0]), str(row[1])
+
+    @staticmethod
+    def count_rewrites(conn: sqlite3.Connection) -> None:
+        """Count one transaction of in-place facet rewrites (``meta.rewrites``): a Tantivy
+        mirror stamped with another count missed it and is rebuilt."""
+        row = conn.execute("SELECT value FROM meta WHERE key='rewrites'").fetchone()
+        count = 1 if row is None else int(row[0]) + 1
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('rewrites', ?)", (str(count),))
 
     @staticmethod
     def source_ids(conn: sqlite3.Connection, source: str) -> set[str]:

@@ -11,9 +11,9 @@ providers (:class:`~catalog.search.providers.LabFacetProvider`: ``lab`` and
 2. a pending lab is applied once its providers answer for the feed up to that ``seq`` (the
    stored offers may be followed by workers, later): the datasets it may offer now, plus
    those the index has it offering (``facets`` rows ``lab = <id>``), get their providers'
-   current values; each whose values differ from the indexed ones moves to a new rowid with
-   the same text, display and other facets (:meth:`IndexFile.replace_facets`), so the
-   in-memory columns and the Tantivy mirror follow it as any write.
+   current values; the facet rows of each whose values differ from the indexed ones are
+   rewritten in place (:meth:`IndexFile.replace_facets`: same rowid, text and display), and
+   the in-memory columns and the Tantivy mirror are told those rowids.
 
 A pending lab does not hold the position back: dataset rows after it are applied at once
 (their projection reads the providers as they are then), and the lab's update later sets
@@ -128,16 +128,18 @@ def members(db: sqlite3.Connection, lab: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def write(db: sqlite3.Connection, update: LabUpdate) -> set[str]:
-    """Apply ``update`` and settle its lab (the caller holds a transaction); the sources of
-    the datasets rewritten."""
-    sources = set()
+def write(db: sqlite3.Connection, update: LabUpdate) -> dict[int, str]:
+    """Apply ``update`` and settle its lab (the caller holds a transaction); the rowids of
+    the documents rewritten in place, with their sources."""
+    rewritten = {}
     for ident, pairs in sorted(update.docs.items()):
-        source = IndexFile.replace_facets(db, ident, update.fields, sorted(pairs))
-        if source is not None:
-            sources.add(source)
+        found = IndexFile.replace_facets(db, ident, update.fields, sorted(pairs))
+        if found is not None:
+            rewritten[found[0]] = found[1]
+    if rewritten:
+        IndexFile.count_rewrites(db)
     settle(db, update.lab, update.seq)
-    return sources
+    return rewritten
 
 
 def _indexed(
