@@ -142,8 +142,8 @@ def _lab_round(
     t0 = time.perf_counter()
     total = b.search("", filters={"lab": [LAB]}, limit=1).total
     apply_s = time.perf_counter() - t0
-    lab, moved = b.lab_updates[-1]
-    assert lab == LAB, b.lab_updates
+    edited, moved = b.lab_updates[-1]
+    assert edited == (LAB,), b.lab_updates
     assert total == len(live_b.mirror.lab_members(LAB)), (total, changes)
     return edit_s, follow_s, apply_s, len(moved), total
 

@@ -20,10 +20,10 @@ default-profile answers are read from the stored verdicts (no graph store access
 stated profile is resolved from the stored facts; otherwise every dataset is resolved
 directly from the store.
 
-:func:`lab_facets` answers the same facets for what one lab edit may have moved: the
-datasets the lab may offer now (the stored verdicts once they reflect the edit, else every
-dataset's facts read in bulk and resolved against that lab) and those the caller says it
-offered before.
+:func:`lab_facets` answers the same facets for what lab edits may have moved: the
+datasets those labs may offer now (the stored verdicts once they reflect the edits, else
+every dataset's facts read in bulk and resolved against those labs) and those the caller
+says they offered before.
 """
 
 from __future__ import annotations
@@ -117,40 +117,42 @@ def offer_facets(
 
 def lab_facets(
     catalogue: Catalogue,
-    lab_id: str,
+    lab_ids: list[str],
     position: int,
     before: set[str],
     *,
     live: LiveOffers | None = None,
 ) -> dict[str, dict[str, Any]] | None:
-    """The default-profile :func:`offer_facets` of every dataset ``lab_id`` may offer now and
-    of those in ``before``, once the stored offers (``live``, built) reflect the change feed
-    up to ``position``; ``None`` while they do not (the workers have not followed it yet).
-    Without stored offers, every dataset's facts are read in bulk and resolved directly."""
+    """The default-profile :func:`offer_facets` of every dataset one of ``lab_ids`` may
+    offer now and of those in ``before``, once the stored offers (``live``, built) reflect
+    the change feed up to ``position``; ``None`` while they do not (the workers have not
+    followed it yet). Without stored offers, every dataset's facts are read in bulk and
+    resolved directly."""
     if live is not None and live.ready:
         if not live.reached(position):
             return None
-        members = live.mirror.lab_members(lab_id)
-        return _stored_facets(live, sorted(members | before), None, False)
-    return _direct_lab_facets(catalogue, lab_id, before)
+        members = set(before)
+        for lab_id in lab_ids:
+            members |= live.mirror.lab_members(lab_id)
+        return _stored_facets(live, sorted(members), None, False)
+    return _direct_lab_facets(catalogue, lab_ids, before)
 
 
 def _direct_lab_facets(
-    catalogue: Catalogue, lab_id: str, before: set[str]
+    catalogue: Catalogue, lab_ids: list[str], before: set[str]
 ) -> dict[str, dict[str, Any]]:
-    """:func:`lab_facets` resolved from the graph: each dataset against ``lab_id``, and the
-    ones it may offer (or in ``before``) against every lab."""
+    """:func:`lab_facets` resolved from the graph: each dataset against ``lab_ids``, and
+    the ones they may offer (or in ``before``) against every lab."""
     labs = list_labs(catalogue)
     if not labs:
         return {}
-    lab = next((x for x in labs if x.id == lab_id), None)
+    edited = [lab for lab in labs if lab.id in lab_ids]
     table = licence_table(catalogue.documents)
     out: dict[str, dict[str, Any]] = {}
     for facts in catalogue_facts(catalogue):
         ident = facts.dataset_id
-        if ident not in before and (lab is None or not _offered(resolve(facts, lab, table))):
-            continue
-        out[ident] = _facts([resolve(facts, x, table) for x in labs], False)
+        if ident in before or any(_offered(resolve(facts, lab, table)) for lab in edited):
+            out[ident] = _facts([resolve(facts, x, table) for x in labs], False)
     return out
 
 

@@ -109,8 +109,8 @@ class SearchService:
         self.columns = FacetColumns()
         #: The last projections: (source, dataset ids, or ``None`` for the whole source).
         self.projected: deque[tuple[str, frozenset[str] | None]] = deque(maxlen=1000)
-        #: The last lab edits applied: (lab id, the datasets whose offer facets moved).
-        self.lab_updates: deque[tuple[str, frozenset[str]]] = deque(maxlen=1000)
+        #: The last lab edits applied: (lab ids, the datasets whose offer facets moved).
+        self.lab_updates: deque[tuple[tuple[str, ...], frozenset[str]]] = deque(maxlen=1000)
         #: Catch-ups after a lab edit, on a thread of their own.
         self.later = Coalesced(self.sync, name="search-follow")
         self._columns_conn: sqlite3.Connection | None = None
@@ -289,24 +289,24 @@ class SearchService:
         return sorted(current) + gone
 
     def _apply_labs(self) -> list[str]:
-        """Apply the pending lab edits whose providers answer for their rows (see
+        """Apply the pending lab edits once the providers answer for their rows (see
         :mod:`catalog.search.labs`); the sources of the datasets rewritten. A provider that
-        fails is logged, and its labs stay pending."""
+        fails is logged, and the labs stay pending."""
         if not self.lab_providers:
             return []
-        touched: set[str] = set()
         with self.index.lock:
-            for lab, seq in sorted(labs.pending(self.index.db()).items()):
-                try:
-                    update = labs.plan(self.catalogue, self.index, self.lab_providers, lab, seq)
-                except (DatalabError, SQLAlchemyError) as exc:
-                    log.warning("search: lab %s stays pending: %s", lab, exc)
-                    continue
-                if update is None:
-                    log.info("search: lab %s waits for the offers to reach position %d", lab, seq)
-                    continue
-                touched.update(self._commit_lab(update))
-        return sorted(touched)
+            waiting = labs.pending(self.index.db())
+            if not waiting:
+                return []
+            try:
+                update = labs.plan(self.catalogue, self.index, self.lab_providers, waiting)
+            except (DatalabError, SQLAlchemyError) as exc:
+                log.warning("search: labs %s stay pending: %s", sorted(waiting), exc)
+                return []
+            if update is None:  # asked again at every sync: not worth a line each time
+                log.debug("search: labs %s wait for the offers to follow", sorted(waiting))
+                return []
+            return sorted(self._commit_lab(update))
 
     def _commit_lab(self, update: labs.LabUpdate) -> set[str]:
         db = self.index.db()
@@ -319,8 +319,9 @@ class SearchService:
             raise
         if rewritten:
             self._changed(set(rewritten))
-        self.lab_updates.append((update.lab, frozenset(update.docs)))
-        log.info("search: lab %s: offer facets of %d datasets", update.lab, len(update.docs))
+        edited = tuple(sorted(update.labs))
+        self.lab_updates.append((edited, frozenset(update.docs)))
+        log.info("search: labs %s: offer facets of %d datasets", edited, len(update.docs))
         return set(rewritten.values())
 
     def _commit(

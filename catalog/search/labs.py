@@ -8,12 +8,14 @@ providers (:class:`~catalog.search.providers.LabFacetProvider`: ``lab`` and
 1. while following the feed, each lab named is recorded as *pending* in the index file
    (``meta.labs_pending``: lab id -> the ``seq`` of its last row), in the transaction of the
    position that covers its row, so a stopped replica still owes it after a restart;
-2. a pending lab is applied once its providers answer for the feed up to that ``seq`` (the
-   stored offers may be followed by workers, later): the datasets it may offer now, plus
-   those the index has it offering (``facets`` rows ``lab = <id>``), get their providers'
-   current values; the facet rows of each whose values differ from the indexed ones are
-   rewritten in place (:meth:`IndexFile.replace_facets`: same rowid, text and display), and
-   the in-memory columns and the Tantivy mirror are told those rowids.
+2. the pending labs are applied together once the providers answer for the feed up to
+   the highest of their ``seq`` (the stored offers may be followed by workers, later): the
+   datasets those labs may offer now, plus those the index has them offering (``facets``
+   rows ``lab = <id>``), get their providers' current values; the facet rows of each whose
+   values differ from the indexed ones are rewritten in place
+   (:meth:`IndexFile.replace_facets`: same rowid, text and display), and the in-memory
+   columns and the Tantivy mirror are told those rowids. Together, so the twenty labs of a
+   registry load cost one comparison, not twenty.
 
 A pending lab does not hold the position back: dataset rows after it are applied at once
 (their projection reads the providers as they are then), and the lab's update later sets
@@ -47,11 +49,10 @@ Pairs = frozenset[tuple[str, str]]
 
 @dataclass(frozen=True)
 class LabUpdate:
-    """What one pending lab changes in the index."""
+    """What the pending labs change in the index."""
 
-    lab: str
-    #: The feed row it covers (the lab's last row when it was planned).
-    seq: int
+    #: lab id -> the feed row covered (the lab's last row when it was planned).
+    labs: dict[str, int]
     #: The facets the providers answer (those values are replaced).
     fields: frozenset[str]
     #: dataset id -> its new ``(field, value)`` pairs of :attr:`fields`, for the datasets
@@ -75,12 +76,13 @@ def add_pending(db: sqlite3.Connection, labs: dict[str, int]) -> None:
         _write(db, merged)
 
 
-def settle(db: sqlite3.Connection, lab: str, seq: int) -> None:
-    """Drop ``lab`` from the pending labs, unless a later row of it was recorded since."""
+def settle(db: sqlite3.Connection, labs: dict[str, int]) -> None:
+    """Drop ``labs`` from the pending ones, except those with a later row recorded since."""
     left = pending(db)
-    if left.get(lab, seq) <= seq:
-        left.pop(lab, None)
-        _write(db, left)
+    for lab, seq in labs.items():
+        if left.get(lab, seq) <= seq:
+            left.pop(lab, None)
+    _write(db, left)
 
 
 def _write(db: sqlite3.Connection, labs: dict[str, int]) -> None:
@@ -93,16 +95,16 @@ def plan(
     catalogue: Catalogue,
     index: IndexFile,
     providers: Sequence[LabFacetProvider],
-    lab: str,
-    seq: int,
+    labs: dict[str, int],
 ) -> LabUpdate | None:
-    """The update of one pending lab, or ``None`` while a provider cannot answer for the
-    feed up to ``seq`` yet (the caller holds the index lock)."""
-    before = members(index.db(), lab)
+    """The update of the pending ``labs`` (lab id -> seq), or ``None`` while a provider
+    cannot answer for the feed up to their highest ``seq`` yet (the caller holds the index
+    lock)."""
+    before = members(index.db(), labs)
     fields: set[str] = set()
     answers: dict[str, set[tuple[str, str]]] = {}
     for provider in providers:
-        answer = provider.lab_facets(catalogue, lab, seq, before)
+        answer = provider.lab_facets(catalogue, sorted(labs), max(labs.values()), before)
         if answer is None:
             return None
         fields.update(provider.fields)
@@ -116,16 +118,20 @@ def plan(
         was = {(name, v) for name, values in indexed[ident].items() for v in values}
         if now != was:
             docs[ident] = now
-    return LabUpdate(lab, seq, frozenset(fields), docs)
+    return LabUpdate(dict(labs), frozenset(fields), docs)
 
 
-def members(db: sqlite3.Connection, lab: str) -> set[str]:
-    """The ids of the indexed datasets whose ``lab`` facet holds ``lab``."""
-    rows = db.execute(
-        "SELECT d.id FROM facets f JOIN docs d ON d.rowid = f.doc WHERE f.field=? AND f.value=?",
-        (LAB_FACET, lab),
-    )
-    return {r[0] for r in rows}
+def members(db: sqlite3.Connection, labs: Iterable[str]) -> set[str]:
+    """The ids of the indexed datasets whose ``lab`` facet holds one of ``labs``."""
+    out: set[str] = set()
+    for lab in labs:
+        rows = db.execute(
+            "SELECT d.id FROM facets f JOIN docs d ON d.rowid = f.doc "
+            "WHERE f.field=? AND f.value=?",
+            (LAB_FACET, lab),
+        )
+        out.update(r[0] for r in rows)
+    return out
 
 
 def write(db: sqlite3.Connection, update: LabUpdate) -> dict[int, str]:
@@ -138,7 +144,7 @@ def write(db: sqlite3.Connection, update: LabUpdate) -> dict[int, str]:
             rewritten[found[0]] = found[1]
     if rewritten:
         IndexFile.count_rewrites(db)
-    settle(db, update.lab, update.seq)
+    settle(db, update.labs)
     return rewritten
 
 

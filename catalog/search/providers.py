@@ -50,11 +50,12 @@ class LabFacetProvider(Protocol):
         ...
 
     def lab_facets(
-        self, catalogue: Catalogue, lab_id: str, position: int, before: set[str]
+        self, catalogue: Catalogue, lab_ids: list[str], position: int, before: set[str]
     ) -> dict[str, dict[str, Any]] | None:
-        """The facets (as :meth:`__call__` answers them) of every dataset ``lab_id`` may
-        offer now and of those in ``before`` (what the index holds it offered), once what
-        it answers from reflects the change feed up to ``position``; ``None`` until then."""
+        """The facets (as :meth:`__call__` answers them) of every dataset one of
+        ``lab_ids`` may offer now and of those in ``before`` (what the index holds they
+        offered), once what it answers from reflects the change feed up to ``position``;
+        ``None`` until then."""
         ...
 
 
@@ -75,12 +76,12 @@ class OfferFacets:
         return facets_of_offers(catalogue, dataset_ids, live=self.live)
 
     def lab_facets(
-        self, catalogue: Catalogue, lab_id: str, position: int, before: set[str]
+        self, catalogue: Catalogue, lab_ids: list[str], position: int, before: set[str]
     ) -> dict[str, dict[str, Any]] | None:
         """See :class:`LabFacetProvider`; by :func:`catalog.offers.facets.lab_facets`."""
         from catalog.offers.facets import lab_facets
 
-        return lab_facets(catalogue, lab_id, position, before, live=self.live)
+        return lab_facets(catalogue, lab_ids, position, before, live=self.live)
 
 
 #: The offers facet provider without stored offers (resolved directly).

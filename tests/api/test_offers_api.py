@@ -397,7 +397,7 @@ def test_a_lab_edit_is_answered_before_its_offers_and_search_facets_follow(
     assert offers.later.wait(60) and search.later.wait(60)
     assert _recomputed(live) - before == len(offers.index.terms)  # that lab's column
     eo = {EO, dataset_id("https://example.org/ds/eo-cc0")}
-    assert list(search.lab_updates)[-1] == ("bsc-datalab", frozenset(eo))
+    assert list(search.lab_updates)[-1] == (("bsc-datalab",), frozenset(eo))
     assert list(search.projected)[mark:] == []
     now = {h["id"] for h in live.get("/search", params={"lab": "bsc-datalab"}).json()["items"]}
     assert now == offered | eo

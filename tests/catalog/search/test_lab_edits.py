@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from catalog.labs import edit_lab, get_lab, load_registry
+from catalog.labs import create_lab, edit_lab, get_lab, load_registry
 from catalog.offers.facets import offer_facets as direct_offer_facets
 from catalog.offers.live import LiveOffers
 from catalog.search import SearchService, labs
@@ -100,7 +100,7 @@ def test_a_lab_edit_moves_the_facets_of_exactly_the_datasets_it_changed(
     now = expected(registry, ids)
     moved = {i for i in ids if was[i] != now[i]}
     assert moved and len(moved) < len(ids)
-    assert list(search.lab_updates)[-1] == (LAB, frozenset(moved))
+    assert list(search.lab_updates)[-1] == ((LAB,), frozenset(moved))
     assert list(search.projected)[mark:] == []  # nothing re-projected
     assert rowids(search) == rows  # nor re-inserted: facet rows rewritten in place
     assert indexed(search, ids) == now
@@ -131,7 +131,7 @@ def test_an_edit_that_moves_no_offer_rewrites_nothing(
     rows = rowids(search)
     edit(registry, sorted(rows), {"fees": "10 EUR a day"})
     assert search.later.wait(30)
-    assert list(search.lab_updates)[-1] == (LAB, frozenset())
+    assert list(search.lab_updates)[-1] == ((LAB,), frozenset())
     assert rowids(search) == rows
 
 
@@ -184,5 +184,28 @@ def test_a_mirror_that_missed_a_rewrite_is_rebuilt_on_open(registry: Catalogue) 
     search = SearchService.open(registry, (OfferFacets(),), attach=False)
     try:
         assert lab_hits(search, "no-such-lab", "EO") == {target}  # answered by Tantivy
+    finally:
+        search.close()
+
+
+def test_labs_edited_together_are_applied_in_one_update(
+    registry: Catalogue, provider: OfferFacets
+) -> None:
+    """Two labs created on another replica (no listener here) reach this index's next
+    search as one update, which compares the datasets of both once."""
+    search = SearchService.open(registry, (provider,), attach=False)
+    try:
+        ids = sorted(rowids(search))
+        was = expected(registry, ids)
+        for lab_id, space in (("bsc-eo-lab", "earth-observation"), ("bsc-lang-lab", "language")):
+            lab = {"id": lab_id, "name": lab_id, "factory": "bsc", "data_spaces": [space]}
+            create_lab(registry, {**lab, "access_modes": ["Download"]}, staff_factory="bsc")
+        mark = len(search.projected)
+        assert lab_hits(search, "bsc-eo-lab")
+        now = expected(registry, ids)
+        moved = frozenset(i for i in ids if was[i] != now[i])
+        assert list(search.lab_updates) == [(("bsc-eo-lab", "bsc-lang-lab"), moved)]
+        assert list(search.projected)[mark:] == []
+        assert indexed(search, ids) == now
     finally:
         search.close()

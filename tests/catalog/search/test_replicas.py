@@ -248,7 +248,7 @@ def test_a_lab_edit_on_a_moves_b_facets_of_the_datasets_it_changed_only(
         moved = {i for i in ids if was[i] != now[i]}
         assert moved and len(moved) < len(ids)
         assert lab_hits(b) == {i for i in ids if ("lab", LAB) in now[i]}
-        assert list(b.lab_updates)[-1] == (LAB, frozenset(moved))
+        assert list(b.lab_updates)[-1] == ((LAB,), frozenset(moved))
         assert projected_since(b, mark) == []
         assert rowids(b) == rows  # nor re-inserted: facet rows rewritten in place
         assert offer_values(b, ids) == now
@@ -279,7 +279,7 @@ def test_a_lab_edit_waits_on_b_for_the_workers_offers_and_holds_nothing_back(
         assert run_worker(shared[0]) == ["offers"]
         mark = len(b.projected)
         assert lab_hits(b) == {i for i in ids if ("lab", LAB) in now[i]}
-        assert list(b.lab_updates)[-1] == (LAB, frozenset(i for i in ids if was[i] != now[i]))
+        assert list(b.lab_updates)[-1] == ((LAB,), frozenset(i for i in ids if was[i] != now[i]))
         assert projected_since(b, mark) == []
         assert offer_values(b, ids) == now
         assert labs.pending(b.index.db()) == {}
