@@ -38,7 +38,7 @@ from catalog.search import FacetProvider, SearchService, snapshots
 from catalog.search.follow import FeedStatus
 from catalog.search.follow import status as feed_status
 from catalog.search.index import IndexFile, index_path
-from catalog.search.providers import offer_facets, sample_facets
+from catalog.search.providers import OfferFacets, sample_facets
 from catalog.service import Catalogue
 from catalog.settings import Settings
 
@@ -193,10 +193,7 @@ class Services:
         accounts = Accounts(database, FieldLimits.from_settings(settings))
         store = _sample_store(settings)  # removes what killed uploads left in staging
         offers = None if settings.offers_index == "off" else LiveOffers(cat)
-        providers: tuple[FacetProvider, ...] = (
-            sample_facets,
-            offers.facets if offers is not None else offer_facets,
-        )
+        providers: tuple[FacetProvider, ...] = (sample_facets, OfferFacets(offers))
         search = LazySearch(cat, providers)
         closers.append(search.close)
 
@@ -205,7 +202,9 @@ class Services:
         #    of the same publish; they must already hold it;
         # 2. the samples: keep the sample distributions' checksums in step with access
         #    levels (may publish again, which runs the list once more);
-        # 3. the search index: re-project the changed datasets;
+        # 3. the search index: re-project the changed datasets (after a lab edit, the offer
+        #    facets it moved, and both 1 and 3 on threads of their own: the request that
+        #    edited the lab does not wait);
         # 4. the SPARQL endpoint: its snapshot of the public graphs is stale.
         if offers is not None:
             cat.on_publish.insert(0, offers.on_publish)  # first, even before earlier apps'

@@ -57,6 +57,7 @@ def overview(
     factory = None if principal.role == "admin" else principal.factory
     labs = list_labs(cat, factory)
     offerable = {}
+    search.sync()  # once: a lab just edited has its facets followed now, at the latest
     for lab in labs:  # one index query per lab (the index has the lab facet)
         query = SearchQuery.parse(cat.settings, filters={"lab": [lab.id]}, limit=OFFERABLE_SHOWN)
         result = search.find(query, fresh=False)
@@ -77,7 +78,7 @@ def overview(
 
 
 @router.post("/labs/{lab_id}", operation_id="web_staff_edit_lab")
-async def edit(lab_id: str, request: Request, cat: CatalogueDep, search: SearchDep) -> Response:
+async def edit(lab_id: str, request: Request, cat: CatalogueDep) -> Response:
     principal = require_staff(signed_in(request))
     form = await checked_form(request)
     # Only these fields are read: id, factory, policy and the like cannot be sent in.
@@ -111,6 +112,5 @@ async def edit(lab_id: str, request: Request, cat: CatalogueDep, search: SearchD
     forms = {st.label: st.form for st in current.procedure}  # keep each kept step's form link
     for step in changes["procedure"]:  # type: ignore[attr-defined]
         step["form"] = forms.get(step["label"])
-    edit_lab(cat, lab_id, changes, staff_factory=factory)
-    search.refresh_all()
+    edit_lab(cat, lab_id, changes, staff_factory=factory)  # its facets follow the feed, later
     return RedirectResponse("/ui/staff", status_code=303)

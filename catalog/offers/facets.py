@@ -19,6 +19,11 @@ Given a running :class:`~catalog.offers.live.LiveOffers` whose stored offers are
 default-profile answers are read from the stored verdicts (no graph store access) and a
 stated profile is resolved from the stored facts; otherwise every dataset is resolved
 directly from the store.
+
+:func:`lab_facets` answers the same facets for what lab edits may have moved: the
+datasets those labs may offer now (the stored verdicts once they reflect the edits, else
+every dataset's facts read in bulk and resolved against those labs) and those the caller
+says they offered before.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import DatalabError
-from catalog.facts.read import record_facts
+from catalog.facts.read import catalogue_facts, record_facts
 from catalog.labs import list_labs
 from catalog.offers.licence_store import licence_table
 from catalog.offers.profiles import RequesterProfile
@@ -43,7 +48,7 @@ DEFAULT_FACET_PROFILE: RequesterProfile | None = None
 
 
 def _facts(offers: list[Offer], with_factory: bool) -> dict[str, Any]:
-    usable = [o for o in offers if o.verdict in (MAY_OFFER, CONDITIONS)]
+    usable = [o for o in offers if _offered(o)]
     out: dict[str, Any] = {
         "lab": sorted(o.lab.id for o in usable),
         "ai_training": any(o.usable_for_ai_training for o in usable),
@@ -110,4 +115,49 @@ def offer_facets(
     return direct
 
 
-__all__ = ["DEFAULT_FACET_PROFILE", "offer_facets"]
+def lab_facets(
+    catalogue: Catalogue,
+    lab_ids: list[str],
+    position: int,
+    before: set[str],
+    *,
+    live: LiveOffers | None = None,
+) -> dict[str, dict[str, Any]] | None:
+    """The default-profile :func:`offer_facets` of every dataset one of ``lab_ids`` may
+    offer now and of those in ``before``, once the stored offers (``live``, built) reflect
+    the change feed up to ``position``; ``None`` while they do not (the workers have not
+    followed it yet). Without stored offers, every dataset's facts are read in bulk and
+    resolved directly."""
+    if live is not None and live.ready:
+        if not live.reached(position):
+            return None
+        members = set(before)
+        for lab_id in lab_ids:
+            members |= live.mirror.lab_members(lab_id)
+        return _stored_facets(live, sorted(members), None, False)
+    return _direct_lab_facets(catalogue, lab_ids, before)
+
+
+def _direct_lab_facets(
+    catalogue: Catalogue, lab_ids: list[str], before: set[str]
+) -> dict[str, dict[str, Any]]:
+    """:func:`lab_facets` resolved from the graph: each dataset against ``lab_ids``, and
+    the ones they may offer (or in ``before``) against every lab."""
+    labs = list_labs(catalogue)
+    if not labs:
+        return {}
+    edited = [lab for lab in labs if lab.id in lab_ids]
+    table = licence_table(catalogue.documents)
+    out: dict[str, dict[str, Any]] = {}
+    for facts in catalogue_facts(catalogue):
+        ident = facts.dataset_id
+        if ident in before or any(_offered(resolve(facts, lab, table)) for lab in edited):
+            out[ident] = _facts([resolve(facts, x, table) for x in labs], False)
+    return out
+
+
+def _offered(offer: Offer) -> bool:
+    return offer.verdict in (MAY_OFFER, CONDITIONS)
+
+
+__all__ = ["DEFAULT_FACET_PROFILE", "lab_facets", "offer_facets"]

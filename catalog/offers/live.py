@@ -9,11 +9,13 @@ follower depends on ``DATALAB_WORKERS``:
 
 - ``inline`` (the embedded default): this process. :meth:`~LiveOffers.on_publish` must be
   first among ``catalogue.on_publish`` (so the search index, which asks for offer facets in
-  its own listener, sees fresh offers) and applies the feed at once; every answer first
-  catches up with what was published behind the listener's back (another process, a
-  harvest override, a licence mapping). The first build, when nothing is stored yet, runs
-  in a background thread (or before the API answers with ``offers_index=eager``); until it
-  is done answers come from direct resolution;
+  its own listener, sees fresh offers) and applies the feed at once, except after a lab
+  edit, which it applies on a thread of its own (the request that made it returns at once;
+  an answer meanwhile catches up first); every answer first catches up with what was
+  published behind the listener's back (another process, a harvest override, a licence
+  mapping). The first build, when nothing is stored yet, runs in a background thread (or
+  before the API answers with ``offers_index=eager``); until it is done answers come from
+  direct resolution;
 - ``queue``: the workers (an ``offers`` job, queued deduped on every publish here and by
   the workers themselves whenever the feed moves past the stored position). This process
   only writes what it publishes and reads the tables: a replica answers from them as soon
@@ -38,9 +40,10 @@ from typing import Any
 from catalog.errors import DatalabError
 from catalog.facts import DatasetFacts
 from catalog.facts.read import record_facts
+from catalog.jobs.background import Coalesced
 from catalog.labs import DataLab
 from catalog.offers.facets import offer_facets
-from catalog.offers.follower import OffersFollower, enqueue_follow
+from catalog.offers.follower import REGISTRY_SOURCES, OffersFollower, enqueue_follow
 from catalog.offers.mirror import OffersMirror
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import Offer, resolve
@@ -88,6 +91,8 @@ class LiveOffers:
         self._ready = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
+        #: Lab edits followed on a thread of their own (``inline``).
+        self.later = Coalesced(self._follow, name="offers-follow-labs")
 
     # -- life cycle -----------------------------------------------------------------------
     @classmethod
@@ -117,6 +122,7 @@ class LiveOffers:
         self._closed.set()
         if self.on_publish in self.catalogue.on_publish:
             self.catalogue.on_publish.remove(self.on_publish)
+        self.later.close(timeout)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -163,15 +169,32 @@ class LiveOffers:
 
     # -- keeping fresh --------------------------------------------------------------------
     def on_publish(self, source: str, changed: set[str] | None) -> None:
-        """Listener for :attr:`Catalogue.on_publish`: apply the feed (``inline``), or queue
-        an ``offers`` job for the workers."""
+        """Listener for :attr:`Catalogue.on_publish`: apply the feed (``inline``; a lab
+        edit on a thread of its own), or queue an ``offers`` job for the workers."""
         if self._closed.is_set() or self.error is not None:
             return
         if not self.follows:
             self._enqueue()
         elif self._ready.is_set():  # else the build in progress reads the feed at its end
-            self.follower.catch_up(sources=False)  # the mirror applies what it writes
+            if source in REGISTRY_SOURCES:
+                self.later.request()  # every stored signature against the lab: not here
+            else:
+                self._follow()
         self.mirror.expire()
+
+    def _follow(self) -> None:
+        self.follower.catch_up(sources=False)  # the mirror applies what it writes
+
+    def reached(self, position: int) -> bool:
+        """Whether the stored offers answers read reflect the change feed up to
+        ``position``: following it here first (``inline``), else comparing with the stored
+        rows (the workers follow it)."""
+        if _at_least(self.mirror.position, position):
+            return True
+        if self.follows:
+            self._follow()
+        self.mirror.check()
+        return _at_least(self.mirror.position, position)
 
     def sync(self) -> None:
         """At most once per ``offers_freshness_s`` (or at once after a publish here): catch
@@ -215,6 +238,10 @@ class LiveOffers:
             return lab_datasets(self.catalogue, lab_id, limit=limit), None
         offers, total = self.mirror.lab_offers(lab_id, limit)
         return offers, total
+
+
+def _at_least(position: int | None, wanted: int) -> bool:
+    return position is not None and position >= wanted
 
 
 def answer_offers(

@@ -201,18 +201,37 @@ class OffersMirror:
         """For each of ``dataset_ids`` with stored terms: the (lab id, usable for AI
         training) of the labs that may offer it (under conditions or not)."""
         out: dict[str, list[tuple[str, bool]]] = {}
+        of_signature: dict[str, list[tuple[str, bool]]] = {}  # datasets share signatures
         with self._lock:
             for ident in dataset_ids:
                 found = self._terms.get(ident)
                 if found is None:
                     continue
-                by_lab = self._resolutions.get(found[0], {})
-                out[ident] = [
-                    (lab_id, o.usable_for_ai_training)
-                    for lab_id, o in sorted(by_lab.items())
-                    if _offerable(o)
-                ]
+                hits = of_signature.get(found[0])
+                if hits is None:
+                    by_lab = self._resolutions.get(found[0], {})
+                    hits = of_signature[found[0]] = [
+                        (lab_id, o.usable_for_ai_training)
+                        for lab_id, o in sorted(by_lab.items())
+                        if _offerable(o)
+                    ]
+                out[ident] = list(hits)
         return out
+
+    @property
+    def position(self) -> int | None:
+        """The change-feed position the held offers reflect (``None``: nothing stored)."""
+        return None if self.state is None else self.state.position
+
+    def lab_members(self, lab_id: str) -> set[str]:
+        """The ids of the datasets ``lab_id`` may offer (under conditions or not)."""
+        with self._lock:
+            sigs = {
+                sig
+                for sig, by_lab in self._resolutions.items()
+                if lab_id in by_lab and _offerable(by_lab[lab_id])
+            }
+            return {ident for ident, (sig, _) in self._terms.items() if sig in sigs}
 
     def lab_offers(self, lab_id: str, limit: int | None) -> tuple[list[Offer], int]:
         """The datasets ``lab_id`` may offer (ordered by id, at most ``limit``) and their

@@ -3,7 +3,8 @@
 The SQLite file stays the truth; :class:`FacetColumns` is a cache of its ``docs`` and
 ``facets`` tables, indexed by the documents' rowid, built when the index is opened or
 swapped in and brought up to date after every write (:meth:`FacetColumns.refresh` diffs
-the live rowids; the index uses ``AUTOINCREMENT`` so a rowid is never reused).
+the live rowids; the index uses ``AUTOINCREMENT`` so a rowid is never reused; facets
+rewritten in place, after a lab edit, are named to :meth:`FacetColumns.rewrite`).
 
 * facet membership: pairs ``(doc, code)`` sorted by doc, one code per ``(field, value)``
   (code 0 marks pairs of deleted documents until the next compaction), plus the same pairs
@@ -20,6 +21,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 _I = np.int64
+#: Documents per ``IN (...)`` list.
+_CHUNK = 500
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -52,6 +56,10 @@ class FacetColumns:
         self.codes: dict[tuple[str, str], int] = {}
         self.keys: list[tuple[str, str]] = [("", "")]  # code 0: a deleted document's pair
         self.cap = 0
+        #: One past the highest rowid read: a new rowid below it was reused.
+        self.top = 0
+        #: How many times everything was read (for tests and benchmarks).
+        self.loads = 0
         self.alive = np.zeros(0, dtype=bool)
         self.has_modified = np.zeros(0, dtype=bool)
         self.modified = np.zeros(0, dtype="U1")
@@ -67,7 +75,9 @@ class FacetColumns:
     def load(self, db: sqlite3.Connection) -> None:
         """Read everything from the index (on open and after a rebuild)."""
         started = time.perf_counter()
+        loads = self.loads
         self.__init__()  # type: ignore[misc]
+        self.loads = loads + 1
         self._add(db, 0)
         log.info(
             "search columns: %d documents, %d facet pairs in %.2fs",
@@ -84,23 +94,62 @@ class FacetColumns:
         new = np.setdiff1d(live, known, assume_unique=True)
         if not len(gone) and not len(new):
             return
-        if len(new) and int(new.min()) < self.cap:  # a reused rowid: start over
+        if len(new) and int(new.min()) < self.top:  # a reused rowid: start over
             self.load(db)
             return
         if len(gone):
             self.alive[gone] = False
-            lo = np.searchsorted(self.pair_doc, gone, "left")
-            hi = np.searchsorted(self.pair_doc, gone, "right")
-            dead = _ranges(lo, hi)
-            self.pair_code[dead] = 0
-            self.dead_pairs += len(dead)
+            self._kill(gone)
         if len(new):
             self._add(db, int(new.min()))
+        self._compact()
+        self._changed()
+
+    def rewrite(self, db: sqlite3.Connection, rowids: Iterable[int]) -> None:
+        """Read again the facet pairs of live documents whose facets were rewritten in
+        place (same rowid: :meth:`IndexFile.replace_facets`)."""
+        ids = np.unique(np.fromiter(rowids, dtype=_I))
+        ids = ids[ids < self.cap]
+        ids = ids[self.alive[ids]]
+        if not len(ids):
+            return
+        self._kill(ids)
+        docs, codes = [], []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = [int(i) for i in ids[start : start + _CHUNK]]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT doc, field, value FROM facets WHERE doc IN ({marks})"  # noqa: S608
+            for doc, field, value in db.execute(sql, chunk):
+                docs.append(doc)
+                codes.append(self._code(field, value))
+        doc = np.concatenate([self.pair_doc, np.array(docs, dtype=_I)])
+        code = np.concatenate([self.pair_code, np.array(codes, dtype=_I)])
+        order = np.argsort(doc, kind="stable")
+        self.pair_doc, self.pair_code = doc[order], code[order]
+        self._compact()
+        self._changed()
+
+    def _kill(self, rowids: np.ndarray) -> None:
+        """Mark the pairs of ``rowids`` (sorted) dead (code 0) until the next compaction."""
+        lo = np.searchsorted(self.pair_doc, rowids, "left")
+        hi = np.searchsorted(self.pair_doc, rowids, "right")
+        dead = _ranges(lo, hi)
+        self.pair_code[dead] = 0
+        self.dead_pairs += len(dead)
+
+    def _compact(self) -> None:
         if self.dead_pairs > len(self.pair_code) // 2:
             keep = self.pair_code != 0
             self.pair_doc, self.pair_code = self.pair_doc[keep], self.pair_code[keep]
             self.dead_pairs = 0
-        self._changed()
+
+    def _code(self, field: str, value: str) -> int:
+        """The code of one ``(field, value)`` pair (a new one gets the next code)."""
+        code = self.codes.get((field, value))
+        if code is None:
+            code = self.codes[(field, value)] = len(self.keys)
+            self.keys.append((field, value))
+        return code
 
     def _changed(self) -> None:
         self._by_code = None
@@ -115,6 +164,7 @@ class FacetColumns:
         if rows:
             top = max(r[0] for r in rows) + 1
             self._grow(top)
+            self.top = max(self.top, top)
             rowids = np.array([r[0] for r in rows], dtype=_I)
             self.alive[rowids] = True
             mods = [r[1] or "" for r in rows]
@@ -131,10 +181,7 @@ class FacetColumns:
             "GROUP BY field, value",
             (first,),
         ):
-            code = self.codes.get((field, value))
-            if code is None:
-                code = self.codes[(field, value)] = len(self.keys)
-                self.keys.append((field, value))
+            code = self._code(field, value)
             ids = _ids(text)
             docs.append(ids)
             codes.append(np.full(len(ids), code, dtype=_I))

@@ -11,9 +11,11 @@ a missing index is built from the graph ("build").
 Freshness: the index follows the change feed (:mod:`catalog.search.follow`). Before every
 search, and after every publish of this process (its ``catalogue.on_publish`` listener),
 it applies the feed's rows after its position, re-projecting only the datasets they name;
-so a publish on any replica reaches this index by the same path. A source the index has
-never seen (written without a feed row) is indexed whole; without a usable feed, each
-source's current version is compared with the indexed one, as before the feed.
+so a publish on any replica reaches this index by the same path. A lab edit is followed on
+a thread of its own (the request that made it does not wait), and rewrites only the offer
+facets of the datasets it moved (:mod:`catalog.search.labs`). A source the index has never
+seen (written without a feed row) is indexed whole; without a usable feed, each source's
+current version is compared with the indexed one, as before the feed.
 """
 
 from __future__ import annotations
@@ -29,12 +31,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.search import build, follow, plan, snapshots
+from sqlalchemy.exc import SQLAlchemyError
+
+from catalog.errors import DatalabError
+from catalog.jobs.background import Coalesced
+from catalog.labs.store import LABS_SOURCE
+from catalog.search import build, follow, labs, plan, snapshots
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
 from catalog.search.index import FACET_FIELDS, INDEX_FILE, IndexFile, search_folder
 from catalog.search.project import FacetProvider, SearchDoc, project_graph
-from catalog.search.providers import UNFOLLOWED_SOURCES
+from catalog.search.providers import UNFOLLOWED_SOURCES, LabFacetProvider
 from catalog.search.request import SORTS, SearchQuery, encode_cursor
 from catalog.search.snippets import pick, snippet
 from catalog.search.tantivy_text import TantivyText
@@ -112,6 +119,8 @@ class SearchService:
         self.catalogue = catalogue
         self.settings = catalogue.settings
         self.providers = list(providers)
+        #: The providers whose facets depend on the labs (a lab edit asks them).
+        self.lab_providers = [p for p in self.providers if isinstance(p, LabFacetProvider)]
         self.folder = folder or search_folder(catalogue.settings.home)
         self.index = IndexFile(self.folder / INDEX_FILE)
         #: Where the index came from when opened: one of :data:`ORIGINS`.
@@ -121,8 +130,14 @@ class SearchService:
         self.columns = FacetColumns()
         #: The last projections: (source, dataset ids, or ``None`` for the whole source).
         self.projected: deque[tuple[str, frozenset[str] | None]] = deque(maxlen=1000)
+        #: The last lab edits applied: (lab ids, the datasets whose offer facets moved).
+        self.lab_updates: deque[tuple[tuple[str, ...], frozenset[str]]] = deque(maxlen=1000)
+        #: Catch-ups after a lab edit, on a thread of their own.
+        self.later = Coalesced(self.sync, name="search-follow")
         self._columns_conn: sqlite3.Connection | None = None
         self._columns_stale = False
+        #: Rowids whose facets were rewritten in place since the columns last caught up.
+        self._rewritten: set[int] = set()
         self.text: TantivyText | None = None
         if self.settings.search_text_engine == "tantivy":
             self.text = TantivyText(self.folder / "tantivy")
@@ -156,6 +171,7 @@ class SearchService:
     def close(self) -> None:
         if self.on_publish in self.catalogue.on_publish:
             self.catalogue.on_publish.remove(self.on_publish)
+        self.later.close()
         if self.text is not None:
             self.text.close()
         self.index.close()
@@ -207,10 +223,14 @@ class SearchService:
 
     def on_publish(self, source: str, changed: set[str] | None) -> None:
         """Listener for :attr:`Catalogue.on_publish`: catch up with the change feed, which
-        the publish has just appended to (the path every replica takes)."""
+        the publish has just appended to (the path every replica takes); after a lab edit,
+        on :attr:`later`'s thread, so the edit is answered at once."""
+        if source == LABS_SOURCE:
+            self.later.request()
+            return
         with self.index.lock:
             self.sync()
-            if self.providers and source in UNFOLLOWED_SOURCES:
+            if self.lab_providers and source in UNFOLLOWED_SOURCES:
                 self.refresh_all()  # the registry's publishes name no dataset in the feed
 
     def sync(self) -> list[str]:
@@ -221,7 +241,7 @@ class SearchService:
             touched = follow.catch_up(self)
             if touched is None:
                 return self._sync_stamps(follow.head(self.catalogue))
-            return touched + self._sync_new_sources()
+            return touched + self._sync_new_sources() + self._apply_labs()
 
     def _sync_stamps(self, position: int | None) -> list[str]:
         """The fallback: compare each source's version stamp; then follow the feed from
@@ -257,9 +277,12 @@ class SearchService:
             touched.append(name)
         return touched
 
-    def apply_changes(self, ids: dict[str, set[str]], position: int) -> list[str]:
+    def apply_changes(
+        self, ids: dict[str, set[str]], position: int, edited: dict[str, int] | None = None
+    ) -> list[str]:
         """Re-project the datasets a page of the feed named (``{source: ids}``) from their
-        sources' current graphs, and record ``position``, in one transaction."""
+        sources' current graphs, and record ``position`` and the labs the page ``edited``
+        (pending: see :mod:`catalog.search.labs`), in one transaction."""
         current = {s.name: s.graph for s in self.catalogue.sources()} if ids else {}
         changes = []
         for source, named in sorted(ids.items()):
@@ -280,23 +303,63 @@ class SearchService:
             # fallback comparison then re-indexes the source, never trusts it blindly
             key = None if graph is None else version_key(graph, None)
             changes.append(_Change(source, docs, gone, key))
-        self._commit(changes, position)
+        self._commit(changes, position, edited)
         return sorted(ids)
 
-    def reproject_all(self, position: int) -> list[str]:
-        """Re-project every source from its current graph (a lab changed: offer facets of
-        any dataset may move), drop the gone ones, then record ``position``."""
+    def reproject_all(self, position: int, edited: dict[str, int] | None = None) -> list[str]:
+        """Re-project every source from its current graph (the registry changed: offer
+        facets of any dataset may move), drop the gone ones, then record ``position`` and
+        the labs ``edited`` (pending)."""
         current = {s.name: s for s in self.catalogue.sources()}
         for name, src in sorted(current.items()):
             self.reindex_source(name, src.graph, version_key(src.graph, src.loaded_at))
         gone = sorted(set(self.index.indexed_sources()) - set(current))
         for name in gone:
             self._remove_source(name)
-        self._commit([], position)
+        self._commit([], position, edited)
         return sorted(current) + gone
 
-    def _commit(self, changes: list[_Change], position: int | None) -> None:
-        """Write ``changes`` and the feed ``position`` in one transaction."""
+    def _apply_labs(self) -> list[str]:
+        """Apply the pending lab edits once the providers answer for their rows (see
+        :mod:`catalog.search.labs`); the sources of the datasets rewritten. A provider that
+        fails is logged, and the labs stay pending."""
+        if not self.lab_providers:
+            return []
+        with self.index.lock:
+            waiting = labs.pending(self.index.db())
+            if not waiting:
+                return []
+            try:
+                update = labs.plan(self.catalogue, self.index, self.lab_providers, waiting)
+            except (DatalabError, SQLAlchemyError) as exc:
+                log.warning("search: labs %s stay pending: %s", sorted(waiting), exc)
+                return []
+            if update is None:  # asked again at every sync: not worth a line each time
+                log.debug("search: labs %s wait for the offers to follow", sorted(waiting))
+                return []
+            return sorted(self._commit_lab(update))
+
+    def _commit_lab(self, update: labs.LabUpdate) -> set[str]:
+        db = self.index.db()
+        db.execute("BEGIN")
+        try:
+            rewritten = labs.write(db, update)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if rewritten:
+            self._changed(set(rewritten))
+        edited = tuple(sorted(update.labs))
+        self.lab_updates.append((edited, frozenset(update.docs)))
+        log.info("search: labs %s: offer facets of %d datasets", edited, len(update.docs))
+        return set(rewritten.values())
+
+    def _commit(
+        self, changes: list[_Change], position: int | None, edited: dict[str, int] | None = None
+    ) -> None:
+        """Write ``changes``, the feed ``position`` and the labs ``edited`` (pending) in one
+        transaction."""
         workers = build.worker_count(self.settings.search_build_workers)
         with self.index.lock:
             db = self.index.db()
@@ -309,6 +372,7 @@ class SearchService:
                         IndexFile.set_source(db, change.source, change.key)
                 if position is not None:
                     IndexFile.set_feed_position(db, position)
+                labs.add_pending(db, edited or {})
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -340,11 +404,13 @@ class SearchService:
             gone = IndexFile.source_ids(self.index.db(), source)
             self._commit([_Change(source, [], gone, None)], None)
 
-    def _changed(self) -> None:
-        """After a commit: the columns are stale, the Tantivy mirror catches up now."""
+    def _changed(self, rewritten: set[int] | None = None) -> None:
+        """After a commit: the columns are stale (and owe the documents whose facets were
+        ``rewritten`` in place), the Tantivy mirror catches up now."""
         self._columns_stale = True
+        self._rewritten.update(rewritten or ())
         if self.text is not None and self.text.index is not None:
-            self.text.refresh(self.index.db())
+            self.text.refresh(self.index.db(), rewritten=rewritten or ())
 
     def feed_status(self) -> follow.FeedStatus:
         """The index's feed position, the feed's head, the lag and the age of the oldest
@@ -354,7 +420,7 @@ class SearchService:
         return follow.status(self.catalogue, position)
 
     def refresh(self, dataset_ids: Iterable[str]) -> None:
-        """Re-project datasets whose provider facts changed (a sample upload, a lab edit)."""
+        """Re-project datasets whose provider facts changed (a sample upload)."""
         by_source: dict[str, set[str]] = {}
         with self.index.lock:
             db = self.index.db()
@@ -368,7 +434,8 @@ class SearchService:
                 self._update(source, key.split("|", 1)[0], ids, key)
 
     def refresh_all(self) -> None:
-        """Re-project every dataset (after a lab change, which moves offer facets)."""
+        """Re-project every dataset (after a registry change, which may move any offer
+        facet)."""
         with self.index.lock:
             for source, key in self.index.indexed_sources().items():
                 self.reindex_source(source, key.split("|", 1)[0], key)
@@ -386,9 +453,11 @@ class SearchService:
         if self._columns_conn is not db:
             self.columns.load(db)
             self._columns_conn, self._columns_stale = db, False
+            self._rewritten = set()
         elif self._columns_stale:
             self.columns.refresh(db)
-            self._columns_stale = False
+            self.columns.rewrite(db, self._rewritten)
+            self._columns_stale, self._rewritten = False, set()
         return self.columns
 
     def search(

@@ -14,10 +14,15 @@ query: nothing more when nothing changed), then reads the rows after the positio
   dropped), is always right: a later row only re-projects it again;
 - a source with more than :data:`BULK_IDS` datasets in one page is re-projected whole
   (a handful of whole-graph queries beat thousands of one-dataset ones);
-- a row of the ``labs`` (or ``registry``) source changes which labs may offer *any*
-  dataset, so the whole index is re-projected, as a lab publish did before, and the
-  position jumps to the head read *before* that (every row up to it was published before
-  the graphs were read).
+- a row of the ``labs`` source names a lab whose edit may move the offer facets of the
+  datasets it may offer now or did before: the lab is recorded as pending with the
+  position, and :mod:`catalog.search.labs` rewrites those datasets' facet values once the
+  offers reflect the row (nothing is re-projected; later rows do not wait for it);
+- a row of the ``registry`` source (factories) may change the offers of *any* dataset, so
+  the whole index is re-projected, and the position jumps to the head read *before* that
+  (every row up to it was published before the graphs were read).
+
+Rows of both sources are ignored when the index has no lab-dependent provider.
 
 :func:`catch_up` answers ``None`` when the feed cannot be followed: the index has no
 position (built before the feed), the feed is unreadable, it was cut past the position, or
@@ -38,6 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.db.feed import ChangeFeed, FeedRow
 from catalog.errors import DatalabError
+from catalog.labs.store import LABS_SOURCE
 from catalog.search.index import IndexFile
 from catalog.search.providers import PROVIDER_SOURCES
 
@@ -59,7 +65,9 @@ class Page:
 
     #: source -> dataset ids to re-project from that source's current graph.
     ids: dict[str, set[str]] = field(default_factory=dict)
-    #: a lab or the registry changed: every dataset's offer facets may have moved.
+    #: lab id -> the ``seq`` of its last row: labs whose offer facets follow (pending).
+    labs: dict[str, int] = field(default_factory=dict)
+    #: the registry changed: every dataset's offer facets may have moved.
     everything: bool = False
 
 
@@ -74,12 +82,15 @@ class FeedStatus:
 
 
 def plan(rows: Iterable[FeedRow], providers: bool) -> Page:
-    """The datasets ``rows`` changed, each under the source of its last row; a ``labs``
-    row asks for everything only when the index has providers (offer facets)."""
+    """The datasets ``rows`` changed, each under the source of its last row; ``labs`` and
+    ``registry`` rows count only when the index has lab-dependent ``providers``."""
     last: dict[str, FeedRow] = {}
     page = Page()
     for row in rows:
-        if row.source in PROVIDER_SOURCES:
+        if row.source == LABS_SOURCE:
+            if providers:
+                page.labs[row.dataset_id] = row.seq
+        elif row.source in PROVIDER_SOURCES:
             page.everything = page.everything or providers
         else:
             last[row.dataset_id] = row
@@ -122,12 +133,12 @@ def _catch_up(service: SearchService, feed: ChangeFeed, position: int) -> list[s
         if not rows or (rows[0].seq > position + 1 and _cut(feed, position)):
             log.warning("search: the change feed was cut after position %d", position)
             return None
-        page = plan(rows, bool(service.providers))
+        page = plan(rows, bool(service.lab_providers))
         if page.everything:
             after = feed.head()  # read before the graphs: every row up to it is covered
-            touched.update(service.reproject_all(after))
+            touched.update(service.reproject_all(after, page.labs))
         else:
-            touched.update(service.apply_changes(page.ids, after))
+            touched.update(service.apply_changes(page.ids, after, page.labs))
         position = after
     return sorted(touched)
 

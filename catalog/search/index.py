@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +221,39 @@ class IndexFile:
             conn.execute("DELETE FROM docs WHERE rowid=?", row)
 
     @staticmethod
+    def replace_facets(
+        conn: sqlite3.Connection,
+        ident: str,
+        fields: Collection[str],
+        pairs: Iterable[tuple[str, str]],
+    ) -> tuple[int, str] | None:
+        """Give the indexed document ``ident`` the facet ``pairs`` in place of its values
+        of ``fields``, keeping its rowid, text and other facets; its rowid and source, or
+        ``None`` when it is not indexed. The caller holds a transaction, counts it with
+        :meth:`count_rewrites` and names the rowids to the columns and the mirror."""
+        row = conn.execute("SELECT rowid, source FROM docs WHERE id=?", (ident,)).fetchone()
+        if row is None:
+            return None
+        names = list(fields)
+        conn.execute(
+            f"DELETE FROM facets WHERE doc=? AND field IN ({','.join('?' * len(names))})",  # noqa: S608
+            (row[0], *names),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO facets VALUES (?,?,?)",
+            [(name, value, row[0]) for name, value in pairs],
+        )
+        return int(row[0]), str(row[1])
+
+    @staticmethod
+    def count_rewrites(conn: sqlite3.Connection) -> None:
+        """Count one transaction of in-place facet rewrites (``meta.rewrites``): a Tantivy
+        mirror stamped with another count missed it and is rebuilt."""
+        row = conn.execute("SELECT value FROM meta WHERE key='rewrites'").fetchone()
+        count = 1 if row is None else int(row[0]) + 1
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('rewrites', ?)", (str(count),))
+
+    @staticmethod
     def source_ids(conn: sqlite3.Connection, source: str) -> set[str]:
         return {r[0] for r in conn.execute("SELECT id FROM docs WHERE source=?", (source,))}
 
@@ -286,8 +319,10 @@ class IndexFile:
         names = list(fields)
         if not ids or not names:
             return out
+        # CROSS JOIN: from the documents to their facets (facets_doc), never a scan of
+        # every row of ``fields`` (SQLite's choice for a long list of ids)
         sql = (
-            "SELECT d.id, f.field, f.value FROM facets f JOIN docs d ON d.rowid = f.doc "  # noqa: S608
+            "SELECT d.id, f.field, f.value FROM docs d CROSS JOIN facets f ON f.doc = d.rowid "  # noqa: S608
             f"WHERE d.id IN ({','.join('?' * len(ids))}) "
             f"AND f.field IN ({','.join('?' * len(names))}) ORDER BY f.value"
         )

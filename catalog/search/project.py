@@ -162,9 +162,18 @@ def _apply_providers(
             doc = by_id.get(ident)
             if doc is None:
                 continue
-            for name, value in extra.items():
-                for v in value if isinstance(value, list | set | tuple) else [value]:
-                    doc.add_facet(name, str(v).lower() if isinstance(v, bool) else str(v))
+            for name, value in provider_pairs(extra):
+                doc.add_facet(name, value)
+
+
+def provider_pairs(extra: dict[str, Any]) -> set[tuple[str, str]]:
+    """The ``(facet, value)`` pairs of one dataset's provider answer as the index stores
+    them: each of a list's values, booleans as ``true``/``false``."""
+    out = set()
+    for name, value in extra.items():
+        for v in value if isinstance(value, list | set | tuple) else [value]:
+            out.add((name, str(v).lower() if isinstance(v, bool) else str(v)))
+    return out
 
 
 def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> list[SearchDoc]:

@@ -3,42 +3,89 @@
 A provider is ``provider(catalogue, dataset_ids) -> {dataset_id: {facet: value(s)}}``,
 called by the projection once per batch of datasets:
 
-- :func:`offer_facets` asks the offers engine (:mod:`catalog.offers`) which data labs may
-  offer each dataset (verdict *may offer* or *under conditions*, without a requester
-  profile) and whether any of those offers permits AI training;
+- :data:`offer_facets` (an :class:`OfferFacets`) asks the offers engine
+  (:mod:`catalog.offers`) which data labs may offer each dataset (verdict *may offer* or
+  *under conditions*, without a requester profile) and whether any of those offers permits
+  AI training;
 - :func:`sample_facets` asks the sample store whether a dataset has a sample.
 
-Both are recomputed when the dataset's source publishes; a lab edit (a row of the source
-``labs`` in the change feed) re-runs them for every dataset, and
-:meth:`SearchService.refresh` re-runs them for datasets whose sample changed.
+Both are recomputed when the dataset's source publishes, and :meth:`SearchService.refresh`
+re-runs them for datasets whose sample changed. A provider whose facets depend on the data
+labs is a :class:`LabFacetProvider`: a lab edit (a row of the source ``labs`` in the change
+feed) asks it for the facets of the datasets that lab may offer now or did before, once the
+offers reflect the edit, and only those datasets' facet values are rewritten
+(:mod:`catalog.search.labs`); nothing is re-projected. A publish of the ``registry``
+(factories) still re-runs every provider for every dataset.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE
 
 if TYPE_CHECKING:
+    from catalog.offers.live import LiveOffers
     from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
 
 #: Sources whose publishes change what providers answer for every dataset.
-PROVIDER_SOURCES = ("labs", "registry")
+PROVIDER_SOURCES = (LABS_SOURCE, REGISTRY_SOURCE)
 #: Of those, the sources whose publishes name no dataset or lab in the change feed (the
 #: registry holds factories): a publish of this process re-projects everything for them.
-UNFOLLOWED_SOURCES = ("registry",)
+UNFOLLOWED_SOURCES = (REGISTRY_SOURCE,)
 
 
-def offer_facets(catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """``{id: {"lab": [lab ids that may offer it], "ai_training": bool}}``.
+@runtime_checkable
+class LabFacetProvider(Protocol):
+    """A facet provider whose values depend on the data labs (capability of a provider)."""
 
-    Delegates to :func:`catalog.offers.facets.offer_facets` (default requester profile),
-    which reads the materialised offers when the API runs them and resolves directly else.
-    """
-    from catalog.offers.facets import offer_facets as facets_of_offers
+    #: The facets it answers: a lab edit rewrites exactly these of the datasets it moved.
+    fields: tuple[str, ...]
 
-    return facets_of_offers(catalogue, dataset_ids)
+    def __call__(self, catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Facets of ``dataset_ids``, as any provider."""
+        ...
+
+    def lab_facets(
+        self, catalogue: Catalogue, lab_ids: list[str], position: int, before: set[str]
+    ) -> dict[str, dict[str, Any]] | None:
+        """The facets (as :meth:`__call__` answers them) of every dataset one of
+        ``lab_ids`` may offer now and of those in ``before`` (what the index holds they
+        offered), once what it answers from reflects the change feed up to ``position``;
+        ``None`` until then."""
+        ...
+
+
+class OfferFacets:
+    """The offers facet provider: ``lab`` and ``ai_training`` per dataset, from the stored
+    offers ``live`` once built (the API), else resolved directly (the CLI)."""
+
+    fields = ("lab", "ai_training")
+
+    def __init__(self, live: LiveOffers | None = None) -> None:
+        self.live = live
+
+    def __call__(self, catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """``{id: {"lab": [lab ids that may offer it], "ai_training": bool}}``, by
+        :func:`catalog.offers.facets.offer_facets` (default requester profile)."""
+        from catalog.offers.facets import offer_facets as facets_of_offers
+
+        return facets_of_offers(catalogue, dataset_ids, live=self.live)
+
+    def lab_facets(
+        self, catalogue: Catalogue, lab_ids: list[str], position: int, before: set[str]
+    ) -> dict[str, dict[str, Any]] | None:
+        """See :class:`LabFacetProvider`; by :func:`catalog.offers.facets.lab_facets`."""
+        from catalog.offers.facets import lab_facets
+
+        return lab_facets(catalogue, lab_ids, position, before, live=self.live)
+
+
+#: The offers facet provider without stored offers (resolved directly).
+offer_facets = OfferFacets()
 
 
 def sample_facets(catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -49,5 +96,5 @@ def sample_facets(catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dic
     return {ident: {"has_sample": store.has_sample(ident)} for ident in dataset_ids}
 
 
-#: What the API and the CLI use.
+#: What the CLI uses (the API hands its stored offers to an :class:`OfferFacets`).
 DEFAULT_PROVIDERS = (sample_facets, offer_facets)

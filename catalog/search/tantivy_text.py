@@ -14,9 +14,11 @@ the facet counts from a terms aggregation. No per-hit work is left to Python, wh
 common word at a million datasets in the tens of milliseconds (``docs/search-engine.md``).
 
 After every SQLite commit :meth:`TantivyText.refresh` mirrors the change (rowids are never
-reused, and a document's facets change only with a new rowid, so "gone rowids" and "new
-rowids" describe it exactly). On open, an index whose document count, build stamp or
-layout differs from SQLite's is rebuilt from the ``fts`` and ``facets`` tables.
+reused, so "gone rowids" and "new rowids" describe it exactly), except facets rewritten in
+place after a lab edit, which the writer names to :meth:`TantivyText.refresh`. On open, an
+index whose document count, build stamp, count of in-place rewrites (``meta.rewrites``,
+counted in the rewrite's transaction: a mirror that missed one is rebuilt) or layout
+differs from SQLite's is rebuilt from the ``fts`` and ``facets`` tables.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,8 @@ WRITER_HEAP = 256_000_000
 MAX_FACET_VALUES = 60_000
 #: Joins a facet's field and value into one ``facet`` term (the unit separator).
 SEP = "\x1f"
+#: Rows per ``IN (...)`` list.
+_CHUNK = 500
 BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))
 _TOKEN = re.compile(r"\w+", re.UNICODE)  # unicode61 with tokenchars '_'
 _LEX = re.compile(r'\s*(\(|\)|\{[^}]*\}|"(?:[^"]|"")*"|\*|:|AND\b|OR\b|NOT\b|[\w]+)')
@@ -96,9 +100,12 @@ def document(
 
 
 def stamp(db: sqlite3.Connection, live: set[int]) -> str:
-    """What ``mirror.txt`` records: layout, SQLite build stamp, row count, highest rowid."""
+    """What ``mirror.txt`` records: layout, SQLite build stamp, row count, highest rowid,
+    and the count of in-place facet rewrites once there was one."""
     row = db.execute("SELECT value FROM meta WHERE key='complete'").fetchone()
-    return f"{LAYOUT}|{row[0] if row else ''}|{len(live)}|{max(live, default=0)}"
+    out = f"{LAYOUT}|{row[0] if row else ''}|{len(live)}|{max(live, default=0)}"
+    rewrites = db.execute("SELECT value FROM meta WHERE key='rewrites'").fetchone()
+    return out if rewrites is None else f"{out}|{rewrites[0]}"
 
 
 def _open_index(path: Path, schema: tantivy.Schema, fresh: bool) -> tantivy.Index:
@@ -111,6 +118,22 @@ def _open_index(path: Path, schema: tantivy.Schema, fresh: bool) -> tantivy.Inde
     )
     index.config_reader(reload_policy="manual")
     return index
+
+
+def _rows_of(
+    db: sqlite3.Connection, rowids: list[int]
+) -> Iterator[tuple[int, str, str, str, str, list[tuple[str, str]]]]:
+    """The ``fts`` rows of ``rowids``, each with its facet pairs."""
+    for start in range(0, len(rowids), _CHUNK):
+        chunk = rowids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        facets: dict[int, list[tuple[str, str]]] = {}
+        sql = f"SELECT doc, field, value FROM facets WHERE doc IN ({marks})"  # noqa: S608
+        for doc, name, value in db.execute(sql, chunk):
+            facets.setdefault(doc, []).append((name, value))
+        sql = f"SELECT rowid, title, kw, body, stems FROM fts WHERE rowid IN ({marks})"  # noqa: S608
+        for rowid, title, kw, body, stems in db.execute(sql, chunk):
+            yield rowid, title, kw, body, stems, facets.get(rowid, [])
 
 
 def _rows_since(
@@ -170,6 +193,8 @@ class TantivyText:
         self.schema = _schema()
         self.index: tantivy.Index | None = None
         self.known: set[int] = set()
+        #: Rowids whose facets were rewritten in place and are not mirrored yet.
+        self.owed: set[int] = set()
 
     def _open(self, fresh: bool) -> tantivy.Index:
         return _open_index(self.path, self.schema, fresh)
@@ -210,26 +235,36 @@ class TantivyText:
         self.known = set()
         self.refresh(db, live)
 
-    def refresh(self, db: sqlite3.Connection, live: set[int] | None = None) -> None:
+    def refresh(
+        self,
+        db: sqlite3.Connection,
+        live: set[int] | None = None,
+        rewritten: Collection[int] = (),
+    ) -> None:
         """Mirror the rows added and deleted in ``db`` since the last call (``live``: its
-        rowids, when the caller has just read them)."""
+        rowids, when the caller has just read them), and the rows whose facets were
+        ``rewritten`` in place (deleted and added again; owed until a refresh succeeds)."""
         index = self._idx()
         if live is None:
             live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
+        self.owed.update(rewritten)
         gone, new = self.known - live, live - self.known
-        if not gone and not new and (self.path / "mirror.txt").exists():
+        again = (self.owed & live) - new
+        if not gone and not new and not again and (self.path / "mirror.txt").exists():
             return
         writer = index.writer(heap_size=WRITER_HEAP)
-        for rowid in gone:
+        for rowid in gone | again:  # deletes apply to what was committed before them
             writer.delete_documents_by_term("rowid", rowid)
-        first = min(new) if new else 0
-        for rowid, title, kw, body, stems, facets in _rows_since(db, first):
+        rows = _rows_since(db, min(new)) if new else iter(())
+        for rowid, title, kw, body, stems, facets in rows:
             if rowid in new:
                 writer.add_document(document(rowid, title, kw, body, stems, facets))
+        for rowid, title, kw, body, stems, facets in _rows_of(db, sorted(again)):
+            writer.add_document(document(rowid, title, kw, body, stems, facets))
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
-        self.known = live
+        self.known, self.owed = live, set()
         (self.path / "mirror.txt").write_text(stamp(db, live))
 
     def _idx(self) -> tantivy.Index:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from catalog.ids import dataset_id
 from catalog.labs import list_labs, load_registry
 from catalog.offers import RequesterProfile, lab_datasets, offers_for
 from catalog.rdf_input import format_from_name, iter_triples
+from catalog.search.index import IndexFile
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 from cli.app import app as cli
@@ -276,16 +279,16 @@ def test_lab_edits_through_the_api_recompute_that_lab_only(
     edited = live.patch(
         "/labs/bsc-datalab", json={"data_spaces": ["earth-observation"]}, headers=staff
     )
-    assert edited.status_code == 200
-    assert _recomputed(live) - before == datasets  # one column
+    assert edited.status_code == 200  # followed after the answer: on a thread, or below
     assert EO in {i["dataset"] for i in live.get("/labs/bsc-datalab/datasets").json()["items"]}
+    assert _recomputed(live) - before == datasets  # one column
     before = _recomputed(live)
     new = {"id": "bsc-eo-lab", "name": "BSC EO", "data_spaces": ["earth-observation"]}
     new["access_modes"] = ["Download"]
     assert live.post("/labs", json=new, headers=staff).status_code == 201
-    assert _recomputed(live) - before == datasets
     offers = live.get(f"/datasets/{EO}/offers").json()["offers"]
     assert {o["lab"] for o in offers} >= {"bsc-eo-lab"}
+    assert _recomputed(live) - before == datasets
     assert_matches_direct(live)
 
 
@@ -364,6 +367,40 @@ def test_search_facets_come_from_the_materialised_offers(
     assert EO not in lab_hits("bsc-datalab")
     live.patch("/labs/bsc-datalab", json={"data_spaces": ["earth-observation"]}, headers=staff)
     assert EO in lab_hits("bsc-datalab")
+
+
+def test_a_lab_edit_is_answered_before_its_offers_and_search_facets_follow(
+    live: TestClient, tokens: dict[str, str]
+) -> None:
+    """``PATCH /labs/{id}`` only writes the lab: it is answered while the search index and
+    the offers follower are held by someone else. Both follow it afterwards, on threads of
+    their own: the offers of that lab, and the facets of the datasets it moved."""
+    services = live.app.state.services  # type: ignore[attr-defined]
+    search, offers = services.search.get(), services.offers
+    staff = {"Authorization": f"Bearer {tokens['bsc']}"}
+    offered = {h["id"] for h in live.get("/search", params={"lab": "bsc-datalab"}).json()["items"]}
+    assert EO not in offered
+    mark, before, head = len(search.projected), _recomputed(live), _cat(live).changes.head()
+    spaces = {"data_spaces": ["health", "language", "research", "earth-observation"]}
+    pool = ThreadPoolExecutor(1)
+    with search.index.lock, offers.follower._lock:  # what a re-projection or follow needs
+        request = pool.submit(live.patch, "/labs/bsc-datalab", json=spaces, headers=staff)
+        try:
+            edited = request.result(timeout=30)
+        except FutureTimeout:
+            edited = None
+        assert _recomputed(live) == before
+        assert IndexFile.feed_position(search.index.db()) == head  # the lab's row: not yet
+    pool.shutdown()
+    assert edited is not None, "the lab edit waited for the offers or the search index"
+    assert edited.status_code == 200
+    assert offers.later.wait(60) and search.later.wait(60)
+    assert _recomputed(live) - before == len(offers.index.terms)  # that lab's column
+    eo = {EO, dataset_id("https://example.org/ds/eo-cc0")}
+    assert list(search.lab_updates)[-1] == (("bsc-datalab",), frozenset(eo))
+    assert list(search.projected)[mark:] == []
+    now = {h["id"] for h in live.get("/search", params={"lab": "bsc-datalab"}).json()["items"]}
+    assert now == offered | eo
 
 
 def test_background_start_answers_and_then_serves_the_index(settings: Settings) -> None:

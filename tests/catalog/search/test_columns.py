@@ -8,6 +8,7 @@ import pytest
 
 from catalog.search import SearchService
 from catalog.search import query as qparse
+from catalog.search.columns import FacetColumns
 from catalog.search.facets import build_where, facet_counts
 from catalog.search.index import WEIGHTS, IndexFile
 
@@ -101,3 +102,21 @@ def test_same_answers_after_incremental_updates(demo_search: SearchService) -> N
     assert gone[0] not in after[0]
     for case in CASES:
         assert_same(service, case)
+
+
+def test_new_documents_are_added_without_reading_everything_again(
+    demo_search: SearchService,
+) -> None:
+    """Each publish adds its re-projected documents to the columns: only the first load
+    reads the whole index (the arrays' spare capacity is not a reused rowid)."""
+    db = demo_search.index.db()
+    cols = FacetColumns()
+    cols.load(db)
+    head = "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> ."
+    for k in range(3):
+        record = f'{head} <https://ex.org/ds/new{k}> a dcat:Dataset ; dct:title "New {k}"@en .'
+        demo_search.catalogue.load(record.encode(), fmt="turtle", source="extra")
+        demo_search.sync()
+        cols.refresh(db)
+        assert int(cols.alive.sum()) == db.execute("SELECT count(*) FROM docs").fetchone()[0]
+    assert cols.loads == 1

@@ -2,7 +2,9 @@
 own home folder and index) over one real Oxigraph server and one real PostgreSQL database.
 
 What A publishes reaches B's next search through the feed, and B re-projects only the
-datasets the feed names (asserted on :attr:`SearchService.projected`, never on timing).
+datasets the feed names (asserted on :attr:`SearchService.projected`, never on timing); a
+lab edit rewrites the offer facets of the datasets it moved (``lab_updates``), once the
+offers B reads reflect it.
 """
 
 from __future__ import annotations
@@ -20,18 +22,25 @@ from catalog.db import Database, upgrade
 from catalog.db.schema import change_feed
 from catalog.harvest import overrides as steward
 from catalog.ids import dataset_id
-from catalog.labs import list_labs, load_registry
-from catalog.labs.store import edit_lab
-from catalog.search import SearchService
+from catalog.jobs.worker import Worker
+from catalog.labs import edit_lab, get_lab, load_registry
+from catalog.offers.facets import offer_facets as direct_offer_facets
+from catalog.offers.live import LiveOffers
+from catalog.search import SearchService, labs
 from catalog.search.index import IndexFile
-from catalog.search.project import FacetProvider
+from catalog.search.project import FacetProvider, provider_pairs
+from catalog.search.providers import OfferFacets
 from catalog.service import Catalogue
 from catalog.settings import Settings
 from tests.catalog.store.conftest import OxigraphServer, sparql_settings
 from tests.pg_server import PostgresServer
 
+OFFERS_DATA = Path(__file__).resolve().parents[1] / "offers" / "data" / "datasets.ttl"
+LAB = "bsc-datalab"
 DCT_TITLE = "http://purl.org/dc/terms/title"
 ACCESS = "http://publications.europa.eu/resource/authority/access-right/"
+
+Values = dict[str, frozenset[tuple[str, str]]]
 
 
 def document(*names: str, title: str = "Pollen", access: str = "PUBLIC") -> bytes:
@@ -90,6 +99,47 @@ def b(b_catalogue: Catalogue) -> Iterator[SearchService]:
     service = open_b(b_catalogue)
     yield service
     service.close()
+
+
+def with_labs(catalogue: Catalogue) -> None:
+    """Datasets the demo labs offer (one per rule of offer resolution), and the labs."""
+    catalogue.load_file(OFFERS_DATA, source="fixtures", replace=True)
+    load_registry(catalogue)
+
+
+def expected_offers(catalogue: Catalogue, ids: list[str]) -> Values:
+    """The offer facet values each dataset should have: resolved directly, now."""
+    facets = direct_offer_facets(catalogue, ids)
+    return {i: frozenset(provider_pairs(facets.get(i, {}))) for i in ids}
+
+
+def offer_values(service: SearchService, ids: list[str]) -> Values:
+    values = service.facet_values(ids, ("lab", "ai_training"))
+    return {i: frozenset((f, v) for f, vs in values[i].items() for v in vs) for i in ids}
+
+
+def edit_offers(catalogue: Catalogue, ids: list[str]) -> tuple[Values, Values]:
+    """Add a data space to :data:`LAB` on ``catalogue``: every dataset's offer facet values
+    before and after."""
+    was = expected_offers(catalogue, ids)
+    spaces = [*get_lab(catalogue, LAB).data_spaces, "earth-observation"]
+    edit_lab(catalogue, LAB, {"data_spaces": spaces}, staff_factory="bsc")
+    return was, expected_offers(catalogue, ids)
+
+
+def rowids(service: SearchService) -> dict[str, int]:
+    return {i: r for i, r in service.index.db().execute("SELECT id, rowid FROM docs")}
+
+
+def lab_hits(service: SearchService) -> set[str]:
+    return {h.id for h in service.search("", filters={"lab": [LAB]}, limit=100).items}
+
+
+def run_worker(settings: Settings) -> list[str]:
+    """One worker's turns until nothing is due (another machine): the jobs it ran."""
+    with Database.open(settings) as db:
+        turns = Worker(settings, db, worker_id="w1").run(once=True)
+    return [t.job.kind for t in turns if t.job is not None and t.outcome == "done"]
 
 
 def next_second() -> None:
@@ -181,17 +231,58 @@ def test_a_stopped_replica_catches_up_from_its_position(
         b.close()
 
 
-def test_a_lab_edit_on_a_reprojects_b_whole_index(a: Catalogue, b_catalogue: Catalogue) -> None:
-    """A lab edit moves the offer facets of any dataset: B re-projects every source."""
-    load_registry(a)
-    b = open_b(b_catalogue, (lambda cat, ids: {i: {"lab": "x"} for i in ids},))
+def test_a_lab_edit_on_a_moves_b_facets_of_the_datasets_it_changed_only(
+    a: Catalogue, b_catalogue: Catalogue
+) -> None:
+    """B follows the offers itself (``inline``): A's lab edit reaches B's next search as
+    the facets of exactly the datasets it moved; nothing is re-projected."""
+    with_labs(a)
+    live_b = LiveOffers(b_catalogue)
+    live_b.build(background=False)
+    b = open_b(b_catalogue, (OfferFacets(live_b),))
     try:
-        mark = len(b.projected)
-        lab = list_labs(a)[0]
-        edit_lab(a, lab.id, {"fees": "10 EUR"}, staff_factory=lab.factory)
-        assert b.search("pollen").total == 3
-        assert ("s1", None) in projected_since(b, mark)
+        ids = sorted(rowids(b))
+        assert offer_values(b, ids) == expected_offers(a, ids)
+        mark, rows = len(b.projected), rowids(b)
+        was, now = edit_offers(a, ids)
+        moved = {i for i in ids if was[i] != now[i]}
+        assert moved and len(moved) < len(ids)
+        assert lab_hits(b) == {i for i in ids if ("lab", LAB) in now[i]}
+        assert list(b.lab_updates)[-1] == ((LAB,), frozenset(moved))
+        assert projected_since(b, mark) == []
+        assert rowids(b) == rows  # nor re-inserted: facet rows rewritten in place
+        assert offer_values(b, ids) == now
         assert IndexFile.feed_position(b.index.db()) == a.changes.head()
+    finally:
+        b.close()
+        live_b.close()
+
+
+def test_a_lab_edit_waits_on_b_for_the_workers_offers_and_holds_nothing_back(
+    shared: tuple[Settings, Settings], a: Catalogue, b_catalogue: Catalogue
+) -> None:
+    """B reads the offers the workers store (``queue``): the lab stays pending on B until
+    a worker has followed its row; datasets published after it reach B meanwhile."""
+    with_labs(a)
+    live_b = LiveOffers(b_catalogue, follow=False)
+    live_b.build()  # nothing stored yet: queues the first build
+    assert run_worker(shared[0]) == ["offers"]
+    b = open_b(b_catalogue, (OfferFacets(live_b),))
+    try:
+        ids = sorted(rowids(b))
+        was, now = edit_offers(a, ids)
+        a.load(document("fen"), fmt="turtle", source="s1")
+        assert found(b, "fen") == [ident("fen")]  # not held back by the lab
+        assert IndexFile.feed_position(b.index.db()) == a.changes.head()
+        assert labs.pending(b.index.db()) == {LAB: a.changes.head() - 1}
+        assert offer_values(b, ids) == was  # the stored offers do not reflect it yet
+        assert run_worker(shared[0]) == ["offers"]
+        mark = len(b.projected)
+        assert lab_hits(b) == {i for i in ids if ("lab", LAB) in now[i]}
+        assert list(b.lab_updates)[-1] == ((LAB,), frozenset(i for i in ids if was[i] != now[i]))
+        assert projected_since(b, mark) == []
+        assert offer_values(b, ids) == now
+        assert labs.pending(b.index.db()) == {}
     finally:
         b.close()
 
