@@ -196,6 +196,14 @@ class LiveOffers:
         self.mirror.check()
         return _at_least(self.mirror.position, position)
 
+    def position(self) -> int:
+        """The change-feed position the stored offers answers read reflect now (following
+        the feed here first with ``inline``; else as the workers left it)."""
+        if self.follows:
+            self._follow()
+        self.mirror.check()
+        return self.mirror.position or 0
+
     def sync(self) -> None:
         """At most once per ``offers_freshness_s`` (or at once after a publish here): catch
         up with publishes made behind the listener's back and with licence edits (``inline``

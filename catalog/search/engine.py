@@ -36,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalog.errors import DatalabError
 from catalog.jobs.background import Coalesced
 from catalog.labs.store import LABS_SOURCE
-from catalog.search import build, follow, labs, plan, snapshots
+from catalog.search import build, early, follow, labs, plan, snapshots
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
 from catalog.search.index import FACET_FIELDS, INDEX_FILE, IndexFile, search_folder
@@ -132,6 +132,8 @@ class SearchService:
         self.projected: deque[tuple[str, frozenset[str] | None]] = deque(maxlen=1000)
         #: The last lab edits applied: (lab ids, the datasets whose offer facets moved).
         self.lab_updates: deque[tuple[tuple[str, ...], frozenset[str]]] = deque(maxlen=1000)
+        #: The last early rows set again: (feed position reached, the datasets rewritten).
+        self.early_updates: deque[tuple[int | None, frozenset[str]]] = deque(maxlen=1000)
         #: Catch-ups after a lab edit, on a thread of their own.
         self.later = Coalesced(self.sync, name="search-follow")
         self._columns_conn: sqlite3.Connection | None = None
@@ -241,7 +243,7 @@ class SearchService:
             touched = follow.catch_up(self)
             if touched is None:
                 return self._sync_stamps(follow.head(self.catalogue))
-            return touched + self._sync_new_sources() + self._apply_labs()
+            return touched + self._sync_new_sources() + self._apply_labs() + self._apply_early()
 
     def _sync_stamps(self, position: int | None) -> list[str]:
         """The fallback: compare each source's version stamp; then follow the feed from
@@ -278,12 +280,22 @@ class SearchService:
         return touched
 
     def apply_changes(
-        self, ids: dict[str, set[str]], position: int, edited: dict[str, int] | None = None
+        self,
+        ids: dict[str, set[str]],
+        position: int,
+        edited: dict[str, int] | None = None,
+        since: int | None = None,
     ) -> list[str]:
         """Re-project the datasets a page of the feed named (``{source: ids}``) from their
         sources' current graphs, and record ``position`` and the labs the page ``edited``
-        (pending: see :mod:`catalog.search.labs`), in one transaction."""
+        (pending: see :mod:`catalog.search.labs`), in one transaction. A page that starts
+        after ``since`` and is applied before the offers follow it is recorded as early
+        (see :mod:`catalog.search.early`)."""
         current = {s.name: s.graph for s in self.catalogue.sources()} if ids else {}
+        behind = False
+        if ids and since is not None and self.lab_providers:  # asked before projecting
+            answered = early.answered(self.catalogue, self.lab_providers)
+            behind = answered is not None and answered < position
         changes = []
         for source, named in sorted(ids.items()):
             graph = current.get(source)
@@ -303,7 +315,7 @@ class SearchService:
             # fallback comparison then re-indexes the source, never trusts it blindly
             key = None if graph is None else version_key(graph, None)
             changes.append(_Change(source, docs, gone, key))
-        self._commit(changes, position, edited)
+        self._commit(changes, position, edited, (since, position) if behind else None)
         return sorted(ids)
 
     def reproject_all(self, position: int, edited: dict[str, int] | None = None) -> list[str]:
@@ -339,11 +351,35 @@ class SearchService:
                 return []
             return sorted(self._commit_lab(update))
 
-    def _commit_lab(self, update: labs.LabUpdate) -> set[str]:
+    def _apply_early(self) -> list[str]:
+        """Set again the offer facets of datasets applied before the offers followed them,
+        as far as the providers answer now (see :mod:`catalog.search.early`); the sources
+        of the datasets rewritten. A provider that fails is logged; the rows stay early."""
+        if not self.lab_providers:
+            return []
+        with self.index.lock:
+            waiting = early.early(self.index.db())
+            if waiting is None:
+                return []
+            low, high = waiting
+            try:
+                answered = early.answered(self.catalogue, self.lab_providers)
+                upto = high if answered is None else min(high, answered)
+                if upto <= low:
+                    return []
+                update = early.plan(self.catalogue, self.index, self.lab_providers, low, upto)
+            except (DatalabError, SQLAlchemyError) as exc:
+                log.warning("search: offer facets of feed rows %d-%d wait: %s", low, high, exc)
+                return []
+            return sorted(self._commit_lab(update, early_upto=upto))
+
+    def _commit_lab(self, update: labs.LabUpdate, early_upto: int | None = None) -> set[str]:
         db = self.index.db()
         db.execute("BEGIN")
         try:
             rewritten = labs.write(db, update)
+            if early_upto is not None:
+                early.settle(db, early_upto)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -351,14 +387,23 @@ class SearchService:
         if rewritten:
             self._changed(set(rewritten))
         edited = tuple(sorted(update.labs))
-        self.lab_updates.append((edited, frozenset(update.docs)))
-        log.info("search: labs %s: offer facets of %d datasets", edited, len(update.docs))
+        if edited:
+            self.lab_updates.append((edited, frozenset(update.docs)))
+            log.info("search: labs %s: offer facets of %d datasets", edited, len(update.docs))
+        else:
+            self.early_updates.append((early_upto, frozenset(update.docs)))
+            log.info("search: offer facets of %d datasets set again", len(update.docs))
         return set(rewritten.values())
 
     def _commit(
-        self, changes: list[_Change], position: int | None, edited: dict[str, int] | None = None
+        self,
+        changes: list[_Change],
+        position: int | None,
+        edited: dict[str, int] | None = None,
+        early_rows: tuple[int | None, int] | None = None,
     ) -> None:
-        """Write ``changes``, the feed ``position`` and the labs ``edited`` (pending) in one
+        """Write ``changes``, the feed ``position``, the labs ``edited`` (pending) and the
+        ``early_rows`` (feed rows applied before the offers followed them) in one
         transaction."""
         workers = build.worker_count(self.settings.search_build_workers)
         with self.index.lock:
@@ -373,6 +418,8 @@ class SearchService:
                 if position is not None:
                     IndexFile.set_feed_position(db, position)
                 labs.add_pending(db, edited or {})
+                if early_rows is not None and early_rows[0] is not None:
+                    early.widen(db, early_rows[0], early_rows[1])
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -138,7 +138,7 @@ def _catch_up(service: SearchService, feed: ChangeFeed, position: int) -> list[s
             after = feed.head()  # read before the graphs: every row up to it is covered
             touched.update(service.reproject_all(after, page.labs))
         else:
-            touched.update(service.apply_changes(page.ids, after, page.labs))
+            touched.update(service.apply_changes(page.ids, after, page.labs, since=position))
         position = after
     return sorted(touched)
 

@@ -58,6 +58,11 @@ class LabFacetProvider(Protocol):
         ``None`` until then."""
         ...
 
+    def answered_upto(self, catalogue: Catalogue) -> int | None:
+        """The change-feed position its answers reflect now; ``None`` when they are always
+        current (resolved from the graph at each call)."""
+        ...
+
 
 class OfferFacets:
     """The offers facet provider: ``lab`` and ``ai_training`` per dataset, from the stored
@@ -82,6 +87,14 @@ class OfferFacets:
         from catalog.offers.facets import lab_facets
 
         return lab_facets(catalogue, lab_ids, position, before, live=self.live)
+
+    def answered_upto(self, catalogue: Catalogue) -> int | None:
+        """See :class:`LabFacetProvider`: the stored offers' position once they are built
+        (workers may follow the feed later than this replica); resolved directly before."""
+        live = self.live
+        if live is None or not live.ready:
+            return None
+        return live.position()
 
 
 #: The offers facet provider without stored offers (resolved directly).

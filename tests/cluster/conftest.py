@@ -29,10 +29,10 @@ from catalog.service import Catalogue
 from catalog.store.sparql import SparqlStore
 from tests.catalog.store.conftest import clear
 from tests.cluster.cluster import Backends, Cluster, Replica, wait_until
-from tests.cluster.servers import ACCESS_KEY, SECRET_KEY, SeaweedFS
 from tests.connectors.ckan_server import CkanPortal, corpus_packages
 from tests.connectors.loopback import Loopback, serve
 from tests.pg_server import PostgresServer
+from tests.s3_server import ACCESS_KEY, SECRET_KEY, running_seaweedfs
 from tests.virtuoso_server import VirtuosoServer
 
 #: The demo dataset requested from a lab (restricted access) and that lab.
@@ -112,13 +112,11 @@ def site(
     started = time.monotonic()
     (root / "seaweedfs").mkdir()
     database_url = postgres.new_database()
-    weed: SeaweedFS | None = None
     try:
-        weed = SeaweedFS(root / "seaweedfs")
-        with serve() as loopback:
+        with running_seaweedfs(root / "seaweedfs") as s3_endpoint, serve() as loopback:
             # a worker killed mid-harvest leaves a broken pipe behind: expected, not printed
             loopback.server.handle_error = lambda *_: None  # type: ignore[method-assign]
-            cluster = Cluster(root, _backends(database_url, virtuoso_server, weed, loopback))
+            cluster = Cluster(root, _backends(database_url, virtuoso_server, s3_endpoint, loopback))
             try:
                 site = _start(cluster, loopback, corpus)
                 print(f"\ncluster up in {time.monotonic() - started:.1f} s")
@@ -126,15 +124,11 @@ def site(
             finally:
                 cluster.stop()
     finally:
-        try:
-            if weed is not None:
-                weed.stop()
-        finally:
-            postgres.drop_database(database_url)
+        postgres.drop_database(database_url)
 
 
 def _backends(
-    database_url: str, virtuoso: VirtuosoServer, weed: SeaweedFS, loopback: Loopback
+    database_url: str, virtuoso: VirtuosoServer, s3_endpoint: str, loopback: Loopback
 ) -> Backends:
     store = SparqlStore(
         virtuoso.query_url, virtuoso.update_url, virtuoso.gsp_url, dialect="virtuoso"
@@ -143,13 +137,12 @@ def _backends(
         clear(store)  # the session's Virtuoso may hold other tests' graphs
     finally:
         store.close()
-    weed.wait_ready()
     return Backends(
         database_url=database_url,
         sparql_query_url=virtuoso.query_url,
         sparql_update_url=virtuoso.update_url,
         sparql_gsp_url=virtuoso.gsp_url,
-        s3_endpoint=weed.endpoint,
+        s3_endpoint=s3_endpoint,
         s3_access_key=ACCESS_KEY,
         s3_secret_key=SECRET_KEY,
         fetch_host=f"127.0.0.1:{loopback.port}",

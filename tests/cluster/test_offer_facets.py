@@ -1,16 +1,10 @@
 """The search's offer facets (``lab``: the labs that may offer a dataset) follow the offers
 the workers store, on both replicas, within 5 s: for a new dataset and after a lab edit.
 
-Both are known to fail today (queue mode): a replica's search index projects a dataset's
-offer facets from the stored offers when it applies the change-feed row, which is before a
-worker's ``offers`` job has stored that change (on the replica that made the change, whose
-publish listener re-projects at once; on the other one when it searches in between), and
-nothing projects them again once the job has run: the facets stay stale until the next
-change of that dataset (or of a lab, or a rebuild). The offers API itself is right.
-
-A new dataset's facet is missed every time on the replica that saved it. A lab edit's
-re-projection of the whole index takes about a second, in which the worker's job sometimes
-lands, so that one fails on most runs only (hence not strict).
+In queue mode a replica applies a dataset's change-feed row before a worker's ``offers``
+job has stored that change; the index records the rows it applied early and sets their
+offer facets again once the stored offers reach them (``catalog/search/early.py``), and a
+lab edit waits for them (``catalog/search/labs.py``).
 """
 
 from __future__ import annotations
@@ -25,13 +19,8 @@ from tests.cluster.cluster import seen
 from tests.cluster.conftest import LAB, Site
 
 pytestmark = pytest.mark.cluster
-STALE_FACETS = (
-    "queue mode: offer facets are projected before the workers store the offers, and never "
-    "again (see the module docstring)"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_FACETS)
 def test_a_new_health_dataset_gets_its_lab_facet_on_both_replicas(site: Site) -> None:
     iri = f"https://data.example.org/cluster/health-{uuid.uuid4().hex[:8]}"
     ident, word = dataset_id(iri), f"vitals{uuid.uuid4().hex[:6]}"
@@ -50,7 +39,7 @@ def test_a_new_health_dataset_gets_its_lab_facet_on_both_replicas(site: Site) ->
         return any(o["lab"] == LAB and o["verdict"] != "may_not_offer" for o in offers)
 
     seen("a new health dataset, offered by the lab in B's offers", lambda: offered_by("b"))
-    for replica in (site.a, site.b):  # A, which saved it, first: it misses it every time
+    for replica in (site.a, site.b):  # A, which saved it and applied its row at once, first
         seen(
             f"a new health dataset, under the lab's facet in {replica.name}'s search",
             lambda r=replica: ident in hits(r, word, lab=LAB),  # type: ignore[misc]
@@ -58,7 +47,6 @@ def test_a_new_health_dataset_gets_its_lab_facet_on_both_replicas(site: Site) ->
         )
 
 
-@pytest.mark.xfail(strict=False, reason=STALE_FACETS)
 def test_a_lab_edit_moves_the_lab_facet_on_both_replicas(site: Site) -> None:
     lab = "laif-datalab"
     staff = site.auth(site.lab_staff[lab])

@@ -26,7 +26,7 @@ from catalog.jobs.worker import Worker
 from catalog.labs import edit_lab, get_lab, load_registry
 from catalog.offers.facets import offer_facets as direct_offer_facets
 from catalog.offers.live import LiveOffers
-from catalog.search import SearchService, labs
+from catalog.search import SearchService, early, labs
 from catalog.search.index import IndexFile
 from catalog.search.project import FacetProvider, provider_pairs
 from catalog.search.providers import OfferFacets
@@ -283,6 +283,43 @@ def test_a_lab_edit_waits_on_b_for_the_workers_offers_and_holds_nothing_back(
         assert projected_since(b, mark) == []
         assert offer_values(b, ids) == now
         assert labs.pending(b.index.db()) == {}
+    finally:
+        b.close()
+
+
+def test_a_dataset_searchable_before_the_workers_offers_gets_its_lab_facets_after(
+    shared: tuple[Settings, Settings], a: Catalogue, b_catalogue: Catalogue
+) -> None:
+    """``queue``: B applies a new health dataset's row at once (searchable), while the
+    stored offers do not know it yet; once a worker has followed the feed, B's next search
+    sets its offer facets in place (no re-projection), and the range is settled."""
+    with_labs(a)
+    live_b = LiveOffers(b_catalogue, follow=False)
+    live_b.build()
+    assert run_worker(shared[0]) == ["offers"]
+    b = open_b(b_catalogue, (OfferFacets(live_b),))
+    try:
+        b.sync()
+        fresh = OFFERS_DATA.read_text().replace("<https://example.org/ds/>", "<https://ex.org/new/>")
+        a.load(fresh.encode(), fmt="turtle", source="fresh")
+        new_ids = sorted(d.id for d in a.datasets(source="fresh", limit=100).items)
+        want = expected_offers(a, new_ids)
+        assert any(("lab", LAB) in want[i] for i in new_ids)  # some lab may offer them
+        b.sync()
+        assert set(new_ids) <= set(rowids(b))  # searchable at once
+        assert offer_values(b, new_ids) != want  # the workers have not followed yet
+        assert early.early(b.index.db()) is not None
+        rows = rowids(b)
+        assert run_worker(shared[0]) == ["offers"]
+        mark = len(b.projected)
+        b.sync()
+        assert offer_values(b, new_ids) == want
+        assert projected_since(b, mark) == []  # set in place, not re-projected
+        assert {i: r for i, r in rowids(b).items() if i in new_ids} == {
+            i: rows[i] for i in new_ids
+        }
+        assert early.early(b.index.db()) is None
+        assert lab_hits(b) >= {i for i in new_ids if ("lab", LAB) in want[i]}
     finally:
         b.close()
 
