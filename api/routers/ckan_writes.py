@@ -97,7 +97,7 @@ def _turtle(ctx: Context, who: Principal, pkg: dict[str, Any], iri: str) -> str:
             triples.append(
                 ox.Triple(agent, ox.NamedNode("http://xmlns.com/foaf/0.1/name"), ox.Literal(org))
             )
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE).decode("utf-8")
+    return bytes(ox.serialize(triples, format=ox.RdfFormat.TURTLE) or b"").decode("utf-8")
 
 
 def _save(ctx: Context, who: Principal, pkg: dict[str, Any], iri: str) -> dict[str, Any]:

@@ -236,7 +236,9 @@ class PackageMapper:
                     values.append(
                         (
                             ns + prop,
-                            ox.Literal(text, datatype=_p(kind)) if _nn(kind) else ox.Literal(text),
+                            ox.Literal(text, datatype=_p(kind))
+                            if isinstance(kind, str) and _nn(kind)
+                            else ox.Literal(text),
                         )
                     )
             if not values:
