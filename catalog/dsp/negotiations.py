@@ -45,7 +45,14 @@ from catalog.db.schema import access_requests as requests_table
 from catalog.db.schema import dsp_negotiations as negotiations
 from catalog.dsp import messages as m
 from catalog.dsp.courier import Outbox
-from catalog.errors import Conflict, InvalidInput, InvalidTransition, NotFound, Unauthorized
+from catalog.errors import (
+    Conflict,
+    DatalabError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    Unauthorized,
+)
 from catalog.facts.read import record_facts
 from catalog.federation.dsp_catalog import dsp_offer
 from catalog.labs import ensure_registry, get_lab
@@ -392,7 +399,10 @@ class Negotiations:
         if n.state in FINAL:
             return
         if req.state == APPROVED and n.state == m.REQUESTED and n.agreement_id is None:
-            self._agree(n, req)
+            try:
+                self._agree(n, req)
+            except DatalabError as exc:  # the dataset or the lab is gone, say
+                self._end(n, "terms", f"no agreement could be made: {exc.message}")
         elif req.state == REVOKED or (n.agreement_id is None and not req.open):
             self._end(n, req.state, _last_comment(req))
 

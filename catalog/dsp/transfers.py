@@ -203,7 +203,8 @@ class Transfers:
             endpoint = f"{s.public_url.rstrip('/')}{DATA_PATH}/{pid}"
             return START_WITH_TOKEN, m.data_address(endpoint, {})
         lab = get_lab(self.catalogue, n.lab)
-        forms = [step.form for step in lab.procedure if step.form]
+        # the steps the access request listed are those of the offer's access mode
+        forms = [step.form for step in lab.procedure if step.form and step.label in req.procedure]
         endpoint = forms[0] if forms else f"{s.public_url.rstrip('/')}/access-requests/{req.id}"
         return PLAIN, m.data_address(endpoint, {})
 

@@ -555,3 +555,24 @@ def test_a_decision_taken_elsewhere_is_followed(provider: Provider, consumer: Co
     message = consumer.wait_for(f"negotiations/{cpid}/agreement")
     assert message["providerPid"] == pid
     consumer.wait_state(f"/negotiations/{pid}", "AGREED")
+
+
+def test_without_a_sample_the_transfer_points_to_the_labs_procedure(
+    provider: Provider, consumer: Consumer
+) -> None:
+    """No sample to pull: the data address is the lab's access procedure (here the access
+    request, read with the consumer's own API token), and it carries no token."""
+    _, agreement = negotiate(consumer, provider, "urn:uuid:consumer-negotiation-6")
+    SampleStore(provider.settings).delete(DATASET)
+    tpid = "urn:uuid:consumer-transfer-6"
+    consumer.expect(f"transfers/{tpid}/start")
+    tp = consumer.post(
+        "/transfers/request", transfer_request(consumer, tpid, agreement["@id"]), 201
+    )["providerPid"]
+    address = consumer.wait_for(f"transfers/{tpid}/start")["dataAddress"]
+    assert "endpointProperties" not in address
+    assert address["endpoint"].startswith(f"{provider.url}/access-requests/")
+    procedure = httpx.get(address["endpoint"], headers=consumer.auth(), timeout=10)
+    assert procedure.status_code == 200
+    assert procedure.json()["procedure"] and procedure.json()["state"] == "approved"
+    consumer.wait_state(f"/transfers/{tp}", "STARTED")
