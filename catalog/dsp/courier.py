@@ -86,8 +86,9 @@ class Outbox:
         }
         db.execute(outbox.insert().values(row))
 
-    def due(self, now: float, limit: int = 50) -> list[Letter]:
-        """Pending letters whose time has come, unclaimed, first of their process."""
+    @staticmethod
+    def _first_of_process() -> sa.ColumnElement[bool]:
+        """A pending letter with no earlier pending letter of its process."""
         earlier = outbox.alias("earlier")
         before = (
             sa.select(sa.literal(1))
@@ -98,6 +99,10 @@ class Outbox:
             )
             .exists()
         )
+        return sa.and_(outbox.c.state == PENDING, ~before)
+
+    def due(self, now: float, limit: int = 50) -> list[Letter]:
+        """Pending letters whose time has come, unclaimed, first of their process."""
         query = (
             sa.select(
                 outbox.c.seq,
@@ -109,10 +114,9 @@ class Outbox:
                 outbox.c.attempts,
             )
             .where(
-                outbox.c.state == PENDING,
+                self._first_of_process(),
                 outbox.c.next_try <= now,
                 sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
-                ~before,
             )
             .order_by(outbox.c.seq)
             .limit(limit)
@@ -122,11 +126,13 @@ class Outbox:
         return [Letter(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
 
     def next_due(self) -> float | None:
-        """When the next pending letter is due (seconds since the epoch), if any."""
-        query = sa.select(sa.func.min(outbox.c.next_try)).where(outbox.c.state == PENDING)
+        """When the next letter may be delivered (seconds since the epoch), if any: the
+        first of each process, once its back-off and any claim on it have run out."""
+        query = sa.select(outbox.c.next_try, outbox.c.claimed_until).where(self._first_of_process())
         with self.database.read() as db:
-            value = db.execute(query).scalar()
-        return None if value is None else float(value)
+            rows = db.execute(query).all()
+        times = [max(float(r[0]), float(r[1] or 0.0)) for r in rows]
+        return min(times) if times else None
 
     def claim(self, letter: Letter, now: float) -> bool:
         """Take ``letter`` for delivery; False if another deliverer holds it or it is done."""
@@ -194,7 +200,6 @@ class Courier:
         self.sync = sync
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._idle = threading.Event()
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
 
@@ -209,12 +214,7 @@ class Courier:
 
     def request(self) -> None:
         """Run a round soon (a decision was made, a letter was written)."""
-        self._idle.clear()
         self._wake.set()
-
-    def wait_idle(self, timeout: float) -> bool:
-        """True once a round finished after the last :meth:`request` (for tests)."""
-        return self._idle.wait(timeout)
 
     def close(self) -> None:
         self._stop.set()
@@ -230,8 +230,6 @@ class Courier:
                 self.run_once()
             except Exception:  # a round that fails is logged; the next one tries again
                 log.exception("a Dataspace Protocol courier round failed")
-            if not self._wake.is_set():
-                self._idle.set()
             self._wake.wait(self._sleep())
 
     def _sleep(self) -> float:

@@ -18,6 +18,7 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import rdflib
 
 from catalog.accounts import Accounts
 from catalog.db import Database
@@ -29,9 +30,11 @@ from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 from tests.app_server import serving_as_cli
 from tests.connectors.dataspaces.server import Reply, Request, Server, serve
+from tests.dsp_jsonld import relative_iris, spec_graph
 from tests.dsp_schemas import DspSchemas, dsp_schemas
 
 DSP = "https://w3id.org/dspace/2025/1/context.jsonld"
+ODRL = "http://www.w3.org/ns/odrl/2/"
 DATASET = "synthetic-ehr-fhir-u2otqddy"  # RESTRICTED; some labs may offer it
 LAB = "aiff-datalab"
 SECRET = "SECRET-ROW-VALUE"
@@ -50,6 +53,7 @@ class Consumer:
     base: str  # the provider's DSP base URL
     token: str
     schemas: DspSchemas
+    corpus: Path
     received: list[Request] = field(default_factory=list)
 
     @property
@@ -156,7 +160,7 @@ def consumer(provider: Provider, consumer_server: Server, corpus: Path) -> Consu
     [spoken] = version["protocolVersions"]
     assert spoken["version"] == "2025-1"
     base = provider.url + spoken["path"]
-    return Consumer(consumer_server, base, provider.tokens["dev"], dsp_schemas(corpus))
+    return Consumer(consumer_server, base, provider.tokens["dev"], dsp_schemas(corpus), corpus)
 
 
 def pick_offer(consumer: Consumer) -> tuple[str, dict[str, Any]]:
@@ -228,6 +232,10 @@ def negotiate(consumer: Consumer, provider: Provider, cpid: str) -> tuple[str, d
     assert agreement_message["@type"] == "ContractAgreementMessage"
     assert (agreement_message["providerPid"], agreement_message["consumerPid"]) == (pid, cpid)
     agreement = agreement_message["agreement"]
+    # read with the spec's own context, every ODRL term of the agreement is an absolute IRI
+    graph = spec_graph(consumer.corpus, agreement_message)
+    assert not relative_iris(graph), relative_iris(graph)
+    assert len(list(graph.objects(None, rdflib.URIRef(ODRL + "action")))) > 1
     assert agreement["target"] == target
     assert agreement["assigner"].endswith("/" + LAB)
     assert agreement["assignee"] == "urn:datalab:account:dev"
