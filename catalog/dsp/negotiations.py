@@ -152,7 +152,8 @@ def profile_of(offer: dict[str, Any]) -> RequesterProfile:
             where="offer.permission",
         )
     profile = RequesterProfile.parse(found["org_type"], found["country"], found["purpose"])
-    assert profile is not None  # all three were stated
+    if profile is None:  # cannot be: all three were stated
+        raise InvalidInput("state your organisation type, country and purpose", where="offer")
     return profile
 
 
@@ -273,9 +274,7 @@ class Negotiations:
                 f"a negotiation with consumerPid {consumer_pid!r} is being created",
                 where="consumerPid",
             ) from None
-        created = self.one(pid)
-        assert created is not None
-        return created, True
+        return self.get(caller, pid), True
 
     def _offered(self, offer: dict[str, Any]) -> tuple[str, str]:
         """The dataset and lab of a catalogue offer the consumer names (and targets)."""

@@ -191,9 +191,7 @@ class Transfers:
         with self.database.transaction() as db:
             db.execute(transfers.insert().values(row))
             Outbox.put(db, pid, kind, url, start, m.STARTED)
-        created = self.one(pid)
-        assert created is not None
-        return created, True
+        return self.get(caller, pid), True
 
     def _address(self, pid: str, n: Negotiation, req: AccessRequest) -> tuple[str, dict[str, Any]]:
         """The data address of a new transfer (its token is added when the start is sent)."""
@@ -310,7 +308,8 @@ class Transfers:
                 f"transfer {provider_pid!r} is {t.state}: its data is not served", where="state"
             )
         n = self.negotiations.one(t.negotiation)
-        assert n is not None
+        if n is None:
+            raise NotFound(f"no data for transfer {provider_pid!r}", where="providerPid")
         return DataGrant(n.dataset_id, t.consumer, t.provider_pid)
 
     # -- following access requests -----------------------------------------------------------
