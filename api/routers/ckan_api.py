@@ -19,12 +19,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
+from api.links import public_path
 from api.routers import ckan_writes
 from api.services import Services
 from catalog.errors import DatalabError, Forbidden, InvalidInput, LimitExceeded, Unauthorized
@@ -43,7 +45,8 @@ _TYPES = {
 
 
 def _help(request: Request, name: str) -> str:
-    return f"{request.base_url}api/3/action/help_show?name={name}"
+    """CKAN's ``help`` link, on the public URL (never the request's Host header)."""
+    return public_path(request, f"/api/3/action/help_show?name={quote(name, safe='')}")
 
 
 def _error(request: Request, name: str, exc: DatalabError) -> JSONResponse:
