@@ -332,7 +332,7 @@ def replicas(n: int, root: Path, rounds: int = 20) -> list[str]:
     from bench.search_bench import N_RARE, rare, turtle
     from catalog.db import Database, upgrade
     from catalog.jobs.queue import JobQueue
-    from catalog.jobs.worker import OFFERS, SNAPSHOT
+    from catalog.jobs.worker import OFFERS
     from catalog.labs import load_registry
     from catalog.service import Catalogue
     from catalog.settings import get_settings
@@ -364,9 +364,10 @@ def replicas(n: int, root: Path, rounds: int = 20) -> list[str]:
             load_registry(writer)
             load_s = time.perf_counter() - t0
             # as deployed: a worker computes the offers the replicas' search facets read
+            # (its snapshot publishing off here: B must build from the graph, the baseline)
             JobQueue(writer.database).enqueue(OFFERS, {}, dedupe_key=OFFERS)
-            run_worker(shared)
-            b = Replica(shared, root / "replica-b")
+            run_worker({**shared, "search_snapshot_every_s": 0})
+            b = Replica({**shared, "search_snapshot_restore": "false"}, root / "replica-b")
             try:
                 b.until_health()
                 health_s = time.perf_counter() - b.started
@@ -381,10 +382,16 @@ def replicas(n: int, root: Path, rounds: int = 20) -> list[str]:
                     lags.append(b.until_found(f"lag{r}r{k}", deadline_s=120))
             finally:
                 b.stop()
-            # a worker publishes a snapshot of its own index; then one more change
-            JobQueue(writer.database).enqueue(SNAPSHOT, {}, dedupe_key=SNAPSHOT)
+            # B's index (stopped) is published as a snapshot (workers do it with their own
+            # index: tests/catalog/jobs/test_search_snapshot_job.py); then one more change
             t0 = time.perf_counter()
-            run_worker({**shared, "home": str(root / "worker")})
+            subprocess.run(
+                [sys.executable, "-m", "cli", "search-snapshot", "publish"],
+                env=environment({**shared, "home": str(root / "replica-b")}),
+                check=True,
+                capture_output=True,
+                cwd=REPO,
+            )
             snapshot_s = time.perf_counter() - t0
             k = n // 3
             writer.load(turtle(k, 1, seed=99, tag="after"), fmt="turtle", source="bench-0")
@@ -408,12 +415,13 @@ def replicas(n: int, root: Path, rounds: int = 20) -> list[str]:
         "| what | seconds |",
         "|---|---|",
         f"| B's start to its first `/health` answer | {health_s:.1f} |",
-        f"| B's start (empty index, built from the graph) to its first correct search "
+        f"| B's start (empty index, snapshots off: built from the graph) to its first "
+        "correct search "
         f"| {first_s:.1f} |",
         f"| change feed lag, publish to searchable on B: p50 | {statistics.median(lags):.2f} |",
         f"| change feed lag: p95 (target ≤ 5 s) | {_p95(lags):.2f} |",
-        f"| a worker builds its index and publishes a snapshot to S3 (SeaweedFS), "
-        f"`datalab worker --once` | {snapshot_s:.1f} |",
+        f"| B's index published as a snapshot to S3 (SeaweedFS), "
+        f"`datalab search-snapshot publish` | {snapshot_s:.1f} |",
         f"| replica C's start (empty home) to its first correct search, from the snapshot "
         f"plus the feed (target ≤ 10 s; origin: {origin}) | {snap_first_s:.1f} |",
         f"| ratio: B's build from the graph / C's start from the snapshot "
