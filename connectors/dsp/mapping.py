@@ -6,7 +6,9 @@ copy (``schemas/contexts/dspace-2025-1.jsonld``), never fetched. Each ``dcat:Dat
 one record that owns its ``odrl:hasPolicy`` offers (the dataset's terms, kept as ODRL
 triples), its distributions and the ``dcat:DataService`` each distribution is reached
 through. A dataset without an offer or without a distribution breaks the DSP dataset schema
-and is reported as a per-record failure.
+and is reported as a per-record failure. A distribution gets its data service's endpoint as
+``dcat:accessURL`` and an untitled data service a title naming its endpoint, which DCAT-AP
+makes mandatory and DSP leaves implicit.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ P_DATASPACE = ox.NamedNode(str(DLAB.dataSpace))
 P_ACCESS = ox.NamedNode(DCT + "accessRights")
 P_IDENT = ox.NamedNode(DCT + "identifier")
 RESTRICTED = ox.NamedNode(str(EU_ACCESS_RIGHT.RESTRICTED))
+P_TITLE = ox.NamedNode(DCT + "title")
+P_SERVICE = ox.NamedNode(DCAT + "accessService")
+P_ENDPOINT = ox.NamedNode(DCAT + "endpointURL")
+P_ACCESS_URL = ox.NamedNode(DCAT + "accessURL")
 
 
 def catalog_request(filters: list[Any] | None = None) -> dict[str, Any]:
@@ -156,8 +162,37 @@ def split_records(
             own.append(ox.Triple(node, P_ACCESS, RESTRICTED))
         if P_IDENT not in predicates:
             own.append(ox.Triple(node, P_IDENT, ox.Literal(node.value)))
+        own.extend(_service_access(own))
         records.append(SourceRecord(node.value, node, own))
     return records, failures
+
+
+def _service_access(own: list[ox.Triple]) -> list[ox.Triple]:
+    """What DCAT-AP needs and DSP leaves implicit: a distribution is reached through its
+    data service (DSP's access is a contract negotiation at the connector's endpoint), so
+    its ``dcat:accessURL`` is the service's ``dcat:endpointURL`` (DCAT: an access URL may
+    be a service endpoint); a data service without ``dct:title`` is titled after the
+    endpoint it is."""
+    endpoints: dict[Any, ox.NamedNode] = {}
+    titled: set[Any] = set()
+    for t in own:
+        if t.predicate == P_ENDPOINT and isinstance(t.object, ox.NamedNode):
+            endpoints.setdefault(t.subject, t.object)
+        elif t.predicate == P_TITLE:
+            titled.add(t.subject)
+    with_access = {t.subject for t in own if t.predicate == P_ACCESS_URL}
+    added: list[ox.Triple] = []
+    for t in own:
+        if t.predicate == P_SERVICE and t.subject not in with_access:
+            endpoint = endpoints.get(t.object)
+            if endpoint is not None:
+                added.append(ox.Triple(t.subject, P_ACCESS_URL, endpoint))
+                with_access.add(t.subject)
+    for service, endpoint in endpoints.items():
+        if service not in titled:
+            title = ox.Literal(f"Dataspace Protocol endpoint {endpoint.value}", language="en")
+            added.append(ox.Triple(service, P_TITLE, title))
+    return added
 
 
 def load_schemas(folder: Path) -> Any:
