@@ -277,7 +277,14 @@ def build_catalog_page(
     for e in chunk:
         ref = records.DatasetRef(e.id, e.iri, e.source, e.graph)
         described = [t for t in records.describe(cat.store, ref) if not _internal(t)]
-        units[e.id] = with_ranges(described + _deeper_context(cat, e.graph, described))
+        units[e.id] = described + _deeper_context(cat, e.graph, described)
+    # agents a record cites by IRI and another source describes (a steward's organisation)
+    cited = {e.id: records.unnamed_agents(units[e.id]) for e in chunk}
+    known = records.known_agents(cat.store, {a for agents in cited.values() for a in agents})
+    for key, agents in cited.items():
+        wanted = set(agents)
+        extra = [t for t in known if t.subject.value in wanted]  # type: ignore[union-attr]
+        units[key] = with_ranges(units[key] + extra)
     left_out: dict[str, tuple[str, ...]] = {}
     if conformance is not None and units:
         public = cat.settings.public_url
