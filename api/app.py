@@ -17,6 +17,8 @@ from api.routers import (
     data_spaces,
     datasets,
     dsp,
+    dsp_negotiations,
+    dsp_transfers,
     factories,
     harvest,
     health,
@@ -41,6 +43,7 @@ ROUTERS += [search.router]
 ROUTERS += [harvest.router]
 ROUTERS += [access_requests.router, web.router]  # access requests, web pages
 ROUTERS += [dsp.router, dsp.well_known, croissant.router]  # federation: DSP, Croissant
+ROUTERS += [dsp_negotiations.router, dsp_transfers.router, dsp_transfers.data]  # DSP provider
 ROUTERS += [quality.router]  # metadata quality with SHACL conformance
 
 

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from api.services import Services
 from catalog.access_requests import AccessRequests
 from catalog.accounts import Accounts
+from catalog.dsp import DspProvider
 from catalog.errors import StoreError
 from catalog.federation.sparql_endpoint import PublicSparql
 from catalog.offers.live import LiveOffers
@@ -62,6 +63,10 @@ def get_search(services: ServicesDep) -> SearchService:
     return services.search.get()
 
 
+def get_dsp(services: ServicesDep) -> DspProvider:
+    return services.dsp
+
+
 def get_offers(services: ServicesDep) -> LiveOffers | None:
     return services.offers
 
@@ -79,6 +84,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 SamplesDep = Annotated[SampleService, Depends(get_samples)]
 AccessRequestsDep = Annotated[AccessRequests, Depends(get_access_requests)]
+DspDep = Annotated[DspProvider, Depends(get_dsp)]
 SearchDep = Annotated[SearchService, Depends(get_search)]
 OffersDep = Annotated[LiveOffers | None, Depends(get_offers)]
 ConformanceDep = Annotated[ConformanceCache, Depends(get_conformance)]

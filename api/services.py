@@ -23,6 +23,7 @@ from api.web.session_store import SessionStore
 from catalog.access_requests import AccessRequests
 from catalog.accounts import Accounts
 from catalog.db import Database
+from catalog.dsp import DspProvider
 from catalog.errors import ConfigurationError, DatalabError
 from catalog.federation.dcat_conformance import ExportConformance
 from catalog.federation.sparql_endpoint import PublicSparql, open_endpoint
@@ -136,6 +137,8 @@ class Services:
     #: could not be opened at start-up (sample requests then say so, 503).
     samples: SampleService | None
     access_requests: AccessRequests
+    #: The Dataspace Protocol's negotiations and transfers, and their courier's thread.
+    dsp: DspProvider
     #: The materialised offers; ``None`` when ``settings.offers_index`` is ``off``.
     offers: LiveOffers | None
     search: LazySearch
@@ -236,6 +239,12 @@ class Services:
         if settings.catalog_conformant_only:
             export_conformance = ExportConformance(settings)
             closers.append(export_conformance.close)
+        # access requests, and the DSP negotiations that follow them (the courier delivers
+        # what is owed to consumers on a thread of its own)
+        access_requests = AccessRequests(cat, accounts)
+        dsp = DspProvider(cat, access_requests, store)
+        dsp.start()
+        closers.append(dsp.close)
         return cls(
             settings=settings,
             catalogue=cat,
@@ -244,7 +253,8 @@ class Services:
             throttle=throttle,
             web_sessions=SessionStore(database, settings.web_session_hours),
             samples=None if store is None else SampleService(cat, store, accounts),
-            access_requests=AccessRequests(cat, accounts),
+            access_requests=access_requests,
+            dsp=dsp,
             offers=offers,
             search=search,
             sparql=sparql,

@@ -15,12 +15,19 @@ gets a :class:`~catalog.errors.Conflict`). Requests of a catalogue from before t
 Who may do what: the requester reads, comments on and withdraws their own requests; staff
 of the lab's factory (and admins) read, review, approve, reject, revoke and comment.
 Anyone else is told the request does not exist.
+
+Others follow the decisions: every function in :attr:`AccessRequests.listeners` is called
+with the request after each step it takes (the Dataspace Protocol negotiations tied to
+requests, :mod:`catalog.dsp`), and :meth:`AccessRequests.submit` can write a row of its
+caller's in the request's own transaction (``link``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +49,8 @@ from catalog.offers.licence_store import licence_table
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import MAY_NOT, resolve
 from catalog.service import Catalogue
+
+log = logging.getLogger(__name__)
 
 SUBMITTED, IN_REVIEW, APPROVED = "submitted", "in_review", "approved"
 REJECTED, WITHDRAWN, REVOKED = "rejected", "withdrawn", "revoked"
@@ -127,6 +136,8 @@ class AccessRequests:
         #: The requests' database: the accounts' one unless given.
         self.database = database or accounts.database
         self.limits = FieldLimits.from_settings(catalogue.settings)
+        #: Called with the request after each step of the workflow (see the module).
+        self.listeners: list[Callable[[AccessRequest], None]] = []
         legacy = requests_path(catalogue.settings.home)
         import_legacy_tables(self.database, legacy, _LEGACY, "access requests")
 
@@ -142,8 +153,11 @@ class AccessRequests:
         country: str,
         purpose: str,
         comment: str | None = None,
+        link: Callable[[sa.Connection, AccessRequest], None] | None = None,
     ) -> AccessRequest:
-        """File a request; refused when the lab may not offer the dataset to this profile."""
+        """File a request; refused when the lab may not offer the dataset to this profile.
+
+        ``link(connection, request)`` runs in the transaction that stores the request."""
         if caller.name is None:
             raise Unauthorized("sign in to request access", where="Authorization")
         profile = RequesterProfile.parse(org_type, country, purpose)
@@ -186,6 +200,8 @@ class AccessRequests:
             db.execute(requests.insert().values(row))
             if text:
                 _comment(db, req.id, caller.name, SUBMITTED, text)
+            if link is not None:
+                link(db, req)
         detail = {"request": req.id, "lab": lab.id, "purpose": req.purpose}
         self.accounts.audit(caller.name, "access_request.submit", dataset_id, "ok", detail)
         return self.get(caller, req.id)
@@ -282,7 +298,21 @@ class AccessRequests:
             self.accounts.revoke(req.requester, req.dataset_id)
         detail = {"request": req.id, "from": req.state, "to": target, "user": req.requester}
         self.accounts.audit(caller.name, f"access_request.{action}", req.dataset_id, "ok", detail)
-        return self.get(caller, req.id)
+        done = self.get(caller, req.id)
+        self._tell(done)
+        return done
+
+    def _tell(self, req: AccessRequest) -> None:
+        """Call the listeners; one that fails is logged (the decision stands)."""
+        for listener in list(self.listeners):
+            try:
+                listener(req)
+            except Exception:
+                log.exception("a listener of access request %s failed", req.id)
+
+    def find(self, request_id: str) -> AccessRequest | None:
+        """One request by id, whoever asks (for the services that follow requests)."""
+        return self._row(request_id)
 
     def comment(self, caller: Caller, request_id: str, text: str) -> AccessRequest:
         """Add a comment (requester or handler) without changing the state."""

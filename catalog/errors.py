@@ -306,3 +306,10 @@ class DatabaseUnavailable(DatalabError):
 
     status = 503
     code = "database_unavailable"
+
+
+class InvalidTransition(InvalidInput):
+    """A Dataspace Protocol message that its process's state does not allow (the HTTPS
+    bindings answer it 400)."""
+
+    code = "invalid_state_transition"

@@ -482,7 +482,30 @@ class Settings(BaseSettings):
     dsp_max_request_bytes: int = Field(
         default=64 * 1024,
         gt=0,
-        description="Largest Dataspace Protocol CatalogRequestMessage accepted, in bytes.",
+        description="Largest Dataspace Protocol message accepted (catalogue request, contract "
+        "negotiation and transfer process messages), in bytes.",
+    )
+    dsp_transfer_token_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Lifetime of the bearer token a Dataspace Protocol transfer's data address "
+        "carries; it also ends when the transfer is completed, suspended or terminated, or its "
+        "grant revoked.",
+    )
+    dsp_callback_attempts: int = Field(
+        default=8,
+        gt=0,
+        le=100,
+        description="Attempts to deliver one Dataspace Protocol message to a consumer's "
+        "callback (backing off up to 5 minutes between them) before its negotiation or "
+        "transfer is terminated.",
+    )
+    dsp_courier_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a server retries Dataspace Protocol callbacks that are due and "
+        "looks for access requests decided elsewhere (the CLI, another replica) whose "
+        "negotiations must follow.",
     )
     publish_attempts: int = Field(
         default=5,

@@ -44,7 +44,7 @@ def _command(root: Path, config: Path, ports: dict[str, int], volume_mb: int) ->
         "-filer", f"-filer.port={ports['f']}", f"-filer.port.grpc={ports['fg']}",
         "-s3", f"-s3.port={ports['s']}", f"-s3.port.grpc={ports['sg']}", f"-s3.config={config}",
         "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
-        "-volume.max=8", f"-master.volumeSizeLimitMB={volume_mb}",
+        "-volume.max=100", f"-master.volumeSizeLimitMB={volume_mb}",
     ]  # fmt: skip
 
 

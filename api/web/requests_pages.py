@@ -68,7 +68,15 @@ async def submit(
     values = {k: str(form.get(k) or "") for k in ("org_type", "country", "purpose", "comment")}
     lab_id = str(form.get("lab") or "")
     try:
-        req = service.submit(principal, dataset_id=dataset_id, lab_id=lab_id, **values)
+        req = service.submit(
+            principal,
+            dataset_id=dataset_id,
+            lab_id=lab_id,
+            org_type=values["org_type"],
+            country=values["country"],
+            purpose=values["purpose"],
+            comment=values["comment"],
+        )
     except (InvalidInput, Conflict) as exc:
         reasons = (exc.details or {}).get("reasons", []) if isinstance(exc.details, dict) else []
         message = exc.message + (": " + "; ".join(reasons) if reasons else "")

@@ -49,6 +49,9 @@ _SQLITE_INSERT = (
     "INSERT INTO change_feed (source, dataset_id, version, kind, at) VALUES (?, ?, ?, ?, ?)"
 )
 
+#: The feed source whose rows name data labs, not datasets (``catalog.labs.store``).
+LABS_FEED_SOURCE = "labs"
+
 #: Rows read per statement while a page is completed to the end of its last publish.
 _TAIL_CHUNK = 1000
 
@@ -148,6 +151,26 @@ class ChangeFeed:
                     if len(rest) < _TAIL_CHUNK:
                         break
         return rows, rows[-1].seq if rows else position
+
+
+def latest_upserts(database: Database, after: int) -> tuple[dict[str, datetime], int]:
+    """Each dataset's newest upsert time among the rows after ``after`` (lab rows left
+    out: they name labs) and the position they reach, read in one transaction."""
+    with database.read() as conn:
+        head = int(conn.execute(sa.select(sa.func.max(change_feed.c.seq))).scalar() or 0)
+        if head <= after:
+            return {}, max(head, after)
+        query = (
+            sa.select(change_feed.c.dataset_id, sa.func.max(change_feed.c.at))
+            .where(change_feed.c.seq > after, change_feed.c.seq <= head)
+            .where(change_feed.c.kind == UPSERT, change_feed.c.source != LABS_FEED_SOURCE)
+            .group_by(change_feed.c.dataset_id)
+        )
+        out = {
+            ident: at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+            for ident, at in conn.execute(query)
+        }
+    return out, head
 
 
 def _insert(

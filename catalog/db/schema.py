@@ -20,6 +20,8 @@ ISO 8601 text in UTC, as they were in the old ``accounts.sqlite3``.
 - ``harvest_sources``, ``harvest_jobs``, ``harvest_validation``: the registered harvest
   sources, one row per harvest run (the job as JSON) and the durable queue of SHACL
   validations of harvested records (:mod:`catalog.harvest`).
+- ``dsp_negotiations``, ``dsp_transfers``, ``dsp_outbox``: the Dataspace Protocol's contract
+  negotiations and transfer processes, and the messages owed to consumers (:mod:`catalog.dsp`).
 """
 
 from __future__ import annotations
@@ -302,4 +304,73 @@ offer_state = sa.Table(
     sa.Column("sources", sa.Text, nullable=False),  # JSON: {source: current graph IRI}
     sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
     sa.Column("generation", Seq, nullable=False),  # one more on every write
+)
+
+# -- dataspace protocol --
+# Added by revision 0005_dsp: the provider side of the Dataspace Protocol 2025-1 contract
+# negotiation and transfer process (catalog/dsp/). A negotiation is tied to the access
+# request it created (its state follows the staff's decision); a transfer to the negotiation
+# whose agreement it uses. ``dsp_outbox`` holds the messages owed to consumers' callbacks,
+# delivered in ``seq`` order per process by the courier (catalog/dsp/courier.py).
+
+dsp_negotiations = sa.Table(
+    "dsp_negotiations",
+    metadata,
+    sa.Column("provider_pid", sa.Text, primary_key=True),  # urn:uuid:…, minted here
+    sa.Column("consumer_pid", sa.Text, nullable=False),
+    sa.Column("consumer", sa.Text, nullable=False),  # the account negotiating (its token)
+    sa.Column("callback", sa.Text, nullable=False),  # the consumer's callbackAddress
+    sa.Column("offer", sa.Text, nullable=False),  # the catalogue offer's @id
+    sa.Column("dataset_id", sa.Text, nullable=False),
+    sa.Column("lab", sa.Text, nullable=False),
+    sa.Column("request", sa.Text, sa.ForeignKey("access_requests.id"), nullable=False, index=True),
+    sa.Column("state", sa.Text, nullable=False, index=True),
+    sa.Column("agreement_id", sa.Text, unique=True),
+    sa.Column("agreement", sa.Text),  # JSON: the ODRL Agreement sent
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
+    sa.UniqueConstraint("consumer", "consumer_pid"),
+)
+
+dsp_transfers = sa.Table(
+    "dsp_transfers",
+    metadata,
+    sa.Column("provider_pid", sa.Text, primary_key=True),
+    sa.Column("consumer_pid", sa.Text, nullable=False),
+    sa.Column("consumer", sa.Text, nullable=False),
+    sa.Column(
+        "negotiation",
+        sa.Text,
+        sa.ForeignKey("dsp_negotiations.provider_pid"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("callback", sa.Text, nullable=False),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    # the data address's bearer token: its public id and the SHA-256 of its secret only
+    sa.Column("token_id", sa.Text, unique=True),
+    sa.Column("token_digest", sa.Text),
+    sa.Column("token_expires", sa.Text),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
+    sa.UniqueConstraint("consumer", "consumer_pid"),
+)
+
+dsp_outbox = sa.Table(
+    "dsp_outbox",
+    metadata,
+    sa.Column("seq", Seq, sa.Identity(), primary_key=True),
+    sa.Column("process", sa.Text, nullable=False, index=True),  # a provider pid
+    sa.Column("kind", sa.Text, nullable=False),  # negotiation | transfer
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),  # JSON (a start's token is added when sent)
+    sa.Column("on_ack", sa.Text),  # the state the process takes when the consumer ACKs
+    sa.Column("state", sa.Text, nullable=False),  # pending | sent | failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_try", sa.Double, nullable=False),  # seconds since the epoch
+    sa.Column("claimed_until", sa.Double),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_dsp_outbox_state_next_try", "state", "next_try"),
+    sqlite_autoincrement=True,
 )

@@ -1,228 +1,345 @@
 """DCAT-AP records as CKAN package dictionaries, for the CKAN-compatible Action API.
 
-The mapping is ckanext-dcat's ``euro_dcat_ap`` read backwards: ``uri`` carries the
-dataset IRI (so a CKAN harvester, including this project's own connector, keeps the
-dataset's identity), licence, access rights, themes and data spaces travel as ``extras``
-or top-level fields, distributions become ``resources``. Only metadata is rendered:
-samples, rows and statistics never appear here.
+The mapping is ckanext-dcat's read backwards, field by field from the shared table
+(:mod:`catalog.federation.ckan_fields`), so that this project's own CKAN connector reads
+back what was written: ``uri`` carries the dataset IRI, titles and descriptions keep every
+language (``title_translated``, ``notes_translated``), publishers, contact points and
+HealthDCAT-AP's access bodies travel as lists of agents, periods as ``{start, end}`` lists,
+distributions as resources (``format`` as written, ``mimetype`` as the bare media type).
+Organisations, groups and tags are named by :mod:`catalog.federation.ckan_directory`.
+``metadata_modified`` is when the record last changed in this catalogue
+(:mod:`catalog.change_times`). Only metadata is rendered: samples, rows and statistics never
+appear here.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from operator import attrgetter
+import json
+from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import FOAF
+import pyoxigraph as ox
 
 from catalog import records
-from catalog.errors import InvalidInput, NotFound
-from catalog.facts import ACCESS_CODES
-from catalog.facts.read import ref_facts
-from catalog.graphs import CURRENT_GRAPHS, META_GRAPH
+from catalog.change_times import ckan_time
+from catalog.federation import ckan_fields as cf
+from catalog.federation.ckan_directory import Directory, Entry
 from catalog.ids import dataset_id
-from catalog.namespaces import DATASPACE, DCAT, DCT, DLAB, EU_ACCESS_RIGHT, INTERNAL_PREDICATES
-from catalog.rdf_bridge import to_rdflib_graph
+from catalog.namespaces import EU_LICENCE, INTERNAL_PREDICATES
 from catalog.service import Catalogue
 from catalog.skolem import unskolemise
 
-#: Errors the Action API reports in CKAN's own envelope.
-NotFoundLike = NotFound
-
-_SLUG = re.compile(r"[^a-z0-9_-]+")
-_RANGE = re.compile(r"^metadata_modified:\[(\S+) TO (\S+)\]$")
-_ORG_FILTER = re.compile(r"^organization:\"?([a-z0-9_-]+)\"?$")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+Node = ox.NamedNode | ox.BlankNode
+Index = dict[Node, list[tuple[str, Any]]]
 
 
-def slug(text: str) -> str:
-    return _SLUG.sub("-", text.lower()).strip("-")[:100] or "unnamed"
-
-
-@dataclass
-class PackageSummary:
-    """What search, sorting and paging need of one dataset, from one SPARQL query."""
-
-    id: str
-    iri: str
-    source: str
-    graph: str
-    modified: str
-    texts: list[str] = field(default_factory=list)
-    organization: str | None = None
-
-
-def _pick(graph: Graph, node: Any, prop: Any, prefer: str = "en") -> str | None:
-    values = list(graph.objects(node, prop))
-    for v in values:
-        if isinstance(v, Literal) and v.language == prefer:
-            return str(v)
-    return str(values[0]) if values else None
-
-
-def summaries(cat: Catalogue) -> list[PackageSummary]:
-    rows = cat.store.select(
-        f"SELECT ?id ?d ?source ?g ?mod ?at ?text ?org WHERE {{ {CURRENT_GRAPHS} "
-        f"OPTIONAL {{ GRAPH <{META_GRAPH}> {{ ?src <{DLAB.loadedAt}> ?at }} }} "
-        f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id "
-        f"OPTIONAL {{ ?d <{DCT.modified}> ?mod }} "
-        f"OPTIONAL {{ ?d <{DCT.title}>|<{DCT.description}>|<{DCAT.keyword}> ?text }} "
-        f"OPTIONAL {{ ?d <{DCT.publisher}>/<{FOAF.name}> ?org }} }} }}"
-    )
-    out: dict[str, PackageSummary] = {}
-    for r in rows:
-        pid = r["id"].value
-        item = out.get(pid)
-        if item is None:
-            mod = r["mod"].value if "mod" in r else r["at"].value if "at" in r else ""
-            item = out[pid] = PackageSummary(
-                pid, r["d"].value, r["source"].value, r["g"].value, _iso(mod)
-            )
-        if "text" in r:
-            item.texts.append(r["text"].value.lower())
-        if "org" in r and item.organization is None:
-            item.organization = slug(r["org"].value)
-    return list(out.values())
-
-
-def _iso(value: str) -> str:
-    """A CKAN-style ``metadata_modified`` (``YYYY-MM-DDTHH:MM:SS.ffffff``)."""
-    if not value:
-        return "1970-01-01T00:00:00.000000"
-    value = value.replace("Z", "")[:26]
-    if "T" not in value:
-        value += "T00:00:00"
-    value = re.sub(r"[+-]\d{2}:\d{2}$", "", value)
-    return value if "." in value else value + ".000000"
-
-
-def search(
-    items: list[PackageSummary], q: str | None, fq: str | None, sort: str | None
-) -> list[PackageSummary]:
-    """CKAN's ``q``/``fq``/``sort`` over the summaries (the subset CKAN harvesters use)."""
-    out = items
-    if q and q.strip() not in ("*:*", "*"):
-        words = [w.lower() for w in q.split() if w]
-        out = [i for i in out if all(any(w in t for t in i.texts) for w in words)]
-    for clause in (fq or "").split(" AND ") if fq else []:
-        clause = clause.strip()
-        if not clause:
-            continue
-        match = _RANGE.match(clause)
-        org = _ORG_FILTER.match(clause)
-        if match:
-            low, high = match.group(1), match.group(2)
-            lo = "" if low == "*" else _iso(low)
-            hi = "\uffff" if high == "*" else _iso(high)
-            out = [i for i in out if lo <= i.modified <= hi]
-        elif org:
-            out = [i for i in out if i.organization == org.group(1)]
-        else:
-            raise InvalidInput(
-                f"unsupported fq clause {clause!r}; supported: metadata_modified:[A TO B], "
-                "organization:NAME",
-                where="fq",
-            )
-    keys = [k.strip() for k in (sort or "metadata_modified desc, id asc").split(",")]
-    for key in reversed(keys):
-        name, _, direction = key.partition(" ")
-        if name not in ("metadata_modified", "id", "name"):
-            raise InvalidInput(f"unsupported sort key {name!r}", where="sort")
-        attr = "modified" if name == "metadata_modified" else "id"
-        out = sorted(out, key=attrgetter(attr), reverse=direction == "desc")
+def _index(triples: list[ox.Triple]) -> Index:
+    out: Index = defaultdict(list)
+    for t in triples:
+        if isinstance(t.subject, (ox.NamedNode, ox.BlankNode)):
+            out[t.subject].append((t.predicate.value, t.object))
     return out
 
 
-def package(cat: Catalogue, item: PackageSummary) -> dict[str, Any]:
-    """The CKAN package dict of one dataset."""
-    ref = records.DatasetRef(item.id, item.iri, item.source, item.graph)
+def _objects(index: Index, node: Node, prop: str) -> list[Any]:
+    return [o for p, o in index.get(node, []) if p == prop]
+
+
+def _iri(term: Any) -> str | None:
+    return term.value if isinstance(term, ox.NamedNode) else None
+
+
+def _pick(literals: list[Any], prefer: str = "en") -> str:
+    texts = [o for o in literals if isinstance(o, ox.Literal)]
+    for o in texts:
+        if o.language == prefer:
+            return str(o.value)
+    for o in texts:
+        if not o.language:
+            return str(o.value)
+    return str(sorted(texts, key=lambda o: (o.language or "", o.value))[0].value) if texts else ""
+
+
+def _translated(literals: list[Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for o in literals:
+        if isinstance(o, ox.Literal) and o.language:
+            out.setdefault(o.language, []).append(o.value)
+    return {lang: sorted(values) for lang, values in sorted(out.items())}
+
+
+def _node_key(node: Any) -> str:
+    return node.value if isinstance(node, ox.NamedNode) else ""
+
+
+def _agent(index: Index, node: Any) -> dict[str, Any]:
+    names = _objects(index, node, cf.FOAF + "name") or _objects(index, node, cf.VCARD + "fn")
+    mail = _objects(index, node, cf.FOAF + "mbox") or _objects(index, node, cf.VCARD + "hasEmail")
+    home = _objects(index, node, cf.FOAF + "homepage") or _objects(index, node, cf.VCARD + "hasURL")
+    kind = _objects(index, node, cf.DCT + "type")
+    agent: dict[str, Any] = {
+        "uri": _node_key(node),
+        "name": _pick(names),
+        "email": str(mail[0].value).removeprefix("mailto:") if mail else "",
+        "url": _iri(home[0]) or "" if home else "",
+        "type": _iri(kind[0]) or "" if kind else "",
+    }
+    translated = _translated(names)
+    if translated:
+        agent["name_translated"] = translated
+    return agent
+
+
+def _period(index: Index, node: Any) -> dict[str, str]:
+    out = {}
+    for key, prop in (("start", "startDate"), ("end", "endDate")):
+        values = _objects(index, node, cf.DCAT + prop)
+        if values and isinstance(values[0], ox.Literal):
+            out[key] = values[0].value
+    return out
+
+
+def _table_fields(index: Index, node: Node, table: tuple[cf.Field, ...]) -> dict[str, Any]:
+    """The ``table``'s fields of ``node``: lists of IRIs, texts, typed values."""
+    out: dict[str, Any] = {}
+    for f in table:
+        values = _objects(index, node, f.prop)
+        if not values:
+            continue
+        if f.kind == "iri":
+            iris = sorted(v.value for v in values if isinstance(v, ox.NamedNode))
+            if iris:
+                out[f.key] = iris
+        elif f.kind == "text":
+            plain = sorted(v.value for v in values if isinstance(v, ox.Literal) and not v.language)
+            translated = _translated(values)
+            if plain or translated:
+                out[f.key] = plain if plain else [_pick(values)]
+            if translated:
+                out[f.key + "_translated"] = translated
+        elif isinstance(values[0], ox.Literal):
+            out[f.key] = values[0].value
+    return out
+
+
+def _extras(fields: dict[str, Any]) -> list[dict[str, str]]:
+    """ckanext-dcat's classic extras: strings, lists and objects as JSON."""
+    out = []
+    for key, value in sorted(fields.items()):
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        out.append({"key": key, "value": text})
+    return out
+
+
+def _licence(index: Index, node: Any) -> tuple[str, str, str]:
+    """``(license_id, license_title, license_url)`` of a licence node: an EU licence by its
+    code, another IRI as itself, a blank node by its title only (never its node id)."""
+    titles = _objects(index, node, cf.DCT + "title") or _objects(index, node, cf.RDFS + "label")
+    title = _pick(titles)
+    if isinstance(node, ox.NamedNode):
+        iri = node.value
+        code = iri[len(str(EU_LICENCE)) :].strip("/") if iri.startswith(str(EU_LICENCE)) else iri
+        return code, title or code, iri
+    return "", title, ""
+
+
+def resource(index: Index, node: Any, package_id: str, number: int) -> dict[str, Any]:
+    """One distribution as a CKAN resource."""
+    access = _objects(index, node, cf.DCAT + "accessURL")
+    download = _objects(index, node, cf.DCAT + "downloadURL")
+    fmt = _objects(index, node, cf.DCT + "format")
+    media = _objects(index, node, cf.DCAT + "mediaType")
+    size = _objects(index, node, cf.DCAT + "byteSize")
+    titles = _objects(index, node, cf.DCT + "title")
+    descriptions = _objects(index, node, cf.DCT + "description")
+    licence = _objects(index, node, cf.DCT + "license")
+    rights = _objects(index, node, cf.DCT + "rights")
+    uri = _node_key(node)
+    media_iri = _iri(media[0]) if media else None
+    out: dict[str, Any] = {
+        "id": dataset_id(uri) if uri else f"{package_id}-{number}",
+        "package_id": package_id,
+        "uri": uri,
+        "name": _pick(titles),
+        "description": _pick(descriptions),
+        "url": (_iri(download[0]) if download else None)
+        or (_iri(access[0]) if access else "")
+        or "",
+        "access_url": _iri(access[0]) or "" if access else "",
+        "download_url": _iri(download[0]) or "" if download else "",
+        "format": (_iri(fmt[0]) or fmt[0].value) if fmt else "",
+        # the bare media type (text/csv); an IRI outside IANA's register as it is
+        "mimetype": media_iri.removeprefix(cf.IANA) if media_iri else "",
+        "size": int(size[0].value) if size and str(size[0].value).isdigit() else None,
+        "license": _iri(licence[0]) or "" if licence else "",
+        "rights": (_iri(rights[0]) or _pick(rights)) if rights else "",
+        "state": "active",
+    }
+    for key, values in (("name", titles), ("description", descriptions)):
+        if _translated(values):
+            out[key + "_translated"] = _translated(values)
+    out.update(_table_fields(index, node, cf.RESOURCE_FIELDS))
+    return out
+
+
+def _record(cat: Catalogue, entry: Entry) -> tuple[Index, ox.NamedNode]:
+    ref = records.DatasetRef(entry.id, entry.iri, entry.source, entry.graph)
     triples = [
         t for t in records.describe(cat.store, ref) if t.predicate.value not in INTERNAL_PREDICATES
     ]
-    g = to_rdflib_graph(list(unskolemise(triples, public_url=cat.settings.public_url)))
-    d = URIRef(item.iri)
-    title = _pick(g, d, DCT.title) or item.id
-    publisher = g.value(d, DCT.publisher)
-    org = None
-    if publisher is not None:
-        name = _pick(g, publisher, FOAF.name) or str(publisher)
-        org = {
-            "id": slug(name),
-            "name": slug(name),
-            "title": name,
-            "type": "organization",
-            "is_organization": True,
-            "state": "active",
-        }
-    facts = ref_facts(cat, ref)
-    licence = facts.licences[0] if facts is not None and facts.licences else None
-    extras = [{"key": "uri", "value": item.iri}]
-    code = ACCESS_CODES.get(facts.access_level) if facts is not None else None
-    if code:
-        extras.append({"key": "access_rights", "value": str(EU_ACCESS_RIGHT) + code})
-    identifier = g.value(d, DCT.identifier)
-    if identifier is not None:
-        extras.append({"key": "identifier", "value": str(identifier)})
-    themes = sorted(str(t) for t in g.objects(d, DCAT.theme))
-    spaces = sorted(str(DATASPACE) + x for x in (facts.space_ids if facts is not None else ()))
-    if themes:
-        extras.append({"key": "theme", "value": _json_list(themes)})
-    if spaces:
-        extras.append({"key": "data_space", "value": _json_list(spaces)})
-    tags = sorted({str(k) for k in g.objects(d, DCAT.keyword)})
-    resources = [_resource(g, x, item.id, n) for n, x in enumerate(g.objects(d, DCAT.distribution))]
-    resources.sort(key=lambda r: r["id"])
+    return _index(list(unskolemise(triples, public_url=cat.settings.public_url))), ox.NamedNode(
+        entry.iri
+    )
+
+
+def package(
+    cat: Catalogue, entry: Entry, names: Directory, changed: datetime | None
+) -> dict[str, Any]:
+    """The CKAN package dict of one dataset."""
+    index, d = _record(cat, entry)
+    titles = _objects(index, d, cf.DCT + "title")
+    notes = _objects(index, d, cf.DCT + "description")
+    keywords = _objects(index, d, cf.DCAT + "keyword")
+    modified = ckan_time(changed) if changed else _loaded_time(entry.loaded_at)
+    issued = _objects(index, d, cf.DCT + "issued")
+    fields = _table_fields(index, d, cf.DATASET_FIELDS)
+    fields["uri"] = entry.iri
+    for key, prop in cf.AGENT_FIELDS.items():
+        agents = [_agent(index, a) for a in _objects(index, d, prop)]
+        if agents:
+            fields[key] = sorted(agents, key=lambda a: (a["uri"], a["name"]))
+    contacts = [_agent(index, c) for c in _objects(index, d, cf.DCAT + "contactPoint")]
+    if contacts:
+        fields["contact"] = sorted(contacts, key=lambda a: (a["uri"], a["name"]))
+    for key, prop in cf.PERIOD_FIELDS.items():
+        periods = [_period(index, p) for p in _objects(index, d, prop)]
+        if periods:
+            fields[key] = sorted(periods, key=lambda p: (p.get("start", ""), p.get("end", "")))
+    provenance = [
+        lit
+        for p in _objects(index, d, cf.DCT + "provenance")
+        for lit in _objects(index, p, cf.RDFS + "label")
+    ]
+    if provenance:
+        fields["provenance"] = _pick(provenance)
+        if _translated(provenance):
+            fields["provenance_translated"] = _translated(provenance)
+    spatial = _spatial(index, d)
+    if spatial:
+        fields["spatial_coverage"] = spatial
+    for key, values in (("title", titles), ("notes", notes), ("tags", keywords)):
+        if _translated(values):
+            fields[key + "_translated"] = _translated(values)
+    tags = sorted({str(k.value) for k in keywords if isinstance(k, ox.Literal)})
+    dists = sorted(
+        _objects(index, d, cf.DCAT + "distribution"),
+        key=lambda x: (_node_key(x), json.dumps(sorted(str(o) for _, o in index.get(x, [])))),
+    )
+    resources = [resource(index, x, entry.id, n) for n, x in enumerate(dists)]
+    licences = [lic for x in dists for lic in _objects(index, x, cf.DCT + "license")]
+    licence_id, licence_title, licence_url = (
+        _licence(index, licences[0]) if licences else ("", "", "")
+    )
+    org = names.organizations.get(entry.organization) if entry.organization else None
+    kinds = {_iri(t) for t in _objects(index, d, RDF_TYPE)}
     return {
-        "id": item.id,
-        "name": item.id,
-        "title": title,
-        "notes": _pick(g, d, DCT.description) or "",
-        "url": str(g.value(d, DCAT.landingPage) or ""),
-        "type": "dataset",
+        "id": entry.id,
+        "name": entry.id,
+        "title": _pick(titles) or entry.id,
+        "notes": _pick(notes),
+        "url": _iri((_objects(index, d, cf.DCAT + "landingPage") or [None])[0]) or "",
+        "type": "dataset_series" if cf.DCAT + "DatasetSeries" in kinds else "dataset",
         "state": "active",
         "private": False,
-        "metadata_modified": item.modified,
-        "metadata_created": _iso(str(g.value(d, DCT.issued) or ""))
-        if g.value(d, DCT.issued)
-        else item.modified,
-        "license_id": str(licence).rstrip("/").rsplit("/", 1)[-1] if licence else "",
-        "license_url": str(licence) if licence else "",
-        "organization": org,
-        "owner_org": org["id"] if org else None,
-        "tags": [{"name": t, "display_name": t} for t in tags],
+        "metadata_modified": modified,
+        "metadata_created": _created(issued, modified),
+        "license_id": licence_id,
+        "license_title": licence_title,
+        "license_url": licence_url,
+        "organization": organization_dict(org) if org else None,
+        "owner_org": org.name if org else None,
+        "groups": [group_dict(names, g) for g in entry.groups if g in names.groups],
+        "tags": [{"name": t, "display_name": t, "state": "active"} for t in tags],
         "num_tags": len(tags),
         "resources": resources,
         "num_resources": len(resources),
-        "extras": extras,
+        "extras": _extras(fields),
     }
 
 
-def _json_list(values: list[str]) -> str:
-    import json
+def _spatial(index: Index, d: ox.NamedNode) -> list[dict[str, str]]:
+    """Locations described in the record (blank nodes with a box, a geometry or a centroid);
+    named places travel in ``spatial_uri``."""
+    out = []
+    for node in _objects(index, d, cf.DCT + "spatial"):
+        if isinstance(node, ox.NamedNode):
+            continue
+        item = {}
+        for key, prop in (
+            ("bbox", cf.DCAT + "bbox"),
+            ("centroid", cf.DCAT + "centroid"),
+            ("geom", cf.LOCN + "geometry"),
+        ):
+            values = _objects(index, node, prop)
+            if values and isinstance(values[0], ox.Literal):
+                item[key] = values[0].value
+                item[key + "_datatype"] = values[0].datatype.value
+        if item:
+            out.append(item)
+    return sorted(out, key=lambda i: json.dumps(i, sort_keys=True))
 
-    return json.dumps(values)
+
+def _created(issued: list[Any], modified: str) -> str:
+    if issued and isinstance(issued[0], ox.Literal):
+        value = issued[0].value
+        return (value if "T" in value else value + "T00:00:00")[:19] + ".000000"
+    return modified
 
 
-def _resource(g: Graph, node: Any, package_id: str, index: int) -> dict[str, Any]:
-    url = g.value(node, DCAT.downloadURL) or g.value(node, DCAT.accessURL)
-    fmt = g.value(node, DCT.format) or g.value(node, DCAT.mediaType)
-    rid = str(node) if isinstance(node, URIRef) else f"{package_id}-{index}"
-    return {
-        "id": dataset_id(rid) if isinstance(node, URIRef) else rid,
-        "package_id": package_id,
-        "uri": str(node) if isinstance(node, URIRef) else "",
-        "name": _pick(g, node, DCT.title) or "",
-        "description": _pick(g, node, DCT.description) or "",
-        "url": str(url or ""),
-        "access_url": str(g.value(node, DCAT.accessURL) or ""),
-        "download_url": str(g.value(node, DCAT.downloadURL) or ""),
-        "format": str(fmt).rstrip("/").rsplit("/", 1)[-1] if fmt else "",
-        "mimetype": str(g.value(node, DCAT.mediaType) or ""),
-        "license": str(g.value(node, DCT.license) or ""),
+def _loaded_time(value: str) -> str:
+    try:
+        return ckan_time(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return "1970-01-01T00:00:00.000000"
+
+
+def organization_dict(org: Any, *, count: int | None = None) -> dict[str, Any]:
+    out = {
+        "id": org.name,
+        "name": org.name,
+        "title": org.title,
+        "display_name": org.title,
+        "description": "",
+        "image_url": "",
+        "type": "organization",
+        "is_organization": True,
         "state": "active",
+        "approval_status": "approved",
+        "uri": sorted(org.publishers)[0] if org.publishers else "",
+        "url": org.homepage,
     }
+    if count is not None:
+        out["package_count"] = count
+    return out
 
 
-def organizations(items: list[PackageSummary]) -> list[str]:
-    return sorted({i.organization for i in items if i.organization})
+def group_dict(names: Directory, name: str, *, count: int | None = None) -> dict[str, Any]:
+    group = names.groups[name]
+    out: dict[str, Any] = {
+        "id": group.name,
+        "name": group.name,
+        "title": group.title,
+        "display_name": group.title,
+        "description": "",
+        "image_display_url": "",
+        "type": "group",
+        "is_organization": False,
+        "state": "active",
+        "approval_status": "approved",
+        "uri": group.iri,
+    }
+    if count is not None:
+        out["package_count"] = count
+    return out

@@ -26,10 +26,12 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import pyoxigraph as ox
 
 from catalog import records
+from catalog.change_times import change_times
 from catalog.errors import InvalidInput
 from catalog.federation.dcat_conformance import ExportConformance
 from catalog.graphs import CURRENT_GRAPHS, META_GRAPH
@@ -120,13 +122,15 @@ def _entries(cat: Catalogue, q: CatalogQuery) -> list[_Entry]:
         f"SELECT ?d ?id ?source ?g ?at ?hs ?mod WHERE {{ {CURRENT_GRAPHS} {src_filter} "
         f"OPTIONAL {{ GRAPH <{META_GRAPH}> {{ ?src <{DLAB.loadedAt}> ?at }} }} "
         f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id . {ds_clause} "
-        f"OPTIONAL {{ ?d <{DLAB.harvestSource}> ?hs }} "
-        f"OPTIONAL {{ ?d <{DCT.modified}> ?mod }} }} }}"
+        f"OPTIONAL {{ ?d <{DLAB.harvestSource}> ?hs }} }} }}"
     )
     found: dict[tuple[str, str], _Entry] = {}
+    changed = change_times(cat)
     for r in rows:
         key = (r["d"].value, r["source"].value)
-        mod = _norm(r["mod"].value) if "mod" in r and _DATE.match(r["mod"].value) else ""
+        # when the record last changed in this catalogue, not the publisher's dct:modified
+        at = changed.get(r["id"].value)
+        mod = at.astimezone(UTC).isoformat()[:19] if at else ""
         if "at" in r and not mod:
             mod = _norm(r["at"].value)
         entry = found.get(key)

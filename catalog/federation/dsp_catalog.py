@@ -17,16 +17,21 @@ Supported ``filter`` entries (DSP leaves the filter implementation-specific): ob
 with any of ``dataSpace`` (name or IRI), ``source`` (source name) and ``modifiedSince``
 (ISO date or date-time). Anything else is refused (HTTP 400, ``CatalogError``).
 
-Everything is compact JSON-LD under the DSP context alone
-(``https://w3id.org/dspace/2025/1/context.jsonld``); terms it does not define are written
-as full IRIs, so a consumer never needs another context.
+Everything is compact JSON-LD under the spec's DSP context alone
+(``https://w3id.org/dspace/2025/1/context.jsonld``), and reads as meant with the spec's own
+context: a term the context does not define is never written bare (it would be dropped, or
+become a document-relative IRI). So titles, descriptions and keywords are ``dct:title``,
+``dct:description`` and ``dcat:keyword`` (the context declares the ``dct``/``dcat``
+prefixes); ODRL actions and left operands the DSP ODRL profile lacks are ``odrl:`` compact
+IRIs (only ``use`` and the operators are terms of it); the project's own terms are full
+IRIs. A distribution's ``accessService`` is the catalogue's ``DataService`` itself (the
+context reads a bare string there as a literal).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from catalog.errors import DatasetNotFound, InvalidInput, LimitExceeded
@@ -48,13 +53,16 @@ DSP_CONTEXT = "https://w3id.org/dspace/2025/1/context.jsonld"
 #: binding's ``path``: ``<public_url><path>`` is the ``<base>`` of every DSP endpoint).
 PROTOCOL_VERSION = "2025-1"
 DSP_PATH = "/dsp"
-#: The schema the spec's JSON schemas reference for ``@context`` (written by the project).
-CONTEXT_SCHEMA_FILE = (
-    Path(__file__).resolve().parents[2] / "schemas" / "dsp" / "context-schema.json"
-)
 DEFAULT_FORMAT = "HttpData-PULL"
 _FILTER_KEYS = {"dataSpace", "source", "modifiedSince"}
 _PREFIXES = {"dlab:": str(DLAB), "dpv:": str(DPV), "cc:": "http://creativecommons.org/ns#"}
+#: The ODRL terms the DSP 2025-1 ODRL profile (``odrl-profile.jsonld``, imported by the DSP
+#: context) defines as values: the one action and the operators. Any other ODRL name is
+#: written ``odrl:<name>``.
+ODRL_PROFILE_VALUES = frozenset(
+    {"use", "eq", "gt", "gteq", "lt", "lteq", "neq", "isA", "hasPart", "isPartOf"}
+    | {"isAllOf", "isAnyOf", "isNoneOf"}
+)
 
 
 @dataclass(frozen=True)
@@ -180,15 +188,18 @@ def _catalog_node(cat: Catalogue) -> dict[str, Any]:
         "@id": root,
         "@type": "Catalog",
         "participantId": root,
-        "title": s.catalogue_title,
-        "description": s.catalogue_description,
-        "service": [
-            {
-                "@id": service_iri(s.base_iri),
-                "@type": "DataService",
-                "endpointURL": endpoint_url(s.public_url),
-            }
-        ],
+        "dct:title": s.catalogue_title,
+        "dct:description": s.catalogue_description,
+        "service": [data_service(s)],
+    }
+
+
+def data_service(settings: Settings) -> dict[str, Any]:
+    """The catalogue's one ``DataService``: its DSP endpoint."""
+    return {
+        "@id": service_iri(settings.base_iri),
+        "@type": "DataService",
+        "endpointURL": endpoint_url(settings.public_url),
     }
 
 
@@ -222,12 +233,12 @@ def dataset_node(cat: Catalogue, ident: str) -> dict[str, Any] | None:
     title = model.title.best(["en"])
     description = model.description.best(["en"])
     if title:
-        node["title"] = title
+        node["dct:title"] = title
     if description:
-        node["description"] = description
+        node["dct:description"] = description
     keywords = sorted({k for _, k in model.keyword.pairs()})
     if keywords:
-        node["keyword"] = keywords
+        node["dcat:keyword"] = keywords
     code = ACCESS_CODES.get(record_facts(cat, ident).access_level)
     if code:
         node["dct:accessRights"] = {"@id": str(EU_ACCESS_RIGHT) + code}
@@ -237,7 +248,7 @@ def dataset_node(cat: Catalogue, ident: str) -> dict[str, Any] | None:
 
 
 def _distributions(cat: Catalogue, model: Dataset) -> list[dict[str, Any]]:
-    service = service_iri(cat.settings.base_iri)
+    service = data_service(cat.settings)
     out = []
     for dist in model.distribution:
         fmt = dist.format or dist.media_type
@@ -250,7 +261,7 @@ def _distributions(cat: Catalogue, model: Dataset) -> list[dict[str, Any]]:
             item["@id"] = dist.iri
         title = dist.title.best(["en"])
         if title:
-            item["title"] = title
+            item["dct:title"] = title
         out.append(item)
     if not out:
         out.append({"@type": "Distribution", "format": DEFAULT_FORMAT, "accessService": service})
@@ -261,7 +272,8 @@ def dsp_offer(odrl: dict[str, Any]) -> dict[str, Any]:
     """An ODRL Offer of :mod:`catalog.offers.jsonld` in DSP catalogue form.
 
     ``uid`` becomes ``@id``; ``target`` goes (a catalogue offer's target is the dataset it
-    sits in); empty rule lists go; prefixed names the DSP context lacks become full IRIs.
+    sits in); empty rule lists go; actions and left operands the DSP ODRL profile lacks become
+    ``odrl:`` compact IRIs, the project's prefixed names full IRIs.
     """
     offer: dict[str, Any] = {"@id": odrl["uid"], "@type": "Offer", "assigner": odrl["assigner"]}
     for key in ("permission", "prohibition", "obligation"):
@@ -289,6 +301,25 @@ def _iri(value: str) -> str:
     return value
 
 
+def odrl_value(value: str) -> str:
+    """An ODRL action, left operand or operator as the DSP context reads it: a term of the
+    DSP ODRL profile as it is, another bare ODRL name as ``odrl:<name>``, a project prefixed
+    name as a full IRI."""
+    if value in ODRL_PROFILE_VALUES or value.startswith("odrl:"):
+        return value
+    if ":" in value:
+        return _iri(value)
+    return "odrl:" + value
+
+
+def _right_operand(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_right_operand(v) for v in value]
+    if isinstance(value, dict) and isinstance(value.get("@id"), str):
+        return {**value, "@id": _iri(value["@id"])}
+    return value
+
+
 def _expand(node: Any) -> Any:
     if isinstance(node, list):
         return [_expand(v) for v in node]
@@ -298,8 +329,10 @@ def _expand(node: Any) -> Any:
     for key, value in node.items():
         if key == "accessMode":
             out[str(DLAB.accessMode)] = {"@id": _iri(value)}
-        elif key == "action" and isinstance(value, str):
-            out[key] = _iri(value)
+        elif key in ("action", "leftOperand", "operator") and isinstance(value, str):
+            out[key] = odrl_value(value)
+        elif key == "rightOperand":
+            out[key] = _right_operand(value)
         else:
             out[_iri(key)] = _expand(value)
     return out
@@ -308,16 +341,3 @@ def _expand(node: Any) -> Any:
 def catalog_error(code: str, reason: str) -> dict[str, Any]:
     """A DSP ``CatalogError`` message."""
     return {"@context": [DSP_CONTEXT], "@type": "CatalogError", "code": code, "reason": [reason]}
-
-
-def schema_registry(spec_dir: Path) -> Any:
-    """A ``referencing`` registry of the DSP spec's JSON schemas (read from ``spec_dir``) plus
-    the project's own ``context-schema.json``, so validation never fetches anything."""
-    from referencing import Registry, Resource
-
-    files = [*sorted(spec_dir.glob("*.json")), CONTEXT_SCHEMA_FILE]
-    resources = []
-    for path in files:
-        doc = json.loads(path.read_text("utf-8"))
-        resources.append((doc["$id"], Resource.from_contents(doc)))
-    return Registry().with_resources(resources)

@@ -246,6 +246,35 @@ class FacetColumns:
             out &= self.alive
         return out
 
+    def restrict(
+        self,
+        mask: np.ndarray | None,
+        exclude: dict[str, list[str]],
+        only: np.ndarray | None,
+        without: np.ndarray | None,
+    ) -> np.ndarray | None:
+        """``mask`` narrowed by excluded facet values and by rowids to keep (``only``) or
+        drop (``without``); ``None`` when there is no filter at all."""
+        out = mask
+        for name, values in sorted(exclude.items()):
+            m = np.ones(self.cap, dtype=bool)
+            for v in values:
+                code = self.codes.get((name, v))
+                if code is not None:
+                    m[self._postings(code)] = False
+            out = m if out is None else out & m
+        if only is not None:
+            m = np.zeros(self.cap, dtype=bool)
+            m[only[only < self.cap]] = True
+            out = m if out is None else out & m
+        if without is not None and len(without):
+            m = np.ones(self.cap, dtype=bool)
+            m[without[without < self.cap]] = False
+            out = m if out is None else out & m
+        if out is not None:
+            out = out & self.alive
+        return out
+
     # -- counting ----------------------------------------------------------------------
     def counts(self, hits: np.ndarray | None) -> dict[str, list[tuple[str, int]]]:
         """``{field: [(value, count)]}`` over ``hits`` (sorted rowids; ``None``: all)."""

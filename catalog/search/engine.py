@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.errors import DatalabError
@@ -562,6 +563,7 @@ class SearchService:
                 offset,
                 size,
                 self.text,
+                _restriction(db, query),
             )
             facets = labelled(db, raw, langs, s.search_facet_values_shown)
         items = []
@@ -589,6 +591,73 @@ class SearchService:
             encode_cursor(offset + size) if more else None,
             (time.perf_counter() - started) * 1000,
         )
+
+    def match_ids(self, query: SearchQuery, *, fresh: bool = True) -> list[str]:
+        """The ids of every hit of ``query`` in id order (no page, no facet counts): for
+        callers that order hits by something the index does not hold."""
+        if fresh:
+            self.sync()
+        with self.index.lock:
+            db = self.index.db()
+            pq = qparse.expand(db, query.terms)
+            cols = self._columns(db)
+            hits, _, _ = plan.matches(
+                db,
+                cols,
+                pq.expression,
+                query.facet_filters,
+                query.ranges,
+                "id",
+                self.text,
+                _restriction(db, query),
+            )
+            ordered = cols.page(db, hits, plan.ORDERS["id"], 0, len(hits))
+            return _ids_of(db, ordered)
+
+    def all_facet_values(self, name: str, *, fresh: bool = True) -> dict[str, int]:
+        """Every indexed value of facet ``name`` with its number of datasets."""
+        if fresh:
+            self.sync()
+        with self.index.lock:
+            cols = self._columns(self.index.db())
+            return dict(cols.counts(None).get(name, []))
+
+
+_CHUNK = 500
+
+
+def _rowids(db: sqlite3.Connection, ids: Iterable[str]) -> np.ndarray:
+    """The index rowids of dataset ``ids`` (ids not indexed are left out)."""
+    wanted = sorted(set(ids))
+    out: list[int] = []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT rowid FROM docs WHERE id IN ({marks})"  # noqa: S608
+        out.extend(r[0] for r in db.execute(sql, chunk))
+    return np.array(sorted(out), dtype=np.int64)
+
+
+def _ids_of(db: sqlite3.Connection, rowids: np.ndarray) -> list[str]:
+    """The dataset ids of ``rowids``, in their order."""
+    found: dict[int, str] = {}
+    for start in range(0, len(rowids), _CHUNK):
+        chunk = [int(r) for r in rowids[start : start + _CHUNK]]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT rowid, id FROM docs WHERE rowid IN ({marks})"  # noqa: S608
+        found.update((r[0], r[1]) for r in db.execute(sql, chunk))
+    return [found[int(r)] for r in rowids]
+
+
+def _restriction(db: sqlite3.Connection, query: SearchQuery) -> plan.Restriction | None:
+    """What of ``query`` only the columns can apply, with dataset ids as rowids."""
+    if not query.restricted:
+        return None
+    return plan.Restriction(
+        query.excluded,
+        None if query.only_ids is None else _rowids(db, query.only_ids),
+        _rowids(db, query.without_ids) if query.without_ids else None,
+    )
 
 
 __all__ = ["FACET_FIELDS", "SORTS", "Hit", "SearchQuery", "SearchResult", "SearchService"]

@@ -16,6 +16,7 @@ Two plans:
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,9 +30,20 @@ from catalog.search.tantivy_text import TantivyText
 ORDERS = {
     "modified": "d.modified IS NULL, d.modified DESC, d.id",
     "title": "d.sort_title, d.id",
+    "id": "d.id",
 }
 
 Row = tuple[str, str, str | None, str, float]
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """Filters the text engine cannot apply: excluded facet values, rowids to keep
+    (``None``: all) and rowids to drop."""
+
+    exclude: dict[str, list[str]] = field(default_factory=dict)
+    only: np.ndarray | None = None
+    without: np.ndarray | None = None
 
 
 def execute(
@@ -44,24 +56,61 @@ def execute(
     offset: int,
     size: int,
     text: TantivyText | None = None,
+    restriction: Restriction | None = None,
 ) -> tuple[list[Row], int, dict[str, list[tuple[str, int]]]]:
     """Rows ``(id, access, modified, display, score)`` of one page, the total, raw counts;
     ``text`` (a Tantivy mirror) matches and ranks instead of FTS5 when given. ``filters``
     are the (validated) facet filters, ``ranges`` the modified-from, modified-to and
-    bounding-box filters."""
-    scores: np.ndarray | None = None
+    bounding-box filters, ``restriction`` what only the columns can apply."""
     if (
         expression
         and text is not None
         and sort == "relevance"
         and not any(ranges)
+        and restriction is None
         and len(cols.keys) <= tantivy_text.MAX_FACET_VALUES
     ):
         page, page_scores, total, counts = text.ranked(
             expression, filters, offset, size + 1, len(cols.keys)
         )
         return _rows(db, page, page_scores), total, counts
+    hits, scores, counted = matches(db, cols, expression, filters, ranges, sort, text, restriction)
+    total = len(hits)
+    counts = cols.counts(counted)
+    want = size + 1
+    if scores is not None:
+        id_rank = cols.rank(db, "d.id")[hits]
+        k = min(total, offset + want)
+        if k < total:  # every hit scoring at most the k-th score may be in the page
+            cut = np.partition(scores, k - 1)[k - 1]
+            near = np.flatnonzero(scores <= cut)
+        else:
+            near = np.arange(total)
+        order = near[np.lexsort((id_rank[near], scores[near]))][offset : offset + want]
+        page, page_scores = hits[order], scores[order]
+    else:
+        key = "d.modified DESC, d.id" if sort == "relevance" else ORDERS[sort]
+        page = cols.page(db, hits, key, offset, want)
+        page_scores = np.zeros(len(page))
+    return _rows(db, page, page_scores), total, counts
+
+
+def matches(
+    db: sqlite3.Connection,
+    cols: FacetColumns,
+    expression: str | None,
+    filters: dict[str, list[str]],
+    ranges: tuple[str | None, str | None, tuple[float, float, float, float] | None],
+    sort: str,
+    text: TantivyText | None = None,
+    restriction: Restriction | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Every hit's rowid, their scores (``None`` unless sorted by relevance with a text
+    query) and the hits to count facets over (``None``: every document)."""
+    scores: np.ndarray | None = None
     mask = cols.mask(filters, *ranges)
+    if restriction is not None:
+        mask = cols.restrict(mask, restriction.exclude, restriction.only, restriction.without)
     if expression:
         if text is not None:
             hits, scores = text.match(expression, filters)
@@ -85,24 +134,7 @@ def execute(
     else:
         hits = np.flatnonzero(mask if mask is not None else cols.alive)
         counted = hits if mask is not None else None
-    total = len(hits)
-    counts = cols.counts(counted)
-    want = size + 1
-    if scores is not None:
-        id_rank = cols.rank(db, "d.id")[hits]
-        k = min(total, offset + want)
-        if k < total:  # every hit scoring at most the k-th score may be in the page
-            cut = np.partition(scores, k - 1)[k - 1]
-            near = np.flatnonzero(scores <= cut)
-        else:
-            near = np.arange(total)
-        order = near[np.lexsort((id_rank[near], scores[near]))][offset : offset + want]
-        page, page_scores = hits[order], scores[order]
-    else:
-        key = "d.modified DESC, d.id" if sort == "relevance" else ORDERS[sort]
-        page = cols.page(db, hits, key, offset, want)
-        page_scores = np.zeros(len(page))
-    return _rows(db, page, page_scores), total, counts
+    return hits, scores, counted
 
 
 def _rows(db: sqlite3.Connection, page: np.ndarray, scores: np.ndarray) -> list[Row]:

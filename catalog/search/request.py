@@ -20,7 +20,9 @@ from catalog.search.facets import check_date, parse_facet_filters
 from catalog.search.query import Term, parse_terms
 from catalog.settings import Settings
 
-Sort = Literal["relevance", "modified", "title"]
+Sort = Literal["relevance", "modified", "title", "id"]
+#: The sorts a user may ask for (``id`` is for API clients that page in id order, such as
+#: CKAN harvesters: :mod:`catalog.federation.ckan_query`).
 SORTS: tuple[Sort, ...] = ("relevance", "modified", "title")
 BBox = tuple[float, float, float, float]
 
@@ -43,7 +45,12 @@ def decode_cursor(cursor: str, max_offset: int) -> int:
 @dataclass(frozen=True)
 class SearchQuery:
     """A checked search request: the query's terms, the facet filters (each facet's
-    non-empty values), the ranges, the sort and the page (offset and size)."""
+    non-empty values), the ranges, the sort and the page (offset and size).
+
+    ``exclude`` drops documents holding any of a facet's values (``-facet:value``);
+    ``only_ids`` keeps only those dataset ids (``None``: no such restriction) and
+    ``without_ids`` drops those: restrictions a caller resolved outside the index (CKAN's
+    ``tags:``, ``name:`` and ``metadata_modified`` filters)."""
 
     terms: tuple[Term, ...] = ()
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -53,6 +60,9 @@ class SearchQuery:
     sort: Sort = "relevance"
     offset: int = 0
     size: int = 20
+    exclude: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    only_ids: frozenset[str] | None = None
+    without_ids: frozenset[str] = frozenset()
 
     @classmethod
     def parse(
@@ -101,6 +111,16 @@ class SearchQuery:
     def facet_filters(self) -> dict[str, list[str]]:
         """The facet filters as the index layers take them (facet -> values)."""
         return {name: list(values) for name, values in self.filters}
+
+    @property
+    def excluded(self) -> dict[str, list[str]]:
+        """The excluded facet values (facet -> values)."""
+        return {name: list(values) for name, values in self.exclude}
+
+    @property
+    def restricted(self) -> bool:
+        """Whether a restriction the text engine cannot apply is set (exclusions, ids)."""
+        return bool(self.exclude) or self.only_ids is not None or bool(self.without_ids)
 
     @property
     def ranges(self) -> tuple[str | None, str | None, BBox | None]:

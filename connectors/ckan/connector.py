@@ -20,9 +20,9 @@ import ckanapi
 from ckanapi.errors import CKANAPIError
 
 from catalog.errors import FetchRefused, HarvestError, MappingError
+from catalog.federation.ckan_import import PackageMapper
 from catalog.harvest.contract import Capability, Page, RecordFailure, SourceRecord
 from catalog.settings import Settings
-from connectors.ckan.mapping import PackageMapper
 
 _CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z?$")
 

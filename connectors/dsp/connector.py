@@ -21,13 +21,11 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 from urllib.parse import urljoin
 
-import httpx
-
 from catalog.errors import HarvestError
 from catalog.harvest.contract import Capability, Page
 from catalog.harvest.paging import check_link_length
 from catalog.outbound.fetcher import Fetcher
-from catalog.outbound.ssrf import PinnedTransport
+from catalog.outbound.post import JsonPoster
 from catalog.rdf_bounds import ParseLimits
 from catalog.rdf_input import default_context_resolver
 from catalog.settings import Settings
@@ -41,20 +39,6 @@ from connectors.dsp.mapping import (
 
 ACCEPT = "application/json, application/ld+json;q=0.9"
 _LINK_NEXT = re.compile(r"<([^>]*)>\s*;[^,]*\brel=\"?next\"?", re.IGNORECASE)
-
-
-class _PostClient(httpx.Client):
-    """An httpx client (pinned, no redirects, no env) that turns the fetcher's GETs into
-    POSTs of one JSON body."""
-
-    def __init__(self, body: bytes) -> None:
-        super().__init__(transport=PinnedTransport(), trust_env=False, follow_redirects=False)
-        self._body = body
-
-    def build_request(self, method: str, url: Any, **kwargs: Any) -> httpx.Request:
-        headers = dict(kwargs.pop("headers", None) or {})
-        headers["Content-Type"] = "application/json"
-        return super().build_request("POST", url, content=self._body, headers=headers, **kwargs)
 
 
 def next_link(headers: Any) -> str | None:
@@ -101,7 +85,7 @@ class DspConnector:
         return res.content, urljoin(res.url, nxt) if nxt else None, res.url
 
     def pages(self, since: str | None = None) -> Iterator[Page]:
-        client = _PostClient(self.body)
+        client = JsonPoster(self.body)
         try:
             with Fetcher(self.settings, client=client) as fetcher:
                 yield from self._pages(fetcher)

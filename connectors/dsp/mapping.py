@@ -2,20 +2,32 @@
 
 A DSP ``Catalog`` is compact JSON-LD whose ``@context`` is
 ``https://w3id.org/dspace/2025/1/context.jsonld``; it is expanded with the project's bundled
-copy (``schemas/contexts/dspace-2025-1.jsonld``), never fetched. Each ``dcat:Dataset`` becomes
-one record that owns its ``odrl:hasPolicy`` offers (the dataset's terms, kept as ODRL
-triples), its distributions and the ``dcat:DataService`` each distribution is reached
-through. A dataset without an offer or without a distribution breaks the DSP dataset schema
-and is reported as a per-record failure. A distribution gets its data service's endpoint as
-``dcat:accessURL`` and an untitled data service a title naming its endpoint, which DCAT-AP
-makes mandatory and DSP leaves implicit.
+context for that IRI (``schemas/contexts/dspace-2025-1.jsonld``, which reads every term as
+the spec's context does), never fetched. Each ``dcat:Dataset`` becomes one record that owns
+its ``odrl:hasPolicy`` offers (the dataset's terms, kept as ODRL triples), its distributions
+and the ``dcat:DataService`` each distribution is reached through. A dataset without an
+offer or without a distribution breaks the DSP dataset schema and is reported as a
+per-record failure.
+
+Mapping to DCAT-AP, in two explicit steps:
+
+* before expansion (:func:`normalise`), what DSP means but its context leaves undefined is
+  said in full: a distribution's ``format`` that is a transfer type (``HttpData-PULL``, no
+  IRI) is not a file format, so it moves to ``dlab:transferType``; a media type
+  (``text/csv``) becomes ``dcat:mediaType``; an ``accessService`` or ``endpointURL`` given
+  as a string (a literal, for the context) becomes the IRI it names; a bare ODRL action or
+  left operand the DSP ODRL profile lacks (``read``, ``spatial``) becomes ``odrl:<name>``
+  when it is one of the ODRL 2.2 Common Vocabulary;
+* after expansion (:func:`split_records`), each distribution gets the DSP endpoint of its
+  data service as ``dcat:accessURL`` (data is obtained by negotiating there), and each data
+  service a ``dct:title`` when it has none and ``dct:conformsTo`` the DSP 2025-1 namespace
+  (:data:`DSP_SPEC`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -23,6 +35,7 @@ import pyoxigraph as ox
 from catalog.errors import DatalabError, HarvestError
 from catalog.harvest.contract import RecordFailure, SourceRecord
 from catalog.namespaces import DATASPACE, DLAB, EU_ACCESS_RIGHT
+from catalog.offers.odrl import ODRL_ACTIONS, ODRL_LEFT_OPERANDS
 from catalog.ownership import owned_closure
 from catalog.rdf_bounds import ParseLimits
 from catalog.rdf_input import ContextResolver, iter_triples
@@ -34,16 +47,24 @@ DCT = "http://purl.org/dc/terms/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DATASET_TYPES = {DCAT + "Dataset", DCAT + "DatasetSeries"}
 CATALOG_TYPE = DCAT + "Catalog"
+#: What a DSP data service conforms to: the Dataspace Protocol 2025-1 (its namespace IRI).
+DSP_SPEC = "https://w3id.org/dspace/2025/1/"
+IANA_MEDIA = "https://www.iana.org/assignments/media-types/"
+#: ODRL values the DSP ODRL profile defines as terms (the rest are written ``odrl:<name>``).
+_PROFILE_TERMS = {"use"}
 
 P_TYPE = ox.NamedNode(RDF_TYPE)
 P_DATASPACE = ox.NamedNode(str(DLAB.dataSpace))
 P_ACCESS = ox.NamedNode(DCT + "accessRights")
 P_IDENT = ox.NamedNode(DCT + "identifier")
-RESTRICTED = ox.NamedNode(str(EU_ACCESS_RIGHT.RESTRICTED))
-P_TITLE = ox.NamedNode(DCT + "title")
-P_SERVICE = ox.NamedNode(DCAT + "accessService")
-P_ENDPOINT = ox.NamedNode(DCAT + "endpointURL")
+P_DISTRIBUTION = ox.NamedNode(DCAT + "distribution")
+P_ACCESS_SERVICE = ox.NamedNode(DCAT + "accessService")
 P_ACCESS_URL = ox.NamedNode(DCAT + "accessURL")
+P_ENDPOINT_URL = ox.NamedNode(DCAT + "endpointURL")
+P_TITLE = ox.NamedNode(DCT + "title")
+P_CONFORMS = ox.NamedNode(DCT + "conformsTo")
+TRANSFER_TYPE = str(DLAB.transferType)
+RESTRICTED = ox.NamedNode(str(EU_ACCESS_RIGHT.RESTRICTED))
 
 
 def catalog_request(filters: list[Any] | None = None) -> dict[str, Any]:
@@ -100,10 +121,45 @@ def structural_failures(doc: dict[str, Any]) -> dict[str, str]:
     return bad
 
 
+def normalise(doc: Any) -> Any:
+    """The catalogue with what DSP means said in full (see the module's docstring); the
+    input is not changed."""
+    if isinstance(doc, list):
+        return [normalise(v) for v in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = {k: (v if k == "@context" else normalise(v)) for k, v in doc.items()}
+    kind = out.get("@type")
+    if kind == "Distribution":
+        fmt = out.get("format")
+        if isinstance(fmt, str) and ":" not in fmt:
+            del out["format"]
+            if "/" in fmt:
+                out[DCAT + "mediaType"] = {"@id": IANA_MEDIA + fmt.strip()}
+            else:
+                out[TRANSFER_TYPE] = fmt
+        if isinstance(out.get("accessService"), str):
+            out["accessService"] = {"@id": out["accessService"]}
+    if kind == "DataService":
+        for key in ("endpointURL", "endpointDescription"):
+            if isinstance(out.get(key), str):
+                out[key] = {"@id": out[key]}
+    for key, names in (("action", ODRL_ACTIONS), ("leftOperand", ODRL_LEFT_OPERANDS)):
+        value = out.get(key)
+        if isinstance(value, str) and value in names and value not in _PROFILE_TERMS:
+            out[key] = "odrl:" + value
+    return out
+
+
 def parse_triples(
     content: bytes, base: str, limits: ParseLimits, resolver: ContextResolver
 ) -> list[ox.Triple]:
-    """Expand the catalogue with the bundled DSP context into triples."""
+    """Expand the catalogue (after :func:`normalise`) with the bundled DSP context."""
+    try:
+        doc = json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HarvestError(f"the DSP catalogue answer is not JSON: {exc}", where=base) from exc
+    content = json.dumps(normalise(doc)).encode("utf-8")
     try:
         return [
             ox.Triple(q.subject, q.predicate, q.object)
@@ -162,60 +218,35 @@ def split_records(
             own.append(ox.Triple(node, P_ACCESS, RESTRICTED))
         if P_IDENT not in predicates:
             own.append(ox.Triple(node, P_IDENT, ox.Literal(node.value)))
-        own.extend(_service_access(own))
+        own.extend(_access(node, by_subject))
         records.append(SourceRecord(node.value, node, own))
     return records, failures
 
 
-def _service_access(own: list[ox.Triple]) -> list[ox.Triple]:
-    """What DCAT-AP needs and DSP leaves implicit: a distribution is reached through its
-    data service (DSP's access is a contract negotiation at the connector's endpoint), so
-    its ``dcat:accessURL`` is the service's ``dcat:endpointURL`` (DCAT: an access URL may
-    be a service endpoint); a data service without ``dct:title`` is titled after the
-    endpoint it is."""
-    endpoints: dict[Any, ox.NamedNode] = {}
-    titled: set[Any] = set()
-    for t in own:
-        if t.predicate == P_ENDPOINT and isinstance(t.object, ox.NamedNode):
-            endpoints.setdefault(t.subject, t.object)
-        elif t.predicate == P_TITLE:
-            titled.add(t.subject)
-    with_access = {t.subject for t in own if t.predicate == P_ACCESS_URL}
+def _objects(by_subject: dict[Any, list[ox.Triple]], s: Any, p: ox.NamedNode) -> list[Any]:
+    return [t.object for t in by_subject.get(s, []) if t.predicate == p]
+
+
+def _access(dataset: Any, by_subject: dict[Any, list[ox.Triple]]) -> list[ox.Triple]:
+    """DCAT-AP's mandatory links of a DSP dataset's distributions and data services: each
+    distribution's ``dcat:accessURL`` (its data service's DSP endpoint), each data
+    service's ``dct:title`` (if it has none) and ``dct:conformsTo`` the DSP."""
     added: list[ox.Triple] = []
-    for t in own:
-        if t.predicate == P_SERVICE and t.subject not in with_access:
-            endpoint = endpoints.get(t.object)
-            if endpoint is not None:
-                added.append(ox.Triple(t.subject, P_ACCESS_URL, endpoint))
-                with_access.add(t.subject)
-    for service, endpoint in endpoints.items():
-        if service not in titled:
-            title = ox.Literal(f"Dataspace Protocol endpoint {endpoint.value}", language="en")
-            added.append(ox.Triple(service, P_TITLE, title))
+    titled: set[Any] = set()
+    for dist in _objects(by_subject, dataset, P_DISTRIBUTION):
+        for service in _objects(by_subject, dist, P_ACCESS_SERVICE):
+            endpoints = [
+                e
+                for e in _objects(by_subject, service, P_ENDPOINT_URL)
+                if isinstance(e, ox.NamedNode)
+            ]
+            if not _objects(by_subject, dist, P_ACCESS_URL):
+                added += [ox.Triple(dist, P_ACCESS_URL, e) for e in endpoints]
+            if service in titled:
+                continue
+            titled.add(service)
+            added.append(ox.Triple(service, P_CONFORMS, ox.NamedNode(DSP_SPEC)))
+            if not _objects(by_subject, service, P_TITLE) and endpoints:
+                title = f"Dataspace Protocol endpoint {endpoints[0].value}"
+                added.append(ox.Triple(service, P_TITLE, ox.Literal(title, language="en")))
     return added
-
-
-def load_schemas(folder: Path) -> Any:
-    """A jsonschema validator for DSP catalogues, from the spec's schema files in ``folder``.
-
-    ``folder`` holds ``catalog-schema.json``, ``dataset-schema.json`` and
-    ``contract-schema.json``; the spec's ``context-schema.json`` reference is satisfied by a
-    minimal local schema (a string or an array that names the DSP context).
-    """
-    import jsonschema
-    from referencing import Registry, Resource
-
-    resources = []
-    for name in ("catalog-schema.json", "dataset-schema.json", "contract-schema.json"):
-        doc = json.loads((folder / name).read_text(encoding="utf-8"))
-        resources.append((doc["$id"], Resource.from_contents(doc)))
-    context_schema = {
-        "$schema": "https://json-schema.org/draft/2019-09/schema",
-        "$id": "https://w3id.org/dspace/2025/1/common/context-schema.json",
-        "type": "array",
-        "contains": {"const": DSP_CONTEXT},
-    }
-    resources.append((context_schema["$id"], Resource.from_contents(context_schema)))
-    registry = Registry().with_resources(resources)
-    catalog = json.loads((folder / "catalog-schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft201909Validator(catalog, registry=registry)

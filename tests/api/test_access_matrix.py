@@ -13,9 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from catalog.accounts import Accounts, accounts_path
+from catalog.accounts import Accounts
+from catalog.db import Database
 from catalog.settings import Settings
 from tests.catalog.samples.builders import IDS, SECRET, load_datasets, sales_table, users
+from tests.engines import ENGINES, engine_settings
 
 CALLERS = ["anonymous", "developer", "granted", "steward_other", "steward_own", "staff", "admin"]
 LEVELS = ["public", "restricted", "non_public", "unstated", "contradictory"]
@@ -33,11 +35,12 @@ def _parquet() -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict, Settings]]:
-    from catalog.settings import get_settings
-
-    settings = get_settings(home=tmp_path_factory.mktemp("matrix") / "home")
+@pytest.fixture(scope="module", params=ENGINES)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, dict, Settings]]:
+    """The whole matrix on the embedded engines, then on the shared ones (tests/engines.py)."""
+    settings = engine_settings(request, tmp_path_factory.mktemp("matrix") / "home")
     load_datasets(settings)
     tokens = users(settings)
     with TestClient(create_app(settings)) as client:
@@ -138,30 +141,32 @@ def test_a_cached_entitled_answer_never_reaches_the_next_caller(world) -> None:
 def test_revoking_a_grant_takes_effect_on_the_next_request(world) -> None:
     client, _tokens, settings = world
     ds = IDS["non_public"]
-    accounts = Accounts(accounts_path(settings.home))
-    accounts.add_user("temp", "developer")
-    headers = {"Authorization": f"Bearer {accounts.issue_token('temp')}"}
-    accounts.grant("temp", ds)
-    assert client.get(f"/datasets/{ds}/sample/rows", headers=headers).status_code == 200
-    accounts.revoke("temp", ds)
-    assert client.get(f"/datasets/{ds}/sample/rows", headers=headers).status_code == 403
+    with Database.open(settings) as database:
+        accounts = Accounts(database)
+        accounts.add_user("temp", "developer")
+        headers = {"Authorization": f"Bearer {accounts.issue_token('temp')}"}
+        accounts.grant("temp", ds)
+        assert client.get(f"/datasets/{ds}/sample/rows", headers=headers).status_code == 200
+        accounts.revoke("temp", ds)
+        assert client.get(f"/datasets/{ds}/sample/rows", headers=headers).status_code == 403
 
 
 def test_every_restricted_read_is_audited(world) -> None:
     client, tokens, settings = world
     ds = IDS["restricted"]
-    accounts = Accounts(accounts_path(settings.home))
-    before = len(accounts.audit_log(ds))
-    client.get(f"/datasets/{ds}/sample/rows", headers=_headers(tokens, "granted"))
-    client.get(f"/datasets/{ds}/sample/statistics", headers=_headers(tokens, "developer"))
-    entries = accounts.audit_log(ds)[before:]
-    assert [(e["actor"], e["action"], e["outcome"]) for e in entries] == [
-        ("granted", "sample.rows", "allowed"),
-        ("developer", "sample.statistics", "denied"),
-    ]
-    public_before = len(accounts.audit_log(IDS["public"]))
-    client.get(f"/datasets/{IDS['public']}/sample/rows")
-    assert len(accounts.audit_log(IDS["public"])) == public_before
+    with Database.open(settings) as database:
+        accounts = Accounts(database)
+        before = len(accounts.audit_log(ds))
+        client.get(f"/datasets/{ds}/sample/rows", headers=_headers(tokens, "granted"))
+        client.get(f"/datasets/{ds}/sample/statistics", headers=_headers(tokens, "developer"))
+        entries = accounts.audit_log(ds)[before:]
+        assert [(e["actor"], e["action"], e["outcome"]) for e in entries] == [
+            ("granted", "sample.rows", "allowed"),
+            ("developer", "sample.statistics", "denied"),
+        ]
+        public_before = len(accounts.audit_log(IDS["public"]))
+        client.get(f"/datasets/{IDS['public']}/sample/rows")
+        assert len(accounts.audit_log(IDS["public"])) == public_before
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from catalog.accounts import Accounts, accounts_path
+from catalog.accounts import Accounts
+from catalog.db import Database
 from catalog.demo import load_demo
 from catalog.labs import get_lab, load_registry
 from catalog.service import Catalogue
+from catalog.settings import Settings
+from tests.engines import ENGINES, engine_settings
 
 LAB = "aiff-datalab"
+
+
+@pytest.fixture(params=ENGINES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Each test on the embedded engines, then on the shared ones (tests/engines.py)."""
+    return engine_settings(request, tmp_path / "home")
 
 
 @pytest.fixture
@@ -25,12 +36,13 @@ def client(settings):
             if i.id.startswith("synthetic-ehr-fhir")
         )
         factory = get_lab(cat, LAB).factory
-    accounts = Accounts(accounts_path(settings.home))
-    accounts.add_user("dev", "developer")
-    accounts.add_user("eve", "developer")
-    accounts.add_user("staffer", "staff", factory=factory)
-    accounts.add_user("other", "staff", factory="elsewhere")
-    tokens = {n: accounts.issue_token(n) for n in ("dev", "eve", "staffer", "other")}
+    with Database.open(settings) as database:
+        accounts = Accounts(database)
+        accounts.add_user("dev", "developer")
+        accounts.add_user("eve", "developer")
+        accounts.add_user("staffer", "staff", factory=factory)
+        accounts.add_user("other", "staff", factory="elsewhere")
+        tokens = {n: accounts.issue_token(n) for n in ("dev", "eve", "staffer", "other")}
     with TestClient(create_app(settings)) as c:
         c.auth_for = lambda n: {"Authorization": f"Bearer {tokens[n]}"}  # type: ignore[attr-defined]
         c.dataset_id = ident  # type: ignore[attr-defined]

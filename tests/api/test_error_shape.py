@@ -5,7 +5,8 @@ query parameter, a malformed body, and a bogus bearer token. Each must be a 4xx 
 500) with ``{"error": {"code", "message", "where", "details"}}``.
 
 Two federation protocols mandate their own error messages, and their clients parse them:
-the Dataspace Protocol (``CatalogError``) and the CKAN action API (``success: false``).
+the Dataspace Protocol (``CatalogError``, ``ContractNegotiationError``, ``TransferError``)
+and the CKAN action API (``success: false``).
 Those paths may answer in their protocol's shape instead (parameter errors caught by
 FastAPI before the router runs still use the common body); still 4xx, never 500.
 """
@@ -60,8 +61,11 @@ def _fill(path: str, value: str) -> str:
     return out
 
 
+DSP_ERRORS = {"CatalogError", "ContractNegotiationError", "TransferError"}
+
+
 def _dsp_shape(body: Any) -> bool:
-    return isinstance(body, dict) and body.get("@type") == "CatalogError" and "code" in body
+    return isinstance(body, dict) and body.get("@type") in DSP_ERRORS and "code" in body
 
 
 def _ckan_shape(body: Any) -> bool:

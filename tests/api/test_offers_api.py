@@ -14,20 +14,28 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from catalog import records
-from catalog.accounts import Accounts, accounts_path
+from catalog.accounts import Accounts
+from catalog.db import Database
 from catalog.ids import dataset_id
 from catalog.labs import list_labs, load_registry
 from catalog.offers import RequesterProfile, lab_datasets, offers_for
 from catalog.rdf_input import format_from_name, iter_triples
 from catalog.search.index import IndexFile
 from catalog.service import Catalogue
-from catalog.settings import Settings, get_settings
+from catalog.settings import Settings
 from cli.app import app as cli
+from tests.engines import ENGINES, cli_env, engine_settings
 
 DATA = Path(__file__).resolve().parents[1] / "catalog" / "offers" / "data" / "datasets.ttl"
 HEALTH = dataset_id("https://example.org/ds/health")
 LANG_NC = dataset_id("https://example.org/ds/lang-nc")
 UNKNOWN = dataset_id("https://example.org/ds/unknown-lic")
+
+
+@pytest.fixture(params=ENGINES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Each test on the embedded engines, then on the shared ones (tests/engines.py)."""
+    return engine_settings(request, tmp_path / "home")
 
 
 @pytest.fixture
@@ -40,10 +48,11 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 @pytest.fixture
 def tokens(settings: Settings) -> dict[str, str]:
-    accounts = Accounts(accounts_path(settings.home))
-    accounts.add_user("ana", "staff", factory="bsc")
-    accounts.add_user("dev", "developer")
-    return {"bsc": accounts.issue_token("ana"), "dev": accounts.issue_token("dev")}
+    with Database.open(settings) as database:
+        accounts = Accounts(database)
+        accounts.add_user("ana", "staff", factory="bsc")
+        accounts.add_user("dev", "developer")
+        return {"bsc": accounts.issue_token("ana"), "dev": accounts.issue_token("dev")}
 
 
 def test_factories_and_antennas(client: TestClient) -> None:
@@ -171,20 +180,20 @@ def _record(title: str, licence: str = "CC_BY_4_0") -> bytes:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[TestClient]:
+def live(settings: Settings) -> Iterator[TestClient]:
     """The API with offers materialised before it answers (``offers_index=eager``)."""
-    yield from _live(tmp_path)
+    yield from _live(settings)
 
 
 @pytest.fixture
-def live_now(tmp_path: Path) -> Iterator[TestClient]:
+def live_now(settings: Settings) -> Iterator[TestClient]:
     """As ``live``, checking before every answer for changes made behind this process's
     back (``offers_freshness_s=0``; by default at most once a second)."""
-    yield from _live(tmp_path, offers_freshness_s=0)
+    yield from _live(settings, offers_freshness_s=0)
 
 
-def _live(tmp_path: Path, **overrides: object) -> Iterator[TestClient]:
-    settings = get_settings(home=tmp_path / "home", offers_index="eager", **overrides)
+def _live(settings: Settings, **overrides: object) -> Iterator[TestClient]:
+    settings = settings.model_copy(update={"offers_index": "eager", **overrides})
     with Catalogue.open(settings) as cat:
         cat.load_file(DATA, source="fixtures", replace=True)
         load_registry(cat)
@@ -309,7 +318,7 @@ def test_licence_mapping_added_by_cli_recomputes_its_datasets(live_now: TestClie
             "--permits",
             "commercial,derivatives,distribution,tdm,ai-training",
         ],
-        env={"DATALAB_HOME": str(cat.settings.home)},
+        env=cli_env(cat.settings),
     )
     assert result.exit_code == 0, result.output
     before = _recomputed(live)
@@ -413,8 +422,8 @@ def test_background_start_answers_and_then_serves_the_index(settings: Settings) 
         assert_matches_direct(c)
 
 
-def test_offers_index_off_resolves_directly(tmp_path: Path) -> None:
-    settings = get_settings(home=tmp_path / "home", offers_index="off")
+def test_offers_index_off_resolves_directly(settings: Settings) -> None:
+    settings = settings.model_copy(update={"offers_index": "off"})
     with Catalogue.open(settings) as cat:
         cat.load_file(DATA, source="fixtures", replace=True)
     with TestClient(create_app(settings)) as c:

@@ -12,8 +12,15 @@ from api.app import create_app
 from catalog.labs import ensure_registry
 from catalog.service import Catalogue
 from catalog.settings import Settings
+from tests.engines import ENGINES, engine_settings
 
 DATA = Path(__file__).resolve().parents[1] / "catalog" / "search" / "data" / "multilingual.ttl"
+
+
+@pytest.fixture(params=ENGINES)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Each test on the embedded engines, then on the shared ones (tests/engines.py)."""
+    return engine_settings(request, tmp_path / "home")
 
 
 @pytest.fixture

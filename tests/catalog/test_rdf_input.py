@@ -231,3 +231,46 @@ def test_broken_json_names_line_and_column() -> None:
     with pytest.raises(ParseError) as info:
         parse(b'{\n  "@id": "http://e.org/a",\n  "x": ,\n}', JSONLD)
     assert info.value.where == "line 3, column 8"
+
+
+def test_the_bundled_dsp_contexts_read_as_the_specs_own(corpus: Path) -> None:
+    """Issue 14: the project's contexts for the DSP 2025-1 IRIs (written by the project,
+    schemas/contexts/) define every term exactly as the spec's contexts in the corpus do, and
+    the spec's example messages read to the same triples under both."""
+    from catalog.rdf_input import bundled_contexts_dir, default_context_resolver
+    from tests.dsp_jsonld import DSP_CONTEXT, ODRL_PROFILE, spec_resolver
+
+    folder = corpus / "dataspace-protocol"
+    pairs = [("dspace-2025-1.jsonld", "dspace.jsonld")]
+    pairs += [("dspace-2025-1-odrl-profile.jsonld", "odrl.jsonld")]
+    for ours, theirs in pairs:
+        mine = json.loads((bundled_contexts_dir() / ours).read_text("utf-8"))["@context"]
+        spec = json.loads((folder / theirs).read_text("utf-8"))["@context"]
+        assert set(mine) == set(spec), set(mine) ^ set(spec)
+        assert {k: v for k, v in mine.items() if v != spec[k]} == {}
+    bundled, specs = default_context_resolver(), spec_resolver(corpus)
+    assert bundled.resolve(DSP_CONTEXT) == specs.resolve(DSP_CONTEXT)
+    assert bundled.resolve(ODRL_PROFILE) == specs.resolve(ODRL_PROFILE)
+    examples = sorted(folder.glob("*.json")) + sorted(folder.glob("2025-1/*/example/*.json"))
+    read = 0
+    for path in examples:
+        if json.loads(path.read_text("utf-8")).get("@context") != [DSP_CONTEXT]:
+            continue  # the DID examples name other contexts too
+        triples = [
+            sorted(
+                str(q)
+                for q in iter_triples(
+                    path.read_bytes(),
+                    ox.RdfFormat.JSON_LD,
+                    ParseLimits(10**7, 10**5, 10**6, 64),
+                    base_iri="http://example.invalid/",
+                    resolver=resolver,
+                )
+                if not isinstance(q.subject, ox.BlankNode)
+                and not isinstance(q.object, ox.BlankNode)
+            )
+            for resolver in (bundled, specs)
+        ]
+        assert triples[0] == triples[1], path.name
+        read += 1
+    assert read >= 20

@@ -7,19 +7,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import jsonschema
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyoxigraph as ox
 import pytest
+import rdflib
 from fastapi.testclient import TestClient
+from rdflib.namespace import DCAT as DCAT_NS
+from rdflib.namespace import DCTERMS as DCT
+from rdflib.namespace import ODRL2 as ODRL_NS
+from rdflib.namespace import RDF
 from typer.testing import CliRunner
 
 from api.app import create_app
 from catalog.demo import load_demo
-from catalog.federation.dsp_catalog import DSP_CONTEXT, schema_registry
+from catalog.federation.dsp_catalog import DSP_CONTEXT
 from catalog.harvest import Harvester
+from catalog.ids import dataset_id
+from catalog.model import Dataset
 from catalog.offers import MAY_NOT, offers_for
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.rdf_input import ParseLimits, default_context_resolver, iter_triples
 from catalog.samples import SampleStore, Upload
 from catalog.service import Catalogue
@@ -27,6 +34,8 @@ from catalog.settings import Settings
 from cli.app import app as cli
 from connectors.dsp import next_link
 from tests.api.federation.conftest import free_port
+from tests.dsp_jsonld import relative_iris, spec_graph
+from tests.dsp_schemas import DspSchemas, dsp_schemas
 
 REQUEST = {"@context": [DSP_CONTEXT], "@type": "CatalogRequestMessage", "filter": []}
 ODRL = "http://www.w3.org/ns/odrl/2/"
@@ -41,14 +50,9 @@ def spec(corpus: Path) -> Path:
     return corpus / "dataspace-protocol"
 
 
-def validator(spec: Path, name: str) -> jsonschema.Draft201909Validator:
-    schema = json.loads((spec / "schema" / name).read_text("utf-8"))
-    return jsonschema.Draft201909Validator(schema, registry=schema_registry(spec / "schema"))
-
-
-def assert_valid(v: jsonschema.Draft201909Validator, doc: dict) -> None:
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in v.iter_errors(doc)]
-    assert not errors, errors
+@pytest.fixture(scope="module")
+def schemas(corpus: Path) -> DspSchemas:
+    return dsp_schemas(corpus)
 
 
 @pytest.fixture
@@ -73,17 +77,16 @@ def _pages(client: TestClient, url: str, message: dict) -> list[dict]:
 
 
 def test_every_page_is_a_valid_dsp_catalog_and_paging_covers_every_offered_dataset(
-    client: TestClient, spec: Path
+    client: TestClient, spec: Path, schemas: DspSchemas
 ) -> None:
-    catalog_schema = validator(spec, "catalog-schema.json")
-    # the spec's own example passes our registry too (the stand-in context schema is sane)
-    assert_valid(catalog_schema, json.loads((spec / "catalog.json").read_text("utf-8")))
+    # the spec's own example passes the registry (the schemas are read as published)
+    schemas.check(json.loads((spec / "catalog.json").read_text("utf-8")))
 
     pages = _pages(client, "/dsp/catalog/request?page_size=7", REQUEST)
     assert len(pages) == 6  # 41 demo datasets, 7 per page
     seen: list[str] = []
     for doc in pages:
-        assert_valid(catalog_schema, doc)
+        schemas.check(doc)
         assert doc["@type"] == "Catalog"
         assert doc["service"][0]["endpointURL"].endswith("/dsp")
         seen += [d["@id"] for d in doc.get("dataset", [])]
@@ -99,12 +102,12 @@ def test_every_page_is_a_valid_dsp_catalog_and_paging_covers_every_offered_datas
 
 
 def test_offers_are_the_labs_that_may_offer_and_read_back_as_odrl(
-    client: TestClient, spec: Path
+    client: TestClient, schemas: DspSchemas
 ) -> None:
     r = client.get(f"/dsp/catalog/datasets/{PUBLIC_ID}")
     assert r.status_code == 200
     doc = r.json()
-    assert_valid(validator(spec, "dataset-schema.json"), doc)
+    schemas.check(doc)
 
     app_cat: Catalogue = client.app.state.services.catalogue  # type: ignore[attr-defined]
     result = offers_for(app_cat, PUBLIC_ID)
@@ -114,7 +117,7 @@ def test_offers_are_the_labs_that_may_offer_and_read_back_as_odrl(
     assert assigners <= may
     assert not assigners & refused
     assert assigners
-    service = {d["accessService"] for d in doc["distribution"]}
+    service = {d["accessService"]["@id"] for d in doc["distribution"]}
     assert len(service) == 1
 
     # the JSON-LD means what it says under the bundled DSP context (nothing fetched)
@@ -167,7 +170,7 @@ def test_dataset_by_iri_and_errors_are_catalog_errors(client: TestClient) -> Non
     error(client.post("/dsp/catalog/request", content=b" " * (65 * 1024)), 413)
 
 
-def test_filter_by_data_space(client: TestClient, spec: Path) -> None:
+def test_filter_by_data_space(client: TestClient, schemas: DspSchemas) -> None:
     message = {**REQUEST, "filter": [{"dataSpace": "earth-observation"}]}
     pages = _pages(client, "/dsp/catalog/request?page_size=100", message)
     ids = [d["@id"] for p in pages for d in p.get("dataset", [])]
@@ -178,7 +181,7 @@ def test_filter_by_data_space(client: TestClient, spec: Path) -> None:
     )
     assert empty.status_code == 200
     assert "dataset" not in empty.json()
-    assert_valid(validator(spec, "catalog-schema.json"), empty.json())
+    schemas.check(empty.json())
 
 
 def test_restricted_dataset_exports_metadata_only(client: TestClient, tmp_path: Path) -> None:
@@ -237,16 +240,17 @@ def test_the_version_endpoint_names_the_dsp_path_and_service(
     schema, unauthenticated, its path is where the catalogue answers and its serviceId the
     catalogue's DataService."""
     common = corpus / "dataspace-protocol" / "2025-1" / "common"
-    schema = json.loads((common / "protocol-version-schema.json").read_text("utf-8"))
-    v = jsonschema.Draft201909Validator(schema)
-    assert_valid(v, json.loads((common / "example" / "protocol-version.json").read_text("utf-8")))
-    assert list(v.iter_errors({"protocolVersions": []}))  # the schema is not a blank check
+    schemas = dsp_schemas(corpus)
+    name = "protocol-version-schema.json"
+    example = json.loads((common / "example" / "protocol-version.json").read_text("utf-8"))
+    schemas.check(example, name)
+    assert schemas.errors({"protocolVersions": []}, name)  # the schema is not a blank check
 
     r = client.get("/.well-known/dspace-version")  # no credentials
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/json")
     doc = r.json()
-    assert_valid(v, doc)
+    schemas.check(doc, name)
     [version] = doc["protocolVersions"]
     assert (version["version"], version["binding"]) == ("2025-1", "HTTPS")
     catalog = client.post(f"{version['path']}/catalog/request?page_size=1", json=REQUEST)
@@ -255,3 +259,60 @@ def test_the_version_endpoint_names_the_dsp_path_and_service(
     assert version["serviceId"] == service["@id"]
     public = client.app.state.services.settings.public_url  # type: ignore[attr-defined]
     assert service["endpointURL"] == public + version["path"]
+
+
+def _count_keys(node: object, key: str) -> int:
+    if isinstance(node, dict):
+        return sum((k == key) + _count_keys(v, key) for k, v in node.items())
+    if isinstance(node, list):
+        return sum(_count_keys(v, key) for v in node)
+    return 0
+
+
+def test_the_specs_own_context_reads_titles_keywords_and_odrl_terms(
+    client: TestClient, corpus: Path
+) -> None:
+    """Issue 14: read with the spec's context (from the corpus, by rdflib and Oxigraph),
+    every title, description and keyword of the catalogue is there, as many as the graph
+    holds, and no ODRL action or left operand is a document-relative IRI."""
+    [page] = _pages(client, "/dsp/catalog/request?page_size=500", REQUEST)
+    graph = spec_graph(corpus, page)
+    assert not relative_iris(graph), sorted(relative_iris(graph))[:10]
+
+    app_cat: Catalogue = client.app.state.services.catalogue  # type: ignore[attr-defined]
+    titles = descriptions = keywords = 0
+    for ds in page["dataset"]:
+        record = app_cat.get(dataset_id(ds["@id"]))
+        model = Dataset.from_graph(to_rdflib_graph(record.triples), record.ref.iri)
+        node = rdflib.URIRef(ds["@id"])
+        got_titles = {str(t) for t in graph.objects(node, DCT.title)}
+        assert got_titles == ({model.title.best(["en"])} if model.title.best(["en"]) else set())
+        got_desc = set(graph.objects(node, DCT.description))
+        assert len(got_desc) == (1 if model.description.best(["en"]) else 0)
+        got_keywords = {str(k) for k in graph.objects(node, DCAT_NS.keyword)}
+        assert got_keywords == {k for _, k in model.keyword.pairs()}
+        titles += len(got_titles)
+        descriptions += len(got_desc)
+        keywords += len(got_keywords)
+    assert titles == len(page["dataset"])  # every demo dataset has a title
+    assert descriptions > 0 and keywords > len(page["dataset"])
+    catalog = rdflib.URIRef(page["@id"])
+    assert graph.value(catalog, DCT.title) is not None
+    assert graph.value(catalog, DCT.description) is not None
+    dist_titles = sum(1 for ds in page["dataset"] for d in ds["distribution"] if "dct:title" in d)
+    assert dist_titles == sum(
+        1 for d in graph.subjects(RDF.type, DCAT_NS.Distribution) if graph.value(d, DCT.title)
+    )
+
+    actions = list(graph.objects(None, ODRL_NS.action))
+    assert len(actions) == _count_keys(page, "action")
+    known = (ODRL, "https://w3id.org/datalab/ns#", "http://creativecommons.org/ns#")
+    assert all(isinstance(a, rdflib.URIRef) and str(a).startswith(known) for a in actions)
+    left = list(graph.objects(None, ODRL_NS.leftOperand))
+    assert left and len(left) == _count_keys(page, "leftOperand")
+    assert all(str(x).startswith(ODRL) for x in left)
+    operators = set(graph.objects(None, ODRL_NS.operator))
+    assert operators and all(str(x).startswith(ODRL) for x in operators)
+    # the distributions reach the catalogue's DataService as a node, not as a string
+    service = rdflib.URIRef(page["service"][0]["@id"])
+    assert set(graph.objects(None, DCAT_NS.accessService)) == {service}

@@ -19,6 +19,7 @@ TABLES |= {"web_sessions", "access_requests", "access_request_comments", "operat
 TABLES |= {"harvest_sources", "harvest_jobs", "harvest_validation"}
 TABLES |= {"source_schedules"}  # revision 0002_job_queue
 TABLES |= {"offer_terms", "offer_resolutions", "offer_labs", "offer_state"}  # 0003_offers
+TABLES |= {"dsp_negotiations", "dsp_transfers", "dsp_outbox"}  # 0005_dsp
 
 
 def _tables(database: Database) -> set[str]:

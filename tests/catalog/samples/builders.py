@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from catalog.accounts import Accounts, accounts_path
+from catalog.accounts import Accounts
+from catalog.db import Database
 from catalog.ids import dataset_id
 from catalog.service import Catalogue
 from catalog.settings import Settings
@@ -76,7 +77,11 @@ def write_parquet(path: Path, table: pa.Table | None = None, **kwargs: object) -
 
 def users(settings: Settings) -> dict[str, str]:
     """Tokens of one user per role in the access matrix (grants on every dataset for 'granted')."""
-    accounts = Accounts(accounts_path(settings.home))
+    with Database.open(settings) as database:
+        return _users(Accounts(database))
+
+
+def _users(accounts: Accounts) -> dict[str, str]:
     spec = {
         "developer": ("developer", None),
         "granted": ("developer", None),

@@ -300,7 +300,9 @@ def test_a_dataset_searchable_before_the_workers_offers_gets_its_lab_facets_afte
     b = open_b(b_catalogue, (OfferFacets(live_b),))
     try:
         b.sync()
-        fresh = OFFERS_DATA.read_text().replace("<https://example.org/ds/>", "<https://ex.org/new/>")
+        fresh = OFFERS_DATA.read_text().replace(
+            "<https://example.org/ds/>", "<https://ex.org/new/>"
+        )
         a.load(fresh.encode(), fmt="turtle", source="fresh")
         new_ids = sorted(d.id for d in a.datasets(source="fresh", limit=100).items)
         want = expected_offers(a, new_ids)
@@ -315,9 +317,7 @@ def test_a_dataset_searchable_before_the_workers_offers_gets_its_lab_facets_afte
         b.sync()
         assert offer_values(b, new_ids) == want
         assert projected_since(b, mark) == []  # set in place, not re-projected
-        assert {i: r for i, r in rowids(b).items() if i in new_ids} == {
-            i: rows[i] for i in new_ids
-        }
+        assert {i: r for i, r in rowids(b).items() if i in new_ids} == {i: rows[i] for i in new_ids}
         assert early.early(b.index.db()) is None
         assert lab_hits(b) >= {i for i in new_ids if ("lab", LAB) in want[i]}
     finally:

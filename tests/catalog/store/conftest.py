@@ -54,7 +54,7 @@ class OxigraphServer:
                 _oxigraph_binary(),
                 "serve",
                 "--timeout-s",
-                "60",
+                "10",  # a thread per query for this long: docs/deploying.md
                 "--location",
                 str(location),
                 "--bind",

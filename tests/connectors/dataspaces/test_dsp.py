@@ -14,11 +14,14 @@ from catalog.harvest.paging import guarded
 from catalog.outbound.fetcher import Fetcher
 from catalog.service import Catalogue
 from connectors.dsp import DspConnector
-from connectors.dsp.mapping import catalog_request, load_schemas
+from connectors.dsp.mapping import DSP_SPEC, catalog_request
 from tests.connectors.dataspaces.server import Reply, Request, Server, serve
+from tests.dsp_schemas import dsp_schemas
 
 ODRL = "http://www.w3.org/ns/odrl/2/"
 DCAT = "http://www.w3.org/ns/dcat#"
+DCT = "http://purl.org/dc/terms/"
+DLAB = "https://w3id.org/datalab/ns#"
 
 
 @pytest.fixture
@@ -87,6 +90,13 @@ def test_corpus_catalog_keeps_offer_distribution_and_service(
     assert (ODRL + "action", f"<{ODRL}use>") in preds
     assert (ODRL + "leftOperand", f"<{ODRL}spatial>") in preds
     assert (DCAT + "endpointURL", "<https://provider-a.com/connector>") in preds
+    # DCAT-AP: the distribution is reached at the DSP endpoint, the service has a title and
+    # conforms to the DSP; the transfer type is not a file format
+    assert (DCAT + "accessURL", "<https://provider-a.com/connector>") in preds
+    assert (DCT + "conformsTo", f"<{DSP_SPEC}>") in preds
+    assert any(p == DCT + "title" and "provider-a.com/connector" in o for p, o in preds)
+    assert not any(p == DCT + "format" for p, _ in preds)
+    assert (DLAB + "transferType", '"HttpData-PULL"') in preds
     assert (
         "https://w3id.org/datalab/ns#dataSpace",
         "<https://w3id.org/datalab/dataspace/research>",
@@ -97,21 +107,23 @@ def test_corpus_catalog_keeps_offer_distribution_and_service(
     assert json.loads(req.body) == catalog_request()
 
 
-def test_catalog_request_and_corpus_catalog_conform_to_the_spec_schemas(dsp: Path) -> None:
-    validator = load_schemas(dsp / "schema")
-    assert list(validator.iter_errors(json.loads((dsp / "catalog.json").read_text()))) == []
+def test_catalog_request_and_corpus_catalog_conform_to_the_spec_schemas(
+    dsp: Path, corpus: Path
+) -> None:
+    schemas = dsp_schemas(corpus)
+    assert schemas.errors(json.loads((dsp / "catalog.json").read_text())) == []
     bad = json.loads((dsp / "catalog.json").read_text())
     del bad["dataset"][0]["hasPolicy"]
-    assert list(validator.iter_errors(bad)), "a dataset without an offer must fail the schema"
+    assert schemas.errors(bad), "a dataset without an offer must fail the schema"
 
 
 def test_served_pages_conform_and_link_paging_is_followed(
     server: Server, dsp: Path, tmp_path: Path
 ) -> None:
     pages_served = _catalog_pages(dsp, 7, 3)
-    validator = load_schemas(dsp / "schema")
+    schemas = dsp_schemas(dsp.parent)
     for page in pages_served:
-        assert list(validator.iter_errors(page)) == []
+        assert schemas.errors(page) == []
     _serve_pages(server, pages_served)
     pages = _pages(server, tmp_path, data_space="health")
     assert len(pages) == 3
@@ -181,3 +193,52 @@ def test_not_json_and_html_answers_fail_cleanly(server: Server, tmp_path: Path) 
     server.static("/catalog/request", b"{not json", "application/json")
     with pytest.raises(HarvestError, match="not JSON"):
         _pages(server, tmp_path)
+
+
+def test_dsp_records_map_to_dcat_ap_distributions_and_services(
+    server: Server, dsp: Path, tmp_path: Path
+) -> None:
+    """Issue 14: a harvested DSP dataset's distributions have an accessURL (the DSP
+    endpoint), their data service a title and conformance to the DSP, and ``dct:format``
+    only holds real formats: a transfer type goes to ``dlab:transferType``, a media type to
+    ``dcat:mediaType``. The project's DCAT-AP 3 shapes find no violation about them."""
+    from rdflib import Graph
+
+    from catalog.validation import load_shapes, validate_graph
+
+    base = json.loads((dsp / "dataset.json").read_text())  # an inline DataService
+    csv = "http://publications.europa.eu/resource/authority/file-type/CSV"
+    datasets = []
+    for n, fmt in enumerate(["HttpData-PULL", "text/csv", csv]):
+        ds = _dataset(n, base)
+        ds["dct:title"] = f"dataset {n}"
+        ds["dct:description"] = "a DSP dataset"
+        ds["distribution"][0]["format"] = fmt
+        datasets.append(ds)
+    page = json.loads((dsp / "catalog.json").read_text())
+    page["dataset"] = datasets
+    assert dsp_schemas(dsp.parent).errors(page) == []
+    _serve_pages(server, [page])
+    [got] = _pages(server, tmp_path)
+    by_id = {r.record_id: r for r in got.records}
+    for n in range(3):
+        triples = by_id[f"urn:uuid:dataset-{n}"].triples
+        preds = {(t.predicate.value, str(t.object)) for t in triples}
+        assert (DCAT + "accessURL", "<https://provider-a.com/connector>") in preds
+        assert (DCT + "conformsTo", f"<{DSP_SPEC}>") in preds
+        formats = {o for p, o in preds if p == DCT + "format"}
+        assert formats == ({f"<{csv}>"} if n == 2 else set())
+        graph = Graph()
+        graph.parse(data="\n".join(f"{t} ." for t in triples), format="nt")
+        report = validate_graph(graph, load_shapes())
+        about = [
+            f
+            for f in report.violations()
+            if f.path in ("dcat:accessURL", "dct:title", "dcat:endpointURL", "dct:format")
+        ]
+        assert not about, [(f.focus, f.path, f.message) for f in about]
+    media = {(t.predicate.value, str(t.object)) for t in by_id["urn:uuid:dataset-1"].triples}
+    iana = "https://www.iana.org/assignments/media-types/text/csv"
+    assert (DCAT + "mediaType", f"<{iana}>") in media
+    transfer = {(t.predicate.value, str(t.object)) for t in by_id["urn:uuid:dataset-0"].triples}
+    assert (DLAB + "transferType", '"HttpData-PULL"') in transfer
