@@ -24,8 +24,8 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from catalog.errors import MappingError
-from catalog.namespaces import IANA_MEDIA_TYPES
 from catalog.federation import ckan_fields as cf
+from catalog.namespaces import IANA_MEDIA_TYPES
 
 log = logging.getLogger(__name__)
 
