@@ -13,8 +13,8 @@ import pyoxigraph as ox
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS
 
+from catalog.federation.ckan_import import FILE_TYPE_ALIASES, FILE_TYPES
 from catalog.ranges import CONCEPT_LABELS, RANGES, SCHEME_TITLES, entailed_types, with_ranges
-from connectors.ckan.mapping import FILE_TYPE_ALIASES, FILE_TYPES
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 DCAT = "http://www.w3.org/ns/dcat#"
