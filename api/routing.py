@@ -12,3 +12,15 @@ class PrivateRoute(HeaderRoute):
     """Every answer of these routes, errors included, is marked private and not storable."""
 
     headers = PRIVATE
+
+
+#: Cross-origin reads: public data that any web page may query (no credentials).
+CORS_READ = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "*"}
+
+
+class CorsReadRoute(HeaderRoute):
+    """Public, read-only routes that browsers on other origins may call: every answer,
+    errors included, carries ``Access-Control-Allow-Origin: *`` (never with credentials:
+    these routes answer the same to everyone)."""
+
+    headers = CORS_READ

@@ -25,6 +25,7 @@ from catalog.accounts import Accounts
 from catalog.db import Database
 from catalog.dsp import DspProvider
 from catalog.errors import ConfigurationError, DatalabError
+from catalog.federation.dcat_conformance import ExportConformance
 from catalog.federation.sparql_endpoint import PublicSparql, open_endpoint
 from catalog.field_limits import FieldLimits
 from catalog.harvest import Harvester, HarvestSources, JobStore
@@ -143,6 +144,9 @@ class Services:
     search: LazySearch
     sparql: PublicSparql
     conformance: ConformanceCache
+    #: What ``/catalog`` may list (DCAT-AP 3 conformance of each dataset's description);
+    #: ``None`` when ``settings.catalog_conformant_only`` is off.
+    export_conformance: ExportConformance | None
     harvest_sources: HarvestSources
     harvest_jobs: JobStore
     #: The server's validation drainer; None in queue mode (the workers drain).
@@ -231,6 +235,10 @@ class Services:
             closers.append(validation.close)
         if store is not None:
             _reconcile_samples(cat, store)
+        export_conformance = None
+        if settings.catalog_conformant_only:
+            export_conformance = ExportConformance(settings)
+            closers.append(export_conformance.close)
         # access requests, and the DSP negotiations that follow them (the courier delivers
         # what is owed to consumers on a thread of its own)
         access_requests = AccessRequests(cat, accounts)
@@ -251,6 +259,7 @@ class Services:
             search=search,
             sparql=sparql,
             conformance=ConformanceCache(cat),
+            export_conformance=export_conformance,
             harvest_sources=HarvestSources(database),
             harvest_jobs=JobStore(settings, database=database),
             validation=validation,

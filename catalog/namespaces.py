@@ -96,6 +96,8 @@ EU_DATA_THEME = Namespace("http://publications.europa.eu/resource/authority/data
 EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
 EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 EU_FREQUENCY = Namespace("http://publications.europa.eu/resource/authority/frequency/")
+#: IANA media types, in the form DCAT-AP's examples and the EU vocabularies use (http://).
+IANA_MEDIA_TYPES = "http://www.iana.org/assignments/media-types/"
 
 # The project's own small vocabulary (schemas/vocab/datalab.ttl)
 DLAB = Namespace("https://w3id.org/datalab/ns#")
@@ -173,6 +175,7 @@ __all__ = [
     "GEODCATAP",
     "HEALTHDCATAP",
     "HYDRA",
+    "IANA_MEDIA_TYPES",
     "INTERNAL_PREDICATES",
     "LOCN",
     "ODRL",

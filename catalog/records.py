@@ -166,6 +166,53 @@ def describe(store: GraphStore, ref: DatasetRef) -> list[ox.Triple]:
     return triples + context_triples + closure
 
 
+#: Properties whose values are agents (DCAT-AP's range foaf:Agent).
+AGENT_LINKS = frozenset({str(DCT.publisher), str(DCT.creator), str(DCT.rightsHolder)})
+_AGENT_TYPES = (
+    "http://xmlns.com/foaf/0.1/Agent",
+    "http://xmlns.com/foaf/0.1/Organization",
+    "http://xmlns.com/foaf/0.1/Person",
+    "http://www.w3.org/ns/org#Organization",
+)
+
+
+def unnamed_agents(triples: Iterable[ox.Triple]) -> list[str]:
+    """Agents ``triples`` cite by IRI (publisher, creator, rights holder) but do not
+    describe."""
+    facts = list(triples)
+    described = {t.subject for t in facts}
+    return sorted(
+        {
+            t.object.value
+            for t in facts
+            if t.predicate.value in AGENT_LINKS
+            and isinstance(t.object, ox.NamedNode)
+            and t.object not in described
+        }
+    )
+
+
+def known_agents(store: GraphStore, iris: Iterable[str]) -> list[ox.Triple]:
+    """What the catalogue's current graphs say of these agents, where a graph types them as
+    agents (their own triples: type, name, and the like; never bookkeeping). A record citing
+    its publisher by IRI is exported and validated with that description, as the catalogue
+    knows it."""
+    wanted = sorted(set(iris))
+    types = " ".join(f"<{t}>" for t in _AGENT_TYPES)
+    out: dict[ox.Triple, None] = {}
+    for i in range(0, len(wanted), _BATCH):
+        values = " ".join(f"<{s}>" for s in wanted[i : i + _BATCH])
+        rows = store.select(
+            f"SELECT DISTINCT ?s ?p ?o WHERE {{ {CURRENT_GRAPHS} VALUES ?s {{ {values} }} "
+            f"VALUES ?t {{ {types} }} GRAPH ?g {{ ?s a ?t . ?s ?p ?o "
+            f'FILTER(!STRSTARTS(STR(?p), "{DLAB}") && !isBlank(?o) '
+            f'&& !STRSTARTS(STR(?o), "{GENID}")) }} }}'
+        )
+        for r in rows:
+            out[ox.Triple(r["s"], r["p"], r["o"])] = None  # type: ignore[arg-type]
+    return list(out)
+
+
 def _context_closure(
     store: GraphStore, graph: str, triples: list[ox.Triple], seen: set[str]
 ) -> list[ox.Triple]:

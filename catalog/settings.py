@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         "accepted in one document, in items; a longer one is refused, naming the line the "
         "parser had reached.",
     )
+    catalog_conformant_only: bool = Field(
+        default=True,
+        description="/catalog lists only datasets whose exported description conforms to "
+        "the SHACL shapes (shapes_path; by default the project's, which give the official "
+        "DCAT-AP 3.0.1 shapes' verdicts); the others stay in the API and search, and their "
+        "quality page names the violations. Off: every dataset is listed as stored.",
+    )
     validation_timeout_s: float = Field(
         default=30.0,
         gt=0,

@@ -35,6 +35,7 @@ from rdflib.term import Node
 
 from catalog.errors import ConfigurationError, ParseError, QueryTimeout, ShapesError
 from catalog.namespaces import DCAT, PREFIXES, SH
+from catalog.ranges import with_ranges
 from catalog.rdf_bounds import ParseLimits
 from catalog.rdf_bridge import to_ox_triples, to_rdflib_graph
 from catalog.rdf_input import guess_format, iter_triples
@@ -179,13 +180,24 @@ def validate_document(data: bytes, fmt: ox.RdfFormat, settings: Settings) -> Val
     return validate_document_by_dataset(data, fmt, settings)
 
 
-def validate_graph(data: Graph, shapes: Graph, *, timeout_s: float = 30) -> ValidationReport:
+def validate_graph(
+    data: Graph, shapes: Graph, *, timeout_s: float = 30, background: bool = True
+) -> ValidationReport:
     """Validate ``data`` against ``shapes`` in a worker process stopped at ``timeout_s``.
+
+    With ``background`` (the default), ``data`` is validated as the catalogue exports it:
+    with the classes DCAT-AP's ranges entail and the EU theme labels
+    (:func:`catalog.ranges.with_ranges`, SEMIC's "background knowledge"); without, exactly
+    as given (for checking an export with third-party shapes).
 
     Raises :class:`QueryTimeout` when the deadline passes, :class:`ShapesError` when the
     validator cannot apply the shapes. Neither graph is modified.
     """
-    payload = (_ntriples(data), _ntriples(shapes))
+    triples = list(to_ox_triples(data))
+    if background:
+        triples = with_ranges(triples)
+    data_nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    payload = (data_nt, _ntriples(shapes))
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     worker = ctx.Process(target=_work, args=(sender, *payload), daemon=True)

@@ -27,6 +27,7 @@ from rdflib import Graph
 from catalog.errors import QueryTimeout, ShapesError
 from catalog.namespaces import DCAT
 from catalog.ownership import owned_closure
+from catalog.ranges import with_ranges
 from catalog.rdf_bounds import ParseLimits
 from catalog.rdf_input import default_context_resolver, iter_triples
 from catalog.settings import Settings
@@ -207,7 +208,8 @@ def _late(timeout_s: float) -> str:
 
 
 def _data(group: list[Unit]) -> bytes:
-    triples = {t for unit in group for t in unit.triples}
+    """The units' triples as the catalogue would export them (:func:`with_ranges`)."""
+    triples = with_ranges(dict.fromkeys(t for unit in group for t in unit.triples))
     return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
 
 
@@ -233,11 +235,7 @@ def document_units(store: ox.Store) -> Iterator[Unit]:
     The store holds the document skolemised (:func:`catalog.skolem.skolemise`: Oxigraph
     would otherwise store an ``xsd:nonNegativeInteger`` as ``xsd:integer``); the units'
     triples are restored."""
-    datasets = {
-        q.subject
-        for cls in DATASET_CLASSES
-        for q in store.quads_for_pattern(None, RDF_TYPE, cls, ox.DefaultGraph())
-    }
+    datasets = _datasets(store)
     owned: set[Any] = set()
     for dataset in sorted(datasets, key=str):
         nodes = owned_closure(
@@ -253,6 +251,36 @@ def document_units(store: ox.Store) -> Iterator[Unit]:
     ]
     if rest:
         yield Unit("", list(unskolemise(rest, public_url=None)))
+
+
+#: Properties whose values are datasets (class range dcat:Dataset, dcat:DatasetSeries or
+#: dcat:Resource).
+_TO_DATASETS = {
+    "dcat:dataset",
+    "dcat:servesDataset",
+    "dcat:hasVersion",
+    "dcat:inSeries",
+    "dct:source",
+    "foaf:primaryTopic",
+}
+
+
+def _datasets(store: ox.Store) -> set[Any]:
+    return {
+        q.subject
+        for cls in DATASET_CLASSES
+        for q in store.quads_for_pattern(None, RDF_TYPE, cls, ox.DefaultGraph())
+    }
+
+
+def _split_artefact(finding: Finding, datasets: set[str]) -> bool:
+    """A class-range finding on a reference to one of the document's datasets: the dataset
+    is typed in its own unit, which this unit does not carry."""
+    return (
+        finding.constraint == "sh:ClassConstraintComponent"
+        and finding.path in _TO_DATASETS
+        and finding.value in datasets
+    )
 
 
 def unit_key(node: Any) -> str:
@@ -314,10 +342,13 @@ def validate_document_by_dataset(
             timeout_s=settings.validation_timeout_s,
             batch=settings.validation_batch_datasets,
         )
+        keys = {unit_key(d) for d in _datasets(store)}
         for unit, outcome in outcomes:
             if outcome.unfinished is not None:
                 unfinished[unit.key or "(the rest of the document)"] = outcome.unfinished
             for f in outcome.findings:
+                if _split_artefact(f, keys):
+                    continue
                 findings.setdefault((f.severity, f.focus, f.path, f.message, f.value), f)
     ordered = sorted(findings.values(), key=finding_order)
     return ValidationReport(

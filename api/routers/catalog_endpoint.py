@@ -3,6 +3,8 @@
 Turtle, JSON-LD or RDF/XML by ``Accept`` (or ``?format=``), Hydra paging (``page``,
 ``page_size``), filters ``modified_since``, ``data_space``, ``source`` and
 ``exclude_catalog``. See :mod:`catalog.federation.dcat_export` for the federation rules.
+Datasets whose description would break DCAT-AP 3 are left out of the page
+(:mod:`catalog.federation.dcat_conformance`); ``X-Datalab-Left-Out`` counts them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from api.deps import CatalogueDep
+from api.deps import CatalogueDep, ServicesDep
 from api.links import this_url
 from api.negotiation import negotiate
 from catalog.federation.dcat_export import CatalogQuery, build_catalog_page, check_since
@@ -41,6 +43,7 @@ CATALOG_TYPES = {
 def get_catalog(
     request: Request,
     catalogue: CatalogueDep,
+    services: ServicesDep,
     accept: Annotated[str | None, Header()] = None,
     format: Annotated[
         str | None, Query(description="ttl, jsonld or xml; overrides Accept.")
@@ -75,7 +78,11 @@ def get_catalog(
     def link(n: int) -> str:
         return this_url(request, page=n)
 
-    result = build_catalog_page(catalogue, query, link)
+    result = build_catalog_page(catalogue, query, link, services.export_conformance)
     body = serialize(result.triples, export_format(CATALOG_TYPES[media]))
-    headers = {"Vary": "Accept", "X-Total-Count": str(result.total)}
+    headers = {
+        "Vary": "Accept",
+        "X-Total-Count": str(result.total),
+        "X-Datalab-Left-Out": str(len(result.left_out)),
+    }
     return Response(body, media_type=media, headers=headers)

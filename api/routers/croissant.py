@@ -1,12 +1,13 @@
 """``/datasets/{id}/croissant``: the dataset as MLCommons Croissant 1.1 JSON-LD.
 
-Metadata for everyone; the sample's ``FileObject`` (and the record set's sources) only
-for callers the sample gate lets read rows. Never rows or statistics. See
-:mod:`catalog.federation.croissant`.
+Metadata and the sample's ``FileObject`` for everyone (valid Croissant for every caller);
+the file's checksum only for callers the sample gate lets read rows. Never rows or
+statistics. See :mod:`catalog.federation.croissant`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter
@@ -32,19 +33,18 @@ def _sample_view(
     if not service.store.has_sample(dataset_id):
         return None
     meta = service.store.meta(dataset_id)
-    decision = service.decide(principal, dataset_id)
-    if not decision.rows_visible:
-        return SampleView(columns=meta["columns"], byte_size=meta["byte_size"])
+    view = SampleView(
+        columns=meta["columns"],
+        content_url=sample_graph.sample_urls(cat, dataset_id)[1],
+        byte_size=meta["byte_size"],
+    )
+    if not service.decide(principal, dataset_id).rows_visible:
+        return view  # the file is described, its checksum is not (docs/security.md)
     digest = meta.get("sha256")  # computed at upload; older samples: computed once here
     if not digest:
         key = (str(samples_root(cat.settings)), dataset_id, meta["version"])
         digest = sha256_of(key, lambda: service.store.parquet_bytes(dataset_id))
-    return SampleView(
-        columns=meta["columns"],
-        byte_size=meta["byte_size"],
-        content_url=sample_graph.sample_urls(cat, dataset_id)[1],
-        sha256=digest,
-    )
+    return replace(view, rows_visible=True, sha256=digest)
 
 
 def _build(

@@ -34,7 +34,7 @@ def _distribution(catalogue: Any, dataset_id: str, meta: dict[str, Any]) -> dict
         "property": sample_graph.SAMPLE,
         "iri": sample_graph.distribution_iri(catalogue, dataset_id),
         "type": "http://www.w3.org/ns/dcat#Distribution",
-        "media_type": sample_graph.IANA + meta["media_type"],
+        "media_type": sample_graph.media_type_iri(meta),
         "byte_size": meta["byte_size"],
         "download_url": sample_graph.sample_urls(catalogue, dataset_id)[1],
         "in_graph": sample_graph.in_graph(catalogue, dataset_id),

@@ -19,6 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from api.auth import Principal
+from catalog import records
 from catalog.errors import DatalabError, Forbidden, InvalidInput
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.namespaces import DCAT, DCT, DLAB, FOAF
@@ -94,11 +95,18 @@ def check_document(cat: Catalogue, principal: Principal, text: str, fmt: str) ->
     data = text.encode("utf-8")
     try:
         rdf_format = format_from_name(review.fmt)
-        review.report = validate_document(data, rdf_format, cat.settings)
         from catalog.rdf_input import iter_triples
 
         triples = list(iter_triples(data, rdf_format, cat.limits))
         graph = to_rdflib_graph(triples)
+        # validated as it will be exported: with the catalogue's description of the agents
+        # it cites by IRI (the steward's organisation)
+        plain = [ox.Triple(q.subject, q.predicate, q.object) for q in triples]
+        known = records.known_agents(cat.store, records.unnamed_agents(plain))
+        if known:
+            data = ox.serialize(plain + known, format=ox.RdfFormat.N_TRIPLES) or b""
+            rdf_format = ox.RdfFormat.N_TRIPLES
+        review.report = validate_document(data, rdf_format, cat.settings)
     except DatalabError as exc:
         review.problems.append(str(exc))
         return review

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalog.namespaces import IANA_MEDIA_TYPES
+
 ADMS = "http://www.w3.org/ns/adms#"
 DCAT = "http://www.w3.org/ns/dcat#"
 DCATAP = "http://data.europa.eu/r5r/"
@@ -28,7 +30,10 @@ RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 LOCN = "http://www.w3.org/ns/locn#"
-IANA = "https://www.iana.org/assignments/media-types/"
+#: IANA's media types, as the catalogue writes them (one spelling: catalog.namespaces).
+IANA = IANA_MEDIA_TYPES
+#: The ``https://`` spelling records harvested before may hold.
+IANA_HTTPS = "https://www.iana.org/assignments/media-types/"
 
 
 @dataclass(frozen=True)

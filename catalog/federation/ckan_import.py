@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 from catalog.errors import MappingError
 from catalog.federation import ckan_fields as cf
+from catalog.namespaces import IANA_MEDIA_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,35 @@ ADMS = "http://www.w3.org/ns/adms#"
 OWL = "http://www.w3.org/2002/07/owl#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-IANA = "https://www.iana.org/assignments/media-types/"
+#: IANA's media types (DCAT-AP's form, ``http://``): one spelling everywhere.
+IANA = IANA_MEDIA_TYPES
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+#: CKAN format labels that name an EU file type (the code, once upper-cased with "-", " "
+#: and "/" as "_"), and the usual other spellings of some.
+# fmt: off
+FILE_TYPES = frozenset({
+    "CSV", "TSV", "JSON", "JSON_LD", "XML", "HTML", "PDF", "TXT", "RTF", "ZIP", "GZIP", "TAR",
+    "TAR_GZ", "RAR", "XLS", "XLSX", "ODS", "ODT", "DOC", "DOCX", "PPT", "PPTX", "GEOJSON",
+    "GML", "KML", "KMZ", "SHP", "NETCDF", "TIFF", "JPEG", "PNG", "GIF", "SVG", "RDF",
+    "RDF_XML", "RDF_TURTLE", "RDF_N_TRIPLES", "RDF_N_QUADS", "RDF_TRIG", "N3", "SPARQLQ",
+    "SQL", "WMS_SRVC", "WFS_SRVC", "ATOM", "RSS", "PARQUET",
+})
+# fmt: on
+FILE_TYPE_ALIASES = {
+    "TURTLE": "RDF_TURTLE",
+    "TTL": "RDF_TURTLE",
+    "N_TRIPLES": "RDF_N_TRIPLES",
+    "NT": "RDF_N_TRIPLES",
+    "JSONLD": "JSON_LD",
+    "GZ": "GZIP",
+    "TIF": "TIFF",
+    "JPG": "JPEG",
+    "WMS": "WMS_SRVC",
+    "WFS": "WFS_SRVC",
+    "SHAPEFILE": "SHP",
+}
+EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+_MEDIA_TYPE = re.compile(r"^[a-z]+/[A-Za-z0-9][A-Za-z0-9.+_-]*$")
 
 #: CKAN licence ids (CKAN's default register) to licence IRIs, when no license_url is given.
 LICENCES = {
@@ -377,8 +406,7 @@ class PackageMapper:
             url if res.get("url_type") == "upload" else None
         )
         add(DCAT + "downloadURL", download)
-        fmt = res.get("format")
-        add(DCT + "format", _nn(fmt) or _lit(fmt))
+        add(DCT + "format", _format(res.get("format"), out))
         mime = res.get("mimetype")
         if isinstance(mime, str) and "/" in mime:
             # a bare media type (text/csv) is IANA's; an IRI is kept as it is
@@ -452,6 +480,29 @@ def _field_values(f: cf.Field, field: Any) -> list[ox.NamedNode | ox.Literal]:
         with contextlib.suppress(ValueError):
             out.append(ox.Literal(str(text), datatype=_p(f.datatype or cf.XSD + "string")))
     return out
+
+
+def _format(label: Any, out: list[ox.Triple]) -> ox.NamedNode | ox.BlankNode | None:
+    """``dct:format`` for a CKAN format label: an IRI as it is; an EU file-type code (or a
+    usual spelling of one) as its EU IRI; a media type as its IANA IRI; anything else as a
+    described ``dct:MediaTypeOrExtent`` labelled with the text (DCAT-AP's range: a format
+    is never a bare literal)."""
+    if not isinstance(label, str) or not label.strip():
+        return None
+    iri = _nn(label)
+    if iri is not None:
+        return iri
+    text = label.strip()
+    if _MEDIA_TYPE.match(text.lower()):
+        return ox.NamedNode(IANA_MEDIA_TYPES + text.lower())
+    code = re.sub(r"[-\s/]+", "_", text.lstrip(".").upper())
+    code = FILE_TYPE_ALIASES.get(code, code)
+    if code in FILE_TYPES:
+        return ox.NamedNode(EU_FILE_TYPE + code)
+    node = ox.BlankNode()
+    out.append(ox.Triple(node, RDF_TYPE, _p(DCT + "MediaTypeOrExtent")))
+    out.append(ox.Triple(node, _p(RDFS_LABEL), ox.Literal(text)))
+    return node
 
 
 def _nn_mail(email: Any) -> ox.NamedNode | None:

@@ -171,7 +171,9 @@ def resource(index: Index, node: Any, package_id: str, number: int) -> dict[str,
         "download_url": _iri(download[0]) or "" if download else "",
         "format": (_iri(fmt[0]) or fmt[0].value) if fmt else "",
         # the bare media type (text/csv); an IRI outside IANA's register as it is
-        "mimetype": media_iri.removeprefix(cf.IANA) if media_iri else "",
+        "mimetype": media_iri.removeprefix(cf.IANA).removeprefix(cf.IANA_HTTPS)
+        if media_iri
+        else "",
         "size": int(size[0].value) if size and str(size[0].value).isdigit() else None,
         "license": _iri(licence[0]) or "" if licence else "",
         "rights": (_iri(rights[0]) or _pick(rights)) if rights else "",

@@ -4,12 +4,17 @@ The record's metadata (name, description, keywords, publisher, dates, licences,
 responsible-AI facts the record carries) plus, when the dataset has a Parquet sample:
 
 * one ``cr:RecordSet`` built from the sample's real schema (one ``cr:Field`` per column
-  whose type Croissant can express);
+  whose type Croissant can express), each field's ``source`` pointing at the file;
 * the sample file as a ``cr:FileObject`` (``contentUrl`` = the sample file endpoint,
-  ``application/x-parquet``, ``sha256``), and the fields' ``source`` pointing at it, only
-  when the caller may read the sample's rows (:class:`catalog.samples.service.Decision`).
-  Otherwise the record set keeps the column names and types (everyone may see a sample's
-  schema) but no file and no source.
+  ``application/x-parquet``, ``contentSize``), for every caller, so every document is
+  valid Croissant. Its ``sha256`` only for callers who may read the sample's rows
+  (:class:`catalog.samples.service.Decision`): a checksum confirms a guessed file, so a
+  non-public sample's is never published to others (docs/security.md). Downloading the
+  file stays gated like its rows.
+
+The sample file's URL always serves the sample's current version, which a steward may
+replace: the document says so with ``isLiveDataset`` (Croissant 1.1, "Live datasets"),
+which is also what lets a file be described without a checksum.
 
 Never in the document: sample rows (no ``examples``), statistics, row counts. The labs'
 offers travel as ODRL JSON-LD in ``usageInfo`` (only offers a lab may make).
@@ -97,9 +102,10 @@ class SampleView:
     """What the caller may know of the dataset's sample."""
 
     columns: list[dict[str, Any]]
+    content_url: str
     byte_size: int | None = None
-    content_url: str | None = None  # set only for entitled callers
-    sha256: str | None = None
+    rows_visible: bool = False
+    sha256: str | None = None  # set only for entitled callers
 
 
 def croissant_document(
@@ -148,21 +154,22 @@ def _rai(model: Dataset, personal: bool, purposes: tuple[str, ...]) -> dict[str,
 
 
 def _sample_parts(sample: SampleView) -> dict[str, Any]:
-    parts: dict[str, Any] = {}
-    entitled = sample.content_url is not None and sample.sha256 is not None
-    if entitled:
-        parts["distribution"] = [
-            {
-                "@type": "cr:FileObject",
-                "@id": FILE_ID,
-                "name": FILE_ID,
-                "description": "The dataset's Parquet sample.",
-                "contentUrl": sample.content_url,
-                "encodingFormat": PARQUET,
-                "sha256": sample.sha256,
-                **({"contentSize": f"{sample.byte_size} B"} if sample.byte_size else {}),
-            }
-        ]
+    file_object: dict[str, Any] = {
+        "@type": "cr:FileObject",
+        "@id": FILE_ID,
+        "name": FILE_ID,
+        "description": "The dataset's Parquet sample."
+        if sample.rows_visible
+        else "The dataset's Parquet sample; downloading it needs a grant for this dataset "
+        "(send your API token, as Bearer or as the Basic password).",
+        "contentUrl": sample.content_url,
+        "encodingFormat": PARQUET,
+    }
+    if sample.sha256 is not None:
+        file_object["sha256"] = sample.sha256
+    if sample.byte_size:
+        file_object["contentSize"] = f"{sample.byte_size} B"
+    parts: dict[str, Any] = {"isLiveDataset": True, "distribution": [file_object]}
     fields = []
     for index, column in enumerate(sample.columns):
         data_type = DATA_TYPES.get(column["kind"])
@@ -170,16 +177,16 @@ def _sample_parts(sample: SampleView) -> dict[str, Any]:
             continue  # nested, binary or exotic types have no Croissant data type here
         name = column["name"]
         local = name if _SAFE.match(name) else f"column-{index}"
-        field: dict[str, Any] = {
-            "@type": "cr:Field",
-            "@id": f"{RECORD_SET_ID}/{local}",
-            "name": name,
-            "description": f"Column {name!r} ({column['arrow_type']}).",
-            "dataType": data_type,
-        }
-        if entitled:
-            field["source"] = {"fileObject": {"@id": FILE_ID}, "extract": {"column": name}}
-        fields.append(field)
+        fields.append(
+            {
+                "@type": "cr:Field",
+                "@id": f"{RECORD_SET_ID}/{local}",
+                "name": name,
+                "description": f"Column {name!r} ({column['arrow_type']}).",
+                "dataType": data_type,
+                "source": {"fileObject": {"@id": FILE_ID}, "extract": {"column": name}},
+            }
+        )
     if fields:
         parts["recordSet"] = [
             {
@@ -187,8 +194,9 @@ def _sample_parts(sample: SampleView) -> dict[str, Any]:
                 "@id": RECORD_SET_ID,
                 "name": RECORD_SET_ID,
                 "description": "Records of the dataset's sample, one per row."
-                if entitled
-                else "The columns of the dataset's sample; its rows are not open to you.",
+                if sample.rows_visible
+                else "Records of the dataset's sample, one per row; its rows are not open "
+                "to you without a grant.",
                 "field": fields,
             }
         ]

@@ -22,6 +22,7 @@ connector follows), ordered by dataset IRI.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,11 +33,14 @@ import pyoxigraph as ox
 from catalog import records
 from catalog.change_times import change_times
 from catalog.errors import InvalidInput
+from catalog.federation.dcat_conformance import ExportConformance
 from catalog.graphs import CURRENT_GRAPHS, META_GRAPH
 from catalog.namespaces import DATASPACE, DCAT, DCT, DLAB, FOAF, HYDRA, INTERNAL_PREDICATES, RDF
+from catalog.ranges import with_ranges
 from catalog.service import Catalogue
 from catalog.skolem import unskolemise
 
+log = logging.getLogger(__name__)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _MAX_CHAIN = 8
 _CONTEXT_DEPTH = 2
@@ -99,13 +103,15 @@ class _Entry:
 
 @dataclass
 class CatalogPage:
-    """One page of the export: its triples, the total and the page numbers."""
+    """One page of the export: its triples, the total and the page numbers; ``left_out``:
+    dataset id -> why it is not on the page (its description breaks DCAT-AP 3)."""
 
     triples: list[ox.Triple]
     total: int
     page: int
     last_page: int
     dataset_ids: list[str]
+    left_out: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _entries(cat: Catalogue, q: CatalogQuery) -> list[_Entry]:
@@ -256,8 +262,14 @@ def _minted_catalogue(cat: Catalogue, iri: str, source: str, root: str) -> list[
     ]
 
 
-def build_catalog_page(cat: Catalogue, q: CatalogQuery, link: Callable[[int], str]) -> CatalogPage:
-    """One page of the DCAT-AP export; ``link(n)`` is the URL of page ``n``."""
+def build_catalog_page(
+    cat: Catalogue,
+    q: CatalogQuery,
+    link: Callable[[int], str],
+    conformance: ExportConformance | None = None,
+) -> CatalogPage:
+    """One page of the DCAT-AP export; ``link(n)`` is the URL of page ``n``. With
+    ``conformance``, datasets whose description would break DCAT-AP 3 are left out."""
     root = catalogue_iri(cat.settings.base_iri)
     selected = select_entries(cat, q, root)
     total = len(selected)
@@ -265,14 +277,32 @@ def build_catalog_page(cat: Catalogue, q: CatalogQuery, link: Callable[[int], st
     if q.page > last and total:
         raise InvalidInput(f"page {q.page} is past the last page ({last})", where="page")
     chunk = selected[(q.page - 1) * q.page_size : q.page * q.page_size]
+    units: dict[str, list[ox.Triple]] = {}
+    for e in chunk:
+        ref = records.DatasetRef(e.id, e.iri, e.source, e.graph)
+        described = [t for t in records.describe(cat.store, ref) if not _internal(t)]
+        units[e.id] = described + _deeper_context(cat, e.graph, described)
+    # agents a record cites by IRI and another source describes (a steward's organisation)
+    cited = {e.id: records.unnamed_agents(units[e.id]) for e in chunk}
+    known = records.known_agents(cat.store, {a for agents in cited.values() for a in agents})
+    for key, agents in cited.items():
+        wanted = set(agents)
+        extra = [t for t in known if t.subject.value in wanted]  # type: ignore[union-attr]
+        units[key] = with_ranges(units[key] + extra)
+    left_out: dict[str, tuple[str, ...]] = {}
+    if conformance is not None and units:
+        public = cat.settings.public_url
+        verdicts = conformance.violations(
+            {key: list(unskolemise(unit, public_url=public)) for key, unit in units.items()}
+        )
+        left_out = {key: found for key, found in verdicts.items() if found}
     triples = _root_triples(cat, root)
     seen_catalogues: set[str] = set()
     links: set[tuple[str, str, str]] = set()
     for e in chunk:
-        ref = records.DatasetRef(e.id, e.iri, e.source, e.graph)
-        described = [t for t in records.describe(cat.store, ref) if not _internal(t)]
-        triples.extend(described)
-        triples.extend(_deeper_context(cat, e.graph, described))
+        if e.id in left_out:
+            continue
+        triples.extend(units[e.id])
         chain = e.chain
         links.add((chain[0] if chain else root, str(DCAT.dataset), e.iri))
         for child, parent in zip(chain, [*chain[1:], root][: len(chain)], strict=True):
@@ -284,9 +314,15 @@ def build_catalog_page(cat: Catalogue, q: CatalogQuery, link: Callable[[int], st
             described = _describe_catalogue(cat, e.graph, c)
             triples.extend(described or _minted_catalogue(cat, c, e.source, root))
     triples.extend(ox.Triple(T(s), T(p), T(o)) for s, p, o in sorted(links))
+    triples = with_ranges(triples)
     triples.extend(_hydra(link, q.page, last, total, q.page_size))
     unique = list(dict.fromkeys(unskolemise(triples, public_url=cat.settings.public_url)))
-    return CatalogPage(unique, total, q.page, last, [e.id for e in chunk])
+    ids = [e.id for e in chunk if e.id not in left_out]
+    if left_out:
+        log.info(
+            "/catalog page %d leaves out %d dataset(s): %s", q.page, len(left_out), sorted(left_out)
+        )
+    return CatalogPage(unique, total, q.page, last, ids, left_out)
 
 
 def _hydra(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -23,14 +24,23 @@ from catalog.settings import default_of
 RESULTS_JSON = "application/sparql-results+json"
 RESULTS_XML = "application/sparql-results+xml"
 RESULTS_CSV = "text/csv"
-RESULTS_TYPES = [RESULTS_JSON, RESULTS_XML, RESULTS_CSV]
+RESULTS_TSV = "text/tab-separated-values"
+RESULTS_TYPES = [RESULTS_JSON, RESULTS_XML, RESULTS_CSV, RESULTS_TSV]
 GRAPH_TYPES: dict[str, ox.RdfFormat] = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
 }
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+#: Generic types clients send (SPARQLWrapper, browsers' fetch) and the format each gets.
+RESULTS_ALIASES = {"application/json": RESULTS_JSON, "application/xml": RESULTS_XML}
+GRAPH_ALIASES = {
+    "application/json": "application/ld+json",
+    "application/xml": "application/rdf+xml",
+    "application/turtle": "text/turtle",
+}
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_STRING = XSD + "string"
 
 
 @dataclass(frozen=True)
@@ -196,6 +206,8 @@ def _head(names: list[str], media: str) -> bytes:
         return ('{"head": ' + head + ', "results": {"bindings": [').encode("utf-8")
     if media == RESULTS_CSV:
         return _csv_line(names)
+    if media == RESULTS_TSV:
+        return ("\t".join("?" + n for n in names) + "\n").encode("utf-8")
     variables = "".join(f"<variable name={quoteattr(n)}/>" for n in names)
     return (
         '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
@@ -222,6 +234,38 @@ def _csv_line(cells: list[str]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+#: Turtle's short forms, which the TSV results format allows for these datatypes.
+_SHORT_FORMS = {
+    XSD + "integer": re.compile(r"[+-]?[0-9]+"),
+    XSD + "decimal": re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    XSD + "double": re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+"),
+    XSD + "boolean": re.compile(r"true|false"),
+}
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _term_tsv(term: Any) -> str:
+    """An RDF term as the TSV results format writes it: Turtle syntax, one line, no tab."""
+    if isinstance(term, ox.NamedNode):
+        return f"<{term.value}>"
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    short = _SHORT_FORMS.get(term.datatype.value)
+    if short is not None and short.fullmatch(term.value):
+        return str(term.value)
+    quoted = '"' + str(term.value).translate(_TSV_ESCAPES) + '"'
+    if term.language:
+        return f"{quoted}@{term.language}"
+    if term.datatype.value != XSD_STRING:
+        return f"{quoted}^^<{term.datatype.value}>"
+    return quoted
+
+
+def _tsv_row(names: list[str], row: dict[str, Any], first: bool) -> bytes:
+    cells = [_term_tsv(row[n]) if row.get(n) is not None else "" for n in names]
+    return ("\t".join(cells) + "\n").encode("utf-8")
+
+
 def _xml_row(names: list[str], row: dict[str, Any], first: bool) -> bytes:
     cells = "".join(
         f"<binding name={quoteattr(n)}>{_term_xml(t)}</binding>" for n, t in row.items()
@@ -229,8 +273,18 @@ def _xml_row(names: list[str], row: dict[str, Any], first: bool) -> bytes:
     return f"\n<result>{cells}</result>".encode()
 
 
-_ROW_WRITERS = {RESULTS_JSON: _json_row, RESULTS_CSV: _csv_row, RESULTS_XML: _xml_row}
-_TAILS = {RESULTS_JSON: b"]}}", RESULTS_CSV: b"", RESULTS_XML: b"\n</results></sparql>"}
+_ROW_WRITERS = {
+    RESULTS_JSON: _json_row,
+    RESULTS_CSV: _csv_row,
+    RESULTS_TSV: _tsv_row,
+    RESULTS_XML: _xml_row,
+}
+_TAILS = {
+    RESULTS_JSON: b"]}}",
+    RESULTS_CSV: b"",
+    RESULTS_TSV: b"",
+    RESULTS_XML: b"\n</results></sparql>",
+}
 
 
 def _boolean(value: bool, media: str) -> bytes:
@@ -238,6 +292,8 @@ def _boolean(value: bool, media: str) -> bytes:
         return json.dumps({"head": {}, "boolean": value}).encode("utf-8")
     if media == RESULTS_CSV:
         return ("_askResult\r\n" + ("true" if value else "false") + "\r\n").encode("utf-8")
+    if media == RESULTS_TSV:
+        return ("?_askResult\n" + ("true" if value else "false") + "\n").encode("utf-8")
     return (
         '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
         f"<head/><boolean>{'true' if value else 'false'}</boolean></sparql>"

@@ -95,7 +95,10 @@ def _validate(
     units: dict[str, tuple[Queued, Unit]] = {}
     public = catalogue.settings.public_url
     for q in claimed:
-        triples = records.owned_triples(catalogue.store, graph, q.record)
+        # the record and what it points to (agents, licences, its series): as exported
+        ref = records.DatasetRef("", q.record, q.source, graph)
+        triples = records.describe(catalogue.store, ref)
+        triples += records.known_agents(catalogue.store, records.unnamed_agents(triples))
         if not triples:
             outcomes.append((q, SKIPPED, None, "not validated: the record was not stored"))
             continue

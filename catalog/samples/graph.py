@@ -37,11 +37,10 @@ import pyoxigraph as ox
 from catalog.errors import DatalabError
 from catalog.facts.read import record_facts
 from catalog.harvest import overrides as steward
-from catalog.namespaces import ADMS, DCAT, DCT, DLAB, EU_FILE_TYPE, RDF, SPDX
+from catalog.namespaces import ADMS, DCAT, DCT, DLAB, EU_FILE_TYPE, IANA_MEDIA_TYPES, RDF, SPDX
 from catalog.service import Catalogue
 from catalog.skolem import DATATYPE_WRAPPER, GENID, public_url_iri
 
-IANA = "https://www.iana.org/assignments/media-types/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SAMPLE = str(ADMS.sample)
 log = logging.getLogger("datalab.samples")
@@ -73,6 +72,11 @@ def stored_urls(dataset_id: str) -> tuple[str, str]:
     which every export puts in front (:func:`catalog.skolem.unskolemise`)."""
     access, download = sample_paths(dataset_id)
     return public_url_iri(access), public_url_iri(download)
+
+
+def media_type_iri(meta: dict[str, Any]) -> str:
+    """The sample's IANA media type IRI (``http://``, as every other IANA IRI here)."""
+    return IANA_MEDIA_TYPES + str(meta["media_type"])
 
 
 def _typed(value: str, datatype: str) -> ox.Literal:
@@ -110,7 +114,7 @@ def distribution_triples(
         ),
         t(dist, DCAT.accessURL, n(access)),
         t(dist, DCAT.downloadURL, n(download)),
-        t(dist, DCAT.mediaType, n(IANA + meta["media_type"])),
+        t(dist, DCAT.mediaType, n(media_type_iri(meta))),
         t(dist, DCT.format, n(str(EU_FILE_TYPE.PARQUET))),
         t(dist, DCAT.byteSize, _typed(str(int(meta["byte_size"])), XSD + "nonNegativeInteger")),
         t(dist, DCT.issued, _typed(meta["uploaded_at"], XSD + "dateTime")),
@@ -163,6 +167,7 @@ class _Published:
     access: str | None
     download: str | None
     has_checksum: bool
+    media_type: str | None = None
 
 
 def _published(
@@ -175,24 +180,28 @@ def _published(
     if current is None:
         return {}
     rows = catalogue.store.select(  # few rows: only datasets with a catalogue sample
-        f"SELECT ?id ?dist ?access ?download (COUNT(?c) AS ?n) WHERE {{ GRAPH <{current}> {{ "
+        f"SELECT ?id ?dist ?access ?download ?media (COUNT(?c) AS ?n) "
+        f"WHERE {{ GRAPH <{current}> {{ "
         f"?d <{SAMPLE}> ?dist ; <{DLAB.datasetId}> ?id . "
         f'FILTER(isIRI(?dist) && STRENDS(STR(?dist), CONCAT("/datasets/", STR(?id), "/sample"))) '
         f"OPTIONAL {{ ?dist <{DCAT.accessURL}> ?access }} "
         f"OPTIONAL {{ ?dist <{DCAT.downloadURL}> ?download }} "
-        f"OPTIONAL {{ ?dist <{SPDX.checksum}> ?c }} }} }} GROUP BY ?id ?dist ?access ?download"
+        f"OPTIONAL {{ ?dist <{DCAT.mediaType}> ?media }} "
+        f"OPTIONAL {{ ?dist <{SPDX.checksum}> ?c }} }} }} "
+        "GROUP BY ?id ?dist ?access ?download ?media"
     )
     out: dict[str, _Published] = {}
     for r in rows:
         dataset_id = r["id"].value
         if changed is not None and dataset_id not in changed:
             continue
-        access, download = r.get("access"), r.get("download")
+        access, download, media = r.get("access"), r.get("download"), r.get("media")
         out[dataset_id] = _Published(
             r["dist"].value,
             access.value if access is not None else None,
             download.value if download is not None else None,
             int(r["n"].value) > 0,
+            media.value if media is not None else None,
         )
     return out
 
@@ -200,8 +209,11 @@ def _published(
 def _stale(catalogue: Catalogue, dataset_id: str, found: _Published) -> bool:
     """Whether the distribution differs from what :func:`publish` writes now: minted under
     another base IRI, URLs stored as absolute URLs (written before they were built on the
-    way out), or a checksum out of step with the access level."""
+    way out), an ``https://`` IANA media type IRI (written by earlier versions), or a
+    checksum out of step with the access level."""
     if found.iri != distribution_iri(catalogue, dataset_id):
+        return True
+    if found.media_type is not None and not found.media_type.startswith(IANA_MEDIA_TYPES):
         return True
     if (found.access, found.download) != stored_urls(dataset_id):
         return True

@@ -1,12 +1,11 @@
 """SHACL validation: the project's DCAT-AP 3 shapes against the official ones, on real files.
 
-Oracle: the official DCAT-AP 3.0.1 bundle (corpus/dcat-ap/3.0.1/dcat-ap-SHACL.ttl). That bundle
-mixes cardinality checks with range checks (``sh:class`` on every object property, which
-fail on untyped but valid references), and the project's shapes add controlled-vocabulary
-and datatype checks the bundle does not have. So the verdicts are compared on what both
-define the same way: *mandatory and maximum cardinality* violations (sh:MinCount /
-sh:MaxCount). For every parsable example, the project's shapes must report a cardinality
-violation exactly when the official bundle does, on the same nodes and properties.
+Oracle: the official DCAT-AP 3.0.1 bundle (corpus/dcat-ap/3.0.1/dcat-ap-SHACL.ttl), with its
+cardinality, node-kind and class-range checks. For every parsable DCAT-AP file of the
+corpus, the project's shapes give the same verdict and report violations on the same nodes
+and properties, both on the file as it is and as the catalogue validates and exports it
+(with the classes DCAT-AP's ranges entail: ``background``). The project's checks the
+official bundle lacks (vocabularies, date datatypes, recommended properties) are warnings.
 """
 
 from __future__ import annotations
@@ -45,6 +44,7 @@ BROKEN = {
     "dcat-ap/3.0.0/examples/example-bee-population-dataset-series-api.ttl": 20,
     "dcat-ap/3.0.0/examples/example-bee-population-dataset-series-combined.ttl": 32,
     "dcat-ap/hvd-3.0.0/examples/example-bees_wasps_dataset.ttl": None,
+    "dcat-ap/ckanext-dcat/dataset.ttl": None,
 }
 
 
@@ -52,15 +52,19 @@ def _examples() -> list[str]:
     patterns = [
         "dcat-ap/3.0.0/examples/*",
         "dcat-ap/hvd-3.0.0/examples/*",
+        "dcat-ap/2.1.1/example*",
+        "dcat-ap/ckanext-dcat/*",
         "geodcat-ap/examples/*",
         "healthdcat-ap/health-ri/example-*.ttl",
         "healthdcat-ap/health-ri/invalid/*",
+        "healthdcat-ap/ckanext-dcat/*",
     ]
     found = [
         str(p.relative_to(CORPUS))
         for pattern in patterns
         for p in sorted(CORPUS.glob(pattern))
-        if p.suffix in {".ttl", ".rdf", ".nt"}
+        # JSON-LD only where its context is inline (the SEMIC examples name a remote one)
+        if p.suffix in {".ttl", ".rdf", ".nt"} or p.name == "catalog_with_at_graph.jsonld"
     ]
     return [f for f in found if f not in BROKEN]
 
@@ -109,13 +113,28 @@ def test_load_shapes_is_cached_per_path_and_rejects_broken_files(tmp_path: Path)
 # -- same verdict as the official shapes -------------------------------------------------
 
 
+def _violations(report: ValidationReport) -> set[tuple[str, str | None]]:
+    return {(f.focus, f.path) for f in report.violations()}
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["as-is", "as-exported"])
 @pytest.mark.parametrize("name", _examples())
-def test_same_cardinality_verdict_as_official_dcat_ap_301(name: str) -> None:
+def test_same_verdict_as_official_dcat_ap_301(name: str, background: bool) -> None:
     graph = _parse(CORPUS / name)
-    ours = validate_graph(graph, load_shapes())
-    official = validate_graph(graph, load_shapes(OFFICIAL_301))
-    assert bool(_cardinality(ours)) == bool(_cardinality(official))
+    ours = validate_graph(graph, load_shapes(), background=background)
+    official = validate_graph(graph, load_shapes(OFFICIAL_301), background=background)
+    assert ours.conforms == official.conforms
+    assert _violations(ours) == _violations(official)
     assert _cardinality(ours) == _cardinality(official)
+
+
+def test_the_corpus_comparison_covers_class_ranges() -> None:
+    """Many corpus files break the class ranges as they are; the comparison sees them."""
+    broken = 0
+    for name in _examples()[:40]:
+        report = validate_graph(_parse(CORPUS / name), load_shapes(), background=False)
+        broken += any(f.constraint == "sh:ClassConstraintComponent" for f in report.violations())
+    assert broken >= 10
 
 
 @pytest.mark.parametrize(
@@ -129,7 +148,8 @@ def test_same_cardinality_verdict_as_official_dcat_ap_301(name: str) -> None:
 def test_the_comparison_is_not_vacuous(name: str, expected: int) -> None:
     """Some examples do break cardinality rules, so the comparison above can fail."""
     graph = _parse(CORPUS / name)
-    assert len(_cardinality(validate_graph(graph, load_shapes(OFFICIAL_301)))) == expected
+    official = validate_graph(graph, load_shapes(OFFICIAL_301), background=False)
+    assert len(_cardinality(official)) == expected
     assert not validate_graph(graph, load_shapes()).conforms
 
 
@@ -182,33 +202,44 @@ def test_dataset_with_wrongly_typed_publisher_and_contact_fails(settings: Settin
 def test_missing_publisher_and_licence_are_warnings_under_dcat_ap_3(settings: Settings) -> None:
     """Health-RI makes publisher and licence mandatory; DCAT-AP 3 only recommends them.
 
-    These two Health-RI negative tests therefore conform to DCAT-AP 3 (an explicit
-    exception), but the report still names the dataset and the missing property.
+    These two Health-RI negative tests therefore break no DCAT-AP 3 rule on publisher or
+    licence (their only violation is a theme concept with no label, as with the official
+    shapes), but the report still names the dataset and the missing property.
     """
     dataset = "http://example.com/dataset"
     nopub = (HEALTH_RI / "invalid" / "dataset-nopublisher.ttl").read_bytes()
     report = validate_document(nopub, ox.RdfFormat.TURTLE, settings)
-    assert report.conforms
+    assert {f.path for f in report.violations()} == {"skos:prefLabel"}
     assert _finding(report, dataset, "dct:publisher", "warning").path == "dct:publisher"
     nolic = (HEALTH_RI / "invalid" / "dataset-nolicense.ttl").read_bytes()
     report = validate_document(nolic, ox.RdfFormat.TURTLE, settings)
-    assert report.conforms
+    assert {f.path for f in report.violations()} == {"skos:prefLabel"}
     assert "licence" in _finding(report, dataset, "dct:license", "warning").message
 
 
-def test_valid_health_ri_examples_conform(settings: Settings) -> None:
-    for name in ("example-dataset.ttl", "example-distribution.ttl", "example-catalog.ttl"):
+def test_valid_health_ri_examples_break_only_unlabelled_themes(settings: Settings) -> None:
+    """The Health-RI examples meet every DCAT-AP 3 rule once the classes the ranges entail
+    are stated, except: their themes (Wikidata, a fan wiki) are concepts without a label,
+    and the example catalogue lists datasets it does not describe (the official shapes
+    reject the same files)."""
+    for name in ("example-dataset.ttl", "example-distribution.ttl"):
         report = validate_document((HEALTH_RI / name).read_bytes(), ox.RdfFormat.TURTLE, settings)
-        assert report.conforms, report.to_text()
+        assert {f.path for f in report.violations()} <= {"skos:prefLabel"}, report.to_text()
+    catalog = (HEALTH_RI / "example-catalog.ttl").read_bytes()
+    report = validate_document(catalog, ox.RdfFormat.TURTLE, settings)
+    listed = {f"http://example.com/dataset/{n}" for n in range(1, 5)}
+    assert {f.focus for f in report.violations()} == {"http://example.com/catalog/1"}
+    assert {f.path for f in report.violations()} == {"dcat:dataset"}
+    assert {f.value for f in report.violations()} == listed
 
 
 def test_finding_on_a_distribution_names_its_dataset(corpus: Path, settings: Settings) -> None:
     path = corpus / "geodcat-ap" / "examples" / "dataset.ttl"
     graph = _parse(path)
-    report = validate_graph(graph, load_shapes())
-    licence = [f for f in report.violations() if f.path == "dct:license"]
-    assert licence, report.to_text()
-    finding = licence[0]
+    report = validate_graph(graph, load_shapes(), background=False)
+    formats = [f for f in report.violations() if f.path == "dct:format"]  # untyped format
+    assert formats, report.to_text()
+    finding = formats[0]
     assert finding.dataset is not None
     assert finding.dataset != finding.focus
     assert (URIRef(finding.dataset), RDF.type, DCAT.Dataset) in graph
@@ -221,10 +252,11 @@ def test_report_as_dict_and_text(settings: Settings) -> None:
     report = validate_document(data, ox.RdfFormat.TURTLE, settings)
     as_dict = json.loads(json.dumps(report.to_dict()))
     assert as_dict["conforms"] is False
-    assert as_dict["violations"] == len(report.violations()) == 1
+    # the missing description, and the file's theme: a concept with no label
+    assert as_dict["violations"] == len(report.violations()) == 2
     assert as_dict["findings"][0]["path"] == "dct:description"
     text = report.to_text()
-    assert text.splitlines()[0].startswith("Validation: does NOT conform (1 violation(s)")
+    assert text.splitlines()[0].startswith("Validation: does NOT conform (2 violation(s)")
     assert "A dataset must have a description (dct:description)" in text
 
 
@@ -266,12 +298,13 @@ def test_vocabulary_values_are_accepted(settings: Settings, licence: str) -> Non
 @pytest.mark.parametrize(
     ("change", "path", "severity"),
     [
-        ({"access": "<http://example.org/open>"}, "dct:accessRights", "violation"),
+        # DCAT-AP 3.0.1 recommends the vocabularies (the official shapes do not check them)
+        ({"access": "<http://example.org/open>"}, "dct:accessRights", "warning"),
         ({"access": '"public"'}, "dct:accessRights", "violation"),
         ({"licence": '"CC-BY 4.0"'}, "dct:license", "violation"),
         ({"licence": "<https://creativecommons.org/licenses/by/4.0/>"}, "dct:license", "warning"),
         ({"fmt": '"CSV"'}, "dct:format", "violation"),
-        ({"fmt": "<http://example.org/csv>"}, "dct:format", "violation"),
+        ({"fmt": "<http://example.org/csv>"}, "dct:format", "warning"),
     ],
 )
 def test_values_outside_the_vocabularies_are_reported(

@@ -116,13 +116,19 @@ def test_restricted_dataset_is_metadata_only_unless_entitled(
         assert r.status_code == 200
         assert r.headers["cache-control"] == "private, no-store"
         doc = r.json()
-        assert doc["distribution"] == []
+        # the file is described (valid Croissant), without its checksum
+        (file_object,) = doc["distribution"]
+        assert file_object["contentUrl"].endswith(f"/datasets/{RESTRICTED_ID}/sample/file")
+        assert "sha256" not in file_object and "md5" not in file_object
+        assert doc["isLiveDataset"] is True
         (record_set,) = doc["recordSet"]
         assert [f["name"] for f in record_set["field"]] == ["patient_code", "hba1c"]
-        assert all("source" not in f for f in record_set["field"])
         text = json.dumps({k: v for k, v in doc.items() if k != "@context"})
-        for leaked in ("SECRET-ROW", "41.5", "77.25", "sample/file", "sha256", "examples"):
+        for leaked in ("SECRET-ROW", "41.5", "77.25", hashlib.sha256(data).hexdigest()):
             assert leaked not in text
+        assert "examples" not in text
+        download = client.get(f"/datasets/{RESTRICTED_ID}/sample/file", headers=headers)
+        assert download.status_code == 403
 
     r = client.get(f"/datasets/{RESTRICTED_ID}/croissant", headers=granted)
     (file_object,) = r.json()["distribution"]

@@ -41,7 +41,9 @@ def server() -> Iterator[Loopback]:
 
 @pytest.fixture
 def env(server: Loopback, corpus: Path, tmp_path: Path):
-    settings: Settings = server.settings(tmp_path / "home")
+    # the corpus examples harvested here break DCAT-AP 3.0.1 (unlabelled themes, missing
+    # descriptions): /catalog would leave them out, and this test follows the sample there
+    settings: Settings = server.settings(tmp_path / "home", catalog_conformant_only=False)
     endpoint = DcatEndpoint(server, corpus_triples(corpus))
     HarvestSources(settings).add("demo", "dcat", endpoint.url)
     accounts = Accounts(accounts_path(settings.home))

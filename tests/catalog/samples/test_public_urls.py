@@ -143,6 +143,28 @@ def test_absolute_urls_of_older_versions_are_rewritten_at_start(
         assert IRIS["public"] == cat.find(DS).iri
 
 
+def test_https_iana_media_types_of_older_versions_are_rewritten_at_start(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions before issue 14 wrote the media type as ``https://www.iana.org/…``, beside
+    the ``http://`` IRIs everything else uses: the API re-writes it once at start."""
+    settings = _settings(home, NEW)
+    path = tmp_path / "sample.parquet"
+    path.write_bytes(_parquet())
+    old_iana = "https://www.iana.org/assignments/media-types/"
+    with monkeypatch.context() as patch, Catalogue.open(settings) as cat:
+        patch.setattr(
+            sample_graph, "media_type_iri", lambda meta: old_iana + str(meta["media_type"])
+        )
+        upload = Upload(path=path, media_type=PARQUET["Content-Type"])
+        attach(cat, SampleStore(settings), DS, upload, uploaded_by="root")
+        assert _stored(cat, "mediaType") == [old_iana + "application/vnd.apache.parquet"]
+    with TestClient(create_app(settings)) as client:
+        cat = client.app.state.services.catalogue
+        iana = "http://www.iana.org/assignments/media-types/"
+        assert _stored(cat, "mediaType") == [iana + "application/vnd.apache.parquet"]
+
+
 def test_the_sample_paths_are_the_api_routes(tmp_path: Path) -> None:
     app = create_app(get_settings(home=tmp_path))
     access, download = sample_graph.sample_paths("abc")
