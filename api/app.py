@@ -15,6 +15,7 @@ from api.routers import (
     ckan_api,
     croissant,
     data_spaces,
+    dataset_writes,
     datasets,
     dsp,
     dsp_negotiations,
@@ -35,7 +36,7 @@ from catalog.service import Catalogue
 from catalog.settings import Settings
 
 #: Routers in the order their paths are matched.
-ROUTERS = [health.router, datasets.router, samples.router]
+ROUTERS = [health.router, datasets.router, dataset_writes.router, samples.router]
 ROUTERS += [factories.router, labs.router, offers.router]
 ROUTERS += [data_spaces.router]  # the common European data spaces (catalog/dataspaces.py)
 ROUTERS += [catalog_endpoint.router, sparql.router, ckan_api.router]  # federation
