@@ -26,7 +26,7 @@ from fastapi import Request
 from api.auth import Principal
 from api.middleware.refusal import client_address
 from api.services import Services
-from api.web.steward_logic import require_steward, save_document, steward_source
+from api.web.steward_logic import may_change, require_steward, save_document
 from catalog.errors import DatalabError, Forbidden, InvalidInput
 from catalog.federation.ckan_actions import Context, Params
 from catalog.federation.ckan_import import PackageMapper
@@ -122,10 +122,7 @@ def _show(ctx: Context, ident: str) -> dict[str, Any]:
 def _own(ctx: Context, who: Principal, ref: str) -> Any:
     """The record ``ref`` names, if the caller may change it (else CKAN's 403)."""
     entry = ctx.find(ref)
-    mine = entry.source == steward_source(who) or (
-        who.role == "admin" and entry.source.startswith("steward-")
-    )
-    if not mine:
+    if not may_change(who, entry.source):
         raise Forbidden(
             f"Authorization Error: {entry.id} belongs to source {entry.source!r}; only records "
             "your organisation registered can be changed",

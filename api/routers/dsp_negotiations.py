@@ -58,17 +58,19 @@ async def read_message(
     """The body as a ``kind`` message (checked; at most ``max_bytes``); the ids it names
     are kept for an error answer."""
     request.state.dsp_pids = (provider_pid, "")
-    body = b""
+    buffer = bytearray()
     async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
+        buffer += chunk
+        if len(buffer) > max_bytes:
             raise LimitExceeded(f"the {kind} is over {max_bytes} bytes", where="body")
+    body = bytes(buffer)
     named_provider, consumer = m.pids_of(body)
     request.state.dsp_pids = (provider_pid or named_provider, consumer)
     return m.read(body, kind, max_bytes)
 
 
-def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
+def dsp_json(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    """A DSP message as the answer (``application/json``)."""
     return JSONResponse(body, status_code=status, media_type=JSON)
 
 
@@ -80,7 +82,7 @@ async def get_negotiation(
     request.state.dsp_pids = (provider_pid, "")
     found = await run_in_threadpool(dsp.negotiations.get, principal, provider_pid)
     request.state.dsp_pids = (provider_pid, found.consumer_pid)
-    return _json(found.ack())
+    return dsp_json(found.ack())
 
 
 @router.post("/request", operation_id="dsp_request_contract", status_code=201)
@@ -97,7 +99,7 @@ async def request_contract(
         )
     found, new = await run_in_threadpool(dsp.negotiations.request, principal, message)
     dsp.courier.request()
-    return _json(found.ack(), 201 if new else 200)
+    return dsp_json(found.ack(), 201 if new else 200)
 
 
 @router.post("/{provider_pid}/request", operation_id="dsp_counter_request")
@@ -143,7 +145,7 @@ async def verify_agreement(
     message = await read_message(request, kind, settings.dsp_max_request_bytes, provider_pid)
     found = await run_in_threadpool(dsp.negotiations.verify, principal, provider_pid, message)
     dsp.courier.request()
-    return _json(found.ack())
+    return dsp_json(found.ack())
 
 
 @router.post("/{provider_pid}/termination", operation_id="dsp_terminate_negotiation")
@@ -158,4 +160,4 @@ async def terminate_negotiation(
     kind = "ContractNegotiationTerminationMessage"
     message = await read_message(request, kind, settings.dsp_max_request_bytes, provider_pid)
     found = await run_in_threadpool(dsp.negotiations.terminate, principal, provider_pid, message)
-    return _json(found.ack())
+    return dsp_json(found.ack())

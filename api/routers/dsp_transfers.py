@@ -26,7 +26,7 @@ from api.auth import PrincipalDep
 from api.deps import DspDep, SamplesDep, ServicesDep, SettingsDep
 from api.links import this_url
 from api.middleware.refusal import client_address
-from api.routers.dsp_negotiations import JSON, DspRoute, PidPath, read_message
+from api.routers.dsp_negotiations import DspRoute, PidPath, dsp_json, read_message
 from api.routing import PrivateRoute
 from api.services import Services
 from catalog.dsp.transfers import DataGrant, DataReader
@@ -43,10 +43,6 @@ router = APIRouter(prefix="/dsp/transfers", tags=["dataspace-protocol"], route_c
 data = APIRouter(prefix="/dsp/data", tags=["dataspace-protocol"], route_class=PrivateRoute)
 
 
-def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=JSON)
-
-
 @router.get("/{provider_pid}", operation_id="dsp_get_transfer")
 async def get_transfer(
     provider_pid: PidPath, request: Request, principal: PrincipalDep, dsp: DspDep
@@ -55,7 +51,7 @@ async def get_transfer(
     request.state.dsp_pids = (provider_pid, "")
     found = await run_in_threadpool(dsp.transfers.get, principal, provider_pid)
     request.state.dsp_pids = (provider_pid, found.consumer_pid)
-    return _json(found.ack())
+    return dsp_json(found.ack())
 
 
 @router.post("/request", operation_id="dsp_request_transfer", status_code=201)
@@ -67,7 +63,7 @@ async def request_transfer(
     message = await read_message(request, "TransferRequestMessage", settings.dsp_max_request_bytes)
     found, new = await run_in_threadpool(dsp.transfers.request, principal, message)
     dsp.courier.request()
-    return _json(found.ack(), 201 if new else 200)
+    return dsp_json(found.ack(), 201 if new else 200)
 
 
 async def _move(
@@ -80,7 +76,7 @@ async def _move(
 ) -> JSONResponse:
     message = await read_message(request, kind, settings.dsp_max_request_bytes, provider_pid)
     found = await run_in_threadpool(step, principal, provider_pid, message)
-    return _json(found.ack())
+    return dsp_json(found.ack())
 
 
 @router.post("/{provider_pid}/start", operation_id="dsp_resume_transfer")

@@ -60,6 +60,14 @@ def steward_source(principal: Principal) -> str:
     return "steward-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
+def may_change(principal: Principal, source: str) -> bool:
+    """Whether ``principal`` may change or delete a record stored under ``source``: its own
+    organisation's steward source, or (an administrator) any steward source."""
+    return source == steward_source(principal) or (
+        principal.role == "admin" and source.startswith("steward-")
+    )
+
+
 def require_steward(principal: Principal) -> Principal:
     from catalog.errors import Unauthorized
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from catalog.db.feed import ChangeFeed
-from catalog.search.labs import LabUpdate, Pairs
+from catalog.search.labs import LabUpdate, differing
 from catalog.search.project import provider_pairs
 from catalog.search.providers import PROVIDER_SOURCES, LabFacetProvider
 
@@ -95,15 +95,7 @@ def plan(
         for i in range(0, len(ids), _PAGE):
             for ident, extra in provider(catalogue, ids[i : i + _PAGE]).items():
                 answers.setdefault(ident, set()).update(provider_pairs(extra))
-    docs: dict[str, Pairs] = {}
-    for i in range(0, len(ids), _PAGE):
-        chunk = ids[i : i + _PAGE]
-        for ident, values in index.facet_values(chunk, fields).items():
-            was = {(name, v) for name, vs in values.items() for v in vs}
-            now = frozenset(answers.get(ident, ()))
-            if now != was:
-                docs[ident] = now
-    return LabUpdate({}, frozenset(fields), docs)
+    return LabUpdate({}, frozenset(fields), differing(index, ids, fields, answers))
 
 
 def _named(feed: ChangeFeed, low: int, high: int) -> set[str]:

@@ -111,6 +111,17 @@ def plan(
         for ident, extra in answer.items():
             answers.setdefault(ident, set()).update(provider_pairs(extra))
     ids = sorted(before | set(answers))
+    return LabUpdate(dict(labs), frozenset(fields), differing(index, ids, fields, answers))
+
+
+def differing(
+    index: IndexFile,
+    ids: list[str],
+    fields: Iterable[str],
+    answers: dict[str, set[tuple[str, str]]],
+) -> dict[str, Pairs]:
+    """Of ``ids``, those whose indexed values of ``fields`` differ from the providers'
+    ``answers`` (no answer: no values), with the values they should have."""
     indexed = _indexed(index, ids, fields)
     docs: dict[str, Pairs] = {}
     for ident in ids:
@@ -118,7 +129,7 @@ def plan(
         was = {(name, v) for name, values in indexed[ident].items() for v in values}
         if now != was:
             docs[ident] = now
-    return LabUpdate(dict(labs), frozenset(fields), docs)
+    return docs
 
 
 def members(db: sqlite3.Connection, labs: Iterable[str]) -> set[str]:

@@ -124,3 +124,18 @@ def test_ownership_roles_and_formats_are_enforced(client: TestClient) -> None:
     assert client.post("/datasets", content=doc(), headers=TURTLE).status_code == 401
     csv = client.post("/datasets", content="a,b", headers=a | {"Content-Type": "text/csv"})
     assert csv.status_code == 415 and csv.json()["error"]["where"] == "Content-Type"
+
+
+def test_a_record_over_the_document_cap_is_refused_whole(settings: Settings) -> None:
+    small = settings.model_copy(update={"max_document_bytes": 200})
+    with Database.open(small) as database:
+        accounts = Accounts(database)
+        accounts.add_user("stew-a", "steward", "Org A")
+        key = accounts.issue_token("stew-a")
+    with TestClient(create_app(small)) as c:
+        refused = c.post(
+            "/datasets", content=doc(), headers={"Authorization": f"Bearer {key}"} | TURTLE
+        )
+        assert refused.status_code == 413
+        assert refused.json()["error"]["where"] == "body"
+        assert title_of(c, dataset_id(IRI)) is None
