@@ -196,9 +196,13 @@ class LiveOffers:
         self.mirror.check()
         return _at_least(self.mirror.position, position)
 
-    def position(self) -> int:
+    def position(self, wanted: int | None = None) -> int:
         """The change-feed position the stored offers answers read reflect now (following
-        the feed here first with ``inline``; else as the workers left it)."""
+        the feed here first with ``inline``; else as the workers left it). One already at
+        ``wanted`` or past it is answered without asking the database."""
+        known = self.mirror.position
+        if wanted is not None and _at_least(known, wanted):
+            return known or 0
         if self.follows:
             self._follow()
         self.mirror.check()

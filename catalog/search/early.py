@@ -72,9 +72,12 @@ def _write(db: sqlite3.Connection, value: tuple[int, int] | None) -> None:
         db.execute("INSERT INTO meta VALUES (?, ?)", (EARLY, json.dumps(list(value))))
 
 
-def answered(catalogue: Catalogue, providers: Sequence[LabFacetProvider]) -> int | None:
-    """The feed position every provider answers for (``None``: all answer currently)."""
-    positions = [p.answered_upto(catalogue) for p in providers]
+def answered(
+    catalogue: Catalogue, providers: Sequence[LabFacetProvider], wanted: int
+) -> int | None:
+    """The feed position every provider answers for, asked for ``wanted`` (``None``: all
+    answer currently)."""
+    positions = [p.answered_upto(catalogue, wanted) for p in providers]
     known = [p for p in positions if p is not None]
     return min(known) if known else None
 

@@ -295,7 +295,7 @@ class SearchService:
         current = {s.name: s.graph for s in self.catalogue.sources()} if ids else {}
         behind = False
         if ids and since is not None and self.lab_providers:  # asked before projecting
-            answered = early.answered(self.catalogue, self.lab_providers)
+            answered = early.answered(self.catalogue, self.lab_providers, position)
             behind = answered is not None and answered < position
         changes = []
         for source, named in sorted(ids.items()):
@@ -364,7 +364,7 @@ class SearchService:
                 return []
             low, high = waiting
             try:
-                answered = early.answered(self.catalogue, self.lab_providers)
+                answered = early.answered(self.catalogue, self.lab_providers, high)
                 upto = high if answered is None else min(high, answered)
                 if upto <= low:
                     return []

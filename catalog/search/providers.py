@@ -58,8 +58,9 @@ class LabFacetProvider(Protocol):
         ``None`` until then."""
         ...
 
-    def answered_upto(self, catalogue: Catalogue) -> int | None:
-        """The change-feed position its answers reflect now; ``None`` when they are always
+    def answered_upto(self, catalogue: Catalogue, wanted: int) -> int | None:
+        """The change-feed position its answers reflect now (asked for ``wanted``: one at
+        or past it may be answered without a round trip); ``None`` when they are always
         current (resolved from the graph at each call)."""
         ...
 
@@ -88,13 +89,13 @@ class OfferFacets:
 
         return lab_facets(catalogue, lab_ids, position, before, live=self.live)
 
-    def answered_upto(self, catalogue: Catalogue) -> int | None:
+    def answered_upto(self, catalogue: Catalogue, wanted: int) -> int | None:
         """See :class:`LabFacetProvider`: the stored offers' position once they are built
         (workers may follow the feed later than this replica); resolved directly before."""
         live = self.live
         if live is None or not live.ready:
             return None
-        return live.position()
+        return live.position(wanted)
 
 
 #: The offers facet provider without stored offers (resolved directly).
