@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
 
-.PHONY: install system-deps demo serve test lint bench
+.PHONY: install system-deps web-deps demo serve test lint bench
 install: $(VENV)/.installed
 
 # The browser tests drive Debian's Chromium through Playwright (never "playwright install");
@@ -25,13 +25,24 @@ system-deps:
 	@command -v virtuoso-t >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null)
 
+# Test-only tools from npm, pinned by tests/web/js/package-lock.json: axe-core (injected into
+# the pages by the browser tests) and oidc-provider (the OpenID Connect provider of the
+# single sign-on tests), run with the machine's Node.js.
+WEB_JS = tests/web/js
+$(WEB_JS)/node_modules/.installed: $(WEB_JS)/package.json $(WEB_JS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+	npm ci --prefix $(WEB_JS) --no-audit --no-fund --loglevel=error
+	touch $@
+web-deps: $(WEB_JS)/node_modules/.installed
+
 demo: install
 	$(VENV)/bin/datalab demo
 
 serve: install
 	$(VENV)/bin/datalab serve
 
-test: install system-deps
+test: install system-deps web-deps
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 

@@ -17,7 +17,9 @@ from catalog.search import FACET_FIELDS
 from catalog.search.request import SearchQuery
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
-_STATIC = {"style.css": "text/css", "app.js": "text/javascript"}
+_STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
+# The files served: every stylesheet and script of static/, listed once at import.
+_STATIC = {f.name: _STATIC_TYPES[f.suffix] for f in STATIC.iterdir() if f.suffix in _STATIC_TYPES}
 
 
 @router.get("/static/{name}", operation_id="web_static")

@@ -14,10 +14,18 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from api.errors import ErrorAnswer, HeaderRoute
+from api.web.labels import label
 from api.web.session import csrf_token, finish, web_principal
 from catalog.federation.schema_org import script_json
 
@@ -70,15 +78,15 @@ _env = Environment(
 _env.filters["safe_url"] = safe_url
 _env.filters["json_ld"] = json_ld
 _env.globals["query"] = query
-LABELS = {
-    "may_offer": "may offer",
-    "may_offer_under_conditions": "may offer under conditions",
-    "needs_review": "needs review",
-    "may_not_offer": "may not offer",
-    "non_public": "non-public",
-    "in_review": "in review",
-}
-_env.filters["label"] = lambda v: LABELS.get(str(v), str(v).replace("_", " "))
+
+
+@pass_context
+def _label_filter(context: Context, value: object, kind: str | None = None) -> str:
+    """``{{ code | label }}`` or ``{{ code | label('theme') }}``, in the page's language."""
+    return label(value, kind, str(context.get("lang") or "en"))
+
+
+_env.filters["label"] = _label_filter
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

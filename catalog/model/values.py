@@ -129,7 +129,11 @@ class LangText(Mapping[str, tuple[str, ...]]):
 
 
 def parse_accept_language(header: str | None) -> list[str]:
-    """Language tags of an Accept-Language header, best first (q=0 dropped)."""
+    """Language tags of an Accept-Language header, best first (q=0 dropped).
+
+    A regional tag is followed by its language when the header does not name that
+    language itself (``de-DE`` alone, what browsers send, gives ``["de-de", "de"]``), as
+    RFC 4647's lookup falls back from ``de-DE`` to ``de``."""
     if not header:
         return []
     ranked: list[tuple[float, int, str]] = []
@@ -143,7 +147,15 @@ def parse_accept_language(header: str | None) -> list[str]:
             quality = 0.0
         if quality > 0:
             ranked.append((-quality, index, found.group(1).lower()))
-    return [tag for _, _, tag in sorted(ranked)]
+    tags = [tag for _, _, tag in sorted(ranked)]
+    out: list[str] = []
+    for tag in tags:
+        if tag not in out:
+            out.append(tag)
+        base = tag.split("-", 1)[0]
+        if base != tag and base != "*" and base not in tags and base not in out:
+            out.append(base)
+    return out
 
 
 @dataclass(frozen=True, order=True)

@@ -17,6 +17,7 @@ from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
 from catalog.settings import get_settings
 from tests.app_server import serving
+from tests.web.a11y import VIEWPORTS
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -29,7 +30,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 LAB = "aiff-datalab"
 
 
@@ -45,7 +46,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, viewport: str) -> Iterator[Site]:
     home = tmp_path_factory.mktemp("web-home")
     settings = get_settings(home=home)
     with Catalogue.open(settings) as cat:
@@ -84,9 +85,18 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
             context.close()
 
 
+@pytest.fixture(scope="module", params=sorted(VIEWPORTS), ids=sorted(VIEWPORTS))
+def viewport(request) -> str:
+    """Each journey runs twice, on a phone (390 px) and on a desktop (1366 px), each time on
+    a site of its own (so one run's approvals and saves never change the other's)."""
+    return str(request.param)
+
+
 @pytest.fixture
-def page(browser, site):
+def page(browser, site, viewport):
     page = browser.new_page()
+    page.set_viewport_size(VIEWPORTS[viewport])
+    page.viewport_name = viewport  # type: ignore[attr-defined]
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.dialogs = dialogs  # type: ignore[attr-defined]
@@ -96,8 +106,17 @@ def page(browser, site):
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    """A screenshot of this journey step, per viewport, for reviewers (see
+    :func:`pytest_terminal_summary`)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    suffix = getattr(page, "viewport_name", "desktop")
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{suffix}.png"), full_page=True)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if ARTIFACTS.exists() and any(ARTIFACTS.glob("*.png")):
+        count = len(list(ARTIFACTS.glob("*.png")))
+        terminalreporter.write_line(f"screenshots of the web journeys ({count}): {ARTIFACTS}")
 
 
 def sign_in(page, site: Site, user: str) -> None:

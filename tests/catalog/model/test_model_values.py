@@ -89,6 +89,9 @@ def test_accept_language_header_is_ranked_by_quality() -> None:
     header = "fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5, it;q=0"
     assert parse_accept_language(header) == ["fr-ch", "fr", "en", "de", "*"]
     assert parse_accept_language("") == []
+    # What a German browser sends alone: the region falls back to its language.
+    assert parse_accept_language("de-DE") == ["de-de", "de"]
+    assert parse_accept_language("de-AT, en;q=0.5") == ["de-at", "de", "en"]
     assert parse_accept_language("1234, de;q=0.5, en, x;q=1.2.3") == ["en", "de"]
     dataset = Dataset(title=LangText({"en": ["Bees"], "fr": ["Abeilles"]}))
     assert dataset.title_for(parse_accept_language("de, fr;q=0.5")) == "Abeilles"
