@@ -196,6 +196,15 @@ def croissant(basket_id: str, request: Request, services: ServicesDep) -> Respon
     )
 
 
+def basket_stylesheet(request: Request) -> bool:
+    """Whether the "Add to basket" form should link its stylesheet: the first time on a
+    page (pages owned by others do not link basket.css in their head)."""
+    first = "basket_css" not in request.scope
+    request.scope["basket_css"] = True
+    return first
+
+
 add_global("basket_choices", basket_choices)
+add_global("basket_stylesheet", basket_stylesheet)
 
 __all__ = ["BASKET_COOKIE", "basket_choices", "router"]
