@@ -41,7 +41,9 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.Text, nullable=False),
         sa.Column("lab", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("basket", "request", name="pk_basket_requests"),
-        sa.ForeignKeyConstraint(["basket"], ["baskets.id"], name="fk_basket_requests_basket_baskets"),
+        sa.ForeignKeyConstraint(
+            ["basket"], ["baskets.id"], name="fk_basket_requests_basket_baskets"
+        ),
         sa.ForeignKeyConstraint(
             ["request"], ["access_requests.id"], name="fk_basket_requests_request_access_requests"
         ),
