@@ -21,7 +21,10 @@ def basket_croissant(answer: Answer, url: str) -> dict[str, Any]:
     for item in answer.gathered.found():
         credit = credits[item.dataset_id]
         part: dict[str, Any] = {
-            "@type": "sc:Dataset",
+            # a CreativeWork (schema.org's range of isBasedOn, and a Dataset's parent
+            # class): a second sc:Dataset node would be read as the description itself
+            "@type": "sc:CreativeWork",
+            "additionalType": "https://schema.org/Dataset",
             "@id": item.facts.iri if item.facts else credit.url,
             "name": item.title,
             "url": credit.url,
@@ -43,6 +46,9 @@ def basket_croissant(answer: Answer, url: str) -> dict[str, Any]:
         "url": url,
         "license": licences,
         "creditText": "\n".join(c.line for c in answer.obligations.credits),
+        "citeAs": "\n".join(c.line for c in answer.obligations.credits),
+        "datePublished": answer.basket.updated[:10],
+        "version": f"{answer.basket.version}.0.0",  # each change of the basket is a version
         "isBasedOn": parts,
         "distribution": [],
     }

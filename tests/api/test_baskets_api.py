@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import mlcroissant as mlc
 import pytest
 from fastapi.testclient import TestClient
 from markdown_it import MarkdownIt
@@ -181,7 +182,7 @@ def test_ai_act_summary_in_json_markdown_and_pdf(client) -> None:
     assert bad.status_code == 422 and bad.json()["error"]["where"] == "query.format"
 
 
-def test_attributions_and_croissant_list_every_dataset(client) -> None:
+def test_attributions_and_croissant_list_every_dataset(client, tmp_path) -> None:
     basket = _create(client).json()["id"]
     auth = client.auth_for("dev")
     text = client.get(f"/baskets/{basket}/attributions", headers=auth).text
@@ -190,7 +191,10 @@ def test_attributions_and_croissant_list_every_dataset(client) -> None:
     assert doc.headers["content-type"].startswith("application/ld+json")
     parts = doc.json()["isBasedOn"]
     assert len(parts) == 2 and all(p["creditText"] and p["license"] for p in parts)
-    json.dumps(doc.json())
+    path = tmp_path / "basket.json"
+    path.write_text(json.dumps(doc.json()))
+    read = mlc.Dataset(jsonld=str(path))  # the MLCommons reader accepts it
+    assert read.metadata.name == "Speech and text" and not read.metadata.issues.errors
 
 
 def test_one_submission_files_the_requests_grouped_by_lab(client) -> None:
