@@ -108,8 +108,19 @@ class LeadTime:
             "within a lab, permits come before its own procedure)"
         )
         if self.lower_bound:
-            text += "; at least: some agreements state no duration"
+            text += "; a lower bound, since some agreements state no duration"
         return text
+
+
+def _kind(step: str, route: str) -> str | None:
+    """What a step of an offer's procedure is: a data permit, an agreement with the data
+    holder (the two the offers put before the lab's own steps: catalog/offers/rules/
+    dataset.py), or neither (how to apply, where to process: conditions, not waits)."""
+    if route == "ehds-data-permit" and "for a data permit" in step:
+        return "permit"
+    if step.startswith("agree "):
+        return "agreement"
+    return None
 
 
 def lead_time(gathered: Gathered, chosen: Cover) -> LeadTime:
@@ -129,11 +140,12 @@ def lead_time(gathered: Gathered, chosen: Cover) -> LeadTime:
             for step in offer.procedure:
                 if step not in steps:
                     steps.append(step)
-                if step in own:
-                    continue
+                kind = _kind(step, offer.route)
+                if step in own or kind is None:
+                    continue  # the lab's own step, or a condition of processing: no wait
                 found = prereqs.get(step)
                 if found is None:
-                    permit = offer.route == "ehds-data-permit" and "data permit" in step
+                    permit = kind == "permit"
                     prereqs[step] = Prerequisite(
                         step,
                         [dataset_id],

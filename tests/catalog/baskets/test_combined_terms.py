@@ -233,8 +233,31 @@ def test_lead_time_runs_along_the_longest_lab_procedure(demo: Demo) -> None:
         assert by_lab[health_lab].days == PERMIT_DAYS + (lab.lead_time_days or 0)
         # parallel across labs: the longest one
         assert found.lead_time.days == max(p.days for p in steps) == by_lab[health_lab].days
+        # where to process is a condition, not a wait: every duration is known
+        assert [p.step for p in by_lab[health_lab].prerequisites] == [permit_step.step]
+        assert not found.lead_time.lower_bound
     finally:
         remove_licence(demo.cat.documents, permit)
+
+
+def test_an_agreement_without_a_duration_makes_the_lead_time_a_lower_bound(demo: Demo) -> None:
+    agreement = "https://demo.datalab.example.eu/licence/research-use-agreement"
+    add_licence(
+        demo.cat.documents,
+        make_entry(
+            agreement, permits=["ai-training", "derivatives", "tdm"], requires=["attribution"]
+        ),
+    )
+    try:
+        found = _basket(demo, ("energy-poverty-survey",), RESEARCH)
+        (procedure,) = found.lead_time.procedures
+        (step,) = procedure.prerequisites
+        assert step.step == "agree the restricted access with the data holder"
+        assert step.days is None and found.lead_time.lower_bound
+        lab = found.gathered.labs[procedure.lab]
+        assert found.lead_time.days == lab.lead_time_days  # the known part only
+    finally:
+        remove_licence(demo.cat.documents, agreement)
 
 
 def test_changes_since_last_look_name_the_verdict_and_lead_time_changes(demo: Demo) -> None:
