@@ -14,6 +14,7 @@ from api.auth import Principal
 from catalog.baskets.answers import Answer
 from catalog.baskets.lead_time import PERMIT_DAYS
 from catalog.baskets.share_alike import common_licences
+from catalog.labs.store import edit_lab
 from catalog.offers.licence_store import add_licence, make_entry, remove_licence
 from tests.catalog.baskets.conftest import Demo
 
@@ -180,25 +181,53 @@ def test_the_cover_is_the_fewest_labs_with_every_alternative_of_that_size(demo: 
     assert set(found.cover.assignment) == {demo[d] for d in datasets}
 
 
-def test_without_a_one_stop_lab_two_labs_cover_the_basket(demo: Demo) -> None:
-    # the earth-observation data space and a health dataset behind a permit: no lab offers
-    # both to a research requester by download, so two labs (and only sets of two)
-    datasets = ("white-stork-migration", "synthetic-ehr-fhir", "land-cover-europe-2021")
-    found = _basket(demo, datasets, RESEARCH)
-    covered = set(found.cover.assignment)
-    for combo in [found.cover.chosen, *found.cover.alternatives]:
-        assert len(combo) == len(found.cover.chosen)
-        offered = {
-            i.dataset_id for i in found.gathered.found() for o in i.offerable() if o.lab.id in combo
+def _covers(found: Answer, combo: list[str]) -> bool:
+    wanted = set(found.cover.assignment)
+    offered = {
+        i.dataset_id for i in found.gathered.found() for o in i.offerable() if o.lab.id in combo
+    }
+    return wanted <= offered
+
+
+def test_when_a_lab_changes_the_cover_follows_with_every_cover_of_the_new_size(
+    demo: Demo,
+) -> None:
+    datasets = (
+        "synthetic-ehr-fhir",
+        "land-cover-europe-2021",
+        "parallel-public-administration-de-pl",
+    )
+    b = demo.baskets.create(DEV, {"datasets": [demo[d] for d in datasets], "profile": RESEARCH})
+    before, _ = demo.baskets.look(DEV, b.id)
+    assert len(before.cover.chosen) == 1  # the labs linked to health, EO and language
+    one_stop = [before.cover.chosen[0], *(a[0] for a in before.cover.alternatives)]
+    labs = {lab_id: before.gathered.labs[lab_id] for lab_id in one_stop}
+    try:
+        for lab in labs.values():  # their staff unlink the language data space
+            spaces = [s for s in lab.data_spaces if s != "language"]
+            edit_lab(demo.cat, lab.id, {"data_spaces": spaces}, staff_factory=lab.factory)
+        after, changed = demo.baskets.look(DEV, b.id)
+        size = len(after.cover.chosen)
+        assert size == 2 and after.cover.exact
+        # no single lab covers the basket any more, and every listed pair does
+        assert not any(_covers(after, [lab]) for lab in after.gathered.labs)
+        for combo in [after.cover.chosen, *after.cover.alternatives]:
+            assert len(combo) == size and _covers(after, combo)
+        # every covering pair is listed (checked by trying them all here)
+        pairs = {
+            tuple(sorted((a, c)))
+            for a in after.gathered.labs
+            for c in after.gathered.labs
+            if a < c and _covers(after, [a, c])
         }
-        assert covered <= offered
-    # no single lab offers everything the cover covers
-    for lab in found.gathered.labs:
-        offered = {
-            i.dataset_id for i in found.gathered.found() for o in i.offerable() if o.lab.id == lab
-        }
-        if len(found.cover.chosen) > 1:
-            assert not covered <= offered
+        listed = {tuple(sorted(x)) for x in [after.cover.chosen, *after.cover.alternatives]}
+        assert listed == pairs or (after.cover.alternatives_total + 1 == len(pairs))
+        assert "cover" in {c["kind"] for c in changed}
+    finally:
+        for lab in labs.values():
+            edit_lab(
+                demo.cat, lab.id, {"data_spaces": list(lab.data_spaces)}, staff_factory=lab.factory
+            )
 
 
 def test_datasets_no_lab_can_offer_are_listed_with_the_offers_reasons(demo: Demo) -> None:
