@@ -67,6 +67,7 @@ class Answer:
 
     def to_dict(self, changed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         items = {i.dataset_id: i for i in self.gathered.items}
+        verdicts = self.snapshot()["datasets"]
         return {
             **self.basket.to_dict(),
             "fingerprint": self.fingerprint,
@@ -76,6 +77,7 @@ class Answer:
                     "title": i.title,
                     "missing": i.missing,
                     "lab": self.cover.assignment.get(i.dataset_id),
+                    "verdict": verdicts[i.dataset_id]["verdict"],
                 }
                 for i in items.values()
             ],
