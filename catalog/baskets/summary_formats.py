@@ -26,7 +26,8 @@ def _field_lines(f: dict[str, Any]) -> list[str]:
     if value:
         origin = {"records": "from the records", "basket": "from the basket"}.get(f["origin"], "")
         src = f" of {', '.join(f['sources'])}" if f["sources"] and f["origin"] == "records" else ""
-        lines.append(f"- **{f['label']}**: {value} _({origin}{src})_")
+        said = f" _({origin}{src})_" if origin else ""
+        lines.append(f"- **{f['label']}**: {value}{said}")
     else:
         lines.append(f"- **{f['label']}**: _{f['to_be_completed_by_provider']}_")
     for entry in f["items"]:
