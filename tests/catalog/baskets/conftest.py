@@ -1,5 +1,6 @@
 """A real catalogue for the basket tests: the demo, the lab registry, and a few records of
-this test's own (share-alike licences the demo lacks: ODbL, GPL 3.0, CC BY-SA 3.0)."""
+this test's own (share-alike licences the demo lacks: ODbL, GPL 3.0, CC BY-SA 3.0; a
+TDMRep reservation property)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ _PREFIXES = """
 """
 
 
-def _record(slug: str, title: str, licence: str, byte_size: int) -> str:
+def _record(slug: str, title: str, licence: str, byte_size: int, extra: str = "") -> str:
     base = "https://test.datalab.example.eu"
     return f"""
 <{base}/dataset/{slug}> a dcat:Dataset ;
@@ -34,7 +35,7 @@ def _record(slug: str, title: str, licence: str, byte_size: int) -> str:
     dct:publisher <{base}/agent/test-publisher> ;
     dct:accessRights <http://publications.europa.eu/resource/authority/access-right/PUBLIC> ;
     dct:issued "2021-06-01"^^xsd:date ;
-    dct:language <http://publications.europa.eu/resource/authority/language/ENG> ;
+    dct:language <http://publications.europa.eu/resource/authority/language/ENG> ;{extra}
     dcat:distribution <{base}/distribution/{slug}> .
 <{base}/distribution/{slug}> a dcat:Distribution ;
     dcat:accessURL <{base}/files/{slug}> ;
@@ -67,6 +68,13 @@ EXTRA = (
         "http://creativecommons.org/licenses/by-sa/3.0/",
         300,
     )
+    + _record(
+        "press-archive-tdmrep",
+        "Press archive (TDMRep reservation)",
+        "http://creativecommons.org/licenses/by/4.0/",
+        900,
+        '\n    <http://www.w3.org/ns/tdmrep#reservation> "1" ;',
+    )
 )
 
 
@@ -89,7 +97,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         load_demo(cat)
         load_registry(cat)
         report = cat.load(EXTRA.encode(), fmt="turtle", source="test-share-alike", replace=True)
-        assert report.datasets == 3, report.errors
+        assert report.datasets == 4, report.errors
         ids = {}
         for source in [s.name for s in cat.sources()]:
             for item in cat.datasets(source=source, limit=200).items:

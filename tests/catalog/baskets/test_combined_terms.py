@@ -104,6 +104,13 @@ CASES = [
         "DSM Directive art. 3 and 7(1): research organisations' mining cannot be reserved",
     ),
     Case(
+        "TDMRep reservation property against a company's training",
+        ("press-archive-tdmrep",),
+        COMPANY,
+        {"tdm-reservation": "conflict"},
+        "DSM Directive art. 4(3) by machine-readable means: TDMRep tdm-reservation 1",
+    ),
+    Case(
         "EHDS: advertising is prohibited",
         ("hospital-stays-nordhessen",),
         {"org_type": "sme", "country": "DE", "purpose": "advertising"},
