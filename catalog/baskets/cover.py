@@ -10,7 +10,8 @@ the answer says it is not proven minimal.
 
 Among the minimal covers one is *chosen*: the shortest longest lab lead time, then the
 most datasets offered without conditions, then lab ids; the others are listed as
-alternatives (at most :data:`MAX_ALTERNATIVES`, with their total).
+alternatives (at most :data:`MAX_ALTERNATIVES`, with their total; the choice is made among
+the first :data:`MAX_RANKED` minimal covers found).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from catalog.offers.resolution import MAY_OFFER, REVIEW, Offer
 
 EXACT_LIMIT = 20
 MAX_ALTERNATIVES = 20
+#: Minimal covers ranked to choose one (all are counted; a basket whose labs are this
+#: interchangeable gains nothing from ranking more).
+MAX_RANKED = 500
 
 
 @dataclass
@@ -210,14 +214,14 @@ def cover(gathered: Gathered, lead_days: dict[str, int | None] | None = None) ->
         )
         return longest, conditional, combo
 
-    ranked = sorted(covers, key=rank)
+    ranked = sorted(covers[:MAX_RANKED], key=rank)  # each rank assigns every dataset
     chosen = ranked[0]
     others = [list(c) for c in ranked[1:]]
     return Cover(
         by_lab,
         list(chosen),
         others[:MAX_ALTERNATIVES],
-        len(others),
+        len(covers) - 1,
         exact,
         _assign(coverable, chosen, labs),
         unavailable,
