@@ -11,6 +11,7 @@ from api.errors import install_error_handlers
 from api.middleware import install_middleware
 from api.routers import (
     access_requests,
+    baskets,
     catalog_endpoint,
     ckan_api,
     croissant,
@@ -46,6 +47,7 @@ ROUTERS += [access_requests.router, web.router]  # access requests, web pages
 ROUTERS += [dsp.router, dsp.well_known, croissant.router]  # federation: DSP, Croissant
 ROUTERS += [dsp_negotiations.router, dsp_transfers.router, dsp_transfers.data]  # DSP provider
 ROUTERS += [quality.router]  # metadata quality with SHACL conformance
+ROUTERS += [baskets.router]  # training baskets (catalog/baskets/)
 
 
 def create_app(

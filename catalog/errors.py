@@ -68,6 +68,14 @@ class UnsafeDocument(InvalidInput):
     code = "unsafe_document"
 
 
+class InvalidField(InvalidInput):
+    """A well-formed request whose field names something that cannot be (an unknown
+    dataset, country or purpose): 422, with ``where`` naming the field."""
+
+    status = 422
+    code = "invalid_input"
+
+
 class LimitExceeded(InvalidInput):
     """A document or request exceeds one of the configured limits."""
 

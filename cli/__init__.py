@@ -7,6 +7,7 @@ commands are in :mod:`cli.core`.
 from __future__ import annotations
 
 from cli import (
+    baskets,  # noqa: F401
     core,  # noqa: F401  (registers the core commands)
     dataspaces,  # noqa: F401
     db,  # noqa: F401

@@ -89,11 +89,17 @@ def _label_filter(context: Context, value: object, kind: str | None = None) -> s
 _env.filters["label"] = _label_filter
 
 
+def add_global(name: str, value: Any) -> None:
+    """Make ``value`` callable from every template (page modules register their helpers,
+    e.g. the "Add to basket" form's choices; ``request`` is in every page's context)."""
+    _env.globals[name] = value
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with the visitor, the CSRF token and the security headers."""
     principal = web_principal(request)
     body = _env.get_template(template).render(
-        me=principal, csrf=csrf_token(request), path=request.url.path, **context
+        me=principal, csrf=csrf_token(request), path=request.url.path, request=request, **context
     )
     response = HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
     return finish(request, response)  # type: ignore[return-value]

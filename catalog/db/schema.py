@@ -22,6 +22,9 @@ ISO 8601 text in UTC, as they were in the old ``accounts.sqlite3``.
   validations of harvested records (:mod:`catalog.harvest`).
 - ``dsp_negotiations``, ``dsp_transfers``, ``dsp_outbox``: the Dataspace Protocol's contract
   negotiations and transfer processes, and the messages owed to consumers (:mod:`catalog.dsp`).
+- ``baskets``, ``basket_requests``: AI developers' training baskets (datasets, profile,
+  model, the fingerprint of the answer last looked at) and the access requests filed from
+  each basket (:mod:`catalog.baskets`).
 """
 
 from __future__ import annotations
@@ -373,4 +376,29 @@ dsp_outbox = sa.Table(
     sa.Column("error", sa.Text),
     sa.Index("ix_dsp_outbox_state_next_try", "state", "next_try"),
     sqlite_autoincrement=True,
+)
+
+baskets = sa.Table(
+    "baskets",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),  # unguessable: the capability of anonymous ones
+    sa.Column("owner", sa.Text, index=True),  # the signed-in user; NULL: anonymous
+    sa.Column("holder", sa.Text, index=True),  # SHA-256 of an anonymous browser's basket key
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("datasets", sa.Text, nullable=False),  # JSON list of dataset ids, in order
+    sa.Column("profile", sa.Text, nullable=False),  # JSON {org_type, country, purpose}
+    sa.Column("model", sa.Text, nullable=False),  # JSON {name, version, modalities, ...}
+    sa.Column("seen", sa.Text),  # JSON: the answer's snapshot the owner last looked at
+    sa.Column("version", sa.Integer, nullable=False),  # compared and set by every write
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("updated", sa.Text, nullable=False),
+)
+
+basket_requests = sa.Table(
+    "basket_requests",
+    metadata,
+    sa.Column("basket", sa.Text, sa.ForeignKey("baskets.id"), primary_key=True),
+    sa.Column("request", sa.Text, sa.ForeignKey("access_requests.id"), primary_key=True),
+    sa.Column("dataset_id", sa.Text, nullable=False),
+    sa.Column("lab", sa.Text, nullable=False),
 )

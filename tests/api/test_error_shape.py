@@ -168,9 +168,16 @@ def test_bogus_tokens_are_401_wherever_a_token_is_read(client: TestClient) -> No
         assert r.json()["error"]["code"] == "unauthorized"
 
 
+#: Writes open to anonymous callers on purpose: an anonymous training basket, whose
+#: unguessable id is its key (catalog/baskets/model.py).
+ANONYMOUS_WRITES = {("post", "/baskets")}
+
+
 def test_writes_without_a_token_are_refused(client: TestClient) -> None:
     cases = []
     for path, method, _ in _operations(client):
+        if (method, path) in ANONYMOUS_WRITES:
+            continue
         if method in WRITES and not path.startswith(tuple(PROTOCOL_SHAPES)):
             cases.append((method, _fill(path, BAD_ID), {"json": {}}))
     assert cases
