@@ -22,6 +22,8 @@ ISO 8601 text in UTC, as they were in the old ``accounts.sqlite3``.
   validations of harvested records (:mod:`catalog.harvest`).
 - ``dsp_negotiations``, ``dsp_transfers``, ``dsp_outbox``: the Dataspace Protocol's contract
   negotiations and transfer processes, and the messages owed to consumers (:mod:`catalog.dsp`).
+- ``synthetic_previews``: the stewards' switch of each dataset's synthetic preview and its k
+  (:mod:`catalog.samples.synthetic_switches`).
 """
 
 from __future__ import annotations
@@ -373,4 +375,14 @@ dsp_outbox = sa.Table(
     sa.Column("error", sa.Text),
     sa.Index("ix_dsp_outbox_state_next_try", "state", "next_try"),
     sqlite_autoincrement=True,
+)
+
+synthetic_previews = sa.Table(
+    "synthetic_previews",
+    metadata,
+    sa.Column("dataset_id", sa.Text, primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("min_count", sa.Integer, nullable=False),  # k of the preview
+    sa.Column("changed_by", sa.Text),  # the account that last switched it (None: the CLI)
+    sa.Column("changed", sa.Text, nullable=False),
 )
