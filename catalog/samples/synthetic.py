@@ -276,7 +276,7 @@ class _Generator:
     def _bin_counts(self, num: _Numeric, edges: list[float]) -> list[int]:
         """Exact rows per bin ``[edges[i], edges[i+1])`` (the last one closed)."""
         n = len(edges) - 1
-        if n <= 0:
+        if n <= 1:
             ((count,),) = self.query(f"SELECT count(*) FROM {SOURCE} WHERE isfinite({num.number})")
             return [int(count)]
         cases = " ".join(f"WHEN v < $e{i + 1} THEN {i}" for i in range(n - 1))
