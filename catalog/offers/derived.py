@@ -29,13 +29,23 @@ With no licence and no policy nothing forbids it: the data holder's steward deci
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from catalog.facts import DatasetFacts
 from catalog.offers.licences import LicenceTable
+from catalog.offers.odrl import Rule
 from catalog.offers.rules.policy import rule_uses
 
 EHDS = "Regulation (EU) 2025/327 (EHDS)"
+#: The Creative Commons rights vocabulary ODRL policies borrow (``cc:DerivativeWorks``).
+CC = "http://creativecommons.org/ns#"
+
+
+def _derives(rule: Rule) -> bool:
+    """Whether the rule's actions cover derivatives (the offers' one action mapping, with
+    ``cc:`` IRIs read as their local names)."""
+    actions = tuple(a.removeprefix(CC) for a in rule.actions)
+    return "derivatives" in rule_uses(replace(rule, actions=actions))[0]
 
 
 @dataclass(frozen=True)
@@ -79,16 +89,14 @@ def _policy_reasons(facts: DatasetFacts) -> list[str]:
     out = [f"the dataset's policy cannot be read ({e})" for e in facts.policy_errors]
     for policy in facts.policies:
         for rule in policy.prohibitions:
-            uses, _ = rule_uses(rule)
-            if "derivatives" in uses:
+            if _derives(rule):
                 when = " under a constraint" if rule.constraints else ""
                 out.append(
                     f"the dataset's ODRL policy prohibits {', '.join(rule.actions)}{when}, "
                     "which covers derived data"
                 )
         if policy.permissions and not any(
-            "derivatives" in rule_uses(rule)[0] and not rule.constraints
-            for rule in policy.permissions
+            _derives(rule) and not rule.constraints for rule in policy.permissions
         ):
             granted = sorted({a for rule in policy.permissions for a in rule.actions})
             out.append(
