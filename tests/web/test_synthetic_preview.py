@@ -34,7 +34,8 @@ def visits(n: int = 240) -> bytes:
         {
             "visit": [f"visit-{i:04d}-unique" for i in range(n)],
             "ward": [wards[i % 4] for i in range(n)],
-            "age": pa.array([20 + (i * 13) % 60 for i in range(n)], pa.int64()),
+            "age": pa.array([20 + 5 * (i % 12) for i in range(n)], pa.int64()),  # 20 each
+            "postcode": pa.array([10000 + 7 * i for i in range(n)], pa.int64()),  # once each
         }
     )
     buf = io.BytesIO()
@@ -70,8 +71,9 @@ def check_block(page, block: str) -> None:
         check_page(page)
         return
     assert_accessible(page)
-    right = page.evaluate(
+    right = page.evaluate(  # what scrolls inside its own region (.scroll) does not count
         "(sel) => Math.max(...[...document.querySelectorAll(sel + ', ' + sel + ' *')]"
+        ".filter(e => !e.parentElement.closest(sel + ' .scroll'))"
         ".map(e => e.getBoundingClientRect().right))",
         block,
     )
@@ -128,10 +130,15 @@ def test_steward_turns_it_on_and_a_developer_sees_the_labelled_preview(page, sit
     notice = page.inner_text("#synthetic-notice")
     assert notice.startswith("Synthetic preview — not real data") and "12 times" in notice
     assert "not real data" in page.inner_text("#synthetic-caption")
-    cells = page.locator("#synthetic-rows tbody tr")
-    assert cells.count() == 20
+    assert page.locator("#synthetic-rows tbody tr").count() == 20
     wards = set(page.locator("#synthetic-rows tbody td:nth-child(2)").all_inner_texts())
     assert wards <= {"cardiology", "oncology", "paediatrics", "surgery", "[suppressed]", ""}
+    ages = [t for t in page.locator("#synthetic-rows tbody td:nth-child(3)").all_inner_texts() if t]
+    assert ages and all(20 <= int(a) <= 75 for a in ages)
+    # every real postcode occurs once: only coarse values no row holds are shown
+    cells = page.locator("#synthetic-rows tbody td:nth-child(4)").all_inner_texts()
+    codes = [t for t in cells if t]
+    assert codes and not {int(c) for c in codes} & {10000 + 7 * i for i in range(240)}
     visits_shown = set(page.locator("#synthetic-rows tbody td:nth-child(1)").all_inner_texts())
     assert visits_shown <= {"[suppressed]", ""}  # every visit id occurs once
     assert SECRET not in page.content()
