@@ -30,6 +30,7 @@ from api.routers import (
     samples,
     search,
     sparql,
+    synthetic,
 )
 from api.services import Services
 from api.web import routes as web
@@ -38,6 +39,7 @@ from catalog.settings import Settings
 
 #: Routers in the order their paths are matched.
 ROUTERS = [health.router, datasets.router, dataset_writes.router, samples.router]
+ROUTERS += [synthetic.router]  # synthetic previews of samples (catalog/samples/synthetic.py)
 ROUTERS += [factories.router, labs.router, offers.router]
 ROUTERS += [data_spaces.router]  # the common European data spaces (catalog/dataspaces.py)
 ROUTERS += [catalog_endpoint.router, sparql.router, ckan_api.router]  # federation

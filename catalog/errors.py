@@ -321,3 +321,17 @@ class InvalidTransition(InvalidInput):
     bindings answer it 400)."""
 
     code = "invalid_state_transition"
+
+
+class DerivedDataForbidden(Conflict):
+    """The dataset's terms forbid derived data (a no-derivatives licence, an ODRL
+    prohibition of derivation, EHDS health data under a permit), so no synthetic preview."""
+
+    code = "derived_data_forbidden"
+
+
+class InvalidField(InvalidInput):
+    """A field of a request body has a value outside what this catalogue accepts."""
+
+    status = 422
+    code = "invalid_field"

@@ -359,6 +359,24 @@ class Settings(BaseSettings):
         description="Listed frequent values of a sample's statistics are cut to this many "
         "characters.",
     )
+    synthetic_min_count: int = Field(
+        default=10,
+        ge=2,
+        le=1_000_000,
+        description="k of synthetic previews: a value occurring fewer than k times in the real "
+        "sample never appears in a preview, and each numeric bin holds at least k rows. The "
+        "default of every dataset, and the lowest a steward may choose.",
+    )
+    synthetic_rows: int = Field(
+        default=100, gt=0, le=1000, description="Rows generated for one synthetic preview."
+    )
+    synthetic_bins: int = Field(
+        default=10,
+        ge=2,
+        le=100,
+        description="Quantile bins of a numeric or date column in a synthetic preview (10: "
+        "deciles), merged until each holds at least k rows.",
+    )
     search_page_size: int = Field(default=20, gt=0, description="Search hits per page.")
     search_max_page_size: int = Field(
         default=100, gt=0, description="Most search hits one page may ask for."

@@ -1,7 +1,9 @@
-"""Sample commands: ``datalab sample add|delete|sweep`` (users and grants: :mod:`cli.users`)."""
+"""Sample commands: ``datalab sample add|delete|sweep|synthetic`` (users and grants:
+:mod:`cli.users`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +13,9 @@ from catalog.accounts import Accounts
 from catalog.db import Database
 from catalog.errors import InvalidInput
 from catalog.samples import SampleStore, Upload, fetched
-from catalog.samples.service import attach, detach
+from catalog.samples.service import SampleService, attach, detach
 from catalog.samples.store import CSV_TYPES, PARQUET_TYPES
+from catalog.samples.synthetic_service import SyntheticPreviews
 from cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
 
 KNOWN_TYPES = PARQUET_TYPES | CSV_TYPES
@@ -110,3 +113,56 @@ def sample_sweep(home: HomeOption = None) -> None:
     with reported():
         removed = SampleStore(settings_from_cli(home=home)).sweep()
         typer.echo(f"{removed} sample version(s) removed")
+
+
+@dataclass(frozen=True)
+class _Operator:
+    """The operator at the command line: acts as an administrator, audited as nobody."""
+
+    name: str | None = None
+    role: str = "admin"
+    organisation: str | None = None
+    factory: str | None = None
+
+
+@sample_app.command("synthetic")
+def sample_synthetic(
+    dataset_id: Annotated[str, typer.Argument(help="Id of the dataset.")],
+    on: Annotated[
+        bool | None,
+        typer.Option(
+            "--on/--off",
+            help="Serve a synthetic preview of the sample, or stop; without either, show the "
+            "switch and what the dataset's terms say.",
+        ),
+    ] = None,
+    min_count: Annotated[
+        int | None,
+        typer.Option(
+            "--min-count",
+            help="k: values occurring fewer than k times never appear (at least "
+            "DATALAB_SYNTHETIC_MIN_COUNT).",
+        ),
+    ] = None,
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Switch a dataset's synthetic preview on or off (refused where the terms forbid
+    derived data)."""
+    with reported(as_json):
+        settings = settings_from_cli(home=home)
+        with open_catalogue(settings) as catalogue, Database.open(settings) as database:
+            samples = SampleService(catalogue, SampleStore(settings), Accounts(database))
+            previews = SyntheticPreviews(samples, lambda _caller, _source: False)
+            if on is None:
+                status = previews.status(dataset_id)
+            else:
+                status = previews.configure(_Operator(), dataset_id, on, min_count)
+        if as_json:
+            emit_json(status.to_dict())
+            return
+        state = "on" if status.enabled else "off"
+        served = "served" if status.served else "not served"
+        typer.echo(f"synthetic preview of {dataset_id}: {state} (k={status.min_count}), {served}")
+        verdict = "allow" if status.terms.allowed else "forbid"
+        typer.echo(f"the terms {verdict} derived data: {status.terms.reason}")

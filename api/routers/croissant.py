@@ -16,8 +16,14 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal, PrincipalDep
 from api.deps import CatalogueDep, SamplesDep
+from api.routers.synthetic import synthetic_previews
 from api.routing import PRIVATE
-from catalog.federation.croissant import SampleView, croissant_document, sha256_of
+from catalog.federation.croissant import (
+    SampleView,
+    SyntheticView,
+    croissant_document,
+    sha256_of,
+)
 from catalog.samples import graph as sample_graph
 from catalog.samples.service import SampleService
 from catalog.samples.store import samples_root
@@ -38,6 +44,10 @@ def _sample_view(
         content_url=sample_graph.sample_urls(cat, dataset_id)[1],
         byte_size=meta["byte_size"],
     )
+    status = synthetic_previews(service).status(dataset_id)
+    if status.served:
+        url = sample_graph.sample_urls(cat, dataset_id)[0] + "/synthetic"
+        view = replace(view, synthetic=SyntheticView(url, status.min_count))
     if not service.decide(principal, dataset_id).rows_visible:
         return view  # the file is described, its checksum is not (docs/security.md)
     digest = meta.get("sha256")  # computed at upload; older samples: computed once here

@@ -19,6 +19,7 @@ from api.services import Services
 from api.web.charts import column_chart
 from api.web.render import safe_url
 from api.web.session import web_principal
+from api.web.synthetic_page import synthetic_context
 from catalog.errors import InvalidInput, SampleNotFound
 from catalog.facts.read import record_facts
 from catalog.federation.schema_org import dataset_jsonld
@@ -130,6 +131,7 @@ def dataset_context(
         "distributions": dists,
         "quality": quality.to_dict(),
         "sample": sample,
+        "synthetic": synthetic_context(request, services, dataset_id, sample),
         "offers": offers,
         "profile_error": profile_error,
         "org_types": sorted(FORM_ORG_TYPES),

@@ -28,6 +28,7 @@ from api.web.steward_logic import (
     save_document,
     steward_datasets,
 )
+from api.web.synthetic_pages import synthetic_states
 from catalog.errors import InvalidInput, LimitExceeded
 from catalog.harvest.sources import owner_key
 from catalog.quality import mean_report, source_quality
@@ -80,7 +81,13 @@ def _overview(request: Request, services: Services, **extra: object) -> Response
         choices=CHOICES,
         message=extra.get("message"),
         error=extra.get("error"),
+        synthetic=synthetic_states(services, mine),
     )
+
+
+def overview_page(request: Request, services: Services, **extra: object) -> Response:
+    """The steward page, with a ``message`` or an ``error`` (for the pages' other forms)."""
+    return _overview(request, services, **extra)
 
 
 @router.get("", operation_id="web_steward")

@@ -25,6 +25,8 @@ ISO 8601 text in UTC, as they were in the old ``accounts.sqlite3``.
 - ``baskets``, ``basket_requests``: AI developers' training baskets (datasets, profile,
   model, the fingerprint of the answer last looked at) and the access requests filed from
   each basket (:mod:`catalog.baskets`).
+- ``synthetic_previews``: the stewards' switch of each dataset's synthetic preview and its k
+  (:mod:`catalog.samples.synthetic_switches`).
 """
 
 from __future__ import annotations
@@ -401,4 +403,14 @@ basket_requests = sa.Table(
     sa.Column("request", sa.Text, sa.ForeignKey("access_requests.id"), primary_key=True),
     sa.Column("dataset_id", sa.Text, nullable=False),
     sa.Column("lab", sa.Text, nullable=False),
+)
+
+synthetic_previews = sa.Table(
+    "synthetic_previews",
+    metadata,
+    sa.Column("dataset_id", sa.Text, primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("min_count", sa.Integer, nullable=False),  # k of the preview
+    sa.Column("changed_by", sa.Text),  # the account that last switched it (None: the CLI)
+    sa.Column("changed", sa.Text, nullable=False),
 )

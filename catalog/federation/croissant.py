@@ -12,6 +12,11 @@ responsible-AI facts the record carries) plus, when the dataset has a Parquet sa
   non-public sample's is never published to others (docs/security.md). Downloading the
   file stays gated like its rows.
 
+While the dataset's steward serves a synthetic preview (:mod:`catalog.samples.synthetic`),
+it is described as a second file (``synthetic-preview.json``, the preview's JSON) and record
+set (``synthetic-preview``), each saying "Synthetic preview — not real data" and carrying
+``sc:additionalProperty`` ``synthetic: true``; the sample's own file and records are unchanged.
+
 The sample file's URL always serves the sample's current version, which a steward may
 replace: the document says so with ``isLiveDataset`` (Croissant 1.1, "Live datasets"),
 which is also what lets a file be described without a checksum.
@@ -26,6 +31,7 @@ fetches a context.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from dataclasses import dataclass
@@ -106,6 +112,16 @@ class SampleView:
     byte_size: int | None = None
     rows_visible: bool = False
     sha256: str | None = None  # set only for entitled callers
+    synthetic: SyntheticView | None = None  # while a synthetic preview is served
+
+
+@dataclass(frozen=True)
+class SyntheticView:
+    """The sample's synthetic preview (:mod:`catalog.samples.synthetic_service`), served as
+    JSON at ``content_url``: described as its own file and record set, marked synthetic."""
+
+    content_url: str
+    min_count: int
 
 
 def croissant_document(
@@ -200,7 +216,61 @@ def _sample_parts(sample: SampleView) -> dict[str, Any]:
                 "field": fields,
             }
         ]
+    if sample.synthetic is not None and fields:
+        parts["distribution"].append(_synthetic_file(sample.synthetic))
+        parts["recordSet"].append(_synthetic_record_set(fields))
     return parts
+
+
+SYNTHETIC_ID = "synthetic-preview"
+SYNTHETIC_FILE_ID = "synthetic-preview.json"
+#: Marks the preview's file and records as synthetic for tools that read properties, not prose.
+SYNTHETIC_MARK = {"@type": "sc:PropertyValue", "name": "synthetic", "value": True}
+
+
+def _synthetic_file(view: SyntheticView) -> dict[str, Any]:
+    return {
+        "@type": "cr:FileObject",
+        "@id": SYNTHETIC_FILE_ID,
+        "name": SYNTHETIC_FILE_ID,
+        "description": "Synthetic preview — not real data: rows drawn from the real sample's "
+        "column statistics, each column on its own; values occurring fewer than "
+        f"{view.min_count} times never appear, numbers and dates are rounded to coarse "
+        "quantile bins, and no row equals a real row.",
+        "contentUrl": view.content_url,
+        "encodingFormat": "application/json",
+        "sc:additionalProperty": [
+            SYNTHETIC_MARK,
+            {"@type": "sc:PropertyValue", "name": "min_count", "value": view.min_count},
+        ],
+    }
+
+
+def _synthetic_record_set(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sample's fields again, read from the synthetic preview's JSON rows."""
+    synthetic_fields = [
+        {
+            "@type": "cr:Field",
+            "@id": f"{SYNTHETIC_ID}/{f['@id'].split('/', 1)[1]}",
+            "name": f["name"],
+            "description": f"Synthetic values of column {f['name']!r} (not real data).",
+            "dataType": f["dataType"],
+            "source": {
+                "fileObject": {"@id": SYNTHETIC_FILE_ID},
+                "extract": {"jsonPath": f"$.rows[*][{json.dumps(f['name'])}]"},
+            },
+        }
+        for f in fields
+    ]
+    return {
+        "@type": "cr:RecordSet",
+        "@id": SYNTHETIC_ID,
+        "name": SYNTHETIC_ID,
+        "description": "Synthetic preview — not real data: records generated from the "
+        "sample's column statistics, for a first look at data whose rows are not open.",
+        "sc:additionalProperty": [SYNTHETIC_MARK],
+        "field": synthetic_fields,
+    }
 
 
 _DIGESTS: dict[tuple[str, str, str], str] = {}

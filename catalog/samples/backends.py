@@ -48,6 +48,14 @@ class SampleBackend(Protocol):
 
     def publish(self, dataset_id: str, version: str, staged: Path) -> None: ...
 
+    def read_optional(self, dataset_id: str, version: str, name: str) -> bytes | None:
+        """A file derived later from a version (a synthetic preview); ``None`` if absent."""
+        ...
+
+    def add_file(self, dataset_id: str, version: str, name: str, data: bytes) -> None:
+        """Keep a file derived from a published version beside it (written whole, at once)."""
+        ...
+
     def duckdb_path(self, dataset_id: str, version: str) -> tuple[str, str]:
         """The sample's path for DuckDB, and the one folder DuckDB may read."""
         ...
@@ -89,6 +97,15 @@ class LocalBackend:
 
     def read(self, dataset_id: str, version: str, name: str) -> bytes:
         return (self.root / dataset_id / version / name).read_bytes()
+
+    def read_optional(self, dataset_id: str, version: str, name: str) -> bytes | None:
+        try:
+            return (self.root / dataset_id / version / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def add_file(self, dataset_id: str, version: str, name: str, data: bytes) -> None:
+        _atomic_write(self.root / dataset_id / version / name, data)
 
     def publish(self, dataset_id: str, version: str, staged: Path) -> None:
         folder = self.root / dataset_id
@@ -170,6 +187,22 @@ class S3Backend:
         try:
             with self.fs.open_input_stream(self._key(dataset_id, version, name)) as fh:
                 return bytes(fh.read())
+        except OSError as exc:
+            raise StoreError(f"the sample store (S3) failed: {exc}") from None
+
+    def read_optional(self, dataset_id: str, version: str, name: str) -> bytes | None:
+        try:
+            with self.fs.open_input_stream(self._key(dataset_id, version, name)) as fh:
+                return bytes(fh.read())
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"the sample store (S3) failed: {exc}") from None
+
+    def add_file(self, dataset_id: str, version: str, name: str, data: bytes) -> None:
+        try:  # one PUT: readers see the whole object or none
+            with self.fs.open_output_stream(self._key(dataset_id, version, name)) as dst:
+                dst.write(data)
         except OSError as exc:
             raise StoreError(f"the sample store (S3) failed: {exc}") from None
 

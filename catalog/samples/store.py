@@ -31,7 +31,7 @@ from catalog.errors import (
     SampleNotFound,
     UnsupportedFormat,
 )
-from catalog.samples import sorted_copies
+from catalog.samples import sorted_copies, synthetic
 from catalog.samples.backends import LocalBackend, S3Backend, SampleBackend
 from catalog.samples.bounds import DecodedLimits
 from catalog.samples.checks import (
@@ -52,6 +52,7 @@ from catalog.samples.stats import (
     quote_ident,
     read_schema,
 )
+from catalog.samples.synthetic import SyntheticShape
 from catalog.settings import Settings
 
 log = logging.getLogger("datalab.samples")
@@ -331,6 +332,48 @@ class SampleStore:
 
     def statistics(self, dataset_id: str) -> dict[str, Any]:
         return self._json(dataset_id, self._version(dataset_id), "statistics.json")
+
+    def synthetic(self, dataset_id: str, shape: SyntheticShape) -> dict[str, Any]:
+        """The synthetic preview of the current sample (:mod:`catalog.samples.synthetic`):
+        generated once per version and shape, then kept beside the sample's statistics.
+
+        This layer does not ask whether a preview may be shown: see
+        :mod:`catalog.samples.synthetic_service`."""
+        version = self._version(dataset_id)
+        name = shape.cache_name()
+        key = (dataset_id, version, name)
+        if key in self._cache:
+            return self._cache[key]
+        cached = self.backend.read_optional(dataset_id, version, name)
+        if cached is not None:
+            preview: dict[str, Any] = json.loads(cached)
+        else:
+            preview = self._generate(dataset_id, version, shape)
+            try:
+                self.backend.add_file(dataset_id, version, name, json.dumps(preview).encode())
+            except (OSError, DatalabError) as exc:  # a replaced version, a full disk
+                log.warning("synthetic preview of %s not cached: %s", dataset_id, exc)
+        if len(self._cache) > 256:
+            self._cache.clear()
+        self._cache[key] = preview
+        return preview
+
+    def _generate(self, dataset_id: str, version: str, shape: SyntheticShape) -> dict[str, Any]:
+        meta = self._json(dataset_id, version, "meta.json")
+        columns = [Column(**c) for c in meta["columns"]]
+        path, allowed = self.backend.duckdb_path(dataset_id, version)
+        seed = synthetic.seed_of(dataset_id, version, shape)
+        try:
+            with self.engine.connect(allowed) as con:
+                reader = con.execute("SELECT * FROM read_parquet(?) LIMIT 0", [path]).arrow()
+                preview = synthetic.generate(
+                    self.engine, con, path, columns, reader.schema, shape, seed,
+                    self.settings.duckdb_deadline_s,
+                )  # fmt: skip
+        except duckdb.Error as exc:
+            raise wrap_read_error(exc) from None
+        preview["version"] = version
+        return preview
 
     def parquet_bytes(self, dataset_id: str) -> bytes:
         return self.backend.read(dataset_id, self._version(dataset_id), "sample.parquet")

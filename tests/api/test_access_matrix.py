@@ -344,3 +344,53 @@ def test_entitled_callers_get_the_checksum_from_the_sample_api_and_croissant(
     assert [f["sha256"] for f in files] == [digests[level]]
     record = client.get(f"/datasets/{IDS[level]}", params={"format": "nt"}, headers=headers)
     assert (digests[level] in record.text) is (level == "public")  # the record is public
+
+
+def test_a_synthetic_preview_only_when_switched_on_and_never_a_real_row(world) -> None:
+    """Every caller × level: no preview while it is off; once an admin turns it on (these
+    records state no licence or policy, so nothing forbids it), everyone gets rows marked
+    synthetic that never hold the secret, and the real rows stay as closed as before."""
+    client, tokens, _ = world
+    admin = _headers(tokens, "admin")
+    for level in LEVELS:
+        for caller in CALLERS:
+            off = client.get(
+                f"/datasets/{IDS[level]}/sample/synthetic", headers=_headers(tokens, caller)
+            )
+            assert off.status_code == 404, (level, caller)
+            assert SECRET not in off.text
+    for level in LEVELS:
+        own = client.put(
+            f"/datasets/{IDS[level]}/sample/synthetic-preview",
+            json={"enabled": True},
+            headers=_headers(tokens, "steward_own"),
+        )
+        assert own.status_code == 403  # a harvested record is not a steward's to switch
+        on = client.put(
+            f"/datasets/{IDS[level]}/sample/synthetic-preview",
+            json={"enabled": True},
+            headers=admin,
+        )
+        assert on.status_code == 200, on.text
+    try:
+        for level in LEVELS:
+            for caller in CALLERS:
+                headers = _headers(tokens, caller)
+                got = client.get(f"/datasets/{IDS[level]}/sample/synthetic", headers=headers)
+                assert got.status_code == 200, (level, caller, got.text)
+                body = got.json()
+                assert body["synthetic"] is True and got.headers["Synthetic-Data"].startswith(
+                    "true"
+                )
+                assert body["rows"] and SECRET not in got.text
+                assert {r["id"] for r in body["rows"]} == {None}  # every id occurs once
+                real = client.get(f"/datasets/{IDS[level]}/sample/rows", headers=headers)
+                entitled = level == "public" or caller in ENTITLED
+                assert real.status_code == (200 if entitled else 403)
+    finally:
+        for level in LEVELS:
+            client.put(
+                f"/datasets/{IDS[level]}/sample/synthetic-preview",
+                json={"enabled": False},
+                headers=admin,
+            )

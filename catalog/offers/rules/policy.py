@@ -47,6 +47,12 @@ def _uses(rule: Rule) -> tuple[frozenset[str], list[str]]:
     return frozenset(covered), unmapped
 
 
+def rule_uses(rule: Rule) -> tuple[frozenset[str], list[str]]:
+    """The uses a rule's actions cover, and the actions this catalogue cannot map (the one
+    mapping of ODRL actions, also read by :mod:`catalog.offers.derived`)."""
+    return _uses(rule)
+
+
 def _when(rule: Rule) -> str:
     return " and ".join(describe(c) for c in rule.constraints)
 

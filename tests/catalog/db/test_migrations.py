@@ -21,6 +21,7 @@ TABLES |= {"source_schedules"}  # revision 0002_job_queue
 TABLES |= {"offer_terms", "offer_resolutions", "offer_labs", "offer_state"}  # 0003_offers
 TABLES |= {"dsp_negotiations", "dsp_transfers", "dsp_outbox"}  # 0005_dsp
 TABLES |= {"baskets", "basket_requests"}  # 0007_baskets
+TABLES |= {"synthetic_previews"}  # 0008_synthetic
 
 
 def _tables(database: Database) -> set[str]:
