@@ -359,6 +359,12 @@ class Settings(BaseSettings):
         description="Listed frequent values of a sample's statistics are cut to this many "
         "characters.",
     )
+    sample_exact_stats_max_rows: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="Samples of at most this many rows get exact distinct counts (marked "
+        "exact); larger ones an estimate (HyperLogLog, never above the non-null count).",
+    )
     search_page_size: int = Field(default=20, gt=0, description="Search hits per page.")
     search_max_page_size: int = Field(
         default=100, gt=0, description="Most search hits one page may ask for."
