@@ -356,6 +356,25 @@ def test_entitled_callers_get_the_checksum_from_the_sample_api_and_croissant(
     assert (digests[level] in record.text) is (level == "public")  # the record is public
 
 
+def _page_as(client: TestClient, tokens: dict, caller: str, ds: str, params: dict) -> str:
+    """The dataset page as ``caller`` sees it, signed in to the web pages (a browser of its
+    own: the shared client stays anonymous)."""
+    import re
+
+    browser = TestClient(client.app, base_url="https://testserver")  # cookies are Secure
+    login = browser.get("/ui/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', login)
+    assert csrf
+    form = {"csrf": csrf.group(1), "user": caller, "token": tokens[caller], "next": "/ui/search"}
+    answer = browser.post(
+        "/ui/login", data=form, headers={"Origin": "https://testserver"}, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text[:300]
+    page = browser.get(f"/ui/datasets/{ds}", params=params)
+    assert page.status_code == 200
+    return page.text
+
+
 @pytest.mark.parametrize("level", NOT_PUBLIC)
 def test_the_publishers_steward_sees_their_own_sample_and_says_why(world, level: str) -> None:
     """One decision for every read: the overview, rows, statistics and the page agree."""
@@ -369,9 +388,10 @@ def test_the_publishers_steward_sees_their_own_sample_and_says_why(world, level:
     rows = client.get(f"/datasets/{ds}/sample/rows", params={"q": SECRET}, headers=headers)
     assert [r["name"] for r in rows.json()["rows"]] == [SECRET]
     assert client.get(f"/datasets/{ds}/sample/statistics", headers=headers).status_code == 200
-    page = client.get(f"/ui/datasets/{ds}", params={"q": SECRET}, headers=headers)
-    assert SECRET in page.text
-    assert "you steward this dataset" in page.text
+    page = _page_as(client, tokens, "steward_own", ds, {"q": SECRET})
+    assert SECRET in page
+    assert "1 of 250 rows match" in page
+    assert "you steward this dataset" in page
 
 
 @pytest.mark.parametrize("level", NOT_PUBLIC)
@@ -386,8 +406,9 @@ def test_a_steward_of_another_organisation_stays_refused_everywhere(world, level
         r = _read(client, ds, read, headers)
         assert r.status_code == 403, read
         assert SECRET not in r.text
-    page = client.get(f"/ui/datasets/{ds}", params={"q": SECRET}, headers=headers)
-    assert page.status_code == 200
-    assert SECRET not in page.text
-    assert "250" not in page.text
-    assert "rows match" not in page.text
+    page = _page_as(client, tokens, "steward_other", ds, {"q": SECRET, "filter": "id:eq:0"})
+    assert "request access" in page
+    assert SECRET not in page
+    assert "250" not in page
+    assert "rows match" not in page
+    assert "sample-rows" not in page
