@@ -25,10 +25,6 @@ def _ages(page) -> list[str]:
     return cells.all_inner_texts()
 
 
-def _header(page, name: str):
-    return page.locator("#sample-rows thead th").filter(has=page.locator(f"a.sort:text-is('{name}')"))
-
-
 def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
     page, site: Site, tmp_path
 ) -> None:
