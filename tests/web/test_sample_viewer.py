@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.web.a11y import check_page
+from tests.web.a11y import AXE, TAGS, check_page, describe
 from tests.web.conftest import Site, shot, sign_in, sign_out
 
 CSV = (
@@ -23,6 +23,25 @@ def _ages(page) -> list[str]:
     column = next(i for i, text in enumerate(index) if text.strip().startswith("age"))
     cells = page.locator(f"#sample-rows tbody tr td:nth-child({column + 1})")
     return cells.all_inner_texts()
+
+
+def _check(page) -> None:
+    """The sample section on its own (axe on ``#sample``; nothing in it wider than the
+    page), then the whole page (:func:`check_page`), so a failure says whose it is."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text())
+    violations = page.evaluate(
+        "async (tags) => (await axe.run('#sample', {runOnly: {type: 'tag', values: tags}}))"
+        ".violations",
+        TAGS,
+    )
+    assert violations == [], f"axe-core on the sample section:\n{describe(violations)}"
+    wider = page.evaluate(
+        "() => { const s = document.querySelector('#sample');"
+        " return s.scrollWidth - s.clientWidth; }"
+    )
+    assert wider <= 0, f"the sample section is {wider}px wider than the page"
+    check_page(page)
 
 
 def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
@@ -49,7 +68,7 @@ def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
     age = page.locator("#sample-rows thead th").nth(1)
     assert age.locator(".cap").first.inner_text() == "47 – 61"
     assert "3 distinct" in age.inner_text()
-    check_page(page)
+    _check(page)
     shot(page, "sample-01-steward-rows")
 
     # Clicking a header sorts by it; clicking again reverses; aria-sort says which.
@@ -57,14 +76,14 @@ def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
     page.wait_for_url(re.compile(r"sort=age"))
     assert _ages(page) == ["47", "54", "61"]
     assert page.locator("#sample-rows thead th").nth(1).get_attribute("aria-sort") == "ascending"
-    check_page(page)
+    _check(page)
     shot(page, "sample-02-sorted-ascending")
     page.click("#sample-rows thead a.sort:has-text('age')")
     page.wait_for_url(re.compile(r"sort=-age"))
     assert _ages(page) == ["61", "54", "47"]
     assert page.locator("#sample-rows thead th").nth(1).get_attribute("aria-sort") == "descending"
     assert page.locator("#sample-rows thead th[aria-sort]").count() == 1
-    check_page(page)
+    _check(page)
     shot(page, "sample-03-sorted-descending")
 
     # The filter builder offers the column's conditions; the filter shows as a chip.
@@ -87,7 +106,7 @@ def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
     page.click("#filter-add")
     page.wait_for_function("document.querySelector('#sample-count').innerText.startsWith('1 of')")
     assert page.locator(".chip").count() == 2
-    check_page(page)
+    _check(page)
     shot(page, "sample-04-filters")
 
     # Removing a chip takes that filter away.
@@ -105,7 +124,7 @@ def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
     assert page.inner_text("#sample-count") == "1 of 3 rows match for “asthma”"
     assert page.locator("#sample-rows tbody tr").count() == 1
     assert "J45 Asthma" in page.inner_text("#sample-rows tbody")
-    check_page(page)
+    _check(page)
     shot(page, "sample-05-search")
 
     # A column's values, from the keyboard: Tab from its header to its list, Enter opens it.
@@ -121,7 +140,7 @@ def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
     listed = values.locator("li").all_inner_texts()
     assert sorted(listed) == ["E11 diabetes: 1", "I10 hypertension: 1", "J45 Asthma: 1"]
     assert all(values.locator("li").nth(i).is_visible() for i in range(3))
-    check_page(page)
+    _check(page)
     shot(page, "sample-06-column-values-by-keyboard")
     sign_out(page)
 
@@ -137,6 +156,6 @@ def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
     assert "rows match" not in section
     assert "3 rows" not in section
     assert "J45" not in page.content()
-    check_page(page)
+    _check(page)
     shot(page, "sample-07-developer-refused")
     sign_out(page)
