@@ -86,7 +86,15 @@ def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
     _check(page)
     shot(page, "sample-03-sorted-descending")
 
-    # The filter builder offers the column's conditions; the filter shows as a chip.
+    # The filter builder offers the column's conditions and a field of its type; the second
+    # value only for "between", no value for "is empty".
+    page.select_option("#f-column", "admitted")
+    assert page.get_attribute("#f-value", "type") == "date"
+    assert not page.is_visible("#f-value2")
+    page.select_option("#f-op", "between")
+    assert page.is_visible("#f-value2")
+    page.select_option("#f-op", "isnull")
+    assert not page.is_visible("#f-value")
     page.select_option("#f-column", "age")
     offered = page.locator("#f-op option").all_inner_texts()
     assert "greater than (>)" in offered
