@@ -376,6 +376,11 @@ class Settings(BaseSettings):
         le=100,
         description="Quantile bins of a numeric or date column in a synthetic preview (10: "
         "deciles), merged until each holds at least k rows.",
+    sample_exact_stats_max_rows: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="Samples of at most this many rows get exact distinct counts (marked "
+        "exact); larger ones an estimate (HyperLogLog, never above the non-null count).",
     )
     search_page_size: int = Field(default=20, gt=0, description="Search hits per page.")
     search_max_page_size: int = Field(

@@ -144,13 +144,22 @@ def get_sample_rows(
         list[str] | None,
         Query(
             description="column:op:value; ops eq ne lt le gt ge contains startswith "
-            "isnull notnull in (comma-separated values). Repeatable."
+            "isnull notnull in (comma-separated values) between (low,high: numbers, dates, "
+            "times). Repeatable; all must hold."
         ),
     ] = None,
     sort: Annotated[str | None, Query(description="column, or -column for descending.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            description="Words to find within rows: each must occur, ignoring case, in one "
+            "of the text columns."
+        ),
+    ] = None,
 ) -> JSONResponse:
-    """A page of rows (≤ 100 rows, ≤ 1 MB; `truncated` says whether the page was cut)."""
-    query = SampleQuery.parse(filter, sort, offset=offset, limit=limit)
+    """A page of rows (≤ 100 rows, ≤ 1 MB; `truncated` says whether the page was cut);
+    `matched` is the exact number of rows the filters and search let through (of `total`)."""
+    query = SampleQuery.parse(filter, sort, offset=offset, limit=limit, search=q)
     body = service.rows(principal, dataset_id, query)
     if body["next_offset"] is not None:
         body["next"] = this_url(request, offset=body["next_offset"])

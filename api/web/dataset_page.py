@@ -16,7 +16,7 @@ from rdflib import URIRef
 from api.deps import get_samples
 from api.links import public_path
 from api.services import Services
-from api.web.charts import column_chart
+from api.web import sample_view
 from api.web.render import safe_url
 from api.web.session import web_principal
 from api.web.synthetic_page import synthetic_context
@@ -31,7 +31,7 @@ from catalog.offers.live import answer_offers
 from catalog.offers.profiles import FORM_ORG_TYPES, PURPOSES
 from catalog.quality import dataset_quality
 from catalog.rdf_bridge import to_rdflib_graph
-from catalog.samples.filters import SampleQuery
+from catalog.samples.stats import Column
 
 PAGE_ROWS = 20
 
@@ -42,31 +42,20 @@ def _label(value: object) -> str:
 
 
 def _sample(request: Request, services: Services, dataset_id: str) -> dict[str, Any] | None:
+    """The sample viewer (see :mod:`api.web.sample_view`), on the gate's one decision."""
     service = get_samples(services)
-    principal = web_principal(request)
     try:
-        overview = service.overview(principal, dataset_id)
+        meta = service.store.meta(dataset_id)
     except SampleNotFound:
         return None
-    out: dict[str, Any] = {"overview": overview, "rows": None, "charts": [], "error": None}
-    if not overview["access"]["rows_visible"]:
-        return out
-    q = request.query_params
+    columns = [Column(**c) for c in meta["columns"]]
+    req, build_error = sample_view.parse(request.query_params, columns, service.store.settings)
     try:
-        offset = max(0, min(int(q.get("offset") or 0), 2**62))
-    except ValueError:
-        offset = 0
-    filters = [f for f in q.getlist("filter") if f][:10]
-    sort = q.get("sort") or None
-    try:
-        query = SampleQuery.parse(filters, sort, offset=offset, limit=PAGE_ROWS)
-        out["rows"] = service.rows(principal, dataset_id, query)
-    except InvalidInput as exc:
-        out["error"] = exc.message
-    stats = service.statistics(principal, dataset_id)
-    out["charts"] = [{"stats": s, "chart": column_chart(s)} for s in stats.get("columns", [])]
-    out["filters"], out["sort"], out["offset"] = filters, sort, offset
-    return out
+        query = sample_view.query_of(req, PAGE_ROWS)
+        view = service.browse(web_principal(request), dataset_id, query)
+    except SampleNotFound:  # deleted meanwhile
+        return None
+    return sample_view.context(view, req, build_error, PAGE_ROWS)
 
 
 def _offers(

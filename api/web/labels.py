@@ -36,6 +36,35 @@ TABLES: dict[str, dict[str, dict[str, str]]] = {
     "word": {
         "in_review": {"en": "in review", "de": "in Prüfung", "fr": "en cours d'examen"},
     },
+    # the sample viewer's filter conditions (catalog.samples.filters.OPERATORS)
+    "sample_op": {
+        "eq": {"en": "equals (=)", "de": "gleich (=)", "fr": "égal à (=)"},
+        "ne": {"en": "is not (≠)", "de": "ungleich (≠)", "fr": "différent de (≠)"},
+        "lt": {"en": "less than (<)", "de": "kleiner als (<)", "fr": "inférieur à (<)"},
+        "le": {"en": "at most (≤)", "de": "höchstens (≤)", "fr": "au plus (≤)"},
+        "gt": {"en": "greater than (>)", "de": "größer als (>)", "fr": "supérieur à (>)"},
+        "ge": {"en": "at least (≥)", "de": "mindestens (≥)", "fr": "au moins (≥)"},
+        "between": {"en": "between", "de": "zwischen", "fr": "entre"},
+        "contains": {"en": "contains", "de": "enthält", "fr": "contient"},
+        "startswith": {"en": "starts with", "de": "beginnt mit", "fr": "commence par"},
+        "in": {"en": "is one of", "de": "ist eines von", "fr": "est l'un de"},
+        "isnull": {"en": "is empty", "de": "ist leer", "fr": "est vide"},
+        "notnull": {"en": "is not empty", "de": "ist nicht leer", "fr": "n'est pas vide"},
+    },
+    # the families of sample column types (catalog.samples.stats.kind_of)
+    "column_kind": {
+        "integer": {"en": "whole number", "de": "Ganzzahl", "fr": "nombre entier"},
+        "float": {"en": "number", "de": "Zahl", "fr": "nombre"},
+        "decimal": {"en": "decimal number", "de": "Dezimalzahl", "fr": "nombre décimal"},
+        "date": {"en": "date", "de": "Datum", "fr": "date"},
+        "timestamp": {"en": "date and time", "de": "Zeitpunkt", "fr": "date et heure"},
+        "time": {"en": "time of day", "de": "Uhrzeit", "fr": "heure"},
+        "string": {"en": "text", "de": "Text", "fr": "texte"},
+        "boolean": {"en": "yes/no", "de": "ja/nein", "fr": "oui/non"},
+        "binary": {"en": "binary", "de": "binär", "fr": "binaire"},
+        "nested": {"en": "nested", "de": "verschachtelt", "fr": "imbriqué"},
+        "other": {"en": "other", "de": "sonstige", "fr": "autre"},
+    },
 }
 
 

@@ -2,8 +2,11 @@
 
 A dataset's access level (its :class:`~catalog.facts.DatasetFacts`: the most closed of the
 access rights it states) decides: PUBLIC opens rows and statistics to anyone; RESTRICTED,
-NON_PUBLIC, contradictory, unknown or no statement opens them only to a caller holding a
-grant for that dataset, or to an admin. Everyone may see a sample's schema and size. The
+NON_PUBLIC, contradictory, unknown or no statement opens them only to an admin, to a steward
+of the publishing organisation (who may upload the sample too: :func:`stewards`) or to a
+caller holding a grant for that dataset. Everyone may see a sample's schema and size.
+:meth:`SampleService.decide` is the one place this is decided; the API's endpoints, the
+CLI and the dataset page (:meth:`SampleService.browse`) all read its :class:`Decision`. The
 decision is made before the request's filters, sort or paging are checked (the boundary's
 :class:`~catalog.samples.filters.SampleQuery` only types them and never fails), so a refused
 caller learns nothing from errors or counts; every read of a non-public sample (allowed or refused)
@@ -17,7 +20,8 @@ from typing import Any
 
 from catalog.accounts import Accounts
 from catalog.callers import Caller
-from catalog.errors import Forbidden, Unauthorized
+from catalog.errors import Forbidden, InvalidInput, Unauthorized
+from catalog.facts import DatasetFacts
 from catalog.facts.read import record_facts
 from catalog.samples import graph as sample_graph
 from catalog.samples.filters import SampleQuery
@@ -34,6 +38,28 @@ class Decision:
     reason: str
 
 
+@dataclass
+class SampleView:
+    """The sample as the dataset page shows it to one visitor (see :meth:`SampleService.browse`)."""
+
+    overview: dict[str, Any]
+    decision: Decision
+    rows: dict[str, Any] | None = None
+    statistics: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def stewards(caller: Caller, facts: DatasetFacts) -> bool:
+    """Whether ``caller`` is a steward of the organisation publishing the dataset (by its
+    publisher's IRI or name): the one rule for uploading a sample and seeing its rows."""
+    return (
+        caller.role == "steward"
+        and caller.name is not None
+        and bool(caller.organisation)
+        and caller.organisation in {facts.publisher, *facts.publisher_names}
+    )
+
+
 class SampleService:
     """The gated face of the sample store, used by the API and the CLI."""
 
@@ -43,12 +69,15 @@ class SampleService:
         self.accounts = accounts
 
     def decide(self, caller: Caller, dataset_id: str) -> Decision:
+        """Whether ``caller`` may see the rows and statistics of the dataset's sample."""
         facts = record_facts(self.catalogue, dataset_id)
         level = facts.access_level
         if facts.rows_public:
             return Decision(level, True, "the dataset's access rights are PUBLIC")
         if caller.role == "admin":
             return Decision(level, True, "administrators see every sample")
+        if stewards(caller, facts):
+            return Decision(level, True, "you steward this dataset: your organisation publishes it")
         if self.accounts.has_grant(caller.name, dataset_id):
             return Decision(level, True, "you hold a grant for this dataset")
         if facts.access_conflict:
@@ -68,8 +97,22 @@ class SampleService:
         who = "sign in and request access" if caller.name is None else "request access"
         return Decision(level, False, f"{what}; rows need a grant for this dataset: {who}")
 
-    def _gate(self, caller: Caller, dataset_id: str, action: str, detail: dict[str, Any]) -> None:
+    def _gate(
+        self, caller: Caller, dataset_id: str, action: str, detail: dict[str, Any]
+    ) -> Decision:
         decision = self.decide(caller, dataset_id)
+        self._enforce(caller, dataset_id, decision, action, detail)
+        return decision
+
+    def _enforce(
+        self,
+        caller: Caller,
+        dataset_id: str,
+        decision: Decision,
+        action: str,
+        detail: dict[str, Any],
+    ) -> None:
+        """Audit a read of a non-public sample; raise Forbidden unless ``decision`` opens it."""
         if decision.access_level != "public":
             outcome = "allowed" if decision.rows_visible else "denied"
             self.accounts.audit(caller.name, action, dataset_id, outcome, detail)
@@ -80,10 +123,12 @@ class SampleService:
                 details={"reason": decision.reason},
             )
 
-    def overview(self, caller: Caller, dataset_id: str) -> dict[str, Any]:
+    def overview(
+        self, caller: Caller, dataset_id: str, decision: Decision | None = None
+    ) -> dict[str, Any]:
         """Schema and size for everyone; the row count and the file's SHA-256 only to
         entitled callers (the checksum confirms a guessed file)."""
-        decision = self.decide(caller, dataset_id)
+        decision = decision or self.decide(caller, dataset_id)
         meta = self.store.meta(dataset_id)
         out = {
             "dataset_id": dataset_id,
@@ -117,6 +162,23 @@ class SampleService:
         self._gate(caller, dataset_id, "sample.statistics", {})
         return self.store.statistics(dataset_id)
 
+    def browse(self, caller: Caller, dataset_id: str, query: SampleQuery) -> SampleView:
+        """What the dataset page shows, on one decision: the overview for everyone; a page of
+        rows (with the matching count) and the statistics only where the decision opens
+        them, else nothing of either. A query the sample refuses leaves ``rows`` None and
+        says why in ``error`` (the statistics are still shown)."""
+        decision = self.decide(caller, dataset_id)
+        view = SampleView(self.overview(caller, dataset_id, decision), decision)
+        if not decision.rows_visible:
+            return view
+        self._enforce(caller, dataset_id, decision, "sample.rows", query.audit_detail())
+        try:
+            view.rows = self.store.page(dataset_id, query)
+        except InvalidInput as exc:
+            view.error = exc.message
+        view.statistics = self.store.statistics(dataset_id)
+        return view
+
     def parquet(self, caller: Caller, dataset_id: str) -> bytes:
         self._gate(caller, dataset_id, "sample.download", {})
         return self.store.parquet_bytes(dataset_id)
@@ -129,11 +191,7 @@ class SampleService:
             return False
         if self.accounts.has_grant(caller.name, dataset_id):
             return True
-        facts = record_facts(self.catalogue, dataset_id)
-        return bool(caller.organisation) and caller.organisation in {
-            facts.publisher,
-            *facts.publisher_names,
-        }
+        return stewards(caller, record_facts(self.catalogue, dataset_id))
 
     def authorize_upload(self, caller: Caller, dataset_id: str) -> None:
         """Raise unless ``caller`` may attach a sample to the dataset (checked before the body)."""

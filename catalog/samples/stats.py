@@ -1,7 +1,9 @@
 """Schema and column statistics of a sample, computed once at upload through DuckDB.
 
-Statistics: row count, nulls, a distinct estimate, min/max and a 10-bin histogram for
-numbers and dates, top values for strings, and length figures for text. Every column name
+Statistics: row count, nulls, distinct values (counted exactly up to
+``sample_exact_stats_max_rows`` rows, estimated above and then never more than the non-null
+values), min/max and a 10-bin histogram for numbers and dates, top values (exact counts) for
+strings and booleans, and length figures for text. Every column name
 reaches SQL quoted; the file path is a parameter.
 """
 
@@ -31,6 +33,7 @@ class StatsShape:
     bins: int = default_of("sample_stats_bins")
     top_values: int = default_of("sample_stats_top_values")
     value_chars: int = default_of("sample_stats_value_chars")
+    exact_max_rows: int = default_of("sample_exact_stats_max_rows")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StatsShape:
@@ -38,6 +41,7 @@ class StatsShape:
             settings.sample_stats_bins,
             settings.sample_stats_top_values,
             settings.sample_stats_value_chars,
+            settings.sample_exact_stats_max_rows,
         )
 
 
@@ -167,14 +171,16 @@ def column_statistics(
         (nonnull,) = _one(engine, con, f"SELECT count({c}) FROM {SOURCE}", p, deadline)
         out["nulls"] = rows - int(nonnull)
         return out
+    exact = rows <= shape.exact_max_rows
+    counter = f"count(DISTINCT {c})" if exact else f"approx_count_distinct({c})"
     nonnull, distinct, lo, hi = _one(
-        engine,
-        con,
-        f"SELECT count({c}), approx_count_distinct({c}), min({c}), max({c}) FROM {SOURCE}",
-        p,
-        deadline,
+        engine, con, f"SELECT count({c}), {counter}, min({c}), max({c}) FROM {SOURCE}", p, deadline
     )
-    out.update(nulls=rows - int(nonnull), distinct_estimate=int(distinct))
+    # HyperLogLog may overshoot on few values; no column has more distinct than non-null values
+    distinct = min(int(distinct), int(nonnull))
+    out.update(nulls=rows - int(nonnull), distinct=distinct, distinct_exact=exact)
+    if not exact:
+        out["distinct_estimate"] = distinct
     if column.kind in ("integer", "float", "decimal", "date", "timestamp", "time", "boolean"):
         out.update(min=jsonable(lo), max=jsonable(hi))
     if column.kind in ("integer", "float", "decimal"):
@@ -194,15 +200,16 @@ def column_statistics(
         out["histogram"] = _histogram(engine, con, expr, path, flo, fhi, deadline, shape.bins)
         if column.kind in ("date", "timestamp"):
             out["histogram_unit"] = "epoch_seconds"
-    if column.kind == "string":
+    if column.kind in ("string", "boolean"):
+        value = f"left({c}, {shape.value_chars})" if column.kind == "string" else c
         _, top = engine.query(
             con,
-            f"SELECT left({c}, {shape.value_chars}) AS v, count(*) AS n FROM {SOURCE} "
+            f"SELECT {value} AS v, count(*) AS n FROM {SOURCE} "
             f"WHERE {c} IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT {shape.top_values}",
             p,
             deadline_s=deadline,
         )
-        out["top_values"] = [{"value": v, "count": int(n)} for v, n in top]
+        out["top_values"] = [{"value": jsonable(v), "count": int(n)} for v, n in top]
     if column.kind in ("string", "binary"):
         expr = f"CAST(octet_length(CAST({c} AS BLOB)) AS DOUBLE)"
         if column.kind == "string":

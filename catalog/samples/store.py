@@ -28,6 +28,7 @@ from catalog.errors import (
     InvalidInput,
     InvalidSample,
     LimitExceeded,
+    QueryTimeout,
     SampleNotFound,
     UnsupportedFormat,
 )
@@ -42,7 +43,7 @@ from catalog.samples.checks import (
     looks_like_parquet,
 )
 from catalog.samples.engine import EngineLimits, S3Config, SampleEngine, wrap_read_error
-from catalog.samples.filters import SampleQuery, bind
+from catalog.samples.filters import RowQuery, SampleQuery, bind
 from catalog.samples.staging import Staging
 from catalog.samples.stats import (
     Column,
@@ -386,9 +387,10 @@ class SampleStore:
         limit: int | None = None,
         filters: list[str] | None = None,
         sort: str | None = None,
+        search: str | None = None,
     ) -> dict[str, Any]:
         """:meth:`page` of the request parameters as written (scripts, tests, benchmarks)."""
-        query = SampleQuery.parse(filters, sort, offset=offset, limit=limit)
+        query = SampleQuery.parse(filters, sort, offset=offset, limit=limit, search=search)
         return self.page(dataset_id, query)
 
     def page(self, dataset_id: str, query: SampleQuery) -> dict[str, Any]:
@@ -434,10 +436,28 @@ class SampleStore:
                     )  # fmt: skip
                 else:
                     _, rows = self.engine.query(con, sql, [path, *bound.params, limit + 1, offset])
+                matched = self._matched(con, path, bound, meta["rows"], query.narrowed)
         except duckdb.Error as exc:
             raise wrap_read_error(exc) from None
         more = len(rows) > limit
-        return self._page(columns, rows[:limit], offset, limit, more)
+        page = self._page(columns, rows[:limit], offset, limit, more)
+        return {**page, "matched": matched, "total": meta["rows"]}
+
+    def _matched(
+        self, con: duckdb.DuckDBPyConnection, path: str, bound: RowQuery, rows: int, narrowed: bool
+    ) -> int | None:
+        """How many rows the filters and search let through: exact, counted by DuckDB over
+        the whole sample (the stored row count when nothing narrows); None if counting ran
+        past the deadline (the page itself was read)."""
+        if not narrowed:
+            return rows
+        sql = f"SELECT count(*) FROM read_parquet(?) {bound.where}"  # noqa: S608
+        try:
+            _, result = self.engine.query(con, sql, [path, *bound.params])
+        except QueryTimeout:
+            log.warning("counting the matching rows of %s ran past the deadline", path)
+            return None
+        return int(result[0][0])
 
     def _page(
         self,

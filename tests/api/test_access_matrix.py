@@ -2,7 +2,9 @@
 
 Restricted, non-public and unstated datasets hold a row with SECRET; no response to a
 caller without a grant may contain it, nor a row count, nor statistics, whatever the
-filters, paging or order of requests (caches).
+filters, search, paging or order of requests (caches). The stewards of the publishing
+organisation (Org A: ``steward_own``) see their own samples; a steward of another
+organisation (``steward_other``) is refused like any developer.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from tests.engines import ENGINES, engine_settings
 
 CALLERS = ["anonymous", "developer", "granted", "steward_other", "steward_own", "staff", "admin"]
 LEVELS = ["public", "restricted", "non_public", "unstated", "contradictory"]
-ENTITLED = {"granted", "admin"}
-READS = ["rows", "rows_filtered", "statistics", "file"]
+ENTITLED = {"granted", "admin", "steward_own"}
+READS = ["rows", "rows_filtered", "rows_searched", "statistics", "file"]
 
 
 def _parquet() -> bytes:
@@ -67,6 +69,9 @@ def _read(client: TestClient, ds: str, read: str, headers: dict[str, str]):
     if read == "rows_filtered":
         params = [("filter", f"name:eq:{SECRET}"), ("sort", "-id"), ("limit", "5")]
         return client.get(f"{base}/rows", params=params, headers=headers)
+    if read == "rows_searched":
+        params = [("q", SECRET.lower()), ("filter", "id:between:0,10"), ("limit", "5")]
+        return client.get(f"{base}/rows", params=params, headers=headers)
     if read == "statistics":
         return client.get(f"{base}/statistics", headers=headers)
     return client.get(f"{base}/file", headers=headers)
@@ -97,14 +102,16 @@ def test_rows_statistics_and_file(world, caller: str, level: str, read: str) -> 
     r = _read(client, IDS[level], read, _headers(tokens, caller))
     if level == "public" or caller in ENTITLED:
         assert r.status_code == 200, r.text
-        if read == "rows_filtered":
+        if read in ("rows_filtered", "rows_searched"):
             assert [row["name"] for row in r.json()["rows"]] == [SECRET]
+            assert (r.json()["matched"], r.json()["total"]) == (1, 250)
         return
     assert r.status_code == 403
     error = r.json()["error"]
     assert error["code"] == "forbidden"
     assert SECRET not in r.text
     assert "250" not in r.text
+    assert "matched" not in r.text
     assert "histogram" not in r.text
     assert r.headers["cache-control"] == "private, no-store"
 
@@ -119,6 +126,9 @@ def test_denied_answers_are_identical_with_and_without_filters(world) -> None:
         [("filter", "name:eq:nothing-matches")],
         [("filter", "no_such_column:eq:1")],
         [("filter", "id:eq:not-a-number")],
+        [("filter", "id:between:1")],
+        [("q", SECRET)],
+        [("q", "nothing matches")],
         [("sort", "bogus")],
         [("limit", "100000")],
     ]
@@ -394,3 +404,59 @@ def test_a_synthetic_preview_only_when_switched_on_and_never_a_real_row(world) -
                 json={"enabled": False},
                 headers=admin,
             )
+def _page_as(client: TestClient, tokens: dict, caller: str, ds: str, params: dict) -> str:
+    """The dataset page as ``caller`` sees it, signed in to the web pages (a browser of its
+    own: the shared client stays anonymous)."""
+    import re
+
+    browser = TestClient(client.app, base_url="https://testserver")  # cookies are Secure
+    login = browser.get("/ui/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', login)
+    assert csrf
+    form = {"csrf": csrf.group(1), "user": caller, "token": tokens[caller], "next": "/ui/search"}
+    answer = browser.post(
+        "/ui/login", data=form, headers={"Origin": "https://testserver"}, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text[:300]
+    page = browser.get(f"/ui/datasets/{ds}", params=params)
+    assert page.status_code == 200
+    return page.text
+
+
+@pytest.mark.parametrize("level", NOT_PUBLIC)
+def test_the_publishers_steward_sees_their_own_sample_and_says_why(world, level: str) -> None:
+    """One decision for every read: the overview, rows, statistics and the page agree."""
+    client, tokens, _ = world
+    ds = IDS[level]
+    headers = _headers(tokens, "steward_own")
+    overview = client.get(f"/datasets/{ds}/sample", headers=headers).json()
+    assert overview["access"]["rows_visible"] is True
+    assert "you steward this dataset" in overview["access"]["reason"]
+    assert overview["rows"] == 250
+    rows = client.get(f"/datasets/{ds}/sample/rows", params={"q": SECRET}, headers=headers)
+    assert [r["name"] for r in rows.json()["rows"]] == [SECRET]
+    assert client.get(f"/datasets/{ds}/sample/statistics", headers=headers).status_code == 200
+    page = _page_as(client, tokens, "steward_own", ds, {"q": SECRET})
+    assert SECRET in page
+    assert "1 of 250 rows match" in page
+    assert "you steward this dataset" in page
+
+
+@pytest.mark.parametrize("level", NOT_PUBLIC)
+def test_a_steward_of_another_organisation_stays_refused_everywhere(world, level: str) -> None:
+    client, tokens, _ = world
+    ds = IDS[level]
+    headers = _headers(tokens, "steward_other")
+    overview = client.get(f"/datasets/{ds}/sample", headers=headers).json()
+    assert overview["access"]["rows_visible"] is False
+    assert "steward" not in overview["access"]["reason"]
+    for read in READS:
+        r = _read(client, ds, read, headers)
+        assert r.status_code == 403, read
+        assert SECRET not in r.text
+    page = _page_as(client, tokens, "steward_other", ds, {"q": SECRET, "filter": "id:eq:0"})
+    assert "request access" in page
+    assert SECRET not in page
+    assert "250" not in page
+    assert "rows match" not in page
+    assert "sample-rows" not in page

@@ -81,7 +81,15 @@ def test_put_parquet_then_read_overview_rows_and_statistics(client) -> None:
     assert stats["day"]["histogram_unit"] == "epoch_seconds"
     assert stats["name"]["top_values"][0] == {"value": "item 0", "count": 36}
     assert stats["name"]["lengths"]["max"] == 6
-    assert stats["ok"]["distinct_estimate"] == 2
+    assert (stats["ok"]["distinct"], stats["ok"]["distinct_exact"]) == (2, True)
+    assert stats["ok"]["top_values"] == [
+        {"value": False, "count": 125},
+        {"value": True, "count": 125},
+    ]
+    # exact on 250 rows: never more distinct values than non-null ones
+    assert (stats["id"]["distinct"], stats["name"]["distinct"]) == (250, 7)
+    assert stats["price"]["distinct"] == 225 == 250 - stats["price"]["nulls"]
+    assert "distinct_estimate" not in stats["id"]
 
 
 def test_filters_and_sort_over_http(client) -> None:
@@ -95,7 +103,9 @@ def test_filters_and_sort_over_http(client) -> None:
         ("sort", "-price"),
         ("limit", "5"),
     ]
-    body = c.get(f"/datasets/{ds}/sample/rows", params=params).json()
+    r = c.get(f"/datasets/{ds}/sample/rows", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
     prices = [r["price"] for r in body["rows"]]
     assert len(prices) == 5
     assert prices == sorted(prices, reverse=True)
@@ -104,6 +114,49 @@ def test_filters_and_sort_over_http(client) -> None:
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "invalid_input"
     assert bad.json()["error"]["where"] == "filter"
+    assert "two values" in bad.json()["error"]["message"]
+
+
+def test_search_within_rows_and_the_matching_count_over_http(client) -> None:
+    c, auth = client
+    ds = IDS["public"]
+    c.put(f"/datasets/{ds}/sample", content=_parquet(), headers=auth["admin"] | PARQUET)
+    rows = f"/datasets/{ds}/sample/rows"
+    everything = c.get(rows, params={"limit": 1}).json()
+    assert (everything["matched"], everything["total"]) == (250, 250)
+    # "ITEM 3" in any case: 36 rows are "item 3" (i % 7 == 3), one "item 3" word pair
+    found = c.get(rows, params={"q": "ITEM 3", "limit": 100}).json()
+    assert found["matched"] == len(found["rows"]) == 36
+    assert {r["name"] for r in found["rows"]} == {"item 3"}
+    params = [("q", "item 3"), ("filter", "id:between:0,99"), ("sort", "-id"), ("limit", "3")]
+    both = c.get(rows, params=params).json()
+    assert [r["id"] for r in both["rows"]] == [94, 87, 80]
+    assert both["matched"] == 14  # 3, 10, …, 94
+    assert both["total"] == 250
+    # the words are parameters: SQL in them is only text that matches nothing
+    hostile = c.get(rows, params={"q": "x') OR 1=1 --"}).json()
+    assert (hostile["matched"], hostile["rows"]) == (0, [])
+    nothing = c.get(rows, params={"q": "no-such-words"}).json()
+    assert nothing["matched"] == 0
+    long = c.get(rows, params={"q": " ".join(f"w{i}" for i in range(11))})
+    assert long.status_code == 400
+    assert long.json()["error"]["where"] == "q"
+
+
+def test_distinct_counts_are_estimates_only_above_the_exact_limit(tmp_path) -> None:
+    settings = get_settings(home=tmp_path / "home", sample_exact_stats_max_rows=100)
+    load_datasets(settings)
+    tokens = users(settings)
+    with TestClient(create_app(settings)) as c:
+        ds = IDS["public"]
+        auth = {"Authorization": f"Bearer {tokens['admin']}"}
+        assert c.put(
+            f"/datasets/{ds}/sample", content=_parquet(), headers=auth | PARQUET
+        ).is_success
+        stats = c.get(f"/datasets/{ds}/sample/statistics").json()["columns"]
+    for s in stats:
+        assert s["distinct_exact"] is False
+        assert s["distinct"] == s["distinct_estimate"] <= 250 - s["nulls"], s["name"]
 
 
 def test_put_csv_is_converted(client) -> None:

@@ -89,10 +89,13 @@ def test_search_dataset_sample_offers_request_approve_then_rows(page, site: Site
     assert page.locator("#sample-rows tbody tr").count() == 3
     assert "E11" in page.inner_text("#sample-rows")
     assert page.locator("svg.chart").count() >= 1
-    page.fill("#filter", "age:gt:50")
-    page.click(".filters button")
-    page.wait_for_url(re.compile(r"filter=age"))
+    page.select_option("#f-column", "age")
+    page.select_option("#f-op", "gt")
+    page.fill("#f-value", "50")
+    page.click("#filter-add")
+    page.wait_for_url(re.compile(r"fcol=age"))
     assert page.locator("#sample-rows tbody tr").count() == 2
+    assert page.inner_text("#sample-count") == "2 of 3 rows match"
     shot(page, "08-dataset-granted")
     sign_out(page)
     assert page.dialogs == []

@@ -1,7 +1,7 @@
 """Synthetic previews: each dataset's switch and k, set by its steward (catalog/samples/).
 
 Revision ID: 0008_synthetic
-Revises: 0005_dsp
+Revises: 0007_baskets
 """
 
 from __future__ import annotations
