@@ -125,7 +125,7 @@ def dataset_context(
         "themes": [_label(t) for t in ds.theme],
         "publisher": ds.publisher.name.best(langs) if ds.publisher else None,
         "access_level": facts.access_level,
-        "access_label": facts.access_label,
+        "access_category": facts.access_category,
         "landing": [u for u in map(safe_url, ds.landing_page) if u],
         "distributions": dists,
         "quality": quality.to_dict(),
