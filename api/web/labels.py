@@ -581,9 +581,11 @@ def _keys(text: str) -> tuple[str, ...]:
 
 def known_label(code: object, kind: str | None = None, lang: str = "en") -> str | None:
     """The table's label of ``code`` in ``lang`` (English when the table has no such
-    translation); ``None`` when no table (of ``kind``, or any) knows it."""
+    translation); ``None`` when no table (of ``kind``, or any without a kind) knows it."""
     text = str(code or "")
-    tables = [TABLES[kind]] if kind in TABLES else list(TABLES.values())
+    if kind is not None and kind not in TABLES:
+        return None  # a kind no table lists (standards, health categories): the record's own
+    tables = [TABLES[kind]] if kind is not None else list(TABLES.values())
     for key in _keys(text):
         for table in tables:
             entry = table.get(key)
