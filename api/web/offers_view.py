@@ -189,16 +189,25 @@ def _summary_fr(
     return text[0].upper() + text[1:]
 
 
+def _quickest_first(offer: dict[str, Any]) -> tuple[float, str]:
+    """Within a verdict, the lab with the shortest lead time first (unknown last)."""
+    days = offer.get("lead_time_days")
+    return (float("inf") if days is None else float(days), offer["lab_name"])
+
+
 def present_offers(answer: dict[str, Any], lang: str = "en") -> dict[str, Any]:
-    """``DatasetOffers.to_dict()`` as the page shows it: the summary, the groups shown, the
-    labs that may not offer (folded), and whether any offer allows AI training."""
+    """``DatasetOffers.to_dict()`` as the page shows it: the summary, the groups shown (each
+    quickest first), the labs that may not offer (folded), and whether any offer allows AI
+    training."""
     offers = answer["offers"]
     dataset_id = answer["dataset"]
     groups = [
         {
             "verdict": verdict,
             "offers": [
-                present_offer(o, dataset_id, lang) for o in offers if o["verdict"] == verdict
+                present_offer(o, dataset_id, lang)
+                for o in sorted(offers, key=_quickest_first)
+                if o["verdict"] == verdict
             ],
         }
         for verdict in SHOWN

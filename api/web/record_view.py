@@ -170,7 +170,7 @@ def record_view(
     ds: Dataset, facts: DatasetFacts, langs: list[str], lang: str, table: LicenceTable
 ) -> dict[str, Any]:
     """The record's facts for the page; an absent property is an empty value."""
-    spatial = []
+    spatial: list[dict[str, Any]] = []
     for place in ds.spatial:
         if place.iri:
             spatial.append({"iri": place.iri})
