@@ -328,10 +328,3 @@ class DerivedDataForbidden(Conflict):
     prohibition of derivation, EHDS health data under a permit), so no synthetic preview."""
 
     code = "derived_data_forbidden"
-
-
-class InvalidField(InvalidInput):
-    """A field of a request body has a value outside what this catalogue accepts."""
-
-    status = 422
-    code = "invalid_field"

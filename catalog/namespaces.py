@@ -87,6 +87,7 @@ HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 DSPACE = Namespace("https://w3id.org/dspace/2025/1/")
 CNT = Namespace("http://www.w3.org/2011/content#")
 TIME = Namespace("http://www.w3.org/2006/time#")
+OA = Namespace("http://www.w3.org/ns/oa#")
 
 # EU vocabularies (Publications Office authority tables)
 EU_ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")
@@ -178,6 +179,7 @@ __all__ = [
     "IANA_MEDIA_TYPES",
     "INTERNAL_PREDICATES",
     "LOCN",
+    "OA",
     "ODRL",
     "ORG",
     "OWL",

@@ -376,6 +376,7 @@ class Settings(BaseSettings):
         le=100,
         description="Quantile bins of a numeric or date column in a synthetic preview (10: "
         "deciles), merged until each holds at least k rows.",
+    )
     sample_exact_stats_max_rows: int = Field(
         default=1_000_000,
         ge=0,

@@ -1,4 +1,5 @@
-"""What the dataset page shows: metadata, distributions, quality, sample, offers, JSON-LD.
+"""What the dataset page shows: the answer for the visitor's profile first (which data lab
+may offer it, how, how long, on what terms), then the record, quality, sample, JSON-LD.
 
 The record is read once; the sample's rows and statistics only when the gate of
 :class:`SampleService` opens them to this visitor (a refusal shows the reason, never
@@ -7,6 +8,7 @@ counts or values).
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from urllib.parse import quote
 
@@ -17,15 +19,18 @@ from api.deps import get_samples
 from api.links import public_path
 from api.services import Services
 from api.web import sample_view
-from api.web.render import safe_url
+from api.web.labels import label, page_language
+from api.web.offers_view import present_offers
+from api.web.record_view import distributions, graph_labels, record_view
 from api.web.session import web_principal
 from api.web.synthetic_page import synthetic_context
-from catalog.errors import InvalidInput, SampleNotFound
+from api.web.visitor_profile import VisitorProfile
+from catalog.errors import SampleNotFound
 from catalog.facts.read import record_facts
 from catalog.federation.schema_org import dataset_jsonld
 from catalog.labs import ensure_registry
 from catalog.model import Dataset
-from catalog.offers import RequesterProfile
+from catalog.offers.geography import EEA_MEMBERS, country_code
 from catalog.offers.licence_store import licence_table
 from catalog.offers.live import answer_offers
 from catalog.offers.profiles import FORM_ORG_TYPES, PURPOSES
@@ -34,11 +39,6 @@ from catalog.rdf_bridge import to_rdflib_graph
 from catalog.samples.stats import Column
 
 PAGE_ROWS = 20
-
-
-def _label(value: object) -> str:
-    text = str(value or "")
-    return text.rsplit("/", 1)[-1].rsplit("#", 1)[-1] or text
 
 
 def _sample(request: Request, services: Services, dataset_id: str) -> dict[str, Any] | None:
@@ -58,72 +58,69 @@ def _sample(request: Request, services: Services, dataset_id: str) -> dict[str, 
     return sample_view.context(view, req, build_error, PAGE_ROWS)
 
 
-def _offers(
-    request: Request, services: Services, dataset_id: str
-) -> tuple[dict[str, Any], str | None]:
-    q = request.query_params
-    try:
-        profile = RequesterProfile.parse(q.get("org_type"), q.get("country"), q.get("purpose"))
-        error = None
-    except InvalidInput as exc:
-        profile, error = None, exc.message
-    offers = answer_offers(services.catalogue, dataset_id, profile, live=services.offers)
-    return offers.to_dict(), error
-
-
 def dataset_context(
-    request: Request, services: Services, dataset_id: str, langs: list[str]
+    request: Request,
+    services: Services,
+    dataset_id: str,
+    langs: list[str],
+    visitor: VisitorProfile,
 ) -> dict[str, Any]:
+    """Everything the dataset page shows, for this visitor (``visitor``: their profile)."""
     cat = services.catalogue
     facts = record_facts(cat, dataset_id)
     record = cat.get(dataset_id)
-    ds = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
-    title = ds.title_for(langs) or dataset_id
+    graph = to_rdflib_graph(record.triples)
+    ds = Dataset.from_graph(graph, URIRef(record.ref.iri))
+    shown = ds.title.best_with_language(langs)
+    title = shown[1] if shown else dataset_id
     description = ds.description_for(langs)
+    page_lang = page_language(langs)
     ensure_registry(cat)
+    table = licence_table(cat.documents)
     sample = _sample(request, services, dataset_id)
     columns = len(sample["overview"]["columns"]) if sample else 0
     quality = dataset_quality(
-        ds,
-        facts,
-        has_sample=sample is not None,
-        sample_columns=columns,
-        table=licence_table(cat.documents),
+        ds, facts, has_sample=sample is not None, sample_columns=columns, table=table
     )
-    offers, profile_error = _offers(request, services, dataset_id)
-    dists = [
-        {
-            "title": d.title.best(langs) or _label(d.format) or "Distribution",
-            "format": _label(d.format) if d.format else None,
-            "media_type": _label(d.media_type) if d.media_type else None,
-            "access": [u for u in map(safe_url, d.access_url) if u],
-            "download": [u for u in map(safe_url, d.download_url) if u],
-            "licence": _label(d.license.iri) if d.license and d.license.iri else None,
-        }
-        for d in ds.distribution
-    ]
+    answer = answer_offers(cat, dataset_id, visitor.profile, live=services.offers).to_dict()
     url = public_path(request, f"/ui/datasets/{quote(dataset_id, safe='')}")
+    keywords = [k for lang, k in ds.keyword.pairs() if not langs or lang in ("", *langs)]
     return {
         "dataset_id": dataset_id,
         "ds": ds,
         "title": title,
         "description": description,
         "langs": langs,
-        "lang": (langs or ["en"])[0],
-        "keywords": [k for lang, k in ds.keyword.pairs() if not langs or lang in ("", *langs)]
-        or [k for _, k in ds.keyword.pairs()],
-        "themes": [_label(t) for t in ds.theme],
-        "publisher": ds.publisher.name.best(langs) if ds.publisher else None,
+        # the language of the shown title (<html lang>), and of the page's labels
+        "lang": (shown[0] if shown and shown[0] else None) or page_lang,
+        "label_lang": page_lang,
+        "record_labels": graph_labels(graph, langs),
+        "keywords": keywords or [k for _, k in ds.keyword.pairs()],
         "access_level": facts.access_level,
-        "access_label": facts.access_label,
-        "landing": [u for u in map(safe_url, ds.landing_page) if u],
-        "distributions": dists,
+        "access_category": facts.access_category,
+        "record": record_view(ds, facts, langs, page_lang, table),
+        "distributions": distributions(ds, langs, page_lang, table),
         "quality": quality.to_dict(),
         "sample": sample,
         "synthetic": synthetic_context(request, services, dataset_id, sample),
-        "offers": offers,
-        "profile_error": profile_error,
-        "org_types": sorted(FORM_ORG_TYPES),
-        "purposes": PURPOSES,
+        "offers": present_offers(answer, page_lang),
+        "visitor": visitor,
+        "profile_error": visitor.error,
+        "org_types": list(FORM_ORG_TYPES.items()),
+        "countries": _countries(page_lang, *[c for c in [visitor.form["country"]] if c]),
+        "purposes": list(PURPOSES),
         "jsonld": dataset_jsonld(ds, facts, url),
     }
+
+
+def _sort_key(text: str) -> str:
+    """Alphabetical order as people expect it (Dänemark before Deutschland)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+def _countries(lang: str, *extra: str) -> list[tuple[str, str]]:
+    """The countries the profile form offers (alpha-2, label), by label; ``extra``: the
+    visitor's own, when it is none of the usual ones."""
+    codes = {country_code(c) for c in EEA_MEMBERS | {"CH", "GB", "RS", "UA", "US", *extra}}
+    named = [(c, label(c, "country", lang)) for c in codes if c]
+    return sorted(named, key=lambda pair: _sort_key(pair[1]))

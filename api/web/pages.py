@@ -11,6 +11,7 @@ from api.deps import AccountsDep, SearchDep, ServicesDep, SettingsDep
 from api.web.dataset_page import dataset_context
 from api.web.render import STATIC, WebRoute, render
 from api.web.session import checked_form, end_session, finish, sign_in, start_session
+from api.web.visitor_profile import remember, visitor_profile
 from catalog.errors import DatalabError, NotFound
 from catalog.model.values import parse_accept_language
 from catalog.search import FACET_FIELDS
@@ -111,5 +112,8 @@ def dataset_page(
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Response:
     langs = parse_accept_language(accept_language)
-    context = dataset_context(request, services, dataset_id, langs)
-    return render(request, "dataset.html", **context)
+    visitor = visitor_profile(request)
+    context = dataset_context(request, services, dataset_id, langs, visitor)
+    response = render(request, "dataset.html", **context)
+    remember(request, response, visitor)
+    return response

@@ -82,8 +82,11 @@ _env.globals["query"] = query
 
 @pass_context
 def _label_filter(context: Context, value: object, kind: str | None = None) -> str:
-    """``{{ code | label }}`` or ``{{ code | label('theme') }}``, in the page's language."""
-    return label(value, kind, str(context.get("lang") or "en"))
+    """``{{ code | label }}`` or ``{{ code | label('theme') }}``, in the page's language
+    (``label_lang`` when the page sets it apart from ``lang``, the language of its content),
+    with the labels the shown record gives its own IRIs (``record_labels``) as a fallback."""
+    lang = context.get("label_lang") or context.get("lang") or "en"
+    return label(value, kind, str(lang), context.get("record_labels"))
 
 
 _env.filters["label"] = _label_filter

@@ -1,8 +1,8 @@
 """A dataset's facts, derived once from its record and read everywhere (see ``model``)."""
 
 from catalog.facts.model import (
+    ACCESS_CATEGORIES,
     ACCESS_CODES,
-    ACCESS_LABELS,
     ACCESS_LEVELS,
     DatasetFacts,
     DataSpaceLink,
@@ -10,8 +10,8 @@ from catalog.facts.model import (
 )
 
 __all__ = [
+    "ACCESS_CATEGORIES",
     "ACCESS_CODES",
-    "ACCESS_LABELS",
     "ACCESS_LEVELS",
     "DataSpaceLink",
     "DatasetFacts",

@@ -16,12 +16,19 @@ from catalog.offers.odrl import Policy
 #: The access scale, most open first. ``unknown`` (nothing stated, or a value this catalogue
 #: does not know) is treated as the most closed: rows need a grant.
 ACCESS_LEVELS = ("public", "restricted", "non_public", "unknown")
-ACCESS_LABELS = {
-    "public": "public",
-    "restricted": "restricted",
-    "non_public": "non-public",
-    "unknown": "not stated",
-}
+#: The access categories people see, most open first: the scale's levels, plus the EHDS
+#: route (``health-data-permit``) and CLARIN's academic use only (``academic``). One value per
+#: dataset (:attr:`DatasetFacts.access_category`), read by the search facet and the pages
+#: alike; its labels, in several languages, are the search vocabulary's
+#: (``catalog.search.vocab.ACCESS_LEVELS``).
+ACCESS_CATEGORIES = (
+    "public",
+    "academic",
+    "restricted",
+    "health-data-permit",
+    "non-public",
+    "unknown",
+)
 #: The EU access-right codes of the scale's levels (for reasons and exports).
 ACCESS_CODES = {"public": "PUBLIC", "restricted": "RESTRICTED", "non_public": "NON_PUBLIC"}
 
@@ -86,11 +93,15 @@ class DatasetFacts:
         return self.access_level == "public"
 
     @property
-    def access_label(self) -> str:
-        """The one label of the access level shown everywhere (pages, search, exports)."""
+    def access_category(self) -> str:
+        """The one access category shown everywhere (the search facet, the dataset page):
+        ``health-data-permit`` on the EHDS route, ``academic`` for CLARIN's academic use
+        only, else the access level (``non-public``, ...)."""
         if self.health_route:
-            return "health data permit"
-        return ACCESS_LABELS[self.access_level]
+            return "health-data-permit"
+        if self.access_values == ("ACA",):
+            return "academic"
+        return self.access_level.replace("_", "-")
 
     @property
     def health_route(self) -> bool:

@@ -9,7 +9,7 @@ from rdflib import URIRef
 
 from catalog.model.base import Kind, Resource, prop
 from catalog.model.values import LangText, TypedValue
-from catalog.namespaces import ADMS, DCAT, DCT, LOCN, RDFS, SCHEMA, SKOS, SPDX, TIME
+from catalog.namespaces import ADMS, DCAT, DCT, DQV, LOCN, OA, PROV, RDFS, SCHEMA, SKOS, SPDX, TIME
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,7 +19,12 @@ class LicenseDocument(Resource):
     TYPE: ClassVar[URIRef | None] = None
 
     label: LangText = prop(RDFS.label, Kind.TEXT)
+    title: LangText = prop(DCT.title, Kind.TEXT)
     type: str | None = prop(DCT.type, Kind.IRI)
+
+    def name_for(self, langs: list[str]) -> str | None:
+        """What the record calls the licence (its title, else its label), if anything."""
+        return self.title.best(langs) or self.label.best(langs)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,3 +128,31 @@ class Relationship(Resource):
 
     relation: tuple[str, ...] = prop(DCT.relation, Kind.IRIS)
     had_role: tuple[str, ...] = prop(DCAT.hadRole, Kind.IRIS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Activity(Resource):
+    """A ``prov:Activity`` that generated a dataset (``prov:wasGeneratedBy``): what was done
+    (label, title, type) and when."""
+
+    TYPE: ClassVar[URIRef | None] = PROV.Activity
+
+    label: LangText = prop(RDFS.label, Kind.TEXT)
+    title: LangText = prop(DCT.title, Kind.TEXT)
+    type: tuple[str, ...] = prop(DCT.type, Kind.IRIS)
+    started_at: TypedValue | None = prop(PROV.startedAtTime, Kind.LIT)
+    ended_at: TypedValue | None = prop(PROV.endedAtTime, Kind.LIT)
+    see_also: tuple[str, ...] = prop(RDFS.seeAlso, Kind.IRIS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityAnnotation(Resource):
+    """A ``dqv:QualityAnnotation`` (or ``dqv:QualityCertificate``): a Web Annotation whose
+    body (a certificate, a report) says something about the dataset's quality."""
+
+    TYPE: ClassVar[URIRef | None] = DQV.QualityAnnotation
+
+    body: tuple[str, ...] = prop(OA.hasBody, Kind.IRIS)
+    target: tuple[str, ...] = prop(OA.hasTarget, Kind.IRIS)
+    motivated_by: tuple[str, ...] = prop(OA.motivatedBy, Kind.IRIS)
+    label: LangText = prop(RDFS.label, Kind.TEXT)

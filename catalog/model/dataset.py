@@ -10,15 +10,29 @@ from rdflib import URIRef
 from catalog.model.agent import Agent, Attribution, ContactPoint
 from catalog.model.base import Kind, Resource, prop
 from catalog.model.common import (
+    Activity,
     Identifier,
     Location,
     PeriodOfTime,
     ProvenanceStatement,
+    QualityAnnotation,
     Relationship,
 )
 from catalog.model.distribution import Distribution
 from catalog.model.values import LangText, TypedValue
-from catalog.namespaces import ADMS, DCAT, DCATAP, DCT, FOAF, ODRL, OWL, PROV
+from catalog.namespaces import (
+    ADMS,
+    DCAT,
+    DCATAP,
+    DCT,
+    DPV,
+    DQV,
+    FOAF,
+    HEALTHDCATAP,
+    ODRL,
+    OWL,
+    PROV,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +94,29 @@ class Dataset(Resource):
     applicable_legislation: tuple[str, ...] = prop(DCATAP.applicableLegislation, Kind.IRIS)
     hvd_category: tuple[str, ...] = prop(DCATAP.hvdCategory, Kind.IRIS)
     has_policy: tuple[str, ...] = prop(ODRL.hasPolicy, Kind.IRIS)
+    was_generated_by: tuple[Activity, ...] = prop(PROV.wasGeneratedBy, Kind.NODES, Activity)
+    quality_annotation: tuple[QualityAnnotation, ...] = prop(
+        DQV.hasQualityAnnotation, Kind.NODES, QualityAnnotation
+    )
+    # HealthDCAT-AP: who grants access (the health data access body) and what the data holds
+    hdab: tuple[Agent, ...] = prop(HEALTHDCATAP.hdab, Kind.NODES, Agent)
+    health_category: tuple[str, ...] = prop(HEALTHDCATAP.healthCategory, Kind.IRIS)
+    health_theme: tuple[str, ...] = prop(HEALTHDCATAP.healthTheme, Kind.IRIS)
+    coding_system: tuple[str, ...] = prop(HEALTHDCATAP.hasCodingSystem, Kind.IRIS)
+    number_of_records: TypedValue | None = prop(HEALTHDCATAP.numberOfRecords, Kind.LIT)
+    number_of_unique_individuals: TypedValue | None = prop(
+        HEALTHDCATAP.numberOfUniqueIndividuals, Kind.LIT
+    )
+    min_typical_age: TypedValue | None = prop(HEALTHDCATAP.minTypicalAge, Kind.LIT)
+    max_typical_age: TypedValue | None = prop(HEALTHDCATAP.maxTypicalAge, Kind.LIT)
+    population_coverage: LangText = prop(HEALTHDCATAP.populationCoverage, Kind.TEXT)
+    retention_period: tuple[PeriodOfTime, ...] = prop(
+        HEALTHDCATAP.retentionPeriod, Kind.NODES, PeriodOfTime
+    )
+    # DPV (as HealthDCAT-AP uses it): legal basis, purposes, categories of personal data
+    legal_basis: tuple[str, ...] = prop(DPV.hasLegalBasis, Kind.IRIS)
+    purpose: tuple[str, ...] = prop(DPV.hasPurpose, Kind.IRIS)
+    personal_data: tuple[str, ...] = prop(DPV.hasPersonalData, Kind.IRIS)
 
     def title_for(self, langs: list[str]) -> str | None:
         """The title in the best of ``langs`` (see :meth:`LangText.best`)."""

@@ -111,21 +111,28 @@ class LangText(Mapping[str, tuple[str, ...]]):
         Tries each wanted tag exactly, then by primary language (``en`` matches ``en-GB``
         and the reverse), then text without a language, then English, then the first value.
         """
+        found = self.best_with_language(langs)
+        return found[1] if found else None
+
+    def best_with_language(self, langs: Iterable[str] = ()) -> tuple[str, str] | None:
+        """``(language tag, value)`` of :meth:`best` (the tag ``""`` for text without one),
+        so a page can say which language the text it shows is in."""
         if not self._items:
             return None
         table = dict(self._items)
         wanted = [w.lower() for w in langs if w and w != "*"]
         for want in wanted:
             if want in table:
-                return table[want][0]
+                return want, table[want][0]
             primary = want.split("-", 1)[0]
             for tag, texts in self._items:
                 if tag.split("-", 1)[0] == primary:
-                    return texts[0]
+                    return tag, texts[0]
         for fallback in ("", "en"):
             if fallback in table:
-                return table[fallback][0]
-        return self._items[0][1][0]
+                return fallback, table[fallback][0]
+        tag, texts = self._items[0]
+        return tag, texts[0]
 
 
 def parse_accept_language(header: str | None) -> list[str]:

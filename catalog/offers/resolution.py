@@ -73,6 +73,8 @@ class Offer:
             "reasons": [r.text for r in self.reasons],
             "trace": [{"rule": r.rule, "outcome": r.outcome, "text": r.text} for r in self.reasons],
             "usable_for_ai_training": self.usable_for_ai_training,
+            "lead_time_days": self.lab.lead_time_days,
+            "fees": self.lab.fees,
             "terms": {
                 "route": self.route,
                 "permissions": self.permissions,
@@ -81,6 +83,7 @@ class Offer:
                 "constraints": self.constraints,
                 "access_mode": self.access_mode,
                 "procedure": [f"{i}. {s}" for i, s in enumerate(self.procedure, start=1)],
+                "steps": list(self.procedure),
             },
         }
 

@@ -189,13 +189,8 @@ def local_name(iri: str) -> str:
 
 
 def access_facet(facts: DatasetFacts) -> str:
-    """The search facet value of a dataset's access level (from its facts, the one reading):
-    ``health-data-permit`` on the EHDS route, ``academic`` for CLARIN's academic-use-only."""
-    if facts.health_route:
-        return "health-data-permit"
-    if facts.access_values == ("ACA",):
-        return "academic"
-    return facts.access_level.replace("_", "-")
+    """The search facet value of a dataset's access: its facts' one access category."""
+    return facts.access_category
 
 
 def theme_code(iri: str) -> str:

@@ -404,6 +404,8 @@ def test_a_synthetic_preview_only_when_switched_on_and_never_a_real_row(world) -
                 json={"enabled": False},
                 headers=admin,
             )
+
+
 def _page_as(client: TestClient, tokens: dict, caller: str, ds: str, params: dict) -> str:
     """The dataset page as ``caller`` sees it, signed in to the web pages (a browser of its
     own: the shared client stays anonymous)."""

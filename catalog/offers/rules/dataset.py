@@ -62,12 +62,12 @@ def access_rights(s: State) -> None:
         )
     if f.access_level == "public":
         if not f.access_conflict:
-            s.add("access-rights", "ok", "the dataset is PUBLIC")
+            s.add("access-rights", "ok", "the dataset is public")
     elif f.access_level == "restricted":
         s.add(
             "access-rights",
             "condition",
-            "the dataset is RESTRICTED: access only under an agreement with the data holder",
+            "the dataset is restricted: access only under an agreement with the data holder",
         )
         if not f.health_route:
             s.steps_first.append("agree the restricted access with the data holder")
@@ -77,7 +77,7 @@ def access_rights(s: State) -> None:
             s.add(
                 "access-rights",
                 "condition",
-                "the dataset is NON_PUBLIC: no download; only controlled processing",
+                "the dataset is non-public: no download; only controlled processing",
             )
     if f.personal_data and f.access_level != "public" and not f.health_route:
         s.allowed.discard("Download")

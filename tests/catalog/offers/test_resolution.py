@@ -38,7 +38,7 @@ CASES = [
     ("unknown-lic", "brain", None, MAY_NOT, "not linked to the dataset's data space: Research"),
     ("no-lic", "jaif", None, REVIEW, "declares no licence"),
     ("contra-lic", "jaif", None, REVIEW, "contradictory licences"),
-    ("restricted", "jaif", None, CONDITIONS, "dataset is RESTRICTED"),
+    ("restricted", "jaif", None, CONDITIONS, "dataset is restricted"),
     ("restricted", "jaif", ("Research", "DE", "academic-research"), CONDITIONS, "serves research"),
     ("nonpublic", "jaif", None, CONDITIONS, "by federated or remote execution"),
     ("nonpublic", "slaif", None, MAY_NOT, "runs download"),
