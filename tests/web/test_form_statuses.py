@@ -1,0 +1,207 @@
+"""The forms' answers at HTTP level: 422 with each problem next to its field and every
+value kept, 303 then a saved message, 409 for a duplicate (TestClient, real catalogue)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import html as lxml_html
+
+from api.app import create_app
+from catalog.accounts import Accounts, accounts_path
+from catalog.demo import load_demo
+from catalog.labs import load_registry
+from catalog.service import Catalogue
+from catalog.settings import get_settings
+
+LAB = "aiff-datalab"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    home = tmp_path_factory.mktemp("forms-home")
+    settings = get_settings(home=home, web_cookie_secure=False)
+    with Catalogue.open(settings) as cat:
+        load_demo(cat)
+        load_registry(cat)
+    accounts = Accounts(accounts_path(settings.home))
+    accounts.add_user("dev", "developer")
+    accounts.add_user("staffer", "staff", factory="aiff")
+    accounts.add_user("boss", "admin")
+    tokens = {n: accounts.issue_token(n) for n in ("dev", "staffer", "boss")}
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as c:
+        c.tokens = tokens  # type: ignore[attr-defined]
+        yield c
+
+
+def csrf_of(text: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', text)
+    assert found is not None
+    return found.group(1)
+
+
+def login(c: TestClient, user: str) -> str:
+    c.cookies.clear()
+    csrf = csrf_of(c.get("/ui/login").text)
+    r = c.post(
+        "/ui/login",
+        data={"csrf": csrf, "user": user, "token": c.tokens[user]},  # type: ignore[attr-defined]
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    return csrf_of(c.get("/ui/search").text)
+
+
+def doc(text: str):  # an lxml element
+    return lxml_html.fromstring(text)
+
+
+def lab_form(c: TestClient, lab: str) -> dict[str, object]:
+    """The edit form of ``lab`` as the browser would send it unchanged."""
+    page = doc(c.get("/ui/staff").text)
+    form = page.get_element_by_id(f"edit-{lab}")
+    data: dict[str, object] = {}
+    for el in form.xpath(".//input|.//textarea"):
+        name = el.get("name")
+        if el.get("type") == "checkbox":
+            if el.get("checked") is not None:
+                data.setdefault(name, []).append(el.get("value"))  # type: ignore[union-attr]
+        elif el.tag == "textarea":
+            data[name] = el.text or ""
+        else:
+            data[name] = el.get("value") or ""
+    return data
+
+
+def test_a_bad_country_and_words_for_a_lead_time_keep_every_other_edit(client) -> None:
+    login(client, "staffer")
+    before = client.get(f"/labs/{LAB}").json()
+    sent = lab_form(client, LAB)
+    sent.update(
+        name="AIFF renamed",
+        fees="free for everyone",
+        eligible_countries="DE, Germany, FR",
+        lead_time="two weeks",
+        services=["Pooling"],
+    )
+    r = client.post(f"/ui/staff/labs/{LAB}", data=sent, follow_redirects=False)
+    assert r.status_code == 422
+    page = doc(r.text)
+    # the problem next to its field, the field marked and pointing at it
+    countries = page.get_element_by_id(f"countries-{LAB}")
+    assert countries.get("aria-invalid") == "true"
+    error_id = f"countries-{LAB}-error"
+    assert error_id in countries.get("aria-describedby").split()
+    message = page.get_element_by_id(error_id).text_content()
+    assert "'Germany'" in message and "DE or FR" in message
+    # the summary on top links to the field; nothing else is flagged
+    summary = page.get_element_by_id(f"errors-{LAB}")
+    assert summary.get("role") == "alert"
+    assert [a.get("href") for a in summary.xpath(".//a")] == [f"#countries-{LAB}"]
+    assert page.xpath("//*[@aria-invalid='true']") == [countries]
+    # every value sent is shown again, untouched
+    assert countries.get("value") == "DE, Germany, FR"
+    assert page.get_element_by_id(f"name-{LAB}").get("value") == "AIFF renamed"
+    assert page.get_element_by_id(f"fees-{LAB}").get("value") == "free for everyone"
+    assert page.get_element_by_id(f"lead-{LAB}").get("value") == "two weeks"
+    checked = page.xpath(f"//form[@id='edit-{LAB}']//input[@name='services'][@checked]/@value")
+    assert checked == ["Pooling"]
+    assert client.get(f"/labs/{LAB}").json() == before  # nothing stored
+
+    sent["eligible_countries"] = "DE, FR"
+    r = client.post(f"/ui/staff/labs/{LAB}", data=sent, follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith(f"/ui/staff?saved={LAB}")
+    page = doc(client.get(r.headers["location"]).text)
+    saved = page.get_element_by_id("saved")
+    assert saved.get("role") == "status" and "AIFF renamed" in saved.text_content()
+    assert page.get_element_by_id(f"lead-{LAB}").get("value") == "2 weeks"
+    lab = client.get(f"/labs/{LAB}").json()
+    assert (lab["lead_time_days"], lab["eligible_countries"]) == (14, ["DE", "FR"])
+    assert (lab["name"], lab["fees"], lab["services"]) == (
+        "AIFF renamed",
+        "free for everyone",
+        ["Pooling"],
+    )
+
+
+def test_an_unreadable_lead_time_is_422_next_to_its_field(client) -> None:
+    login(client, "staffer")
+    sent = lab_form(client, LAB)
+    sent["lead_time"] = "soonish"
+    r = client.post(f"/ui/staff/labs/{LAB}", data=sent, follow_redirects=False)
+    assert r.status_code == 422
+    page = doc(r.text)
+    assert page.get_element_by_id(f"lead-{LAB}").get("aria-invalid") == "true"
+    assert (
+        "'soonish' is not a duration" in page.get_element_by_id(f"lead-{LAB}-error").text_content()
+    )
+
+
+def test_the_api_refuses_the_same_way(client) -> None:
+    headers = {"Authorization": f"Bearer {client.tokens['staffer']}"}
+    r = client.patch(f"/labs/{LAB}", json={"lead_time_days": "a fortnight-ish"}, headers=headers)
+    assert r.status_code == 422
+    assert r.json()["error"]["where"] == "lead_time_days"
+    r = client.patch(f"/labs/{LAB}", json={"eligible_countries": ["DE", "XY"]}, headers=headers)
+    assert r.status_code == 422
+    body = r.json()["error"]
+    assert body["where"] == "eligible_countries" and "'XY'" in body["message"]
+    r = client.patch(f"/labs/{LAB}", json={"lead_time_days": "P3M"}, headers=headers)
+    assert r.status_code == 200 and r.json()["lead_time_days"] == 90
+    r = client.patch(f"/labs/{LAB}", json={"lead_time_days": 21}, headers=headers)
+    assert r.status_code == 200 and r.json()["lead_time_days"] == 21
+
+
+def test_staff_create_a_lab_of_their_factory(client) -> None:
+    csrf = login(client, "staffer")
+    page = client.get("/ui/staff/labs/new")
+    assert page.status_code == 200
+    form = {
+        "csrf": csrf,
+        "id": "aiff-imaging",
+        "name": "AIFF imaging lab",
+        "access_modes": ["SecureProcessingEnvironment"],
+        "eligible_org_types": ["Research"],
+        "eligible_countries": "EU",
+        "lead_time": "10 Tage",
+        "procedure": "Sign the agreement\n",
+        "factory": "jaif",  # ignored: staff create labs of their own factory
+    }
+    bad = client.post("/ui/staff/labs", data={**form, "id": "Bad Id!", "lead_time": "eventually"})
+    assert bad.status_code == 422
+    page = doc(bad.text)
+    assert page.get_element_by_id("id-new").get("aria-invalid") == "true"
+    assert page.get_element_by_id("lead-new").get("aria-invalid") == "true"
+    assert page.get_element_by_id("name-new").get("value") == "AIFF imaging lab"
+    r = client.post("/ui/staff/labs", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    assert (
+        "Created AIFF imaging lab"
+        in doc(client.get(r.headers["location"]).text).get_element_by_id("saved").text_content()
+    )
+    lab = client.get("/labs/aiff-imaging").json()
+    assert (lab["factory"], lab["lead_time_days"]) == ("aiff", 10)
+    again = client.post("/ui/staff/labs", data=form)
+    assert again.status_code == 409
+    assert "exists already" in doc(again.text).get_element_by_id("id-new-error").text_content()
+
+
+def test_admins_create_labs_of_any_factory_and_developers_none(client) -> None:
+    csrf = login(client, "boss")
+    page = doc(client.get("/ui/staff/labs/new").text)
+    assert page.get_element_by_id("factory-new").tag == "select"
+    r = client.post(
+        "/ui/staff/labs",
+        data={"csrf": csrf, "id": "jaif-extra", "factory": "jaif", "eligible_countries": "EU"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert client.get("/labs/jaif-extra").json()["factory"] == "jaif"
+    csrf = login(client, "dev")
+    assert client.get("/ui/staff/labs/new").status_code == 403
+    r = client.post("/ui/staff/labs", data={"csrf": csrf, "id": "dev-lab"})
+    assert r.status_code == 403
