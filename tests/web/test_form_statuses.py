@@ -205,3 +205,81 @@ def test_admins_create_labs_of_any_factory_and_developers_none(client) -> None:
     assert client.get("/ui/staff/labs/new").status_code == 403
     r = client.post("/ui/staff/labs", data={"csrf": csrf, "id": "dev-lab"})
     assert r.status_code == 403
+
+
+DATASET = "synthetic-ehr-fhir-u2otqddy"
+
+
+def _ask(c: TestClient, csrf: str, **extra: str):  # the response of the request form
+    data = {"csrf": csrf, "lab": LAB, "org_type": "research", "country": "DE"}
+    data |= {"purpose": "academic-research", "comment": "triage model", **extra}
+    return c.post(f"/ui/datasets/{DATASET}/request", data=data, follow_redirects=False)
+
+
+def test_request_form_problems_are_next_to_their_fields_and_duplicates_link_the_first(
+    client,
+) -> None:
+    csrf = login(client, "dev")
+    r = _ask(client, csrf, org_type="", country="Germany")
+    assert r.status_code == 422
+    page = doc(r.text)
+    assert page.get_element_by_id("org_type").get("aria-invalid") == "true"
+    assert "organisation type" in page.get_element_by_id("org_type-error").text_content()
+    assert page.get_element_by_id("country").get("value") == "Germany"
+    assert page.get_element_by_id("comment").text_content() == "triage model"
+
+    r = _ask(client, csrf, country="XY")
+    assert r.status_code == 422
+    assert "'XY'" in doc(r.text).get_element_by_id("country-error").text_content()
+
+    first = _ask(client, csrf)
+    assert first.status_code == 303
+    rid = first.headers["location"].split("/")[-1].split("?")[0]
+    shown = doc(client.get(first.headers["location"]).text).get_element_by_id("done")
+    assert shown.get("role") == "status" and "sent" in shown.text_content()
+
+    again = _ask(client, csrf, comment="a second time")
+    assert again.status_code == 409
+    page = doc(again.text)
+    assert page.get_element_by_id("open-request").get("href") == f"/ui/requests/{rid}"
+    assert page.get_element_by_id("comment").text_content() == "a second time"
+    mine = [
+        i["id"]
+        for i in client.get("/access-requests", headers=_bearer(client, "dev")).json()["items"]
+    ]
+    assert mine == [rid]
+
+
+def _bearer(c: TestClient, user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {c.tokens[user]}"}  # type: ignore[attr-defined]
+
+
+def test_a_rejection_without_a_reason_stays_on_the_request_with_the_error_at_the_comment(
+    client,
+) -> None:
+    mine = client.get("/access-requests", headers=_bearer(client, "dev")).json()["items"]
+    rid = mine[0]["id"] if mine else None
+    if rid is None:  # this test alone: file one
+        csrf = login(client, "dev")
+        rid = _ask(client, csrf).headers["location"].split("/")[-1].split("?")[0]
+    csrf = login(client, "staffer")
+    r = client.post(
+        f"/ui/requests/{rid}", data={"csrf": csrf, "action": "reject", "comment": "  "},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 422
+    page = doc(r.text)
+    comment = page.get_element_by_id("comment")
+    assert comment.get("aria-invalid") == "true"
+    assert "reason to reject" in page.get_element_by_id("comment-error").text_content()
+    assert page.get_element_by_id("errors-act").xpath(".//a/@href") == ["#comment"]
+    assert page.get_element_by_id("state").text_content() == "submitted"
+    r = client.post(
+        f"/ui/requests/{rid}",
+        data={"csrf": csrf, "action": "reject", "comment": "No permit attached"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    page = doc(client.get(r.headers["location"]).text)
+    assert page.get_element_by_id("state").text_content() == "rejected"
+    assert "rejected" in page.get_element_by_id("done").text_content()
