@@ -9,15 +9,19 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
+from rdflib import URIRef
 
 from api.app import create_app
 from catalog.accounts import Accounts, accounts_path
 from catalog.demo import load_demo
 from catalog.labs import load_registry
+from catalog.model import Dataset
+from catalog.rdf_bridge import to_rdflib_graph
 from catalog.service import Catalogue
 from catalog.settings import get_settings
 
 LAB = "aiff-datalab"
+DATASET = "synthetic-ehr-fhir-u2otqddy"
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +31,14 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with Catalogue.open(settings) as cat:
         load_demo(cat)
         load_registry(cat)
+        record = cat.get(DATASET)
+        dataset = Dataset.from_graph(to_rdflib_graph(record.triples), URIRef(record.ref.iri))
     accounts = Accounts(accounts_path(settings.home))
     accounts.add_user("dev", "developer")
     accounts.add_user("staffer", "staff", factory="aiff")
     accounts.add_user("boss", "admin")
-    tokens = {n: accounts.issue_token(n) for n in ("dev", "staffer", "boss")}
+    accounts.add_user("stew", "steward", organisation=dataset.publisher.iri)
+    tokens = {n: accounts.issue_token(n) for n in ("dev", "staffer", "boss", "stew")}
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as c:
         c.tokens = tokens  # type: ignore[attr-defined]
         yield c
@@ -207,9 +214,6 @@ def test_admins_create_labs_of_any_factory_and_developers_none(client) -> None:
     assert r.status_code == 403
 
 
-DATASET = "synthetic-ehr-fhir-u2otqddy"
-
-
 def _ask(c: TestClient, csrf: str, **extra: str):  # the response of the request form
     data = {"csrf": csrf, "lab": LAB, "org_type": "research", "country": "DE"}
     data |= {"purpose": "academic-research", "comment": "triage model", **extra}
@@ -283,3 +287,80 @@ def test_a_rejection_without_a_reason_stays_on_the_request_with_the_error_at_the
     page = doc(client.get(r.headers["location"]).text)
     assert page.get_element_by_id("state").text_content() == "rejected"
     assert "rejected" in page.get_element_by_id("done").text_content()
+
+
+DESCRIBED = {
+    "title": "Ward occupancy 2024",
+    "description": "Daily ward occupancy of a demo hospital.",
+    "keywords": "hospital, occupancy",
+    "languages": ["ENG", "DEU"],
+    "themes": ["HEAL"],
+    "access": "PUBLIC",
+    "licence": "CC_BY_4_0",
+    "temporal_start": "2024-01-01",
+    "temporal_end": "2024-12-31",
+    "contact_name": "Data desk",
+    "contact_email": "data@hospital.example",
+    "access_url": "https://hospital.example/occupancy.csv",
+    "file_type": "CSV",
+}
+
+
+def test_the_dataset_form_keeps_values_and_shows_problems_at_their_fields(client) -> None:
+    csrf = login(client, "stew")
+    sent = {**DESCRIBED, "csrf": csrf, "description": "", "contact_email": "desk at hospital"}
+    r = client.post("/ui/steward/form", data=sent)
+    assert r.status_code == 422
+    page = doc(r.text)
+    for field, where in (("description", "f-description"), ("contact_email", "f-email")):
+        assert page.get_element_by_id(where).get("aria-invalid") == "true", field
+    assert "e-mail address" in page.get_element_by_id("f-email-error").text_content()
+    assert page.get_element_by_id("f-title").get("value") == "Ward occupancy 2024"
+    assert page.get_element_by_id("f-end").get("value") == "2024-12-31"
+    checked = page.xpath("//form[@id='dataset-form']//input[@name='languages'][@checked]/@value")
+    assert checked == ["ENG", "DEU"]
+    assert page.get_element_by_id("errors-dataset").xpath(".//a/@href") == [
+        "#f-description",
+        "#f-email",
+    ]
+
+
+def test_the_dataset_form_makes_a_conforming_record_shown_in_words_then_saved(client) -> None:
+    csrf = login(client, "stew")
+    r = client.post("/ui/steward/form", data={**DESCRIBED, "csrf": csrf})
+    assert r.status_code == 200, r.text[-2000:]
+    page = doc(r.text)
+    assert "conforms" in page.get_element_by_id("verdict").text_content()
+    record = page.get_element_by_id("record").text_content()
+    for shown in ("Data desk", "English, German", "Health", "2024-01-01", "Creative Commons"):
+        assert shown in record
+    turtle = page.get_element_by_id("turtle")
+    assert turtle.tag == "details" and turtle.get("open") is None
+    assert "Show the record as Turtle" in turtle.xpath("./summary")[0].text_content()
+    text = turtle.xpath("./pre")[0].text_content()
+    assert "_:" not in text and "vcard:hasEmail <mailto:data@hospital.example>" in text
+    document = page.xpath("//form[@id='review-form']//input[@name='document']/@value")[0]
+    saved = client.post(
+        "/ui/steward/save", data={"csrf": csrf, "format": "turtle", "document": document}
+    )
+    assert saved.status_code == 201
+    new_id = doc(saved.text).xpath("//p[@id='saved']/following-sibling::ul//a")[0].text_content()
+    stored = client.get(f"/datasets/{new_id}", headers={"Accept": "text/turtle"}).text
+    assert "Ward occupancy 2024" in stored and "Data desk" in stored
+
+
+def test_a_refused_sample_stays_on_the_page_with_the_problem_at_the_file(client) -> None:
+    csrf = login(client, "stew")
+    files = {"file": ("notes.txt", b"just some words, not a table\x00\x01", "text/plain")}
+    r = client.post("/ui/steward/sample", data={"csrf": csrf, "dataset_id": DATASET}, files=files)
+    assert r.status_code == 422
+    page = doc(r.text)
+    file_field = page.get_element_by_id("s-file")
+    assert file_field.get("aria-invalid") == "true"
+    assert "Parquet" in page.get_element_by_id("s-file-error").text_content()
+    chosen = page.xpath("//select[@id='s-dataset']/option[@selected]/@value")
+    assert chosen == [DATASET]
+    files = {"file": ("rows.csv", b"", "text/csv")}
+    r = client.post("/ui/steward/sample", data={"csrf": csrf, "dataset_id": DATASET}, files=files)
+    assert r.status_code == 422
+    assert doc(r.text).get_element_by_id("s-file-error").text_content()
