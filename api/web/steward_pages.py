@@ -42,6 +42,9 @@ from catalog.samples.store import samples_root
 from catalog.settings import Settings
 
 router = APIRouter(prefix="/ui/steward", route_class=WebRoute, include_in_schema=False)
+#: How long the overview waits for a source's SHACL outcome that is not cached yet; past
+#: it the page shows conformance as being checked (it runs on in the background).
+CONFORMANCE_WAIT_S = 0.15
 CHOICES = {
     "formats": FORMATS,
     "licences": LICENCES,
@@ -74,8 +77,10 @@ def _overview(
     for d in mine:
         by_source.setdefault(d["source"], set()).add(d["id"])
     shacl = services.conformance
+    checking = False
     for source, ids in by_source.items():  # one store read (and SHACL run) per source
-        conforms = shacl.source(source)
+        conforms = shacl.source_soon(source, CONFORMANCE_WAIT_S)
+        checking = checking or conforms is None
         _, per = source_quality(cat, source, sampled, only=ids, conforms=conforms)
         reports.update(per)
     overall = mean_report("organisation", reports.values()).to_dict()
@@ -96,6 +101,7 @@ def _overview(
         sources=sources,
         choices=CHOICES,
         message=message,
+        checking=checking,
         sample_errors=sample_errors or {},
         sample_dataset=sample_dataset,
         f=form_fields(principal, form_values),
