@@ -119,7 +119,7 @@ class ConformanceCache:
                 worker.start()
         done.wait(wait_s)
         with self._lock:
-            return self._items.get(key)  # type: ignore[no-any-return]
+            return self._items.get(key)
 
     def _compute_source(self, source: str, key: str, done: threading.Event) -> None:
         try:
