@@ -185,6 +185,8 @@ FORM_TEXT = (
     "file_type",
 )
 FORM_LISTS = ("languages", "themes")
+#: dct:format (``DCT.format`` would be ``str.format`` to a type checker).
+DCT_FORMAT = URIRef(f"{DCT}format")
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: A SHACL finding's property (or the node it is found on) -> the form field it is shown at.
@@ -391,7 +393,7 @@ def document_from_form(
     if url.startswith(("http://", "https://")):
         g.add((dist, DCAT.accessURL, URIRef(url)))
     if values["file_type"] in FILE_TYPES:
-        g.add((dist, DCT.term("format"), URIRef(f"{EU}file-type/{values['file_type']}")))
+        g.add((dist, DCT_FORMAT, URIRef(f"{EU}file-type/{values['file_type']}")))
     for prefix, ns in (("dcat", DCAT), ("dct", DCT), ("foaf", FOAF), ("vcard", VCARD)):
         g.bind(prefix, ns)
     return g.serialize(format="turtle"), str(s)
