@@ -124,8 +124,9 @@ class ConformanceCache:
     def _compute_source(self, source: str, key: str, done: threading.Event) -> None:
         try:
             self.source(source)
-        except Exception:  # a background check that fails leaves conformance unknown
-            log.exception("SHACL validation of source %s failed", source)
+        except Exception as exc:  # a check that fails (or outlives the catalogue, closed
+            # meanwhile) leaves conformance unknown; the next visit starts it again
+            log.warning("SHACL validation of source %s failed: %s", source, exc)
         finally:
             with self._lock:
                 self._running.pop(key, None)
