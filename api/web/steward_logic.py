@@ -268,7 +268,20 @@ def publisher_of(principal: Principal) -> str:
     return principal.organisation or principal.name or ""
 
 
-def form_fields(principal: Principal, sent: dict[str, Any] | None = None) -> dict[str, Any]:
+def organisation_name(cat: Catalogue, organisation: str) -> str:
+    """The name the catalogue knows for an organisation IRI (``foaf:name``), else as given."""
+    if not organisation.startswith(("http://", "https://")):
+        return organisation
+    rows = cat.store.select(
+        f"SELECT ?n WHERE {{ {CURRENT_GRAPHS} GRAPH ?g {{ {ox.NamedNode(organisation)} "
+        f"<{FOAF.name}> ?n }} }} LIMIT 1"
+    )
+    return next((str(r["n"].value) for r in rows), organisation)
+
+
+def form_fields(
+    principal: Principal, sent: dict[str, Any] | None = None, publisher_name: str = ""
+) -> dict[str, Any]:
     """The dataset form's values: defaults (English, public, CC BY 4.0, the steward's
     organisation as publisher), overlaid with what was sent."""
     values: dict[str, Any] = {k: "" for k in FORM_TEXT}
@@ -277,6 +290,7 @@ def form_fields(principal: Principal, sent: dict[str, Any] | None = None) -> dic
     )
     values.update({k: v for k, v in (sent or {}).items() if k in FORM_TEXT + FORM_LISTS})
     values["publisher"] = publisher_of(principal)
+    values["publisher_name"] = publisher_name or values["publisher"]
     return values
 
 

@@ -29,6 +29,8 @@ from api.web.steward_logic import (
     document_from_form,
     form_fields,
     form_findings,
+    organisation_name,
+    publisher_of,
     require_steward,
     save_document,
     sent_form,
@@ -104,7 +106,7 @@ def _overview(
         checking=checking,
         sample_errors=sample_errors or {},
         sample_dataset=sample_dataset,
-        f=form_fields(principal, form_values),
+        f=form_fields(principal, form_values, organisation_name(cat, publisher_of(principal))),
         form_errors=form_errors or {},
     )
 
@@ -168,7 +170,7 @@ async def from_form(request: Request, services: ServicesDep) -> Response:
         request,
         "steward_form_review.html",
         review=review,
-        f=form_fields(principal, values),
+        f=form_fields(principal, values, organisation_name(cat, publisher_of(principal))),
         iri=iri,
         choices=CHOICES,
     )
