@@ -112,6 +112,14 @@ class AccessRequest:
         return asdict(self)
 
 
+#: What a request must state, and what to say when it does not.
+_MISSING = {
+    "org_type": "choose your organisation type",
+    "country": "enter the country your organisation is based in (e.g. DE)",
+    "purpose": "choose the purpose you need the data for",
+}
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -160,6 +168,14 @@ class AccessRequests:
         ``link(connection, request)`` runs in the transaction that stores the request."""
         if caller.name is None:
             raise Unauthorized("sign in to request access", where="Authorization")
+        stated = {"org_type": org_type, "country": country, "purpose": purpose}
+        missing = {k: _MISSING[k] for k, v in stated.items() if not (v or "").strip()}
+        if missing:
+            raise InvalidInput(
+                "state your organisation type, country and purpose",
+                where=next(iter(missing)),
+                details={"fields": missing},
+            )
         profile = RequesterProfile.parse(org_type, country, purpose)
         if profile is None or not (profile.org_type and profile.country and profile.purpose):
             raise InvalidInput("state your organisation type, country and purpose", where="profile")
@@ -196,12 +212,22 @@ class AccessRequests:
         row = req.to_dict()
         del row["comments"]
         row["procedure"] = json.dumps(req.procedure, ensure_ascii=False)
-        with self.database.transaction() as db:
-            db.execute(requests.insert().values(row))
-            if text:
-                _comment(db, req.id, caller.name, SUBMITTED, text)
-            if link is not None:
-                link(db, req)
+        try:
+            with self.database.transaction() as db:
+                # checked in the transaction that inserts: of two identical requests sent
+                # at once, the second waits for the first's commit, then finds it open
+                _refuse_duplicate(db, req)
+                db.execute(requests.insert().values(row))
+                if text:
+                    _comment(db, req.id, caller.name, SUBMITTED, text)
+                if link is not None:
+                    link(db, req)
+        except DuplicateRequest as exc:
+            detail = {"open": (exc.details or {}).get("request"), "lab": lab.id}
+            self.accounts.audit(
+                caller.name, "access_request.submit", dataset_id, "duplicate", detail
+            )
+            raise
         detail = {"request": req.id, "lab": lab.id, "purpose": req.purpose}
         self.accounts.audit(caller.name, "access_request.submit", dataset_id, "ok", detail)
         return self.get(caller, req.id)
@@ -335,6 +361,42 @@ class AccessRequests:
             return db.execute(query).first() is not None
 
 
+class DuplicateRequest(Conflict):
+    """The requester already has an open request for this dataset from this lab."""
+
+    code = "duplicate_request"
+
+
+def _refuse_duplicate(db: sa.Connection, req: AccessRequest) -> None:
+    """Refuse ``req`` while its requester has an open one for the same dataset and lab.
+
+    Runs in the inserting transaction. SQLite's write transactions hold the database's
+    write lock from their start (``BEGIN IMMEDIATE``), so two of them never interleave; on
+    PostgreSQL a transaction-scoped advisory lock on the (requester, dataset, lab) triple
+    makes the second check wait until the first insert is committed."""
+    if db.dialect.name == "postgresql":
+        key = "\x1f".join(("access_request", req.requester, req.dataset_id, req.lab))
+        db.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+    found = db.execute(
+        sa.select(requests.c.id)
+        .where(
+            requests.c.requester == req.requester,
+            requests.c.dataset_id == req.dataset_id,
+            requests.c.lab == req.lab,
+            requests.c.state.in_(OPEN),
+        )
+        .order_by(requests.c.created)
+        .limit(1)
+    ).scalar()
+    if found is not None:
+        raise DuplicateRequest(
+            f"you already have an open request for this dataset from this lab ({found}); "
+            "follow that one, or withdraw it before asking again",
+            where="request",
+            details={"request": found, "href": f"/access-requests/{found}"},
+        )
+
+
 def _comment(db: sa.Connection, request_id: str, author: str, state: str, text: str) -> None:
     """Append a comment to a request, in the caller's transaction."""
     row = {"request": request_id, "at": _now(), "author": author, "state": state, "text": text}
@@ -358,4 +420,10 @@ def requests_path(home: Path) -> Path:
     return home / "access_requests.sqlite3"
 
 
-__all__ = ["TRANSITIONS", "AccessRequest", "AccessRequests", "requests_path"]
+__all__ = [
+    "TRANSITIONS",
+    "AccessRequest",
+    "AccessRequests",
+    "DuplicateRequest",
+    "requests_path",
+]

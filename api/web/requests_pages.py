@@ -9,8 +9,8 @@ from api.auth import Principal
 from api.deps import AccessRequestsDep, CatalogueDep
 from api.web.render import WebRoute, render
 from api.web.session import checked_form, web_principal
-from catalog.access_requests import TRANSITIONS, AccessRequest
-from catalog.errors import Conflict, InvalidInput, Unauthorized
+from catalog.access_requests import TRANSITIONS, AccessRequest, AccessRequests, DuplicateRequest
+from catalog.errors import Conflict, DatalabError, InvalidInput, Unauthorized
 from catalog.labs import ensure_registry, get_lab
 from catalog.offers.profiles import FORM_ORG_TYPES, PURPOSES
 from catalog.service import Catalogue
@@ -25,6 +25,19 @@ def signed_in(request: Request) -> Principal:
     return principal
 
 
+#: The request form's fields, in the order of the form (its error summary follows it).
+REQUEST_FIELDS = ("org_type", "country", "purpose", "comment")
+
+
+def field_problems(exc: DatalabError) -> dict[str, str]:
+    """Field -> message from a refusal (all fields the catalogue named, else its ``where``)."""
+    details = exc.details if isinstance(exc.details, dict) else {}
+    fields = details.get("fields")
+    if isinstance(fields, dict):
+        return {str(k): str(v) for k, v in fields.items()}
+    return {str(exc.where or "form"): exc.message}
+
+
 def _form_page(
     request: Request,
     cat: Catalogue,
@@ -32,7 +45,10 @@ def _form_page(
     lab_id: str,
     *,
     values: dict[str, str] | None = None,
-    error: str | None = None,
+    errors: dict[str, str] | None = None,
+    refusal: str | None = None,
+    reasons: list[str] | None = None,
+    open_request: str | None = None,
     status: int = 200,
 ) -> Response:
     ensure_registry(cat)
@@ -49,7 +65,10 @@ def _form_page(
         org_types=sorted(FORM_ORG_TYPES),
         purposes=PURPOSES,
         values=shown,
-        error=error,
+        errors={k: v for k, v in (errors or {}).items() if k in REQUEST_FIELDS},
+        refusal=refusal,
+        reasons=reasons or [],
+        open_request=open_request,
     )
 
 
@@ -77,13 +96,26 @@ async def submit(
             purpose=values["purpose"],
             comment=values["comment"],
         )
-    except (InvalidInput, Conflict) as exc:
-        reasons = (exc.details or {}).get("reasons", []) if isinstance(exc.details, dict) else []
-        message = exc.message + (": " + "; ".join(reasons) if reasons else "")
+    except DuplicateRequest as exc:
+        found = str((exc.details or {}).get("request") or "")
         return _form_page(
-            request, cat, dataset_id, lab_id, values=values, error=message, status=exc.status
-        )
-    return RedirectResponse(f"/ui/requests/{req.id}", status_code=303)
+            request, cat, dataset_id, lab_id, values=values, refusal=exc.message,
+            open_request=found, status=409,
+        )  # fmt: skip
+    except Conflict as exc:  # the lab may not offer the dataset to this profile
+        reasons = (exc.details or {}).get("reasons", []) if isinstance(exc.details, dict) else []
+        return _form_page(
+            request, cat, dataset_id, lab_id, values=values, refusal=exc.message,
+            reasons=[str(r) for r in reasons], status=409,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        errors = field_problems(exc)
+        refusal = None if set(errors) <= set(REQUEST_FIELDS) else exc.message
+        return _form_page(
+            request, cat, dataset_id, lab_id, values=values, errors=errors, refusal=refusal,
+            status=422,
+        )  # fmt: skip
+    return RedirectResponse(f"/ui/requests/{req.id}?done=submit", status_code=303)
 
 
 @router.get("/requests", operation_id="web_requests")
@@ -105,14 +137,34 @@ def _actions(principal: Principal, req: AccessRequest, handler: bool) -> list[st
     return out
 
 
-@router.get("/requests/{request_id}", operation_id="web_request")
-def show_request(request_id: str, request: Request, service: AccessRequestsDep) -> Response:
-    principal = signed_in(request)
+def _request_page(
+    request: Request,
+    service: AccessRequests,
+    principal: Principal,
+    request_id: str,
+    *,
+    comment: str = "",
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     req = service.get(principal, request_id)
     handler = service.is_handler(principal, req)
     return render(
-        request, "request.html", req=req, actions=_actions(principal, req, handler), handler=handler
+        request,
+        "request.html",
+        status,
+        req=req,
+        actions=_actions(principal, req, handler),
+        handler=handler,
+        comment=comment,
+        errors=errors or {},
+        done=request.query_params.get("done", ""),
     )
+
+
+@router.get("/requests/{request_id}", operation_id="web_request")
+def show_request(request_id: str, request: Request, service: AccessRequestsDep) -> Response:
+    return _request_page(request, service, signed_in(request), request_id)
 
 
 @router.post("/requests/{request_id}", operation_id="web_request_act")
@@ -121,8 +173,18 @@ async def act(request_id: str, request: Request, service: AccessRequestsDep) -> 
     form = await checked_form(request)
     action = str(form.get("action") or "")
     comment = str(form.get("comment") or "")
-    if action == "comment":
-        service.comment(principal, request_id, comment)
-    else:
-        service.act(principal, request_id, action, comment)
-    return RedirectResponse(f"/ui/requests/{request_id}", status_code=303)
+    try:
+        if action == "comment":
+            service.comment(principal, request_id, comment)
+        else:
+            service.act(principal, request_id, action, comment)
+    except InvalidInput as exc:  # e.g. a rejection without its reason: the comment field
+        errors = field_problems(exc)
+        if exc.where == "comment" and action in ("reject", "revoke"):
+            errors = {
+                "comment": f"write the reason to {action} this request: the requester reads it"
+            }
+        return _request_page(
+            request, service, principal, request_id, comment=comment, errors=errors, status=422
+        )
+    return RedirectResponse(f"/ui/requests/{request_id}?done={action}", status_code=303)

@@ -18,18 +18,26 @@ from api.web.requests_pages import signed_in
 from api.web.session import checked_form
 from api.web.steward_logic import (
     ACCESS,
+    CHOICE_LABELS,
+    FILE_TYPES,
     FORMATS,
     LANGUAGES,
     LICENCES,
     THEMES,
     check_document,
+    check_form,
     document_from_form,
+    form_fields,
+    form_findings,
+    organisation_name,
+    publisher_of,
     require_steward,
     save_document,
+    sent_form,
     steward_datasets,
 )
 from api.web.synthetic_pages import synthetic_states
-from catalog.errors import InvalidInput, LimitExceeded
+from catalog.errors import DatalabError, Forbidden, InvalidInput, LimitExceeded, NotFound
 from catalog.harvest.sources import owner_key
 from catalog.quality import mean_report, source_quality
 from catalog.samples import Upload
@@ -37,16 +45,32 @@ from catalog.samples.store import samples_root
 from catalog.settings import Settings
 
 router = APIRouter(prefix="/ui/steward", route_class=WebRoute, include_in_schema=False)
+#: How long the overview waits for a source's SHACL outcome that is not cached yet; past
+#: it the page shows conformance as being checked (it runs on in the background).
+CONFORMANCE_WAIT_S = 0.15
 CHOICES = {
     "formats": FORMATS,
     "licences": LICENCES,
     "access": ACCESS,
     "themes": THEMES,
     "languages": LANGUAGES,
+    "file_types": FILE_TYPES,
+    "labels": CHOICE_LABELS,
 }
 
 
-def _overview(request: Request, services: Services, **extra: object) -> Response:
+def _overview(
+    request: Request,
+    services: Services,
+    *,
+    status: int = 200,
+    message: str | None = None,
+    error: str | None = None,
+    sample_errors: dict[str, str] | None = None,
+    sample_dataset: str = "",
+    form_values: dict[str, object] | None = None,
+    form_errors: dict[str, str] | None = None,
+) -> Response:
     principal = require_steward(signed_in(request))
     cat = services.catalogue
     mine = steward_datasets(cat, principal)
@@ -57,8 +81,10 @@ def _overview(request: Request, services: Services, **extra: object) -> Response
     for d in mine:
         by_source.setdefault(d["source"], set()).add(d["id"])
     shacl = services.conformance
+    checking = False
     for source, ids in by_source.items():  # one store read (and SHACL run) per source
-        conforms = shacl.source(source)
+        conforms = shacl.source_soon(source, CONFORMANCE_WAIT_S)
+        checking = checking or conforms is None
         _, per = source_quality(cat, source, sampled, only=ids, conforms=conforms)
         reports.update(per)
     overall = mean_report("organisation", reports.values()).to_dict()
@@ -67,11 +93,10 @@ def _overview(request: Request, services: Services, **extra: object) -> Response
     sources = registry.list() if principal.role == "admin" else registry.list(owner or "-")
     mine_names = {s.name for s in sources} | set(by_source)
     jobs = [j for j in services.harvest_jobs.list(limit=50) if j.source in mine_names]
-    status = extra.pop("status", 200)
     return render(
         request,
         "steward.html",
-        status,  # type: ignore[arg-type]
+        status,
         datasets=mine,
         sampled=sampled,
         reports={k: v.to_dict() for k, v in reports.items()},
@@ -79,8 +104,13 @@ def _overview(request: Request, services: Services, **extra: object) -> Response
         jobs=jobs,
         sources=sources,
         choices=CHOICES,
-        message=extra.get("message"),
-        error=extra.get("error"),
+        message=message,
+        error=error,
+        checking=checking,
+        sample_errors=sample_errors or {},
+        sample_dataset=sample_dataset,
+        f=form_fields(principal, form_values, organisation_name(cat, publisher_of(principal))),
+        form_errors=form_errors or {},
         synthetic=synthetic_states(services, mine),
     )
 
@@ -126,13 +156,32 @@ async def validate(request: Request, cat: CatalogueDep, settings: SettingsDep) -
 
 
 @router.post("/form", operation_id="web_steward_form")
-async def from_form(request: Request, cat: CatalogueDep, settings: SettingsDep) -> Response:
+async def from_form(request: Request, services: ServicesDep) -> Response:
+    """Build a DCAT-AP record from the form and validate it: problems (the form's own checks,
+    then SHACL's findings mapped to the fields) re-render the form (422) with every value
+    kept; a conforming record is shown in words, its Turtle only on request, ready to save."""
     principal = require_steward(signed_in(request))
-    _, _, fields = await _document(request, settings)
-    text = document_from_form(cat, principal, fields)
+    cat = services.catalogue
+    form = await checked_form(request, services.settings.web_form_max_bytes)
+    values = sent_form(form)
+    await form.close()
+    if form.get("edit"):  # back from the review to change something
+        return _overview(request, services, form_values=values)
+    errors = check_form(values)
+    if errors:
+        return _overview(request, services, status=422, form_values=values, form_errors=errors)
+    text, iri = document_from_form(cat, principal, values)
     review = await run_in_threadpool(check_document, cat, principal, text, "turtle")
+    if not review.ok:
+        found = form_findings(review)
+        return _overview(request, services, status=422, form_values=values, form_errors=found)
     return render(
-        request, "steward_review.html", 200 if review.ok else 422, review=review, choices=CHOICES
+        request,
+        "steward_form_review.html",
+        review=review,
+        f=form_fields(principal, values, organisation_name(cat, publisher_of(principal))),
+        iri=iri,
+        choices=CHOICES,
     )
 
 
@@ -147,16 +196,32 @@ async def save(request: Request, services: ServicesDep) -> Response:
     return render(request, "steward_review.html", status, review=review, choices=CHOICES)
 
 
+def _sample_problem(exc: DatalabError) -> dict[str, str]:
+    """Where a refused sample's problem is shown: at the dataset, or at the file."""
+    field = "dataset_id" if exc.where in ("dataset_id", "dataset") else "file"
+    message = exc.message
+    if isinstance(exc, LimitExceeded) and "limit" not in message:
+        message += " (the file is too big)"
+    return {field: message}
+
+
 @router.post("/sample", operation_id="web_steward_sample")
 async def attach_sample(request: Request, services: ServicesDep, service: SamplesDep) -> Response:
+    """Attach a sample; a refused file re-renders the page (422) with the problem at the
+    file field and the chosen dataset kept, never an error page."""
     principal = require_steward(signed_in(request))
     settings = services.settings
-    form = await checked_form(request, settings.sample_max_upload_bytes)
+    dataset_id = ""
+    try:
+        form = await checked_form(request, settings.sample_max_upload_bytes)
+    except LimitExceeded as exc:
+        problem = f"{exc.message}: choose a smaller Parquet or CSV file"
+        return _overview(request, services, status=413, sample_errors={"file": problem})
     try:
         dataset_id = str(form.get("dataset_id") or "")
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            raise InvalidInput("choose a Parquet or CSV file", where="file")
+            raise InvalidInput("choose a Parquet or CSV file to upload", where="file")
         await run_in_threadpool(service.authorize_upload, principal, dataset_id)
         staging = samples_root(settings) / ".staging"
         staging.mkdir(parents=True, exist_ok=True)
@@ -170,9 +235,15 @@ async def attach_sample(request: Request, services: ServicesDep, service: Sample
             meta = await run_in_threadpool(service.upload, principal, dataset_id, item)
         finally:
             path.unlink(missing_ok=True)
+    except (InvalidInput, Forbidden, NotFound) as exc:
+        status = exc.status if exc.status in (403, 404, 413) else 422
+        errors = _sample_problem(exc)
+        return _overview(
+            request, services, status=status, sample_errors=errors, sample_dataset=dataset_id
+        )
     finally:
         await form.close()
     search = services.search.get()
     await run_in_threadpool(search.refresh, [dataset_id])
     message = f"Sample attached to {dataset_id}: {meta['rows']} rows."
-    return _overview(request, services, message=message)
+    return _overview(request, services, message=message, sample_dataset=dataset_id)

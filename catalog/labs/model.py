@@ -13,17 +13,19 @@ given (the built-in ones plus an administrator's additions, ``data_spaces(catalo
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from catalog.dataspaces import builtin_data_spaces, check_id
+from catalog.durations import parse_days
 from catalog.errors import InvalidInput
 from catalog.field_limits import FieldLimits
 from catalog.namespaces import DATASPACE, DLAB, DPV, ODRL, ORG, RDF, SKOS
+from catalog.offers.geography import country_code
 from catalog.offers.org_types import ORG_TYPES  # the one list of organisation types
 
 FACTORY_NS = "https://w3id.org/datalab/factory/"
@@ -63,11 +65,62 @@ def _spaces(values: list[str], known: Collection[str]) -> list[str]:
     return sorted(set(values))
 
 
-def _country(value: str, where: str) -> str:
-    code = value.strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", code) or code == "EU":
-        raise InvalidInput(f"{value!r} is not an ISO 3166-1 alpha-2 country code", where=where)
+class InvalidCountry(InvalidInput):
+    """A country that is not an ISO 3166-1 code (nor ``EU`` where the EU is allowed)."""
+
+    status = 422
+    code = "invalid_country"
+
+
+def _country(value: str, where: str, *, eu: bool = False) -> str:
+    """The ISO alpha-2 code of ``value`` (alpha-2 or alpha-3, any case); ``EU`` when allowed."""
+    text = str(value).strip()
+    if eu and text.upper() == "EU":
+        return "EU"
+    code = country_code(text) if text else None
+    if code is None:
+        expected = "an ISO 3166-1 country code such as DE or FR" + (
+            ", or EU for every member state" if eu else ""
+        )
+        raise InvalidCountry(f"{text!r} is not a country code: write {expected}", where=where)
     return code
+
+
+T = TypeVar("T")
+
+
+class _Fields:
+    """Checks each field of a lab on its own and keeps every problem, so a form can show
+    each next to its field (``details["fields"]``: field -> message) in one answer."""
+
+    def __init__(self) -> None:
+        self.errors: list[InvalidInput] = []
+
+    def __call__(self, name: str, check: Callable[[], T]) -> T:
+        try:
+            return check()
+        except KeyError as exc:
+            self.errors.append(
+                InvalidInput(f"missing field {exc.args[0]!r}", where=str(exc.args[0]))
+            )
+        except InvalidInput as exc:
+            if exc.where is None:
+                exc.where = name
+            self.errors.append(exc)
+        except (TypeError, ValueError, AttributeError) as exc:
+            self.errors.append(InvalidInput(f"malformed {name}: {exc}", where=name))
+        return None  # type: ignore[return-value]  # never used: raise_first raises
+
+    def raise_first(self) -> None:
+        """Raise the first problem (its own status and code), carrying all of them."""
+        if not self.errors:
+            return
+        first = self.errors[0]
+        fields: dict[str, str] = {}
+        for e in self.errors:
+            fields.setdefault(str(e.where), e.message)
+        first.details = {**(first.details or {}), "fields": fields}
+        raise first
 
 
 def _one_of(values: list[str], allowed: tuple[str, ...], where: str) -> list[str]:
@@ -181,10 +234,11 @@ class DataLab:
         """
         known = builtin_data_spaces().ids() if known_spaces is None else known_spaces
         lim = limits or FieldLimits()
-        country = data.get("processing_country")
-        fees = data.get("fees")
-        try:
-            steps = tuple(
+        checked = _Fields()
+        get = data.get
+
+        def steps() -> tuple[ProcedureStep, ...]:
+            return tuple(
                 ProcedureStep(
                     order=i,
                     label=lim.text(s["label"], "procedure.label"),
@@ -195,73 +249,54 @@ class DataLab:
                     if s.get("form")
                     else None,
                 )
-                for i, s in enumerate(lim.items(data.get("procedure") or [], "procedure"), start=1)
+                for i, s in enumerate(lim.items(get("procedure") or [], "procedure"), start=1)
             )
-            return cls(
-                id=check_id(str(data["id"])),
-                factory=check_id(str(data["factory"]), "factory"),
-                name=lim.name(data.get("name") or data["id"], "name"),
-                data_spaces=tuple(
-                    _spaces(lim.items(data.get("data_spaces", []), "data_spaces"), known)
+
+        def one_of(name: str, allowed: tuple[str, ...], default: Any = ()) -> tuple[str, ...]:
+            return tuple(_one_of(lim.items(get(name, default), name), allowed, name))
+
+        def names(name: str, check: Any = None) -> tuple[str, ...]:
+            values = {lim.name(v, name) for v in lim.items(get(name, []), name)}
+            return tuple(sorted(check(v) for v in values) if check else sorted(values))
+
+        fees, country = get("fees"), get("processing_country")
+        values: dict[str, Any] = {
+            "id": checked("id", lambda: check_id(str(data["id"]))),
+            "factory": checked("factory", lambda: check_id(str(data["factory"]), "factory")),
+            "name": checked("name", lambda: lim.name(get("name") or data["id"], "name")),
+            "data_spaces": checked(
+                "data_spaces",
+                lambda: tuple(_spaces(lim.items(get("data_spaces", []), "data_spaces"), known)),
+            ),
+            "access_modes": checked("access_modes", lambda: one_of("access_modes", ACCESS_MODES)),
+            "eligible_org_types": checked(
+                "eligible_org_types", lambda: one_of("eligible_org_types", ORG_TYPES, ORG_TYPES)
+            ),
+            "eligible_countries": checked(
+                "eligible_countries",
+                lambda: tuple(
+                    _countries(lim.items(get("eligible_countries", ["EU"]), "eligible_countries"))
                 ),
-                access_modes=tuple(
-                    _one_of(
-                        lim.items(data.get("access_modes", []), "access_modes"),
-                        ACCESS_MODES,
-                        "access_modes",
-                    )
-                ),
-                eligible_org_types=tuple(
-                    _one_of(
-                        lim.items(data.get("eligible_org_types", ORG_TYPES), "eligible_org_types"),
-                        ORG_TYPES,
-                        "eligible_org_types",
-                    )
-                ),
-                eligible_countries=tuple(
-                    _countries(
-                        lim.items(data.get("eligible_countries", ["EU"]), "eligible_countries")
-                    )
-                ),
-                services=tuple(
-                    _one_of(lim.items(data.get("services", []), "services"), SERVICES, "services")
-                ),
-                sectors=tuple(
-                    sorted(
-                        {
-                            lim.name(s, "sectors")
-                            for s in lim.items(data.get("sectors", []), "sectors")
-                        }
-                    )
-                ),
-                prohibited_purposes=tuple(
-                    _one_of(
-                        lim.items(data.get("prohibited_purposes", []), "prohibited_purposes"),
-                        tuple(LAB_PROHIBITABLE),
-                        "prohibited_purposes",
-                    )
-                ),
-                duties=tuple(
-                    sorted(
-                        {
-                            _duty(lim.name(d, "duties"))
-                            for d in lim.items(data.get("duties", []), "duties")
-                        }
-                    )
-                ),
-                procedure=steps,
-                lead_time_days=int(data["lead_time_days"])
-                if data.get("lead_time_days") is not None
-                else None,
-                fees=lim.text(fees, "fees") if fees is not None else None,
-                processing_country=_country(str(country), "processing_country")
-                if country
-                else None,
-            )
-        except KeyError as exc:
-            raise InvalidInput(f"missing field {exc.args[0]!r}", where=str(exc.args[0])) from None
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"malformed lab: {exc}") from None
+            ),
+            "services": checked("services", lambda: one_of("services", SERVICES)),
+            "sectors": checked("sectors", lambda: names("sectors")),
+            "prohibited_purposes": checked(
+                "prohibited_purposes",
+                lambda: one_of("prohibited_purposes", tuple(LAB_PROHIBITABLE)),
+            ),
+            "duties": checked("duties", lambda: names("duties", _duty)),
+            "procedure": checked("procedure", steps),
+            "lead_time_days": checked(
+                "lead_time_days", lambda: parse_days(get("lead_time_days"), "lead_time_days")
+            ),
+            "fees": checked("fees", lambda: lim.text(fees, "fees") if fees is not None else None),
+            "processing_country": checked(
+                "processing_country",
+                lambda: _country(str(country), "processing_country") if country else None,
+            ),
+        }
+        checked.raise_first()
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -397,14 +432,22 @@ class DataLab:
 
 
 def _countries(values: list[str]) -> list[str]:
-    out = []
+    """Country codes (alpha-2 or alpha-3, normalised to alpha-2) or ``EU``; every bad one is
+    named in the message."""
+    out, bad = [], []
     for v in values:
-        v = str(v).upper()
-        if v != "EU" and not re.fullmatch(r"[A-Z]{2}", v):
-            raise InvalidInput(
-                f"{v!r} is not an ISO 3166-1 alpha-2 code or EU", where="eligible_countries"
-            )
-        out.append(v)
+        try:
+            out.append(_country(str(v), "eligible_countries", eu=True))
+        except InvalidCountry:
+            bad.append(str(v).strip())
+    if bad:
+        listed = ", ".join(repr(b) for b in bad)
+        raise InvalidCountry(
+            f"{listed} {'is not a country code' if len(bad) == 1 else 'are not country codes'}: "
+            "write ISO 3166-1 codes such as DE or FR, or EU for every member state",
+            where="eligible_countries",
+            details={"refused": bad},
+        )
     return sorted(set(out))
 
 

@@ -37,6 +37,8 @@ class ConformanceCache:
         self.entries = entries
         self._items: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+        #: Keys being computed on a background thread (see :meth:`source_soon`).
+        self._running: dict[str, threading.Event] = {}
 
     def _cached(self, key: str, compute: Any) -> Any:
         with self._lock:
@@ -90,3 +92,42 @@ class ConformanceCache:
         except (QueryTimeout, ShapesError) as exc:
             log.warning("SHACL validation of source %s failed: %s", source, exc)
             return None
+
+    def source_soon(self, source: str, wait_s: float) -> dict[str, bool] | None:
+        """:meth:`source` without holding a page up: the cached outcome at once; else the
+        validation starts on a background thread (once per version, however many ask) and
+        is waited for at most ``wait_s``. None while it runs: the quality report then says
+        conformance is unknown, which is true, and the next visit finds it cached.
+
+        A page calls this, not :meth:`source`: validating a source means starting the
+        validator process (importing pySHACL, about two seconds on a cold server) and
+        reading the whole source, which no page view should wait for."""
+        version = self.catalogue.graphs.current(source)
+        if version is None:
+            return None
+        key = "source:" + version
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]  # type: ignore[no-any-return]
+            done = self._running.get(key)
+            if done is None:
+                done = self._running[key] = threading.Event()
+                worker = threading.Thread(
+                    target=self._compute_source, args=(source, key, done), daemon=True
+                )
+                worker.start()
+        done.wait(wait_s)
+        with self._lock:
+            return self._items.get(key)
+
+    def _compute_source(self, source: str, key: str, done: threading.Event) -> None:
+        try:
+            self.source(source)
+        except Exception as exc:  # a check that fails (or outlives the catalogue, closed
+            # meanwhile) leaves conformance unknown; the next visit starts it again
+            log.warning("SHACL validation of source %s failed: %s", source, exc)
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+            done.set()

@@ -136,3 +136,29 @@ def test_a_prohibited_purpose_is_refused_with_reasons(client) -> None:
     )
     assert r.status_code == 409
     assert r.json()["error"]["details"]["reasons"]
+
+
+def test_a_second_open_request_for_the_same_dataset_and_lab_is_409_naming_the_first(
+    client,
+) -> None:
+    first = client.post("/access-requests", json=_body(client), headers=client.auth_for("dev"))
+    assert first.status_code == 201
+    rid = first.json()["id"]
+    again = client.post(
+        "/access-requests", json=_body(client, comment="once more"), headers=client.auth_for("dev")
+    )
+    assert again.status_code == 409
+    error = again.json()["error"]
+    assert error["code"] == "duplicate_request"
+    assert error["details"] == {"request": rid, "href": f"/access-requests/{rid}"}
+    assert client.get(error["details"]["href"], headers=client.auth_for("dev")).status_code == 200
+    # another requester may ask; the same requester may ask again once the first is closed
+    other = client.post("/access-requests", json=_body(client), headers=client.auth_for("eve"))
+    assert other.status_code == 201
+    mine = client.get("/access-requests", headers=client.auth_for("dev")).json()["items"]
+    assert [i["id"] for i in mine] == [rid]
+    r = client.post(f"/access-requests/{rid}/withdraw", headers=client.auth_for("dev"))
+    assert r.json()["state"] == "withdrawn"
+    assert (
+        client.post("/access-requests", json=_body(client), headers=client.auth_for("dev"))
+    ).status_code == 201

@@ -129,10 +129,14 @@ def test_from_dict_defaults_and_checks():
     assert lab.eligible_org_types == ORG_TYPES
     assert ORG_TYPES[-2:] == ("HealthcareProvider", "NonProfit")
     assert lab.to_dict()["processing_country"] is None
-    for bad in ("ESP", "E1", "EU"):
+    for bad in ("E1", "EU", "XX", "Spain"):
         with pytest.raises(InvalidInput) as err:
             DataLab.from_dict({"id": "t-lab", "factory": "bsc", "processing_country": bad})
         assert err.value.where == "processing_country"
+        assert repr(bad) in err.value.message and "such as DE or FR" in err.value.message
+    # an alpha-3 code (any case) is read as the alpha-2 code it stands for
+    spain = DataLab.from_dict({"id": "t-lab", "factory": "bsc", "processing_country": "esp"})
+    assert spain.processing_country == "ES"
     with pytest.raises(InvalidInput):
         DataLab.from_dict({"id": "t-lab", "factory": "bsc", "data_spaces": ["agri-food"]})
     ok = DataLab.from_dict(
