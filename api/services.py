@@ -32,6 +32,7 @@ from catalog.harvest import Harvester, HarvestSources, JobStore
 from catalog.harvest.validate import ValidationWorker, start_validation_worker
 from catalog.jobs import JobQueue
 from catalog.offers.live import LiveOffers
+from catalog.passwords import PasswordPolicy
 from catalog.quality import ConformanceCache
 from catalog.samples import SampleStore
 from catalog.samples import graph as sample_graph
@@ -197,7 +198,9 @@ class Services:
         # harvest state, change feed): the catalogue's database, opened (and checked
         # against the code's schema) with the catalogue.
         database = cat.database
-        accounts = Accounts(database, FieldLimits.from_settings(settings))
+        accounts = Accounts(
+            database, FieldLimits.from_settings(settings), PasswordPolicy.from_settings(settings)
+        )
         store = _sample_store(settings)  # removes what killed uploads left in staging
         offers = None if settings.offers_index == "off" else LiveOffers(cat)
         providers: tuple[FacetProvider, ...] = (sample_facets, OfferFacets(offers))

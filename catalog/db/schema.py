@@ -374,3 +374,33 @@ dsp_outbox = sa.Table(
     sa.Index("ix_dsp_outbox_state_next_try", "state", "next_try"),
     sqlite_autoincrement=True,
 )
+
+# -- accounts: passwords and single sign-on (revision 0006_passwords) ---------------------
+
+passwords = sa.Table(
+    "passwords",
+    metadata,
+    sa.Column("user", sa.Text, sa.ForeignKey("users.name"), primary_key=True),
+    sa.Column("hash", sa.Text, nullable=False),  # argon2id, in its PHC string form
+    sa.Column("changed", sa.Text, nullable=False),
+)
+
+oidc_identities = sa.Table(
+    "oidc_identities",
+    metadata,
+    sa.Column("issuer", sa.Text, primary_key=True),
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("user", sa.Text, sa.ForeignKey("users.name"), nullable=False, index=True),
+    sa.Column("created", sa.Text, nullable=False),
+)
+
+oidc_logins = sa.Table(
+    "oidc_logins",
+    metadata,
+    sa.Column("state", sa.Text, primary_key=True),  # SHA-256 of the state sent to the provider
+    sa.Column("browser", sa.Text, nullable=False),  # SHA-256 of the browser's binding cookie
+    sa.Column("nonce", sa.Text, nullable=False),
+    sa.Column("verifier", sa.Text, nullable=False),  # the PKCE code verifier
+    sa.Column("next", sa.Text, nullable=False),  # the page to return to
+    sa.Column("expires", sa.Text, nullable=False, index=True),
+)
