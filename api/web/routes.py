@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from api.web import pages, requests_pages, staff_pages, steward_pages
+from api.web import account_pages, pages, requests_pages, staff_pages, steward_pages
 
 router = APIRouter()
 router.include_router(pages.router)
+router.include_router(account_pages.router)
 router.include_router(requests_pages.router)
 router.include_router(steward_pages.router)
 router.include_router(staff_pages.router)
