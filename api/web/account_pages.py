@@ -12,13 +12,14 @@ provider.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import AccountsDep, ServicesDep
 from api.services import Services
-from api.web.render import WebRoute, render
+from api.web.render import CSP, WebRoute, render
 from api.web.requests_pages import signed_in
 from api.web.session import (
     checked_form,
@@ -55,7 +56,13 @@ def _login_page(
     shown = {"next": "/ui/search", "failed": None, "name": "", "via_token": False}
     shown.update(context)
     oidc_name = services.settings.oidc_name if services.oidc is not None else None
-    return render(request, "login.html", status, oidc_name=oidc_name, **shown)
+    response = render(request, "login.html", status, oidc_name=oidc_name, **shown)
+    if services.oidc is not None:
+        # browsers hold a form's redirects to form-action too: the provider's origin is one
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(services.oidc.issuer))
+        policy = CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
+        response.headers["Content-Security-Policy"] = policy
+    return response
 
 
 @router.get("/login", operation_id="web_login_form")
