@@ -428,6 +428,8 @@ class Forger:
             "exp": now + 300,
             "nonce": self.nonce,
             "preferred_username": "eve",
+            "datalab_role": "staff",
+            "factory": "aiff",
         }
         key = self.key
         changes: dict[str, dict[str, Any]] = {
@@ -517,7 +519,10 @@ def forged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sso, Forg
     home = tmp_path_factory.mktemp("sso-forged")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = get_settings(home=home, public_url=url, web_cookie_secure=False, **sso(issuer))
+    claims = {"oidc_role_claim": "datalab_role", "oidc_factory_claim": "factory"}
+    settings = get_settings(
+        home=home, public_url=url, web_cookie_secure=False, **sso(issuer), **claims
+    )
     with running(server), serving(settings, port) as served:
         yield Sso(served, issuer, home), forger
 
@@ -569,6 +574,8 @@ def test_the_forging_provider_signs_in_with_a_good_token(forged: tuple[Sso, Forg
         )
         assert answer.status_code == 200 and "You are signed in as eve." in answer.text
     assert "good" in forger.checked  # PKCE verifier and client secret were right
+    eve = site.accounts.user("eve")  # the mapped claims made her factory staff
+    assert (eve.role, eve.factory, eve.organisation) == ("staff", "aiff", None)
 
 
 def test_the_issuer_host_is_reachable_only_when_allowed(tmp_path: Path) -> None:

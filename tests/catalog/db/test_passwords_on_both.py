@@ -12,6 +12,7 @@ from api.web.session_store import SessionStore
 from catalog.accounts import Accounts, usable_name
 from catalog.db import Database
 from catalog.errors import InvalidInput, NotFound, Unauthorized
+from catalog.oidc import PendingLogins
 from catalog.passwords import PasswordPolicy
 from catalog.settings import Settings
 from cli import app
@@ -92,18 +93,18 @@ def test_an_unknown_user_costs_as_much_as_a_wrong_password(accounts: Accounts) -
     accounts.set_password("ann", GOOD)
     accounts.add_user("nopass", "developer")
 
-    def cost(name: str) -> float:
+    def once(name: str) -> float:
+        begun = time.perf_counter()
         with pytest.raises(Unauthorized):
             accounts.check_password(name, "wrong password here")
-        begun = time.perf_counter()
-        for _ in range(3):
-            with pytest.raises(Unauthorized):
-                accounts.check_password(name, "wrong password here")
         return time.perf_counter() - begun
 
-    known = cost("ann")
+    # the fastest of several tries: immune to a busy machine's pauses; without
+    # the dummy hash an unknown name would answer hundreds of times faster
+    names = ("ann", "nobody", "nopass")
+    fastest = {name: min(once(name) for _ in range(5)) for name in names}
     for other in ("nobody", "nopass"):
-        assert cost(other) > known * 0.5, other
+        assert fastest[other] > fastest["ann"] * 0.3, fastest
 
 
 def test_a_first_sign_on_creates_a_linked_user_found_again_later(accounts: Accounts) -> None:
@@ -156,3 +157,33 @@ def test_the_cli_sets_a_password_and_signs_the_user_out_everywhere(
     assert weak.exit_code == 2 and "at least 12 characters" in weak.output
     unknown = runner.invoke(app, ["user", "password", "nobody", "--stdin"], input=GOOD + "\n")
     assert unknown.exit_code == 2 and "no user 'nobody'" in unknown.output
+
+
+def test_a_started_sign_on_is_taken_once_by_its_own_browser(database: Database) -> None:
+    logins = PendingLogins(database, minutes=10)
+    first = logins.start("/ui/account?x=1")
+    assert len(first.verifier) >= 43 and first.state != first.nonce
+    with pytest.raises(InvalidInput, match="another browser"):
+        logins.take(first.state, "not the browser's secret")
+    # refused for the wrong browser, the state is spent all the same: a guess costs it
+    with pytest.raises(InvalidInput, match="already finished"):
+        logins.take(first.state, first.browser)
+    second = logins.start("/ui/search")
+    taken = logins.take(second.state, second.browser)
+    assert (taken.nonce, taken.verifier, taken.next) == (
+        second.nonce,
+        second.verifier,
+        "/ui/search",
+    )
+    with pytest.raises(InvalidInput, match="already finished"):
+        logins.take(second.state, second.browser)
+    with database.read() as conn:  # only digests of the state and the browser's secret
+        stored = conn.execute(sa.text("SELECT state, browser FROM oidc_logins")).all()
+    assert stored == []
+    old = PendingLogins(database, minutes=-1).start("/ui/search")
+    with pytest.raises(InvalidInput, match="expired"):
+        logins.take(old.state, old.browser)
+    kept = logins.start("/ui/search")
+    with database.read() as conn:
+        row = conn.execute(sa.text("SELECT state, browser FROM oidc_logins")).one()
+    assert kept.state not in row and kept.browser not in row
