@@ -32,6 +32,8 @@ from catalog.harvest import Harvester, HarvestSources, JobStore
 from catalog.harvest.validate import ValidationWorker, start_validation_worker
 from catalog.jobs import JobQueue
 from catalog.offers.live import LiveOffers
+from catalog.oidc import OidcClient, PendingLogins
+from catalog.passwords import PasswordPolicy
 from catalog.quality import ConformanceCache
 from catalog.samples import SampleStore
 from catalog.samples import graph as sample_graph
@@ -151,6 +153,10 @@ class Services:
     harvest_jobs: JobStore
     #: The server's validation drainer; None in queue mode (the workers drain).
     validation: ValidationWorker | None
+    #: Single sign-on through the factory's OpenID Connect provider; ``None`` when
+    #: ``settings.oidc_issuer`` is unset. Its sign-ons under way are in ``oidc_logins``.
+    oidc: OidcClient | None
+    oidc_logins: PendingLogins
     #: Run at :meth:`close`, last first.
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
@@ -197,7 +203,9 @@ class Services:
         # harvest state, change feed): the catalogue's database, opened (and checked
         # against the code's schema) with the catalogue.
         database = cat.database
-        accounts = Accounts(database, FieldLimits.from_settings(settings))
+        accounts = Accounts(
+            database, FieldLimits.from_settings(settings), PasswordPolicy.from_settings(settings)
+        )
         store = _sample_store(settings)  # removes what killed uploads left in staging
         offers = None if settings.offers_index == "off" else LiveOffers(cat)
         providers: tuple[FacetProvider, ...] = (sample_facets, OfferFacets(offers))
@@ -263,6 +271,8 @@ class Services:
             harvest_sources=HarvestSources(database),
             harvest_jobs=JobStore(settings, database=database),
             validation=validation,
+            oidc=OidcClient(settings) if settings.oidc_issuer else None,
+            oidc_logins=PendingLogins(database, settings.oidc_login_minutes),
             _closers=closers,
         )
 

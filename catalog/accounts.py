@@ -3,9 +3,11 @@
 They live in the operational database (:mod:`catalog.db`): the embedded SQLite file by
 default, PostgreSQL when ``DATALAB_DATABASE_URL`` is set. Tokens are ``dlt_<id>_<secret>``:
 only a SHA-256 of the secret is stored, the token is shown once at creation, expires, and can
-be revoked. The audit table refuses UPDATE and DELETE through triggers, so the log can only
-grow. Accounts of a catalogue from before the database (``<home>/accounts.sqlite3``) are
-imported once, on first open (:mod:`catalog.db.legacy_accounts`).
+be revoked. People sign in to the web pages with a password (argon2id, :mod:`catalog.passwords`;
+only its hash is stored) or through the factory's OpenID Connect provider, whose identities
+(issuer and subject) are linked to local users here. The audit table refuses UPDATE and DELETE
+through triggers, so the log can only grow. Accounts of a catalogue from before the database
+(``<home>/accounts.sqlite3``) are imported once, on first open (:mod:`catalog.db.legacy_accounts`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from sqlalchemy.exc import IntegrityError
 from catalog.db import Database, embedded_path
 from catalog.db.legacy_accounts import import_legacy_accounts
 from catalog.db.schema import audit as audit_table
-from catalog.db.schema import grants, tokens, users
+from catalog.db.schema import grants, oidc_identities, passwords, tokens, users
 from catalog.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from catalog.field_limits import FieldLimits
+from catalog.passwords import PasswordPolicy
 
 ROLES = ("developer", "steward", "staff", "admin")
 TOKEN_PREFIX = "dlt"  # noqa: S105  (a public prefix, not a secret)
@@ -61,14 +64,21 @@ class Accounts:
     open it with ``Database.open(settings)``); ``Accounts(path)`` opens the embedded SQLite
     file at ``path`` (``accounts_path(home)``). ``limits`` bound the user names,
     organisations and factories it stores (default: the settings' defaults; the API passes
-    ``FieldLimits.from_settings``).
+    ``FieldLimits.from_settings``); ``policy`` hashes and checks passwords (default: the
+    settings' defaults; the API passes ``PasswordPolicy.from_settings``).
     """
 
-    def __init__(self, database: Database | Path, limits: FieldLimits | None = None) -> None:
+    def __init__(
+        self,
+        database: Database | Path,
+        limits: FieldLimits | None = None,
+        policy: PasswordPolicy | None = None,
+    ) -> None:
         if isinstance(database, Path):
             database = Database.sqlite(database)
         self.database = database
         self.limits = limits or FieldLimits()
+        self.policy = policy or PasswordPolicy()
         if database.home is not None:
             import_legacy_accounts(database, legacy_accounts_path(database.home))
 
@@ -200,6 +210,103 @@ class Accounts:
             raise Unauthorized("the token has expired")
         return self.user(row[0])
 
+    # -- passwords -------------------------------------------------------------------------
+
+    def _stored_hash(self, name: str) -> str | None:
+        query = sa.select(passwords.c.hash).where(passwords.c.user == name)
+        with self.database.read() as db:
+            return db.execute(query).scalar_one_or_none()
+
+    def has_password(self, name: str) -> bool:
+        return self._stored_hash(name) is not None
+
+    def set_password(self, name: str, new: str, *, current: str | None = None) -> None:
+        """Give ``name`` the password ``new`` (audited). With ``current`` (a user changing
+        their own), that must be the password in force and ``new`` must differ from it;
+        :class:`InvalidInput` names the field at fault (``current`` or ``new``)."""
+        self.user(name)
+        stored = self._stored_hash(name)
+        if current is not None and not self.policy.verify(stored, current):
+            raise InvalidInput("the current password is wrong", where="current")
+        self.policy.check_new(name, new)
+        if stored is not None and self.policy.verify(stored, new):
+            raise InvalidInput("the new password must differ from the current one", where="new")
+        actor = name if current is not None else None  # None: an administrator set it
+        self._store_hash(name, self.policy.hash(new), audit=True, actor=actor)
+
+    def _store_hash(self, name: str, digest: str, *, audit: bool, actor: str | None = None) -> None:
+        row = {"user": name, "hash": digest, "changed": _now().isoformat()}
+        insert = postgresql.insert if self.database.dialect == "postgresql" else sqlite.insert
+        query = insert(passwords).values(row)
+        query = query.on_conflict_do_update(
+            index_elements=[passwords.c.user], set_={"hash": digest, "changed": row["changed"]}
+        )
+        with self.database.transaction() as db:
+            db.execute(query)
+            if audit:
+                _append(db, actor, "user.password", None, "ok", {"user": name})
+
+    def check_password(self, name: str, password: str) -> User:
+        """The user ``name`` if ``password`` is theirs; :class:`Unauthorized` otherwise,
+        after the same work whether the user exists or not. A hash made with older
+        parameters is replaced by one with the current ones."""
+        stored = self._stored_hash(name) if len(name) <= self.limits.name_chars else None
+        matches = self.policy.verify(stored, password)  # run even when there is no hash
+        if stored is None or not matches:
+            raise Unauthorized("wrong user name or password")
+        if self.policy.needs_rehash(stored):
+            self._store_hash(name, self.policy.hash(password), audit=False)
+        return self.user(name)
+
+    # -- identities from an OpenID Connect provider ------------------------------------------
+
+    def linked_user(self, issuer: str, subject: str) -> User | None:
+        """The local user an identity of ``issuer`` was linked to, if any."""
+        query = sa.select(oidc_identities.c.user).where(
+            oidc_identities.c.issuer == issuer, oidc_identities.c.subject == subject
+        )
+        with self.database.read() as db:
+            name = db.execute(query).scalar_one_or_none()
+        return None if name is None else self.user(name)
+
+    def add_linked_user(
+        self,
+        issuer: str,
+        subject: str,
+        wanted: str,
+        role: str,
+        organisation: str | None = None,
+        factory: str | None = None,
+    ) -> User:
+        """A new user for a first sign-on of ``issuer``'s ``subject``, named ``wanted`` (or
+        ``wanted-2``, ``wanted-3``, … when taken), linked to that identity (audited). If the
+        identity was linked meanwhile (two first sign-ons at once), its user."""
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}; known: {', '.join(ROLES)}", where="role")
+        organisation, factory = self._affiliation(organisation, factory)
+        base = usable_name(wanted, self.limits.name_chars - 4)
+        for n in range(1, 1000):
+            name = base if n == 1 else f"{base}-{n}"
+            now = _now().isoformat()
+            person = {"name": name, "role": role, "organisation": organisation}
+            person |= {"factory": factory, "created": now}
+            link = {"issuer": issuer, "subject": subject, "user": name, "created": now}
+            try:
+                with self.database.transaction() as db:
+                    if db.execute(sa.select(users.c.name).where(users.c.name == name)).first():
+                        continue
+                    db.execute(users.insert().values(person))
+                    db.execute(oidc_identities.insert().values(link))
+                    detail = {"user": name, "issuer": issuer, "role": role}
+                    _append(db, name, "user.oidc_link", None, "ok", detail)
+            except IntegrityError:
+                linked = self.linked_user(issuer, subject)
+                if linked is not None:
+                    return linked
+                continue  # the name was taken meanwhile: the next one
+            return User(name, role, organisation, factory)
+        raise Conflict(f"no free user name like {base!r}", where="name")
+
     # -- grants ----------------------------------------------------------------------------
 
     def grant(self, name: str, dataset_id: str) -> None:
@@ -266,6 +373,15 @@ def _append(
         "detail": json.dumps(detail or {}, ensure_ascii=False),
     }
     db.execute(audit_table.insert().values(row))
+
+
+def usable_name(wanted: str, max_chars: int) -> str:
+    """A user name made of ``wanted`` (a preferred user name, or an e-mail's local part):
+    no spaces or control characters, at most ``max_chars`` characters, never empty."""
+    text = wanted.split("@", 1)[0] if "@" in wanted else wanted
+    kept = "".join(ch if ch.isprintable() and not ch.isspace() else "-" for ch in text)
+    kept = kept.strip("-")[:max_chars]
+    return kept or "user"
 
 
 def accounts_path(home: Path) -> Path:

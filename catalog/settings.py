@@ -650,6 +650,87 @@ class Settings(BaseSettings):
         gt=0,
         description="Sliding window over which failed authentication attempts are counted.",
     )
+    # -- accounts: passwords and single sign-on (issue 15, catalog/passwords.py, catalog/oidc)
+    password_min_chars: int = Field(
+        default=12,
+        ge=8,
+        description="Shortest password a user may set, in characters (a password is also "
+        "refused when it is the user name or the password it replaces).",
+    )
+    password_time_cost: int = Field(
+        default=3,
+        ge=1,
+        description="argon2id passes over memory per password hash. Raising it (or the "
+        "memory or lanes) rehashes each stored password at its owner's next sign-in.",
+    )
+    password_memory_kib: int = Field(
+        default=64 * 1024,
+        ge=8 * 1024,
+        description="argon2id memory per password hash, in KiB (64 MiB by default).",
+    )
+    password_parallelism: int = Field(
+        default=4, ge=1, le=64, description="argon2id lanes per password hash."
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Issuer URL of the factory's OpenID Connect provider (its "
+        "/.well-known/openid-configuration is read from it); unset: no single sign-on. The "
+        "sign-in page then offers 'Sign in with <oidc_name>'. The provider must redirect to "
+        "<public_url>/ui/login/oidc/callback.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="This catalogue's client id at the OpenID Connect provider."
+    )
+    oidc_client_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="The client secret at the provider (sent with HTTP Basic to its token "
+        "endpoint); never shown.",
+    )
+    oidc_name: str = Field(
+        default="your organisation's account",
+        description="Who the provider is, for the sign-in button: 'Sign in with <oidc_name>'.",
+    )
+    oidc_scopes: str = Field(
+        default="openid profile email",
+        description="Scopes asked of the provider, space-separated ('openid' is always sent).",
+    )
+    oidc_default_role: Literal["developer", "steward", "staff", "admin"] = Field(
+        default="developer",
+        description="Role of a user created at their first single sign-on, unless "
+        "oidc_role_claim names a claim carrying a known role.",
+    )
+    oidc_role_claim: str | None = Field(
+        default=None,
+        description="ID-token claim holding the user's role (developer, steward, staff or "
+        "admin), read at the first sign-on only; unset or unknown value: oidc_default_role.",
+    )
+    oidc_organisation_claim: str | None = Field(
+        default=None,
+        description="ID-token claim holding the user's organisation (IRI or name), read at "
+        "the first sign-on only.",
+    )
+    oidc_factory_claim: str | None = Field(
+        default=None,
+        description="ID-token claim holding the user's AI factory, read at the first sign-on only.",
+    )
+    oidc_allow_internal_issuer: bool = Field(
+        default=False,
+        description="Let the catalogue reach the issuer's own host:port even on a loopback "
+        "or private address (a provider inside the factory's network, or a test's); every "
+        "other address stays refused, as for every outbound fetch.",
+    )
+    oidc_login_minutes: float = Field(
+        default=10,
+        gt=0,
+        description="How long a started single sign-on may take before its state expires.",
+    )
+    oidc_clock_skew_s: int = Field(
+        default=60,
+        ge=0,
+        le=600,
+        description="Clock difference tolerated when checking an ID token's iat and exp.",
+    )
     max_name_chars: int = Field(
         default=200,
         gt=0,
@@ -802,6 +883,15 @@ class Settings(BaseSettings):
     def _remote_store_needs_endpoints(self) -> Settings:
         if self.store_backend == "sparql" and not self.sparql_query_url:
             raise ValueError("DATALAB_SPARQL_QUERY_URL is required when store_backend is sparql")
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_needs_a_client(self) -> Settings:
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError(
+                "DATALAB_OIDC_CLIENT_ID and DATALAB_OIDC_CLIENT_SECRET are required when "
+                "DATALAB_OIDC_ISSUER is set"
+            )
         return self
 
     @property

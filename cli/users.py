@@ -9,15 +9,20 @@ the browser.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from api.web.session_store import SessionStore
 from catalog.access_requests import AccessRequest, AccessRequests
 from catalog.accounts import Accounts, User
 from catalog.db import Database
-from catalog.errors import Forbidden, NotFound
+from catalog.errors import Forbidden, InvalidInput, NotFound
+from catalog.field_limits import FieldLimits
+from catalog.passwords import PasswordPolicy
+from catalog.settings import Settings
 from cli.app import app, emit_json, open_catalogue, reported, settings_from_cli
 
 user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
@@ -38,7 +43,13 @@ CommentOption = Annotated[str | None, typer.Option("--comment", help="A comment 
 
 
 def _accounts(home: Path | None) -> Accounts:
-    return Accounts(Database.open(settings_from_cli(home=home)))
+    settings = settings_from_cli(home=home)
+    return _accounts_of(Database.open(settings), settings)
+
+
+def _accounts_of(database: Database, settings: Settings) -> Accounts:
+    limits, policy = FieldLimits.from_settings(settings), PasswordPolicy.from_settings(settings)
+    return Accounts(database, limits, policy)
 
 
 def _user_dict(user: User) -> dict[str, str | None]:
@@ -105,6 +116,36 @@ def user_token(
                 typer.echo(f"{t['id']}\t{state}")
         else:
             typer.echo(accounts.issue_token(name, days))
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    stdin: Annotated[
+        bool,
+        typer.Option("--stdin", help="Read the password from the first line of standard input."),
+    ] = False,
+    home: HomeOption = None,
+) -> None:
+    """Set a user's password for the web pages' sign-in (asked twice, never echoed; stored
+    only as an argon2id hash). Every browser signed in as the user is signed out."""
+    with reported():
+        settings = settings_from_cli(home=home)
+        with Database.open(settings) as database:
+            _set_password(_accounts_of(database, settings), settings, name, stdin)
+
+
+def _set_password(accounts: Accounts, settings: Settings, name: str, stdin: bool) -> None:
+    accounts.user(name)
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True)
+        if typer.prompt("Repeat it", hide_input=True) != password:
+            raise InvalidInput("the two passwords differ", where="password")
+    accounts.set_password(name, password)
+    ended = SessionStore(accounts.database, settings.web_session_hours).end_user(name)
+    typer.echo(f"password of {name} set; {ended} browser session(s) signed out")
 
 
 @user_app.command("role")

@@ -27,9 +27,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """Serve the catalogue of ``settings``; yields its base URL; stops the server."""
-    port = free_port()
+def serving(settings: Settings, port: int | None = None) -> Iterator[str]:
+    """Serve the catalogue of ``settings`` (on ``port``, or a free one); yields its base
+    URL; stops the server."""
+    port = port or free_port()
     config = uvicorn.Config(
         create_app(settings),
         host="127.0.0.1",

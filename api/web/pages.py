@@ -1,4 +1,5 @@
-"""Pages anyone may open: sign-in, search, a dataset, and the static CSS and JS."""
+"""Pages anyone may open: search, a dataset, and the static CSS and JS (signing in and
+out: :mod:`api.web.account_pages`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import AccountsDep, SearchDep, ServicesDep, SettingsDep
+from api.deps import SearchDep, ServicesDep, SettingsDep
 from api.web.dataset_page import dataset_context
 from api.web.render import STATIC, WebRoute, render
-from api.web.session import checked_form, end_session, finish, sign_in, start_session
 from api.web.visitor_profile import remember, visitor_profile
-from catalog.errors import DatalabError, NotFound
+from catalog.errors import NotFound
 from catalog.model.values import parse_accept_language
 from catalog.search import FACET_FIELDS
 from catalog.search.request import SearchQuery
@@ -35,42 +35,6 @@ def static(name: str) -> Response:
 @router.get("/", operation_id="web_home_slash")
 def home() -> RedirectResponse:
     return RedirectResponse("/ui/search", status_code=303)
-
-
-def _local_next(value: object) -> str:
-    """Only paths of these pages: never an open redirect."""
-    text = str(value or "")
-    ok = text.startswith("/ui/") and not text.startswith("//") and "\\" not in text
-    return text if ok else "/ui/search"
-
-
-@router.get("/login", operation_id="web_login_form")
-def login_form(request: Request, next: str = "/ui/search") -> Response:
-    return render(request, "login.html", next=_local_next(next), failed=False)
-
-
-@router.post("/login", operation_id="web_login")
-async def login(request: Request, accounts: AccountsDep) -> Response:
-    form = await checked_form(request)
-    name, token = str(form.get("user") or "").strip(), str(form.get("token") or "").strip()
-    target = _local_next(form.get("next"))
-    try:
-        user = sign_in(request, name, token)
-    except DatalabError:
-        accounts.audit(name[:200] or None, "web.login", None, "denied")
-        return render(request, "login.html", 401, next=target, failed=True)
-    accounts.audit(user.name, "web.login", None, "ok")
-    response = RedirectResponse(target, status_code=303)
-    start_session(request, response, user.name)
-    return response
-
-
-@router.post("/logout", operation_id="web_logout")
-async def logout(request: Request) -> Response:
-    await checked_form(request)
-    response = RedirectResponse("/ui/search", status_code=303)
-    end_session(request, response)
-    return finish(request, response)
 
 
 @router.get("/search", operation_id="web_search")

@@ -99,10 +99,17 @@ def add_global(name: str, value: Any) -> None:
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page with the visitor, the CSRF token and the security headers."""
+    """Render a page with the visitor, the CSRF token and the security headers; ``path``
+    is the page's path, ``here`` its path and query (where signing in returns to)."""
     principal = web_principal(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     body = _env.get_template(template).render(
-        me=principal, csrf=csrf_token(request), path=request.url.path, request=request, **context
+        me=principal,
+        csrf=csrf_token(request),
+        path=request.url.path,
+        here=here,
+        request=request,
+        **context,
     )
     response = HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
     return finish(request, response)  # type: ignore[return-value]

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.web import (
+    account_pages,
     basket_pages,
     pages,
     requests_pages,
@@ -13,6 +14,7 @@ from api.web import (
 
 router = APIRouter()
 router.include_router(pages.router)
+router.include_router(account_pages.router)
 router.include_router(requests_pages.router)
 router.include_router(steward_pages.router)
 router.include_router(staff_pages.router)

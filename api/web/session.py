@@ -8,6 +8,10 @@ the session's token (or, before sign-in, the value of a separate CSRF cookie: th
 double-submit pattern), and a cross-site ``Origin`` is refused outright. Every failed
 sign-in is counted against the client's address (api/middleware/throttle.py): past the
 limit, the sign-in form answers 429.
+
+People sign in with their user name and password, or with an API token; after signing in
+they return to the page they came from (:func:`local_next`: a page of this site under
+``/ui/``, with its query, and nothing else).
 """
 
 from __future__ import annotations
@@ -24,7 +28,13 @@ from api.deps import get_services
 from api.middleware.refusal import client_address
 from api.web.session_store import Session, SessionStore
 from catalog.accounts import User
-from catalog.errors import DatalabError, Forbidden, LimitExceeded, Unauthorized
+from catalog.errors import (
+    DatalabError,
+    Forbidden,
+    LimitExceeded,
+    TooManyAttempts,
+    Unauthorized,
+)
 
 SESSION_COOKIE = "datalab_session"
 CSRF_COOKIE = "datalab_csrf"
@@ -84,16 +94,67 @@ def finish(request: Request, response: Response) -> Response:
     return response
 
 
-def sign_in(request: Request, name: str, token: str) -> User:
-    """The user ``token`` belongs to, if that is ``name``; each failure is counted against
-    the client's address (:class:`Unauthorized` either way, naming neither part)."""
-    services = get_services(request)
+#: Where a sign-in returns to when it was not told (or was told something unsafe).
+HOME = "/ui/search"
+_NEXT_MAX_CHARS = 2000
+
+
+def local_next(value: object) -> str:
+    """``value`` if it is a page of this site (a path under ``/ui/``, with its query),
+    else :data:`HOME`: never an open redirect. Refused: absolute URLs and scheme-relative
+    ``//host``, backslashes (browsers read them as slashes), whitespace and control
+    characters, other paths of this site, the sign-in pages themselves, and anything longer
+    than 2000 characters."""
+    text = value if isinstance(value, str) else ""
+    if (
+        not text
+        or len(text) > _NEXT_MAX_CHARS
+        or not (text == "/ui" or text.startswith(("/ui/", "/ui?")))
+        or text.startswith("//")
+        or text.startswith(("/ui/login", "/ui/logout"))
+        or "\\" in text
+        or any(ch.isspace() or not ch.isprintable() for ch in text)
+    ):
+        return HOME
+    parts = urlsplit(text)
+    if parts.scheme or parts.netloc or parts.fragment:
+        return HOME
+    return text
+
+
+def failed_sign_in(request: Request, credential: str) -> None:
+    """Count one failed sign-in (or a wrong current password) against the client."""
+    get_services(request).throttle.failed(client_address(request.scope), credential)
+
+
+def refuse_if_throttled(request: Request) -> None:
+    """429 when the client's address is past its failure limit (pages the throttling
+    middleware does not gate, such as the password change)."""
+    wait = get_services(request).throttle.retry_after(client_address(request.scope))
+    if wait is not None:
+        raise TooManyAttempts(
+            "too many failed sign-ins or passwords from your address; try again later",
+            retry_after=wait,
+            where="password",
+        )
+
+
+def sign_in(
+    request: Request, name: str, *, password: str | None = None, token: str | None = None
+) -> User:
+    """The user ``name``, if ``password`` is theirs (or ``token`` belongs to them); each
+    failure is counted against the client's address (:class:`Unauthorized` either way,
+    naming neither part)."""
+    accounts = get_services(request).accounts
     try:
-        user = services.accounts.authenticate(token)
-        if user.name != name:
-            raise Unauthorized("wrong user")
+        if token is not None:
+            user = accounts.authenticate(token)
+            if user.name != name:
+                raise Unauthorized("wrong user")
+        else:
+            user = accounts.check_password(name, password or "")
     except DatalabError:
-        services.throttle.failed(client_address(request.scope), f"{name}\n{token}")
+        failed_sign_in(request, f"{name}\n{token if token is not None else password}")
         raise
     return user
 
@@ -104,6 +165,11 @@ def start_session(request: Request, response: Response, user: str) -> None:
     store.delete(request.cookies.get(SESSION_COOKIE))
     sid, _ = store.create(user)
     _cookie(response, request, SESSION_COOKIE, sid, int(store.lifetime.total_seconds()))
+
+
+def end_other_sessions(request: Request, user: str) -> int:
+    """Sign ``user`` out of every browser but this one; how many were signed out."""
+    return sessions(request).end_user(user, keep=request.cookies.get(SESSION_COOKIE))
 
 
 def end_session(request: Request, response: Response) -> None:

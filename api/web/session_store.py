@@ -83,3 +83,12 @@ class SessionStore:
         if sid:
             with self.database.transaction() as db:
                 db.execute(web_sessions.delete().where(web_sessions.c.digest == _digest(sid)))
+
+    def end_user(self, user: str, keep: str | None = None) -> int:
+        """End every session of ``user`` but the one with id ``keep`` (their password
+        changed: whoever else had it is signed out); how many ended."""
+        query = web_sessions.delete().where(web_sessions.c.user == user)
+        if keep:
+            query = query.where(web_sessions.c.digest != _digest(keep))
+        with self.database.transaction() as db:
+            return int(db.execute(query).rowcount)

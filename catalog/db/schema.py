@@ -22,6 +22,8 @@ ISO 8601 text in UTC, as they were in the old ``accounts.sqlite3``.
   validations of harvested records (:mod:`catalog.harvest`).
 - ``dsp_negotiations``, ``dsp_transfers``, ``dsp_outbox``: the Dataspace Protocol's contract
   negotiations and transfer processes, and the messages owed to consumers (:mod:`catalog.dsp`).
+- ``passwords``, ``oidc_identities``, ``oidc_logins``: users' argon2id password hashes, the
+  single sign-on identities linked to users, and pending OpenID Connect sign-ins.
 - ``baskets``, ``basket_requests``: AI developers' training baskets (datasets, profile,
   model, the fingerprint of the answer last looked at) and the access requests filed from
   each basket (:mod:`catalog.baskets`).
@@ -378,6 +380,36 @@ dsp_outbox = sa.Table(
     sa.Column("error", sa.Text),
     sa.Index("ix_dsp_outbox_state_next_try", "state", "next_try"),
     sqlite_autoincrement=True,
+)
+
+# -- accounts: passwords and single sign-on (revision 0006_passwords) ---------------------
+
+passwords = sa.Table(
+    "passwords",
+    metadata,
+    sa.Column("user", sa.Text, sa.ForeignKey("users.name"), primary_key=True),
+    sa.Column("hash", sa.Text, nullable=False),  # argon2id, in its PHC string form
+    sa.Column("changed", sa.Text, nullable=False),
+)
+
+oidc_identities = sa.Table(
+    "oidc_identities",
+    metadata,
+    sa.Column("issuer", sa.Text, primary_key=True),
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("user", sa.Text, sa.ForeignKey("users.name"), nullable=False, index=True),
+    sa.Column("created", sa.Text, nullable=False),
+)
+
+oidc_logins = sa.Table(
+    "oidc_logins",
+    metadata,
+    sa.Column("state", sa.Text, primary_key=True),  # SHA-256 of the state sent to the provider
+    sa.Column("browser", sa.Text, nullable=False),  # SHA-256 of the browser's binding cookie
+    sa.Column("nonce", sa.Text, nullable=False),
+    sa.Column("verifier", sa.Text, nullable=False),  # the PKCE code verifier
+    sa.Column("next", sa.Text, nullable=False),  # the page to return to
+    sa.Column("expires", sa.Text, nullable=False, index=True),
 )
 
 baskets = sa.Table(

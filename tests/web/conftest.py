@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rdflib import URIRef
@@ -32,23 +34,28 @@ ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 LAB = "aiff-datalab"
+#: The users' passwords (set with the settings' real argon2id parameters).
+PASSWORDS = {name: f"{name}-has-a-long-password" for name in ("dev", "stew", "staffer")}
 
 
 @dataclass
 class Site:
-    """The running site: its URL, users with their tokens, and the demo dataset used."""
+    """The running site: its URL, users with their tokens and passwords, and the demo
+    dataset used."""
 
     url: str
     tokens: dict[str, str]
     dataset_id: str
     organisation: str
     home: Path
+    passwords: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, viewport: str) -> Iterator[Site]:
-    home = tmp_path_factory.mktemp("web-home")
-    settings = get_settings(home=home)
+@contextmanager
+def open_site(home: Path, port: int | None = None, **overrides: Any) -> Iterator[Site]:
+    """The demo catalogue in ``home`` with users dev, stew and staffer (tokens and
+    passwords), served (on ``port``, or a free one) with the settings ``overrides``."""
+    settings = get_settings(home=home, **overrides)
     with Catalogue.open(settings) as cat:
         load_demo(cat)
         load_registry(cat)
@@ -65,9 +72,17 @@ def site(tmp_path_factory: pytest.TempPathFactory, viewport: str) -> Iterator[Si
     accounts.add_user("dev", "developer")
     accounts.add_user("stew", "steward", organisation=organisation)
     accounts.add_user("staffer", "staff", factory=factory)
-    tokens = {name: accounts.issue_token(name) for name in ("dev", "stew", "staffer")}
-    with serving(settings) as url:
-        yield Site(url, tokens, ident, organisation, home)
+    tokens = {name: accounts.issue_token(name) for name in PASSWORDS}
+    for name, password in PASSWORDS.items():
+        accounts.set_password(name, password)
+    with serving(settings, port) as url:
+        yield Site(url, tokens, ident, organisation, home, dict(PASSWORDS))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, viewport: str) -> Iterator[Site]:
+    with open_site(tmp_path_factory.mktemp("web-home")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +135,11 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 
 def sign_in(page, site: Site, user: str) -> None:
+    """Sign in with the user's name and password, as people do."""
     page.goto(f"{site.url}/ui/login")
     page.fill("#user", user)
-    page.fill("#token", site.tokens[user])
-    page.click("button[type=submit] >> text=Sign in")
+    page.fill("#password", site.passwords[user])
+    page.click("#password-form button[type=submit]")
     page.wait_for_selector("#whoami")
 
 

@@ -20,6 +20,7 @@ TABLES |= {"harvest_sources", "harvest_jobs", "harvest_validation"}
 TABLES |= {"source_schedules"}  # revision 0002_job_queue
 TABLES |= {"offer_terms", "offer_resolutions", "offer_labs", "offer_state"}  # 0003_offers
 TABLES |= {"dsp_negotiations", "dsp_transfers", "dsp_outbox"}  # 0005_dsp
+TABLES |= {"passwords", "oidc_identities", "oidc_logins"}  # 0006_passwords
 TABLES |= {"baskets", "basket_requests"}  # 0007_baskets
 TABLES |= {"synthetic_previews"}  # 0008_synthetic
 

@@ -2,7 +2,7 @@
 at, and the access requests filed from each basket (catalog/baskets/).
 
 Revision ID: 0007_baskets
-Revises: 0005_dsp
+Revises: 0006_passwords
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_baskets"
-down_revision: str | None = "0005_dsp"
+down_revision: str | None = "0006_passwords"
 branch_labels: str | None = None
 depends_on: str | None = None
 
