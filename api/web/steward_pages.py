@@ -115,9 +115,16 @@ def _overview(
     )
 
 
-def overview_page(request: Request, services: Services, **extra: object) -> Response:
+def overview_page(
+    request: Request,
+    services: Services,
+    *,
+    status: int = 200,
+    message: str | None = None,
+    error: str | None = None,
+) -> Response:
     """The steward page, with a ``message`` or an ``error`` (for the pages' other forms)."""
-    return _overview(request, services, **extra)
+    return _overview(request, services, status=status, message=message, error=error)
 
 
 @router.get("", operation_id="web_steward")
