@@ -136,3 +136,13 @@ def test_numbers_bins_and_estimates_read_as_people_write_them() -> None:
     assert [(v.label, v.count) for v in summary.values] == [("1", 1), ("2 – 3", 2)]
     assert summary.caption == ["1 – 3", "3 distinct (exact) · 0 empty"]
     assert [b.h for b in summary.bars] == [16.0, 32.0]
+
+
+def test_what_a_visitor_types_comes_back_as_text(browser) -> None:
+    hostile = '"><script>alert(1)</script>'
+    html = _page(browser, {"q": hostile, "fcol": "name", "fop": "contains", "fval": hostile})
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert (
+        _count(html) == "0 of 250 rows match for “&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;”"
+    )
