@@ -73,6 +73,7 @@ def login_form(request: Request, services: ServicesDep, next: str = "/ui/search"
 @router.post("/login", operation_id="web_login")
 async def login(request: Request, services: ServicesDep) -> Response:
     form = await checked_form(request)
+    refuse_if_throttled(request)  # before any credential is looked at
     name = str(form.get("user") or "").strip()
     target = local_next(form.get("next"))
     via_token = "token" in form
