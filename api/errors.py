@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -26,7 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from catalog.errors import DatalabError, error_body
+from catalog.errors import DatalabError, TooManyAttempts, error_body
 
 log = logging.getLogger("datalab.api")
 
@@ -61,6 +62,9 @@ class ErrorAnswer:
 
 def answer_for(exc: Exception) -> ErrorAnswer:
     """The one mapping from an exception to what the client is told."""
+    if isinstance(exc, TooManyAttempts):
+        wait = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+        return ErrorAnswer(exc.status, exc.code, exc.message, exc.where, exc.details, wait)
     if isinstance(exc, DatalabError):
         return ErrorAnswer(exc.status, exc.code, exc.message, exc.where, exc.details)
     if isinstance(exc, RequestValidationError):

@@ -3,9 +3,11 @@
 An attempt is a request carrying an ``Authorization`` header, or a POST of the sign-in form
 (``/ui/login``). api/auth.py and api/web/session.py report each failure here. Once an
 address has sent ``auth_failure_limit`` distinct wrong credentials within
-``auth_failure_window_seconds``, :class:`AuthGate` answers every further attempt from it
-with 429 and ``Retry-After`` *before* the credential is looked at, so a valid token is
-refused too and a guess can never be confirmed. Requests without credentials, and every
+``auth_failure_window_seconds``, every further attempt from it gets 429 and ``Retry-After``
+*before* the credential is looked at, so a valid token or password is refused too and a
+guess can never be confirmed: :class:`AuthGate` answers the API's attempts, the sign-in
+page itself (``refuse_if_throttled`` in api/web/session.py) the form's, so a person sees
+the page saying so rather than a JSON body. Requests without credentials, and every
 other address, are unaffected.
 
 Distinct credentials are counted (by SHA-256): guessing needs a new token each time, while a
@@ -89,9 +91,10 @@ class AuthThrottle:
 
 
 def is_attempt(scope: Scope) -> bool:
-    """Whether the request tries to authenticate (a token, or the sign-in form)."""
+    """Whether the request tries to authenticate with a token (the sign-in form's POSTs
+    are gated by the page, which answers with its own 429 page)."""
     if scope["method"] == "POST" and scope["path"] == SIGN_IN_PATH:
-        return True
+        return False
     return any(name == b"authorization" for name, _ in scope["headers"])
 
 

@@ -22,6 +22,7 @@ from api.services import Services
 from api.web.render import CSP, WebRoute, render
 from api.web.requests_pages import signed_in
 from api.web.session import (
+    HOME,
     checked_form,
     end_other_sessions,
     end_session,
@@ -53,7 +54,7 @@ def _oidc(services: Services) -> OidcClient:
 def _login_page(
     request: Request, services: Services, status: int = 200, **context: Any
 ) -> Response:
-    shown = {"next": "/ui/search", "failed": None, "name": "", "via_token": False}
+    shown = {"next": HOME, "failed": None, "name": "", "via_token": False}
     shown.update(context)
     oidc_name = services.settings.oidc_name if services.oidc is not None else None
     response = render(request, "login.html", status, oidc_name=oidc_name, **shown)
@@ -66,13 +67,14 @@ def _login_page(
 
 
 @router.get("/login", operation_id="web_login_form")
-def login_form(request: Request, services: ServicesDep, next: str = "/ui/search") -> Response:
+def login_form(request: Request, services: ServicesDep, next: str = HOME) -> Response:
     return _login_page(request, services, next=local_next(next))
 
 
 @router.post("/login", operation_id="web_login")
 async def login(request: Request, services: ServicesDep) -> Response:
     form = await checked_form(request)
+    refuse_if_throttled(request)  # before any credential is looked at
     name = str(form.get("user") or "").strip()
     target = local_next(form.get("next"))
     via_token = "token" in form
@@ -98,7 +100,7 @@ async def login(request: Request, services: ServicesDep) -> Response:
 @router.post("/logout", operation_id="web_logout")
 async def logout(request: Request) -> Response:
     await checked_form(request)
-    response = RedirectResponse("/ui/search", status_code=303)
+    response = RedirectResponse(HOME, status_code=303)
     end_session(request, response)
     return finish(request, response)
 

@@ -128,8 +128,8 @@ def failed_sign_in(request: Request, credential: str) -> None:
 
 
 def refuse_if_throttled(request: Request) -> None:
-    """429 when the client's address is past its failure limit (pages the throttling
-    middleware does not gate, such as the password change)."""
+    """429 when the client's address is past its failure limit: the sign-in form and the
+    password change check it themselves, so a person gets the error page, not JSON."""
     wait = get_services(request).throttle.retry_after(client_address(request.scope))
     if wait is not None:
         raise TooManyAttempts(

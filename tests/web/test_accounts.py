@@ -174,7 +174,10 @@ def test_failed_sign_ins_are_throttled_per_address(client: TestClient) -> None:
     for n in range(4):
         assert _sign_in(client, "dev", f"guess number {n} wrong").status_code == 401
     blocked = _sign_in(client, "dev", PASSWORD)  # even the right password now
-    assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "<h1>Too many attempts</h1>" in blocked.text  # a page, not JSON
+    assert "too many failed sign-ins" in blocked.text
+    assert "datalab_session" not in blocked.headers.get("set-cookie", "")
 
 
 def _change(c: TestClient, current: str, new: str, repeat: str) -> Any:
@@ -223,7 +226,8 @@ def test_wrong_current_passwords_count_against_the_address(client: TestClient) -
     assert _sign_in(client, "dev", PASSWORD).status_code == 303
     for n in range(4):
         assert _change(client, f"guess {n} of the password", "x" * 20, "x" * 20).status_code == 422
-    assert _change(client, PASSWORD, "x" * 20, "x" * 20).status_code == 429
+    refused = _change(client, PASSWORD, "x" * 20, "x" * 20)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     assert client.accounts.check_password("dev", PASSWORD).name == "dev"  # type: ignore[attr-defined]
 
 
