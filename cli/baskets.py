@@ -3,8 +3,8 @@ croissant|request|list|delete``.
 
 Commands act as the user named by ``--as``, as ``datalab requests`` does (an existing
 account; the basket is theirs, as over the API with their token), or anonymously without it
-(the basket's id is then its key). Datasets come from ``--dataset`` options or from a JSON file shaped like the API's
-``POST /baskets`` body (``--file``).
+(the basket's id is then its key). Datasets come from ``--dataset`` options or from a JSON
+file shaped like the API's ``POST /baskets`` body (``--file``).
 """
 
 from __future__ import annotations
