@@ -39,6 +39,8 @@ def test_collect_see_the_answers_export_and_request_all(page, site: Site) -> Non
     page.fill("#b-country", "DE")
     page.select_option("#b-purpose", "non-commercial-ai-training")
     page.fill("#b-model", "Demo-LM")
+    page.fill("#b-version", "0.1")
+    page.fill("#b-provider", "Demo AI Lab, ai@demo.example")
     page.check("input[name=modalities][value=text]")
     page.click(".basket-profile button[type=submit]")
     page.wait_for_selector("#cover")
@@ -59,6 +61,7 @@ def test_collect_see_the_answers_export_and_request_all(page, site: Site) -> Non
     for heading in ("## 1. General information", "## 2. List of data sources", "## 3. Data"):
         assert heading in text
     assert "To be completed by the provider." in text
+    assert "Demo-LM 0.1" in text and "Demo AI Lab, ai@demo.example" in text  # from the form
 
     # One step to ask: the restricted dataset's request, to the lab of the cover.
     page.fill("#b-comment", "Training a small research model.")
