@@ -73,8 +73,20 @@ def test_collect_see_the_answers_export_and_request_all(page, site: Site) -> Non
     check_page(page)
     shot(page, "basket-03-requested")
 
+    # A commercial purpose: the non-commercial licence of the EHRs becomes a named conflict,
+    # and the page says what changed since the last look.
+    page.click("text=Who you are and what you train")
+    page.select_option("#b-purpose", "commercial-ai-training")
+    page.click(".basket-profile button[type=submit]")
+    page.wait_for_selector("#changes")
+    assert "new conflict: non-commercial" in page.inner_text("#changes")
+    conflicts = page.inner_text("#conflicts")
+    assert "non-commercial" in conflicts and "CC BY-NC 4.0" in conflicts
+    check_page(page)
+    shot(page, "basket-04-changes")
+
     # My baskets lists it.
     page.goto(f"{site.url}/ui/baskets")
     assert page.locator(f"#baskets a[href='{basket_url.removeprefix(site.url)}']").count() == 1
     check_page(page)
-    shot(page, "basket-04-mine")
+    shot(page, "basket-05-mine")
