@@ -79,7 +79,9 @@ def test_collect_see_the_answers_export_and_request_all(page, site: Site) -> Non
     page.select_option("#b-purpose", "commercial-ai-training")
     page.click(".basket-profile button[type=submit]")
     page.wait_for_selector("#changes")
-    assert "new conflict: non-commercial" in page.inner_text("#changes")
+    changes = page.inner_text("#changes")
+    assert "new conflict: non-commercial (Synthetic electronic health records" in changes
+    assert "may offer under conditions → may not offer" in changes
     conflicts = page.inner_text("#conflicts")
     assert "non-commercial" in conflicts and "CC BY-NC 4.0" in conflicts
     check_page(page)
