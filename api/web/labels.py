@@ -36,6 +36,34 @@ TABLES: dict[str, dict[str, dict[str, str]]] = {
     "word": {
         "in_review": {"en": "in review", "de": "in Prüfung", "fr": "en cours d'examen"},
     },
+    # the conflicts a training basket names (catalog/baskets/conflicts.py)
+    "conflict": {
+        "share-alike": {
+            "en": "share-alike licences clash",
+            "de": "Share-Alike-Lizenzen unvereinbar",
+            "fr": "licences share-alike incompatibles",
+        },
+        "non-commercial": {
+            "en": "non-commercial only",
+            "de": "nur nicht kommerziell",
+            "fr": "non commercial uniquement",
+        },
+        "tdm-reservation": {
+            "en": "text and data mining reserved",
+            "de": "Text und Data Mining vorbehalten",
+            "fr": "fouille de textes et de données réservée",
+        },
+        "ai-training": {
+            "en": "AI training prohibited",
+            "de": "KI-Training untersagt",
+            "fr": "entraînement d'IA interdit",
+        },
+        "ehds-purpose": {
+            "en": "purpose not allowed by the EHDS",
+            "de": "Zweck nach dem EHDS nicht zulässig",
+            "fr": "finalité non admise par l'EHDS",
+        },
+    },
 }
 
 

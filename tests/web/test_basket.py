@@ -83,7 +83,7 @@ def test_collect_see_the_answers_export_and_request_all(page, site: Site) -> Non
     assert "new conflict: non-commercial (Synthetic electronic health records" in changes
     assert "may offer under conditions → may not offer" in changes
     conflicts = page.inner_text("#conflicts")
-    assert "non-commercial" in conflicts and "CC BY-NC 4.0" in conflicts
+    assert "non-commercial only" in conflicts and "CC BY-NC 4.0" in conflicts
     check_page(page)
     shot(page, "basket-04-changes")
 
