@@ -1,10 +1,10 @@
 """Training baskets from the command line: ``datalab basket create|show|summary|attributions|
 croissant|request|list|delete``.
 
-Commands act as the user named by ``--user`` (an existing account; the basket is theirs,
-as over the API with their token), or anonymously without it (the basket's id is then its
-key). Datasets come from ``--dataset`` options or from a JSON file shaped like the API's
-``POST /baskets`` body (``--file``).
+Commands act as the user named by ``--as``, as ``datalab requests`` does (an existing
+account; the basket is theirs, as over the API with their token), or anonymously without it
+(the basket's id is then its key). Datasets come from ``--dataset`` options or from a JSON
+file shaped like the API's ``POST /baskets`` body (``--file``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ HomeOption = Annotated[
     Path | None, typer.Option("--home", help="Catalogue folder (default: $DATALAB_HOME).")
 ]
 UserOption = Annotated[
-    str | None, typer.Option("--user", help="Act as this user (default: anonymous).")
+    str | None, typer.Option("--as", "--user", help="Act as this user (default: anonymous).")
 ]
 
 
@@ -122,7 +122,9 @@ def show(basket_id: str, user: UserOption = None, home: HomeOption = None) -> No
 
 
 @basket_app.command("list")
-def list_baskets(user: Annotated[str, typer.Option("--user")], home: HomeOption = None) -> None:
+def list_baskets(
+    user: Annotated[str, typer.Option("--as", "--user")], home: HomeOption = None
+) -> None:
     """A user's baskets."""
     with reported(True), open_catalogue(settings_from_cli(home=home)) as catalogue:
         items = _service(catalogue).mine(_caller(catalogue, user))
@@ -178,7 +180,7 @@ def croissant(basket_id: str, user: UserOption = None, home: HomeOption = None) 
 @basket_app.command("request")
 def request(
     basket_id: str,
-    user: Annotated[str, typer.Option("--user", help="The requester (an existing user).")],
+    user: Annotated[str, typer.Option("--as", "--user", help="The requester (an existing user).")],
     comment: Annotated[str | None, typer.Option("--comment")] = None,
     home: HomeOption = None,
 ) -> None:

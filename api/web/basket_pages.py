@@ -129,6 +129,8 @@ async def change(basket_id: str, request: Request, services: ServicesDep) -> Res
         profile = {k: str(form.get(k) or "") or None for k in ("org_type", "country", "purpose")}
         model = {
             "name": str(form.get("model_name") or ""),
+            "version": str(form.get("model_version") or ""),
+            "provider": str(form.get("model_provider") or ""),
             "modalities": [str(m) for m in form.getlist("modalities")],
             "general_purpose": form.get("general_purpose") == "on",
         }

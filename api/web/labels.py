@@ -581,6 +581,30 @@ TABLES: dict[str, dict[str, L]] = {
     "dpv": _DPV,
     "legislation": _LEGISLATION,
     "route": _ROUTES,
+    # the conflicts a training basket names (catalog/baskets/conflicts.py)
+    "conflict": {
+        "share-alike": _t(
+            "share-alike licences clash",
+            "Share-Alike-Lizenzen unvereinbar",
+            "licences share-alike incompatibles",
+        ),
+        "non-commercial": _t(
+            "non-commercial only", "nur nicht kommerziell", "non commercial uniquement"
+        ),
+        "tdm-reservation": _t(
+            "text and data mining reserved",
+            "Text und Data Mining vorbehalten",
+            "fouille de textes et de données réservée",
+        ),
+        "ai-training": _t(
+            "AI training prohibited", "KI-Training untersagt", "entraînement d'IA interdit"
+        ),
+        "ehds-purpose": _t(
+            "purpose not allowed by the EHDS",
+            "Zweck nach dem EHDS nicht zulässig",
+            "finalité non admise par l'EHDS",
+        ),
+    },
 }
 
 _IANA = "http://www.iana.org/assignments/media-types/"

@@ -60,6 +60,12 @@ class Answer:
             "lead_time_days": self.lead_time.days,
         }
 
+    def names(self) -> dict[str, str]:
+        """Dataset titles and lab names by id (for "changes since you last looked")."""
+        out = {i.dataset_id: i.title for i in self.gathered.items}
+        out.update({lab_id: lab.name for lab_id, lab in self.gathered.labs.items()})
+        return out
+
     @property
     def fingerprint(self) -> str:
         text = json.dumps(self.snapshot(), sort_keys=True)
@@ -112,52 +118,55 @@ def answer(
     return Answer(basket, gathered, chosen, procedures, owed, found, requests)
 
 
-def changes(before: dict[str, Any] | None, now: dict[str, Any]) -> list[dict[str, Any]]:
-    """What differs between the snapshot last looked at and this one, in plain words."""
+def changes(
+    before: dict[str, Any] | None, now: dict[str, Any], names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """What differs between the snapshot last looked at and this one, in plain words
+    (``names``: dataset titles and lab names by id, for the words; ids otherwise)."""
     if before is None:
         return []
+    name = (names or {}).get
     out: list[dict[str, Any]] = []
     old, new = before.get("datasets", {}), now.get("datasets", {})
+
+    def verdict(v: object) -> str:
+        return str(v or "none").replace("_", " ")
+
     for d in new:
+        title = name(d, d)
         if d not in old:
-            out.append({"kind": "dataset-added", "dataset": d, "text": f"{d} was added"})
+            out.append({"kind": "dataset-added", "dataset": d, "text": f"{title} was added"})
             continue
         a, b = old[d], new[d]
         if a.get("verdict") != b.get("verdict"):
-            out.append(
-                {
-                    "kind": "verdict",
-                    "dataset": d,
-                    "text": f"{d}: {a.get('verdict')} → {b.get('verdict')}",
-                }
-            )
+            text = f"{title}: {verdict(a.get('verdict'))} → {verdict(b.get('verdict'))}"
+            out.append({"kind": "verdict", "dataset": d, "text": text})
         elif a.get("lab") != b.get("lab"):
-            out.append(
-                {"kind": "lab", "dataset": d, "text": f"{d}: from {a.get('lab')} to {b.get('lab')}"}
-            )
+            text = f"{title}: from {name(a.get('lab'), a.get('lab'))} to "
+            text += f"{name(b.get('lab'), b.get('lab'))}"
+            out.append({"kind": "lab", "dataset": d, "text": text})
     for d in old:
         if d not in new:
-            out.append({"kind": "dataset-removed", "dataset": d, "text": f"{d} was removed"})
+            out.append(
+                {"kind": "dataset-removed", "dataset": d, "text": f"{name(d, d)} was removed"}
+            )
+
+    def conflict(key: str) -> str:
+        kind, _, ids = key.partition(":")
+        return f"{kind} ({', '.join(name(i, i) for i in ids.split(',') if i)})"
+
     for key in sorted(set(now.get("conflicts", [])) - set(before.get("conflicts", []))):
-        out.append({"kind": "new-conflict", "text": f"new conflict: {key}"})
+        out.append({"kind": "new-conflict", "key": key, "text": f"new conflict: {conflict(key)}"})
     for key in sorted(set(before.get("conflicts", [])) - set(now.get("conflicts", []))):
-        out.append({"kind": "resolved-conflict", "text": f"conflict resolved: {key}"})
+        text = f"conflict resolved: {conflict(key)}"
+        out.append({"kind": "resolved-conflict", "key": key, "text": text})
     if before.get("cover") != now.get("cover"):
-        out.append(
-            {
-                "kind": "cover",
-                "text": f"labs to go to: {', '.join(before.get('cover', [])) or 'none'} → "
-                f"{', '.join(now.get('cover', [])) or 'none'}",
-            }
-        )
+        labs_before = ", ".join(name(x, x) for x in before.get("cover", [])) or "none"
+        labs_now = ", ".join(name(x, x) for x in now.get("cover", [])) or "none"
+        out.append({"kind": "cover", "text": f"labs to go to: {labs_before} → {labs_now}"})
     if before.get("lead_time_days") != now.get("lead_time_days"):
-        out.append(
-            {
-                "kind": "lead-time",
-                "text": f"lead time: {before.get('lead_time_days')} → "
-                f"{now.get('lead_time_days')} days",
-            }
-        )
+        text = f"lead time: {before.get('lead_time_days')} → {now.get('lead_time_days')} days"
+        out.append({"kind": "lead-time", "text": text})
     return out
 
 

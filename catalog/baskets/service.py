@@ -139,7 +139,7 @@ class Baskets:
         """The answers and what changed since the last look; records this look."""
         found = self.answer(caller, basket_id)
         snapshot = found.snapshot()
-        changed = changes(found.basket.seen, snapshot)
+        changed = changes(found.basket.seen, snapshot, found.names())
         if found.basket.seen != snapshot:
             self.store.mark_seen(found.basket, snapshot)
         return found, changed

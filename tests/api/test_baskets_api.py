@@ -215,3 +215,13 @@ def test_one_submission_files_the_requests_grouped_by_lab(client) -> None:
     assert {x["id"] for x in own} == {filed[0]["request"]}
     again = client.post(f"/baskets/{basket}/access-requests", headers=auth).json()
     assert again["filed"] == 0  # asked once, not twice
+
+
+def test_requesting_from_an_anonymous_basket_makes_it_the_requesters(client) -> None:
+    basket = _create(client, who=None).json()["id"]
+    assert client.post(f"/baskets/{basket}/access-requests").status_code == 401  # sign in
+    r = client.post(f"/baskets/{basket}/access-requests", headers=client.auth_for("dev"))
+    assert r.status_code == 201 and r.json()["filed"] == 1
+    assert client.get(f"/baskets/{basket}").status_code == 403  # the id is no longer a key
+    mine = client.get("/baskets", headers=client.auth_for("dev")).json()["items"]
+    assert [b["id"] for b in mine] == [basket]

@@ -39,6 +39,8 @@ def test_collect_see_the_answers_export_and_request_all(page, site: Site) -> Non
     page.fill("#b-country", "DE")
     page.select_option("#b-purpose", "non-commercial-ai-training")
     page.fill("#b-model", "Demo-LM")
+    page.fill("#b-version", "0.1")
+    page.fill("#b-provider", "Demo AI Lab, ai@demo.example")
     page.check("input[name=modalities][value=text]")
     page.click(".basket-profile button[type=submit]")
     page.wait_for_selector("#cover")
@@ -59,6 +61,7 @@ def test_collect_see_the_answers_export_and_request_all(page, site: Site) -> Non
     for heading in ("## 1. General information", "## 2. List of data sources", "## 3. Data"):
         assert heading in text
     assert "To be completed by the provider." in text
+    assert "Demo-LM 0.1" in text and "Demo AI Lab, ai@demo.example" in text  # from the form
 
     # One step to ask: the restricted dataset's request, to the lab of the cover.
     page.fill("#b-comment", "Training a small research model.")
@@ -70,8 +73,22 @@ def test_collect_see_the_answers_export_and_request_all(page, site: Site) -> Non
     check_page(page)
     shot(page, "basket-03-requested")
 
+    # A commercial purpose: the non-commercial licence of the EHRs becomes a named conflict,
+    # and the page says what changed since the last look.
+    page.click("text=Who you are and what you train")
+    page.select_option("#b-purpose", "commercial-ai-training")
+    page.click(".basket-profile button[type=submit]")
+    page.wait_for_selector("#changes")
+    changes = page.inner_text("#changes")
+    assert "new conflict: non-commercial (Synthetic electronic health records" in changes
+    assert "may offer under conditions → may not offer" in changes
+    conflicts = page.inner_text("#conflicts")
+    assert "non-commercial only" in conflicts and "CC BY-NC 4.0" in conflicts
+    check_page(page)
+    shot(page, "basket-04-changes")
+
     # My baskets lists it.
     page.goto(f"{site.url}/ui/baskets")
     assert page.locator(f"#baskets a[href='{basket_url.removeprefix(site.url)}']").count() == 1
     check_page(page)
-    shot(page, "basket-04-mine")
+    shot(page, "basket-05-mine")

@@ -34,7 +34,7 @@ def test_the_basket_commands(tmp_path: Path) -> None:
 
     made = json.loads(
         run(
-            "basket", "create", "--user", "dev", "--name", "CLI basket",
+            "basket", "create", "--as", "dev", "--name", "CLI basket",
             "--dataset", ids["white-stork-migration"], "--dataset", ids["synthetic-ehr-fhir"],
             "--org-type", "research", "--country", "DE", "--purpose", "non-commercial-ai-training",
             "--model-name", "Demo-LM", "--modality", "text",
@@ -46,16 +46,16 @@ def test_the_basket_commands(tmp_path: Path) -> None:
     from_file = json.loads(run("basket", "create", "--file", str(body)))
     assert from_file["owner"] is None and from_file["datasets"] == [ids["ice-core-isotopes"]]
 
-    shown = json.loads(run("basket", "show", basket, "--user", "dev"))
+    shown = json.loads(run("basket", "show", basket, "--as", "dev"))
     assert shown["where_to_get_it"]["cover"]["labs"]
-    md = run("basket", "summary", basket, "--user", "dev", "--format", "md")
+    md = run("basket", "summary", basket, "--as", "dev", "--format", "md")
     assert "## 2. List of data sources" in md and "To be completed by the provider" in md
     pdf = tmp_path / "s.pdf"
-    run("basket", "summary", basket, "--user", "dev", "--format", "pdf", "-o", str(pdf))
+    run("basket", "summary", basket, "--as", "dev", "--format", "pdf", "-o", str(pdf))
     assert "Data processing aspects" in "".join(p.extract_text() for p in PdfReader(pdf).pages)
-    assert "CC0 1.0" in run("basket", "attributions", basket, "--user", "dev")
-    assert len(json.loads(run("basket", "croissant", basket, "--user", "dev"))["isBasedOn"]) == 2
-    filed = json.loads(run("basket", "request", basket, "--user", "dev"))
+    assert "CC0 1.0" in run("basket", "attributions", basket, "--as", "dev")
+    assert len(json.loads(run("basket", "croissant", basket, "--as", "dev"))["isBasedOn"]) == 2
+    filed = json.loads(run("basket", "request", basket, "--as", "dev"))
     assert filed["filed"] == 1
     refused = runner.invoke(app, ["basket", "show", basket, *h])  # anonymous: not theirs
     assert refused.exit_code == 2 and "forbidden" in refused.output
