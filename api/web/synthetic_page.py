@@ -26,10 +26,11 @@ def synthetic_context(
     if sample is None or sample["overview"]["access"]["rows_visible"]:
         return None
     previews = synthetic_previews(get_samples(services))
-    if not previews.status(dataset_id).served:
+    status = previews.status(dataset_id)
+    if not status.served:
         return None
     try:
-        body = previews.preview(web_principal(request), dataset_id, 0, PAGE_ROWS)
+        body = previews.preview(web_principal(request), dataset_id, 0, PAGE_ROWS, status)
     except DatalabError as exc:  # e.g. the sample store failed: say so, show nothing
         return {"error": exc.message}
     return body | {"api": f"/datasets/{dataset_id}/sample/synthetic", "error": None}

@@ -227,13 +227,15 @@ class _Generator:
         )
         return _Plan(column, null_rate, "categories", values, weights, note=note)
 
-    def _edges(self, num: _Numeric, bins: int) -> tuple[list[float], float, float, float]:
+    def _edges(self, num: _Numeric, bins: int) -> tuple[list[float], float, float, float] | None:
         where = f"WHERE {num.number} IS NOT NULL AND isfinite({num.number})"
         qs = [i / bins for i in range(bins + 1)]
         ((quantiles, lo, hi),) = self.query(
             f"SELECT quantile_cont({num.number}, {qs!r}), min({num.number}), max({num.number}) "
             f"FROM {SOURCE} {where}"
         )
+        if lo is None or hi is None:
+            return None  # no finite value (only NaN or infinities)
         lo, hi = float(lo), float(hi)
         step = max(_nice_step((hi - lo) / (bins * GRID)), num.min_step)
         rounded = sorted(
@@ -246,7 +248,10 @@ class _Generator:
         column = num.column
         if nonnull < k:
             return _Plan(column, 1.0, "suppressed", note=f"fewer than {k} values")
-        edges, step, lo, hi = self._edges(num, bins)
+        found = self._edges(num, bins)
+        if found is None:
+            return _Plan(column, 1.0, "suppressed", note="no finite value")
+        edges, step, lo, hi = found
         counts = self._bin_counts(num, edges)
         merged = _merge(edges, counts, k)
         digits = _digits(step)

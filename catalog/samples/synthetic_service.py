@@ -165,11 +165,17 @@ class SyntheticPreviews:
         return self.status(dataset_id)
 
     def preview(
-        self, caller: Caller, dataset_id: str, offset: int = 0, limit: int | None = None
+        self,
+        caller: Caller,
+        dataset_id: str,
+        offset: int = 0,
+        limit: int | None = None,
+        status: PreviewStatus | None = None,
     ) -> dict[str, Any]:
         """The preview's rows ``offset`` to ``offset + limit``, marked synthetic; refused
-        unless switched on and allowed by the terms (checked now, whatever the switch says)."""
-        status = self.status(dataset_id)
+        unless switched on and allowed by the terms (checked now, whatever the switch says;
+        ``status``: this request's own :meth:`status`, when the caller read it already)."""
+        status = status or self.status(dataset_id)
         if not status.enabled:
             raise SyntheticPreviewNotOffered(
                 "no synthetic preview is offered for this dataset: its steward has not turned "

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from catalog.db.database import Database
 from catalog.db.schema import synthetic_previews as table
@@ -51,10 +52,16 @@ class SyntheticSwitches:
             "changed_by": by,
             "changed": switch.changed,
         }
-        with self.database.transaction() as db:
-            done = db.execute(
-                table.update().where(table.c.dataset_id == dataset_id).values(**values)
-            )
-            if done.rowcount == 0:
-                db.execute(table.insert().values(dataset_id=dataset_id, **values))
+        for attempt in range(2):  # a first switch of the dataset made by two at once
+            try:
+                with self.database.transaction() as db:
+                    done = db.execute(
+                        table.update().where(table.c.dataset_id == dataset_id).values(**values)
+                    )
+                    if done.rowcount == 0:
+                        db.execute(table.insert().values(dataset_id=dataset_id, **values))
+                break
+            except IntegrityError:
+                if attempt:
+                    raise
         return switch

@@ -7,6 +7,7 @@ Parquet, against the real app."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -214,7 +215,7 @@ def test_reads_of_a_restricted_preview_are_audited(client: TestClient, settings:
     assert ("dev", "sample.synthetic", "allowed") in actions
 
 
-def test_the_preview_is_marked_synthetic_in_croissant(client: TestClient) -> None:
+def test_the_preview_is_marked_synthetic_in_croissant(client: TestClient, tmp_path) -> None:
     ident = publish(client, 6, extra=f"; dct:license <{BY}>")
     before = client.get(f"/datasets/{ident}/croissant").json()
     assert "synthetic-preview" not in str(before)
@@ -231,3 +232,11 @@ def test_the_preview_is_marked_synthetic_in_croissant(client: TestClient) -> Non
     assert "not real data" in sets["synthetic-preview"]["description"]
     assert [f["name"] for f in sets["synthetic-preview"]["field"]] == ["patient", "ward", "age"]
     assert "not real data" not in sets["sample"]["description"]
+    # mlcroissant reads both record sets (metadata: the preview's fields from its JSON)
+    import mlcroissant as mlc
+
+    path = tmp_path / "croissant.json"
+    path.write_text(json.dumps(doc))
+    meta = mlc.Dataset(jsonld=path).metadata
+    assert [rs.name for rs in meta.record_sets] == ["sample", "synthetic-preview"]
+    assert [f.name for f in meta.record_sets[1].fields] == ["patient", "ward", "age"]

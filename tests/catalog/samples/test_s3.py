@@ -176,3 +176,23 @@ def test_a_worker_turn_and_the_cli_sweep_the_s3_sample_store(
     assert result.exit_code == 0, result.output
     assert "1 sample version(s) removed" in result.output
     assert _versions(store, "ds-4") == {served}
+
+
+def test_s3_synthetic_preview_is_generated_in_the_sandbox_and_kept_beside_the_sample(
+    s3_store: SampleStore, s3_settings: Settings, tmp_path: Path
+) -> None:
+    from catalog.samples.synthetic import SyntheticShape
+
+    s3_store.add(
+        "ds-syn",
+        Upload(path=write_parquet(tmp_path / "a.parquet", sales_table(secret=True))),
+        uploaded_by="x",
+    )
+    version = s3_store.backend.current("ds-syn") or ""
+    shape = SyntheticShape(10, 40, 10)
+    assert s3_store.backend.read_optional("ds-syn", version, shape.cache_name()) is None
+    preview = s3_store.synthetic("ds-syn", shape)
+    assert len(preview["rows"]) == 40 and SECRET not in json.dumps(preview)
+    kept = s3_store.backend.read_optional("ds-syn", version, shape.cache_name())
+    assert kept is not None and json.loads(kept) == preview
+    assert SampleStore(s3_settings).synthetic("ds-syn", shape) == preview  # read back, not redrawn

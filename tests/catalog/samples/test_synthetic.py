@@ -295,3 +295,16 @@ def test_every_numeric_bin_holds_at_least_k_rows(tmp_path: Path, k: int) -> None
     assert f"of at least {k} rows" in note
     assert 1 <= int(note.split(" bin(s)")[0]) <= min(10, 300 // k)
     assert_k_rule(preview, table, k)
+
+
+def test_a_column_of_only_nan_and_infinities_is_left_null(tmp_path: Path) -> None:
+    values = [float("nan"), float("inf"), float("-inf")] * 10
+    table = pa.table({"id": pa.array(range(30), pa.int64()), "v": pa.array(values)})
+    preview, _ = run(tmp_path, table, k=5)
+    assert {r["v"] for r in preview["rows"]} == {None}
+    assert preview["method"][1] == {
+        "name": "v",
+        "kind": "float",
+        "drawn_as": "suppressed",
+        "note": "no finite value",
+    }
