@@ -3,8 +3,8 @@
 :func:`~catalog.quality.scoring.source_quality` reads the whole source (every triple,
 parsed into one graph) to score its datasets: right for a report, too slow for a page that
 shows the same scores on every visit. :func:`cached_source_quality` answers from a small
-per-catalogue cache whose key names every input: the source's graph version and the change
-feed's head (an upsert changes a version in place; every change moves the head), the
+per-catalogue cache whose key names every input: the source's graph version and its newest
+row in the change feed (an upsert changes a version in place, and appends a row), the
 datasets asked for, which of them have a sample, whether their SHACL outcome is known (it
 is fixed per key, see :class:`~catalog.quality.ConformanceCache`) and the licence
 mappings' stamp.
@@ -45,9 +45,9 @@ def cached_source_quality(
     if version is None:
         return source_quality(catalogue, source, sampled, only=only, conforms=conforms)
     stamp = catalogue.documents.stamp(LICENCES)
-    # the graph version alone stays the same through in-place upserts: the change feed's
-    # head moves with every change of any source
-    head = catalogue.changes.head()
+    # the graph version alone stays the same through in-place upserts; the source's newest
+    # row in the change feed moves with each of its changes
+    head = catalogue.changes.last_of(source)
     key = (source, version, head, frozenset(only), sampled, conforms is not None, stamp)
     with _guard:
         cache = _caches.setdefault(catalogue, OrderedDict())
