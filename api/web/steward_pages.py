@@ -39,7 +39,8 @@ from api.web.steward_logic import (
 from api.web.synthetic_pages import synthetic_states
 from catalog.errors import DatalabError, Forbidden, InvalidInput, LimitExceeded, NotFound
 from catalog.harvest.sources import owner_key
-from catalog.quality import mean_report, source_quality
+from catalog.quality import mean_report
+from catalog.quality.cache import cached_source_quality
 from catalog.samples import Upload
 from catalog.samples.store import samples_root
 from catalog.settings import Settings
@@ -85,14 +86,16 @@ def _overview(
     for source, ids in by_source.items():  # one store read (and SHACL run) per source
         conforms = shacl.source_soon(source, CONFORMANCE_WAIT_S)
         checking = checking or conforms is None
-        _, per = source_quality(cat, source, sampled, only=ids, conforms=conforms)
+        _, per = cached_source_quality(cat, source, sampled, ids, conforms)
         reports.update(per)
     overall = mean_report("organisation", reports.values()).to_dict()
     owner = owner_key(principal.role, principal.organisation, principal.factory)
     registry = services.harvest_sources
     sources = registry.list() if principal.role == "admin" else registry.list(owner or "-")
     mine_names = {s.name for s in sources} | set(by_source)
-    jobs = [j for j in services.harvest_jobs.list(limit=50) if j.source in mine_names]
+    # each source's own jobs (one small query each), not every job of the catalogue
+    jobs = [j for name in sorted(mine_names) for j in services.harvest_jobs.list(name, limit=50)]
+    jobs = sorted(jobs, key=lambda j: j.id, reverse=True)[:50]  # newest first, as before
     return render(
         request,
         "steward.html",

@@ -123,6 +123,19 @@ class ChangeFeed:
         with self.database.read() as conn:
             return int(conn.execute(sa.select(sa.func.max(change_feed.c.seq))).scalar() or 0)
 
+    def last_of(self, source: str) -> int:
+        """The ``seq`` of the newest row of ``source`` (0 when the feed holds none): it moves
+        with every change of that source, in-place upserts included. Read newest first, so
+        a recently changed source costs a few rows, never the whole feed's."""
+        query = (
+            sa.select(change_feed.c.seq)
+            .where(change_feed.c.source == source)
+            .order_by(change_feed.c.seq.desc())
+            .limit(1)
+        )
+        with self.database.read() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
     def oldest(self) -> int | None:
         """The ``seq`` of the oldest row kept (``None`` for an empty feed): a reader whose
         position is below ``oldest() - 1`` may have missed rows cut from the feed."""

@@ -28,7 +28,8 @@ class ConformanceCache:
     """SHACL outcomes of records and sources, cached per version (bounded, thread-safe).
 
     A record's key is the digest of its triples, so any change to the record re-validates
-    it; a source's key is its current graph version. A validation that fails or times out
+    it; a source's key is its current graph version and its newest row in the change feed
+    (upserts change a version in place). A validation that fails or times out
     is not cached: the report then says conformance is unknown.
     """
 
@@ -88,10 +89,15 @@ class ConformanceCache:
             return {iri: iri not in bad for iri in page_ids}
 
         try:
-            return self._cached("source:" + version, compute)  # type: ignore[no-any-return]
+            return self._cached(self._source_key(source, version), compute)  # type: ignore[no-any-return]
         except (QueryTimeout, ShapesError) as exc:
             log.warning("SHACL validation of source %s failed: %s", source, exc)
             return None
+
+    def _source_key(self, source: str, version: str) -> str:
+        """A source's key: its graph version and its newest row in the change feed (an
+        upsert or a steward's edit changes a version in place, and appends a row)."""
+        return f"source:{version}@{self.catalogue.changes.last_of(source)}"
 
     def source_soon(self, source: str, wait_s: float) -> dict[str, bool] | None:
         """:meth:`source` without holding a page up: the cached outcome at once; else the
@@ -105,7 +111,7 @@ class ConformanceCache:
         version = self.catalogue.graphs.current(source)
         if version is None:
             return None
-        key = "source:" + version
+        key = self._source_key(source, version)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
