@@ -103,7 +103,8 @@ class SyntheticPreviews:
         return PreviewStatus(
             dataset_id,
             switch.enabled if switch else False,
-            switch.min_count if switch else self.settings.synthetic_min_count,
+            # the operator's floor holds over a k chosen when the floor was lower
+            max(switch.min_count if switch else 0, self.settings.synthetic_min_count),
             derived_data_terms(facts, licence_table(cat.documents)),
             self.samples.store.has_sample(dataset_id),
             facts.access_level,

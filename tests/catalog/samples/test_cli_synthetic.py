@@ -41,6 +41,10 @@ def test_the_operator_switches_a_preview_on_and_off(loaded: Settings, tmp_path: 
     assert "on (k=15), served" in out
     code, out = run("sample", "synthetic", ds, "--json")
     assert json.loads(out)["served"] is True
+    raised = runner.invoke(
+        app, ["sample", "synthetic", ds], env=env | {"DATALAB_SYNTHETIC_MIN_COUNT": "25"}
+    )
+    assert "on (k=25), served" in raised.output  # a raised floor holds over the chosen k
     code, out = run("sample", "synthetic", ds, "--on", "--min-count", "3")
     assert code == 2 and "min_count must be between 10" in out
     assert run("sample", "synthetic", ds, "--off")[1].startswith(f"synthetic preview of {ds}: off")
