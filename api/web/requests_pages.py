@@ -9,6 +9,7 @@ from api.auth import Principal
 from api.deps import AccessRequestsDep, CatalogueDep
 from api.web.render import WebRoute, render
 from api.web.session import checked_form, web_principal
+from api.web.visitor_profile import visitor_profile
 from catalog.access_requests import TRANSITIONS, AccessRequest, AccessRequests, DuplicateRequest
 from catalog.errors import Conflict, DatalabError, InvalidInput, Unauthorized
 from catalog.labs import ensure_registry, get_lab
@@ -75,7 +76,8 @@ def _form_page(
 @router.get("/datasets/{dataset_id}/request", operation_id="web_request_form")
 def request_form(dataset_id: str, request: Request, cat: CatalogueDep, lab: str = "") -> Response:
     signed_in(request)
-    return _form_page(request, cat, dataset_id, lab)
+    # the profile the visitor checked their terms with on the dataset pages, filled in
+    return _form_page(request, cat, dataset_id, lab, values=visitor_profile(request).form)
 
 
 @router.post("/datasets/{dataset_id}/request", operation_id="web_request_submit")

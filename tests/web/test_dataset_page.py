@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.web.a11y import NARROWEST, assert_fits, check_page
-from tests.web.conftest import Site, shot
+from tests.web.conftest import Site, shot, sign_in
 
 #: Codes that must never reach a person (each matched as a whole word).
 CODES = (
@@ -134,6 +134,18 @@ def test_the_profile_is_kept_after_checking_and_remembered_on_another_page(fresh
     check_page(page)
     shot(page, "dataset-04-profile-remembered")
 
+    # asking a lab for access: the request form starts from the same profile
+    sign_in(page, site, "dev")
+    page.goto(f"{site.url}/ui/datasets/{site.dataset_id}")
+    page.locator(".verdict-group .offer a.button").first.click()
+    page.wait_for_selector("#comment")
+    assert page.input_value("#org_type") == "research"
+    assert page.input_value("#country") == "DE"
+    assert page.input_value("#purpose") == "academic-research"
+    # (the request form is the request pages' own; its layout is checked by their journeys)
+    shot(page, "dataset-05-request-form-prefilled")
+    page.goto(f"{site.url}/ui/datasets/{site.dataset_id}")
+
     # an empty form forgets it
     for field in ("#org_type", "#country", "#purpose"):
         page.select_option(field, "")
@@ -151,13 +163,20 @@ def test_codes_read_as_labels(fresh, site: Site):
         text = _main_text(page)
         shown = [c for c in CODES if re.search(rf"(?<![\w/-]){re.escape(c)}(?![\w/-])", text)]
         assert shown == [], f"codes shown on {page.url}: {shown}"
+    # one access label: the search hit's badge reads as the dataset page's
+    page.goto(f"{site.url}/ui/datasets/{site.dataset_id}")
+    badge = page.inner_text(".badges .badge.access")
+    page.goto(f"{site.url}/ui/search?q=synthetic+FHIR")
+    hit = page.locator(".hit", has=page.locator(f"a[href='/ui/datasets/{site.dataset_id}']"))
+    assert hit.locator(".badge.access").inner_text() == badge == "Health data permit (HDAB)"
+    page.goto(f"{site.url}/ui/datasets/{_health_id(page, site, 'hospital-stays-nordhessen')}")
     # what the codes became
     assert "Health" in page.inner_text("#themes")
     assert page.inner_text("#languages") == "German"
     assert "Health data permit (HDAB)" in page.inner_text(".badges")
     assert "binary file (Apache Parquet)" in page.inner_text("#distributions")
     check_page(page)
-    shot(page, "dataset-05-labels")
+    shot(page, "dataset-06-labels")
 
 
 def test_the_record_of_a_health_dataset(fresh, site: Site):
@@ -176,10 +195,10 @@ def test_the_record_of_a_health_dataset(fresh, site: Site):
     # the distributions' table scrolls inside its own box; the page never sideways
     assert page.locator("#distributions .scroll table").count() == 1
     check_page(page)
-    shot(page, "dataset-06-health-record")
+    shot(page, "dataset-07-health-record")
     page.set_viewport_size(NARROWEST)
     assert_fits(page)
-    shot(page, "dataset-07-narrowest")
+    shot(page, "dataset-08-narrowest")
 
 
 def test_german_visitors_get_the_german_title_and_labels(fresh, site: Site):
@@ -194,7 +213,7 @@ def test_german_visitors_get_the_german_title_and_labels(fresh, site: Site):
     assert page.inner_text("#spatial") == "Deutschland"
     assert page.inner_text("#temporal") == "1. Januar 2015 – 31. Dezember 2023"
     check_page(page)
-    shot(page, "dataset-08-german")
+    shot(page, "dataset-09-german")
     # a record with no German title: the English one, and lang="en"
     page.goto(f"{site.url}/ui/datasets/{_health_id(page, site, 'primary-care-ehr-auvergne')}")
     assert page.inner_text("#title").startswith("Primary-care electronic health records")
