@@ -120,3 +120,11 @@ def test_an_index_written_before_the_word_starts_is_rebuilt(
         assert {"klinikum", "verbund"} <= set(slugs(again, "Klinik"))
     finally:
         again.close()
+
+
+def test_a_regional_language_preference_picks_the_language_title(service: SearchService) -> None:
+    """``de-DE`` alone (what a browser sends) gives the German title."""
+    hit = service.search("Notaufnahmen", langs=["de-de"]).items[0]
+    assert hit.title == "Klinikum Nordstadt: Notaufnahmen 2024"
+    hit = service.search("Notaufnahmen", langs=["en-gb"]).items[0]
+    assert hit.title == "Nordstadt hospital: emergency admissions 2024"
