@@ -66,6 +66,17 @@ def test_filters_fold_behind_their_button_on_phones_and_filter(page, site: Site)
     shot(page, "32-filtered")
 
 
+def test_without_javascript_the_filters_are_open_after_the_results(site: Site) -> None:
+    """The page as the server sends it (no script run): the results come first, the filters
+    follow in an open <details> of plain links, the skip link leads to the results."""
+    with urllib.request.urlopen(f"{site.url}/ui/search?q=health", timeout=30) as answer:
+        html = answer.read().decode()
+    assert '<details class="facets" id="facets" open>' in html
+    assert html.index('id="results"') < html.index('id="facets"')
+    assert '<a class="skip" href="#results">Skip to results</a>' in html
+    assert re.search(r'<a href="/ui/search\?q=health&amp;data_space=health">', html)
+
+
 def test_count_sort_badges_and_next_page_in_words(page, site: Site) -> None:
     page.goto(f"{site.url}/ui/search")
     total = page.inner_text("#total")
