@@ -331,6 +331,11 @@ def measure(
         cases["common term + 5 facets"] = lambda: service.search(
             rng.choice(common), filters=five_facets(rng)[0], fresh=False
         )
+        # what people type: a part of a German compound, French words without accents
+        german = ["Krebs", "Krankenhaus", "Luftqualitat", "Sprachkorpora", "Klinik"]
+        french = ["hopitaux", "foret", "riviere", "ecole", "meteo", "energie"]
+        cases["German compound part"] = lambda: service.search(rng.choice(german), fresh=False)
+        cases["French without accents"] = lambda: service.search(rng.choice(french), fresh=False)
         cases["facet-only (5 facets)"] = lambda: service.search(
             "", filters=five_facets(rng)[0], fresh=False
         )

@@ -3,19 +3,22 @@ out: :mod:`api.web.account_pages`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SearchDep, ServicesDep, SettingsDep
 from api.web.dataset_page import dataset_context
+from api.web.labels import TABLES, label, page_language
 from api.web.render import STATIC, WebRoute, render
 from api.web.visitor_profile import remember, visitor_profile
 from catalog.errors import NotFound
 from catalog.model.values import parse_accept_language
 from catalog.search import FACET_FIELDS
 from catalog.search.request import SearchQuery
+from catalog.search.snippets import pick
+from catalog.search.vocab import labels_for
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
 _STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
@@ -48,6 +51,7 @@ def search_page(
     accept_language: Annotated[str | None, Header()] = None,
 ) -> Response:
     langs = parse_accept_language(accept_language)
+    lang = page_language(langs)
     filters = {
         f: request.query_params.getlist(f) for f in FACET_FIELDS if f in request.query_params
     }
@@ -55,6 +59,7 @@ def search_page(
     result = service.find(query, langs=langs)
     marks = service.facet_values([h.id for h in result.items])  # the hits' badges
     params = {k: request.query_params.getlist(k) for k in request.query_params if k != "cursor"}
+    spaces = {s for b in marks.values() for s in b.get("data_space", [])}
     return render(
         request,
         "search.html",
@@ -62,10 +67,33 @@ def search_page(
         sort=sort,
         result=result,
         badges=marks,
+        facets=_facets(result.facets, filters, lang),
+        active=sum(len(v) for v in filters.values()),
+        space_labels={s: pick(labels_for("data_space", s), [*langs, lang]) or s for s in spaces},
         filters=filters,
         params=params,
-        lang=(langs or ["en"])[0],
+        lang=lang,
     )
+
+
+def _facets(
+    counted: dict[str, list[dict[str, Any]]], filters: dict[str, list[str]], lang: str
+) -> dict[str, list[dict[str, Any]]]:
+    """The facet values the page lists, each with its label and whether it is on: a code
+    the page's label tables know reads as everywhere else on the pages; other values keep
+    the label the index gave them (themes, data spaces, publishers' names)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, values in counted.items():
+        table = TABLES.get(name, {})
+        out[name] = [
+            {
+                **v,
+                "label": label(v["value"], name, lang) if v["value"] in table else v["label"],
+                "on": v["value"] in filters.get(name, []),
+            }
+            for v in values[:12]
+        ]
+    return out
 
 
 @router.get("/datasets/{dataset_id}", operation_id="web_dataset")

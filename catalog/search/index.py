@@ -19,12 +19,15 @@ from typing import Any
 
 from catalog.errors import SearchIndexError
 from catalog.search.project import SearchDoc
-from catalog.search.text import base_lang, fold, stem_tokens
+from catalog.search.text import base_lang, fold, start_tokens, stem_tokens
 from catalog.search.vocab import labels_for
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
+#: Bumped whenever what the file holds changes (3: the starts of German, Dutch, Swedish
+#: and Danish words of titles and keywords in the ``stems`` column); a file of another
+#: version is rebuilt.
+SCHEMA_VERSION = "3"
 #: BM25 weights of the FTS columns: title, keywords/themes/publisher, description, stems.
 WEIGHTS = (8.0, 4.0, 1.0, 2.0)
 FACET_FIELDS = (
@@ -100,11 +103,18 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _texts_tokens(texts: Iterable[tuple[str, str]], default_lang: str) -> tuple[str, list[str]]:
+def _texts_tokens(
+    texts: Iterable[tuple[str, str]], default_lang: str, starts: bool = False
+) -> tuple[str, list[str]]:
+    """The folded texts and their stem tokens; with ``starts``, the word starts too (for
+    titles and keywords only: in descriptions they would grow the index by a third)."""
     folded, stems = [], []
     for lang, text in texts:
         folded.append(fold(text))
-        stems.extend(stem_tokens(text, base_lang(lang) or default_lang))
+        tag = base_lang(lang) or default_lang
+        stems.extend(stem_tokens(text, tag))
+        if starts:
+            stems.extend(start_tokens(text, tag))
     return " \n ".join(folded), stems
 
 
@@ -356,8 +366,8 @@ PreparedDoc = tuple[
 def prepare_doc(doc: SearchDoc) -> PreparedDoc:
     """Everything the index stores for ``doc``: folding, stemming, compounds, the display
     JSON. A pure function of the document, so a rebuild runs it in worker processes."""
-    title, title_stems = _texts_tokens(doc.titles, "en")
-    kw, kw_stems = _texts_tokens(doc.keywords, "en")
+    title, title_stems = _texts_tokens(doc.titles, "en", starts=True)
+    kw, kw_stems = _texts_tokens(doc.keywords, "en", starts=True)
     vocab: list[tuple[str, str]] = []
     for name in ("theme", "data_space"):
         for value in sorted(doc.facets.get(name, ())):

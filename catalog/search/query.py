@@ -2,8 +2,10 @@
 
 Syntax: words (all must match, in any language, stemmed), ``"a phrase"``, ``prefix*``,
 ``-word`` to exclude. A word matches its folded form in titles, keywords, themes and
-(public) descriptions, or any of its per-language stems. German, Dutch, Swedish and Danish
-compounds the index does not know are split against the index vocabulary:
+(public) descriptions, or any of its per-language stems, or (a word of four letters or
+more) the start of a German, Dutch, Swedish or Danish word of a title or keyword:
+``Klinik`` finds ``Klinikum``. German, Dutch, Swedish and Danish compounds the index does
+not know are split against the index vocabulary:
 ``Krankenhausdaten`` -> ``krankenhaus`` (a stem and a prefix) so it finds
 ``Krankenhäuser`` and ``Krankenhausaufenthalte``.
 """
@@ -16,7 +18,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from catalog.errors import InvalidInput
-from catalog.search.text import COMPOUNDING, STEMMERS, compound_splits, fold, stem, words
+from catalog.search.text import (
+    COMPOUNDING,
+    START_TAG,
+    STEMMERS,
+    compound_splits,
+    fold,
+    stem,
+    word_starts,
+    words,
+)
 
 TEXT_COLS = "{title kw body}"
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
@@ -54,6 +65,11 @@ def _word_expr(conn: sqlite3.Connection, word: str, pq: ParsedQuery) -> str:
     stems = sorted({f"{lang}_{stem(lang, word)}" for lang in STEMMERS})
     pq.highlight_stems.update(stems)
     alts += [f"stems : {_q(s)}" for s in stems]
+    # "Klinik" finds "Klinikum" (the start of a German word, looked up as one term; an
+    # exact match ranks first, as the word's own column weighs more than ``stems``)
+    starts = word_starts(word)
+    alts += [f"stems : {_q(s)}" for s in starts]
+    pq.highlight_prefixes.update(s.removeprefix(START_TAG) for s in starts)
     # a word the index holds as it is needs no splitting ("hospital" is no compound of
     # "hospi-"): splitting is for compounds no record spells out
     known = len(folded) < 8 or _in_vocab(conn, folded)

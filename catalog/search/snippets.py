@@ -48,14 +48,17 @@ def pick(texts: Texts | dict[str, str], langs: list[str]) -> str | None:
     by_lang: dict[str, str] = {}
     for lang, text in items:
         by_lang.setdefault(base_lang(lang), text)
-    for lang in [*langs, "en", ""]:
+    # a regional preference ("de-de") takes the language's text ("de")
+    for lang in [*(base_lang(tag) for tag in langs), "en", ""]:
         if lang in by_lang:
             return by_lang[lang]
     return items[0][1]
 
 
 def _ordered(texts: Texts, langs: list[str]) -> Texts:
-    rank = {lang: i for i, lang in enumerate([*langs, "en", ""])}
+    rank: dict[str, int] = {}
+    for lang in [*(base_lang(tag) for tag in langs), "en", ""]:
+        rank.setdefault(lang, len(rank))
     return sorted(texts, key=lambda t: rank.get(base_lang(t[0]), len(rank)))
 
 

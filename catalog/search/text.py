@@ -5,7 +5,10 @@ final sigma unified) in the plain columns, and *stemmed* in the ``stems`` column
 ``<lang>_<stem>`` tokens, stemmed with the Snowball stemmer of the literal's language
 tag. A query word is folded and stemmed with every supported language, so a German
 query matches German stems only through ``de_…`` tokens and never collides with an
-English stem of the same spelling.
+English stem of the same spelling. Words of German and the other compounding languages
+are also stored by their starts (``pre_klinik`` for "Klinikum"), so "Klinik" finds
+"Klinikum" with one term lookup (a prefix query would read every posting of every word
+it begins, too slow for a common word at millions of datasets).
 """
 
 from __future__ import annotations
@@ -39,6 +42,16 @@ STEMMERS: dict[str, str] = {
 }
 #: Languages whose compound words are split at query time against the index vocabulary.
 COMPOUNDING = ("de", "nl", "sv", "da")
+
+#: Words of these languages are also indexed by their starts (``pre_klinik`` for
+#: "Klinikum"), so a query word finds the compounds it begins: German, Dutch, Swedish and
+#: Danish put the modifier first (``Klinik`` + ``um``, ``Krankenhaus`` + ``daten``).
+START_LANGS = COMPOUNDING
+#: The shortest and longest word start indexed (folded letters).
+MIN_START = 4
+MAX_START = 24
+#: Tags a word start in the ``stems`` column (stems are ``<lang>_``: two letters).
+START_TAG = "pre_"
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MAX_WORD = 64
@@ -87,6 +100,28 @@ def stem_tokens(text: str, lang: str) -> list[str]:
     if lang not in STEMMERS:
         return []
     return [f"{lang}_{stem(lang, w)}" for w in words(text)]
+
+
+def start_tokens(text: str, lang: str) -> list[str]:
+    """``pre_<start>`` tokens of the words of ``text`` in a language of
+    :data:`START_LANGS`: every start of a word from :data:`MIN_START` letters up to one
+    letter short of the word (the whole word is indexed as it is), each once."""
+    if lang not in START_LANGS:
+        return []
+    out: dict[str, None] = {}
+    for word in words(text):
+        folded = fold(word)
+        if folded.isalpha():
+            for k in range(MIN_START, min(len(folded), MAX_START + 1)):
+                out[START_TAG + folded[:k]] = None
+    return list(out)
+
+
+def word_starts(word: str) -> list[str]:
+    """The ``pre_`` tokens a query word looks up: its folded form and its folded German
+    stem (``Kliniken`` -> ``klinik``), each of :data:`MIN_START` letters or more."""
+    starts = dict.fromkeys((fold(word), stem("de", word)))
+    return [START_TAG + s[:MAX_START] for s in starts if len(s) >= MIN_START and s.isalpha()]
 
 
 def compound_splits(word: str, min_part: int = 4) -> list[tuple[str, str]]:

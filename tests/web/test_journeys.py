@@ -21,7 +21,7 @@ def test_search_dataset_sample_offers_request_approve_then_rows(page, site: Site
     page.goto(f"{site.url}/ui/search?q=synthetic+FHIR")
     page.wait_for_selector(".hit")
     assert page.locator(".facets h2").count() > 0
-    assert page.locator(".hit .badge.space").first.inner_text() == "health"
+    assert page.locator(".hit .badge.space").first.inner_text() == "Health data space"
     assert page.locator(".hit .badge.labs").count() > 0
     shot(page, "01-search")
 

@@ -70,7 +70,17 @@ def test_translation_rejects_what_parse_never_writes(tantivy_search: SearchServi
         text.match('(title : "x"')
 
 
-_QUERIES = ["data", "health", "speech corpus", "Krankenhausdaten", "Sentinel", "clin*"]
+_QUERIES = [
+    "data",
+    "health",
+    "speech corpus",
+    "Krankenhausdaten",
+    "Sentinel",
+    "clin*",
+    "Klinik",  # word starts: Klinikverbund
+    "Kliniken Demo",
+    "medicaux electroniques",  # French without accents
+]
 
 
 def _plan_by_numpy(service: SearchService, q: str, filters: dict[str, list[str]]) -> tuple:
