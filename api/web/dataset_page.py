@@ -73,7 +73,7 @@ def dataset_context(
     ds = Dataset.from_graph(graph, URIRef(record.ref.iri))
     shown = ds.title.best_with_language(langs)
     title = shown[1] if shown else dataset_id
-    description = ds.description_for(langs)
+    described = ds.description.best_with_language(langs)
     page_lang = page_language(langs)
     ensure_registry(cat)
     table = licence_table(cat.documents)
@@ -89,7 +89,9 @@ def dataset_context(
         "dataset_id": dataset_id,
         "ds": ds,
         "title": title,
-        "description": description,
+        "description": described[1] if described else None,
+        # the description's language, where it differs from the title's (<p lang>)
+        "description_lang": described[0] if described else "",
         "langs": langs,
         # the language of the shown title (<html lang>), and of the page's labels
         "lang": (shown[0] if shown and shown[0] else None) or page_lang,

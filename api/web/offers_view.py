@@ -28,6 +28,14 @@ _ORG_PHRASE = {  # "… to a research organisation in Germany …" (English sent
 }
 
 
+#: Said when the visitor has not stated a profile yet.
+_HINT = {
+    "en": "Tell us who you are and why, below, for the answer that fits you.",
+    "de": "Sagen Sie uns unten, wer Sie sind und wofür, für die Antwort, die zu Ihnen passt.",
+    "fr": "Dites-nous ci-dessous qui vous êtes et pourquoi, pour la réponse qui vous correspond.",
+}
+
+
 def lead_time(days: int | None, lang: str = "en") -> str | None:
     """A lab's lead time in words: "about 10 days", "about 4 weeks"."""
     if days is None:
@@ -81,6 +89,12 @@ def present_offer(offer: dict[str, Any], dataset_id: str, lang: str) -> dict[str
         "allowed": (_words("Allowed", lang) + ": " + "; ".join(permitted)) if permitted else None,
         "obligations": _obligations(terms, lang),
         "reasons": offer["reasons"],
+        # what stops the offer (may not) or must be looked at (needs review), shown openly
+        "concerns": [
+            step["text"]
+            for step in offer.get("trace") or []
+            if step["outcome"] == ("block" if offer["verdict"] == MAY_NOT else "review")
+        ],
         "requestable": offer["verdict"] != MAY_NOT,
         "dataset_id": dataset_id,
     }
@@ -108,10 +122,10 @@ def summary(offers: list[dict[str, Any]], profile: dict[str, Any] | None, lang: 
     timed = [o for o in offered if o.get("lead_time_days") is not None]
     quickest = min(timed, key=lambda o: (o["lead_time_days"], o["lab_name"])) if timed else None
     org, country, purpose = _who(profile, lang)
-    if lang == "de":
-        return _summary_de(len(offered), conditional, review, quickest, (org, country, purpose))
-    if lang == "fr":
-        return _summary_fr(len(offered), conditional, review, quickest, (org, country, purpose))
+    if lang in ("de", "fr"):
+        worded = _summary_de if lang == "de" else _summary_fr
+        text = worded(len(offered), conditional, review, quickest, (org, country, purpose))
+        return text if profile else f"{text} {_HINT[lang]}"
     who = ""
     if profile:
         phrase = _ORG_PHRASE.get(profile.get("org_type") or "", "")
@@ -125,7 +139,7 @@ def summary(offers: list[dict[str, Any]], profile: dict[str, Any] | None, lang: 
             if review
             else "."
         )
-        return text
+        return text if profile else f"{text} {_HINT['en']}"
     labs = "1 data lab" if n == 1 else f"{n} data labs"
     text = f"{labs} may offer this dataset{who}"
     if conditional:
@@ -135,9 +149,7 @@ def summary(offers: list[dict[str, Any]], profile: dict[str, Any] | None, lang: 
         text += f" {review} more {'needs' if review == 1 else 'need'} a review of the terms."
     if quickest is not None:
         text += f" The quickest: {quickest['lab_name']}, {lead_time(quickest['lead_time_days'])}."
-    if not profile:
-        text += " Tell us who you are and why, below, for the answer that fits you."
-    return text
+    return text if profile else f"{text} {_HINT['en']}"
 
 
 def _summary_de(
@@ -146,9 +158,9 @@ def _summary_de(
     stated = ", ".join(w for w in who if w)
     lead = f"Für Ihr Profil ({stated}) " if stated else ""
     if n == 0:
-        text = (lead + "darf kein Data Lab diesen Datensatz anbieten").strip()
-        text = text[0].upper() + text[1:]
-        return text + (f"; {review} zur Prüfung." if review else ".")
+        text = f"{lead}darf kein Data Lab" if lead else "Kein Data Lab darf"
+        text += " diesen Datensatz anbieten"
+        return text + (f"; bei {review} sind die Bedingungen zu prüfen." if review else ".")
     labs = "1 Data Lab" if n == 1 else f"{n} Data Labs"
     verb = "darf" if n == 1 else "dürfen"
     text = (

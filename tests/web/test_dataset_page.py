@@ -91,6 +91,7 @@ def test_the_answer_comes_first_grouped_by_verdict(fresh, site: Site):
     refused.locator("> summary").click()
     assert refused.locator(".offer").first.is_visible()
     assert refused.locator("text=Request access").count() == 0
+    assert refused.locator(".offer").first.locator("ul.concerns li").count() >= 1
     check_page(page)
     shot(page, "dataset-02-may-not-offer-unfolded")
 
@@ -192,6 +193,9 @@ def test_the_record_of_a_health_dataset(fresh, site: Site):
     assert "Gesundheitsdatenzugangsstelle Demo Deutschland" in page.inner_text("#hdab")
     assert "Electronic health records" in page.inner_text("#record")
     assert "Provenance" in page.inner_text("#record")
+    # an offer that needs review says openly what a person must look at
+    for offer in page.locator(".offer.needs_review").all():
+        assert offer.locator("ul.concerns li").count() >= 1
     # the distributions' table scrolls inside its own box; the page never sideways
     assert page.locator("#distributions .scroll table").count() == 1
     check_page(page)

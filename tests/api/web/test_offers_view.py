@@ -78,6 +78,12 @@ def test_the_answer_for_a_research_organisation_in_germany(demo: Catalogue) -> N
     assert any(line.startswith("Not allowed: commercial use") for line in card["obligations"])
     assert any(line.startswith("You must: credit the source") for line in card["obligations"])
     assert card["requestable"] and not any(o["requestable"] for o in view["refused"])
+    assert card["concerns"] == []  # nothing against an offer under conditions
+    # each refusal says openly what stops it: the blocking steps of its trace
+    for shown in view["refused"]:
+        trace = next(o for o in refused if o["lab"] == shown["lab"])["trace"]
+        assert shown["concerns"] == [t["text"] for t in trace if t["outcome"] == "block"]
+        assert shown["concerns"]
 
 
 def test_the_summary_in_german_and_french(demo: Catalogue) -> None:
@@ -103,3 +109,17 @@ def test_no_lab_and_no_profile_say_so() -> None:
     text = summary([offered], None, "en")
     assert text.startswith("1 data lab may offer this dataset.")
     assert "Tell us who you are" in text and "quickest" not in text
+
+
+def test_no_lab_in_german_and_french_and_the_hint_without_a_profile() -> None:
+    review = {"verdict": "needs_review", "lead_time_days": 5, "lab_name": "B"}
+    de = summary([review], None, "de")
+    assert de.startswith("Kein Data Lab darf diesen Datensatz anbieten; bei 1 sind")
+    assert de.endswith("die zu Ihnen passt.")
+    fr = summary([review], None, "fr")
+    assert fr.startswith("Aucun laboratoire de données ne peut proposer ce jeu de données ; 1")
+    assert "qui vous êtes" in fr
+    profile = {"org_type": "Research", "country": "DE", "purpose": None}
+    with_profile = summary([review], profile, "de")
+    assert with_profile.startswith("Für Ihr Profil (Forschungseinrichtung")
+    assert "darf kein Data Lab" in with_profile and "wer Sie sind" not in with_profile
