@@ -52,9 +52,11 @@ def setup(database: Database, db_settings: Settings) -> Iterator[Setup]:
         yield Setup(db_settings, catalogue, service, accounts, dataset_id, staff)
 
 
-def _submit(service: AccessRequests, dataset_id: str, comment: str | None = None) -> AccessRequest:
+def _submit(
+    service: AccessRequests, dataset_id: str, comment: str | None = None, who: Principal = DEV
+) -> AccessRequest:
     return service.submit(
-        DEV,
+        who,
         dataset_id=dataset_id,
         lab_id=LAB,
         org_type="research",
@@ -95,7 +97,11 @@ def test_a_request_made_on_one_replica_is_listed_and_approved_on_another(setup: 
 
 
 def test_of_two_staff_deciding_at_once_exactly_one_wins(setup: Setup) -> None:
-    ids = [_submit(setup.requests, setup.dataset_id).id for _ in range(3)]
+    # three requesters (one open request per requester, dataset and lab)
+    devs = [Principal(f"dana{i}", "developer") for i in range(3)]
+    for dev in devs:
+        setup.accounts.add_user(dev.name or "", "developer")
+    ids = [_submit(setup.requests, setup.dataset_id, who=dev).id for dev in devs]
     for request_id in ids:
         start = threading.Barrier(2)
         outcomes: dict[str, str] = {}
@@ -117,7 +123,7 @@ def test_of_two_staff_deciding_at_once_exactly_one_wins(setup: Setup) -> None:
             thread.join()
         assert sorted(outcomes.values()) == ["conflict", "won"]
         winner = next(a for a, o in outcomes.items() if o == "won")
-        final = setup.requests.get(DEV, request_id)
+        final = setup.requests.get(setup.staff, request_id)
         assert final.state == {"approve": "approved", "reject": "rejected"}[winner]
         assert [c["text"] for c in final.comments] == [f"{winner}d by me"]  # the loser's none
     decided = [e for e in setup.accounts.audit_log() if e["action"] in _DECISIONS]
@@ -131,15 +137,18 @@ def test_concurrent_submissions_on_separate_databases_lose_none(setup: Setup) ->
     made: list[str] = []
     errors: list[BaseException] = []
 
-    def submit() -> None:
+    # nine requesters: each may have one open request for the dataset from the lab
+    devs = [[Principal(f"dev-{t}-{i}", "developer") for i in range(3)] for t in range(3)]
+
+    def submit(mine: list[Principal]) -> None:
         try:
             with Database.open(setup.settings) as own:
                 service = AccessRequests(setup.catalogue, Accounts(own))
-                made.extend(_submit(service, setup.dataset_id, "hi").id for _ in range(3))
+                made.extend(_submit(service, setup.dataset_id, "hi", who=d).id for d in mine)
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=submit) for _ in range(3)]
+    threads = [threading.Thread(target=submit, args=(mine,)) for mine in devs]
     for thread in threads:
         thread.start()
     for thread in threads:
