@@ -152,6 +152,6 @@ def label(code: object, kind: str | None = None, lang: str = "en") -> str:
     tables = [TABLES[kind]] if kind in TABLES else list(TABLES.values())
     for table in tables:
         entry = table.get(text) or table.get(tail)
-        if entry:
-            return entry.get(lang) or entry["en"]
+        if entry:  # a regional tag ("de-de") reads its language's label
+            return entry.get(lang) or entry.get(lang.split("-", 1)[0]) or entry["en"]
     return _fallback(text)
