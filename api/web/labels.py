@@ -734,8 +734,8 @@ def known_label(code: object, kind: str | None = None, lang: str = "en") -> str 
     for key in _keys(text):
         for table in tables:
             entry = table.get(key)
-            if entry:
-                return entry.get(lang) or entry["en"]
+            if entry:  # a regional tag ("de-de") reads its language's label
+                return entry.get(lang) or entry.get(lang.split("-", 1)[0]) or entry["en"]
     return None
 
 

@@ -5,7 +5,7 @@ be seen."""
 from __future__ import annotations
 
 from tests.web.a11y import NARROWEST, check_page
-from tests.web.conftest import Site, shot, sign_in, sign_out
+from tests.web.conftest import LAB, Site, shot, sign_in, sign_out
 from tests.web.focus import WHITE, active_matches, boxes_overlap, contrast, focus_ring
 
 #: (name, who signs in, path): every kind of page a person reaches.
@@ -13,7 +13,9 @@ PAGES = [
     ("search", None, "/ui/search?q=health"),
     ("dataset", None, "/ui/datasets/{dataset}"),
     ("login", None, "/ui/login"),
+    ("not-found", None, "/ui/datasets/no-such-dataset"),
     ("requests", "dev", "/ui/requests"),
+    ("request-form", "dev", "/ui/datasets/{dataset}/request?lab=" + LAB),
     ("steward", "stew", "/ui/steward"),
     ("staff", "staffer", "/ui/staff"),
 ]
