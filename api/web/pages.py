@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SearchDep, ServicesDep, SettingsDep
 from api.web.dataset_page import dataset_context
-from api.web.labels import TABLES, label, page_language
+from api.web.labels import known_label, page_language
 from api.web.render import STATIC, WebRoute, render
 from api.web.visitor_profile import remember, visitor_profile
 from catalog.errors import NotFound
@@ -76,6 +76,10 @@ def search_page(
     )
 
 
+# The label table of a facet whose values are codes of another kind's name.
+FACET_KINDS = {"format": "file_type", "access": "access"}
+
+
 def _facets(
     counted: dict[str, list[dict[str, Any]]], filters: dict[str, list[str]], lang: str
 ) -> dict[str, list[dict[str, Any]]]:
@@ -84,11 +88,11 @@ def _facets(
     the label the index gave them (themes, data spaces, publishers' names)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for name, values in counted.items():
-        table = TABLES.get(name, {})
+        kind = FACET_KINDS.get(name, name)
         out[name] = [
             {
                 **v,
-                "label": label(v["value"], name, lang) if v["value"] in table else v["label"],
+                "label": known_label(v["value"], kind, lang) or v["label"],
                 "on": v["value"] in filters.get(name, []),
             }
             for v in values[:12]

@@ -7,8 +7,6 @@ import json
 import re
 import urllib.request
 
-import pytest
-
 from tests.web.a11y import NARROWEST, check_page
 from tests.web.conftest import Site, shot
 
@@ -127,16 +125,9 @@ def test_a_public_access_badge_reads_as_on_the_dataset_page(page, site: Site) ->
     badges = _access_badges(page, site, ".badge.access.public")
     assert badges
     for href, on_search, on_page in badges:
-        assert on_search == on_page == "public", href
+        assert on_search == on_page == "Public", href
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the search index's access facet (catalog/search/vocab.access_facet: "
-    "'health-data-permit', 'academic', 'non-public') is a second reading of the access "
-    "level beside DatasetFacts.access_level/access_label the dataset page shows; the "
-    "dataset-page helper unifies the fact (issue 15); remove this mark then",
-)
 def test_every_access_badge_reads_as_on_the_dataset_page(page, site: Site) -> None:
     badges = _access_badges(page, site, ".badge.access:not(.public)")
     assert badges
