@@ -173,11 +173,11 @@ def record_view(
     spatial: list[dict[str, Any]] = []
     for place in ds.spatial:
         if place.iri:
-            spatial.append({"iri": place.iri})
+            spatial.append({"iri": place.iri, "text": None})
         elif place.pref_label:
-            spatial.append({"text": place.pref_label.best(langs)})
+            spatial.append({"iri": None, "text": place.pref_label.best(langs)})
         elif place.bbox or place.geometry:
-            spatial.append({"text": None, "bbox": True})
+            spatial.append({"iri": None, "text": None, "bbox": True})
     size: list[str] = []
     records = _number(ds.number_of_records, lang)
     people = _number(ds.number_of_unique_individuals, lang)

@@ -86,7 +86,7 @@ def test_count_sort_badges_and_next_page_in_words(page, site: Site) -> None:
         "Recently updated",
         "Title (A–Z)",
     ]
-    assert page.locator(".badge.access.public").first.inner_text() == "public"
+    assert page.locator(".badge.access.public").first.inner_text() == "Public"
     assert re.fullmatch(r"\d+ labs? may offer", page.locator(".badge.labs").first.inner_text())
     first = page.locator(".hit h3 a").all_inner_texts()
     check_page(page)
