@@ -13,6 +13,8 @@ from pathlib import Path
 
 from catalog.loading import LoadReport
 from catalog.namespaces import DATASPACE
+from catalog.offers.licence_store import LicenceMappings, make_entry
+from catalog.offers.licences import LicenceTerms
 from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,45 @@ DEMO_DATA_SPACES: dict[str, str] = {
 """Source name -> the data space IRI its datasets carry as ``dlab:dataSpace``."""
 
 
+DEMO_LICENCE = "https://demo.datalab.example.eu/licence/"
+
+DEMO_LICENCES: tuple[LicenceTerms, ...] = (
+    # "Processing only inside the secure processing environment named in a data permit ...
+    # for the purposes listed in the permit; no download of individual-level data; no
+    # re-identification; commercial use only where the permit allows it." (health.ttl);
+    # results credited to their source (EHDS art. 61(4))
+    make_entry(
+        DEMO_LICENCE + "ehds-data-permit",
+        label="EHDS data permit terms (demo)",
+        permits=["derivatives", "tdm", "ai-training"],
+        requires=["attribution", "notice"],
+        prohibits=["distribution"],
+    ),
+    # "Signed data use agreement with the data holder; scientific research only; no onward
+    # sharing; results published in aggregate." (health.ttl)
+    make_entry(
+        DEMO_LICENCE + "research-use-agreement",
+        label="Research data use agreement (demo)",
+        permits=["derivatives", "tdm", "ai-training"],
+        requires=["attribution", "non-commercial"],
+        prohibits=["commercial", "distribution"],
+    ),
+)
+"""The terms of the licences the demo writes itself: the operator's licence mappings (as
+``datalab licence add`` would set them), so its offers follow them instead of holding every
+dataset under them for review."""
+
+
+def load_demo_licences(catalogue: Catalogue) -> None:
+    """Map the demo's own licences (only those missing or changed: no needless new version
+    of the operator's mappings, which every replica's offers would follow)."""
+    mappings = LicenceMappings(catalogue.documents)
+    present = {e.key: e for e in mappings.extra()}
+    for entry in DEMO_LICENCES:
+        if present.get(entry.key) != entry:
+            mappings.add(entry)
+
+
 def load_demo(catalogue: Catalogue) -> list[LoadReport]:
     """Load every demo file into its own source, replacing that source's content.
 
@@ -53,7 +94,15 @@ def load_demo(catalogue: Catalogue) -> list[LoadReport]:
             len(report.errors),
         )
         reports.append(report)
+    load_demo_licences(catalogue)
     return reports
 
 
-__all__ = ["DATA_DIR", "DEMO_DATA_SPACES", "DEMO_SOURCES", "load_demo"]
+__all__ = [
+    "DATA_DIR",
+    "DEMO_DATA_SPACES",
+    "DEMO_LICENCES",
+    "DEMO_SOURCES",
+    "load_demo",
+    "load_demo_licences",
+]

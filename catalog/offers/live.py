@@ -132,8 +132,16 @@ class LiveOffers:
         if self._closed.is_set():
             return False
         if not self._ready.is_set() and self.error is None and self._stored():
-            self._ready.set()
+            self._became_ready()
         return self._ready.is_set()
+
+    def _became_ready(self) -> None:
+        """Answer from the stored offers from now on, the first answer catching up first:
+        the check that found them consumed the freshness window, and what was published
+        while they were being built (a registry loaded by the first request writes no feed
+        row) is not in them yet."""
+        self._ready.set()
+        self.mirror.expire()
 
     def _stored(self) -> bool:
         try:
@@ -152,7 +160,7 @@ class LiveOffers:
             self.mirror.check()
             report = self.follower.catch_up()
             if not self._closed.is_set() and self.mirror.check():
-                self._ready.set()
+                self._became_ready()
             log.info("offers followed to position %s (%s rows)", report.position, report.rows)
         except Exception as exc:  # answers keep coming from direct resolution
             if not self._closed.is_set():

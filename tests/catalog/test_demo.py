@@ -288,3 +288,34 @@ def test_health_datasets_conform_to_healthdcat_ap(loaded: Catalogue, healthdcat_
     for ds in exported.subjects(RDF.type, DATASET):
         assert exported.value(ds, HEALTHDCATAP.hdab) is not None
         assert exported.value(ds, HEALTHDCATAP.healthCategory) is not None
+
+
+def test_the_demos_own_licences_are_mapped_so_health_data_gets_an_answer(
+    loaded: Catalogue,
+) -> None:
+    """The demo writes two licences of its own (an EHDS data permit's terms, a research use
+    agreement); loading it maps them as an operator would, so a researcher asking about a
+    dataset under either gets the permit or agreement route, not "needs review" from every
+    lab for want of a mapping."""
+    from catalog.demo import DEMO_LICENCES
+    from catalog.labs import load_registry
+    from catalog.offers import RequesterProfile, offers_for
+    from catalog.offers.licence_store import LICENCES, licence_table
+
+    table = licence_table(loaded.documents)
+    assert all(table.lookup(e.key) == e for e in DEMO_LICENCES)
+    load_registry(loaded)
+    profile = RequesterProfile.parse("research", "ES", "academic-research")
+    for licence in DEMO_LICENCES:
+        held = [
+            r.id
+            for r in loaded.datasets(source="demo-health", limit=100).items
+            if licence.key in " ".join(str(t) for t in loaded.get(r.id).triples)
+        ]
+        assert held, licence.key
+        for ident in held:
+            verdicts = {o.verdict for o in offers_for(loaded, ident, profile).offers}
+            assert "may_offer_under_conditions" in verdicts, (ident, verdicts)
+    version = loaded.documents.stamp(LICENCES)
+    load_demo(loaded)  # mapped already: the operator's mappings are not written again
+    assert loaded.documents.stamp(LICENCES) == version

@@ -135,3 +135,26 @@ def test_licence_cli_add_list_remove(settings, documents) -> None:
     assert runner.invoke(cli, ["licence", "remove", OWN], env=env).exit_code == 0
     missing = runner.invoke(cli, ["licence", "remove", OWN], env=env)
     assert missing.exit_code == 2
+
+
+def test_a_registry_loaded_while_the_offers_were_built_is_in_the_first_answer(
+    catalogue: Catalogue,
+) -> None:
+    """The race of an API's first request on a new catalogue: the stored offers are built
+    (here by another follower) before the labs exist; the request loads the registry (a
+    publish with no feed row) and asks. The check that finds the stored offers must not
+    stand in for catching up with that publish: the answer has every lab's offer."""
+    catalogue.load_file(DATA, source="fixtures", replace=True)
+    builder = LiveOffers(catalogue)
+    builder._build()  # stored offers of no lab
+    assert builder.index.labs == {}
+    builder.close()
+    live = LiveOffers(catalogue)  # this process: attached, its build not finished
+    catalogue.on_publish.insert(0, live.on_publish)
+    load_registry(catalogue)  # the first request loads the labs
+    answer = live.dataset_offers(EO)
+    assert live.ready
+    expected = offers_for(catalogue, EO)
+    assert len(answer.offers) == len(expected.offers) > 0
+    assert answer.to_dict() == expected.to_dict()
+    live.close()
