@@ -99,11 +99,18 @@ def document(
     return doc
 
 
-def stamp(db: sqlite3.Connection, live: set[int]) -> str:
+def stamp(db: sqlite3.Connection, live: Collection[int]) -> str:
     """What ``mirror.txt`` records: layout, SQLite build stamp, row count, highest rowid,
     and the count of in-place facet rewrites once there was one."""
+    if isinstance(live, np.ndarray):  # sorted rowids
+        return stamp_of(db, len(live), int(live[-1]) if len(live) else 0)
+    return stamp_of(db, len(live), max(live, default=0))
+
+
+def stamp_of(db: sqlite3.Connection, count: int, top: int) -> str:
+    """:func:`stamp` of ``count`` rows whose highest rowid is ``top``."""
     row = db.execute("SELECT value FROM meta WHERE key='complete'").fetchone()
-    out = f"{LAYOUT}|{row[0] if row else ''}|{len(live)}|{max(live, default=0)}"
+    out = f"{LAYOUT}|{row[0] if row else ''}|{count}|{top}"
     rewrites = db.execute("SELECT value FROM meta WHERE key='rewrites'").fetchone()
     return out if rewrites is None else f"{out}|{rewrites[0]}"
 
@@ -192,9 +199,21 @@ class TantivyText:
         self.path = path
         self.schema = _schema()
         self.index: tantivy.Index | None = None
-        self.known: set[int] = set()
+        self._known: set[int] | np.ndarray = set()
         #: Rowids whose facets were rewritten in place and are not mirrored yet.
         self.owed: set[int] = set()
+
+    @property
+    def known(self) -> set[int]:
+        """The rowids the mirror holds (a set made on first use when the open was given
+        them as an array: a restart does not pay for millions of Python ints)."""
+        if not isinstance(self._known, set):
+            self._known = set(self._known.tolist())
+        return self._known
+
+    @known.setter
+    def known(self, rowids: set[int]) -> None:
+        self._known = rowids
 
     def _open(self, fresh: bool) -> tantivy.Index:
         return _open_index(self.path, self.schema, fresh)
@@ -212,28 +231,33 @@ class TantivyText:
         os.replace(staged, self.path)
         self.sync_with(db)
 
-    def sync_with(self, db: sqlite3.Connection, rebuild: bool = False) -> None:
+    def sync_with(
+        self, db: sqlite3.Connection, rebuild: bool = False, live: np.ndarray | None = None
+    ) -> None:
         """Open the mirror and make it hold exactly ``db``'s rows (rebuild if in doubt:
-        the SQLite build stamp, row count or highest rowid differ)."""
-        live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
+        the SQLite build stamp, row count or highest rowid differ). ``live``: ``db``'s
+        rowids, sorted, when the caller has them (the facet columns on a restart)."""
+        rows: Collection[int] = (
+            live if live is not None else {r[0] for r in db.execute("SELECT rowid FROM docs")}
+        )
         marker = self.path / "mirror.txt"
         ok = False
         if not rebuild and marker.exists():
             try:
                 self.index = self._open(fresh=False)
                 self.index.reload()
-                ok = self.index.searcher().num_docs == len(live) and marker.read_text() == stamp(
-                    db, live
+                ok = self.index.searcher().num_docs == len(rows) and marker.read_text() == stamp(
+                    db, rows
                 )
             except (ValueError, OSError) as exc:
                 log.warning("tantivy index %s unreadable (%s); rebuilding", self.path, exc)
         if ok:
-            self.known = live
+            self._known = live if live is not None else set(rows)
             return
         log.info("tantivy mirror %s: rebuilding it from the SQLite index", self.path)
         self.index = self._open(fresh=True)
         self.known = set()
-        self.refresh(db, live)
+        self.refresh(db, set(rows.tolist()) if isinstance(rows, np.ndarray) else set(rows))
 
     def refresh(
         self,
