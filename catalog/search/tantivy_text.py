@@ -28,8 +28,10 @@ import os
 import re
 import shutil
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tantivy
@@ -47,6 +49,8 @@ WRITER_HEAP = 256_000_000
 #: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
 #: values than this, exact counts come from the numpy columns instead.
 MAX_FACET_VALUES = 60_000
+#: Queries whose total and facet counts are kept (:meth:`TantivyText.counted`).
+COUNTED_QUERIES = 256
 #: Joins a facet's field and value into one ``facet`` term (the unit separator).
 SEP = "\x1f"
 #: Rows per ``IN (...)`` list.
@@ -202,6 +206,10 @@ class TantivyText:
         self._known: set[int] | np.ndarray = set()
         #: Rowids whose facets were rewritten in place and are not mirrored yet.
         self.owed: set[int] = set()
+        #: Moves whenever what the mirror holds may have changed (opened, written).
+        self.generation = 0
+        self._counted: OrderedDict[tuple[object, ...], tuple[int, Any]] = OrderedDict()
+        self._counted_at = -1
 
     @property
     def known(self) -> set[int]:
@@ -251,6 +259,7 @@ class TantivyText:
                 )
             except (ValueError, OSError) as exc:
                 log.warning("tantivy index %s unreadable (%s); rebuilding", self.path, exc)
+        self.generation += 1
         if ok:
             self._known = live if live is not None else set(rows)
             return
@@ -288,6 +297,7 @@ class TantivyText:
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
+        self.generation += 1
         self.known, self.owed = live, set()
         (self.path / "mirror.txt").write_text(stamp(db, live))
 
@@ -317,15 +327,21 @@ class TantivyText:
         return tantivy.Query.boolean_query(clauses)
 
     def match(
-        self, expression: str, filters: dict[str, list[str]] | None = None
+        self, expression: str, filters: dict[str, list[str]] | None = None, scored: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rowids (ascending) matching an FTS5 ``expression`` (and the facet ``filters``)
-        and their FTS5-style scores (negated BM25: lower is better)."""
+        and their FTS5-style scores (negated BM25: lower is better; zeros unless
+        ``scored``: a sort by date or title needs none)."""
         query = self.query(expression, filters)
         searcher = self._idx().searcher()
         n = searcher.num_docs
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if not scored:  # in rowid order from the fast field: no scoring, no second lookup
+            found = searcher.search(
+                query, limit=n, count=False, order_by_field="rowid", order=tantivy.Order.Asc
+            ).hits
+            return np.fromiter((k for k, _ in found), np.int64, len(found)), np.zeros(len(found))
         hits = searcher.search(query, limit=n, count=False).hits
         if not hits:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -353,7 +369,32 @@ class TantivyText:
             searcher.fast_field_values("rowid", [a for _, a in hits]) if hits else [], np.int64
         )
         scores = -np.array([s for s, _ in hits], dtype=np.float64)
-        # the total and the facet counts: one pass over every match
+        total, raw = self.counted(searcher, query, expression, filters, max_values)
+        return rowids, scores, total, raw
+
+    def counted(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        expression: str,
+        filters: dict[str, list[str]] | None,
+        max_values: int,
+    ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+        """The total and the facet counts of ``query``: one aggregation over every match
+        (the cost of a common word), kept for the next page, the next sort and the next
+        asker of the same query until the mirror changes (:attr:`generation`)."""
+        key = (
+            expression,
+            tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())),
+            max_values,
+        )
+        if self._counted_at != self.generation:
+            self._counted.clear()
+            self._counted_at = self.generation
+        found = self._counted.get(key)
+        if found is not None:
+            self._counted.move_to_end(key)
+            return found
         agg = searcher.aggregate(
             query,
             {
@@ -365,9 +406,14 @@ class TantivyText:
         for bucket in agg["f"]["buckets"]:
             name, _, value = str(bucket["key"]).partition(SEP)
             raw.setdefault(name, []).append((value, int(bucket["doc_count"])))
-        return rowids, scores, int(agg["n"]["value"] or 0), raw
+        found = (int(agg["n"]["value"] or 0), raw)
+        self._counted[key] = found
+        if len(self._counted) > COUNTED_QUERIES:
+            self._counted.popitem(last=False)
+        return found
 
     def close(self) -> None:
+        self.generation += 1
         self.index = None
         self.known = set()
 
