@@ -93,9 +93,6 @@ class LiveOffers:
         self._thread: threading.Thread | None = None
         #: Lab edits followed on a thread of their own (``inline``).
         self.later = Coalesced(self._follow, name="offers-follow-labs")
-        #: The mirror's first load, started by an early answer (:meth:`_stored_answer`).
-        self._warm: threading.Thread | None = None
-        self._warming = threading.Lock()
 
     # -- life cycle -----------------------------------------------------------------------
     @classmethod
@@ -126,9 +123,8 @@ class LiveOffers:
         if self.on_publish in self.catalogue.on_publish:
             self.catalogue.on_publish.remove(self.on_publish)
         self.later.close(timeout)
-        for thread in (self._thread, self._warm):
-            if thread is not None:
-                thread.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     @property
     def ready(self) -> bool:
@@ -231,16 +227,7 @@ class LiveOffers:
     def dataset_offers(
         self, dataset_id: str, profile: RequesterProfile | None = None
     ) -> DatasetOffers:
-        """Every lab's offer for one dataset: from the stored offers, else directly.
-
-        Until the mirror has loaded the stored tables (seconds for millions of datasets, on
-        a restart), a profile-free answer is read from the stored rows of that dataset (one
-        round trip) while the mirror loads on a thread: the same stored offers, so the
-        first answers after a restart do not wait for the whole tables."""
-        if profile is None and not self._ready.is_set() and not self._closed.is_set():
-            early = self._stored_answer(dataset_id)
-            if early is not None:
-                return early
+        """Every lab's offer for one dataset: from the stored offers, else directly."""
         if not self.ready:
             return offers_for(self.catalogue, dataset_id, profile)
         self.sync()
@@ -253,30 +240,6 @@ class LiveOffers:
             table = self.mirror.table()  # the mappings the stored offers reflect
             offers = [resolve(facts, lab, table, profile) for lab in labs.values()]
         return DatasetOffers(dataset_id, facts.iri, profile, sort_offers(offers))
-
-    def _stored_answer(self, dataset_id: str) -> DatasetOffers | None:
-        """One dataset's stored offers read from the database, the mirror's load started on
-        a thread (``None``: nothing stored for it, or the store cannot be read)."""
-        try:
-            found = self.store.dataset(dataset_id)
-        except DatalabError as exc:
-            log.warning("the stored offers cannot be read: %s", exc)
-            return None
-        if found is None:
-            return None
-        with self._warming:
-            if self._warm is None:
-                self._warm = threading.Thread(
-                    target=self._warm_up, name="offers-mirror-load", daemon=True
-                )
-                self._warm.start()
-        facts, offers = found
-        return DatasetOffers(dataset_id, facts.iri, None, sort_offers(offers))
-
-    def _warm_up(self) -> None:
-        """Load the mirror (answers come from it once it is ready)."""
-        if not self.ready:
-            log.info("the stored offers mirror did not load; answering directly")
 
     def lab_datasets(self, lab_id: str, limit: int = 1000) -> tuple[list[Offer], int | None]:
         """The datasets a lab may offer and their total (``None`` when not counted)."""

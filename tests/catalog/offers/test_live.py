@@ -135,25 +135,3 @@ def test_licence_cli_add_list_remove(settings, documents) -> None:
     assert runner.invoke(cli, ["licence", "remove", OWN], env=env).exit_code == 0
     missing = runner.invoke(cli, ["licence", "remove", OWN], env=env)
     assert missing.exit_code == 2
-
-
-def test_a_restarted_replica_answers_from_the_stored_rows_while_its_mirror_loads(
-    loaded: Catalogue,
-) -> None:
-    """Issue 18: the first answer after a restart reads the dataset's stored rows instead
-    of waiting for the whole tables; it equals the mirror's answer (the plain path)."""
-    first = LiveOffers.start(loaded, background=False)
-    first.close()
-    cold = LiveOffers(loaded, follow=False)  # a restarted replica: nothing loaded yet
-    early = cold.dataset_offers(EO).to_dict()
-    assert cold._warm is not None  # the mirror loads on its thread meanwhile
-    cold._warm.join(30)
-    assert cold.mirror.loads == 1 and cold.ready
-    assert early == cold.dataset_offers(EO).to_dict()
-    for ident in (LANG_NC, UNKNOWN):
-        plain, restarted = LiveOffers(loaded, follow=False), LiveOffers(loaded, follow=False)
-        assert plain.ready  # the mirror loaded first: the plain path
-        assert restarted.dataset_offers(ident).to_dict() == plain.dataset_offers(ident).to_dict()
-        plain.close()
-        restarted.close()
-    cold.close()
