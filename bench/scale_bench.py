@@ -189,9 +189,10 @@ def stage_measure(home: str, n: int, runs: int, sparql_runs: int) -> dict[str, A
         base["bounding box"] = base["facets only (5)"]
         rows = []
         for name, fn in cases.items():
+            first = timed(fn, 1)[0] * 1000  # after the build: ranks, postings made once
             ours = timed(fn, runs)
             theirs = timed(base[name], sparql_runs)
-            rows.append([name, pct(ours, 0.5), pct(ours, 0.95), pct(theirs, 0.5)])
+            rows.append([name, pct(ours, 0.5), pct(ours, 0.95), pct(theirs, 0.5), first])
         out["queries"] = rows
         out["index_mb"] = current_rss_mb() - rss_before
         out["sqlite_mb"] = service.index.path.stat().st_size / 1e6
@@ -211,7 +212,6 @@ def stage_measure(home: str, n: int, runs: int, sparql_runs: int) -> dict[str, A
         # one change: searchable and its offers current after the publish
         i = rng.randrange(100_000 if n > 100_000 else n)
         ident = dataset_id(f"https://bench.example/ds/{i}")
-        before = [o.verdict for o in live.dataset_offers(ident).offers]
         changed = (
             turtle(i, 1, seed=99, tag="zzchanged ")
             .replace(b"access-right/PUBLIC", b"access-right/NON_PUBLIC")
@@ -221,9 +221,10 @@ def stage_measure(home: str, n: int, runs: int, sparql_runs: int) -> dict[str, A
         t0 = time.perf_counter()
         cat.load(changed, fmt="turtle", source="bench-0")  # publish: both listeners run
         found = service.search(f"zzchanged{i}", fresh=True).total
-        after = [o.verdict for o in live.dataset_offers(ident).offers]
+        after = [(o.lab.id, o.verdict) for o in live.dataset_offers(ident).offers]
         out["change_s"] = time.perf_counter() - t0
-        out["change_ok"] = found == 1 and (after != before or "NON_PUBLIC" in str(before))
+        truth = [(o.lab.id, o.verdict) for o in offers_for(cat, ident).offers]  # direct
+        out["change_ok"] = found == 1 and after == truth
         # what a restart must answer
         probe = service.search("hospital", filters={"data_space": ["health"]}, fresh=False)
         out["expected"] = {
@@ -363,19 +364,22 @@ def report(
         f"{m['offers_naive_s']:.0f} s (extrapolated from 20) | "
         f"{m['offers_naive_s'] / m['offers_build_s']:.0f}x |",
         "",
-        "| query kind | p50 ms | p95 ms | SPARQL p50 ms | speed-up (p50) |",
-        "|---|---|---|---|---|",
+        "| query kind | first run ms | p50 ms | p95 ms | SPARQL p50 ms | speed-up (p50) |",
+        "|---|---|---|---|---|---|",
     ]
-    for name, p50, p95, sparql in m["queries"]:
+    for name, p50, p95, sparql, first in m["queries"]:
         lines.append(
-            f"| {name} | {p50:.1f} | {p95:.1f} | {sparql:.0f} | {sparql / max(p50, 1e-3):.0f}x |"
+            f"| {name} | {first:.0f} | {p50:.1f} | {p95:.1f} | {sparql:.0f} | "
+            f"{sparql / max(p50, 1e-3):.0f}x |"
         )
     lines += [
         "",
         f"Wall time of the load stage {load_wall:.0f} s. The SPARQL baseline of the sorted, "
         "date-range and bounding-box kinds is the unsorted text (or facet) query: SPARQL "
-        "answers none of them faster than that. Query p95 includes repeats of the same few "
-        "words, whose total and facet counts are kept between requests "
+        "answers none of them faster than that. The first run of each kind is reported "
+        "apart: after an index change the first query of a kind builds the sort ranks or "
+        "the postings by facet value once. p50/p95 include repeats of the same few words, "
+        "whose total and facet counts are kept between requests "
         "(catalog/search/tantivy_text.py, `counted`).",
     ]
     return "\n".join(lines)
