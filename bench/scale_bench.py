@@ -213,7 +213,7 @@ def stage_measure(home: str, n: int, runs: int, sparql_runs: int) -> dict[str, A
         i = rng.randrange(100_000 if n > 100_000 else n)
         ident = dataset_id(f"https://bench.example/ds/{i}")
         changed = (
-            turtle(i, 1, seed=99, tag="zzchanged ")
+            turtle(i, 1, seed=99, tag="zzchanged")
             .replace(b"access-right/PUBLIC", b"access-right/NON_PUBLIC")
             .replace(b"ar:PUBLIC", b"ar:NON_PUBLIC")
         )
