@@ -111,7 +111,7 @@ def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
-def stage_measure(home: str, n: int, runs: int, sparql_runs: int) -> dict[str, Any]:
+def stage_measure(home: str, n: int, per: int, runs: int, sparql_runs: int) -> dict[str, Any]:
     from bench.search_bench import (
         N_RARE,
         current_rss_mb,
@@ -210,7 +210,7 @@ def stage_measure(home: str, n: int, runs: int, sparql_runs: int) -> dict[str, A
         naive = timed(lambda: offers_for(cat, sample[rng.randrange(20)], profile), 20)
         out["offers_naive_s"] = sum(naive) / len(naive) * n
         # one change: searchable and its offers current after the publish
-        i = rng.randrange(100_000 if n > 100_000 else n)
+        i = rng.randrange(per)  # a dataset of source bench-0 (its first ``per``)
         ident = dataset_id(f"https://bench.example/ds/{i}")
         changed = (
             turtle(i, 1, seed=99, tag="zzchanged")
@@ -290,7 +290,8 @@ def main() -> None:
         print(json.dumps(stage_load(args.home, args.sources, args.per_source)))
         return
     if args.stage == "measure":
-        print(json.dumps(stage_measure(args.home, n, args.runs, args.sparql_runs)))
+        measured = stage_measure(args.home, n, args.per_source, args.runs, args.sparql_runs)
+        print(json.dumps(measured))
         return
     if args.stage == "restart":
         print(json.dumps(stage_restart(args.home, json.loads(args.expected))))
