@@ -65,7 +65,7 @@ def test_sorted_pages_equal_the_scored_matches_sorted(service: SearchService, so
         page = service.columns.page(db, plain, ORDERS[sort], 0, 40)
         order = {int(r): i for i, r in enumerate(page)}
         rows = db.execute(
-            f"SELECT rowid, id FROM docs WHERE rowid IN ({','.join(map(str, order))})"  # noqa: S608
+            f"SELECT rowid, id FROM docs WHERE rowid IN ({','.join(map(str, order))})"
         ).fetchall()
         expected = [ident for _, ident in sorted(rows, key=lambda r: order[r[0]])]
         assert [h.id for h in got.items] == expected, (q, sort)
