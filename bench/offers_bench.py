@@ -33,7 +33,14 @@ HEAD = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl
 @prefix dlab: <https://w3id.org/datalab/ns#> .
 @prefix lic: <http://publications.europa.eu/resource/authority/licence/> .
 @prefix ar: <http://publications.europa.eu/resource/authority/access-right/> .
+@prefix odrl: <http://www.w3.org/ns/odrl/2/> . @prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix dcatap: <http://data.europa.eu/r5r/> . @prefix dpv: <https://w3id.org/dpv#> .
+@prefix hdcat: <http://healthdataportal.eu/ns/health#> .
+@prefix ft: <http://publications.europa.eu/resource/authority/file-type/> .
 """
+#: The two shapes of generated records (``--shape``).
+SHAPES = ("simple", "corpus")
+PURPOSES = ["https://w3id.org/dpv#AcademicResearch", "https://w3id.org/dpv#CommercialResearch"]
 
 
 def corpus(n: int) -> bytes:
@@ -48,6 +55,64 @@ def corpus(n: int) -> bytes:
             + " .\n"
         )
     return "".join(lines).encode()
+
+
+def corpus_shaped(n: int) -> bytes:
+    """Records shaped like the corpus's (HealthDCAT-AP, DCAT-AP and ODRL examples in
+    /work/shared/corpus; generated, nothing copied): two or three distributions each with
+    its own licence statement (the dataset's licence; one in ten another), access URL and
+    format (blank nodes, skolemised on load), the licence on the dataset itself on two in
+    three; a publisher agent; an ODRL offer with a permission under a purpose constraint
+    and a prohibition on a third of them (half on a named node of their own, half
+    anonymous); HealthDCAT-AP fields (health data access body, legal basis, EHDS
+    legislation, purposes, personal data) on the
+    health datasets; a TDM reservation on some."""
+    rnd = random.Random(4)
+    out = [HEAD]
+    for i in range(n):
+        space = rnd.choice(SPACES)
+        policies: list[str] = []
+        parts = [
+            f'<https://bench.example/ds/{i}> a dcat:Dataset ; dct:title "d{i}"@en',
+            f"dct:accessRights ar:{rnd.choice(RIGHTS)}",
+            f"dlab:dataSpace <https://w3id.org/datalab/dataspace/{space}>",
+            f'dct:publisher [ a foaf:Organization ; foaf:name "Publisher {i % 300}"@en ]',
+        ]
+        licence = rnd.choice(LICENCES)
+        if i % 3:
+            parts.append(f"dct:license lic:{licence}")
+        for k in range(2 + i % 2):
+            own = rnd.choice(LICENCES) if rnd.random() < 0.1 else licence
+            parts.append(
+                f"dcat:distribution [ a dcat:Distribution ; dct:license lic:{own}"
+                f" ; dcat:accessURL <https://files.bench.example/{i}/{k}> ; dct:format ft:CSV ]"
+            )
+        if i % 3 == 0:  # half on a node of the record's own, named, half anonymous
+            policy = (
+                "a odrl:Offer ; odrl:permission [ odrl:action odrl:use ; "
+                "odrl:constraint [ odrl:leftOperand odrl:purpose ; odrl:operator odrl:isA ; "
+                f"odrl:rightOperand <{rnd.choice(PURPOSES)}> ] ] ; "
+                "odrl:prohibition [ odrl:action odrl:commercialize ]"
+            )
+            if i % 6 == 0:
+                node = f"<https://bench.example/policy/{i}>"
+                parts.append(f"odrl:hasPolicy {node}")
+                policies.append(f"{node} {policy} .")
+            else:
+                parts.append(f"odrl:hasPolicy [ {policy} ]")
+        if space == "health":
+            parts += [
+                f'hdcat:hdab [ a foaf:Organization ; foaf:name "HDAB {i % 27}"@en ]',
+                "dpv:hasLegalBasis <https://w3id.org/dpv#Consent>",
+                "dcatap:applicableLegislation <http://data.europa.eu/eli/reg/2025/327/oj>",
+                f"dpv:hasPurpose <{rnd.choice(PURPOSES)}>",
+                'dpv:hasPersonalData "true"',
+            ]
+        if i % 17 == 0:
+            parts.append("dlab:tdmReservation true")
+        out.append(" ;\n  ".join(parts) + " .\n")
+        out.extend(p + "\n" for p in policies)
+    return "".join(out).encode()
 
 
 def changed_index(ids: list[str], n: int) -> int:
@@ -70,12 +135,20 @@ def main() -> None:
     ap.add_argument("--datasets", type=int, default=100_000)
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--section", default="Offers", help="the RESULTS.md section to write")
+    ap.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="simple",
+        help="simple: licence, access and data space on the dataset; corpus: records shaped "
+        "like the corpus's (distributions with their own licences, policies, HealthDCAT-AP)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as home:
         settings = get_settings(home=home, max_document_bytes=1 << 31, max_triples=10_000_000)
         with Catalogue.open(settings) as cat:
             t0 = time.perf_counter()
-            cat.load(corpus(args.datasets), fmt="turtle", source="bench", replace=True)
+            records = corpus_shaped if args.shape == "corpus" else corpus
+            cat.load(records(args.datasets), fmt="turtle", source="bench", replace=True)
             load_s = time.perf_counter() - t0
             load_registry(cat)
             t0 = time.perf_counter()
@@ -130,7 +203,14 @@ def main() -> None:
     body = "\n".join(
         [
             f"Command: `.venv/bin/python -m bench.offers_bench --datasets {args.datasets} "
-            f"--section '{args.section}'`",
+            f"--shape {args.shape} --section '{args.section}'`",
+            "",
+            f"Records: {args.shape}"
+            + (
+                " (" + corpus_shaped.__doc__.split(":", 1)[1].strip().replace("\n    ", " ") + ")"
+                if args.shape == "corpus" and corpus_shaped.__doc__
+                else ""
+            ),
             "",
             f"- datasets: {args.datasets}, labs: {pairs // max(args.datasets, 1)}, "
             f"offers materialised: {pairs}",

@@ -33,6 +33,7 @@ import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from catalog import lifeline
 from catalog.errors import ConfigurationError, ParseError, QueryTimeout, ShapesError
 from catalog.namespaces import DCAT, PREFIXES, SH
 from catalog.ranges import with_ranges
@@ -245,7 +246,10 @@ def _ntriples(graph: Graph) -> bytes:
 
 
 def _work(conn: Connection, data_nt: bytes, shapes_nt: bytes) -> None:
-    """Worker process body: validate and send back ("ok", findings) or ("error", message)."""
+    """Worker process body: validate and send back ("ok", findings) or ("error", message).
+    Forked by the forkserver, which ends with the process that started it; this worker ends
+    with the forkserver (:func:`catalog.lifeline.hold`)."""
+    lifeline.hold(None, tied=True)
     try:
         outcome: tuple[str, Any] = ("ok", _run_pyshacl(data_nt, shapes_nt))
     except Exception as exc:  # every failure is reported to the parent, in words

@@ -24,6 +24,7 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import Graph
 
+from catalog import lifeline
 from catalog.errors import QueryTimeout, ShapesError
 from catalog.namespaces import DCAT
 from catalog.ownership import owned_closure
@@ -141,7 +142,9 @@ class ShaclWorker:
 
 def serve(conn: Connection, shapes_nt: bytes) -> None:
     """Worker body: parse the shapes, then validate each data graph sent until the pipe
-    closes. A parent that went away (killed, or a command that ended) ends it quietly."""
+    closes. A parent that went away (killed, or a command that ended) ends it quietly; so
+    does a dead forkserver, while this worker is busy (:func:`catalog.lifeline.hold`)."""
+    lifeline.hold(None, tied=True)
     try:
         import pyshacl
 

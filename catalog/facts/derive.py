@@ -257,6 +257,61 @@ def _policy_graph(index: TripleIndex, node: str) -> Graph:
     return to_rdflib_graph(triples)
 
 
+#: Policies parsed, by the shape of their node's description (see :func:`_policy_shape`),
+#: and whether their uid is their node's name: harvested records carry thousands of copies
+#: of a few policies, each under a node of its own, and parsing one through rdflib costs
+#: milliseconds.
+_PARSED: dict[tuple[object, ...], tuple[Policy, bool]] = {}
+_PARSED_MAX = 4096
+
+
+def _policy_shape(index: TripleIndex, node: str) -> tuple[tuple[object, ...], set[str]] | None:
+    """What :func:`_policy_graph` collects under the policy ``node``, without the node's
+    own name and with every anonymous node replaced by its own description (so two copies
+    of a policy have one shape, whatever their nodes are called), and the names of those
+    anonymous nodes; ``None`` for a cycle (parsed each time)."""
+    anonymous: set[str] = set()
+
+    def shape(n: str, path: frozenset[str]) -> tuple[object, ...] | None:
+        out: list[tuple[object, ...]] = []
+        for predicate, objects in index.get(n, {}).items():
+            for o in objects:
+                k = key(o)
+                if isinstance(o, ox.Literal):
+                    lang = o.language or ""
+                    out.append((predicate, "L", o.value, o.datatype.value, lang))
+                elif k in index and predicate != _RDF_type:
+                    if k in path:
+                        return None
+                    inner = shape(k, path | {k})
+                    if inner is None:
+                        return None
+                    if _anonymous(o):
+                        anonymous.add(o.value)
+                    out.append((predicate, "N", "" if _anonymous(o) else o.value, inner))
+                else:
+                    if _anonymous(o):
+                        anonymous.add(o.value)
+                    out.append((predicate, "I", o.value, ()))
+        return tuple(sorted(out, key=repr))
+
+    found = shape(node, frozenset({node}))
+    return None if found is None else (found, anonymous)
+
+
+def _remember(
+    shape: tuple[object, ...], names: set[str], policy: Policy, uid_is_node: bool
+) -> None:
+    """Keep ``policy`` for its shape unless, its uid aside, it names its own node or one of
+    its anonymous nodes (then it would not be the same for another copy)."""
+    text = repr(replace(policy, uid=None))
+    if any(name in text for name in names):
+        return
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[shape] = (replace(policy, uid=None) if uid_is_node else policy, uid_is_node)
+
+
 def _policies(
     index: TripleIndex, subjects: list[str]
 ) -> tuple[tuple[Policy, ...], tuple[str, ...]]:
@@ -274,14 +329,24 @@ def _policies(
         if k not in index:
             errors.append(f"policy {node.value} is not described in the record")
             continue
-        root = BNode(k[2:]) if k.startswith("_:") else URIRef(k)
-        try:
-            policy = policy_from_graph(_policy_graph(index, k), root)
-        except InvalidInput as exc:
-            errors.append(exc.message)
-            continue
-        if _anonymous(node) and policy.uid == str(root):
-            policy = replace(policy, uid=None)  # a skolem IRI is ours, not the record's
+        shaped = _policy_shape(index, k)
+        known = _PARSED.get(shaped[0]) if shaped is not None else None
+        if known is not None:
+            policy, uid_is_node = known
+            if uid_is_node:  # the policy has no uid of its own: its node names it
+                policy = replace(policy, uid=None if _anonymous(node) else node.value)
+        else:
+            root = BNode(k[2:]) if k.startswith("_:") else URIRef(k)
+            try:
+                policy = policy_from_graph(_policy_graph(index, k), root)
+            except InvalidInput as exc:
+                errors.append(exc.message)
+                continue
+            uid_is_node = policy.uid == str(root)
+            if _anonymous(node) and uid_is_node:
+                policy = replace(policy, uid=None)  # a skolem IRI is ours, not the record's
+            if shaped is not None:
+                _remember(shaped[0], shaped[1] | {node.value}, policy, uid_is_node)
         if not (policy.permissions or policy.prohibitions or policy.obligations):
             errors.append(f"policy {node.value} states no permission, prohibition or duty")
         else:

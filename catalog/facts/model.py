@@ -8,7 +8,7 @@ the graph: a second reading of the same fact is how restricted rows once leaked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from catalog.offers.odrl import Policy
@@ -119,13 +119,15 @@ class DatasetFacts:
 
     def signature(self) -> TermsSignature:
         """Everything offer resolution reads, as a hashable key (datasets sharing it share
-        their resolutions)."""
+        their resolutions). A policy's ``uid`` is not read by resolution and is left out:
+        records that each carry their own copy of one policy (a node per record, as
+        harvested records have) share their resolutions."""
         return TermsSignature(
             self.access_values,
             self.access_level,
             self.licences,
             self.licence_texts,
-            self.policies,
+            tuple(replace(p, uid=None) if p.uid is not None else p for p in self.policies),
             self.policy_errors,
             self.data_spaces,
             self.health,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 import weakref
 from multiprocessing.connection import Connection
@@ -28,6 +29,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
+from catalog import lifeline
 from catalog.errors import QueryTimeout, StoreError
 from catalog.federation.sparql_guard import QueryResourcesExceeded
 from catalog.federation.sparql_public import public_graph_iri
@@ -147,8 +149,12 @@ class SparqlEndpoint:
             parent, child = ctx.Pipe()
             s = self.settings
             self._proc = ctx.Process(
-                target=worker_main,
+                # ends with this process; started from any request thread, so not ``tied``
+                target=lifeline.run_held,
                 args=(
+                    os.getpid(),
+                    False,
+                    worker_main,
                     child,
                     s.sparql_endpoint_max_rows,
                     s.sparql_endpoint_max_query_chars,

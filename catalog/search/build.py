@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from catalog import lifeline
 from catalog.search.index import IndexFile, PreparedDoc, prepare_docs
 from catalog.search.project import SearchDoc
 from catalog.search.tantivy_text import MirrorBuilder
@@ -64,9 +65,14 @@ def _pool(
     initializer: Callable[..., object] | None = None,
     initargs: tuple[Any, ...] = (),
 ) -> ProcessPoolExecutor:
+    """Spawned workers that end with this process (:func:`catalog.lifeline.hold`): a pool
+    lives within one call, so its creating thread outlives it (``tied``)."""
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=initializer, initargs=initargs
+        workers,
+        mp_context=context,
+        initializer=lifeline.worker_init,
+        initargs=(os.getpid(), True, initializer, initargs),
     )
 
 

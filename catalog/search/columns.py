@@ -14,14 +14,25 @@ rewritten in place, after a lab edit, are named to :meth:`FacetColumns.rewrite`)
 
 Counts are ``bincount`` over the codes of the hits' pairs: the cost follows the number of
 hits, not a ``GROUP BY`` over facet rows.
+
+Reading the two tables takes seconds at a million datasets, so a clean close also saves the
+columns beside the index (:meth:`FacetColumns.save`: ``.npy`` files, the postings by code,
+the counts over everything and the sort ranks included), bound to the index file's
+integrity stamp; the next open whose stamp matches maps them back (:meth:`open_saved`,
+copy-on-write memory maps: pages are read when a query touches them) instead of reading
+the tables.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +42,11 @@ log = logging.getLogger(__name__)
 _I = np.int64
 #: Documents per ``IN (...)`` list.
 _CHUNK = 500
+#: Layout of the columns saved beside the index (another layout is not read).
+SAVED_LAYOUT = 1
+#: The file naming the index stamp the saved columns belong to (written last).
+BOUND = "bound.json"
+_ARRAYS = ("alive", "has_modified", "modified", "box", "pair_doc", "pair_code")
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -322,6 +338,81 @@ class FacetColumns:
         part = np.argpartition(ranks, k - 1)[:k] if k < len(hits) else np.arange(len(hits))
         part = part[np.argsort(ranks[part], kind="stable")]
         return hits[part[offset:k]]
+
+    # -- saved beside the index ----------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write the columns (and what queries derived from them) to a new ``folder``; they
+        are read back only once :meth:`bind` names the index stamp they belong to."""
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        for name in _ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
+        if self._by_code is None:
+            self._postings(0)
+        assert self._by_code is not None
+        np.save(folder / "by_code_docs.npy", self._by_code[0], allow_pickle=False)
+        np.save(folder / "by_code_starts.npy", self._by_code[1], allow_pickle=False)
+        if self._all_counts is None:
+            self._all_counts = np.bincount(self.pair_code, minlength=len(self.keys))
+        np.save(folder / "all_counts.npy", self._all_counts, allow_pickle=False)
+        orders = list(self._ranks)
+        for i, order in enumerate(orders):
+            np.save(folder / f"rank_{i}.npy", self._ranks[order], allow_pickle=False)
+        (folder / "state.json").write_text(
+            json.dumps(
+                {
+                    "layout": SAVED_LAYOUT,
+                    "keys": self.keys,
+                    "cap": self.cap,
+                    "top": self.top,
+                    "dead_pairs": self.dead_pairs,
+                    "orders": orders,
+                },
+                ensure_ascii=False,
+            )
+        )
+
+    @staticmethod
+    def bind(folder: Path, stamp: str) -> None:
+        """Name the index stamp the columns saved in ``folder`` belong to (the last step)."""
+        staged = folder / (BOUND + ".tmp")
+        staged.write_text(json.dumps({"layout": SAVED_LAYOUT, "stamp": stamp}))
+        os.replace(staged, folder / BOUND)
+
+    def open_saved(self, folder: Path, stamp: str) -> bool:
+        """Map the columns saved in ``folder`` if they belong to the index stamp ``stamp``
+        (else nothing changes; ``False``)."""
+        try:
+            bound = json.loads((folder / BOUND).read_text())
+            if bound != {"layout": SAVED_LAYOUT, "stamp": stamp}:
+                return False
+            state = json.loads((folder / "state.json").read_text())
+            arrays = {
+                name: np.load(folder / f"{name}.npy", mmap_mode="c", allow_pickle=False)
+                for name in (*_ARRAYS, "by_code_docs", "by_code_starts", "all_counts")
+            }
+            ranks = {
+                order: np.load(folder / f"rank_{i}.npy", mmap_mode="c", allow_pickle=False)
+                for i, order in enumerate(state["orders"])
+            }
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("search columns in %s unreadable (%s); reading the index", folder, exc)
+            return False
+        loads = self.loads
+        self.__init__()  # type: ignore[misc]
+        self.loads = loads
+        self.keys = [(str(f), str(v)) for f, v in state["keys"]]
+        self.codes = {key: code for code, key in enumerate(self.keys) if code}
+        self.cap, self.top = int(state["cap"]), int(state["top"])
+        self.dead_pairs = int(state["dead_pairs"])
+        for name in _ARRAYS:
+            setattr(self, name, arrays[name])
+        self._by_code = (arrays["by_code_docs"], arrays["by_code_starts"])
+        self._all_counts = arrays["all_counts"]
+        self._ranks = ranks
+        log.info("search columns: %d facet pairs mapped from %s", len(self.pair_doc), folder)
+        return True
 
     def stats(self) -> dict[str, Any]:
         return {

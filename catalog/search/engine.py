@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import sqlite3
 import time
 from collections import deque
@@ -38,6 +40,7 @@ from catalog.errors import DatalabError
 from catalog.jobs.background import Coalesced
 from catalog.labs.store import LABS_SOURCE
 from catalog.search import build, early, follow, labs, plan, snapshots
+from catalog.search import index as index_mod
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
 from catalog.search.index import FACET_FIELDS, INDEX_FILE, IndexFile, search_folder
@@ -162,22 +165,56 @@ class SearchService:
             service.origin, service.restored = "snapshot", restored
         elif not opened:
             service.rebuild()
-        service.sync()
         with service.index.lock:
-            service._columns(service.index.db())
+            # the columns first: on a restart after a clean close they are mapped from
+            # disk and give the mirror's check the live rowids without reading them
+            db = service.index.db()
+            cols = service._columns(db)
             if service.text is not None:
-                service.text.sync_with(service.index.db())
+                live = np.flatnonzero(cols.alive) if service.index.trusted else None
+                service.text.sync_with(db, live=live)
+        service.sync()
         if attach:
             catalogue.on_publish.append(service.on_publish)
         return service
 
     def close(self) -> None:
+        """Stop following; close the index, leaving its integrity stamp and the facet
+        columns saved beside it, so the next open skips the whole-file check and the
+        reading of the columns (:mod:`catalog.search.index`, :mod:`.columns`)."""
         if self.on_publish in self.catalogue.on_publish:
             self.catalogue.on_publish.remove(self.on_publish)
         self.later.close()
         if self.text is not None:
             self.text.close()
-        self.index.close()
+        with self.index.lock:
+            saved = self._save_columns()
+            stamp = self.index.close()
+            if saved is not None and stamp is not None:
+                try:
+                    FacetColumns.bind(saved, index_mod.stamp_digest(stamp))
+                    shutil.rmtree(self._columns_folder(), ignore_errors=True)
+                    os.replace(saved, self._columns_folder())
+                except OSError as exc:
+                    log.warning("search columns not saved: %s", exc)
+
+    def _columns_folder(self) -> Path:
+        return self.folder / "columns"
+
+    def _save_columns(self) -> Path | None:
+        """The columns, caught up and written to a staging folder (``None``: not loaded,
+        or not written)."""
+        conn = self.index.conn
+        if conn is None or self._columns_conn is not conn:
+            return None
+        staged = self.folder / "columns.saving"
+        try:
+            self._columns(conn).save(staged)
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            log.warning("search columns not saved: %s", exc)
+            shutil.rmtree(staged, ignore_errors=True)
+            return None
+        return staged
 
     # -- keeping in step ---------------------------------------------------------------
     def rebuild(self) -> int:
@@ -499,7 +536,9 @@ class SearchService:
     def _columns(self, db: sqlite3.Connection) -> FacetColumns:
         """The in-memory columns, loaded for this connection and caught up with writes."""
         if self._columns_conn is not db:
-            self.columns.load(db)
+            trusted = self.index.trusted if db is self.index.conn else None
+            if trusted is None or not self.columns.open_saved(self._columns_folder(), trusted):
+                self.columns.load(db)
             self._columns_conn, self._columns_stale = db, False
             self._rewritten = set()
         elif self._columns_stale:

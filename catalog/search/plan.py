@@ -113,7 +113,7 @@ def matches(
         mask = cols.restrict(mask, restriction.exclude, restriction.only, restriction.without)
     if expression:
         if text is not None:
-            hits, scores = text.match(expression, filters)
+            hits, scores = text.match(expression, filters, scored=sort == "relevance")
             if sort != "relevance":
                 scores = None
         elif sort == "relevance":

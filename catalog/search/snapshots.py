@@ -433,7 +433,7 @@ def _verify(path: Path, position: int) -> None:
             raise SnapshotRefused("the snapshot's index file fails its checks")
         at = IndexFile.feed_position(probe.db())
     finally:
-        probe.close()
+        probe.close(seal=False)
     if at != position:
         raise SnapshotRefused(f"the snapshot's index is at position {at}, not {position}")
 

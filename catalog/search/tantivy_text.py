@@ -28,8 +28,10 @@ import os
 import re
 import shutil
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tantivy
@@ -47,6 +49,8 @@ WRITER_HEAP = 256_000_000
 #: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
 #: values than this, exact counts come from the numpy columns instead.
 MAX_FACET_VALUES = 60_000
+#: Queries whose total and facet counts are kept (:meth:`TantivyText.counted`).
+COUNTED_QUERIES = 256
 #: Joins a facet's field and value into one ``facet`` term (the unit separator).
 SEP = "\x1f"
 #: Rows per ``IN (...)`` list.
@@ -99,11 +103,18 @@ def document(
     return doc
 
 
-def stamp(db: sqlite3.Connection, live: set[int]) -> str:
+def stamp(db: sqlite3.Connection, live: Collection[int]) -> str:
     """What ``mirror.txt`` records: layout, SQLite build stamp, row count, highest rowid,
     and the count of in-place facet rewrites once there was one."""
+    if isinstance(live, np.ndarray):  # sorted rowids
+        return stamp_of(db, len(live), int(live[-1]) if len(live) else 0)
+    return stamp_of(db, len(live), max(live, default=0))
+
+
+def stamp_of(db: sqlite3.Connection, count: int, top: int) -> str:
+    """:func:`stamp` of ``count`` rows whose highest rowid is ``top``."""
     row = db.execute("SELECT value FROM meta WHERE key='complete'").fetchone()
-    out = f"{LAYOUT}|{row[0] if row else ''}|{len(live)}|{max(live, default=0)}"
+    out = f"{LAYOUT}|{row[0] if row else ''}|{count}|{top}"
     rewrites = db.execute("SELECT value FROM meta WHERE key='rewrites'").fetchone()
     return out if rewrites is None else f"{out}|{rewrites[0]}"
 
@@ -192,9 +203,25 @@ class TantivyText:
         self.path = path
         self.schema = _schema()
         self.index: tantivy.Index | None = None
-        self.known: set[int] = set()
+        self._known: set[int] | np.ndarray = set()
         #: Rowids whose facets were rewritten in place and are not mirrored yet.
         self.owed: set[int] = set()
+        #: Moves whenever what the mirror holds may have changed (opened, written).
+        self.generation = 0
+        self._counted: OrderedDict[tuple[object, ...], tuple[int, Any]] = OrderedDict()
+        self._counted_at = -1
+
+    @property
+    def known(self) -> set[int]:
+        """The rowids the mirror holds (a set made on first use when the open was given
+        them as an array: a restart does not pay for millions of Python ints)."""
+        if not isinstance(self._known, set):
+            self._known = set(self._known.tolist())
+        return self._known
+
+    @known.setter
+    def known(self, rowids: set[int]) -> None:
+        self._known = rowids
 
     def _open(self, fresh: bool) -> tantivy.Index:
         return _open_index(self.path, self.schema, fresh)
@@ -212,28 +239,34 @@ class TantivyText:
         os.replace(staged, self.path)
         self.sync_with(db)
 
-    def sync_with(self, db: sqlite3.Connection, rebuild: bool = False) -> None:
+    def sync_with(
+        self, db: sqlite3.Connection, rebuild: bool = False, live: np.ndarray | None = None
+    ) -> None:
         """Open the mirror and make it hold exactly ``db``'s rows (rebuild if in doubt:
-        the SQLite build stamp, row count or highest rowid differ)."""
-        live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
+        the SQLite build stamp, row count or highest rowid differ). ``live``: ``db``'s
+        rowids, sorted, when the caller has them (the facet columns on a restart)."""
+        rows: Collection[int] = (
+            live if live is not None else {r[0] for r in db.execute("SELECT rowid FROM docs")}
+        )
         marker = self.path / "mirror.txt"
         ok = False
         if not rebuild and marker.exists():
             try:
                 self.index = self._open(fresh=False)
                 self.index.reload()
-                ok = self.index.searcher().num_docs == len(live) and marker.read_text() == stamp(
-                    db, live
+                ok = self.index.searcher().num_docs == len(rows) and marker.read_text() == stamp(
+                    db, rows
                 )
             except (ValueError, OSError) as exc:
                 log.warning("tantivy index %s unreadable (%s); rebuilding", self.path, exc)
+        self.generation += 1
         if ok:
-            self.known = live
+            self._known = live if live is not None else set(rows)
             return
         log.info("tantivy mirror %s: rebuilding it from the SQLite index", self.path)
         self.index = self._open(fresh=True)
         self.known = set()
-        self.refresh(db, live)
+        self.refresh(db, set(rows.tolist()) if isinstance(rows, np.ndarray) else set(rows))
 
     def refresh(
         self,
@@ -264,6 +297,7 @@ class TantivyText:
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
+        self.generation += 1
         self.known, self.owed = live, set()
         (self.path / "mirror.txt").write_text(stamp(db, live))
 
@@ -293,15 +327,21 @@ class TantivyText:
         return tantivy.Query.boolean_query(clauses)
 
     def match(
-        self, expression: str, filters: dict[str, list[str]] | None = None
+        self, expression: str, filters: dict[str, list[str]] | None = None, scored: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rowids (ascending) matching an FTS5 ``expression`` (and the facet ``filters``)
-        and their FTS5-style scores (negated BM25: lower is better)."""
+        and their FTS5-style scores (negated BM25: lower is better; zeros unless
+        ``scored``: a sort by date or title needs none)."""
         query = self.query(expression, filters)
         searcher = self._idx().searcher()
         n = searcher.num_docs
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if not scored:  # in rowid order from the fast field: no scoring, no second lookup
+            found = searcher.search(
+                query, limit=n, count=False, order_by_field="rowid", order=tantivy.Order.Asc
+            ).hits
+            return np.fromiter((k for k, _ in found), np.int64, len(found)), np.zeros(len(found))
         hits = searcher.search(query, limit=n, count=False).hits
         if not hits:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -329,7 +369,32 @@ class TantivyText:
             searcher.fast_field_values("rowid", [a for _, a in hits]) if hits else [], np.int64
         )
         scores = -np.array([s for s, _ in hits], dtype=np.float64)
-        # the total and the facet counts: one pass over every match
+        total, raw = self.counted(searcher, query, expression, filters, max_values)
+        return rowids, scores, total, raw
+
+    def counted(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        expression: str,
+        filters: dict[str, list[str]] | None,
+        max_values: int,
+    ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+        """The total and the facet counts of ``query``: one aggregation over every match
+        (the cost of a common word), kept for the next page, the next sort and the next
+        asker of the same query until the mirror changes (:attr:`generation`)."""
+        key = (
+            expression,
+            tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())),
+            max_values,
+        )
+        if self._counted_at != self.generation:
+            self._counted.clear()
+            self._counted_at = self.generation
+        found = self._counted.get(key)
+        if found is not None:
+            self._counted.move_to_end(key)
+            return found
         agg = searcher.aggregate(
             query,
             {
@@ -341,9 +406,14 @@ class TantivyText:
         for bucket in agg["f"]["buckets"]:
             name, _, value = str(bucket["key"]).partition(SEP)
             raw.setdefault(name, []).append((value, int(bucket["doc_count"])))
-        return rowids, scores, int(agg["n"]["value"] or 0), raw
+        found = (int(agg["n"]["value"] or 0), raw)
+        self._counted[key] = found
+        if len(self._counted) > COUNTED_QUERIES:
+            self._counted.popitem(last=False)
+        return found
 
     def close(self) -> None:
+        self.generation += 1
         self.index = None
         self.known = set()
 

@@ -1,0 +1,138 @@
+"""A restart after a clean close trusts the index's integrity stamp and maps the facet
+columns saved beside it (issue 18), and answers exactly as a fresh open; a damaged or
+unstamped file still gets the whole-file check and, when it fails, a rebuild."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catalog.demo import load_demo
+from catalog.search import SearchService
+from catalog.search.index import stamp_path
+from catalog.service import Catalogue
+
+QUERIES: list[dict[str, Any]] = [
+    {"q": "health"},
+    {"q": "data", "sort": "modified"},
+    {"q": "", "sort": "title"},
+    {"q": "", "filters": {"data_space": ["health"]}},
+    {"q": "data", "modified_from": "2020-01-01"},
+    {"q": "", "bbox": (-10.0, 35.0, 30.0, 70.0)},
+]
+
+
+EXTRA = b"""@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix dlab: <https://w3id.org/datalab/ns#> .
+<https://restart.example/ds/1> a dcat:Dataset ; dct:title "Zebrafish health data"@en ;
+  dct:description "Restart test."@en ; dct:modified "2031-01-01" ;
+  dlab:dataSpace <https://w3id.org/datalab/dataspace/health> .
+"""
+
+
+def answers(service: SearchService) -> list[tuple[list[str], int, dict[str, Any]]]:
+    out = []
+    for q in QUERIES:
+        result = service.search(**q, limit=50)
+        out.append(([h.id for h in result.items], result.total, result.facets))
+    return out
+
+
+def test_a_clean_restart_maps_the_saved_columns_and_answers_the_same(
+    catalogue: Catalogue,
+) -> None:
+    load_demo(catalogue)
+    first = SearchService.open(catalogue)
+    assert first.index.verified is None  # built, not opened
+    expected = answers(first)
+    assert any(total for _, total, _ in expected)
+    first.close()
+    assert stamp_path(first.index.path).exists()
+
+    second = SearchService.open(catalogue)
+    try:
+        assert second.origin == "existing" and second.index.verified == "stamp"
+        assert not stamp_path(second.index.path).exists()  # open: a kill leaves no stamp
+        assert answers(second) == expected
+        assert second.columns.loads == 0  # mapped, never read from the index's tables
+        # the mapped columns follow a publish like read ones
+        catalogue.load(EXTRA, fmt="turtle", source="extra", replace=True)
+        found = second.search("zebrafish", filters={"data_space": ["health"]})
+        assert found.total == 1 and found.facets["data_space"][0]["count"] == 1
+        after = answers(second)
+        assert after != expected
+    finally:
+        second.close()
+    third = SearchService.open(catalogue)
+    try:
+        assert third.index.verified == "stamp"
+        assert answers(third) == after
+        third.columns.load(third.index.db())  # the plain path: read from the tables
+        assert answers(third) == after
+    finally:
+        third.close()
+
+
+def _flip(path: Path, at: int, keep_mtime: bool) -> None:
+    st = path.stat()
+    with path.open("r+b") as f:
+        f.seek(at)
+        byte = f.read(1)
+        f.seek(at)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    if keep_mtime:  # silent damage: only the hashes tell
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "header", "last page", "no stamp"])
+def test_a_damaged_index_is_still_found_and_rebuilt(catalogue: Catalogue, damage: str) -> None:
+    load_demo(catalogue)
+    service = SearchService.open(catalogue)
+    expected = answers(service)
+    service.close()
+    path = service.index.path
+    size = path.stat().st_size
+    if damage == "truncated":
+        with path.open("r+b") as f:
+            f.truncate(size - 4096)
+    elif damage == "header":
+        for at in range(16, 24):  # page size, versions, reserved bytes
+            _flip(path, at, keep_mtime=True)
+    elif damage == "last page":
+        for at in range(size - 4096, size - 4088):  # the b-tree page header
+            _flip(path, at, keep_mtime=True)
+    else:  # killed while open: no stamp; the file is fine
+        stamp_path(path).unlink()
+    again = SearchService.open(catalogue)
+    try:
+        if damage == "no stamp":
+            assert (again.origin, again.index.verified) == ("existing", "check")
+            assert again.columns.loads == 1  # read from the tables, not the saved ones
+        else:
+            assert again.origin == "build"
+        assert answers(again) == expected
+    finally:
+        again.close()
+
+
+def test_a_stamp_of_another_generation_is_a_mismatch(catalogue: Catalogue) -> None:
+    """A file put in place of another (same size and ends, another build) is checked whole
+    and its saved columns are not used."""
+    load_demo(catalogue)
+    service = SearchService.open(catalogue)
+    expected = answers(service)
+    service.close()
+    stamp = stamp_path(service.index.path)
+    saved = json.loads(stamp.read_text())
+    stamp.write_text(json.dumps({**saved, "generation": "0" * 32}))
+    again = SearchService.open(catalogue)
+    try:
+        assert (again.origin, again.index.verified) == ("existing", "check")
+        assert again.columns.loads == 1
+        assert answers(again) == expected
+    finally:
+        again.close()
