@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from catalog.ids import dataset_id
-from tests.web.a11y import assert_accessible, check_page
+from tests.web.a11y import check_page
 from tests.web.conftest import Site, shot, sign_in, sign_out
 
 IRI = "https://steward.example.org/dataset/clinic-visits"
@@ -63,21 +63,9 @@ def steward_record(site: Site, iri: str = IRI, licence: str = BY) -> str:
 
 
 def check_block(page, block: str) -> None:
-    """:func:`check_page` for a block of a page: axe on the whole page, and the block fits the
-    viewport. On a phone the whole pages still scroll sideways because of their older parts
-    (the quality table, the purpose list, the steward's datasets table), which are not this
-    block's; where they fit (the desktop) the whole page is checked."""
-    if page.viewport_size["width"] >= 1000:
-        check_page(page)
-        return
-    assert_accessible(page)
-    right = page.evaluate(  # what scrolls inside its own region (.scroll) does not count
-        "(sel) => Math.max(...[...document.querySelectorAll(sel + ', ' + sel + ' *')]"
-        ".filter(e => !e.parentElement.closest(sel + ' .scroll'))"
-        ".map(e => e.getBoundingClientRect().right))",
-        block,
-    )
-    assert right <= page.viewport_size["width"], f"{block} is {right}px wide"
+    """:func:`check_page` on the page holding ``block``, which must be on it."""
+    assert page.locator(block).count() == 1
+    check_page(page)
 
 
 def test_steward_turns_it_on_and_a_developer_sees_the_labelled_preview(page, site: Site):
