@@ -93,20 +93,6 @@ def stage_load(home: str, sources: int, per: int) -> dict[str, Any]:
 
 
 # -- stage: measure ---------------------------------------------------------------------------
-def pct(samples: list[float], q: float) -> float:
-    s = sorted(samples)
-    return s[min(len(s) - 1, int(len(s) * q))] * 1000
-
-
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
-
-
 def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
@@ -116,9 +102,11 @@ def stage_measure(home: str, n: int, per: int, runs: int, sparql_runs: int) -> d
         N_RARE,
         current_rss_mb,
         five_facets,
+        pct,
         rare,
         sparql_facets,
         sparql_text,
+        timed,
         turtle,
     )
     from catalog.ids import dataset_id

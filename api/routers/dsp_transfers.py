@@ -16,6 +16,7 @@ API token) and answers errors with the catalogue's common error body.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Query, Request
@@ -29,10 +30,12 @@ from api.middleware.refusal import client_address
 from api.routers.dsp_negotiations import DspRoute, PidPath, dsp_json, read_message
 from api.routing import PrivateRoute
 from api.services import Services
-from catalog.dsp.transfers import DataGrant, DataReader
+from catalog.callers import Caller
+from catalog.dsp.transfers import DataGrant, DataReader, Transfer
 from catalog.errors import Unauthorized
 from catalog.samples import PARQUET_MEDIA_TYPE
 from catalog.samples.filters import SampleQuery
+from catalog.settings import Settings
 
 
 class TransferRoute(DspRoute):
@@ -66,14 +69,19 @@ async def request_transfer(
     return dsp_json(found.ack(), 201 if new else 200)
 
 
+#: One of the consumer's moves of a transfer (``DspTransfers.resume``, ``complete`` …).
+Step = Callable[[Caller, str, dict[str, Any]], Transfer]
+
+
 async def _move(
     request: Request,
     provider_pid: str,
     kind: str,
-    step: Any,
-    principal: Any,
-    settings: Any,
+    step: Step,
+    principal: Caller,
+    settings: Settings,
 ) -> JSONResponse:
+    """Read the consumer's ``kind`` message for the transfer and apply ``step`` to it."""
     message = await read_message(request, kind, settings.dsp_max_request_bytes, provider_pid)
     found = await run_in_threadpool(step, principal, provider_pid, message)
     return dsp_json(found.ack())

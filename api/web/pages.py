@@ -77,7 +77,7 @@ def search_page(
 
 
 # The label table of a facet whose values are codes of another kind's name.
-FACET_KINDS = {"format": "file_type", "access": "access"}
+FACET_KINDS = {"format": "file_type"}
 
 
 def _facets(

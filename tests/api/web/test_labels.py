@@ -8,6 +8,7 @@ import pytest
 from rdflib import Graph, URIRef
 
 from api.web.labels import TABLES, known_label, label, page_language
+from catalog.dataspaces import THEME_CODES
 from catalog.facts import ACCESS_CATEGORIES
 from catalog.labs.model import ACCESS_MODES
 from catalog.namespaces import (
@@ -51,22 +52,6 @@ EU_LANGUAGES = [
     "SPA",
     "SWE",
 ]
-THEMES = [
-    "AGRI",
-    "ECON",
-    "EDUC",
-    "ENER",
-    "ENVI",
-    "GOVE",
-    "HEAL",
-    "INTR",
-    "JUST",
-    "REGI",
-    "SOCI",
-    "TECH",
-    "TRAN",
-    "OP_DATPRO",
-]
 #: authority namespace -> the kind of label the page asks for
 AUTHORITIES = {
     str(EU_ACCESS_RIGHT): "access",
@@ -108,7 +93,7 @@ def test_the_demo_uses_codes_of_every_authority() -> None:
     ("kind", "codes"),
     [
         ("language", EU_LANGUAGES),
-        ("theme", THEMES),
+        ("theme", THEME_CODES),
         ("access_mode", ACCESS_MODES),
         ("org_type", ORG_TYPES),
         ("use", USES),

@@ -86,3 +86,19 @@ def test_counts_are_kept_until_the_mirror_changes(service: SearchService) -> Non
     service.catalogue.load(turtle(600, 1, seed=9, tag="hospital "), fmt="turtle", source="more")
     after = service.search("hospital", limit=5)
     assert after.total == first.total + 1
+
+
+def test_at_most_counted_queries_are_kept_the_oldest_dropped_first(
+    service: SearchService,
+) -> None:
+    from catalog.search.tantivy_text import COUNTED_QUERIES
+
+    text = service.text
+    assert text is not None
+    text._counted.clear()
+    for n in range(COUNTED_QUERIES + 1):  # one query more than are kept
+        service.search("hospital", filters={"country": [f"X{n:03d}"]}, limit=1)
+    assert len(text._counted) == COUNTED_QUERIES
+    kept = [str(key) for key in text._counted]
+    assert not any("X000" in key for key in kept)  # the oldest went
+    assert any(f"X{COUNTED_QUERIES:03d}" in key for key in kept)  # the newest stays
