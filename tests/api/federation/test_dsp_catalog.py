@@ -25,7 +25,7 @@ from catalog.federation.dsp_catalog import DSP_CONTEXT
 from catalog.harvest import Harvester
 from catalog.ids import dataset_id
 from catalog.model import Dataset
-from catalog.offers import MAY_NOT, offers_for
+from catalog.offers import MAY_NOT, REVIEW, offers_for
 from catalog.rdf_bridge import to_rdflib_graph
 from catalog.rdf_input import ParseLimits, default_context_resolver, iter_triples
 from catalog.samples import SampleStore, Upload
@@ -41,7 +41,8 @@ REQUEST = {"@context": [DSP_CONTEXT], "@type": "CatalogRequestMessage", "filter"
 ODRL = "http://www.w3.org/ns/odrl/2/"
 DCAT = "http://www.w3.org/ns/dcat#"
 RESTRICTED_ID = "synthetic-ehr-fhir-u2otqddy"  # RESTRICTED, yet some labs may offer it
-NON_PUBLIC_ID = "cancer-registry-malopolska-y4q5s3dv"  # no lab may offer it
+# non-public, under a licence no table maps: every lab may not offer it or needs review
+NON_PUBLIC_ID = "tokamak-diagnostics-mouydiz7"
 PUBLIC_ID = "land-cover-europe-2021-p7333jz2"
 
 
@@ -159,6 +160,9 @@ def test_dataset_by_iri_and_errors_are_catalog_errors(client: TestClient) -> Non
     error(client.get("/dsp/catalog/datasets/no-such-dataset"), 404)
     refused = error(client.get(f"/dsp/catalog/datasets/{NON_PUBLIC_ID}"), 404)
     assert "not offered" in refused["reason"][0]
+    app_cat: Catalogue = client.app.state.services.catalogue  # type: ignore[attr-defined]
+    verdicts = {o.verdict for o in offers_for(app_cat, NON_PUBLIC_ID).offers}
+    assert verdicts and verdicts <= {MAY_NOT, REVIEW}
     error(client.post("/dsp/catalog/request", content=b"{nope"), 400)
     error(client.post("/dsp/catalog/request", json={**REQUEST, "@type": "Catalog"}), 400)
     error(client.post("/dsp/catalog/request", json={"@type": "CatalogRequestMessage"}), 400)
