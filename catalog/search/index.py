@@ -289,12 +289,15 @@ class IndexFile:
         conn: sqlite3.Connection,
         prepared: Iterable[PreparedDoc],
         fresh: bool = False,
-        inserted: Callable[[int, tuple[str, str, str, str], list[tuple[str, str]]], None]
+        inserted: Callable[
+            [int, tuple[str, str, str, str], list[tuple[str, str]], str | None, str | None], None
+        ]
         | None = None,
     ) -> int:
         """Insert documents made by :func:`prepare_doc`; ``fresh``: the file is being built
-        from empty, so there is nothing to replace; ``inserted(rowid, fts_row, facets)`` is
-        told of each row (a build's Tantivy mirror). The caller holds a transaction."""
+        from empty, so there is nothing to replace; ``inserted(rowid, fts_row, facets,
+        modified, sort_title)`` is told of each row (a build's Tantivy mirror). The caller
+        holds a transaction."""
         n = 0
         for doc_row, fts_row, facet_rows, label_rows in prepared:
             if not fresh:
@@ -314,7 +317,7 @@ class IndexFile:
             if label_rows:
                 conn.executemany("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", label_rows)
             if inserted is not None and rowid is not None:
-                inserted(rowid, fts_row, facet_rows)
+                inserted(rowid, fts_row, facet_rows, doc_row[3], doc_row[4])
             n += 1
         return n
 

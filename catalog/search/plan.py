@@ -2,13 +2,15 @@
 
 Two plans:
 
-* **in Tantivy** (text engine ``tantivy``, a text query sorted by relevance, filters on
-  facets only, at most :data:`~catalog.search.tantivy_text.MAX_FACET_VALUES` distinct facet
-  values, the most one Tantivy aggregation may count): the facet filters are clauses of
-  the Tantivy query, and Tantivy returns the page (top-k), the total and the facet counts
-  (a terms aggregation); no per-hit work in Python, whatever the number of hits;
-* **matches, then numpy** (everything else: FTS5, sorts by date or title, date-range and
-  bounding-box filters, no text): the engine answers "which documents match, with which
+* **in Tantivy** (text engine ``tantivy``, a text query sorted by relevance, date or title,
+  filters on facets and dates, at most :data:`~catalog.search.tantivy_text.MAX_FACET_VALUES`
+  distinct facet values, the most one Tantivy aggregation may count): the filters are
+  clauses of the Tantivy query, and Tantivy returns the page (top-k by score, or by the
+  sort's fast field plus the matches tied with the last place, which SQLite or the columns
+  put in their exact order), the total and the facet counts (a terms aggregation); no
+  per-hit work in Python, whatever the number of hits;
+* **matches, then numpy** (everything else: FTS5, bounding-box filters, excluded values,
+  no text): the engine answers "which documents match, with which
   score" in one pass (with the facet filters already applied when Tantivy matches);
   filters, the total, counts and the page order are numpy over the in-memory columns.
 """
@@ -34,6 +36,8 @@ ORDERS = {
 }
 
 Row = tuple[str, str, str | None, str, float]
+#: Up to this many candidates of a sorted page, SQLite orders them.
+_SQL_ORDERED = 5000
 
 
 @dataclass(frozen=True)
@@ -62,18 +66,26 @@ def execute(
     ``text`` (a Tantivy mirror) matches and ranks instead of FTS5 when given. ``filters``
     are the (validated) facet filters, ``ranges`` the modified-from, modified-to and
     bounding-box filters, ``restriction`` what only the columns can apply."""
+    modified_from, modified_to, bbox = ranges
     if (
         expression
         and text is not None
-        and sort == "relevance"
-        and not any(ranges)
+        and sort in ("relevance", "modified", "title")
+        and bbox is None
         and restriction is None
         and len(cols.keys) <= tantivy_text.MAX_FACET_VALUES
     ):
-        page, page_scores, total, counts = text.ranked(
-            expression, filters, offset, size + 1, len(cols.keys)
+        days = tantivy_text.day_bounds(modified_from, modified_to)
+        if sort == "relevance":
+            page, page_scores, total, counts = text.ranked(
+                expression, filters, offset, size + 1, len(cols.keys), days
+            )
+            return _rows(db, page, page_scores), total, counts
+        lead, total, counts = text.leading(
+            expression, filters, days, sort, offset + size + 1, len(cols.keys)
         )
-        return _rows(db, page, page_scores), total, counts
+        page = _ordered(db, cols, lead, ORDERS[sort], offset, size + 1)
+        return _rows(db, page, np.zeros(len(page))), total, counts
     hits, scores, counted = matches(db, cols, expression, filters, ranges, sort, text, restriction)
     total = len(hits)
     counts = cols.counts(counted)
@@ -135,6 +147,21 @@ def matches(
         hits = np.flatnonzero(mask if mask is not None else cols.alive)
         counted = hits if mask is not None else None
     return hits, scores, counted
+
+
+def _ordered(
+    db: sqlite3.Connection, cols: FacetColumns, hits: np.ndarray, order: str, offset: int, size: int
+) -> np.ndarray:
+    """Rowids of ``hits`` ``offset .. offset+size`` in the SQL ``order``: a few thousand
+    candidates are ordered by SQLite (no sort ranks to build after a change), more by the
+    columns' ranks."""
+    if len(hits) > _SQL_ORDERED:
+        return cols.page(db, hits, order, offset, size)
+    if not len(hits):
+        return hits
+    ids = ",".join(str(int(r)) for r in hits)  # integers only
+    sql = f"SELECT d.rowid FROM docs d WHERE d.rowid IN ({ids}) ORDER BY {order} LIMIT ? OFFSET ?"  # noqa: S608
+    return np.array([r[0] for r in db.execute(sql, (size, offset))], dtype=np.int64)
 
 
 def _rows(db: sqlite3.Connection, page: np.ndarray, scores: np.ndarray) -> list[Row]:

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt.
-LAYOUT = "2"
+LAYOUT = "3"
 #: Memory of a Tantivy index writer (its indexing buffer), bytes.
 WRITER_HEAP = 256_000_000
 #: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
@@ -51,6 +51,12 @@ WRITER_HEAP = 256_000_000
 MAX_FACET_VALUES = 60_000
 #: Queries whose total and facet counts are kept (:meth:`TantivyText.counted`).
 COUNTED_QUERIES = 256
+#: The ``day`` of a document without a modification date: after every date in a descending
+#: sort, outside every date range.
+NO_DAY = -1
+#: Characters of the sort title kept in the ``sort_title`` fast field: a prefix keeps the
+#: order (ties on it are broken exactly by the columns), and bounds the term.
+TITLE_CHARS = 100
 #: Joins a facet's field and value into one ``facet`` term (the unit separator).
 SEP = "\x1f"
 #: Rows per ``IN (...)`` list.
@@ -70,7 +76,35 @@ def _schema() -> tantivy.Schema:
         b.add_text_field(name, tokenizer_name="ws", index_option="position")
     b.add_text_field("facet", tokenizer_name="raw", fast=True)
     b.add_integer_field("rowid", indexed=True, fast=True)
+    # the sort keys: Tantivy's top-k by a fast field answers a sorted page, and a range
+    # over ``day`` a date filter, without handing every match to Python
+    b.add_integer_field("day", indexed=True, fast=True)
+    b.add_text_field("sort_title", tokenizer_name="raw", fast=True)
     return b.build()
+
+
+def day_of(modified: str | None) -> int:
+    """``modified`` as the integer ``YYYYMMDD`` (:data:`NO_DAY` without one): the same
+    order as the date strings, which the projection always writes as ``YYYY-MM-DD``."""
+    digits = (modified or "")[:10].replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else NO_DAY
+
+
+def title_key(sort_title: str | None) -> str:
+    """The ``sort_title`` term: a prefix of the folded title, after a marker so that no
+    term is empty (a prefix never reverses the byte order SQLite sorts by)."""
+    return "t" + (sort_title or "")[:TITLE_CHARS]
+
+
+def day_bounds(modified_from: str | None, modified_to: str | None) -> tuple[int, int] | None:
+    """The ``day`` range of a date filter (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` bounds,
+    a date matching when it is at or after the first and starts at or before the second),
+    or ``None`` without one."""
+    if not modified_from and not modified_to:
+        return None
+    low = int((modified_from or "0000").replace("-", "").ljust(8, "0"))
+    high = int((modified_to or "9999").replace("-", "").ljust(8, "9"))
+    return low, high
 
 
 def _combined(parts: list[tantivy.Query], occur: tantivy.Occur) -> tantivy.Query:
@@ -91,9 +125,13 @@ def document(
     body: str | None,
     stems: str | None,
     facets: list[tuple[str, str]],
+    modified: str | None,
+    sort_title: str | None,
 ) -> tantivy.Document:
-    """The Tantivy document of one ``fts`` row and its ``(field, value)`` facet pairs."""
-    doc = tantivy.Document(rowid=rowid)
+    """The Tantivy document of one ``fts`` row, its ``(field, value)`` facet pairs and its
+    ``docs`` row's sort keys."""
+    doc = tantivy.Document(rowid=rowid, day=day_of(modified))
+    doc.add_text("sort_title", title_key(sort_title))
     doc.add_text("title", _tokens(title or ""))
     doc.add_text("kw", _tokens(kw or ""))
     doc.add_text("body", _tokens(body or ""))
@@ -131,10 +169,16 @@ def _open_index(path: Path, schema: tantivy.Schema, fresh: bool) -> tantivy.Inde
     return index
 
 
-def _rows_of(
-    db: sqlite3.Connection, rowids: list[int]
-) -> Iterator[tuple[int, str, str, str, str, list[tuple[str, str]]]]:
-    """The ``fts`` rows of ``rowids``, each with its facet pairs."""
+#: One mirrored row: rowid, the ``fts`` texts, the facet pairs, modified and sort title.
+MirrorRow = tuple[int, str, str, str, str, list[tuple[str, str]], str | None, str | None]
+_FTS_DOCS = (
+    "SELECT f.rowid, f.title, f.kw, f.body, f.stems, d.modified, d.sort_title "
+    "FROM fts f JOIN docs d ON d.rowid = f.rowid"
+)
+
+
+def _rows_of(db: sqlite3.Connection, rowids: list[int]) -> Iterator[MirrorRow]:
+    """The ``fts`` rows of ``rowids``, each with its facet pairs and sort keys."""
     for start in range(0, len(rowids), _CHUNK):
         chunk = rowids[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
@@ -142,31 +186,27 @@ def _rows_of(
         sql = f"SELECT doc, field, value FROM facets WHERE doc IN ({marks})"  # noqa: S608
         for doc, name, value in db.execute(sql, chunk):
             facets.setdefault(doc, []).append((name, value))
-        sql = f"SELECT rowid, title, kw, body, stems FROM fts WHERE rowid IN ({marks})"  # noqa: S608
-        for rowid, title, kw, body, stems in db.execute(sql, chunk):
-            yield rowid, title, kw, body, stems, facets.get(rowid, [])
+        sql = f"{_FTS_DOCS} WHERE f.rowid IN ({marks})"
+        for rowid, title, kw, body, stems, modified, sort_title in db.execute(sql, chunk):
+            yield rowid, title, kw, body, stems, facets.get(rowid, []), modified, sort_title
 
 
-def _rows_since(
-    db: sqlite3.Connection, first: int
-) -> Iterator[tuple[int, str, str, str, str, list[tuple[str, str]]]]:
-    """``fts`` rows from rowid ``first`` on, each with its facet pairs (two cursors walk
-    ``fts`` and ``facets`` in the same rowid order)."""
-    rows = db.execute(
-        "SELECT rowid, title, kw, body, stems FROM fts WHERE rowid >= ? ORDER BY rowid", (first,)
-    )
+def _rows_since(db: sqlite3.Connection, first: int) -> Iterator[MirrorRow]:
+    """``fts`` rows from rowid ``first`` on, each with its facet pairs and sort keys (two
+    cursors walk ``fts`` and ``facets`` in the same rowid order)."""
+    rows = db.execute(f"{_FTS_DOCS} WHERE f.rowid >= ? ORDER BY f.rowid", (first,))
     facet_rows = db.cursor().execute(
         "SELECT doc, field, value FROM facets WHERE doc >= ? ORDER BY doc", (first,)
     )
     pending = next(facet_rows, None)
-    for rowid, title, kw, body, stems in rows:
+    for rowid, title, kw, body, stems, modified, sort_title in rows:
         while pending is not None and pending[0] < rowid:
             pending = next(facet_rows, None)
         facets = []
         while pending is not None and pending[0] == rowid:
             facets.append((pending[1], pending[2]))
             pending = next(facet_rows, None)
-        yield rowid, title, kw, body, stems, facets
+        yield rowid, title, kw, body, stems, facets, modified, sort_title
 
 
 class MirrorBuilder:
@@ -180,13 +220,18 @@ class MirrorBuilder:
 
     def catch_up(self, db: sqlite3.Connection) -> None:
         """Add the rows ``db`` already holds (written before this builder started)."""
-        for rowid, title, kw, body, stems, facets in _rows_since(db, 0):
-            self.writer.add_document(document(rowid, title, kw, body, stems, facets))
+        for row in _rows_since(db, 0):
+            self.writer.add_document(document(*row))
 
     def add(
-        self, rowid: int, fts_row: tuple[str, str, str, str], facets: list[tuple[str, str]]
+        self,
+        rowid: int,
+        fts_row: tuple[str, str, str, str],
+        facets: list[tuple[str, str]],
+        modified: str | None,
+        sort_title: str | None,
     ) -> None:
-        self.writer.add_document(document(rowid, *fts_row, facets))
+        self.writer.add_document(document(rowid, *fts_row, facets, modified, sort_title))
 
     def finish(self, db: sqlite3.Connection) -> None:
         """Commit, and stamp the mirror with ``db``'s (committed, complete) state."""
@@ -289,11 +334,11 @@ class TantivyText:
         for rowid in gone | again:  # deletes apply to what was committed before them
             writer.delete_documents_by_term("rowid", rowid)
         rows = _rows_since(db, min(new)) if new else iter(())
-        for rowid, title, kw, body, stems, facets in rows:
-            if rowid in new:
-                writer.add_document(document(rowid, title, kw, body, stems, facets))
-        for rowid, title, kw, body, stems, facets in _rows_of(db, sorted(again)):
-            writer.add_document(document(rowid, title, kw, body, stems, facets))
+        for row in rows:
+            if row[0] in new:
+                writer.add_document(document(*row))
+        for row in _rows_of(db, sorted(again)):
+            writer.add_document(document(*row))
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
@@ -306,11 +351,22 @@ class TantivyText:
             raise SearchIndexError("the tantivy search index is not open")
         return self.index
 
-    def query(self, expression: str, filters: dict[str, list[str]] | None = None) -> tantivy.Query:
+    def query(
+        self,
+        expression: str,
+        filters: dict[str, list[str]] | None = None,
+        days: tuple[int, int] | None = None,
+    ) -> tantivy.Query:
         """The Tantivy query of an FTS5 ``expression``, AND-ed with facet filters (values of
-        one facet OR-ed); the filters do not change the scores."""
+        one facet OR-ed) and a ``day`` range (:func:`day_bounds`); the filters do not change
+        the scores."""
         query = _Translator(self.schema, expression).parse()
         clauses = [(tantivy.Occur.Must, query)]
+        if days is not None:
+            within = tantivy.Query.range_query(
+                self.schema, "day", tantivy.FieldType.Integer, days[0], days[1]
+            )
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0)))
         for name, values in sorted((filters or {}).items()):
             terms = [
                 tantivy.Query.term_query(self.schema, "facet", facet_term(name, v))
@@ -357,11 +413,12 @@ class TantivyText:
         offset: int,
         limit: int,
         max_values: int,
+        days: tuple[int, int] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, int, dict[str, list[tuple[str, int]]]]:
         """One page by relevance, the total and the facet counts, all computed by Tantivy:
         ``(rowids, scores, total, {field: [(value, count)]})``. ``max_values`` bounds the
         distinct facet values counted; pass at least how many exist and counts are exact."""
-        query = self.query(expression, filters)
+        query = self.query(expression, filters, days)
         searcher = self._idx().searcher()
         # the page: top-k without counting, so Tantivy may skip blocks that cannot enter it
         hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
@@ -369,14 +426,55 @@ class TantivyText:
             searcher.fast_field_values("rowid", [a for _, a in hits]) if hits else [], np.int64
         )
         scores = -np.array([s for s, _ in hits], dtype=np.float64)
-        total, raw = self.counted(searcher, query, expression, filters, max_values)
+        total, raw = self.counted(searcher, query, (expression, days), filters, max_values)
         return rowids, scores, total, raw
+
+    def leading(
+        self,
+        expression: str,
+        filters: dict[str, list[str]] | None,
+        days: tuple[int, int] | None,
+        sort: str,
+        k: int,
+        max_values: int,
+    ) -> tuple[np.ndarray, int, dict[str, list[tuple[str, int]]]]:
+        """The matches that may take the first ``k`` places of a sort by date (newest
+        first) or by title, the total and the facet counts: ``(rowids, total, counts)``.
+
+        Tantivy's top-k by the sort's fast field gives the first ``k``; every match whose
+        key equals the ``k``-th's is added, since the exact order (ties broken by id, titles
+        compared whole) is the columns' to decide. No per-match work in Python."""
+        field, order = (
+            ("day", tantivy.Order.Desc) if sort == "modified" else ("sort_title", tantivy.Order.Asc)
+        )
+        query = self.query(expression, filters, days)
+        searcher = self._idx().searcher()
+        total, raw = self.counted(searcher, query, (expression, days), filters, max_values)
+        hits = searcher.search(
+            query, limit=max(1, k), count=False, order_by_field=field, order=order
+        ).hits
+        if len(hits) < k:
+            lead = [a for _, a in hits]
+        else:
+            edge = hits[-1][0]
+            lead = [a for v, a in hits if v != edge]
+            same = (
+                tantivy.Query.range_query(self.schema, "day", tantivy.FieldType.Integer, edge, edge)
+                if field == "day"
+                else tantivy.Query.term_query(self.schema, "sort_title", edge)
+            )
+            tied = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, query), (tantivy.Occur.Must, same)]
+            )
+            lead += [a for _, a in searcher.search(tied, limit=searcher.num_docs, count=False).hits]
+        rowids = np.array(searcher.fast_field_values("rowid", lead) if lead else [], np.int64)
+        return np.sort(rowids), total, raw
 
     def counted(
         self,
         searcher: tantivy.Searcher,
         query: tantivy.Query,
-        expression: str,
+        expression: object,
         filters: dict[str, list[str]] | None,
         max_values: int,
     ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
