@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from catalog.search.index import Moves
+
 log = logging.getLogger(__name__)
 
 _I = np.int64
@@ -102,12 +104,24 @@ class FacetColumns:
             time.perf_counter() - started,
         )
 
-    def refresh(self, db: sqlite3.Connection) -> None:
-        """Apply what was written since the last load or refresh (deletes and inserts)."""
-        live = np.fromiter((r[0] for r in db.execute("SELECT rowid FROM docs")), dtype=_I)
-        known = np.flatnonzero(self.alive)
-        gone = np.setdiff1d(known, live, assume_unique=True)
-        new = np.setdiff1d(live, known, assume_unique=True)
+    def refresh(self, db: sqlite3.Connection, moves: Moves | None = None) -> None:
+        """Apply what was written since the last load or refresh (deletes and inserts):
+        ``moves``, the rows the writes touched, when the caller took them; else the
+        difference between the live rowids and the known ones."""
+        if moves is None:
+            live = np.fromiter((r[0] for r in db.execute("SELECT rowid FROM docs")), dtype=_I)
+            known = np.flatnonzero(self.alive)
+            gone = np.setdiff1d(known, live, assume_unique=True)
+            new = np.setdiff1d(live, known, assume_unique=True)
+        else:  # applying moves twice changes nothing
+            gone = moves.removed[moves.removed < self.cap]
+            gone = gone[self.alive[gone]]
+            inside = moves.added < self.cap
+            new = np.sort(
+                np.concatenate(
+                    [moves.added[~inside], moves.added[inside][~self.alive[moves.added[inside]]]]
+                )
+            )
         if not len(gone) and not len(new):
             return
         if len(new) and int(new.min()) < self.top:  # a reused rowid: start over

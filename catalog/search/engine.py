@@ -43,7 +43,7 @@ from catalog.search import build, early, follow, labs, plan, snapshots
 from catalog.search import index as index_mod
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
-from catalog.search.index import FACET_FIELDS, INDEX_FILE, IndexFile, search_folder
+from catalog.search.index import FACET_FIELDS, INDEX_FILE, IndexFile, Moves, search_folder
 from catalog.search.project import FacetProvider, SearchDoc, project_graph
 from catalog.search.providers import UNFOLLOWED_SOURCES, LabFacetProvider
 from catalog.search.request import SORTS, SearchQuery, encode_cursor
@@ -144,6 +144,8 @@ class SearchService:
         self._columns_stale = False
         #: Rowids whose facets were rewritten in place since the columns last caught up.
         self._rewritten: set[int] = set()
+        #: The rows written since the columns last caught up (:meth:`IndexFile.take_moves`).
+        self._moves: list[Moves] = []
         self.text: TantivyText | None = None
         if self.settings.search_text_engine == "tantivy":
             self.text = TantivyText(self.folder / "tantivy")
@@ -494,8 +496,11 @@ class SearchService:
         ``rewritten`` in place), the Tantivy mirror catches up now."""
         self._columns_stale = True
         self._rewritten.update(rewritten or ())
+        db = self.index.db()
+        moves = IndexFile.take_moves(db)  # read once, for the mirror now, the columns later
+        self._moves.append(moves)
         if self.text is not None and self.text.index is not None:
-            self.text.refresh(self.index.db(), rewritten=rewritten or ())
+            self.text.refresh(db, rewritten=rewritten or (), moves=moves)
 
     def feed_status(self) -> follow.FeedStatus:
         """The index's feed position, the feed's head, the lag and the age of the oldest
@@ -540,11 +545,11 @@ class SearchService:
             if trusted is None or not self.columns.open_saved(self._columns_folder(), trusted):
                 self.columns.load(db)
             self._columns_conn, self._columns_stale = db, False
-            self._rewritten = set()
+            self._rewritten, self._moves = set(), []
         elif self._columns_stale:
-            self.columns.refresh(db)
+            self.columns.refresh(db, Moves.merged(self._moves))
             self.columns.rewrite(db, self._rewritten)
-            self._columns_stale, self._rewritten = False, set()
+            self._columns_stale, self._rewritten, self._moves = False, set(), []
         return self.columns
 
     def search(

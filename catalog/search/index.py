@@ -24,8 +24,11 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from catalog.errors import SearchIndexError
 from catalog.search.project import SearchDoc
@@ -145,6 +148,35 @@ def _saved_stamp(path: Path) -> dict[str, Any] | None:
     return saved if isinstance(saved, dict) else None
 
 
+#: Rowids inserted into (1) or deleted from (0) ``docs`` through the live connection since
+#: its readers last took them (:meth:`IndexFile.take_moves`): the Tantivy mirror and the
+#: columns follow a change at the cost of its own rows, not of a scan of every rowid. A
+#: temporary table: it lives and dies with the connection, and rolls back with it.
+_MOVES = """
+CREATE TEMP TABLE IF NOT EXISTS doc_moves(rowid INTEGER PRIMARY KEY, added INTEGER NOT NULL);
+CREATE TEMP TRIGGER IF NOT EXISTS doc_added AFTER INSERT ON main.docs
+BEGIN INSERT OR REPLACE INTO doc_moves VALUES (new.rowid, 1); END;
+CREATE TEMP TRIGGER IF NOT EXISTS doc_removed AFTER DELETE ON main.docs
+BEGIN INSERT OR REPLACE INTO doc_moves VALUES (old.rowid, 0); END;
+"""
+
+
+@dataclass(frozen=True)
+class Moves:
+    """Rowids added to and removed from ``docs`` (sorted; rowids are never reused)."""
+
+    added: np.ndarray
+    removed: np.ndarray
+
+    @staticmethod
+    def merged(batches: list[Moves]) -> Moves:
+        """The moves of ``batches`` taken in turn, as one (a row added, then removed, is
+        removed)."""
+        removed = np.unique(np.concatenate([b.removed for b in batches] or [np.zeros(0, np.int64)]))
+        added = np.unique(np.concatenate([b.added for b in batches] or [np.zeros(0, np.int64)]))
+        return Moves(np.setdiff1d(added, removed, assume_unique=True), removed)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -215,6 +247,7 @@ class IndexFile:
                 conn.close()
                 return False
             stamp_path(self.path).unlink(missing_ok=True)  # open: only a clean close stamps
+            conn.executescript(_MOVES)
             self.conn = conn
             self.verified = "stamp" if stamped else "check"
             self.trusted = stamp_digest(saved) if stamped and saved is not None else None
@@ -243,6 +276,7 @@ class IndexFile:
             stamp_path(self.path).unlink(missing_ok=True)
             os.replace(staged, self.path)
             self.conn = _connect(self.path)
+            self.conn.executescript(_MOVES)
             self.verified = self.trusted = None
 
     def close(self, seal: bool = True) -> dict[str, Any] | None:
@@ -278,6 +312,17 @@ class IndexFile:
             raise SearchIndexError("the search index is not open")
         return self.conn
 
+    @staticmethod
+    def take_moves(conn: sqlite3.Connection) -> Moves:
+        """The rows added to and removed from ``docs`` through ``conn`` since the last take
+        (outside a transaction: what a rollback undid is not there)."""
+        rows = conn.execute("SELECT rowid, added FROM temp.doc_moves").fetchall()
+        if rows:
+            conn.execute("DELETE FROM temp.doc_moves")
+        added = np.array(sorted(r for r, a in rows if a), dtype=np.int64)
+        removed = np.array(sorted(r for r, a in rows if not a), dtype=np.int64)
+        return Moves(added, removed)
+
     # -- writing ----------------------------------------------------------------------
     @staticmethod
     def write_docs(conn: sqlite3.Connection, docs: Iterable[SearchDoc]) -> int:
@@ -290,12 +335,13 @@ class IndexFile:
         prepared: Iterable[PreparedDoc],
         fresh: bool = False,
         inserted: Callable[
-            [int, tuple[str, str, str, str], list[tuple[str, str]], str | None, str | None], None
+            [int, tuple[str, str, str, str], list[tuple[str, str]], str, str | None, str | None],
+            None,
         ]
         | None = None,
     ) -> int:
         """Insert documents made by :func:`prepare_doc`; ``fresh``: the file is being built
-        from empty, so there is nothing to replace; ``inserted(rowid, fts_row, facets,
+        from empty, so there is nothing to replace; ``inserted(rowid, fts_row, facets, id,
         modified, sort_title)`` is told of each row (a build's Tantivy mirror). The caller
         holds a transaction."""
         n = 0
@@ -317,7 +363,7 @@ class IndexFile:
             if label_rows:
                 conn.executemany("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", label_rows)
             if inserted is not None and rowid is not None:
-                inserted(rowid, fts_row, facet_rows, doc_row[3], doc_row[4])
+                inserted(rowid, fts_row, facet_rows, doc_row[0], doc_row[3], doc_row[4])
             n += 1
         return n
 

@@ -37,7 +37,7 @@ import numpy as np
 import tantivy
 
 from catalog.errors import SearchIndexError
-from catalog.search.index import WEIGHTS
+from catalog.search.index import WEIGHTS, Moves
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,9 @@ COUNTED_QUERIES = 256
 #: The ``day`` of a document without a modification date: after every date in a descending
 #: sort, outside every date range.
 NO_DAY = -1
-#: Characters of the sort title kept in the ``sort_title`` fast field: a prefix keeps the
-#: order (ties on it are broken exactly by the columns), and bounds the term.
-TITLE_CHARS = 100
+#: Characters of the sort title kept in the ``sort_title`` fast field: a longer title's
+#: prefix keeps the order and bounds the term (matches tied on a cut key are all read).
+TITLE_CHARS = 1000
 #: Joins a facet's field and value into one ``facet`` term (the unit separator).
 SEP = "\x1f"
 #: Rows per ``IN (...)`` list.
@@ -80,6 +80,7 @@ def _schema() -> tantivy.Schema:
     # over ``day`` a date filter, without handing every match to Python
     b.add_integer_field("day", indexed=True, fast=True)
     b.add_text_field("sort_title", tokenizer_name="raw", fast=True)
+    b.add_text_field("ident", tokenizer_name="raw", fast=True)  # ties are broken by id
     return b.build()
 
 
@@ -125,13 +126,15 @@ def document(
     body: str | None,
     stems: str | None,
     facets: list[tuple[str, str]],
+    ident: str,
     modified: str | None,
     sort_title: str | None,
 ) -> tantivy.Document:
     """The Tantivy document of one ``fts`` row, its ``(field, value)`` facet pairs and its
-    ``docs`` row's sort keys."""
+    ``docs`` row's sort keys (id, modified, sort title)."""
     doc = tantivy.Document(rowid=rowid, day=day_of(modified))
     doc.add_text("sort_title", title_key(sort_title))
+    doc.add_text("ident", ident)
     doc.add_text("title", _tokens(title or ""))
     doc.add_text("kw", _tokens(kw or ""))
     doc.add_text("body", _tokens(body or ""))
@@ -169,10 +172,10 @@ def _open_index(path: Path, schema: tantivy.Schema, fresh: bool) -> tantivy.Inde
     return index
 
 
-#: One mirrored row: rowid, the ``fts`` texts, the facet pairs, modified and sort title.
-MirrorRow = tuple[int, str, str, str, str, list[tuple[str, str]], str | None, str | None]
+#: One mirrored row: rowid, the ``fts`` texts, the facet pairs, id, modified, sort title.
+MirrorRow = tuple[int, str, str, str, str, list[tuple[str, str]], str, str | None, str | None]
 _FTS_DOCS = (
-    "SELECT f.rowid, f.title, f.kw, f.body, f.stems, d.modified, d.sort_title "
+    "SELECT f.rowid, f.title, f.kw, f.body, f.stems, d.id, d.modified, d.sort_title "
     "FROM fts f JOIN docs d ON d.rowid = f.rowid"
 )
 
@@ -187,8 +190,8 @@ def _rows_of(db: sqlite3.Connection, rowids: list[int]) -> Iterator[MirrorRow]:
         for doc, name, value in db.execute(sql, chunk):
             facets.setdefault(doc, []).append((name, value))
         sql = f"{_FTS_DOCS} WHERE f.rowid IN ({marks})"
-        for rowid, title, kw, body, stems, modified, sort_title in db.execute(sql, chunk):
-            yield rowid, title, kw, body, stems, facets.get(rowid, []), modified, sort_title
+        for rowid, title, kw, body, stems, *keys in db.execute(sql, chunk):
+            yield rowid, title, kw, body, stems, facets.get(rowid, []), *keys
 
 
 def _rows_since(db: sqlite3.Connection, first: int) -> Iterator[MirrorRow]:
@@ -199,14 +202,14 @@ def _rows_since(db: sqlite3.Connection, first: int) -> Iterator[MirrorRow]:
         "SELECT doc, field, value FROM facets WHERE doc >= ? ORDER BY doc", (first,)
     )
     pending = next(facet_rows, None)
-    for rowid, title, kw, body, stems, modified, sort_title in rows:
+    for rowid, title, kw, body, stems, ident, modified, sort_title in rows:
         while pending is not None and pending[0] < rowid:
             pending = next(facet_rows, None)
         facets = []
         while pending is not None and pending[0] == rowid:
             facets.append((pending[1], pending[2]))
             pending = next(facet_rows, None)
-        yield rowid, title, kw, body, stems, facets, modified, sort_title
+        yield rowid, title, kw, body, stems, facets, ident, modified, sort_title
 
 
 class MirrorBuilder:
@@ -228,10 +231,11 @@ class MirrorBuilder:
         rowid: int,
         fts_row: tuple[str, str, str, str],
         facets: list[tuple[str, str]],
+        ident: str,
         modified: str | None,
         sort_title: str | None,
     ) -> None:
-        self.writer.add_document(document(rowid, *fts_row, facets, modified, sort_title))
+        self.writer.add_document(document(rowid, *fts_row, facets, ident, modified, sort_title))
 
     def finish(self, db: sqlite3.Connection) -> None:
         """Commit, and stamp the mirror with ``db``'s (committed, complete) state."""
@@ -318,16 +322,24 @@ class TantivyText:
         db: sqlite3.Connection,
         live: set[int] | None = None,
         rewritten: Collection[int] = (),
+        moves: Moves | None = None,
     ) -> None:
-        """Mirror the rows added and deleted in ``db`` since the last call (``live``: its
-        rowids, when the caller has just read them), and the rows whose facets were
-        ``rewritten`` in place (deleted and added again; owed until a refresh succeeds)."""
+        """Mirror the rows added and deleted in ``db`` since the last call, and the rows
+        whose facets were ``rewritten`` in place (deleted and added again; owed until a
+        refresh succeeds). What changed is ``moves`` (the rows the writes touched) when the
+        caller took them, else the difference with ``live`` (``db``'s rowids, read when
+        not given)."""
         index = self._idx()
-        if live is None:
-            live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
         self.owed.update(rewritten)
-        gone, new = self.known - live, live - self.known
-        again = (self.owed & live) - new
+        known = self.known
+        if moves is not None:  # a set of millions is neither read nor copied
+            gone = {r for r in moves.removed.tolist() if r in known}
+            new = {r for r in moves.added.tolist() if r not in known}
+        else:
+            if live is None:
+                live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
+            gone, new = known - live, live - known
+        again = {r for r in self.owed if r in known and r not in gone}
         if not gone and not new and not again and (self.path / "mirror.txt").exists():
             return
         writer = index.writer(heap_size=WRITER_HEAP)
@@ -343,8 +355,11 @@ class TantivyText:
         writer.wait_merging_threads()
         index.reload()
         self.generation += 1
-        self.known, self.owed = live, set()
-        (self.path / "mirror.txt").write_text(stamp(db, live))
+        known.difference_update(gone)
+        known.update(new)
+        self.owed = set()
+        top = db.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0]
+        (self.path / "mirror.txt").write_text(stamp_of(db, len(known), int(top)))
 
     def _idx(self) -> tantivy.Index:
         if self.index is None:
@@ -360,7 +375,11 @@ class TantivyText:
         """The Tantivy query of an FTS5 ``expression``, AND-ed with facet filters (values of
         one facet OR-ed) and a ``day`` range (:func:`day_bounds`); the filters do not change
         the scores."""
-        query = _Translator(self.schema, expression).parse()
+        query = (
+            _Translator(self.schema, expression).parse()
+            if expression
+            else tantivy.Query.all_query()
+        )
         clauses = [(tantivy.Occur.Must, query)]
         if days is not None:
             within = tantivy.Query.range_query(
@@ -438,35 +457,42 @@ class TantivyText:
         k: int,
         max_values: int,
     ) -> tuple[np.ndarray, int, dict[str, list[tuple[str, int]]]]:
-        """The matches that may take the first ``k`` places of a sort by date (newest
-        first) or by title, the total and the facet counts: ``(rowids, total, counts)``.
+        """The matches that take the first ``k`` places of a sort by date (newest first,
+        undated last) or by title (``expression`` empty: every document), the total and
+        the facet counts: ``(rowids, total, counts)``; the caller puts the rowids in order.
 
-        Tantivy's top-k by the sort's fast field gives the first ``k``; every match whose
-        key equals the ``k``-th's is added, since the exact order (ties broken by id, titles
-        compared whole) is the columns' to decide. No per-match work in Python."""
-        field, order = (
-            ("day", tantivy.Order.Desc) if sort == "modified" else ("sort_title", tantivy.Order.Asc)
-        )
+        Tantivy's top-k by the sort's fast field gives the places before the ``k``-th's
+        key; the matches tied with that key are ordered by id, which breaks ties in every
+        sort, so the first of them fill the rest (all of them when the key is a cut
+        title). No per-match work in Python."""
+        field = "day" if sort == "modified" else "sort_title"
+        order = tantivy.Order.Desc if sort == "modified" else tantivy.Order.Asc
         query = self.query(expression, filters, days)
         searcher = self._idx().searcher()
         total, raw = self.counted(searcher, query, (expression, days), filters, max_values)
-        hits = searcher.search(
-            query, limit=max(1, k), count=False, order_by_field=field, order=order
-        ).hits
-        if len(hits) < k:
-            lead = [a for _, a in hits]
-        else:
-            edge = hits[-1][0]
-            lead = [a for v, a in hits if v != edge]
+        k = max(1, k)
+        hits = searcher.search(query, limit=k, count=False, order_by_field=field, order=order)
+        lead = [a for _, a in hits.hits]
+        if len(lead) == k:
+            edge = hits.hits[-1][0]
+            lead = [a for v, a in hits.hits if v != edge]
             same = (
-                tantivy.Query.range_query(self.schema, "day", tantivy.FieldType.Integer, edge, edge)
+                tantivy.Query.range_query(self.schema, field, tantivy.FieldType.Integer, edge, edge)
                 if field == "day"
-                else tantivy.Query.term_query(self.schema, "sort_title", edge)
+                else tantivy.Query.term_query(self.schema, field, edge)
             )
             tied = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, query), (tantivy.Occur.Must, same)]
             )
-            lead += [a for _, a in searcher.search(tied, limit=searcher.num_docs, count=False).hits]
+            cut = field == "sort_title" and len(str(edge)) > TITLE_CHARS
+            found = searcher.search(
+                tied,
+                limit=searcher.num_docs if cut else k - len(lead),
+                count=False,
+                order_by_field=None if cut else "ident",
+                order=tantivy.Order.Asc,
+            )
+            lead += [a for _, a in found.hits]
         rowids = np.array(searcher.fast_field_values("rowid", lead) if lead else [], np.int64)
         return np.sort(rowids), total, raw
 
