@@ -206,6 +206,44 @@ class OfferStore:
             resolutions.setdefault(sig, {})[lab_id] = self.read_offer(sig, lab_id, text)
         return Snapshot(state, terms, labs, resolutions)
 
+    def peek(self) -> tuple[OfferState, dict[str, DataLab]] | None:
+        """The stored state and labs, without the rows (``None`` before the first build):
+        what a mirror holds while its rows load (two small reads, whatever the size)."""
+        with self.database.read() as conn:
+            row = conn.execute(sa.select(offer_state).where(offer_state.c.name == STATE)).first()
+            if row is None:
+                return None
+            state = OfferState(
+                int(row.position),
+                json.loads(row.licences),
+                json.loads(row.sources),
+                int(row.generation),
+            )
+            return state, self._labs(conn)
+
+    def facts(self, dataset_id: str) -> DatasetFacts | None:
+        """One dataset's stored facts (``None``: not stored), through the primary key."""
+        with self.database.read() as conn:
+            row = conn.execute(
+                sa.select(offer_terms.c.signature, offer_terms.c.facts).where(
+                    offer_terms.c.dataset_id == dataset_id
+                )
+            ).first()
+        return None if row is None else self.read_facts(dataset_id, row.signature, row.facts)
+
+    def lab_members(self, lab_id: str) -> set[str]:
+        """The ids of the datasets ``lab_id`` may offer (under conditions or not): the
+        lab's offerable signatures (index on lab id), then their datasets (index on
+        signature)."""
+        offerable = (
+            sa.select(offer_resolutions.c.signature)
+            .where(offer_resolutions.c.lab_id == lab_id, offer_resolutions.c.offerable.is_(True))
+            .scalar_subquery()
+        )
+        query = sa.select(offer_terms.c.dataset_id).where(offer_terms.c.signature.in_(offerable))
+        with self.database.read() as conn:
+            return set(conn.execute(query).scalars())
+
     def labs(self) -> dict[str, DataLab]:
         """The labs the stored resolutions saw, by id."""
         with self.database.read() as conn:
