@@ -183,16 +183,17 @@ def _codec(cls: type) -> tuple[Encode, Decode]:
             defaults[f.name] = f.default
         elif f.default_factory is not dataclasses.MISSING:
             defaults[f.name] = f.default_factory()
-    missing = object()
 
-    def encode(value: Any) -> dict[str, Any]:
+    def encode(value: Any, skip: str | None = None) -> dict[str, Any]:
         if type(value) is not cls:
             raise CodecError(f"expected a {cls.__name__}, found {type(value).__name__}")
         out: dict[str, Any] = {}
         for name, (enc, _) in compiled.items():
+            if name == skip:
+                continue
             v = getattr(value, name)
-            d = defaults.get(name, missing)
-            if d is missing or type(v) is not type(d) or v != d:
+            d = defaults.get(name, _MISSING)
+            if d is _MISSING or type(v) is not type(d) or v != d:
                 out[name] = enc(v)
         return out
 
@@ -250,9 +251,43 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+_MISSING = object()
+#: id(lab) -> (the lab, kept so the id is not reused; its JSON text)
+_LAB_TEXTS: dict[int, tuple[DataLab, str]] = {}
+
+
+def _lab_text(lab: DataLab) -> str:
+    found = _LAB_TEXTS.get(id(lab))
+    if found is not None and found[0] is lab:
+        return found[1]
+    if len(_LAB_TEXTS) >= _SHARED_MAX:
+        _LAB_TEXTS.clear()
+    text = _dumps(_codec(DataLab)[0](lab))
+    _LAB_TEXTS[id(lab)] = (lab, text)
+    return text
+
+
+def _offer_text(offer: Offer) -> str:
+    """An offer's text, its lab spliced in as text made once per lab object (every offer
+    of a build holds one of a few labs: encoding and serialising the lab's fields again
+    for each was most of the time a first build spent writing). The same text as the
+    generic encoding (tests/catalog/offers/test_codec.py)."""
+    if type(offer) is not Offer or type(offer.lab) is not DataLab:
+        return _dumps(_codec(Offer)[0](offer))
+    rest = _dumps(_codec(Offer)[0](offer, "lab"))  # type: ignore[call-arg]
+    head, sep, tail = rest.partition(",")  # '{"dataset":"…"' (the first field, never a default)
+    if not head.startswith('{"dataset":'):  # pragma: no cover - the field order changed
+        return _dumps(_codec(Offer)[0](offer))
+    if not sep:
+        return f'{head[:-1]},"lab":{_lab_text(offer.lab)}}}'
+    return f'{head},"lab":{_lab_text(offer.lab)},{tail}'
+
+
 def dumps(value: object) -> str:
     """``value`` (an instance of one of :data:`CLASSES`) as JSON text."""
     try:
+        if type(value) is Offer:
+            return _offer_text(value)
         cls = CLASSES[type(value).__name__]
         return _dumps(_codec(cls)[0](value))
     except (KeyError, CodecError, TypeError, ValueError) as exc:
@@ -347,10 +382,45 @@ def _compiled_facts() -> dict[str, Decode]:
     return _FACT_DECODERS
 
 
+_KEYS: dict[TermsSignature, str] = {}
+#: Right-hand values whose equality is their printed form's (a number, a date or a time is
+#: equal to values printed otherwise: 1 == True == 1.0, 10:00+01:00 == 09:00Z).
+_PLAIN = (str, URIRef, Literal)
+
+
+def _plain_constraint(c: Constraint) -> bool:
+    return all(type(v) in _PLAIN for v in c.right) and all(_plain_constraint(p) for p in c.parts)
+
+
+def _plain_rule(rule: Rule) -> bool:
+    return all(_plain_constraint(c) for c in rule.constraints) and all(
+        _plain_rule(d) for d in rule.duties
+    )
+
+
+def _plain(signature: TermsSignature) -> bool:
+    """Whether equal signatures print the same (so one key can be remembered for both)."""
+    return all(
+        _plain_rule(rule)
+        for policy in signature.policies
+        for rules in (policy.permissions, policy.prohibitions, policy.obligations)
+        for rule in rules
+    )
+
+
 def signature_key(signature: TermsSignature) -> str:
     """A stable key of a terms signature, the same in every process (its ``repr`` holds
-    only tuples, strings, numbers and frozen dataclasses, printed in order)."""
-    return hashlib.sha256(repr(signature).encode()).hexdigest()
+    only tuples, strings, numbers and frozen dataclasses, printed in order). Remembered per
+    signature: datasets share few, and the ``repr`` was a good part of a build's time per
+    dataset."""
+    if not _plain(signature):  # values equal but printed apart (1 and True): not remembered
+        return hashlib.sha256(repr(signature).encode()).hexdigest()
+    found = _KEYS.get(signature)
+    if found is None:
+        if len(_KEYS) >= 100_000:
+            _KEYS.clear()
+        found = _KEYS[signature] = hashlib.sha256(repr(signature).encode()).hexdigest()
+    return found
 
 
 __all__ = [

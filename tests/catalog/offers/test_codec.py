@@ -4,9 +4,10 @@ StoreError naming its table and key."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ from catalog.facts.model import DataSpaceLink, HealthRoute
 from catalog.facts.read import catalogue_facts
 from catalog.labs import DataLab, list_labs, load_registry
 from catalog.labs.model import ProcedureStep
+from catalog.offers import codec
 from catalog.offers.codec import (
     CodecError,
     FactsReader,
@@ -191,6 +193,44 @@ def test_offers_and_labs_round_trip(offer: Offer) -> None:
     same(loads(dumps(offer.lab), DataLab), offer.lab)
 
 
+def _generic_text(value: object) -> str:
+    """The text of the generic field-by-field encoding (no spliced lab)."""
+    return json.dumps(
+        codec._codec(type(value))[0](value),
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(offers_st)
+def test_an_offer_with_its_lab_spliced_in_is_the_generic_text(offer: Offer) -> None:
+    assert dumps(offer) == _generic_text(offer)
+    assert dumps(offer) == _generic_text(offer)  # the lab's text remembered: the same
+
+
+def test_equal_signatures_printed_apart_keep_keys_apart() -> None:
+    """``1 == True`` and an hour in two time zones are equal; their signatures print apart
+    and keep the keys the ``repr`` gives them, whichever is seen first."""
+
+    def facts(*right: Any) -> DatasetFacts:
+        rule = Rule("permission", ("use",), (Constraint("count", "lteq", right),))
+        return DatasetFacts("d", "https://x/d", policies=(Policy(None, permissions=(rule,)),))
+
+    utc = datetime(2025, 1, 1, 9, tzinfo=UTC)
+    cet = datetime(2025, 1, 1, 10, tzinfo=timezone(timedelta(hours=1)))
+    for a, b in ((facts(1), facts(True)), (facts(utc), facts(cet))):
+        sa_, sb = a.signature(), b.signature()
+        assert sa_ == sb and repr(sa_) != repr(sb)
+        ka, kb = signature_key(sa_), signature_key(sb)
+        assert ka != kb
+        assert ka == hashlib.sha256(repr(sa_).encode()).hexdigest()
+    plain = facts("https://w3id.org/dpv#AcademicResearch").signature()
+    assert signature_key(plain) == signature_key(plain)
+    assert signature_key(plain) == hashlib.sha256(repr(plain).encode()).hexdigest()
+
+
 @given(st.lists(right_values, max_size=4).map(tuple))
 def test_every_right_hand_value_keeps_its_type(right: tuple[Any, ...]) -> None:
     constraint = Constraint("dateTime", "lt", right)
@@ -275,6 +315,7 @@ def test_the_demo_catalogue_round_trips(demo: Catalogue) -> None:
         for lab in labs:
             for offer in (resolve(facts, lab, table), resolve(facts, lab, table, profile)):
                 same(loads(dumps(offer), Offer), offer)
+                assert dumps(offer) == _generic_text(offer)
     for lab in labs:
         same(loads(dumps(lab), DataLab), lab)
 
