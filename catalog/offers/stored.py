@@ -447,7 +447,8 @@ class OfferStore:
     @staticmethod
     def _write(conn: Connection, plan: Plan, generation: int) -> None:
         pos = plan.position
-        for batch in _chunks(plan.dropped | set(plan.terms)):
+        replacing = plan.since is not None  # a first build writes into emptied tables
+        for batch in _chunks(plan.dropped | set(plan.terms) if replacing else ()):
             conn.execute(offer_terms.delete().where(offer_terms.c.dataset_id.in_(batch)))
         if plan.terms:
             terms: dict[str, str] = {}  # each distinct signature's terms encoded once
@@ -479,7 +480,7 @@ class OfferStore:
                 [{"lab_id": lab.id, "lab": dumps(lab), "position": pos} for lab in plan.labs],
             )
         by_lab: dict[str, list[str]] = {}
-        for sig, lab_id in plan.resolutions:
+        for sig, lab_id in plan.resolutions if replacing else ():
             by_lab.setdefault(lab_id, []).append(sig)
         for lab_id, sigs in by_lab.items():
             for batch in _chunks(sigs):
