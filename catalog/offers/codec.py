@@ -197,13 +197,16 @@ def _codec(cls: type) -> tuple[Encode, Decode]:
                 out[name] = enc(v)
         return out
 
-    def decode(data: Any) -> Any:
+    def decode(data: Any, given: dict[str, Any] | None = None) -> Any:
         if not isinstance(data, dict):
             raise CodecError(f"expected an object for a {cls.__name__}, found {data!r}")
         unknown = set(data) - set(compiled)
         if unknown:
             raise CodecError(f"a {cls.__name__} has no field(s) {sorted(unknown)}")
-        return cls(**{k: compiled[k][1](v) for k, v in data.items()})
+        values = {k: compiled[k][1](v) for k, v in data.items()}
+        if given:
+            values.update(given)
+        return cls(**values)
 
     pair: tuple[Encode, Decode] = (encode, decode)
     if cls in _SHARED:  # a lab is in every offer it made, a reason in many: made once
@@ -252,42 +255,39 @@ def _dumps(data: Any) -> str:
 
 
 _MISSING = object()
-#: id(lab) -> (the lab, kept so the id is not reused; its JSON text)
-_LAB_TEXTS: dict[int, tuple[DataLab, str]] = {}
 
 
-def _lab_text(lab: DataLab) -> str:
-    found = _LAB_TEXTS.get(id(lab))
-    if found is not None and found[0] is lab:
-        return found[1]
-    if len(_LAB_TEXTS) >= _SHARED_MAX:
-        _LAB_TEXTS.clear()
-    text = _dumps(_codec(DataLab)[0](lab))
-    _LAB_TEXTS[id(lab)] = (lab, text)
-    return text
+def offer_json(offer: Offer) -> str:
+    """An offer's stored text without its lab: the lab is stored once, in its own row
+    (``offer_labs``), and given back by :func:`loads_offer`. (Each of the few labs in every
+    offer's text was half the bytes of a first build and of a replica's load.)"""
+    try:
+        return _dumps(_codec(Offer)[0](offer, "lab"))  # type: ignore[call-arg]
+    except (CodecError, TypeError, ValueError) as exc:
+        raise StoreError(f"offers cannot store {type(offer).__name__}: {exc}") from exc
 
 
-def _offer_text(offer: Offer) -> str:
-    """An offer's text, its lab spliced in as text made once per lab object (every offer
-    of a build holds one of a few labs: encoding and serialising the lab's fields again
-    for each was most of the time a first build spent writing). The same text as the
-    generic encoding (tests/catalog/offers/test_codec.py)."""
-    if type(offer) is not Offer or type(offer.lab) is not DataLab:
-        return _dumps(_codec(Offer)[0](offer))
-    rest = _dumps(_codec(Offer)[0](offer, "lab"))  # type: ignore[call-arg]
-    head, sep, tail = rest.partition(",")  # '{"dataset":"…"' (the first field, never a default)
-    if not head.startswith('{"dataset":'):  # pragma: no cover - the field order changed
-        return _dumps(_codec(Offer)[0](offer))
-    if not sep:
-        return f'{head[:-1]},"lab":{_lab_text(offer.lab)}}}'
-    return f'{head},"lab":{_lab_text(offer.lab)},{tail}'
+def loads_offer(text: str | bytes, lab: DataLab | None) -> Offer:
+    """The offer :func:`offer_json` wrote, with ``lab`` (the stored lab of its row); text
+    :func:`dumps` wrote (with the lab in it, as stored before) reads as it is."""
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict) and "lab" not in data:
+            if lab is None:
+                raise CodecError("an offer stored without its lab, of a lab not stored")
+            offer: Offer = _codec(Offer)[1](data, {"lab": lab})  # type: ignore[call-arg]
+            return offer
+        value: Offer = _codec(Offer)[1](data)
+        return value
+    except CodecError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise CodecError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def dumps(value: object) -> str:
     """``value`` (an instance of one of :data:`CLASSES`) as JSON text."""
     try:
-        if type(value) is Offer:
-            return _offer_text(value)
         cls = CLASSES[type(value).__name__]
         return _dumps(_codec(cls)[0](value))
     except (KeyError, CodecError, TypeError, ValueError) as exc:
@@ -430,6 +430,8 @@ __all__ = [
     "dumps",
     "facts_json",
     "loads",
+    "loads_offer",
+    "offer_json",
     "signature_key",
     "terms_json",
 ]

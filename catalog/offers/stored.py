@@ -38,7 +38,16 @@ from catalog.db.schema import (
 from catalog.errors import StoreError
 from catalog.facts import DatasetFacts
 from catalog.labs import DataLab
-from catalog.offers.codec import CodecError, FactsReader, dumps, facts_json, loads, terms_json
+from catalog.offers.codec import (
+    CodecError,
+    FactsReader,
+    dumps,
+    facts_json,
+    loads,
+    loads_offer,
+    offer_json,
+    terms_json,
+)
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer
 
 T = TypeVar("T")
@@ -119,10 +128,6 @@ def _read_lab(text: str) -> DataLab:
     return loads(text, DataLab)
 
 
-def _read_offer(text: str) -> Offer:
-    return loads(text, Offer)
-
-
 def _chunks(items: Iterable[str]) -> Iterator[list[str]]:
     batch: list[str] = []
     for item in items:
@@ -142,6 +147,7 @@ class OfferStore:
         #: Called with each plan written (after its transaction committed).
         self.on_write: list[Callable[[Plan], None]] = []
         self._facts = FactsReader()
+        self._lab_texts: dict[str, DataLab] = {}
 
     # -- reading -----------------------------------------------------------------------------
     def state(self) -> OfferState | None:
@@ -203,7 +209,9 @@ class OfferStore:
             offers = [(r.signature, r.lab_id, r.offer) for r in conn.execute(query)]
         resolutions: dict[str, dict[str, Offer]] = {}
         for sig, lab_id, text in offers:
-            resolutions.setdefault(sig, {})[lab_id] = self.read_offer(sig, lab_id, text)
+            resolutions.setdefault(sig, {})[lab_id] = self.read_offer(
+                sig, lab_id, text, labs.get(lab_id)
+            )
         return Snapshot(state, terms, labs, resolutions)
 
     def peek(self) -> tuple[OfferState, dict[str, DataLab]] | None:
@@ -249,14 +257,19 @@ class OfferStore:
         with self.database.read() as conn:
             return self._labs(conn)
 
-    @staticmethod
-    def _labs(conn: Connection) -> dict[str, DataLab]:
+    def _labs(self, conn: Connection) -> dict[str, DataLab]:
         rows = conn.execute(
             sa.select(offer_labs.c.lab_id, offer_labs.c.lab).order_by(offer_labs.c.lab_id)
         )
         labs: dict[str, DataLab] = {}
         for r in rows:
-            labs[r.lab_id] = decode("offer_labs", r.lab_id, _read_lab, r.lab)
+            lab = self._lab_texts.get(r.lab)  # each stored text decoded once
+            if lab is None:
+                lab = decode("offer_labs", r.lab_id, _read_lab, r.lab)
+                if len(self._lab_texts) >= 1024:
+                    self._lab_texts.clear()
+                self._lab_texts[r.lab] = lab
+            labs[r.lab_id] = lab
         return labs
 
     def read_facts(self, dataset_id: str, signature: str, text: str) -> DatasetFacts:
@@ -264,8 +277,9 @@ class OfferStore:
         return decode("offer_terms", dataset_id, lambda t: self._facts(t, signature), text)
 
     @staticmethod
-    def read_offer(signature: str, lab_id: str, text: str) -> Offer:
-        return decode("offer_resolutions", (signature, lab_id), _read_offer, text)
+    def read_offer(signature: str, lab_id: str, text: str, lab: DataLab | None) -> Offer:
+        """A stored offer, with ``lab`` (its lab as stored in ``offer_labs``)."""
+        return decode("offer_resolutions", (signature, lab_id), lambda t: loads_offer(t, lab), text)
 
     def facts_and_labs(self, dataset_id: str) -> tuple[DatasetFacts | None, dict[str, DataLab]]:
         """One dataset's stored facts (``None``: not stored) and the stored labs, in one
@@ -349,7 +363,9 @@ class OfferStore:
                 offer_resolutions.c.signature == row.signature
             )
             sig = row.signature
-            offers = [self.read_offer(sig, r.lab_id, r.offer) for r in conn.execute(query)]
+            found = list(conn.execute(query))
+            labs = self._labs(conn)
+            offers = [self.read_offer(sig, r.lab_id, r.offer, labs.get(r.lab_id)) for r in found]
         facts = self.read_facts(dataset_id, row.signature, row.facts)
         return facts, [replace(o, dataset=dataset_id) for o in offers]
 
@@ -373,7 +389,8 @@ class OfferStore:
             total = conn.execute(sa.select(sa.func.count()).select_from(joined)).scalar() or 0
             rows = list(conn.execute(query if limit is None else query.limit(limit)))
             blobs = self._offers(conn, {r.signature for r in rows}, lab_id)
-        by_sig = {sig: self.read_offer(sig, lab_id, text) for sig, text in blobs.items()}
+            lab = self._labs(conn).get(lab_id)
+        by_sig = {sig: self.read_offer(sig, lab_id, text, lab) for sig, text in blobs.items()}
         return [replace(by_sig[r.signature], dataset=r.dataset_id) for r in rows], int(total)
 
     @staticmethod
@@ -500,7 +517,7 @@ class OfferStore:
                         "verdict": o.verdict,
                         "offerable": o.verdict in (MAY_OFFER, CONDITIONS),
                         "ai_training": o.usable_for_ai_training,
-                        "offer": dumps(o),
+                        "offer": offer_json(o),
                         "position": pos,
                     }
                     for (sig, lab_id), o in plan.resolutions.items()
