@@ -293,65 +293,72 @@ class OffersMirror:
         with self._lock:
             return dict(self._labs)
 
+    # Each read below answers from memory when the rows are loaded (checked under the lock,
+    # so rows dropped meanwhile are never read half) and asks the stored tables otherwise,
+    # outside the lock.
     def facts(self, dataset_id: str) -> DatasetFacts | None:
         """One dataset's stored facts (``None``: not stored)."""
         with self._lock:
-            if not self._loaded:
-                return self.store.facts(dataset_id)
-            found = self._terms.get(dataset_id)
-            if found is None:
-                return None
-            sig, facts = found
-            if isinstance(facts, str):
-                facts = self.store.read_facts(dataset_id, sig, facts)
-                self._terms[dataset_id] = (sig, facts)
-            return facts
+            if self._loaded:
+                return self._held_facts(dataset_id)
+        return self.store.facts(dataset_id)
+
+    def _held_facts(self, dataset_id: str) -> DatasetFacts | None:
+        found = self._terms.get(dataset_id)
+        if found is None:
+            return None
+        sig, facts = found
+        if isinstance(facts, str):
+            facts = self.store.read_facts(dataset_id, sig, facts)
+            self._terms[dataset_id] = (sig, facts)
+        return facts
 
     def terms(self, dataset_ids: list[str]) -> dict[str, DatasetFacts]:
         """The stored facts of those of ``dataset_ids`` that have them."""
-        if not self._loaded:
-            return {ident: t.facts for ident, t in self.store.terms(dataset_ids).items()}
-        out: dict[str, DatasetFacts] = {}
-        for ident in dataset_ids:
-            facts = self.facts(ident)
-            if facts is not None:
-                out[ident] = facts
-        return out
+        with self._lock:
+            if self._loaded:
+                out: dict[str, DatasetFacts] = {}
+                for ident in dataset_ids:
+                    facts = self._held_facts(ident)
+                    if facts is not None:
+                        out[ident] = facts
+                return out
+        return {ident: t.facts for ident, t in self.store.terms(dataset_ids).items()}
 
     def dataset(self, dataset_id: str) -> tuple[DatasetFacts, list[Offer]] | None:
         """One dataset's facts and its profile-free offers, one per stored lab."""
         with self._lock:
-            if not self._loaded:
-                return self.store.dataset(dataset_id)
-            facts = self.facts(dataset_id)
-            if facts is None:
-                return None
-            by_lab = self._resolutions.get(self._terms[dataset_id][0], {})
-            return facts, [replace(o, dataset=dataset_id) for o in by_lab.values()]
+            if self._loaded:
+                facts = self._held_facts(dataset_id)
+                if facts is None:
+                    return None
+                by_lab = self._resolutions.get(self._terms[dataset_id][0], {})
+                return facts, [replace(o, dataset=dataset_id) for o in by_lab.values()]
+        return self.store.dataset(dataset_id)
 
     def offerable(self, dataset_ids: list[str]) -> dict[str, list[tuple[str, bool]]]:
         """For each of ``dataset_ids`` with stored terms: the (lab id, usable for AI
         training) of the labs that may offer it (under conditions or not)."""
         out: dict[str, list[tuple[str, bool]]] = {}
         of_signature: dict[str, list[tuple[str, bool]]] = {}  # datasets share signatures
-        if not self._loaded:
-            stored = self.store.offerable(dataset_ids)
-            return {ident: sorted(hits) for ident, hits in stored.items()}
         with self._lock:
-            for ident in dataset_ids:
-                found = self._terms.get(ident)
-                if found is None:
-                    continue
-                hits = of_signature.get(found[0])
-                if hits is None:
-                    by_lab = self._resolutions.get(found[0], {})
-                    hits = of_signature[found[0]] = [
-                        (lab_id, o.usable_for_ai_training)
-                        for lab_id, o in sorted(by_lab.items())
-                        if _offerable(o)
-                    ]
-                out[ident] = list(hits)
-        return out
+            if self._loaded:
+                for ident in dataset_ids:
+                    found = self._terms.get(ident)
+                    if found is None:
+                        continue
+                    hits = of_signature.get(found[0])
+                    if hits is None:
+                        by_lab = self._resolutions.get(found[0], {})
+                        hits = of_signature[found[0]] = [
+                            (lab_id, o.usable_for_ai_training)
+                            for lab_id, o in sorted(by_lab.items())
+                            if _offerable(o)
+                        ]
+                    out[ident] = list(hits)
+                return out
+        stored = self.store.offerable(dataset_ids)
+        return {ident: sorted(hits) for ident, hits in stored.items()}
 
     @property
     def position(self) -> int | None:
@@ -360,33 +367,33 @@ class OffersMirror:
 
     def lab_members(self, lab_id: str) -> set[str]:
         """The ids of the datasets ``lab_id`` may offer (under conditions or not)."""
-        if not self._loaded:
-            return self.store.lab_members(lab_id)
         with self._lock:
-            sigs = {
-                sig
-                for sig, by_lab in self._resolutions.items()
-                if lab_id in by_lab and _offerable(by_lab[lab_id])
-            }
-            return {ident for ident, (sig, _) in self._terms.items() if sig in sigs}
+            if self._loaded:
+                sigs = {
+                    sig
+                    for sig, by_lab in self._resolutions.items()
+                    if lab_id in by_lab and _offerable(by_lab[lab_id])
+                }
+                return {ident for ident, (sig, _) in self._terms.items() if sig in sigs}
+        return self.store.lab_members(lab_id)
 
     def lab_offers(self, lab_id: str, limit: int | None) -> tuple[list[Offer], int]:
         """The datasets ``lab_id`` may offer (ordered by id, at most ``limit``) and their
         total."""
-        if not self._loaded:
-            return self.store.lab_offers(lab_id, limit)
         with self._lock:
-            sigs = {
-                sig: by_lab[lab_id]
-                for sig, by_lab in self._resolutions.items()
-                if lab_id in by_lab and _offerable(by_lab[lab_id])
-            }
-            if self._sorted is None:
-                self._sorted = sorted(self._terms)
-            hits = [i for i in self._sorted if self._terms[i][0] in sigs]
-            shown = hits if limit is None else hits[:limit]
-            offers = [replace(sigs[self._terms[i][0]], dataset=i) for i in shown]
-        return offers, len(hits)
+            if self._loaded:
+                sigs = {
+                    sig: by_lab[lab_id]
+                    for sig, by_lab in self._resolutions.items()
+                    if lab_id in by_lab and _offerable(by_lab[lab_id])
+                }
+                if self._sorted is None:
+                    self._sorted = sorted(self._terms)
+                hits = [i for i in self._sorted if self._terms[i][0] in sigs]
+                shown = hits if limit is None else hits[:limit]
+                offers = [replace(sigs[self._terms[i][0]], dataset=i) for i in shown]
+                return offers, len(hits)
+        return self.store.lab_offers(lab_id, limit)
 
 
 __all__ = ["OffersMirror"]
