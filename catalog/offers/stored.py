@@ -3,8 +3,10 @@
 A dataset's profile-free offers are its row of ``offer_terms`` (its facts and their terms
 signature) joined with ``offer_resolutions`` (that signature's resolution for each lab of
 ``offer_labs``): datasets of equal terms share one resolution per lab, so a lab edit
-rewrites one row per distinct signature. ``offer_state`` holds the change-feed position
-the rows reflect. :class:`OfferStore` reads them (:meth:`~OfferStore.dataset`,
+rewrites one row per distinct signature. A resolution's text leaves its lab to the lab's
+row (:func:`~catalog.offers.codec.offer_json`), which gives it back when read.
+``offer_state`` holds the change-feed position the rows reflect. :class:`OfferStore` reads
+them (:meth:`~OfferStore.dataset`,
 :meth:`~OfferStore.lab_offers`, :meth:`~OfferStore.offerable`) and writes a
 :class:`Plan` in one transaction, only if the position is still the one the plan was made
 from (so two followers never both apply a page).
