@@ -6,10 +6,9 @@ signature) joined with ``offer_resolutions`` (that signature's resolution for ea
 rewrites one row per distinct signature. A resolution's text leaves its lab to the lab's
 row (:func:`~catalog.offers.codec.offer_json`), which gives it back when read.
 ``offer_state`` holds the change-feed position the rows reflect. :class:`OfferStore` reads
-them (:meth:`~OfferStore.dataset`,
-:meth:`~OfferStore.lab_offers`, :meth:`~OfferStore.offerable`) and writes a
-:class:`Plan` in one transaction, only if the position is still the one the plan was made
-from (so two followers never both apply a page).
+them (:meth:`~OfferStore.dataset`, :meth:`~OfferStore.lab_offers`,
+:meth:`~OfferStore.offerable`) and writes a :class:`Plan` in one transaction, only if the
+position is still the one the plan was made from (so two followers never both apply a page).
 
 Only the follower (:mod:`catalog.offers.follower`) writes; a requester's profile is
 evaluated at request time from the stored facts.
