@@ -208,7 +208,7 @@ def main() -> None:
     body = "\n".join(
         [
             f"Command: `.venv/bin/python -m bench.offers_bench --datasets {args.datasets} "
-            f"--shape {args.shape} --section '{args.section}'`",
+            f"--shape {args.shape} --samples {args.samples} --section '{args.section}'`",
             "",
             f"Records: {args.shape}"
             + (
