@@ -183,26 +183,30 @@ def _codec(cls: type) -> tuple[Encode, Decode]:
             defaults[f.name] = f.default
         elif f.default_factory is not dataclasses.MISSING:
             defaults[f.name] = f.default_factory()
-    missing = object()
 
-    def encode(value: Any) -> dict[str, Any]:
+    def encode(value: Any, skip: str | None = None) -> dict[str, Any]:
         if type(value) is not cls:
             raise CodecError(f"expected a {cls.__name__}, found {type(value).__name__}")
         out: dict[str, Any] = {}
         for name, (enc, _) in compiled.items():
+            if name == skip:
+                continue
             v = getattr(value, name)
-            d = defaults.get(name, missing)
-            if d is missing or type(v) is not type(d) or v != d:
+            d = defaults.get(name, _MISSING)
+            if d is _MISSING or type(v) is not type(d) or v != d:
                 out[name] = enc(v)
         return out
 
-    def decode(data: Any) -> Any:
+    def decode(data: Any, given: dict[str, Any] | None = None) -> Any:
         if not isinstance(data, dict):
             raise CodecError(f"expected an object for a {cls.__name__}, found {data!r}")
         unknown = set(data) - set(compiled)
         if unknown:
             raise CodecError(f"a {cls.__name__} has no field(s) {sorted(unknown)}")
-        return cls(**{k: compiled[k][1](v) for k, v in data.items()})
+        values = {k: compiled[k][1](v) for k, v in data.items()}
+        if given:
+            values.update(given)
+        return cls(**values)
 
     pair: tuple[Encode, Decode] = (encode, decode)
     if cls in _SHARED:  # a lab is in every offer it made, a reason in many: made once
@@ -248,6 +252,37 @@ def _shared(encode: Encode, decode: Decode) -> tuple[Encode, Decode]:
 
 def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+_MISSING = object()
+
+
+def offer_json(offer: Offer) -> str:
+    """An offer's stored text without its lab: the lab is stored once, in its own row
+    (``offer_labs``), and given back by :func:`loads_offer`. (Each of the few labs in every
+    offer's text was half the bytes of a first build and of a replica's load.)"""
+    try:
+        return _dumps(_codec(Offer)[0](offer, "lab"))  # type: ignore[call-arg]
+    except (CodecError, TypeError, ValueError) as exc:
+        raise StoreError(f"offers cannot store {type(offer).__name__}: {exc}") from exc
+
+
+def loads_offer(text: str | bytes, lab: DataLab | None) -> Offer:
+    """The offer :func:`offer_json` wrote, with ``lab`` (the stored lab of its row); text
+    :func:`dumps` wrote (with the lab in it, as stored before) reads as it is."""
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict) and "lab" not in data:
+            if lab is None:
+                raise CodecError("an offer stored without its lab, of a lab not stored")
+            offer: Offer = _codec(Offer)[1](data, {"lab": lab})  # type: ignore[call-arg]
+            return offer
+        value: Offer = _codec(Offer)[1](data)
+        return value
+    except CodecError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise CodecError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def dumps(value: object) -> str:
@@ -347,10 +382,45 @@ def _compiled_facts() -> dict[str, Decode]:
     return _FACT_DECODERS
 
 
+_KEYS: dict[TermsSignature, str] = {}
+#: Right-hand values whose equality is their printed form's (a number, a date or a time is
+#: equal to values printed otherwise: 1 == True == 1.0, 10:00+01:00 == 09:00Z).
+_PLAIN = (str, URIRef, Literal)
+
+
+def _plain_constraint(c: Constraint) -> bool:
+    return all(type(v) in _PLAIN for v in c.right) and all(_plain_constraint(p) for p in c.parts)
+
+
+def _plain_rule(rule: Rule) -> bool:
+    return all(_plain_constraint(c) for c in rule.constraints) and all(
+        _plain_rule(d) for d in rule.duties
+    )
+
+
+def _plain(signature: TermsSignature) -> bool:
+    """Whether equal signatures print the same (so one key can be remembered for both)."""
+    return all(
+        _plain_rule(rule)
+        for policy in signature.policies
+        for rules in (policy.permissions, policy.prohibitions, policy.obligations)
+        for rule in rules
+    )
+
+
 def signature_key(signature: TermsSignature) -> str:
     """A stable key of a terms signature, the same in every process (its ``repr`` holds
-    only tuples, strings, numbers and frozen dataclasses, printed in order)."""
-    return hashlib.sha256(repr(signature).encode()).hexdigest()
+    only tuples, strings, numbers and frozen dataclasses, printed in order). Remembered per
+    signature: datasets share few, and the ``repr`` was a good part of a build's time per
+    dataset."""
+    if not _plain(signature):  # values equal but printed apart (1 and True): not remembered
+        return hashlib.sha256(repr(signature).encode()).hexdigest()
+    found = _KEYS.get(signature)
+    if found is None:
+        if len(_KEYS) >= 100_000:
+            _KEYS.clear()
+        found = _KEYS[signature] = hashlib.sha256(repr(signature).encode()).hexdigest()
+    return found
 
 
 __all__ = [
@@ -360,6 +430,8 @@ __all__ = [
     "dumps",
     "facts_json",
     "loads",
+    "loads_offer",
+    "offer_json",
     "signature_key",
     "terms_json",
 ]

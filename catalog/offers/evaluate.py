@@ -142,27 +142,35 @@ def evaluate_all(constraints: tuple[Constraint, ...], s: Situation) -> str:
     return all_of([evaluate(c, s) for c in constraints])
 
 
+_JOINERS = {"and": " and ", "andSequence": " then ", "or": " or ", "xone": " or (only one) "}
+_VERBS = {
+    "eq": "is",
+    "isA": "is a",
+    "isPartOf": "is within",
+    "isAnyOf": "is one of",
+    "isAllOf": "is all of",
+    "neq": "is not",
+    "isNoneOf": "is none of",
+    "lteq": "is at most",
+    "gteq": "is at least",
+}
+
+
 def describe(c: Constraint) -> str:
     """A constraint in plain words."""
     if c.logical:
-        joiner = {"and": " and ", "andSequence": " then ", "or": " or ", "xone": " or (only one) "}
-        return (
-            "(" + joiner.get(c.logical, f" {c.logical} ").join(describe(p) for p in c.parts) + ")"
-        )
+        joiner = _JOINERS.get(c.logical, f" {c.logical} ")
+        return "(" + joiner.join(describe(p) for p in c.parts) + ")"
     values = ", ".join(_value(v) for v in c.right)
-    verb = {
-        "eq": "is",
-        "isA": "is a",
-        "isPartOf": "is within",
-        "isAnyOf": "is one of",
-        "isAllOf": "is all of",
-        "neq": "is not",
-        "isNoneOf": "is none of",
-        "lt": "is before" if c.left == "dateTime" else "is less than",
-        "lteq": "is at most",
-        "gt": "is after" if c.left == "dateTime" else "is more than",
-        "gteq": "is at least",
-    }.get(c.operator, c.operator)
+    if c.operator in ("lt", "gt"):
+        dated = c.left == "dateTime"
+        verb = (
+            ("is before" if dated else "is less than")
+            if c.operator == "lt"
+            else ("is after" if dated else "is more than")
+        )
+    else:
+        verb = _VERBS.get(c.operator, c.operator)
     return f"{c.left} {verb} {values}"
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,7 @@ def __getattr__(name: str) -> tuple[LicenceTerms, ...]:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+@lru_cache(maxsize=65536)
 def _norm(iri: str) -> str:
     """The lookup key of a licence IRI: ``EU:<code>``, ``SPDX:<id>``, ``ELI:``/``CELEX:``
     for EU law, otherwise the IRI without scheme, ``www.``, trailing slash, file suffix and

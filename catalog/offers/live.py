@@ -21,11 +21,13 @@ follower depends on ``DATALAB_WORKERS``:
   only writes what it publishes and reads the tables: a replica answers from them as soon
   as it starts, and sees other replicas' changes within the follower's lag.
 
-Answers read an in-process mirror of the tables (:mod:`catalog.offers.mirror`): loaded once,
-kept in step with what this process's follower writes, and compared with the stored rows at
-most once per ``offers_freshness_s`` (or at once after a publish here); the freshness check
-and the ``inline`` catch-up with publishes made elsewhere run at that pace, not on every
-answer. A requester's profile is evaluated at request time, from the stored facts. There is no
+Answers read an in-process mirror of the tables (:mod:`catalog.offers.mirror`): loaded once
+on a thread of its own (until then answers ask the stored rows through their indexes, so
+the first answer after a restart does not wait for every row to load), kept in step with
+what this process's follower writes, and compared with the stored rows at most once per
+``offers_freshness_s`` (or at once after a publish here); the freshness check and the
+``inline`` catch-up with publishes made elsewhere run at that pace, not on every answer.
+A requester's profile is evaluated at request time, from the stored facts. There is no
 registry of running instances: whoever needs the offers is handed the :class:`LiveOffers`
 (or ``None``), e.g. :func:`answer_offers` and the search facet provider
 :meth:`LiveOffers.facets`.
@@ -82,8 +84,11 @@ class LiveOffers:
         self.catalogue = catalogue
         self.store = OfferStore(catalogue.database)
         self.follower = OffersFollower(catalogue, self.store)
-        #: What answers read: the stored rows, in memory (see :mod:`catalog.offers.mirror`).
-        self.mirror = OffersMirror(self.store, catalogue.settings.offers_freshness_s)
+        #: What answers read: the stored rows, in memory once loaded on a thread of their
+        #: own, asked of the tables until then (see :mod:`catalog.offers.mirror`).
+        self.mirror = OffersMirror(
+            self.store, catalogue.settings.offers_freshness_s, background=True
+        )
         #: Whether this process applies the feed (else ``offers`` jobs in the workers do).
         self.follows = catalogue.settings.workers != "queue" if follow is None else follow
         self.index = StoredIndex(self)
@@ -125,6 +130,7 @@ class LiveOffers:
         self.later.close(timeout)
         if self._thread is not None:
             self._thread.join(timeout)
+        self.mirror.close(timeout)
 
     @property
     def ready(self) -> bool:

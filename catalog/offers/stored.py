@@ -3,11 +3,12 @@
 A dataset's profile-free offers are its row of ``offer_terms`` (its facts and their terms
 signature) joined with ``offer_resolutions`` (that signature's resolution for each lab of
 ``offer_labs``): datasets of equal terms share one resolution per lab, so a lab edit
-rewrites one row per distinct signature. ``offer_state`` holds the change-feed position
-the rows reflect. :class:`OfferStore` reads them (:meth:`~OfferStore.dataset`,
-:meth:`~OfferStore.lab_offers`, :meth:`~OfferStore.offerable`) and writes a
-:class:`Plan` in one transaction, only if the position is still the one the plan was made
-from (so two followers never both apply a page).
+rewrites one row per distinct signature. A resolution's text leaves its lab to the lab's
+row (:func:`~catalog.offers.codec.offer_json`), which gives it back when read.
+``offer_state`` holds the change-feed position the rows reflect. :class:`OfferStore` reads
+them (:meth:`~OfferStore.dataset`, :meth:`~OfferStore.lab_offers`,
+:meth:`~OfferStore.offerable`) and writes a :class:`Plan` in one transaction, only if the
+position is still the one the plan was made from (so two followers never both apply a page).
 
 Only the follower (:mod:`catalog.offers.follower`) writes; a requester's profile is
 evaluated at request time from the stored facts.
@@ -38,7 +39,16 @@ from catalog.db.schema import (
 from catalog.errors import StoreError
 from catalog.facts import DatasetFacts
 from catalog.labs import DataLab
-from catalog.offers.codec import CodecError, FactsReader, dumps, facts_json, loads, terms_json
+from catalog.offers.codec import (
+    CodecError,
+    FactsReader,
+    dumps,
+    facts_json,
+    loads,
+    loads_offer,
+    offer_json,
+    terms_json,
+)
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer
 
 T = TypeVar("T")
@@ -119,10 +129,6 @@ def _read_lab(text: str) -> DataLab:
     return loads(text, DataLab)
 
 
-def _read_offer(text: str) -> Offer:
-    return loads(text, Offer)
-
-
 def _chunks(items: Iterable[str]) -> Iterator[list[str]]:
     batch: list[str] = []
     for item in items:
@@ -142,6 +148,7 @@ class OfferStore:
         #: Called with each plan written (after its transaction committed).
         self.on_write: list[Callable[[Plan], None]] = []
         self._facts = FactsReader()
+        self._lab_texts: dict[str, DataLab] = {}
 
     # -- reading -----------------------------------------------------------------------------
     def state(self) -> OfferState | None:
@@ -203,22 +210,67 @@ class OfferStore:
             offers = [(r.signature, r.lab_id, r.offer) for r in conn.execute(query)]
         resolutions: dict[str, dict[str, Offer]] = {}
         for sig, lab_id, text in offers:
-            resolutions.setdefault(sig, {})[lab_id] = self.read_offer(sig, lab_id, text)
+            resolutions.setdefault(sig, {})[lab_id] = self.read_offer(
+                sig, lab_id, text, labs.get(lab_id)
+            )
         return Snapshot(state, terms, labs, resolutions)
+
+    def peek(self) -> tuple[OfferState, dict[str, DataLab]] | None:
+        """The stored state and labs, without the rows (``None`` before the first build):
+        what a mirror holds while its rows load (two small reads, whatever the size)."""
+        with self.database.read() as conn:
+            row = conn.execute(sa.select(offer_state).where(offer_state.c.name == STATE)).first()
+            if row is None:
+                return None
+            state = OfferState(
+                int(row.position),
+                json.loads(row.licences),
+                json.loads(row.sources),
+                int(row.generation),
+            )
+            return state, self._labs(conn)
+
+    def facts(self, dataset_id: str) -> DatasetFacts | None:
+        """One dataset's stored facts (``None``: not stored), through the primary key."""
+        with self.database.read() as conn:
+            row = conn.execute(
+                sa.select(offer_terms.c.signature, offer_terms.c.facts).where(
+                    offer_terms.c.dataset_id == dataset_id
+                )
+            ).first()
+        return None if row is None else self.read_facts(dataset_id, row.signature, row.facts)
+
+    def lab_members(self, lab_id: str) -> set[str]:
+        """The ids of the datasets ``lab_id`` may offer (under conditions or not): the
+        lab's offerable signatures (index on lab id), then their datasets (index on
+        signature)."""
+        offerable = (
+            sa.select(offer_resolutions.c.signature)
+            .where(offer_resolutions.c.lab_id == lab_id, offer_resolutions.c.offerable.is_(True))
+            .scalar_subquery()
+        )
+        query = sa.select(offer_terms.c.dataset_id).where(offer_terms.c.signature.in_(offerable))
+        with self.database.read() as conn:
+            return set(conn.execute(query).scalars())
 
     def labs(self) -> dict[str, DataLab]:
         """The labs the stored resolutions saw, by id."""
         with self.database.read() as conn:
             return self._labs(conn)
 
-    @staticmethod
-    def _labs(conn: Connection) -> dict[str, DataLab]:
+    def _labs(self, conn: Connection) -> dict[str, DataLab]:
         rows = conn.execute(
             sa.select(offer_labs.c.lab_id, offer_labs.c.lab).order_by(offer_labs.c.lab_id)
         )
         labs: dict[str, DataLab] = {}
         for r in rows:
-            labs[r.lab_id] = decode("offer_labs", r.lab_id, _read_lab, r.lab)
+            lab = self._lab_texts.get(r.lab)  # each stored text decoded once
+            if lab is None:
+                lab = decode("offer_labs", r.lab_id, _read_lab, r.lab)
+                if len(self._lab_texts) >= 1024:
+                    self._lab_texts.clear()
+                self._lab_texts[r.lab] = lab
+            labs[r.lab_id] = lab
         return labs
 
     def read_facts(self, dataset_id: str, signature: str, text: str) -> DatasetFacts:
@@ -226,8 +278,9 @@ class OfferStore:
         return decode("offer_terms", dataset_id, lambda t: self._facts(t, signature), text)
 
     @staticmethod
-    def read_offer(signature: str, lab_id: str, text: str) -> Offer:
-        return decode("offer_resolutions", (signature, lab_id), _read_offer, text)
+    def read_offer(signature: str, lab_id: str, text: str, lab: DataLab | None) -> Offer:
+        """A stored offer, with ``lab`` (its lab as stored in ``offer_labs``)."""
+        return decode("offer_resolutions", (signature, lab_id), lambda t: loads_offer(t, lab), text)
 
     def facts_and_labs(self, dataset_id: str) -> tuple[DatasetFacts | None, dict[str, DataLab]]:
         """One dataset's stored facts (``None``: not stored) and the stored labs, in one
@@ -311,7 +364,9 @@ class OfferStore:
                 offer_resolutions.c.signature == row.signature
             )
             sig = row.signature
-            offers = [self.read_offer(sig, r.lab_id, r.offer) for r in conn.execute(query)]
+            found = list(conn.execute(query))
+            labs = self._labs(conn)
+            offers = [self.read_offer(sig, r.lab_id, r.offer, labs.get(r.lab_id)) for r in found]
         facts = self.read_facts(dataset_id, row.signature, row.facts)
         return facts, [replace(o, dataset=dataset_id) for o in offers]
 
@@ -335,7 +390,8 @@ class OfferStore:
             total = conn.execute(sa.select(sa.func.count()).select_from(joined)).scalar() or 0
             rows = list(conn.execute(query if limit is None else query.limit(limit)))
             blobs = self._offers(conn, {r.signature for r in rows}, lab_id)
-        by_sig = {sig: self.read_offer(sig, lab_id, text) for sig, text in blobs.items()}
+            lab = self._labs(conn).get(lab_id)
+        by_sig = {sig: self.read_offer(sig, lab_id, text, lab) for sig, text in blobs.items()}
         return [replace(by_sig[r.signature], dataset=r.dataset_id) for r in rows], int(total)
 
     @staticmethod
@@ -409,7 +465,8 @@ class OfferStore:
     @staticmethod
     def _write(conn: Connection, plan: Plan, generation: int) -> None:
         pos = plan.position
-        for batch in _chunks(plan.dropped | set(plan.terms)):
+        replacing = plan.since is not None  # a first build writes into emptied tables
+        for batch in _chunks(plan.dropped | set(plan.terms) if replacing else ()):
             conn.execute(offer_terms.delete().where(offer_terms.c.dataset_id.in_(batch)))
         if plan.terms:
             terms: dict[str, str] = {}  # each distinct signature's terms encoded once
@@ -441,7 +498,7 @@ class OfferStore:
                 [{"lab_id": lab.id, "lab": dumps(lab), "position": pos} for lab in plan.labs],
             )
         by_lab: dict[str, list[str]] = {}
-        for sig, lab_id in plan.resolutions:
+        for sig, lab_id in plan.resolutions if replacing else ():
             by_lab.setdefault(lab_id, []).append(sig)
         for lab_id, sigs in by_lab.items():
             for batch in _chunks(sigs):
@@ -461,7 +518,7 @@ class OfferStore:
                         "verdict": o.verdict,
                         "offerable": o.verdict in (MAY_OFFER, CONDITIONS),
                         "ai_training": o.usable_for_ai_training,
-                        "offer": dumps(o),
+                        "offer": offer_json(o),
                         "position": pos,
                     }
                     for (sig, lab_id), o in plan.resolutions.items()

@@ -3,6 +3,8 @@ text-and-data-mining reservation."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from catalog.facts.derive import TDM_ACTIONS
 from catalog.offers.evaluate import PENDING, describe, evaluate_all
 from catalog.offers.licences import USES
@@ -36,15 +38,22 @@ _ACTION_USES: dict[str, frozenset[str]] = {
 
 def _uses(rule: Rule) -> tuple[frozenset[str], list[str]]:
     """The uses a rule's actions cover, and the actions this catalogue cannot map."""
+    covered, unmapped = _action_uses(tuple(rule.actions))
+    return covered, list(unmapped)
+
+
+@lru_cache(maxsize=4096)
+def _action_uses(actions: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """:func:`_uses` of those actions (a build weighs the same few for every lab)."""
     covered: set[str] = set()
     unmapped = []
-    for action in rule.actions:
+    for action in actions:
         uses = _ACTION_USES.get(action)
         if uses is None:
             unmapped.append(action)
         else:
             covered |= uses
-    return frozenset(covered), unmapped
+    return frozenset(covered), tuple(unmapped)
 
 
 def rule_uses(rule: Rule) -> tuple[frozenset[str], list[str]]:

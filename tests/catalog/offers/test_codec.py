@@ -4,9 +4,11 @@ StoreError naming its table and key."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from datetime import timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -191,6 +193,27 @@ def test_offers_and_labs_round_trip(offer: Offer) -> None:
     same(loads(dumps(offer.lab), DataLab), offer.lab)
 
 
+def test_equal_signatures_printed_apart_keep_keys_apart() -> None:
+    """``1 == True`` and an hour in two time zones are equal; their signatures print apart
+    and keep the keys the ``repr`` gives them, whichever is seen first."""
+
+    def facts(*right: Any) -> DatasetFacts:
+        rule = Rule("permission", ("use",), (Constraint("count", "lteq", right),))
+        return DatasetFacts("d", "https://x/d", policies=(Policy(None, permissions=(rule,)),))
+
+    utc = datetime(2025, 1, 1, 9, tzinfo=UTC)
+    cet = datetime(2025, 1, 1, 10, tzinfo=timezone(timedelta(hours=1)))
+    for a, b in ((facts(1), facts(True)), (facts(utc), facts(cet))):
+        sa_, sb = a.signature(), b.signature()
+        assert sa_ == sb and repr(sa_) != repr(sb)
+        ka, kb = signature_key(sa_), signature_key(sb)
+        assert ka != kb
+        assert ka == hashlib.sha256(repr(sa_).encode()).hexdigest()
+    plain = facts("https://w3id.org/dpv#AcademicResearch").signature()
+    assert signature_key(plain) == signature_key(plain)
+    assert signature_key(plain) == hashlib.sha256(repr(plain).encode()).hexdigest()
+
+
 @given(st.lists(right_values, max_size=4).map(tuple))
 def test_every_right_hand_value_keeps_its_type(right: tuple[Any, ...]) -> None:
     constraint = Constraint("dateTime", "lt", right)
@@ -290,6 +313,42 @@ def test_the_stored_rows_are_json_and_read_back_equal(demo: Catalogue) -> None:
             assert isinstance(json.loads(value), dict)
     stored = store.all_terms()
     assert stored == {f.dataset_id: f for f in catalogue_facts(demo)}
+
+
+def test_a_stored_offer_holds_its_lab_once_in_the_labs_row(demo: Catalogue) -> None:
+    """An offer's row leaves its lab to ``offer_labs`` (one row per lab, not one copy per
+    offer) and reads back equal to the resolution; a row written with its lab in it (as
+    stored before) reads the same; a row whose lab is not stored names itself."""
+    OffersFollower(demo).catch_up()
+    store = OfferStore(demo.database)
+    labs = {lab.id: lab for lab in list_labs(demo)}
+    table = licence_table(demo.documents)
+    every = {f.dataset_id: f for f in catalogue_facts(demo)}
+    ident = sorted(every)[0]
+    with demo.database.read() as conn:
+        rows = list(conn.execute(sa.select(offer_resolutions)))
+    assert rows and all("lab" not in json.loads(r.offer) for r in rows)
+    found = store.dataset(ident)
+    assert found is not None
+    for offer in found[1]:
+        same(offer, replace(resolve(every[ident], labs[offer.lab.id], table), dataset=ident))
+
+    sig, lab_id = rows[0].signature, rows[0].lab_id
+    before = store.read_offer(sig, lab_id, rows[0].offer, labs[lab_id])
+    with demo.database.transaction() as conn:  # as written before: the lab in the text
+        conn.execute(
+            offer_resolutions.update()
+            .where(offer_resolutions.c.signature == sig, offer_resolutions.c.lab_id == lab_id)
+            .values(offer=dumps(before))
+        )
+    snapshot = store.snapshot()
+    assert snapshot is not None
+    same(snapshot.resolutions[sig][lab_id], before)
+    with demo.database.transaction() as conn:
+        conn.execute(offer_labs.delete().where(offer_labs.c.lab_id != lab_id))
+    with pytest.raises(StoreError) as caught:
+        store.snapshot()
+    assert "offer_resolutions" in str(caught.value) and "lab not stored" in str(caught.value)
 
 
 def test_a_stored_value_that_does_not_decode_names_its_table_and_key(demo: Catalogue) -> None:

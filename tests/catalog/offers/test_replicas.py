@@ -29,6 +29,7 @@ from catalog.offers.resolution import MAY_NOT, MAY_OFFER
 from catalog.service import Catalogue
 from catalog.settings import Settings
 from catalog.store.sparql import SparqlStore
+from tests.catalog.offers.held import HeldSnapshots
 from tests.catalog.store.conftest import OxigraphServer, sparql_settings
 from tests.pg_server import PostgresServer
 
@@ -117,6 +118,36 @@ def test_a_fresh_replica_answers_from_the_table_at_once(replicas: Replicas) -> N
     assert total == len(offers)
     assert live_b.follower.records_read == 0
     assert live_b.follower.recomputed == 0
+
+
+def test_a_restarted_replica_answers_from_the_tables_while_its_rows_load(
+    replicas: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live_b = LiveOffers(replicas.b)
+    held = HeldSnapshots(live_b.store, monkeypatch)
+    try:
+        assert live_b.ready
+        assert held.started.wait(30)
+        lang = dataset_id("https://example.org/ds/lang-nc")
+        for ident in (EO, lang):
+            assert live_b.dataset_offers(ident).to_dict() == offers_for(replicas.b, ident).to_dict()
+        early = live_b.lab_datasets("brain-datalab")
+        assert EO in {o.dataset for o in early[0]}
+        assert "brain-datalab" in live_b.facets(replicas.b, [EO])[EO]["lab"]
+
+        overrides.set_field(
+            replicas.a, "fixtures", EO_IRI, ACCESS_RIGHTS, [ox.NamedNode(NON_PUBLIC)]
+        )
+        assert run_worker(replicas.settings) == [OFFERS]
+        assert not live_b.mirror.loaded
+        assert _verdicts(live_b, EO)["brain-datalab"] == MAY_NOT  # the tables, fresh
+        assert live_b.dataset_offers(EO).to_dict() == offers_for(replicas.b, EO).to_dict()
+    finally:
+        held.release.set()
+    assert live_b.mirror.wait_loaded(30)
+    assert _verdicts(live_b, EO)["brain-datalab"] == MAY_NOT
+    assert live_b.lab_datasets("brain-datalab")[1] == early[1] - 1
+    live_b.close()
 
 
 def test_non_public_on_a_reaches_b_after_the_follower_ran(replicas: Replicas) -> None:
@@ -210,6 +241,7 @@ def test_within_the_freshness_window_b_answers_from_memory(replicas: Replicas) -
     live_b = LiveOffers(replicas.b)
     live_b.mirror.freshness_s = 3600.0  # a window that does not pass during the test
     assert _verdicts(live_b, EO)["brain-datalab"] == MAY_OFFER
+    assert live_b.mirror.wait_loaded(30)  # the rows load on a thread of their own
     loads = live_b.mirror.loads
     overrides.set_field(replicas.a, "fixtures", EO_IRI, ACCESS_RIGHTS, [ox.NamedNode(NON_PUBLIC)])
     assert run_worker(replicas.settings) == [OFFERS]
@@ -217,6 +249,7 @@ def test_within_the_freshness_window_b_answers_from_memory(replicas: Replicas) -
     assert live_b.mirror.loads == loads  # nothing read from the database
 
     live_b.mirror.expire()  # as when the window passes
-    assert _verdicts(live_b, EO)["brain-datalab"] == MAY_NOT
+    assert _verdicts(live_b, EO)["brain-datalab"] == MAY_NOT  # from the tables meanwhile
+    assert live_b.mirror.wait_loaded(30)
     assert live_b.mirror.loads == loads + 1  # another replica wrote: the rows loaded again
     assert live_b.dataset_offers(EO).to_dict() == offers_for(replicas.b, EO).to_dict()
