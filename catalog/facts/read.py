@@ -7,7 +7,7 @@ one derivation, :func:`~catalog.facts.derive.derive_facts`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 import pyoxigraph as ox
@@ -73,15 +73,32 @@ def _policy_closure(catalogue: Catalogue, graph: str, index: TripleIndex) -> Non
 _NOT_FOLLOWED = frozenset(str(p) for p in (RDF.type, ODRL.operator, ODRL.leftOperand))
 
 
-def graph_facts(catalogue: Catalogue, source: str, graph: str) -> list[DatasetFacts]:
-    """The facts of every dataset in one source graph, ordered by dataset id."""
-    index: TripleIndex = {}
-    for predicate in sorted(FACT_PREDICATES):
+def read_predicates(
+    catalogue: Catalogue, graph: str, predicates: Iterable[str], into: TripleIndex | None = None
+) -> TripleIndex:
+    """Every triple of ``graph`` with one of ``predicates``, grouped by subject and
+    predicate: one scan per predicate (a pattern with a bound predicate reads one range of
+    the store's index; a join over the dataset nodes costs several times as much)."""
+    index: TripleIndex = {} if into is None else into
+    for predicate in sorted(set(predicates)):
         rows = catalogue.store.select(
             f"SELECT ?s ?o WHERE {{ GRAPH <{graph}> {{ ?s <{predicate}> ?o }} }}"
         )
         for r in rows:
             index.setdefault(r["s"].value, {}).setdefault(predicate, []).append(r["o"])
+    return index
+
+
+def graph_facts(
+    catalogue: Catalogue, source: str, graph: str, index: TripleIndex | None = None
+) -> list[DatasetFacts]:
+    """The facts of every dataset in one source graph, ordered by dataset id.
+
+    ``index``: the graph's triples of (at least) :data:`FACT_PREDICATES`, already read by
+    :func:`read_predicates` (a caller that reads more of the graph reads it once); its
+    entries are not changed (the policy closure replaces some, in a copy)."""
+    # a copy of the caller's: the policy closure pops and re-adds subjects
+    index = read_predicates(catalogue, graph, FACT_PREDICATES) if index is None else dict(index)
     if any(str(ODRL.hasPolicy) in p or TDMREP + "policy" in p for p in index.values()):
         _policy_closure(catalogue, graph, index)
     spaces = data_spaces(catalogue.documents)
