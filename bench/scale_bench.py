@@ -354,18 +354,18 @@ def report(
         "",
         "| measurement | figure | baseline (same run) | ratio |",
         "|---|---|---|---|",
-        f"| graph load (catalogue ingest; CPU {load['ingest_cpu_s']:.0f} s) | "
-        f"{load['ingest_s']:.0f} s | raw `bulk_load` into the default graph "
-        f"{load['raw_s']:.0f} s (CPU {load['raw_cpu_s']:.0f} s) | "
+        f"| graph load (catalogue ingest; CPU {load['ingest_cpu_s']:.1f} s) | "
+        f"{load['ingest_s']:.1f} s | raw `bulk_load` into the default graph "
+        f"{load['raw_s']:.1f} s (CPU {load['raw_cpu_s']:.1f} s) | "
         f"{load['raw_s'] / load['ingest_s']:.0%} of raw speed (CPU "
         f"{load['raw_cpu_s'] / load['ingest_cpu_s']:.0%}) |",
         f"| graph load, against the same quads (a named graph per source, as stored) | "
-        f"{load['ingest_s']:.0f} s | raw `bulk_load(to_graph=...)` "
-        f"{load['raw_named_s']:.0f} s (CPU {load['raw_named_cpu_s']:.0f} s) | "
+        f"{load['ingest_s']:.1f} s | raw `bulk_load(to_graph=...)` "
+        f"{load['raw_named_s']:.1f} s (CPU {load['raw_named_cpu_s']:.1f} s) | "
         f"{load['raw_named_s'] / load['ingest_s']:.0%} of raw speed (CPU "
         f"{load['raw_named_cpu_s'] / load['ingest_cpu_s']:.0%}) |",
-        f"| index build (CPU: this process {m['build_cpu_s']:.0f} s, writer process "
-        f"{m['build_writer_cpu_s']:.0f} s) | {m['build_s']:.0f} s | | |",
+        f"| index build (CPU: this process {m['build_cpu_s']:.1f} s, writer process "
+        f"{m['build_writer_cpu_s']:.1f} s) | {m['build_s']:.1f} s | | |",
         f"| graph load + index build | {(load['ingest_s'] + m['build_s']) / 60:.1f} min "
         "| target ≤ 15 min at 2M | |",
         f"| index memory (serving process, after every query kind) | {m['index_mb']:.0f} MB "
