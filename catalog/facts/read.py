@@ -20,6 +20,7 @@ from catalog.facts.model import DatasetFacts
 from catalog.graphs import CURRENT_GRAPHS, check_source_name
 from catalog.namespaces import DLAB, ODRL, RDF
 from catalog.service import Catalogue
+from catalog.store.base import ScansPredicates
 
 
 def record_facts(catalogue: Catalogue, dataset_id: str) -> DatasetFacts:
@@ -80,12 +81,17 @@ def read_predicates(
     predicate: one scan per predicate (a pattern with a bound predicate reads one range of
     the store's index; a join over the dataset nodes costs several times as much)."""
     index: TripleIndex = {} if into is None else into
+    store = catalogue.store
     for predicate in sorted(set(predicates)):
-        rows = catalogue.store.select(
-            f"SELECT ?s ?o WHERE {{ GRAPH <{graph}> {{ ?s <{predicate}> ?o }} }}"
-        )
-        for r in rows:
-            index.setdefault(r["s"].value, {}).setdefault(predicate, []).append(r["o"])
+        if isinstance(store, ScansPredicates):
+            pairs = store.subject_objects(graph, predicate)
+        else:
+            rows = store.select(
+                f"SELECT ?s ?o WHERE {{ GRAPH <{graph}> {{ ?s <{predicate}> ?o }} }}"
+            )
+            pairs = [(r["s"].value, r["o"]) for r in rows]
+        for subject, o in pairs:
+            index.setdefault(subject, {}).setdefault(predicate, []).append(o)
     return index
 
 

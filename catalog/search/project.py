@@ -58,6 +58,9 @@ _PUBLISHER = str(DCT.publisher)
 _SPATIAL = str(DCT.spatial)
 _FOAF_NAME = str(FOAF.name)
 _BBOX = str(DCAT.bbox)
+_EU_COUNTRY = str(EU_COUNTRY)
+_EU_LICENCE = str(EU_LICENCE)
+_EU_FILE_TYPE = str(EU_FILE_TYPE)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -223,7 +226,7 @@ def _read_prop(
         doc.add_facet("theme", theme_code(o.value))
     elif kind == "publisher" and isinstance(o, ox.NamedNode):
         doc.add_facet("publisher", o.value)
-    elif kind == "spatial" and o.value.startswith(str(EU_COUNTRY)):
+    elif kind == "spatial" and o.value.startswith(_EU_COUNTRY):
         doc.add_facet("country", local_name(o.value))
     elif kind == "modified":
         doc.modified = max(filter(None, [doc.modified, _date(o)]), default=None)
@@ -326,14 +329,14 @@ def _facts(
 
 
 def _licence(doc: SearchDoc, iri: str) -> None:
-    if iri.startswith(str(EU_LICENCE)):
+    if iri.startswith(_EU_LICENCE):
         doc.add_facet("licence", local_name(iri))
     else:
         doc.add_facet("licence", iri)
 
 
 def _format(value: str) -> str:
-    if value.startswith(str(EU_FILE_TYPE)):
+    if value.startswith(_EU_FILE_TYPE):
         return local_name(value)
     return local_name(value).upper() if "/" in value else value.strip().upper()
 

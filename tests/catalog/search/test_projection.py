@@ -5,10 +5,13 @@ gives: same texts in the same order, facets, labels, access, date and bounding b
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from catalog.demo import load_demo
+from catalog.facts.derive import FACT_PREDICATES
+from catalog.facts.read import read_predicates
 from catalog.search.project import SearchDoc, project_graph
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
@@ -83,3 +86,20 @@ def test_corpus_records_project_the_same_both_ways(catalogue: Catalogue, rel: st
     catalogue.load_file(CORPUS / rel, source="corpus", replace=True)
     whole, one_by_one = _both(catalogue, "corpus")
     assert whole == one_by_one
+
+
+class _SelectOnly:
+    """The embedded store seen through SELECT alone, as a backend without the predicate
+    scan (:class:`catalog.store.base.ScansPredicates`) is."""
+
+    def __init__(self, store: object) -> None:
+        self.select = store.select  # type: ignore[attr-defined]
+
+
+def test_the_embedded_predicate_scan_reads_what_select_reads(catalogue: Catalogue) -> None:
+    load_demo(catalogue)
+    for src in catalogue.sources():
+        fast = read_predicates(catalogue, src.graph, FACT_PREDICATES)
+        plain = SimpleNamespace(store=_SelectOnly(catalogue.store))
+        assert read_predicates(plain, src.graph, FACT_PREDICATES) == fast  # type: ignore[arg-type]
+    assert fast
