@@ -31,6 +31,7 @@ from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
+from catalog.disk import NOTHING_PUBLISHED, storage_failure
 from catalog.errors import LimitExceeded, ParseError, UnsafeDocument, UnsupportedFormat
 from catalog.rdf_bounds import (
     RDF_REST,
@@ -392,6 +393,9 @@ class GuardedTriples:
                 sizes.append(len(chunk))
             self.checked = counted[0]
             spool.seek(0)
+        except OSError as exc:  # the temporary file's disk: said like the store's
+            spool.close()
+            raise storage_failure(exc, kept=NOTHING_PUBLISHED) from exc
         except BaseException:
             spool.close()
             raise
