@@ -7,7 +7,7 @@ one derivation, :func:`~catalog.facts.derive.derive_facts`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 import pyoxigraph as ox
@@ -95,23 +95,37 @@ def read_predicates(
     return index
 
 
-def graph_facts(
-    catalogue: Catalogue, source: str, graph: str, index: TripleIndex | None = None
-) -> list[DatasetFacts]:
-    """The facts of every dataset in one source graph, ordered by dataset id.
-
-    ``index``: the graph's triples of (at least) :data:`FACT_PREDICATES`, already read by
-    :func:`read_predicates` (a caller that reads more of the graph reads it once); its
-    entries are not changed (the policy closure replaces some, in a copy)."""
-    # a copy of the caller's: the policy closure pops and re-adds subjects
-    index = read_predicates(catalogue, graph, FACT_PREDICATES) if index is None else dict(index)
-    if any(str(ODRL.hasPolicy) in p or TDMREP + "policy" in p for p in index.values()):
-        _policy_closure(catalogue, graph, index)
+def graph_facts(catalogue: Catalogue, source: str, graph: str) -> list[DatasetFacts]:
+    """The facts of every dataset in one source graph, ordered by dataset id."""
+    index = _closed(catalogue, graph, read_predicates(catalogue, graph, FACT_PREDICATES))
     spaces = data_spaces(catalogue.documents)
     ids = sorted(
         (o.value, s) for s, props in index.items() for o in props.get(str(DLAB.datasetId), [])
     )
     return [derive_facts(index, iri, ident, spaces, source) for ident, iri in ids]
+
+
+def facts_reader(
+    catalogue: Catalogue, source: str, graph: str, index: TripleIndex
+) -> Callable[[str, str], DatasetFacts]:
+    """``(dataset id, IRI) -> facts`` for the datasets of one source graph, derived as
+    :func:`graph_facts` derives them, one at a time (a caller that reads more of the
+    graph reads it once). ``index``: the graph's triples of (at least)
+    :data:`FACT_PREDICATES`, read by :func:`read_predicates`; its entries are not changed."""
+    closed = _closed(catalogue, graph, dict(index))  # the closure pops and re-adds subjects
+    spaces = data_spaces(catalogue.documents)
+
+    def facts(ident: str, iri: str) -> DatasetFacts:
+        return derive_facts(closed, iri, ident, spaces, source)
+
+    return facts
+
+
+def _closed(catalogue: Catalogue, graph: str, index: TripleIndex) -> TripleIndex:
+    """``index`` with the whole description of every policy its datasets name."""
+    if any(str(ODRL.hasPolicy) in p or TDMREP + "policy" in p for p in index.values()):
+        _policy_closure(catalogue, graph, index)
+    return index
 
 
 def catalogue_facts(catalogue: Catalogue, source: str | None = None) -> Iterator[DatasetFacts]:

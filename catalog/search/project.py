@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from catalog.facts import DatasetFacts
-from catalog.facts.derive import FACT_PREDICATES, Term
-from catalog.facts.read import graph_facts, read_predicates, ref_facts
+from catalog.facts.derive import FACT_PREDICATES, Term, TripleIndex
+from catalog.facts.read import facts_reader, read_predicates, ref_facts
 from catalog.namespaces import (
     DCAT,
     DCT,
@@ -152,13 +152,20 @@ def project_graph(
     A whole graph is read with a handful of queries; named datasets one by one, with the
     id written into each query (Oxigraph joins a ``VALUES`` list against the whole graph).
     """
+    docs: Iterable[SearchDoc]
     if ids is None:
-        docs = _project(catalogue, source, graph, None)
+        docs = _project_all(catalogue, source, graph)
     else:
         docs = [d for one in sorted(set(ids)) for d in _project(catalogue, source, graph, one)]
     providers = list(providers)
-    for i in range(0, len(docs), _BATCH):
-        batch = docs[i : i + _BATCH]
+    batch: list[SearchDoc] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == _BATCH:
+            _apply_providers(catalogue, batch, providers)
+            yield from batch
+            batch = []
+    if batch:
         _apply_providers(catalogue, batch, providers)
         yield from batch
 
@@ -186,9 +193,8 @@ def provider_pairs(extra: dict[str, Any]) -> set[tuple[str, str]]:
     return out
 
 
-def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> list[SearchDoc]:
-    if one is None:
-        return _project_all(catalogue, source, graph)
+def _project(catalogue: Catalogue, source: str, graph: str, one: str) -> list[SearchDoc]:
+    """Dataset ``one`` of ``graph`` (none if it is not there), read around its id."""
     scope = _scope(one)
     iris = catalogue.store.select(
         f"SELECT ?id ?d WHERE {{ GRAPH <{graph}> {{ {scope[0]}{scope[1]} }} }}"
@@ -207,7 +213,7 @@ def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> 
             _read_dist_prop(doc, kind, o, media)
     _publisher_names(catalogue, graph, scope, docs)
     _bboxes(catalogue, graph, scope, docs)
-    facts = _facts(catalogue, source, graph, one, docs)
+    facts = _facts(catalogue, source, graph, docs)
     return _finish(docs, facts, issued, media)
 
 
@@ -249,37 +255,53 @@ def _read_dist_prop(
         media.setdefault(doc.id, []).append(o.value.rsplit("/", 1)[-1].upper())
 
 
-def _project_all(catalogue: Catalogue, source: str, graph: str) -> list[SearchDoc]:
-    """Every dataset of ``graph``: one scan per predicate into one triple index (the one
-    the facts are derived from too), then the documents are put together in Python from
-    it, each the same as the one-dataset projection gives (tested)."""
+def _project_all(catalogue: Catalogue, source: str, graph: str) -> Iterator[SearchDoc]:
+    """Every dataset of ``graph``, in id order: one scan per predicate into one triple
+    index (the one the facts are derived from too), then the documents are put together
+    in Python from it, :data:`_BATCH` at a time (a build hands each batch on while the
+    next is made, and never holds a whole large source's documents and facts at once),
+    each the same as the one-dataset projection gives (tested)."""
     wanted = {*FACT_PREDICATES, *_PROPS, *_DIST_PROPS, str(DLAB.datasetId), _FOAF_NAME, _BBOX}
     index = read_predicates(catalogue, graph, wanted)
-    docs: dict[str, SearchDoc] = {}
+    found: dict[str, str] = {}
     for iri, props in index.items():
         for ident in props.get(_DATASET_ID, ()):
-            docs[ident.value] = SearchDoc(ident.value, iri, source)
-    issued: dict[str, str] = {}
-    media: dict[str, list[str]] = {}
-    empty: dict[str, list[Term]] = {}
-    for doc in docs.values():
-        props = index[doc.iri]
-        for predicate, kind in _PROPS.items():
-            for o in props.get(predicate, ()):
-                _read_prop(doc, kind, o, issued)
-        for x in _nodes(props.get(_DISTRIBUTION, ())):
-            dist = index.get(x, empty)
-            for predicate, kind in _DIST_PROPS.items():
-                for o in dist.get(predicate, ()):
-                    _read_dist_prop(doc, kind, o, media)
-        for agent in _nodes(props.get(_PUBLISHER, ())):
-            for n in index.get(agent, empty).get(_FOAF_NAME, ()):
-                _publisher_name(doc, agent, n)
-        for place in _nodes(props.get(_SPATIAL, ())):
-            for b in index.get(place, empty).get(_BBOX, ()):
-                _add_bbox(doc, b.value)
-    facts = {f.dataset_id: f for f in graph_facts(catalogue, source, graph, index)}
-    return _finish(docs, facts, issued, media)
+            found[ident.value] = iri
+    facts_of = facts_reader(catalogue, source, graph, index)
+    ordered = sorted(found)
+    for i in range(0, len(ordered), _BATCH):
+        docs = {ident: SearchDoc(ident, found[ident], source) for ident in ordered[i : i + _BATCH]}
+        issued: dict[str, str] = {}
+        media: dict[str, list[str]] = {}
+        for doc in docs.values():
+            _read_doc(doc, index, issued, media)
+        facts = {ident: facts_of(ident, doc.iri) for ident, doc in docs.items()}
+        yield from _finish(docs, facts, issued, media)
+
+
+_EMPTY: dict[str, list[Term]] = {}
+
+
+def _read_doc(
+    doc: SearchDoc, index: TripleIndex, issued: dict[str, str], media: dict[str, list[str]]
+) -> None:
+    """The dataset's own values, its distributions' formats, its publishers' names and
+    its places' boxes, from the source's triple index."""
+    props = index[doc.iri]
+    for predicate, kind in _PROPS.items():
+        for o in props.get(predicate, ()):
+            _read_prop(doc, kind, o, issued)
+    for x in _nodes(props.get(_DISTRIBUTION, ())):
+        dist = index.get(x, _EMPTY)
+        for predicate, kind in _DIST_PROPS.items():
+            for o in dist.get(predicate, ()):
+                _read_dist_prop(doc, kind, o, media)
+    for agent in _nodes(props.get(_PUBLISHER, ())):
+        for n in index.get(agent, _EMPTY).get(_FOAF_NAME, ()):
+            _publisher_name(doc, agent, n)
+    for place in _nodes(props.get(_SPATIAL, ())):
+        for b in index.get(place, _EMPTY).get(_BBOX, ()):
+            _add_bbox(doc, b.value)
 
 
 def _nodes(objects: Iterable[Term]) -> Iterator[str]:
@@ -314,12 +336,10 @@ def _finish(
 
 
 def _facts(
-    catalogue: Catalogue, source: str, graph: str, one: str | None, docs: dict[str, SearchDoc]
+    catalogue: Catalogue, source: str, graph: str, docs: dict[str, SearchDoc]
 ) -> dict[str, DatasetFacts]:
-    """The facts of the projected datasets: access, data spaces and licences are read there,
-    never from the graph a second time."""
-    if one is None:
-        return {f.dataset_id: f for f in graph_facts(catalogue, source, graph)}
+    """The facts of the datasets projected one by one: access, data spaces and licences
+    are read there, never from the graph a second time."""
     out: dict[str, DatasetFacts] = {}
     for ident, doc in docs.items():
         f = ref_facts(catalogue, DatasetRef(ident, doc.iri, source, graph))
