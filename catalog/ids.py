@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+_SEPARATOR = re.compile(r"[/#:?=]")
 
 
 def canonical_iri(iri: str) -> str:
@@ -18,7 +19,7 @@ def canonical_iri(iri: str) -> str:
         return iri
     end = iri.find("/", sep + 3)
     head = iri if end < 0 else iri[:end]
-    if not any(c.isupper() for c in head):
+    if head.lower() == head or not any(c.isupper() for c in head):
         return iri  # already canonical: the common case, without parsing
     parts = urlsplit(iri)
     if not parts.scheme or not parts.netloc:
@@ -37,7 +38,7 @@ def dataset_id(iri: str) -> str:
     canonical = canonical_iri(iri)
     digest = hashlib.sha256(canonical.encode("utf-8")).digest()[:5]
     suffix = base64.b32encode(digest).decode("ascii").lower()
-    tail = re.split(r"[/#:?=]", canonical.rstrip("/#"))[-1]
+    tail = _SEPARATOR.split(canonical.rstrip("/#"))[-1]
     slug = _SLUG.sub("-", tail.lower()).strip("-")[:48].strip("-")
     return f"{slug}-{suffix}" if slug else suffix
 

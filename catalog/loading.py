@@ -79,7 +79,7 @@ def load_quads(
             )
         report = LoadReport(source=source, graph=doc_graph, triples=triples)
         mine = _index(store, doc_graph, source, report, written[0].typed)
-        _drop_foreign(store, doc_graph, source, report, mine)
+        _drop_foreign(store, doc_graph, source, report, mine, written[0].subjects)
         current = None if replace else graphs.current(source)
         if current is not None:
             _upsert(store, graphs, source, current, doc_graph, report)
@@ -203,14 +203,22 @@ class IdTriples:
 
 
 def _drop_foreign(
-    store: GraphStore, graph: str, source: str, report: LoadReport, mine: set[str]
+    store: GraphStore,
+    graph: str,
+    source: str,
+    report: LoadReport,
+    mine: set[str],
+    subjects: set[str] | None = None,
 ) -> None:
     """Refuse statements about another source's datasets and the nodes they own
     (distributions, samples, policies): a document speaks only for its own records.
-    ``mine`` are the document's dataset nodes (their ids were checked by :func:`_index`)."""
+    ``mine`` are the document's dataset nodes (their ids were checked by :func:`_index`);
+    ``subjects`` the graph's IRI subjects when the writer saw them (else the graph is
+    scanned for them)."""
     if not store.ask(f"ASK {{ {CURRENT_GRAPHS} FILTER(?source != {ox.Literal(source)}) }}"):
         return
-    candidates = sorted(_named_subjects(store, graph) - mine)
+    named = _named_subjects(store, graph) if subjects is None else subjects
+    candidates = sorted(named - mine)
     owning = " ".join(f"<{p}>" for p in sorted(OWNING_PROPERTIES))
     foreign: dict[str, str] = {}
     for i in range(0, len(candidates), _BATCH):
@@ -222,6 +230,9 @@ def _drop_foreign(
             f"{{ VALUES ?own {{ {owning} }} ?d ?own ?s . ?d <{DLAB.datasetId}> ?x }} }} }}"
         )
         foreign.update((r["s"].value, r["source"].value) for r in rows)
+    if foreign and subjects is not None:
+        # seen while writing: records refused by _index are gone since (and reported)
+        foreign = {s: foreign[s] for s in _still_in(store, graph, sorted(foreign))}
     if not foreign:
         return
     for subject, owner in sorted(foreign.items()):
@@ -248,6 +259,19 @@ def _named_subjects(store: GraphStore, graph: str) -> set[str]:
         f"FILTER(isIRI(?s) && !STRSTARTS(STR(?s), {ox.Literal(GENID)})) }}"
     )
     return {r["s"].value for r in rows}
+
+
+def _still_in(store: GraphStore, graph: str, subjects: list[str]) -> set[str]:
+    """Which of ``subjects`` still have statements in ``graph``."""
+    found: set[str] = set()
+    for i in range(0, len(subjects), _BATCH):
+        values = " ".join(f"<{s}>" for s in subjects[i : i + _BATCH])
+        rows = store.select(
+            f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {values} }} "
+            f"GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        )
+        found.update(r["s"].value for r in rows)
+    return found
 
 
 _BATCH = 500

@@ -13,13 +13,16 @@ Parsing is done by pyoxigraph, streaming, with the catalogue's guards around it:
 
 A store that writes as it reads calls :meth:`GuardedTriples.check` first: one reading pass
 that keeps nothing, so a refused document (a cap, a syntax error at its very end) costs no
-write and no clean-up of a half-written graph.
+write and no clean-up of a half-written graph. The embedded store's bulk path
+(:meth:`GuardedTriples.ntriples_chunks`) keeps what that pass serialised, in a temporary
+file, and loads it from there: the document is parsed once.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections import deque
 from collections.abc import Iterator, Mapping
 from itertools import islice
@@ -28,6 +31,7 @@ from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
+from catalog.disk import NOTHING_PUBLISHED, storage_failure
 from catalog.errors import LimitExceeded, ParseError, UnsafeDocument, UnsupportedFormat
 from catalog.rdf_bounds import (
     RDF_REST,
@@ -369,28 +373,47 @@ class GuardedTriples:
         """Canonical N-Triples of the document, ``chunk_triples`` lines at a time, or None
         when the syntax may hold named graphs (TriG, N-Quads, JSON-LD): iterate instead.
 
-        The whole document is :meth:`check`-ed first, since a store loads each chunk as it
-        comes. Canonical N-Triples has one triple per line and no raw newline inside a
-        literal, so the triple cap still counts lines and the literal cap looks only at
-        over-long lines. Blank nodes keep one id per document across chunks.
+        The whole document is checked first, since a store loads each chunk as it comes
+        (dropping a refused graph of a few hundred thousand triples again costs seconds and
+        hundreds of MB); that checking pass writes the chunks it serialises to a temporary
+        file (in ``TMPDIR``: about 2.3 kB per generated dataset, gone after the load), and
+        the chunks are read back from there, so the document is parsed once.
+        Canonical N-Triples has one triple per line and no raw newline inside a literal, so
+        the triple cap still counts lines and the literal cap looks only at over-long lines.
+        Blank nodes keep one id per document across chunks.
         """
         if self.fmt not in TRIPLE_FORMATS or self._quads is not None:
             return None
-        self.check()  # chunks are loaded as they come: refuse before the first one
         self._quads = iter(())  # read once, either way
-        return self._chunks(max(1, chunk_triples))
+        spool = tempfile.TemporaryFile(prefix="datalab-ntriples-")  # noqa: SIM115  # closed by _read_spool
+        try:
+            sizes: list[int] = []
+            counted: list[int] = []
+            for chunk in self._chunks(max(1, chunk_triples), counted=counted):
+                spool.write(chunk)
+                sizes.append(len(chunk))
+            self.checked = counted[0]
+            spool.seek(0)
+        except OSError as exc:  # the temporary file's disk: said like the store's
+            spool.close()
+            raise storage_failure(exc, kept=NOTHING_PUBLISHED) from exc
+        except BaseException:
+            spool.close()
+            raise
+        return _read_spool(spool, sizes)
 
     def _chunks(
         self, chunk_triples: int, *, checking: bool = False, counted: list[int] | None = None
     ) -> Iterator[bytes]:
         """Canonical N-Triples (N-Quads when ``checking``: any syntax) chunks, capped.
 
-        ``checking`` is :meth:`check`'s reading: RDF lists are measured too, and a broken
-        cap names its line (the document is then read again up to the offending triple).
+        ``checking`` is :meth:`check`'s reading (N-Quads: any syntax). Either way RDF lists
+        are measured, and a broken cap names its line (the document is then read again up
+        to the offending triple).
         """
         max_triples = self.limits.max_triples
         long_line = re.compile(rb"\n[^\n]{%d}" % (self.limits.max_literal_bytes + 1))
-        lists = ListTracker(self.limits.max_list_items) if checking else None
+        lists = ListTracker(self.limits.max_list_items)
         syntax = ox.RdfFormat.N_QUADS if checking else ox.RdfFormat.N_TRIPLES
         count = 0
         try:
@@ -406,7 +429,7 @@ class GuardedTriples:
                     raise _too_many(max_triples, self._locate(max_triples + 1))
                 if len(chunk) > self.limits.max_literal_bytes:
                     self._check_literals(chunk, long_line, count, syntax)
-                if lists is not None and _REST_MARK in chunk:
+                if _REST_MARK in chunk:
                     self._check_lists(chunk, lists, count)
                 count += lines
                 pending = [chunk]
@@ -456,6 +479,14 @@ class GuardedTriples:
                         len(obj.value), max_literal, number, quad.subject, self._locate(number)
                     )
             found = long_line.search(text, end)
+
+
+def _read_spool(spool: IO[bytes], sizes: list[int]) -> Iterator[bytes]:
+    """The checked chunks back from their temporary file, one at a time; the file is gone
+    once they are read (or the reader is dropped)."""
+    with spool:
+        for size in sizes:
+            yield spool.read(size)
 
 
 #: Triples per chunk of :meth:`GuardedTriples.check` (a few MB of N-Quads at most).

@@ -77,7 +77,9 @@ class Skolemised:
     :meth:`catalog.rdf_input.GuardedTriples.ntriples_chunks`), a store may instead read
     :meth:`ntriples_chunks`, skolemised the same way, to bulk-load them. Either way, once
     read to the end, :attr:`typed` lists the (skolemised) subjects typed with one of
-    ``collect_types``, so the caller need not query the store for them.
+    ``collect_types``, so the caller need not query the store for them; on the N-Triples
+    path :attr:`subjects` also holds every IRI subject that is not a skolemised blank node
+    (what :func:`catalog.loading._drop_foreign` would otherwise scan the new graph for).
     """
 
     def __init__(
@@ -90,6 +92,9 @@ class Skolemised:
         #: Subjects typed with one of ``collect_types``, in document order (with repeats);
         #: None until the document has been read to the end.
         self.typed: list[str] | None = None
+        #: IRI subjects other than skolemised blank nodes, once the N-Triples chunks have
+        #: been read to the end (None on the quad path).
+        self.subjects: set[str] | None = None
 
     def __iter__(self) -> Iterator[ox.Quad]:
         if self._quads is None:
@@ -122,15 +127,25 @@ class Skolemised:
 
     def _read_chunks(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
         typed: list[str] = []
+        subjects: set[bytes] = set()
         pattern = _typed_subjects(self._types)
         for chunk in chunks:
             # A suspended generator keeps its locals: hold no chunk across the yield.
             text = [skolemise_ntriples(chunk)]
             del chunk
+            lines = b"\n" + text[0]
             if pattern is not None:
-                typed.extend(iri.decode("utf-8") for iri in pattern.findall(b"\n" + text[0]))
+                typed.extend(iri.decode("utf-8") for iri in pattern.findall(lines))
+            subjects.update(_NAMED_SUBJECT.findall(lines))
+            del lines
             yield text.pop()
         self.typed = typed
+        self.subjects = {iri.decode("utf-8") for iri in subjects}
+
+
+#: The subject of a canonical N-Triples line when it is an IRI and not a skolemised blank
+#: node (a quoted triple's ``<<`` is not an IRI: ``[^<> ]`` refuses it).
+_NAMED_SUBJECT = re.compile(rb"\n<(?!" + re.escape(GENID.encode()) + rb")([^<> ][^> ]*)> ")
 
 
 def _typed_subjects(types: frozenset[str]) -> re.Pattern[bytes] | None:

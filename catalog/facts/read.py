@@ -7,7 +7,7 @@ one derivation, :func:`~catalog.facts.derive.derive_facts`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 import pyoxigraph as ox
@@ -20,6 +20,7 @@ from catalog.facts.model import DatasetFacts
 from catalog.graphs import CURRENT_GRAPHS, check_source_name
 from catalog.namespaces import DLAB, ODRL, RDF
 from catalog.service import Catalogue
+from catalog.store.base import ScansPredicates
 
 
 def record_facts(catalogue: Catalogue, dataset_id: str) -> DatasetFacts:
@@ -73,22 +74,58 @@ def _policy_closure(catalogue: Catalogue, graph: str, index: TripleIndex) -> Non
 _NOT_FOLLOWED = frozenset(str(p) for p in (RDF.type, ODRL.operator, ODRL.leftOperand))
 
 
+def read_predicates(
+    catalogue: Catalogue, graph: str, predicates: Iterable[str], into: TripleIndex | None = None
+) -> TripleIndex:
+    """Every triple of ``graph`` with one of ``predicates``, grouped by subject and
+    predicate: one scan per predicate (a pattern with a bound predicate reads one range of
+    the store's index; a join over the dataset nodes costs several times as much)."""
+    index: TripleIndex = {} if into is None else into
+    store = catalogue.store
+    for predicate in sorted(set(predicates)):
+        if isinstance(store, ScansPredicates):
+            pairs = store.subject_objects(graph, predicate)
+        else:
+            rows = store.select(
+                f"SELECT ?s ?o WHERE {{ GRAPH <{graph}> {{ ?s <{predicate}> ?o }} }}"
+            )
+            pairs = [(r["s"].value, r["o"]) for r in rows]
+        for subject, o in pairs:
+            index.setdefault(subject, {}).setdefault(predicate, []).append(o)
+    return index
+
+
 def graph_facts(catalogue: Catalogue, source: str, graph: str) -> list[DatasetFacts]:
     """The facts of every dataset in one source graph, ordered by dataset id."""
-    index: TripleIndex = {}
-    for predicate in sorted(FACT_PREDICATES):
-        rows = catalogue.store.select(
-            f"SELECT ?s ?o WHERE {{ GRAPH <{graph}> {{ ?s <{predicate}> ?o }} }}"
-        )
-        for r in rows:
-            index.setdefault(r["s"].value, {}).setdefault(predicate, []).append(r["o"])
-    if any(str(ODRL.hasPolicy) in p or TDMREP + "policy" in p for p in index.values()):
-        _policy_closure(catalogue, graph, index)
+    index = _closed(catalogue, graph, read_predicates(catalogue, graph, FACT_PREDICATES))
     spaces = data_spaces(catalogue.documents)
     ids = sorted(
         (o.value, s) for s, props in index.items() for o in props.get(str(DLAB.datasetId), [])
     )
     return [derive_facts(index, iri, ident, spaces, source) for ident, iri in ids]
+
+
+def facts_reader(
+    catalogue: Catalogue, source: str, graph: str, index: TripleIndex
+) -> Callable[[str, str], DatasetFacts]:
+    """``(dataset id, IRI) -> facts`` for the datasets of one source graph, derived as
+    :func:`graph_facts` derives them, one at a time (a caller that reads more of the
+    graph reads it once). ``index``: the graph's triples of (at least)
+    :data:`FACT_PREDICATES`, read by :func:`read_predicates`; its entries are not changed."""
+    closed = _closed(catalogue, graph, dict(index))  # the closure pops and re-adds subjects
+    spaces = data_spaces(catalogue.documents)
+
+    def facts(ident: str, iri: str) -> DatasetFacts:
+        return derive_facts(closed, iri, ident, spaces, source)
+
+    return facts
+
+
+def _closed(catalogue: Catalogue, graph: str, index: TripleIndex) -> TripleIndex:
+    """``index`` with the whole description of every policy its datasets name."""
+    if any(str(ODRL.hasPolicy) in p or TDMREP + "policy" in p for p in index.values()):
+        _policy_closure(catalogue, graph, index)
+    return index
 
 
 def catalogue_facts(catalogue: Catalogue, source: str | None = None) -> Iterator[DatasetFacts]:

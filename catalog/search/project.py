@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from catalog.facts import DatasetFacts
-from catalog.facts.read import graph_facts, ref_facts
+from catalog.facts.derive import FACT_PREDICATES, Term, TripleIndex
+from catalog.facts.read import facts_reader, read_predicates, ref_facts
 from catalog.namespaces import (
     DCAT,
     DCT,
@@ -51,6 +52,15 @@ _DIST_PROPS = {
     str(DCT.format): "format",
     str(DCAT.mediaType): "media",
 }
+_DATASET_ID = str(DLAB.datasetId)
+_DISTRIBUTION = str(DCAT.distribution)
+_PUBLISHER = str(DCT.publisher)
+_SPATIAL = str(DCT.spatial)
+_FOAF_NAME = str(FOAF.name)
+_BBOX = str(DCAT.bbox)
+_EU_COUNTRY = str(EU_COUNTRY)
+_EU_LICENCE = str(EU_LICENCE)
+_EU_FILE_TYPE = str(EU_FILE_TYPE)
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -142,13 +152,20 @@ def project_graph(
     A whole graph is read with a handful of queries; named datasets one by one, with the
     id written into each query (Oxigraph joins a ``VALUES`` list against the whole graph).
     """
+    docs: Iterable[SearchDoc]
     if ids is None:
-        docs = _project(catalogue, source, graph, None)
+        docs = _project_all(catalogue, source, graph)
     else:
         docs = [d for one in sorted(set(ids)) for d in _project(catalogue, source, graph, one)]
     providers = list(providers)
-    for i in range(0, len(docs), _BATCH):
-        batch = docs[i : i + _BATCH]
+    batch: list[SearchDoc] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == _BATCH:
+            _apply_providers(catalogue, batch, providers)
+            yield from batch
+            batch = []
+    if batch:
         _apply_providers(catalogue, batch, providers)
         yield from batch
 
@@ -176,7 +193,8 @@ def provider_pairs(extra: dict[str, Any]) -> set[tuple[str, str]]:
     return out
 
 
-def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> list[SearchDoc]:
+def _project(catalogue: Catalogue, source: str, graph: str, one: str) -> list[SearchDoc]:
+    """Dataset ``one`` of ``graph`` (none if it is not there), read around its id."""
     scope = _scope(one)
     iris = catalogue.store.select(
         f"SELECT ?id ?d WHERE {{ GRAPH <{graph}> {{ {scope[0]}{scope[1]} }} }}"
@@ -185,38 +203,126 @@ def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> 
     issued: dict[str, str] = {}
     for ident, kind, o in _select_props(catalogue, graph, scope, _PROPS, "", "?d"):
         doc = docs.get(ident)
-        if doc is None:
-            continue
-        lang = o.language or "" if isinstance(o, ox.Literal) else ""
-        if kind == "title":
-            doc.titles.append((lang, o.value))
-        elif kind == "description":
-            doc.descriptions.append((lang, o.value))
-        elif kind == "keyword":
-            doc.keywords.append((lang, o.value))
-        elif kind == "theme":
-            doc.add_facet("theme", theme_code(o.value))
-        elif kind == "publisher" and isinstance(o, ox.NamedNode):
-            doc.add_facet("publisher", o.value)
-        elif kind == "spatial" and o.value.startswith(str(EU_COUNTRY)):
-            doc.add_facet("country", local_name(o.value))
-        elif kind == "modified":
-            doc.modified = max(filter(None, [doc.modified, _date(o)]), default=None)
-        elif kind == "issued" and _date(o):
-            issued[ident] = max(issued.get(ident, ""), _date(o) or "")
+        if doc is not None:
+            _read_prop(doc, kind, o, issued)
     dist = "?d <" + str(DCAT.distribution) + "> ?x ."
+    media: dict[str, list[str]] = {}
     for ident, kind, o in _select_props(catalogue, graph, scope, _DIST_PROPS, dist, "?x"):
         doc = docs.get(ident)
-        if doc is None:
-            continue
-        if kind == "format":
-            doc.add_facet("format", _format(o.value))
-        elif kind == "media" and "format" not in doc.facets:
-            doc.add_facet("format", o.value.rsplit("/", 1)[-1].upper())
+        if doc is not None:
+            _read_dist_prop(doc, kind, o, media)
     _publisher_names(catalogue, graph, scope, docs)
     _bboxes(catalogue, graph, scope, docs)
-    facts = _facts(catalogue, source, graph, one, docs)
+    facts = _facts(catalogue, source, graph, docs)
+    return _finish(docs, facts, issued, media)
+
+
+def _read_prop(
+    doc: SearchDoc, kind: str, o: ox.NamedNode | ox.Literal | ox.BlankNode, issued: dict[str, str]
+) -> None:
+    """One value of one of the dataset's own properties (:data:`_PROPS`)."""
+    lang = o.language or "" if isinstance(o, ox.Literal) else ""
+    if kind == "title":
+        doc.titles.append((lang, o.value))
+    elif kind == "description":
+        doc.descriptions.append((lang, o.value))
+    elif kind == "keyword":
+        doc.keywords.append((lang, o.value))
+    elif kind == "theme":
+        doc.add_facet("theme", theme_code(o.value))
+    elif kind == "publisher" and isinstance(o, ox.NamedNode):
+        doc.add_facet("publisher", o.value)
+    elif kind == "spatial" and o.value.startswith(_EU_COUNTRY):
+        doc.add_facet("country", local_name(o.value))
+    elif kind == "modified":
+        doc.modified = max(filter(None, [doc.modified, _date(o)]), default=None)
+    elif kind == "issued" and _date(o):
+        issued[doc.id] = max(issued.get(doc.id, ""), _date(o) or "")
+
+
+def _read_dist_prop(
+    doc: SearchDoc,
+    kind: str,
+    o: ox.NamedNode | ox.Literal | ox.BlankNode,
+    media: dict[str, list[str]],
+) -> None:
+    """One format or media type of one of the dataset's distributions; media types count
+    only for a dataset none of whose distributions names a format (see :func:`_finish`),
+    whatever order the distributions are read in."""
+    if kind == "format":
+        doc.add_facet("format", _format(o.value))
+    elif kind == "media":
+        media.setdefault(doc.id, []).append(o.value.rsplit("/", 1)[-1].upper())
+
+
+def _project_all(catalogue: Catalogue, source: str, graph: str) -> Iterator[SearchDoc]:
+    """Every dataset of ``graph``, in id order: one scan per predicate into one triple
+    index (the one the facts are derived from too), then the documents are put together
+    in Python from it, :data:`_BATCH` at a time (a build hands each batch on while the
+    next is made, and never holds a whole large source's documents and facts at once),
+    each the same as the one-dataset projection gives (tested)."""
+    wanted = {*FACT_PREDICATES, *_PROPS, *_DIST_PROPS, str(DLAB.datasetId), _FOAF_NAME, _BBOX}
+    index = read_predicates(catalogue, graph, wanted)
+    found: dict[str, str] = {}
+    for iri, props in index.items():
+        for ident in props.get(_DATASET_ID, ()):
+            found[ident.value] = iri
+    facts_of = facts_reader(catalogue, source, graph, index)
+    ordered = sorted(found)
+    for i in range(0, len(ordered), _BATCH):
+        docs = {ident: SearchDoc(ident, found[ident], source) for ident in ordered[i : i + _BATCH]}
+        issued: dict[str, str] = {}
+        media: dict[str, list[str]] = {}
+        for doc in docs.values():
+            _read_doc(doc, index, issued, media)
+        facts = {ident: facts_of(ident, doc.iri) for ident, doc in docs.items()}
+        yield from _finish(docs, facts, issued, media)
+
+
+_EMPTY: dict[str, list[Term]] = {}
+
+
+def _read_doc(
+    doc: SearchDoc, index: TripleIndex, issued: dict[str, str], media: dict[str, list[str]]
+) -> None:
+    """The dataset's own values, its distributions' formats, its publishers' names and
+    its places' boxes, from the source's triple index."""
+    props = index[doc.iri]
+    for predicate, kind in _PROPS.items():
+        for o in props.get(predicate, ()):
+            _read_prop(doc, kind, o, issued)
+    for x in _nodes(props.get(_DISTRIBUTION, ())):
+        dist = index.get(x, _EMPTY)
+        for predicate, kind in _DIST_PROPS.items():
+            for o in dist.get(predicate, ()):
+                _read_dist_prop(doc, kind, o, media)
+    for agent in _nodes(props.get(_PUBLISHER, ())):
+        for n in index.get(agent, _EMPTY).get(_FOAF_NAME, ()):
+            _publisher_name(doc, agent, n)
+    for place in _nodes(props.get(_SPATIAL, ())):
+        for b in index.get(place, _EMPTY).get(_BBOX, ()):
+            _add_bbox(doc, b.value)
+
+
+def _nodes(objects: Iterable[Term]) -> Iterator[str]:
+    """The IRIs among ``objects`` (a literal is never the subject of a triple)."""
+    for o in objects:
+        if not isinstance(o, ox.Literal):
+            yield o.value
+
+
+def _finish(
+    docs: dict[str, SearchDoc],
+    facts: dict[str, DatasetFacts],
+    issued: dict[str, str],
+    media: dict[str, list[str]],
+) -> list[SearchDoc]:
+    """What both projections derive the same way: access, data spaces, licences (from the
+    facts), the format fallback to media types, the date and the bounding-box facet."""
     for ident, doc in docs.items():
+        if "format" not in doc.facets:
+            for value in media.get(ident, ()):
+                doc.add_facet("format", value)
         f = facts.get(ident)
         doc.access = access_facet(f) if f is not None else "unknown"
         doc.add_facet("access", doc.access)
@@ -230,12 +336,10 @@ def _project(catalogue: Catalogue, source: str, graph: str, one: str | None) -> 
 
 
 def _facts(
-    catalogue: Catalogue, source: str, graph: str, one: str | None, docs: dict[str, SearchDoc]
+    catalogue: Catalogue, source: str, graph: str, docs: dict[str, SearchDoc]
 ) -> dict[str, DatasetFacts]:
-    """The facts of the projected datasets: access, data spaces and licences are read there,
-    never from the graph a second time."""
-    if one is None:
-        return {f.dataset_id: f for f in graph_facts(catalogue, source, graph)}
+    """The facts of the datasets projected one by one: access, data spaces and licences
+    are read there, never from the graph a second time."""
     out: dict[str, DatasetFacts] = {}
     for ident, doc in docs.items():
         f = ref_facts(catalogue, DatasetRef(ident, doc.iri, source, graph))
@@ -245,14 +349,14 @@ def _facts(
 
 
 def _licence(doc: SearchDoc, iri: str) -> None:
-    if iri.startswith(str(EU_LICENCE)):
+    if iri.startswith(_EU_LICENCE):
         doc.add_facet("licence", local_name(iri))
     else:
         doc.add_facet("licence", iri)
 
 
 def _format(value: str) -> str:
-    if value.startswith(str(EU_FILE_TYPE)):
+    if value.startswith(_EU_FILE_TYPE):
         return local_name(value)
     return local_name(value).upper() if "/" in value else value.strip().upper()
 
@@ -267,10 +371,14 @@ def _publisher_names(
     for r in rows:
         doc = docs.get(r["id"].value)
         if doc is not None:
-            n = r["n"]
-            lang = n.language or "" if isinstance(n, ox.Literal) else ""
-            doc.labels.setdefault("publisher", {}).setdefault(r["a"].value, {})[lang] = n.value
-            doc.keywords.append((lang, n.value))
+            _publisher_name(doc, r["a"].value, r["n"])
+
+
+def _publisher_name(doc: SearchDoc, agent: str, n: Term) -> None:
+    """A publisher's name: shown as its label and searched as a keyword."""
+    lang = n.language or "" if isinstance(n, ox.Literal) else ""
+    doc.labels.setdefault("publisher", {}).setdefault(agent, {})[lang] = n.value
+    doc.keywords.append((lang, n.value))
 
 
 def _bboxes(
@@ -282,11 +390,17 @@ def _bboxes(
     )
     for r in rows:
         doc = docs.get(r["id"].value)
-        box = parse_bbox(r["b"].value)
-        if doc is None or box is None:
-            continue
-        if doc.bbox is None:
-            doc.bbox = box
-        else:
-            a = doc.bbox
-            doc.bbox = (min(a[0], box[0]), min(a[1], box[1]), max(a[2], box[2]), max(a[3], box[3]))
+        if doc is not None:
+            _add_bbox(doc, r["b"].value)
+
+
+def _add_bbox(doc: SearchDoc, wkt: str) -> None:
+    """Widen the dataset's bounding box to hold one more geometry."""
+    box = parse_bbox(wkt)
+    if box is None:
+        return
+    if doc.bbox is None:
+        doc.bbox = box
+    else:
+        a = doc.bbox
+        doc.bbox = (min(a[0], box[0]), min(a[1], box[1]), max(a[2], box[2]), max(a[3], box[3]))

@@ -73,7 +73,10 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of ``text``, unfolded, in order (letters, digits; underscores split)."""
-    return [w[:_MAX_WORD] for w in _WORD.findall(text)]
+    found: list[str] = _WORD.findall(text)
+    if max(map(len, found), default=0) <= _MAX_WORD:
+        return found  # the common case: no word to cut
+    return [w[:_MAX_WORD] for w in found]
 
 
 def base_lang(tag: str | None) -> str:
@@ -99,7 +102,22 @@ def stem_tokens(text: str, lang: str) -> list[str]:
     """``<lang>_<stem>`` tokens of ``text``; nothing for a language without a stemmer."""
     if lang not in STEMMERS:
         return []
-    return [f"{lang}_{stem(lang, w)}" for w in words(text)]
+    known = _TOKENS.setdefault(lang, {})
+    out = []
+    for w in words(text):
+        token = known.get(w)
+        if token is None:
+            token = f"{lang}_{stem(lang, w)}"
+            if len(known) < _MAX_TOKENS:
+                known[w] = token
+        out.append(token)
+    return out
+
+
+#: Per language, word -> its stem token: an index build meets the same words again and
+#: again (a plain dict lookup, cheaper than formatting the token around the stem cache).
+_TOKENS: dict[str, dict[str, str]] = {}
+_MAX_TOKENS = 200_000
 
 
 def start_tokens(text: str, lang: str) -> list[str]:

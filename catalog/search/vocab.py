@@ -193,12 +193,16 @@ def access_facet(facts: DatasetFacts) -> str:
     return facts.access_category
 
 
+_THEME_PREFIX = str(EU_DATA_THEME)
+_SPACE_PREFIX = str(DATASPACE)
+
+
 def theme_code(iri: str) -> str:
-    return iri[len(str(EU_DATA_THEME)) :] if iri.startswith(str(EU_DATA_THEME)) else iri
+    return iri[len(_THEME_PREFIX) :] if iri.startswith(_THEME_PREFIX) else iri
 
 
 def space_code(iri: str) -> str:
-    return iri[len(str(DATASPACE)) :] if iri.startswith(str(DATASPACE)) else iri
+    return iri[len(_SPACE_PREFIX) :] if iri.startswith(_SPACE_PREFIX) else iri
 
 
 def labels_for(field: str, value: str) -> L:

@@ -26,6 +26,16 @@ class NTriplesSource(Protocol):
 
 
 @runtime_checkable
+class ScansPredicates(Protocol):
+    """A store that reads one predicate of one graph faster than a general SELECT."""
+
+    def subject_objects(self, graph: str, predicate: str) -> list[tuple[str, Term]]:
+        """Every ``(subject IRI, object)`` of the triples of ``graph`` with ``predicate``,
+        as ``SELECT ?s ?o WHERE { GRAPH <graph> { ?s <predicate> ?o } }`` gives them."""
+        ...
+
+
+@runtime_checkable
 class GraphStore(Protocol):
     """A quad store with SPARQL 1.1 query and update.
 

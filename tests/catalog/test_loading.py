@@ -96,6 +96,35 @@ def test_a_dataset_claiming_another_sources_iri_is_refused(catalogue: Catalogue)
     assert titles(catalogue) == {"a": "Original", "z": "A title"}
 
 
+def test_statements_about_another_sources_distribution_are_refused_once(
+    catalogue: Catalogue,
+) -> None:
+    """The document's subjects are the ones its loader saw (no scan of the new graph):
+    a statement about a node another source's record owns is still found and dropped, and
+    a refused record's own nodes are not reported a second time."""
+    catalogue.load(ttl(dataset("a", "Original")), fmt="turtle", source="first", replace=True)
+    report = catalogue.load(
+        ttl(dataset("a", "Hijack"), dataset("z"), 'ex:a-csv dct:title "Hijacked file" .\n'),
+        fmt="turtle",
+        source="second",
+        replace=True,
+    )
+    assert [e.record for e in report.errors] == ["https://data.example.org/a"]
+    report = catalogue.load(
+        ttl(dataset("z"), 'ex:a-csv dct:title "Hijacked file" .\n'),
+        fmt="turtle",
+        source="second",
+        replace=True,
+    )
+    assert [e.record for e in report.errors] == ["https://data.example.org/a-csv"]
+    assert "belongs to a record of source 'first'" in report.errors[0].message
+    rows = catalogue.store.select(
+        'SELECT ?g WHERE { GRAPH ?g { ?s <http://purl.org/dc/terms/title> "Hijacked file" } }'
+    )
+    assert rows == []
+    assert titles(catalogue) == {"a": "Original", "z": "A title"}
+
+
 def test_blank_node_datasets_get_a_stable_id_from_their_identifier(catalogue: Catalogue) -> None:
     doc = ttl(
         '[] a dcat:Dataset ; dct:identifier "stays-1" ; dct:title "Hospital stays"@en .\n'

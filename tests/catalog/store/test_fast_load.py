@@ -19,6 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from catalog.errors import LimitExceeded, ParseError, StoreError
+from catalog.loading import _named_subjects
 from catalog.rdf_input import ParseLimits, guess_format, iter_triples
 from catalog.records import DATASET_TYPES, datasets_in_graph
 from catalog.service import Catalogue
@@ -89,6 +90,8 @@ def load_both(store: OxigraphStore, data: bytes, fmt: ox.RdfFormat) -> tuple[int
     assert fast_doc.typed is not None and slow_doc.typed is not None
     in_store = {iri for iri, _ in datasets_in_graph(store, FAST)}
     assert set(fast_doc.typed) == in_store
+    # the IRI subjects the loader saw are the graph's (what _drop_foreign would scan for)
+    assert fast_doc.subjects == _named_subjects(store, FAST)
     assert len(slow_doc.typed) == len(fast_doc.typed)
     return fast, slow
 
