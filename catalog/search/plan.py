@@ -76,9 +76,10 @@ def execute(
     ):
         days = tantivy_text.day_bounds(modified_from, modified_to)
         if expression and sort == "relevance":
-            page, page_scores, total, counts = text.ranked(
-                expression, filters, offset, size + 1, len(cols.keys), days, bbox
+            lead, lead_scores, total, counts = text.ranked(
+                expression, filters, offset + size + 1, len(cols.keys), days, bbox
             )
+            page, page_scores = _by_score(db, lead, lead_scores, offset, size + 1)
             return _rows(db, page, page_scores), total, counts
         by = "modified" if sort == "relevance" else sort  # no text: newest first
         lead, total, counts = text.leading(
@@ -147,6 +148,20 @@ def matches(
         hits = np.flatnonzero(mask if mask is not None else cols.alive)
         counted = hits if mask is not None else None
     return hits, scores, counted
+
+
+def _by_score(
+    db: sqlite3.Connection, hits: np.ndarray, scores: np.ndarray, offset: int, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``hits`` ``offset .. offset+size`` by score, equal scores by id (as the numpy plan
+    orders them: the same page whichever way the index was built)."""
+    if not len(hits):
+        return hits, scores
+    ids = ",".join(str(int(r)) for r in hits)  # integers only
+    found = dict(db.execute(f"SELECT rowid, id FROM docs WHERE rowid IN ({ids})"))  # noqa: S608
+    order = sorted(range(len(hits)), key=lambda i: (scores[i], found[int(hits[i])]))
+    chosen = order[offset : offset + size]
+    return hits[chosen], scores[chosen]
 
 
 def _ordered(

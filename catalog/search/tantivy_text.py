@@ -452,19 +452,28 @@ class TantivyText:
         self,
         expression: str,
         filters: dict[str, list[str]] | None,
-        offset: int,
-        limit: int,
+        k: int,
         max_values: int,
         days: tuple[int, int] | None = None,
         bbox: tuple[float, float, float, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, int, dict[str, list[tuple[str, int]]]]:
-        """One page by relevance, the total and the facet counts, all computed by Tantivy:
-        ``(rowids, scores, total, {field: [(value, count)]})``. ``max_values`` bounds the
-        distinct facet values counted; pass at least how many exist and counts are exact."""
+        """The matches that take the first ``k`` places by relevance, their scores
+        (negated BM25: lower is better), the total and the facet counts, all computed by
+        Tantivy: ``(rowids, scores, total, {field: [(value, count)]})``; the caller orders
+        them by score, then id. Every match scoring as the ``k``-th does is included, since
+        id decides among them. ``max_values`` bounds the distinct facet values counted;
+        pass at least how many exist and counts are exact."""
         query = self.query(expression, filters, days, bbox)
         searcher = self._idx().searcher()
-        # the page: top-k without counting, so Tantivy may skip blocks that cannot enter it
-        hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
+        # top-k without counting, so Tantivy may skip blocks that cannot enter it
+        k = max(1, k)
+        hits = searcher.search(query, limit=k, count=False).hits
+        if len(hits) == k:
+            edge, reach = hits[-1][0], k
+            while len(hits) == reach and hits[-1][0] == edge:  # ties may go further down
+                reach *= 2
+                hits = searcher.search(query, limit=reach, count=False).hits
+            hits = [h for h in hits if h[0] >= edge]
         rowids = np.array(
             searcher.fast_field_values("rowid", [a for _, a in hits]) if hits else [], np.int64
         )
