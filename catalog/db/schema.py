@@ -446,3 +446,8 @@ synthetic_previews = sa.Table(
     sa.Column("changed_by", sa.Text),  # the account that last switched it (None: the CLI)
     sa.Column("changed", sa.Text, nullable=False),
 )
+
+#: A source's newest row (revision 0009_feed_source_seq): ``ChangeFeed.last_of``.
+change_feed_source_seq = sa.Index(
+    "ix_change_feed_source_seq", change_feed.c.source, change_feed.c.seq
+)

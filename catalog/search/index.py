@@ -334,16 +334,13 @@ class IndexFile:
         conn: sqlite3.Connection,
         prepared: Iterable[PreparedDoc],
         fresh: bool = False,
-        inserted: Callable[
-            [int, tuple[str, str, str, str], list[tuple[str, str]], str, str | None, str | None],
-            None,
-        ]
+        inserted: Callable[[int, tuple[str, str, str, str], list[tuple[str, str]], Any], None]
         | None = None,
     ) -> int:
         """Insert documents made by :func:`prepare_doc`; ``fresh``: the file is being built
-        from empty, so there is nothing to replace; ``inserted(rowid, fts_row, facets, id,
-        modified, sort_title)`` is told of each row (a build's Tantivy mirror). The caller
-        holds a transaction."""
+        from empty, so there is nothing to replace; ``inserted(rowid, fts_row, facets,
+        keys)`` (keys: id, modified, sort title, bounding box) is told of each row (a
+        build's Tantivy mirror). The caller holds a transaction."""
         n = 0
         for doc_row, fts_row, facet_rows, label_rows in prepared:
             if not fresh:
@@ -363,7 +360,7 @@ class IndexFile:
             if label_rows:
                 conn.executemany("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", label_rows)
             if inserted is not None and rowid is not None:
-                inserted(rowid, fts_row, facet_rows, doc_row[0], doc_row[3], doc_row[4])
+                inserted(rowid, fts_row, facet_rows, (doc_row[0], *doc_row[3:9]))
             n += 1
         return n
 

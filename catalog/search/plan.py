@@ -3,14 +3,14 @@
 Two plans:
 
 * **in Tantivy** (text engine ``tantivy``; a text query sorted by relevance, date or title,
-  or no text at all; filters on facets and dates; at most
+  or no text at all; filters on facets, dates and bounding boxes; at most
   :data:`~catalog.search.tantivy_text.MAX_FACET_VALUES` distinct facet values, the most one
   Tantivy aggregation may count): the filters are clauses of the Tantivy query, and Tantivy
   returns the page (top-k by score, or by the sort's fast field with the matches tied on
   the last place's key taken in id order; SQLite puts the few in their exact order), the
   total and the facet counts (a terms aggregation); no per-hit work in Python, whatever
   the number of hits;
-* **matches, then numpy** (everything else: FTS5, bounding-box filters, excluded values,
+* **matches, then numpy** (everything else: FTS5, excluded values, rowid restrictions,
   too many facet values): the engine answers "which documents match, with which
   score" in one pass (with the facet filters already applied when Tantivy matches);
   filters, the total, counts and the page order are numpy over the in-memory columns.
@@ -71,19 +71,19 @@ def execute(
     if (
         text is not None
         and sort in ("relevance", "modified", "title")
-        and bbox is None
         and restriction is None
         and len(cols.keys) <= tantivy_text.MAX_FACET_VALUES
     ):
         days = tantivy_text.day_bounds(modified_from, modified_to)
         if expression and sort == "relevance":
-            page, page_scores, total, counts = text.ranked(
-                expression, filters, offset, size + 1, len(cols.keys), days
+            lead, lead_scores, total, counts = text.ranked(
+                expression, filters, offset + size + 1, len(cols.keys), days, bbox
             )
+            page, page_scores = _by_score(db, lead, lead_scores, offset, size + 1)
             return _rows(db, page, page_scores), total, counts
         by = "modified" if sort == "relevance" else sort  # no text: newest first
         lead, total, counts = text.leading(
-            expression or "", filters, days, by, offset + size + 1, len(cols.keys)
+            expression or "", filters, days, by, offset + size + 1, len(cols.keys), bbox
         )
         page = _ordered(db, cols, lead, ORDERS[by], offset, size + 1)
         return _rows(db, page, np.zeros(len(page))), total, counts
@@ -148,6 +148,20 @@ def matches(
         hits = np.flatnonzero(mask if mask is not None else cols.alive)
         counted = hits if mask is not None else None
     return hits, scores, counted
+
+
+def _by_score(
+    db: sqlite3.Connection, hits: np.ndarray, scores: np.ndarray, offset: int, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``hits`` ``offset .. offset+size`` by score, equal scores by id (as the numpy plan
+    orders them: the same page whichever way the index was built)."""
+    if not len(hits):
+        return hits, scores
+    ids = ",".join(str(int(r)) for r in hits)  # integers only
+    found = dict(db.execute(f"SELECT rowid, id FROM docs WHERE rowid IN ({ids})"))  # noqa: S608
+    order = sorted(range(len(hits)), key=lambda i: (scores[i], found[int(hits[i])]))
+    chosen = order[offset : offset + size]
+    return hits[chosen], scores[chosen]
 
 
 def _ordered(

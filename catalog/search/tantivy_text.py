@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt.
-LAYOUT = "3"
+LAYOUT = "4"
 #: Memory of a Tantivy index writer (its indexing buffer), bytes.
 WRITER_HEAP = 256_000_000
 #: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
@@ -57,6 +57,11 @@ NO_DAY = -1
 #: Characters of the sort title kept in the ``sort_title`` fast field: a longer title's
 #: prefix keeps the order and bounds the term (matches tied on a cut key are all read).
 TITLE_CHARS = 1000
+#: The bounding-box fields (as in ``docs``).
+BOX = ("minx", "miny", "maxx", "maxy")
+#: A document's sort and range keys, from its ``docs`` row: id, modified, sort title and
+#: bounding box.
+Keys = tuple[str, str | None, str | None, float | None, float | None, float | None, float | None]
 #: Joins a facet's field and value into one ``facet`` term (the unit separator).
 SEP = "\x1f"
 #: Rows per ``IN (...)`` list.
@@ -81,6 +86,8 @@ def _schema() -> tantivy.Schema:
     b.add_integer_field("day", indexed=True, fast=True)
     b.add_text_field("sort_title", tokenizer_name="raw", fast=True)
     b.add_text_field("ident", tokenizer_name="raw", fast=True)  # ties are broken by id
+    for name in BOX:  # a bounding-box filter is four ranges (a document without one: none)
+        b.add_float_field(name, indexed=True, fast=True)
     return b.build()
 
 
@@ -126,15 +133,18 @@ def document(
     body: str | None,
     stems: str | None,
     facets: list[tuple[str, str]],
-    ident: str,
-    modified: str | None,
-    sort_title: str | None,
+    keys: Keys,
 ) -> tantivy.Document:
     """The Tantivy document of one ``fts`` row, its ``(field, value)`` facet pairs and its
-    ``docs`` row's sort keys (id, modified, sort title)."""
+    ``docs`` row's :data:`Keys`."""
+    ident, modified, sort_title, *box = keys
     doc = tantivy.Document(rowid=rowid, day=day_of(modified))
     doc.add_text("sort_title", title_key(sort_title))
     doc.add_text("ident", ident)
+    corners = [v for v in box if v is not None]
+    if len(corners) == len(BOX):
+        for side, corner in zip(BOX, corners, strict=True):
+            doc.add_float(side, float(corner))
     doc.add_text("title", _tokens(title or ""))
     doc.add_text("kw", _tokens(kw or ""))
     doc.add_text("body", _tokens(body or ""))
@@ -172,10 +182,11 @@ def _open_index(path: Path, schema: tantivy.Schema, fresh: bool) -> tantivy.Inde
     return index
 
 
-#: One mirrored row: rowid, the ``fts`` texts, the facet pairs, id, modified, sort title.
-MirrorRow = tuple[int, str, str, str, str, list[tuple[str, str]], str, str | None, str | None]
+#: One mirrored row: rowid, the ``fts`` texts, the facet pairs and the :data:`Keys`.
+MirrorRow = tuple[int, str, str, str, str, list[tuple[str, str]], Keys]
 _FTS_DOCS = (
-    "SELECT f.rowid, f.title, f.kw, f.body, f.stems, d.id, d.modified, d.sort_title "
+    "SELECT f.rowid, f.title, f.kw, f.body, f.stems, "
+    "d.id, d.modified, d.sort_title, d.minx, d.miny, d.maxx, d.maxy "
     "FROM fts f JOIN docs d ON d.rowid = f.rowid"
 )
 
@@ -191,7 +202,7 @@ def _rows_of(db: sqlite3.Connection, rowids: list[int]) -> Iterator[MirrorRow]:
             facets.setdefault(doc, []).append((name, value))
         sql = f"{_FTS_DOCS} WHERE f.rowid IN ({marks})"
         for rowid, title, kw, body, stems, *keys in db.execute(sql, chunk):
-            yield rowid, title, kw, body, stems, facets.get(rowid, []), *keys
+            yield rowid, title, kw, body, stems, facets.get(rowid, []), tuple(keys)
 
 
 def _rows_since(db: sqlite3.Connection, first: int) -> Iterator[MirrorRow]:
@@ -202,14 +213,14 @@ def _rows_since(db: sqlite3.Connection, first: int) -> Iterator[MirrorRow]:
         "SELECT doc, field, value FROM facets WHERE doc >= ? ORDER BY doc", (first,)
     )
     pending = next(facet_rows, None)
-    for rowid, title, kw, body, stems, ident, modified, sort_title in rows:
+    for rowid, title, kw, body, stems, *keys in rows:
         while pending is not None and pending[0] < rowid:
             pending = next(facet_rows, None)
         facets = []
         while pending is not None and pending[0] == rowid:
             facets.append((pending[1], pending[2]))
             pending = next(facet_rows, None)
-        yield rowid, title, kw, body, stems, facets, ident, modified, sort_title
+        yield rowid, title, kw, body, stems, facets, tuple(keys)
 
 
 class MirrorBuilder:
@@ -231,11 +242,9 @@ class MirrorBuilder:
         rowid: int,
         fts_row: tuple[str, str, str, str],
         facets: list[tuple[str, str]],
-        ident: str,
-        modified: str | None,
-        sort_title: str | None,
+        keys: Keys,
     ) -> None:
-        self.writer.add_document(document(rowid, *fts_row, facets, ident, modified, sort_title))
+        self.writer.add_document(document(rowid, *fts_row, facets, keys))
 
     def finish(self, db: sqlite3.Connection) -> None:
         """Commit, and stamp the mirror with ``db``'s (committed, complete) state."""
@@ -371,10 +380,12 @@ class TantivyText:
         expression: str,
         filters: dict[str, list[str]] | None = None,
         days: tuple[int, int] | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
     ) -> tantivy.Query:
-        """The Tantivy query of an FTS5 ``expression``, AND-ed with facet filters (values of
-        one facet OR-ed) and a ``day`` range (:func:`day_bounds`); the filters do not change
-        the scores."""
+        """The Tantivy query of an FTS5 ``expression`` (empty: every document), AND-ed with
+        facet filters (values of one facet OR-ed), a ``day`` range (:func:`day_bounds`) and
+        a bounding box the document's box must intersect; the filters do not change the
+        scores."""
         query = (
             _Translator(self.schema, expression).parse()
             if expression
@@ -386,6 +397,18 @@ class TantivyText:
                 self.schema, "day", tantivy.FieldType.Integer, days[0], days[1]
             )
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0)))
+        if bbox is not None:
+            west, south, east, north = bbox
+            for name, low, high in (
+                ("minx", None, east),
+                ("maxx", west, None),
+                ("miny", None, north),
+                ("maxy", south, None),
+            ):
+                side = tantivy.Query.range_query(
+                    self.schema, name, tantivy.FieldType.Float, low, high
+                )
+                clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(side, 0.0)))
         for name, values in sorted((filters or {}).items()):
             terms = [
                 tantivy.Query.term_query(self.schema, "facet", facet_term(name, v))
@@ -429,23 +452,33 @@ class TantivyText:
         self,
         expression: str,
         filters: dict[str, list[str]] | None,
-        offset: int,
-        limit: int,
+        k: int,
         max_values: int,
         days: tuple[int, int] | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, int, dict[str, list[tuple[str, int]]]]:
-        """One page by relevance, the total and the facet counts, all computed by Tantivy:
-        ``(rowids, scores, total, {field: [(value, count)]})``. ``max_values`` bounds the
-        distinct facet values counted; pass at least how many exist and counts are exact."""
-        query = self.query(expression, filters, days)
+        """The matches that take the first ``k`` places by relevance, their scores
+        (negated BM25: lower is better), the total and the facet counts, all computed by
+        Tantivy: ``(rowids, scores, total, {field: [(value, count)]})``; the caller orders
+        them by score, then id. Every match scoring as the ``k``-th does is included, since
+        id decides among them. ``max_values`` bounds the distinct facet values counted;
+        pass at least how many exist and counts are exact."""
+        query = self.query(expression, filters, days, bbox)
         searcher = self._idx().searcher()
-        # the page: top-k without counting, so Tantivy may skip blocks that cannot enter it
-        hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
+        # top-k without counting, so Tantivy may skip blocks that cannot enter it
+        k = max(1, k)
+        hits = searcher.search(query, limit=k, count=False).hits
+        if len(hits) == k:
+            edge, reach = hits[-1][0], k
+            while len(hits) == reach and hits[-1][0] == edge:  # ties may go further down
+                reach *= 2
+                hits = searcher.search(query, limit=reach, count=False).hits
+            hits = [h for h in hits if h[0] >= edge]
         rowids = np.array(
             searcher.fast_field_values("rowid", [a for _, a in hits]) if hits else [], np.int64
         )
         scores = -np.array([s for s, _ in hits], dtype=np.float64)
-        total, raw = self.counted(searcher, query, (expression, days), filters, max_values)
+        total, raw = self.counted(searcher, query, (expression, days, bbox), filters, max_values)
         return rowids, scores, total, raw
 
     def leading(
@@ -456,6 +489,7 @@ class TantivyText:
         sort: str,
         k: int,
         max_values: int,
+        bbox: tuple[float, float, float, float] | None = None,
     ) -> tuple[np.ndarray, int, dict[str, list[tuple[str, int]]]]:
         """The matches that take the first ``k`` places of a sort by date (newest first,
         undated last) or by title (``expression`` empty: every document), the total and
@@ -467,9 +501,9 @@ class TantivyText:
         title). No per-match work in Python."""
         field = "day" if sort == "modified" else "sort_title"
         order = tantivy.Order.Desc if sort == "modified" else tantivy.Order.Asc
-        query = self.query(expression, filters, days)
+        query = self.query(expression, filters, days, bbox)
         searcher = self._idx().searcher()
-        total, raw = self.counted(searcher, query, (expression, days), filters, max_values)
+        total, raw = self.counted(searcher, query, (expression, days, bbox), filters, max_values)
         k = max(1, k)
         hits = searcher.search(query, limit=k, count=False, order_by_field=field, order=order)
         lead = [a for _, a in hits.hits]

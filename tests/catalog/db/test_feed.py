@@ -134,3 +134,25 @@ def test_on_postgresql_seq_order_is_commit_order(pg_url: str) -> None:
         assert [r.seq for r in seen] == [r.seq for r in final]  # nothing skipped
     finally:
         database.close()
+
+
+def test_a_sources_newest_row_is_found_through_its_index(
+    feed: ChangeFeed, database: Database
+) -> None:
+    """``last_of`` (the caches' key) answers from the (source, seq) index, not by walking
+    the feed back from its newest row to the source's."""
+    feed.append("old", "urn:g:o1", upserts=["x1", "x2"])
+    newest_old = feed.head()
+    feed.append("busy", "urn:g:b1", upserts=[f"y{i}" for i in range(200)])
+    assert feed.last_of("old") == newest_old
+    assert feed.last_of("busy") == feed.head()
+    assert feed.last_of("never") == 0
+    if database.dialect == "sqlite":
+        with database.read() as conn:
+            plan = conn.execute(
+                sa.text(
+                    "EXPLAIN QUERY PLAN SELECT seq FROM change_feed WHERE source = 'old' "
+                    "ORDER BY seq DESC LIMIT 1"
+                )
+            ).fetchall()
+        assert "ix_change_feed_source_seq" in " ".join(str(row[-1]) for row in plan)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from catalog.accounts import Accounts, accounts_path
 from catalog.dataspaces import add_data_space, builtin_data_spaces, data_spaces, make_data_space
 from catalog.errors import Conflict, Forbidden, InvalidInput
+from catalog.field_limits import FieldLimits
 from catalog.labs import (
     DataLab,
     create_lab,
@@ -225,7 +226,12 @@ def test_cli_factories_lab_and_offers(settings, tmp_path, monkeypatch):
     assert missing.exit_code == 2
 
 
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1)
+# valid labs only (the limits' refusals are tested on their own): names within the limit
+_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+    min_size=1,
+    max_size=FieldLimits().name_chars,
+)
 _ids = st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}", fullmatch=True)
 _lab_input = st.fixed_dictionaries(
     {
@@ -237,7 +243,7 @@ _lab_input = st.fixed_dictionaries(
         "eligible_org_types": st.lists(st.sampled_from(ORG_TYPES)),
         "eligible_countries": st.lists(st.sampled_from(["EU", "DE", "es", "PL"])),
         "services": st.lists(st.sampled_from(SERVICES)),
-        "sectors": st.lists(_text),
+        "sectors": st.lists(_text, max_size=FieldLimits().list_items),
         "prohibited_purposes": st.lists(st.sampled_from(list(LAB_PROHIBITABLE))),
         "duties": st.lists(st.sampled_from(["attribute", "compensate", "inform"])),
         "procedure": st.lists(

@@ -106,12 +106,22 @@ def test_at_most_counted_queries_are_kept_the_oldest_dropped_first(
 
 def _ties(count: int) -> bytes:
     """Datasets that tie with each other on everything a sort reads: the same title, and
-    the same modification day on all but every fifth (which has none)."""
+    the same modification day on all but every fifth (which has none); every third has a
+    bounding box (a point on every sixth), the boxes marching east and north."""
     out = ["@prefix dct: <http://purl.org/dc/terms/> .\n",
            "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n",
            "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"]  # fmt: skip
     for i in range(count):
         modified = "" if i % 5 == 0 else ' ; dct:modified "2018-05-05"^^xsd:date'
+        if i % 3 == 0:
+            west, south = -10 + i, 35 + i / 2
+            shape = (
+                f"POINT({west} {south})"
+                if i % 6 == 0
+                else f"POLYGON(({west} {south},{west + 5} {south},{west + 5} {south + 5},"
+                f"{west} {south + 5},{west} {south}))"
+            )
+            modified += f' ; dct:spatial [ dcat:bbox "{shape}" ]'
         out.append(
             f"<https://ties.example/ds/{i}> a dcat:Dataset ; "
             f'dct:title "Zyxward hospital admissions"@en ; dcat:keyword "hospital"@en{modified} .\n'
@@ -119,6 +129,9 @@ def _ties(count: int) -> bytes:
     return "".join(out).encode()
 
 
+#: Bounding boxes: none, one over a few boxes, one whose west edge is a box's east edge
+#: and whose south edge a point's latitude (touching counts as intersecting).
+BOXES = [None, (0.0, 40.0, 10.0, 50.0), (-2.0, 41.5, 30.0, 60.0)]
 #: Date filters as users write them (years, months, days; open at either end).
 RANGES = [
     (None, None),
@@ -153,16 +166,13 @@ def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
     no_text = [("", {}), ("", {"theme": ["HEAL"], "access": ["public", "restricted"]})]
     for q, filters in [*CASES, ("zyxward", {}), *no_text]:
         expression = _expression(service, q) if q else None
-        for lo, hi in RANGES:
+        for (lo, hi), box in [(r, None) for r in RANGES] + [((None, None), b) for b in BOXES]:
             for offset, size in ((0, 10), (7, 10), (30, 25), (0, 2000)):
-                args = (db, cols, expression, filters, (lo, hi, None), sort, offset, size, text)
+                args = (db, cols, expression, filters, (lo, hi, box), sort, offset, size, text)
                 fast_rows, fast_total, fast_counts = plan.execute(*args)
                 plain_rows, plain_total, plain_counts = plan.execute(*args, plan.Restriction())
                 fast_ids, plain_ids = [r[0] for r in fast_rows], [r[0] for r in plain_rows]
-                if sort == "relevance":  # equal scores may come in either order
-                    assert sorted(fast_ids) == sorted(plain_ids) or size < 2000, (q, lo, hi)
-                else:
-                    assert fast_ids == plain_ids, (q, lo, hi, offset)
+                assert fast_ids == plain_ids, (q, lo, hi, box, offset)  # equal scores by id
                 assert fast_total == plain_total, (q, lo, hi)
                 assert _counts(fast_counts) == _counts(plain_counts), (q, lo, hi)
                 compared += len(fast_ids)
