@@ -166,8 +166,11 @@ def index_triples(
     return index
 
 
-def _objects(index: TripleIndex, node: str, predicate: object) -> list[Term]:
-    return index.get(node, {}).get(str(predicate), [])
+_NONE: dict[str, list[Term]] = {}
+
+
+def _objects(index: TripleIndex, node: str, predicate: str) -> list[Term]:
+    return index.get(node, _NONE).get(predicate, [])
 
 
 def _anonymous(term: Term) -> bool:
@@ -321,7 +324,7 @@ def _policy_shape(index: TripleIndex, node: str) -> tuple[tuple[object, ...], se
                     if _anonymous(o):
                         anonymous.add(o.value)
                     out.append((predicate, "I", o.value, ()))
-        return tuple(sorted(out, key=repr))
+        return tuple(sorted(out))  # entries compare item by item: strings, then shapes
 
     found = shape(node, frozenset({node}))
     return None if found is None else (found, anonymous)
