@@ -7,7 +7,10 @@ one derivation, :func:`~catalog.facts.derive.derive_facts`.
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pyoxigraph as ox
@@ -112,10 +115,40 @@ def read_predicates(
 
 def graph_facts(catalogue: Catalogue, source: str, graph: str) -> list[DatasetFacts]:
     """The facts of every dataset in one source graph, ordered by dataset id."""
-    index = _closed(catalogue, graph, read_predicates(catalogue, graph, FACT_PREDICATES))
-    spaces = data_spaces(catalogue.documents)
-    ids = sorted((o.value, s) for s, props in index.items() for o in props.get(_DATASET_ID, ()))
-    return [derive_facts(index, iri, ident, spaces, source) for ident, iri in ids]
+    with gc_paused():
+        index = _closed(catalogue, graph, read_predicates(catalogue, graph, FACT_PREDICATES))
+        spaces = data_spaces(catalogue.documents)
+        ids = sorted((o.value, s) for s, props in index.items() for o in props.get(_DATASET_ID, ()))
+        return [derive_facts(index, iri, ident, spaces, source) for ident, iri in ids]
+
+
+_pauses = 0
+_pause_lock = threading.Lock()
+_was_enabled = False
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector during a bulk read or build. Such a read
+    makes millions of small objects that form no cycles (index dicts, lists, terms, frozen
+    facts), and every full collection walks all of them again: a third of the CPU of
+    reading 20,000 corpus-shaped datasets, and more the larger the read. Reference
+    counting still frees everything; cycles made meanwhile wait for the next collection.
+    Nested or concurrent pauses turn the collector back on once, when the last ends, and
+    only if it was on."""
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
 
 
 def facts_reader(

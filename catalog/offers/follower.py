@@ -39,7 +39,7 @@ from catalog.db.database import Database
 from catalog.db.feed import DELETE, FeedRow
 from catalog.errors import DatasetNotFound
 from catalog.facts import DatasetFacts
-from catalog.facts.read import catalogue_facts, record_facts
+from catalog.facts.read import catalogue_facts, gc_paused, record_facts
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.labs import DataLab, list_labs
 from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE
@@ -152,10 +152,11 @@ class OffersFollower:
             table = self._table(body)
             plan = Plan(None, position, body, sources, labs=labs)
             known: set[str] = set()  # each distinct signature resolved once
-            for facts in catalogue_facts(self.catalogue):
-                self.records_read += 1
-                self._put(plan, facts, labs, table, known)
-            ok = self.store.write(plan)
+            with gc_paused():  # millions of objects, no cycles: see gc_paused
+                for facts in catalogue_facts(self.catalogue):
+                    self.records_read += 1
+                    self._put(plan, facts, labs, table, known)
+                ok = self.store.write(plan)
             log.info("offers stored: %d datasets x %d labs", len(plan.terms), len(labs))
             return ok
 

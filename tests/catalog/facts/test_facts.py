@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,7 +13,7 @@ from bench.offers_bench import corpus_shaped
 from catalog.demo import load_demo
 from catalog.errors import DatalabError
 from catalog.facts.derive import facts_from_rdflib
-from catalog.facts.read import catalogue_facts, record_facts
+from catalog.facts.read import catalogue_facts, gc_paused, record_facts
 from catalog.namespaces import ODRL
 from catalog.service import Catalogue
 from catalog.store.base import DescribesSubjects
@@ -195,3 +196,25 @@ def test_the_subject_lookup_reads_what_select_reads(catalogue: Catalogue) -> Non
     found = sorted((s, p, str(o)) for s, p, o in store.subject_triples(graph, subjects))
     assert found == expected
     assert len(found) > 10 * len(rows)
+
+
+def test_a_bulk_read_holds_the_collector_and_gives_it_back() -> None:
+    """Nested pauses turn the collector on again once, when the last ends; a collector
+    someone else turned off stays off."""
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("a failed build")
+    assert gc.isenabled()
