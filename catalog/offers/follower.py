@@ -197,10 +197,11 @@ class OffersFollower:
         plan.labs_removed = {i for i in ids if i not in current and i in stored}
         plan.labs = changed
         if changed:
-            for sig, (facts, count) in self.store.signatures().items():
-                for lab in changed:
-                    plan.resolutions[(sig, lab.id)] = resolve(facts, lab, table)
-                    self.recomputed += count
+            with gc_paused():  # every stored signature decoded and re-resolved
+                for sig, (facts, count) in self.store.signatures().items():
+                    for lab in changed:
+                        plan.resolutions[(sig, lab.id)] = resolve(facts, lab, table)
+                        self.recomputed += count
         labs = {i: lab for i, lab in stored.items() if i not in plan.labs_removed}
         labs.update({lab.id: lab for lab in changed})
         return dict(sorted(labs.items()))
