@@ -136,6 +136,9 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--section", default="Offers", help="the RESULTS.md section to write")
     ap.add_argument(
+        "--no-write", action="store_true", help="print the figures; leave bench/RESULTS.md alone"
+    )
+    ap.add_argument(
         "--shape",
         choices=SHAPES,
         default="simple",
@@ -151,9 +154,10 @@ def main() -> None:
             cat.load(records(args.datasets), fmt="turtle", source="bench", replace=True)
             load_s = time.perf_counter() - t0
             load_registry(cat)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             live = LiveOffers.start(cat, background=False)  # what the API runs
             materialise_s = time.perf_counter() - t0
+            materialise_cpu = time.process_time() - c0
             index = live.index
             pairs = args.datasets * len(index.labs)
             ids = [
@@ -221,7 +225,7 @@ def main() -> None:
             f"offers materialised: {pairs}",
             f"- load into Oxigraph: {load_s:.1f} s (not part of the target)",
             f"- store all offers (first build, into SQLite): {materialise_s:.2f} s "
-            "(target <= 20 s)",
+            f"({materialise_cpu:.2f} s CPU; target <= 20 s)",
             f"- naive per-request evaluation of every dataset (SPARQL reads of record and labs "
             f"per request; extrapolated from {args.samples}): {naive_all_s:.1f} s; "
             f"ratio {naive_all_s / materialise_s:.1f}x",
@@ -245,7 +249,8 @@ def main() -> None:
         ]
     )
     print(body)
-    write_section(args.section, body)
+    if not args.no_write:
+        write_section(args.section, body)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,30 @@ _DPV_hasPersonalData = str(DPV.hasPersonalData)
 _DPV_hasPurpose = str(DPV.hasPurpose)
 _FOAF_name = str(FOAF.name)
 _HEALTHDCATAP_hdab = str(HEALTHDCATAP.hdab)
+#: The HealthDCAT-AP properties (the paths of its SHACL shapes, and the publisher's note and
+#: type): a dataset stating one of them is a health dataset. A list rather than "any
+#: property in the namespace", so the bulk reading (one scan per property) reads what the
+#: single reading does (a record's every triple).
+HEALTHDCAT_PROPERTIES = frozenset(
+    str(HEALTHDCATAP) + name
+    for name in (
+        "analytics",
+        "hasCodeValues",
+        "hasCodingSystem",
+        "hdab",
+        "healthCategory",
+        "healthTheme",
+        "maxTypicalAge",
+        "minTypicalAge",
+        "numberOfRecords",
+        "numberOfUniqueIndividuals",
+        "populationCoverage",
+        "publisherNote",
+        "publisherType",
+        "retentionPeriod",
+        "trustedDataHolder",
+    )
+)
 _LOCN_address = str(LOCN.address)
 _LOCN_adminUnitL1 = str(LOCN.adminUnitL1)
 _ODRL_hasPolicy = str(ODRL.hasPolicy)
@@ -90,37 +114,41 @@ _TRUE = ("true", "1")
 
 #: Every predicate the derivation reads (bulk readers fetch these, plus ODRL's and RDF
 #: lists' for policies).
-FACT_PREDICATES = frozenset(
-    str(p)
-    for p in (
-        _DLAB_datasetId,
-        _DCT_accessRights,
-        _DCT_license,
-        _DCT_publisher,
-        _DCT_spatial,
-        _DCT_title,
-        _DCT_description,
-        _DCT_type,
-        _DCAT_distribution,
-        _DCAT_theme,
-        _ADMS_sample,
-        _ODRL_hasPolicy,
-        _DLAB_dataSpace,
-        _DLAB_tdmReservation,
-        _DCATAP_applicableLegislation,
-        _HEALTHDCATAP_hdab,
-        _DPV_hasLegalBasis,
-        _DPV_hasPurpose,
-        _DPV_hasPersonalData,
-        _FOAF_name,
-        _SKOS_prefLabel,
-        _RDFS_label,
-        _VCARD_hasAddress,
-        _VCARD_country_name,
-        _LOCN_address,
-        _LOCN_adminUnitL1,
+FACT_PREDICATES = (
+    frozenset(
+        str(p)
+        for p in (
+            _DLAB_datasetId,
+            _DCT_accessRights,
+            _DCT_license,
+            _DCT_publisher,
+            _DCT_spatial,
+            _DCT_title,
+            _DCT_description,
+            _DCT_type,
+            _DCAT_distribution,
+            _DCAT_theme,
+            _ADMS_sample,
+            _ODRL_hasPolicy,
+            _DLAB_dataSpace,
+            _DLAB_tdmReservation,
+            _DCATAP_applicableLegislation,
+            _HEALTHDCATAP_hdab,
+            _DPV_hasLegalBasis,
+            _DPV_hasPurpose,
+            _DPV_hasPersonalData,
+            _FOAF_name,
+            _SKOS_prefLabel,
+            _RDFS_label,
+            _VCARD_hasAddress,
+            _VCARD_country_name,
+            _LOCN_address,
+            _LOCN_adminUnitL1,
+        )
     )
-) | frozenset({TDMREP + "reservation", TDMREP + "policy"})
+    | frozenset({TDMREP + "reservation", TDMREP + "policy"})
+    | HEALTHDCAT_PROPERTIES
+)
 
 
 def key(term: Term) -> str:
@@ -138,8 +166,11 @@ def index_triples(
     return index
 
 
-def _objects(index: TripleIndex, node: str, predicate: object) -> list[Term]:
-    return index.get(node, {}).get(str(predicate), [])
+_NONE: dict[str, list[Term]] = {}
+
+
+def _objects(index: TripleIndex, node: str, predicate: str) -> list[Term]:
+    return index.get(node, _NONE).get(predicate, [])
 
 
 def _anonymous(term: Term) -> bool:
@@ -293,7 +324,7 @@ def _policy_shape(index: TripleIndex, node: str) -> tuple[tuple[object, ...], se
                     if _anonymous(o):
                         anonymous.add(o.value)
                     out.append((predicate, "I", o.value, ()))
-        return tuple(sorted(out, key=repr))
+        return tuple(sorted(out))  # entries compare item by item: strings, then shapes
 
     found = shape(node, frozenset({node}))
     return None if found is None else (found, anonymous)
@@ -430,7 +461,7 @@ def derive_facts(
             legal_bases=tuple(sorted(o.value for o in node.get(str(_DPV_hasLegalBasis), []))),
             purposes=tuple(sorted(o.value for o in node.get(str(_DPV_hasPurpose), []))),
         )
-    healthdcat = hdab is not None or any(p.startswith(str(HEALTHDCATAP)) for p in node)
+    healthdcat = hdab is not None or not HEALTHDCAT_PROPERTIES.isdisjoint(node)
     ehds = any(o.value == EHDS_REGULATION for o in node.get(str(_DCATAP_applicableLegislation), []))
     personal = str(_DPV_hasPersonalData) in node or any(
         "PERSONAL_DATA" in o.value for o in node.get(str(_DCT_type), [])

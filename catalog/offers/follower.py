@@ -39,7 +39,7 @@ from catalog.db.database import Database
 from catalog.db.feed import DELETE, FeedRow
 from catalog.errors import DatasetNotFound
 from catalog.facts import DatasetFacts
-from catalog.facts.read import catalogue_facts, record_facts
+from catalog.facts.read import catalogue_facts, gc_paused, record_facts
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.labs import DataLab, list_labs
 from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE
@@ -152,10 +152,11 @@ class OffersFollower:
             table = self._table(body)
             plan = Plan(None, position, body, sources, labs=labs)
             known: set[str] = set()  # each distinct signature resolved once
-            for facts in catalogue_facts(self.catalogue):
-                self.records_read += 1
-                self._put(plan, facts, labs, table, known)
-            ok = self.store.write(plan)
+            with gc_paused():  # millions of objects, no cycles: see gc_paused
+                for facts in catalogue_facts(self.catalogue):
+                    self.records_read += 1
+                    self._put(plan, facts, labs, table, known)
+                ok = self.store.write(plan)
             log.info("offers stored: %d datasets x %d labs", len(plan.terms), len(labs))
             return ok
 
@@ -196,10 +197,11 @@ class OffersFollower:
         plan.labs_removed = {i for i in ids if i not in current and i in stored}
         plan.labs = changed
         if changed:
-            for sig, (facts, count) in self.store.signatures().items():
-                for lab in changed:
-                    plan.resolutions[(sig, lab.id)] = resolve(facts, lab, table)
-                    self.recomputed += count
+            with gc_paused():  # every stored signature decoded and re-resolved
+                for sig, (facts, count) in self.store.signatures().items():
+                    for lab in changed:
+                        plan.resolutions[(sig, lab.id)] = resolve(facts, lab, table)
+                        self.recomputed += count
         labs = {i: lab for i, lab in stored.items() if i not in plan.labs_removed}
         labs.update({lab.id: lab for lab in changed})
         return dict(sorted(labs.items()))

@@ -24,7 +24,7 @@ from dataclasses import replace
 from catalog.errors import DatasetNotFound
 from catalog.facts import DatasetFacts
 from catalog.facts.model import TermsSignature
-from catalog.facts.read import catalogue_facts, record_facts
+from catalog.facts.read import catalogue_facts, gc_paused, record_facts
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.labs import DataLab, LabNotFound, list_labs
 from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE, labs_version
@@ -74,12 +74,13 @@ class OfferIndex:
             self._members.clear()
             self._source_of.clear()
             self._sorted_ids = None
-            for facts in catalogue_facts(self.catalogue):
-                self._set_terms(facts, facts.source or "")
-            for n, dataset_id in enumerate(self.terms):
-                if cancelled is not None and n % 1000 == 0 and cancelled():
-                    return False
-                self._row(dataset_id)
+            with gc_paused():  # millions of objects, no cycles: see gc_paused
+                for facts in catalogue_facts(self.catalogue):
+                    self._set_terms(facts, facts.source or "")
+                for n, dataset_id in enumerate(self.terms):
+                    if cancelled is not None and n % 1000 == 0 and cancelled():
+                        return False
+                    self._row(dataset_id)
             self.versions = versions
             return True
 

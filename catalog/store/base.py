@@ -36,6 +36,18 @@ class ScansPredicates(Protocol):
 
 
 @runtime_checkable
+class DescribesSubjects(Protocol):
+    """A store that reads the whole description of given subjects faster than a SELECT
+    with their IRIs in a ``VALUES`` block."""
+
+    def subject_triples(self, graph: str, subjects: Iterable[str]) -> list[tuple[str, str, Term]]:
+        """Every ``(subject IRI, predicate IRI, object)`` of the triples of ``graph`` whose
+        subject is one of the IRIs ``subjects``, as ``SELECT ?s ?p ?o WHERE { GRAPH <graph>
+        { VALUES ?s { ... } ?s ?p ?o } }`` gives them."""
+        ...
+
+
+@runtime_checkable
 class GraphStore(Protocol):
     """A quad store with SPARQL 1.1 query and update.
 

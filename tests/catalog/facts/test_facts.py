@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from rdflib import Graph
 
+from bench.offers_bench import corpus_shaped
 from catalog.demo import load_demo
 from catalog.errors import DatalabError
 from catalog.facts.derive import facts_from_rdflib
-from catalog.facts.read import catalogue_facts, record_facts
+from catalog.facts.read import catalogue_facts, gc_paused, record_facts
+from catalog.namespaces import ODRL
 from catalog.service import Catalogue
+from catalog.store.base import DescribesSubjects
+from tests.catalog.test_roundtrip import PARSABLE
+from tests.conftest import CORPUS
 
 HEAD = """
 @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
@@ -140,3 +147,74 @@ def test_single_and_bulk_readings_are_equal_on_the_demo_and_the_corpus(
     assert any(f.access_level == "restricted" for f in bulk)
     for f in bulk:
         assert record_facts(catalogue, f.dataset_id) == f, f.dataset_id
+
+
+@pytest.mark.parametrize("rel", PARSABLE)
+def test_each_corpus_file_reads_the_same_in_bulk_and_alone(catalogue: Catalogue, rel: str) -> None:
+    catalogue.load_file(CORPUS / rel, source="corpus", replace=True)
+    bulk = list(catalogue_facts(catalogue, "corpus"))
+    assert len(bulk) == catalogue.count()
+    for f in bulk:
+        assert record_facts(catalogue, f.dataset_id) == f, f.dataset_id
+
+
+class _SelectOnly:
+    """The embedded store seen through SELECT alone, as a backend with neither the
+    predicate scan nor the subject lookup (:mod:`catalog.store.base`) is."""
+
+    def __init__(self, store: object) -> None:
+        self.select = store.select  # type: ignore[attr-defined]
+
+
+def test_the_fast_reads_give_what_select_gives(catalogue: Catalogue, corpus: Path) -> None:
+    """The bulk reading through the embedded store's predicate scans and subject lookups
+    equals the one through plain SELECTs, policy closure included."""
+    load_demo(catalogue)
+    catalogue.load(corpus_shaped(120), fmt="turtle", source="shaped", replace=True)
+    catalogue.load_file(
+        corpus / "healthdcat-ap" / "health-ri" / "example-dataset.ttl", source="hri", replace=True
+    )
+    fast = list(catalogue_facts(catalogue))
+    plain = SimpleNamespace(store=_SelectOnly(catalogue.store), documents=catalogue.documents)
+    assert list(catalogue_facts(plain)) == fast  # type: ignore[arg-type]
+    assert sum(1 for f in fast if f.policies) >= 40
+
+
+def test_the_subject_lookup_reads_what_select_reads(catalogue: Catalogue) -> None:
+    catalogue.load(corpus_shaped(30), fmt="turtle", source="shaped", replace=True)
+    graph = catalogue.graphs.current("shaped")
+    assert graph is not None
+    store = catalogue.store
+    assert isinstance(store, DescribesSubjects)
+    rows = store.select(f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s <{ODRL.hasPolicy}> ?p }} }}")
+    subjects = [*sorted({r["s"].value for r in rows}), "https://ex.org/not-there"]
+    values = " ".join(f"<{s}>" for s in subjects)
+    select = store.select(
+        f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ VALUES ?s {{ {values} }} ?s ?p ?o }} }}"
+    )
+    expected = sorted((r["s"].value, r["p"].value, str(r["o"])) for r in select)
+    found = sorted((s, p, str(o)) for s, p, o in store.subject_triples(graph, subjects))
+    assert found == expected
+    assert len(found) > 10 * len(rows)
+
+
+def test_a_bulk_read_holds_the_collector_and_gives_it_back() -> None:
+    """Nested pauses turn the collector on again once, when the last ends; a collector
+    someone else turned off stays off."""
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("a failed build")
+    assert gc.isenabled()
