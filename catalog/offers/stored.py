@@ -154,15 +154,7 @@ class OfferStore:
     def state(self) -> OfferState | None:
         """The stored state; ``None`` before the first build."""
         with self.database.read() as conn:
-            row = conn.execute(sa.select(offer_state).where(offer_state.c.name == STATE)).first()
-        if row is None:
-            return None
-        return OfferState(
-            int(row.position),
-            json.loads(row.licences),
-            json.loads(row.sources),
-            int(row.generation),
-        )
+            return _read_state(conn)
 
     def generation(self) -> int | None:
         """The stored generation (``None`` before the first build): one small query."""
@@ -192,15 +184,9 @@ class OfferStore:
         mirror loads. Offers are decoded (one per signature and lab); facts are left as
         text, decoded when first asked for (:meth:`read_facts`)."""
         with self.database.read() as conn:
-            row = conn.execute(sa.select(offer_state).where(offer_state.c.name == STATE)).first()
-            if row is None:
+            state = _read_state(conn)
+            if state is None:
                 return None
-            state = OfferState(
-                int(row.position),
-                json.loads(row.licences),
-                json.loads(row.sources),
-                int(row.generation),
-            )
             cols = (offer_terms.c.dataset_id, offer_terms.c.signature, offer_terms.c.facts)
             terms = {r.dataset_id: (r.signature, r.facts) for r in conn.execute(sa.select(*cols))}
             labs = self._labs(conn)
@@ -219,15 +205,9 @@ class OfferStore:
         """The stored state and labs, without the rows (``None`` before the first build):
         what a mirror holds while its rows load (two small reads, whatever the size)."""
         with self.database.read() as conn:
-            row = conn.execute(sa.select(offer_state).where(offer_state.c.name == STATE)).first()
-            if row is None:
+            state = _read_state(conn)
+            if state is None:
                 return None
-            state = OfferState(
-                int(row.position),
-                json.loads(row.licences),
-                json.loads(row.sources),
-                int(row.generation),
-            )
             return state, self._labs(conn)
 
     def facts(self, dataset_id: str) -> DatasetFacts | None:
@@ -548,6 +528,16 @@ class OfferStore:
             conn.execute(offer_state.insert().values(name=STATE, **values))
         else:
             conn.execute(offer_state.update().where(offer_state.c.name == STATE).values(**values))
+
+
+def _read_state(conn: sa.Connection) -> OfferState | None:
+    """The stored state row (``None`` before the first build)."""
+    row = conn.execute(sa.select(offer_state).where(offer_state.c.name == STATE)).first()
+    if row is None:
+        return None
+    return OfferState(
+        int(row.position), json.loads(row.licences), json.loads(row.sources), int(row.generation)
+    )
 
 
 __all__ = ["STATE", "OfferState", "OfferStore", "Plan", "Snapshot", "StoredTerms", "decode"]
