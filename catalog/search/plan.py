@@ -155,8 +155,9 @@ def _by_score(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``hits`` ``offset .. offset+size`` by score, equal scores by id (as the numpy plan
     orders them: the same page whichever way the index was built)."""
-    if not len(hits):
-        return hits, scores
+    if len(np.unique(scores)) == len(scores):  # no equal scores: no ids to read
+        first = np.argsort(scores, kind="stable")[offset : offset + size]
+        return hits[first], scores[first]
     ids = ",".join(str(int(r)) for r in hits)  # integers only
     found = dict(db.execute(f"SELECT rowid, id FROM docs WHERE rowid IN ({ids})"))  # noqa: S608
     order = sorted(range(len(hits)), key=lambda i: (scores[i], found[int(hits[i])]))

@@ -146,3 +146,15 @@ def sign_in(page, site: Site, user: str) -> None:
 def sign_out(page) -> None:
     page.click("text=Sign out")
     page.wait_for_selector("text=Sign in")
+
+
+def upload_sample(page, site: Site, csv_path, text: str) -> str:
+    """As the signed-in steward: attach ``text`` (written to ``csv_path``) to the site's
+    dataset through the steward page's form; the message the page shows."""
+    page.goto(f"{site.url}/ui/steward")
+    csv_path.write_text(text)
+    page.select_option("#s-dataset", site.dataset_id)
+    page.set_input_files("#s-file", str(csv_path))
+    page.click("#sample-form button")
+    page.wait_for_selector("#message")
+    return page.inner_text("#message")

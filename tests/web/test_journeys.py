@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.web.conftest import LAB, Site, shot, sign_in, sign_out
+from tests.web.conftest import LAB, Site, shot, sign_in, sign_out, upload_sample
 
 DRAFT = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix dct: <http://purl.org/dc/terms/> .
@@ -27,14 +27,7 @@ def test_search_dataset_sample_offers_request_approve_then_rows(page, site: Site
 
     # The steward attaches a sample to the restricted dataset.
     sign_in(page, site, "stew")
-    page.goto(f"{site.url}/ui/steward")
-    csv = tmp_path / "sample.csv"
-    csv.write_text(CSV)
-    page.select_option("#s-dataset", site.dataset_id)
-    page.set_input_files("#s-file", str(csv))
-    page.click("#sample-form button")
-    page.wait_for_selector("#message")
-    assert "3 rows" in page.inner_text("#message")
+    assert "3 rows" in upload_sample(page, site, tmp_path / "sample.csv", CSV)
     sign_out(page)
 
     # The developer opens the dataset: metadata, quality, the sample's schema but no rows.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tests.web.a11y import AXE, TAGS, check_page, describe
-from tests.web.conftest import Site, shot, sign_in, sign_out
+from tests.web.conftest import Site, shot, sign_in, sign_out, upload_sample
 
 CSV = (
     "patient_id,age,diagnosis,admitted\n"
@@ -49,14 +49,7 @@ def test_the_steward_explores_their_sample_and_a_developer_sees_no_rows(
 ) -> None:
     # The steward attaches a sample to their organisation's restricted dataset …
     sign_in(page, site, "stew")
-    page.goto(f"{site.url}/ui/steward")
-    csv = tmp_path / "sample.csv"
-    csv.write_text(CSV)
-    page.select_option("#s-dataset", site.dataset_id)
-    page.set_input_files("#s-file", str(csv))
-    page.click("#sample-form button")
-    page.wait_for_selector("#message")
-    assert "3 rows" in page.inner_text("#message")
+    assert "3 rows" in upload_sample(page, site, tmp_path / "sample.csv", CSV)
 
     # … and sees its rows on the dataset page, told why.
     page.goto(f"{site.url}/ui/datasets/{site.dataset_id}")

@@ -7,14 +7,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from bench.offers_bench import corpus_shaped
 from catalog.demo import load_demo
 from catalog.errors import DatalabError
-from catalog.facts.derive import facts_from_rdflib
+from catalog.facts.derive import HEALTHDCAT_PROPERTIES, facts_from_rdflib
 from catalog.facts.read import catalogue_facts, gc_paused, record_facts
-from catalog.namespaces import ODRL
+from catalog.namespaces import HEALTHDCATAP, ODRL
 from catalog.service import Catalogue
 from catalog.store.base import DescribesSubjects
 from tests.catalog.test_roundtrip import PARSABLE
@@ -218,3 +218,15 @@ def test_a_bulk_read_holds_the_collector_and_gives_it_back() -> None:
     with pytest.raises(RuntimeError), gc_paused():
         raise RuntimeError("a failed build")
     assert gc.isenabled()
+
+
+def test_the_healthdcat_property_list_holds_every_path_of_the_published_shapes() -> None:
+    """The list that marks a health dataset (the same in bulk and alone) is written out;
+    every HealthDCAT-AP property the published SHACL shapes constrain must be in it."""
+    shapes = Graph().parse(CORPUS / "healthdcat-ap" / "healthdcatap-shacl.ttl")
+    path = "http://www.w3.org/ns/shacl#path"
+    paths = {
+        str(o) for o in shapes.objects(None, URIRef(path)) if str(o).startswith(str(HEALTHDCATAP))
+    }
+    assert len(paths) > 10
+    assert paths <= HEALTHDCAT_PROPERTIES, sorted(paths - HEALTHDCAT_PROPERTIES)

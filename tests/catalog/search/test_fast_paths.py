@@ -144,11 +144,21 @@ RANGES = [
 
 
 @pytest.mark.parametrize(
-    ("sort", "title_chars"),
-    [("relevance", None), ("modified", None), ("title", None), ("title", 8)],
+    ("sort", "title_chars", "sql_ordered"),
+    [
+        ("relevance", None, None),
+        ("modified", None, None),
+        ("title", None, None),
+        ("title", 8, None),
+        ("modified", None, 5),  # more candidates than SQLite orders: the columns' ranks
+    ],
 )
 def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
-    service: SearchService, sort: str, title_chars: int | None, monkeypatch: pytest.MonkeyPatch
+    service: SearchService,
+    sort: str,
+    title_chars: int | None,
+    sql_ordered: int | None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Sorted pages and date filters answered inside Tantivy (top-k by a fast field plus the
     matches tied with the last place; a range over the day) against the plain plan
@@ -162,6 +172,8 @@ def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
     if title_chars is not None:  # titles cut in the key: ties on a cut title are all read
         monkeypatch.setattr(tantivy_text, "TITLE_CHARS", title_chars)
         text.sync_with(db, rebuild=True)
+    if sql_ordered is not None:
+        monkeypatch.setattr(plan, "_SQL_ORDERED", sql_ordered)
     compared = 0
     no_text = [("", {}), ("", {"theme": ["HEAL"], "access": ["public", "restricted"]})]
     for q, filters in [*CASES, ("zyxward", {}), *no_text]:
