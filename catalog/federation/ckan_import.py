@@ -215,7 +215,8 @@ class PackageMapper:
                 add(ds, DCAT + "keyword", _lit(name))
         skip = {"identifier", "issued", "modified"}
         for f in cf.DATASET_FIELDS:
-            if f.key not in skip:
+            # a key in neither the package nor its extras has no value: skip the call
+            if f.key not in skip and (f.key in pkg or f.key in extras):
                 for obj in _field_values(f, field):
                     add(ds, f.prop, obj)
         has_themes = bool(_as_list(field("theme")))
@@ -425,7 +426,7 @@ class PackageMapper:
             _lit(res.get("rights")) if not _nn(res.get("rights")) else _nn(res.get("rights")),
         )
         for f in cf.RESOURCE_FIELDS:
-            if f.key not in ("issued", "modified"):
+            if f.key in res and f.key not in ("issued", "modified"):
                 for obj in _field_values(f, lambda key: res.get(key)):
                     add(f.prop, obj)
 
