@@ -302,32 +302,38 @@ def _policy_shape(index: TripleIndex, node: str) -> tuple[tuple[object, ...], se
     of a policy have one shape, whatever their nodes are called), and the names of those
     anonymous nodes; ``None`` for a cycle (parsed each time)."""
     anonymous: set[str] = set()
-
-    def shape(n: str, path: frozenset[str]) -> tuple[object, ...] | None:
-        out: list[tuple[object, ...]] = []
-        for predicate, objects in index.get(n, {}).items():
-            for o in objects:
-                k = key(o)
-                if isinstance(o, ox.Literal):
-                    lang = o.language or ""
-                    out.append((predicate, "L", o.value, o.datatype.value, lang))
-                elif k in index and predicate != _RDF_type:
-                    if k in path:
-                        return None
-                    inner = shape(k, path | {k})
-                    if inner is None:
-                        return None
-                    if _anonymous(o):
-                        anonymous.add(o.value)
-                    out.append((predicate, "N", "" if _anonymous(o) else o.value, inner))
-                else:
-                    if _anonymous(o):
-                        anonymous.add(o.value)
-                    out.append((predicate, "I", o.value, ()))
-        return tuple(sorted(out))  # entries compare item by item: strings, then shapes
-
-    found = shape(node, frozenset({node}))
+    found = _shape(index, node, frozenset({node}), anonymous)
     return None if found is None else (found, anonymous)
+
+
+def _shape(
+    index: TripleIndex, n: str, path: frozenset[str], anonymous: set[str]
+) -> tuple[object, ...] | None:
+    """The shape of node ``n`` (see :func:`_policy_shape`). A function of its own, not a
+    closure calling itself: such a closure is a reference cycle holding ``index``, and
+    while a bulk read holds the collector (``catalog.facts.read.gc_paused``) every index
+    of the read stayed alive until it ended."""
+    out: list[tuple[object, ...]] = []
+    for predicate, objects in index.get(n, {}).items():
+        for o in objects:
+            k = key(o)
+            if isinstance(o, ox.Literal):
+                lang = o.language or ""
+                out.append((predicate, "L", o.value, o.datatype.value, lang))
+            elif k in index and predicate != _RDF_type:
+                if k in path:
+                    return None
+                inner = _shape(index, k, path | {k}, anonymous)
+                if inner is None:
+                    return None
+                if _anonymous(o):
+                    anonymous.add(o.value)
+                out.append((predicate, "N", "" if _anonymous(o) else o.value, inner))
+            else:
+                if _anonymous(o):
+                    anonymous.add(o.value)
+                out.append((predicate, "I", o.value, ()))
+    return tuple(sorted(out))  # entries compare item by item: strings, then shapes
 
 
 def _remember(

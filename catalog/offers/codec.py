@@ -250,8 +250,11 @@ def _shared(encode: Encode, decode: Decode) -> tuple[Encode, Decode]:
     return encode_once, decode_once
 
 
-def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+#: One encoder for every stored value: ``json.dumps`` with arguments builds a new one per
+#: call, a fifth of the time of writing a small offer.
+_dumps: Callable[[Any], str] = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False
+).encode
 
 
 _MISSING = object()

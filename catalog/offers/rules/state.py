@@ -33,6 +33,13 @@ class Reason:
     text: str
 
 
+#: Reasons made before, shared (they are immutable): a build gives the same few thousand
+#: reasons to hundreds of thousands of offers, which a replica's mirror then holds, and
+#: each object of them a collection walks.
+_REASONS: dict[tuple[str, str, str], Reason] = {}
+_REASONS_MAX = 65_536
+
+
 class State:
     """One (dataset, lab, requester) resolution in progress."""
 
@@ -68,7 +75,13 @@ class State:
         return self.lab.name or self.lab.id
 
     def add(self, rule: str, outcome: str, text: str) -> None:
-        self.reasons.append(Reason(rule, outcome, text))
+        key = (rule, outcome, text)
+        reason = _REASONS.get(key)
+        if reason is None:
+            if len(_REASONS) >= _REASONS_MAX:
+                _REASONS.clear()
+            reason = _REASONS[key] = Reason(rule, outcome, text)
+        self.reasons.append(reason)
 
     def blocked(self, rule: str) -> bool:
         return any(r.rule == rule and r.outcome == "block" for r in self.reasons)

@@ -191,3 +191,20 @@ def test_usable_for_ai_training_flag(fixture_terms, demo_labs, table):
     assert not resolve(
         fixture_terms["tdm-reserved"], demo_labs["brain"], table, now=NOW
     ).usable_for_ai_training
+
+
+def test_resolutions_share_their_equal_reasons(fixture_terms, demo_labs, table):
+    """Equal reasons are one object across resolutions (a build's offers, and a mirror
+    holding them, keep a few thousand reasons, not one per offer and step), and each
+    resolution's trace is still its own: in its order, not changed by later ones."""
+    lab = demo_labs[sorted(demo_labs)[0]]
+    terms = fixture_terms[sorted(fixture_terms)[0]]
+    first = resolve(terms, lab, table, now=NOW)
+    trace = [(r.rule, r.outcome, r.text) for r in first.reasons]
+    for other in fixture_terms.values():  # other traces, some with these reasons
+        resolve(other, lab, table, now=NOW)
+    again = resolve(terms, lab, table, now=NOW)
+    assert first.reasons and again.reasons == first.reasons
+    assert all(a is b for a, b in zip(again.reasons, first.reasons, strict=True))
+    assert [(r.rule, r.outcome, r.text) for r in first.reasons] == trace
+    assert again.reasons is not first.reasons  # the lists are each offer's own
