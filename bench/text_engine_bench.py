@@ -180,7 +180,10 @@ def cases(
     none: Callable[[], dict[str, list[str]]] = dict
     facets5 = lambda: five_facets(rng)[0]  # noqa: E731
     return {
-        "common word (+ data space)": (ranked(common, lambda: health), plain(common, lambda: health)),
+        "common word (+ data space)": (
+            ranked(common, lambda: health),
+            plain(common, lambda: health),
+        ),
         "common word + 5 facets": (ranked(common, facets5), plain(common, facets5)),
         "facets only (5)": (
             lambda: text.leading("", five_facets(rng)[0], None, "modified", k, max_values),
@@ -264,8 +267,10 @@ def main() -> None:
     max_values = len({v for r in rows for v in r[2]})
     words = [*COMMON, "Krankenhaus", "Krebsregister", "Luftqualität", "hôpital", "qualité"]
     exprs = expressions(seed, [*words, "forêt"])
-    print(f"{args.datasets:,} documents from a seed of {len(rows):,}; mirror built in "
-          f"{build_s:.0f} s; {searcher.num_segments} segments; {max_values} facet values")  # fmt: skip
+    print(
+        f"{args.datasets:,} documents from a seed of {len(rows):,}; mirror built in "
+        f"{build_s:.0f} s; {searcher.num_segments} segments; {max_values} facet values"
+    )
     for w in COMMON[:2]:
         hits = searcher.search(text.query(exprs[w]), limit=1, count=True).count
         print(f"'{w}': {hits:,} matches; parts (p50 ms):", parts(text, exprs[w], max_values, 15))

@@ -28,15 +28,14 @@ import os
 import re
 import shutil
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import tantivy
 
 from catalog.errors import SearchIndexError
+from catalog.search.counted import SEP, CountCache
 from catalog.search.index import WEIGHTS, Moves
 
 log = logging.getLogger(__name__)
@@ -49,8 +48,6 @@ WRITER_HEAP = 256_000_000
 #: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
 #: values than this, exact counts come from the numpy columns instead.
 MAX_FACET_VALUES = 60_000
-#: Queries whose total and facet counts are kept (:meth:`TantivyText.counted`).
-COUNTED_QUERIES = 256
 #: The ``day`` of a document without a modification date: after every date in a descending
 #: sort, outside every date range.
 NO_DAY = -1
@@ -62,8 +59,6 @@ BOX = ("minx", "miny", "maxx", "maxy")
 #: A document's sort and range keys, from its ``docs`` row: id, modified, sort title and
 #: bounding box.
 Keys = tuple[str, str | None, str | None, float | None, float | None, float | None, float | None]
-#: Joins a facet's field and value into one ``facet`` term (the unit separator).
-SEP = "\x1f"
 #: Rows per ``IN (...)`` list.
 _CHUNK = 500
 BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))
@@ -266,8 +261,8 @@ class TantivyText:
         self.owed: set[int] = set()
         #: Moves whenever what the mirror holds may have changed (opened, written).
         self.generation = 0
-        self._counted: OrderedDict[tuple[object, ...], tuple[int, Any]] = OrderedDict()
-        self._counted_at = -1
+        #: Totals and facet counts of recent queries, kept exact through refreshes.
+        self.counts = CountCache()
 
     @property
     def known(self) -> set[int]:
@@ -318,13 +313,16 @@ class TantivyText:
             except (ValueError, OSError) as exc:
                 log.warning("tantivy index %s unreadable (%s); rebuilding", self.path, exc)
         self.generation += 1
+        kept = self.counts.take_for_recount()
         if ok:
             self._known = live if live is not None else set(rows)
-            return
-        log.info("tantivy mirror %s: rebuilding it from the SQLite index", self.path)
-        self.index = self._open(fresh=True)
-        self.known = set()
-        self.refresh(db, set(rows.tolist()) if isinstance(rows, np.ndarray) else set(rows))
+        else:
+            log.info("tantivy mirror %s: rebuilding it from the SQLite index", self.path)
+            self.index = self._open(fresh=True)
+            self.known = set()
+            self.refresh(db, set(rows.tolist()) if isinstance(rows, np.ndarray) else set(rows))
+        # what was asked before the (re)open is counted again, off the request path
+        self.counts.recount(self._idx().searcher(), kept)
 
     def refresh(
         self,
@@ -351,6 +349,7 @@ class TantivyText:
         again = {r for r in self.owed if r in known and r not in gone}
         if not gone and not new and not again and (self.path / "mirror.txt").exists():
             return
+        before = index.searcher()  # keeps the commit's removed rows readable for the counts
         writer = index.writer(heap_size=WRITER_HEAP)
         for rowid in gone | again:  # deletes apply to what was committed before them
             writer.delete_documents_by_term("rowid", rowid)
@@ -364,6 +363,9 @@ class TantivyText:
         writer.wait_merging_threads()
         index.reload()
         self.generation += 1
+        after = index.searcher()
+        if not self.counts.apply(before, after, self.schema, gone | again, new | again):
+            self.counts.recount(after, self.counts.take_for_recount())
         known.difference_update(gone)
         known.update(new)
         self.owed = set()
@@ -540,38 +542,15 @@ class TantivyText:
     ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
         """The total and the facet counts of ``query``: one aggregation over every match
         (the cost of a common word), kept for the next page, the next sort and the next
-        asker of the same query until the mirror changes (:attr:`generation`)."""
-        key = (
-            expression,
-            tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())),
-            max_values,
-        )
-        if self._counted_at != self.generation:
-            self._counted.clear()
-            self._counted_at = self.generation
-        found = self._counted.get(key)
-        if found is not None:
-            self._counted.move_to_end(key)
-            return found
-        agg = searcher.aggregate(
-            query,
-            {
-                "f": {"terms": {"field": "facet", "size": max(1, max_values)}},
-                "n": {"value_count": {"field": "rowid"}},
-            },
-        )
-        raw: dict[str, list[tuple[str, int]]] = {}
-        for bucket in agg["f"]["buckets"]:
-            name, _, value = str(bucket["key"]).partition(SEP)
-            raw.setdefault(name, []).append((value, int(bucket["doc_count"])))
-        found = (int(agg["n"]["value"] or 0), raw)
-        self._counted[key] = found
-        if len(self._counted) > COUNTED_QUERIES:
-            self._counted.popitem(last=False)
-        return found
+        asker of the same query, and kept exact through refreshes (:mod:`.counted`)."""
+        # ``max_values`` (at least the distinct values: every bucket is counted) is not
+        # part of the key: complete counts are the same whoever asks
+        key = (expression, tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())))
+        return self.counts.get(searcher, key, query, max_values)
 
     def close(self) -> None:
         self.generation += 1
+        self.counts.stop()
         self.index = None
         self.known = set()
 
