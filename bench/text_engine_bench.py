@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from catalog.search import tantivy_text
+from catalog.search import counted, tantivy_text
 from catalog.search.tantivy_text import MirrorBuilder, TantivyText
 
 _RARE = re.compile(r"zq\d+x")
@@ -93,7 +93,7 @@ def build_mirror(work: Path, rows: list[tuple[Any, ...]], n: int) -> tuple[Path,
     from bench.search_bench import N_RARE
 
     N_RARE[0] = max(1, n // 5)
-    path = work / f"mirror-{len(rows)}-{n}"
+    path = work / f"mirror-L{tantivy_text.LAYOUT}-{len(rows)}-{n}"
     if (path / "bench.done").exists():
         return path, float((path / "bench.done").read_text())
     t0 = time.perf_counter()
@@ -207,10 +207,7 @@ def parts(text: TantivyText, expression: str, max_values: int, runs: int) -> dic
     conversion of its buckets."""
     query = text.query(expression)
     searcher = text._idx().searcher()
-    spec = {
-        "f": {"terms": {"field": "facet", "size": max(1, max_values)}},
-        "n": {"value_count": {"field": "rowid"}},
-    }
+    spec = counted.spec(max_values)
     out = {}
     for name, fn in {
         "top-21": lambda: searcher.search(query, limit=21, count=False),
@@ -235,7 +232,7 @@ def measure(text: TantivyText, exprs: dict[str, str], runs: int, max_values: int
     for name, (ours, base) in cases(text, exprs, rng, max_values).items():
 
         def cold(ours: Callable[[], object] = ours) -> None:
-            text._counted.clear()
+            text.counts.clear()
             ours()
 
         cold_ms, _ = timed(cold, runs)
@@ -255,6 +252,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20_000)
     ap.add_argument("--runs", type=int, default=40)
     ap.add_argument("--work", type=Path, default=Path("/tmp/text-engine-bench"))
+    ap.add_argument("--build-only", action="store_true", help="build the mirror, no timing")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     from bench.scale_bench import COMMON
@@ -262,6 +260,8 @@ def main() -> None:
     seed = seed_index(args.work, args.seed)
     rows = seed_rows(seed)
     path, build_s = build_mirror(args.work, rows, args.datasets)
+    if args.build_only:
+        return
     text = open_text(path)
     searcher = text._idx().searcher()
     max_values = len({v for r in rows for v in r[2]})

@@ -24,10 +24,18 @@ from dataclasses import dataclass
 
 import tantivy
 
+from catalog.search.index import FACET_FIELDS
+
 log = logging.getLogger(__name__)
 
-#: Joins a facet's field and value into one ``facet`` term (the unit separator).
+#: Joins a facet's field and value into one term of :data:`OTHER` (the unit separator).
 SEP = "\x1f"
+#: The fast field counting each facet's values: one column per facet, mostly one value
+#: per document, which Tantivy reads about twice as fast as one column holding every
+#: ``field<SEP>value`` pair of the document (measured at 500k documents).
+COLUMNS = {name: f"fv_{name}" for name in FACET_FIELDS}
+#: The fast field of facets outside :data:`FACET_FIELDS` (``field<SEP>value`` terms).
+OTHER = "fv__other"
 #: A query's total and its facet counts ``{field: [(value, count)]}``.
 Counts = tuple[int, dict[str, list[tuple[str, int]]]]
 #: Queries kept.
@@ -40,19 +48,38 @@ DELTA_ROWS = 5_000
 BUCKETS = 65_000
 
 
+def column_value(name: str, value: str) -> tuple[str, str]:
+    """The fast field and term that count facet ``name``'s ``value``."""
+    column = COLUMNS.get(name)
+    return (column, value) if column is not None else (OTHER, f"{name}{SEP}{value}")
+
+
 def spec(size: int) -> dict[str, object]:
-    """The aggregation of a total (``n``) and facet counts (``f``, ``size`` buckets)."""
-    return {
-        "f": {"terms": {"field": "facet", "size": max(1, size)}},
-        "n": {"value_count": {"field": "rowid"}},
+    """The aggregation of a total (``n``) and each facet's counts (``size`` buckets)."""
+    out: dict[str, object] = {
+        column: {"terms": {"field": column, "size": max(1, size)}}
+        for column in (*COLUMNS.values(), OTHER)
     }
+    out["n"] = {"value_count": {"field": "rowid"}}
+    return out
+
+
+_NAMES = {column: name for name, column in COLUMNS.items()}
 
 
 def _aggregated(
     searcher: tantivy.Searcher, query: tantivy.Query, size: int
 ) -> tuple[int, dict[str, int]]:
+    """The total and ``{field<SEP>value: count}`` of ``query``."""
     agg = searcher.aggregate(query, spec(size))
-    buckets = {str(b["key"]): int(b["doc_count"]) for b in agg["f"]["buckets"]}
+    buckets = {}
+    for column, found in agg.items():
+        if column == "n":
+            continue
+        name = _NAMES.get(column)
+        for b in found["buckets"]:
+            term = str(b["key"]) if name is None else f"{name}{SEP}{b['key']}"
+            buckets[term] = int(b["doc_count"])
     return int(agg["n"]["value"] or 0), buckets
 
 

@@ -7,10 +7,11 @@ folded text (``text.py`` does folding, stemming and compounds before either engi
 word). A query is the FTS5 expression :func:`catalog.search.query.parse` produced,
 translated term for term; BM25 column weights become per-field boosts.
 
-Each document also carries its facet values (the ``facets`` rows of its rowid) as a fast
-``facet`` field, so a ranked query with facet filters is answered inside Tantivy: the
-filters are clauses of the query, the first page comes from Tantivy's top-k collector and
-the facet counts from a terms aggregation. No per-hit work is left to Python, which keeps a
+Each document also carries its facet values (the ``facets`` rows of its rowid), one
+indexed fast field per facet (:data:`catalog.search.counted.COLUMNS`), so a ranked query
+with facet filters is answered inside Tantivy: the filters are term clauses of the query,
+the first page comes from Tantivy's top-k collector and the facet counts from one terms
+aggregation per facet column. No per-hit work is left to Python, which keeps a
 common word at a million datasets in the tens of milliseconds (``docs/search-engine.md``).
 
 After every SQLite commit :meth:`TantivyText.refresh` mirrors the change (rowids are never
@@ -35,14 +36,14 @@ import numpy as np
 import tantivy
 
 from catalog.errors import SearchIndexError
-from catalog.search.counted import SEP, CountCache
+from catalog.search.counted import COLUMNS, OTHER, CountCache, column_value
 from catalog.search.index import WEIGHTS, Moves
 
 log = logging.getLogger(__name__)
 
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt.
-LAYOUT = "4"
+LAYOUT = "5"
 #: Memory of a Tantivy index writer (its indexing buffer), bytes.
 WRITER_HEAP = 256_000_000
 #: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
@@ -74,7 +75,8 @@ def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     for name in FIELDS:
         b.add_text_field(name, tokenizer_name="ws", index_option="position")
-    b.add_text_field("facet", tokenizer_name="raw", fast=True)
+    for column in (*COLUMNS.values(), OTHER):  # filtered by term, counted as a column
+        b.add_text_field(column, tokenizer_name="raw", fast=True, index_option="basic")
     b.add_integer_field("rowid", indexed=True, fast=True)
     # the sort keys: Tantivy's top-k by a fast field answers a sorted page, and a range
     # over ``day`` a date filter, without handing every match to Python
@@ -117,10 +119,6 @@ def _combined(parts: list[tantivy.Query], occur: tantivy.Occur) -> tantivy.Query
     return tantivy.Query.boolean_query([(occur, part) for part in parts])
 
 
-def facet_term(field: str, value: str) -> str:
-    return f"{field}{SEP}{value}"
-
-
 def document(
     rowid: int,
     title: str | None,
@@ -145,7 +143,7 @@ def document(
     doc.add_text("body", _tokens(body or ""))
     doc.add_text("stems", stems or "")
     for name, value in facets:
-        doc.add_text("facet", facet_term(name, value))
+        doc.add_text(*column_value(name, value))
     return doc
 
 
@@ -413,7 +411,7 @@ class TantivyText:
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(side, 0.0)))
         for name, values in sorted((filters or {}).items()):
             terms = [
-                tantivy.Query.term_query(self.schema, "facet", facet_term(name, v))
+                tantivy.Query.term_query(self.schema, *column_value(name, v))
                 for v in dict.fromkeys(values)
                 if v
             ]
