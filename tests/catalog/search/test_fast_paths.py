@@ -298,3 +298,24 @@ def test_ties_straddle_the_page_edge(service: SearchService) -> None:
     assert [h.id for h in every] == seen
     assert [h.modified for h in every] == ["2018-05-05"] * 32 + [None] * 8  # undated last
     assert seen[:32] == sorted(seen[:32]) and seen[32:] == sorted(seen[32:])  # ties by id
+
+
+def test_a_change_keeps_the_most_asked_queries(
+    service: SearchService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit's difference is applied to the ``DELTA_QUERIES`` most asked kept queries
+    (each costs two aggregations per commit); the others are dropped, counted when asked."""
+    from catalog.search import counted
+
+    text = service.text
+    assert text is not None
+    _kept_against_plain(service)
+    for _ in range(3):  # two queries asked more often than the others
+        service.search("hospital", limit=1)
+        service.search("patients", filters={"data_space": ["health"]}, limit=1)
+    monkeypatch.setattr(counted, "DELTA_QUERIES", 2)
+    service.catalogue.load(turtle(600, 3, seed=5), fmt="turtle", source="more")
+    assert service.search("hospital", limit=1).total > 0  # catches up
+    kept = {key[0][0] for key in text.counts._entries}
+    assert len(kept) == 2
+    assert _kept_against_plain(service) >= 2  # the two kept, still exact
