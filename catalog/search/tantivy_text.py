@@ -7,10 +7,11 @@ folded text (``text.py`` does folding, stemming and compounds before either engi
 word). A query is the FTS5 expression :func:`catalog.search.query.parse` produced,
 translated term for term; BM25 column weights become per-field boosts.
 
-Each document also carries its facet values (the ``facets`` rows of its rowid) as a fast
-``facet`` field, so a ranked query with facet filters is answered inside Tantivy: the
-filters are clauses of the query, the first page comes from Tantivy's top-k collector and
-the facet counts from a terms aggregation. No per-hit work is left to Python, which keeps a
+Each document also carries its facet values (the ``facets`` rows of its rowid), one
+indexed fast field per facet (:data:`catalog.search.counted.COLUMNS`), so a ranked query
+with facet filters is answered inside Tantivy: the filters are term clauses of the query,
+the first page comes from Tantivy's top-k collector and the facet counts from one terms
+aggregation per facet column. No per-hit work is left to Python, which keeps a
 common word at a million datasets in the tens of milliseconds (``docs/search-engine.md``).
 
 After every SQLite commit :meth:`TantivyText.refresh` mirrors the change (rowids are never
@@ -28,29 +29,26 @@ import os
 import re
 import shutil
 import sqlite3
-from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import tantivy
 
 from catalog.errors import SearchIndexError
+from catalog.search.counted import COLUMNS, OTHER, CountCache, column_value
 from catalog.search.index import WEIGHTS, Moves
 
 log = logging.getLogger(__name__)
 
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt.
-LAYOUT = "4"
+LAYOUT = "5"
 #: Memory of a Tantivy index writer (its indexing buffer), bytes.
 WRITER_HEAP = 256_000_000
 #: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
 #: values than this, exact counts come from the numpy columns instead.
 MAX_FACET_VALUES = 60_000
-#: Queries whose total and facet counts are kept (:meth:`TantivyText.counted`).
-COUNTED_QUERIES = 256
 #: The ``day`` of a document without a modification date: after every date in a descending
 #: sort, outside every date range.
 NO_DAY = -1
@@ -62,8 +60,6 @@ BOX = ("minx", "miny", "maxx", "maxy")
 #: A document's sort and range keys, from its ``docs`` row: id, modified, sort title and
 #: bounding box.
 Keys = tuple[str, str | None, str | None, float | None, float | None, float | None, float | None]
-#: Joins a facet's field and value into one ``facet`` term (the unit separator).
-SEP = "\x1f"
 #: Rows per ``IN (...)`` list.
 _CHUNK = 500
 BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))
@@ -79,7 +75,8 @@ def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     for name in FIELDS:
         b.add_text_field(name, tokenizer_name="ws", index_option="position")
-    b.add_text_field("facet", tokenizer_name="raw", fast=True)
+    for column in (*COLUMNS.values(), OTHER):  # filtered by term, counted as a column
+        b.add_text_field(column, tokenizer_name="raw", fast=True, index_option="basic")
     b.add_integer_field("rowid", indexed=True, fast=True)
     # the sort keys: Tantivy's top-k by a fast field answers a sorted page, and a range
     # over ``day`` a date filter, without handing every match to Python
@@ -122,10 +119,6 @@ def _combined(parts: list[tantivy.Query], occur: tantivy.Occur) -> tantivy.Query
     return tantivy.Query.boolean_query([(occur, part) for part in parts])
 
 
-def facet_term(field: str, value: str) -> str:
-    return f"{field}{SEP}{value}"
-
-
 def document(
     rowid: int,
     title: str | None,
@@ -150,7 +143,7 @@ def document(
     doc.add_text("body", _tokens(body or ""))
     doc.add_text("stems", stems or "")
     for name, value in facets:
-        doc.add_text("facet", facet_term(name, value))
+        doc.add_text(*column_value(name, value))
     return doc
 
 
@@ -266,8 +259,8 @@ class TantivyText:
         self.owed: set[int] = set()
         #: Moves whenever what the mirror holds may have changed (opened, written).
         self.generation = 0
-        self._counted: OrderedDict[tuple[object, ...], tuple[int, Any]] = OrderedDict()
-        self._counted_at = -1
+        #: Totals and facet counts of recent queries, kept exact through refreshes.
+        self.counts = CountCache()
 
     @property
     def known(self) -> set[int]:
@@ -318,13 +311,16 @@ class TantivyText:
             except (ValueError, OSError) as exc:
                 log.warning("tantivy index %s unreadable (%s); rebuilding", self.path, exc)
         self.generation += 1
+        kept = self.counts.take_for_recount()
         if ok:
             self._known = live if live is not None else set(rows)
-            return
-        log.info("tantivy mirror %s: rebuilding it from the SQLite index", self.path)
-        self.index = self._open(fresh=True)
-        self.known = set()
-        self.refresh(db, set(rows.tolist()) if isinstance(rows, np.ndarray) else set(rows))
+        else:
+            log.info("tantivy mirror %s: rebuilding it from the SQLite index", self.path)
+            self.index = self._open(fresh=True)
+            self.known = set()
+            self.refresh(db, set(rows.tolist()) if isinstance(rows, np.ndarray) else set(rows))
+        # what was asked before the (re)open is counted again, off the request path
+        self.counts.recount(self._idx().searcher(), kept)
 
     def refresh(
         self,
@@ -351,6 +347,7 @@ class TantivyText:
         again = {r for r in self.owed if r in known and r not in gone}
         if not gone and not new and not again and (self.path / "mirror.txt").exists():
             return
+        before = index.searcher()  # keeps the commit's removed rows readable for the counts
         writer = index.writer(heap_size=WRITER_HEAP)
         for rowid in gone | again:  # deletes apply to what was committed before them
             writer.delete_documents_by_term("rowid", rowid)
@@ -364,6 +361,9 @@ class TantivyText:
         writer.wait_merging_threads()
         index.reload()
         self.generation += 1
+        after = index.searcher()
+        if not self.counts.apply(before, after, self.schema, gone | again, new | again):
+            self.counts.recount(after, self.counts.take_for_recount())
         known.difference_update(gone)
         known.update(new)
         self.owed = set()
@@ -411,7 +411,7 @@ class TantivyText:
                 clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(side, 0.0)))
         for name, values in sorted((filters or {}).items()):
             terms = [
-                tantivy.Query.term_query(self.schema, "facet", facet_term(name, v))
+                tantivy.Query.term_query(self.schema, *column_value(name, v))
                 for v in dict.fromkeys(values)
                 if v
             ]
@@ -471,7 +471,9 @@ class TantivyText:
         if len(hits) == k:
             edge, reach = hits[-1][0], k
             while len(hits) == reach and hits[-1][0] == edge:  # ties may go further down
-                reach *= 2
+                # a top-k of thousands costs about what one of twenty does (the pass over
+                # the postings dominates): a few wide steps, not many doublings
+                reach *= 16
                 hits = searcher.search(query, limit=reach, count=False).hits
             hits = [h for h in hits if h[0] >= edge]
         rowids = np.array(
@@ -540,44 +542,27 @@ class TantivyText:
     ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
         """The total and the facet counts of ``query``: one aggregation over every match
         (the cost of a common word), kept for the next page, the next sort and the next
-        asker of the same query until the mirror changes (:attr:`generation`)."""
-        key = (
-            expression,
-            tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())),
-            max_values,
-        )
-        if self._counted_at != self.generation:
-            self._counted.clear()
-            self._counted_at = self.generation
-        found = self._counted.get(key)
-        if found is not None:
-            self._counted.move_to_end(key)
-            return found
-        agg = searcher.aggregate(
-            query,
-            {
-                "f": {"terms": {"field": "facet", "size": max(1, max_values)}},
-                "n": {"value_count": {"field": "rowid"}},
-            },
-        )
-        raw: dict[str, list[tuple[str, int]]] = {}
-        for bucket in agg["f"]["buckets"]:
-            name, _, value = str(bucket["key"]).partition(SEP)
-            raw.setdefault(name, []).append((value, int(bucket["doc_count"])))
-        found = (int(agg["n"]["value"] or 0), raw)
-        self._counted[key] = found
-        if len(self._counted) > COUNTED_QUERIES:
-            self._counted.popitem(last=False)
-        return found
+        asker of the same query, and kept exact through refreshes (:mod:`.counted`)."""
+        # ``max_values`` (at least the distinct values: every bucket is counted) is not
+        # part of the key: complete counts are the same whoever asks
+        key = (expression, tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())))
+        return self.counts.get(searcher, key, query, max_values)
 
     def close(self) -> None:
         self.generation += 1
+        self.counts.stop()
         self.index = None
         self.known = set()
 
 
 class _Translator:
-    """FTS5 expression (the subset ``query.parse`` writes) -> Tantivy query."""
+    """FTS5 expression (the subset ``query.parse`` writes) -> Tantivy query.
+
+    A disjunction is kept as one flat list of its parts however the expression nests it
+    (``(a OR (b OR c))``, a word over several columns): a boolean query whose clauses are
+    all term queries lets Tantivy's top-k skip blocks of postings that cannot enter the
+    page (block-max WAND), which a union nested in a union does not — half the time of a
+    common word's first page at two million datasets (``bench/text_engine_bench.py``)."""
 
     def __init__(self, schema: tantivy.Schema, expression: str) -> None:
         self.schema = schema
@@ -598,33 +583,41 @@ class _Translator:
         q = self._not()
         if self._peek() is not None:
             raise SearchIndexError(f"unexpected {self._peek()!r} in a search expression")
-        return q
+        return _combined(q, tantivy.Occur.Should)
 
-    def _not(self) -> tantivy.Query:
+    # each level returns the parts of a disjunction (one part: no disjunction)
+    def _not(self) -> list[tantivy.Query]:
         q = self._and()
         while self._peek() == "NOT":
             self.i += 1
-            q = tantivy.Query.boolean_query(
-                [(tantivy.Occur.Must, q), (tantivy.Occur.MustNot, self._and())]
-            )
+            q = [
+                tantivy.Query.boolean_query(
+                    [
+                        (tantivy.Occur.Must, _combined(q, tantivy.Occur.Should)),
+                        (tantivy.Occur.MustNot, _combined(self._and(), tantivy.Occur.Should)),
+                    ]
+                )
+            ]
         return q
 
-    def _and(self) -> tantivy.Query:
-        return self._joined("AND", self._or, tantivy.Occur.Must)
-
-    def _or(self) -> tantivy.Query:
-        return self._joined("OR", self._atom, tantivy.Occur.Should)
-
-    def _joined(
-        self, word: str, part: Callable[[], tantivy.Query], occur: tantivy.Occur
-    ) -> tantivy.Query:
-        parts = [part()]
-        while self._peek() == word:
+    def _and(self) -> list[tantivy.Query]:
+        parts = [self._or()]
+        while self._peek() == "AND":
             self.i += 1
-            parts.append(part())
-        return _combined(parts, occur)
+            parts.append(self._or())
+        if len(parts) == 1:
+            return parts[0]
+        either = [_combined(p, tantivy.Occur.Should) for p in parts]
+        return [_combined(either, tantivy.Occur.Must)]
 
-    def _atom(self) -> tantivy.Query:
+    def _or(self) -> list[tantivy.Query]:
+        parts = self._atom()
+        while self._peek() == "OR":
+            self.i += 1
+            parts = parts + self._atom()
+        return parts
+
+    def _atom(self) -> list[tantivy.Query]:
         tok = self._next()
         if tok == "(":
             q = self._not()
@@ -641,9 +634,7 @@ class _Translator:
         prefix = self._peek() == "*"
         if prefix:
             self.i += 1
-        return _combined(
-            [self._field_query(f, terms, prefix) for f in fields], tantivy.Occur.Should
-        )
+        return [self._field_query(f, terms, prefix) for f in fields]
 
     def _field_query(self, name: str, terms: list[str], prefix: bool) -> tantivy.Query:
         if name not in BOOST:

@@ -72,36 +72,122 @@ def test_sorted_pages_equal_the_scored_matches_sorted(service: SearchService, so
         assert got.total == len(plain)
 
 
-def test_counts_are_kept_until_the_mirror_changes(service: SearchService) -> None:
+def test_counts_are_kept_and_follow_a_change(service: SearchService) -> None:
     text = service.text
     assert text is not None
     first = service.search("hospital", limit=5)
-    assert len(text._counted) >= 1
+    assert len(text.counts) >= 1
     again = service.search("hospital", limit=5, cursor=first.next_cursor)
     assert (again.total, again.facets) == (first.total, first.facets)
-    text._counted.clear()  # the plain path: aggregate again
+    assert text.counts.hits >= 1
+    text.counts.clear()  # the plain path: aggregate again
     plain = service.search("hospital", limit=5)
     assert (plain.total, plain.facets) == (first.total, first.facets)
-    # a publish moves the mirror: the kept counts are not served any more
+    # a publish moves the mirror: the kept counts move with it
     service.catalogue.load(turtle(600, 1, seed=9, tag="hospital "), fmt="turtle", source="more")
+    hits = text.counts.hits
     after = service.search("hospital", limit=5)
+    assert text.counts.hits == hits + 1  # answered from the kept counts...
     assert after.total == first.total + 1
+    text.counts.clear()
+    assert service.search("hospital", limit=5).facets == after.facets  # ...which are exact
 
 
-def test_at_most_counted_queries_are_kept_the_oldest_dropped_first(
+def test_at_most_capacity_queries_are_kept_the_oldest_dropped_first(
     service: SearchService,
 ) -> None:
-    from catalog.search.tantivy_text import COUNTED_QUERIES
+    text = service.text
+    assert text is not None
+    text.counts.clear()
+    capacity = text.counts.capacity
+    for n in range(capacity + 1):  # one query more than are kept
+        service.search("hospital", filters={"country": [f"X{n:03d}"]}, limit=1)
+    assert len(text.counts) == capacity
+    kept = [str(key) for key in text.counts._entries]
+    assert not any("X000" in key for key in kept)  # the oldest went
+    assert any(f"X{capacity:03d}" in key for key in kept)  # the newest stays
+
+
+#: Queries whose counts are kept while the index changes: bare, with facets, with dates,
+#: with a box, without text.
+KEPT = [
+    ("hospital", {}, (None, None, None)),
+    ("patients", {"data_space": ["health"]}, (None, None, None)),
+    ("energia", {"access": ["public"], "theme": ["HEAL", "ENVI"]}, (None, None, None)),
+    ("hospital", {}, ("2015", "2019-06", None)),
+    ("", {"country": ["DEU", "FRA"]}, (None, None, (0.0, 40.0, 10.0, 50.0))),
+    ("", {}, (None, None, None)),
+]
+
+
+def _kept_against_plain(service: SearchService) -> int:
+    """Every :data:`KEPT` query's total and counts, as served (kept counts) and by the
+    numpy plan (every match counted now): equal. Returns how many came from the cache."""
+    text = service.text
+    assert text is not None
+    db = service.index.db()
+    cols = service._columns(db)  # caught up with the writes, as a search does
+    hits = text.counts.hits
+    for q, filters, ranges in KEPT:
+        expression = _expression(service, q) if q else None
+        args = (db, cols, expression, filters, ranges, "relevance", 0, 5, text)
+        _, fast_total, fast_counts = plan.execute(*args)
+        _, plain_total, plain_counts = plan.execute(*args, plan.Restriction())
+        assert fast_total == plain_total, (q, filters, ranges)
+        assert _counts(fast_counts) == _counts(plain_counts), (q, filters, ranges)
+    return text.counts.hits - hits
+
+
+def test_kept_counts_equal_fresh_ones_after_every_kind_of_change(
+    service: SearchService,
+) -> None:
+    """Counts kept through additions, replacements, removals and facets rewritten in
+    place (a lab edit) equal the plain plan's, and are served from the cache."""
+    from catalog.search.index import IndexFile
+
+    assert _kept_against_plain(service) == 0  # counted now, kept
+    assert _kept_against_plain(service) == len(KEPT)
+    cat = service.catalogue
+    cat.load(turtle(600, 40, seed=5, tag="hospital "), fmt="turtle", source="more")
+    assert _kept_against_plain(service) == len(KEPT)  # datasets added
+    changed = turtle(600, 20, seed=6).replace(b"ar:PUBLIC", b"ar:RESTRICTED")
+    cat.load(changed, fmt="turtle", source="more", replace=True)
+    assert _kept_against_plain(service) == len(KEPT)  # replaced, 20 dropped
+    cat.remove_source("more")
+    assert _kept_against_plain(service) == len(KEPT)  # a source removed
+    db = service.index.db()
+    rows = [r[0] for r in db.execute("SELECT id FROM docs ORDER BY rowid LIMIT 30")]
+    rewritten = set()
+    with service.index.lock:
+        db.execute("BEGIN")
+        for ident in rows:
+            found = IndexFile.replace_facets(db, ident, ["theme"], [("theme", "TECH")])
+            assert found is not None
+            rewritten.add(found[0])
+        IndexFile.count_rewrites(db)
+        db.execute("COMMIT")
+        service._changed(rewritten)
+    assert _kept_against_plain(service) == len(KEPT)  # facets rewritten in place
+
+
+def test_a_large_change_recounts_the_kept_queries_in_the_background(
+    service: SearchService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``DELTA_ROWS`` changed rows the kept queries are counted again on a thread,
+    most asked first; then served, and exact. A reopened mirror does the same."""
+    from catalog.search import counted
 
     text = service.text
     assert text is not None
-    text._counted.clear()
-    for n in range(COUNTED_QUERIES + 1):  # one query more than are kept
-        service.search("hospital", filters={"country": [f"X{n:03d}"]}, limit=1)
-    assert len(text._counted) == COUNTED_QUERIES
-    kept = [str(key) for key in text._counted]
-    assert not any("X000" in key for key in kept)  # the oldest went
-    assert any(f"X{COUNTED_QUERIES:03d}" in key for key in kept)  # the newest stays
+    _kept_against_plain(service)
+    monkeypatch.setattr(counted, "DELTA_ROWS", 3)
+    service.catalogue.load(turtle(600, 10, seed=5), fmt="turtle", source="more")
+    text.counts.wait(30)
+    assert len(text.counts) == len(KEPT)
+    assert _kept_against_plain(service) == len(KEPT)
+    text.sync_with(service.index.db(), rebuild=True)  # a rebuilt mirror: counted again
+    text.counts.wait(30)
+    assert _kept_against_plain(service) == len(KEPT)
 
 
 def _ties(count: int) -> bytes:
@@ -212,3 +298,24 @@ def test_ties_straddle_the_page_edge(service: SearchService) -> None:
     assert [h.id for h in every] == seen
     assert [h.modified for h in every] == ["2018-05-05"] * 32 + [None] * 8  # undated last
     assert seen[:32] == sorted(seen[:32]) and seen[32:] == sorted(seen[32:])  # ties by id
+
+
+def test_a_change_keeps_the_most_asked_queries(
+    service: SearchService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit's difference is applied to the ``DELTA_QUERIES`` most asked kept queries
+    (each costs two aggregations per commit); the others are dropped, counted when asked."""
+    from catalog.search import counted
+
+    text = service.text
+    assert text is not None
+    _kept_against_plain(service)
+    for _ in range(3):  # two queries asked more often than the others
+        service.search("hospital", limit=1)
+        service.search("patients", filters={"data_space": ["health"]}, limit=1)
+    monkeypatch.setattr(counted, "DELTA_QUERIES", 2)
+    service.catalogue.load(turtle(600, 3, seed=5), fmt="turtle", source="more")
+    assert service.search("hospital", limit=1).total > 0  # catches up
+    kept = {key[0][0] for key in text.counts._entries}
+    assert len(kept) == 2
+    assert _kept_against_plain(service) >= 2  # the two kept, still exact

@@ -147,3 +147,28 @@ def test_too_many_facet_values_for_one_aggregation_fall_back_to_numpy(
         assert new.total == old.total > 0
         assert {h.id for h in new.items} == {h.id for h in old.items}
         assert new.facets == old.facets
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        *_QUERIES,
+        "data -health",  # NOT
+        "health data -Sentinel -speech",  # AND of ORs, two NOTs
+        '"speech corpus"',  # phrase
+        "speech corp*",  # a word, then a phrase prefix
+        "Krankenhausdaten -Klinik",  # a split compound, excluding word starts
+    ],
+)
+def test_translated_queries_match_what_fts5_matches(demo_search: SearchService, q: str) -> None:
+    """The translator flattens disjunctions (block-max WAND needs one flat union): the
+    Tantivy match set of every expression ``query.parse`` writes is still FTS5's."""
+    db = demo_search.index.db()
+    pq = qparse.parse(db, q, max_chars=500, max_terms=24, min_prefix=2)
+    assert pq.expression and demo_search.text is not None
+    hits, _ = demo_search.text.match(pq.expression)
+    fts5 = sorted(
+        r[0] for r in db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (pq.expression,))
+    )
+    assert fts5, q  # a query that finds something
+    assert hits.tolist() == fts5, pq.expression

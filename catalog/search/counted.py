@@ -1,0 +1,259 @@
+"""The totals and facet counts of recent queries, kept exact while the index changes.
+
+Counting is what a common word costs inside Tantivy: one terms aggregation over every
+match (hundreds of thousands at two million datasets), while its first page is a top-k
+that skips most of them. So the counts of a query are kept (:class:`CountCache`) for the
+next page, the next sort and the next asker, and a change to the mirror does not throw
+them away: the rows a commit removed are counted once more on the searcher from before
+the commit and the rows it added on the one after it (an aggregation over the query AND
+those few rowids), and the difference is applied to every kept entry. The counts stay
+exactly what a fresh aggregation would give (``tests/catalog/search/test_fast_paths.py``
+compares them after changes). A change too large to apply this way (a source re-indexed
+whole) empties the cache, and the queries that were kept are counted again on a
+background thread (:meth:`CountCache.recount`), most asked first, so that the next asker
+finds them ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
+import tantivy
+
+from catalog.search.index import FACET_FIELDS
+
+log = logging.getLogger(__name__)
+
+#: Joins a facet's field and value into one term of :data:`OTHER` (the unit separator).
+SEP = "\x1f"
+#: The fast field counting each facet's values: one column per facet, mostly one value
+#: per document, which Tantivy reads about twice as fast as one column holding every
+#: ``field<SEP>value`` pair of the document (measured at 500k documents).
+COLUMNS = {name: f"fv_{name}" for name in FACET_FIELDS}
+#: The fast field of facets outside :data:`FACET_FIELDS` (``field<SEP>value`` terms).
+OTHER = "fv__other"
+#: A query's total and its facet counts ``{field: [(value, count)]}``.
+Counts = tuple[int, dict[str, list[tuple[str, int]]]]
+#: Queries kept.
+CAPACITY = 256
+#: Changed rows up to which a commit's difference is applied to the kept counts; past it
+#: they are counted again in the background.
+DELTA_ROWS = 5_000
+#: Kept queries a commit's difference is applied to, the most asked first; the others
+#: are dropped (each costs two small aggregations per commit, ~2 ms of CPU at 500k
+#: documents: 256 would make every publish pay half a second).
+DELTA_QUERIES = 32
+#: Buckets a difference or a recount may hold (Tantivy refuses more than 65,000; the
+#: caller never asks past 60,000 distinct values).
+BUCKETS = 65_000
+
+
+def column_value(name: str, value: str) -> tuple[str, str]:
+    """The fast field and term that count facet ``name``'s ``value``."""
+    column = COLUMNS.get(name)
+    return (column, value) if column is not None else (OTHER, f"{name}{SEP}{value}")
+
+
+def spec(size: int) -> dict[str, object]:
+    """The aggregation of a total (``n``) and each facet's counts (``size`` buckets)."""
+    out: dict[str, object] = {
+        column: {"terms": {"field": column, "size": max(1, size)}}
+        for column in (*COLUMNS.values(), OTHER)
+    }
+    out["n"] = {"value_count": {"field": "rowid"}}
+    return out
+
+
+_NAMES = {column: name for name, column in COLUMNS.items()}
+
+
+def _aggregated(
+    searcher: tantivy.Searcher, query: tantivy.Query, size: int
+) -> tuple[int, dict[str, int]]:
+    """The total and ``{field<SEP>value: count}`` of ``query``."""
+    agg = searcher.aggregate(query, spec(size))
+    buckets = {}
+    for column, found in agg.items():
+        if column == "n":
+            continue
+        name = _NAMES.get(column)
+        for b in found["buckets"]:
+            term = str(b["key"]) if name is None else f"{name}{SEP}{b['key']}"
+            buckets[term] = int(b["doc_count"])
+    return int(agg["n"]["value"] or 0), buckets
+
+
+@dataclass
+class _Entry:
+    query: tantivy.Query
+    total: int
+    buckets: dict[str, int]
+    asks: int = 1
+    grouped: Counts | None = None
+
+    def counts(self) -> Counts:
+        if self.grouped is None:
+            raw: dict[str, list[tuple[str, int]]] = {}
+            for term, n in self.buckets.items():
+                name, _, value = term.partition(SEP)
+                raw.setdefault(name, []).append((value, n))
+            self.grouped = (self.total, raw)
+        return self.grouped
+
+
+class CountCache:
+    """Totals and facet counts of up to :data:`CAPACITY` queries, each under a key that
+    names the query, least recently used dropped first. Every count is complete (the
+    aggregation is asked for at least as many buckets as there are facet values), so a
+    kept answer is the answer whatever the asker's bucket bound."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        #: Moves when the kept counts stop describing the mirror (emptied, or applied).
+        self.version = 0
+        #: How many answers came from the cache, and how many were aggregated.
+        self.hits = 0
+        self.misses = 0
+        self._recounting: threading.Thread | None = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(
+        self, searcher: tantivy.Searcher, key: Hashable, query: tantivy.Query, size: int
+    ) -> Counts:
+        """The counts of ``query`` (``size`` buckets), kept or aggregated now."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                entry.asks += 1
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry.counts()
+            version = self.version
+        total, buckets = _aggregated(searcher, query, size)
+        entry = _Entry(query, total, buckets)
+        with self._lock:
+            self.misses += 1
+            if version == self.version:  # no change landed while it was counted
+                self._keep(key, entry)
+        return entry.counts()
+
+    def _keep(self, key: Hashable, entry: _Entry) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+
+    def stop(self) -> None:
+        """Stop a running recount and wait for it (the mirror closes); what is kept stays
+        for :meth:`take_for_recount`."""
+        with self._lock:
+            self.version += 1
+        self.wait()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.version += 1
+
+    def apply(
+        self,
+        before: tantivy.Searcher,
+        after: tantivy.Searcher,
+        schema: tantivy.Schema,
+        removed: Iterable[int],
+        added: Iterable[int],
+    ) -> bool:
+        """Bring every kept count from ``before`` a commit to ``after`` it: minus the
+        ``removed`` rowids' counts on ``before``, plus the ``added`` ones' on ``after``
+        (a rewritten row is in both); only the :data:`DELTA_QUERIES` most asked stay.
+        ``False`` (and nothing changed) when the change is larger than
+        :data:`DELTA_ROWS`: :meth:`recount` then counts the kept queries again."""
+        gone, new = sorted(set(removed)), sorted(set(added))
+        with self._lock:
+            self.version += 1
+            if not self._entries:
+                return True
+            if len(gone) + len(new) > DELTA_ROWS:
+                return False
+            ranked = sorted(self._entries, key=lambda k: -self._entries[k].asks)
+            for key in ranked[DELTA_QUERIES:]:
+                del self._entries[key]
+            for entry in self._entries.values():
+                for searcher, rowids, sign in ((before, gone, -1), (after, new, 1)):
+                    if rowids:
+                        self._shift(entry, searcher, schema, rowids, sign)
+                entry.grouped = None
+            return True
+
+    @staticmethod
+    def _shift(
+        entry: _Entry,
+        searcher: tantivy.Searcher,
+        schema: tantivy.Schema,
+        rowids: list[int],
+        sign: int,
+    ) -> None:
+        among = tantivy.Query.term_set_query(schema, "rowid", rowids)
+        query = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, entry.query), (tantivy.Occur.Must, among)]
+        )
+        total, buckets = _aggregated(searcher, query, BUCKETS)
+        entry.total += sign * total
+        for term, n in buckets.items():
+            left = entry.buckets.get(term, 0) + sign * n
+            if left:
+                entry.buckets[term] = left
+            else:
+                entry.buckets.pop(term, None)
+
+    def take_for_recount(self) -> list[tuple[Hashable, tantivy.Query]]:
+        """Empty the cache, handing back what it kept, most asked first."""
+        with self._lock:
+            kept = sorted(self._entries.items(), key=lambda kv: -kv[1].asks)
+            self._entries.clear()
+            self.version += 1
+        return [(key, e.query) for key, e in kept]
+
+    def recount(
+        self, searcher: tantivy.Searcher, queries: list[tuple[Hashable, tantivy.Query]]
+    ) -> None:
+        """Count ``queries`` on ``searcher`` on a background thread, keeping each answer
+        unless the mirror changed meanwhile (a later change starts its own recount)."""
+        if not queries:
+            return
+        with self._lock:
+            version = self.version
+
+        def run() -> None:
+            for key, query in queries:
+                with self._lock:
+                    if version != self.version:
+                        return
+                    if key in self._entries:
+                        continue
+                try:
+                    total, buckets = _aggregated(searcher, query, BUCKETS)
+                except ValueError as exc:  # a closed or replaced index, too many values
+                    log.info("recounting kept search counts stopped: %s", exc)
+                    return
+                with self._lock:
+                    if version != self.version:
+                        return
+                    self._keep(key, _Entry(query, total, buckets, asks=0))
+
+        self._recounting = threading.Thread(target=run, name="search-recount", daemon=True)
+        self._recounting.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a running recount (tests, benchmarks)."""
+        thread = self._recounting
+        if thread is not None:
+            thread.join(timeout)
