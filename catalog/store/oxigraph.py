@@ -13,6 +13,9 @@ from catalog.errors import InvalidInput, StoreError
 from catalog.store.base import NTriplesSource, Row, Term
 from catalog.store.fast_load import load_pipelined, load_sequential
 
+#: Up to this many triples, a chunk is loaded in a transaction rather than by the bulk
+#: loader (which costs more up to about 1,000; measured on a store of 20,000 datasets).
+SMALL_CHUNK_TRIPLES = 500
 _UNFLUSHED = (
     "every write the store had acknowledged is in its write-ahead log and is recovered when "
     "it is next opened"
@@ -78,10 +81,13 @@ class OxigraphStore:
         serialiser from validated terms, into ``graph``."""
         # ``lenient`` skips re-validating IRIs: every term was validated by the parser that
         # read the untrusted document, and the chunk is pyoxigraph's own serialisation.
+        # The bulk loader writes and ingests new files for every index: some 30 ms
+        # whatever the chunk's size, so a small chunk (one dataset published, an edit) is
+        # loaded in a transaction instead (0.1 ms for 20 triples).
+        small = chunk.count(b"\n") <= SMALL_CHUNK_TRIPLES
+        load = self._store.load if small else self._store.bulk_load
         try:
-            self._store.bulk_load(
-                chunk, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=True
-            )
+            load(chunk, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=True)
         except (OSError, SyntaxError, ValueError) as exc:
             raise StoreError(f"bulk load failed: {exc}", where=graph) from exc
 

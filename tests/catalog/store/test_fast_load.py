@@ -26,7 +26,7 @@ from catalog.service import Catalogue
 from catalog.settings import get_settings
 from catalog.skolem import DATATYPE_WRAPPER, GENID, is_skolem, skolemise, skolemise_ntriples
 from catalog.store.fast_load import load_pipelined, load_sequential
-from catalog.store.oxigraph import OxigraphStore
+from catalog.store.oxigraph import SMALL_CHUNK_TRIPLES, OxigraphStore
 from tests.catalog.test_roundtrip import PARSABLE
 from tests.conftest import CORPUS
 
@@ -286,3 +286,37 @@ def test_a_failed_load_does_not_keep_the_store_locked(tmp_path: Path) -> None:
     assert info.value.__traceback__ is not None
     with Catalogue.open(settings) as again:
         assert again.count() == 0
+
+
+@pytest.mark.parametrize("lines", [SMALL_CHUNK_TRIPLES, SMALL_CHUNK_TRIPLES + 1, 3000])
+def test_small_and_large_chunks_store_every_line(tmp_path: Path, lines: int) -> None:
+    """A small chunk goes through a transaction, a large one through the bulk loader:
+    either way the graph holds exactly the chunk's triples."""
+    store = OxigraphStore(tmp_path / "s")
+    chunk = "".join(
+        f'<https://e.org/s{i}> <https://e.org/p> "v{i}"@en .\n' for i in range(lines)
+    ).encode()
+    store.load_ntriples_chunk(FAST, chunk)
+    stored = set(store.quads(FAST))
+    assert len(stored) == lines
+    assert (
+        ox.Quad(
+            ox.NamedNode(f"https://e.org/s{lines - 1}"),
+            ox.NamedNode("https://e.org/p"),
+            ox.Literal(f"v{lines - 1}", language="en"),
+            ox.NamedNode(FAST),
+        )
+        in stored
+    )
+    store.close()
+
+
+def test_a_bad_small_chunk_stores_none_of_its_lines(tmp_path: Path) -> None:
+    """The transaction of a small chunk is all or nothing: a bad last line leaves the
+    graph as it was."""
+    store = OxigraphStore(tmp_path / "s")
+    good = "".join(f'<https://e.org/s{i}> <https://e.org/p> "{i}" .\n' for i in range(20))
+    with pytest.raises(StoreError, match="bulk load failed"):
+        store.load_ntriples_chunk(FAST, (good + "<https://e.org/s> not n-triples .\n").encode())
+    assert list(store.quads(FAST)) == []
+    store.close()
