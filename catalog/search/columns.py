@@ -84,6 +84,10 @@ class FacetColumns:
         self.box = np.zeros((4, 0), dtype=np.float64)
         self.pair_doc = np.zeros(0, dtype=_I)
         self.pair_code = np.zeros(0, dtype=_I)
+        #: Buffers whose first ``len(pair_doc)`` entries are ``pair_doc`` and ``pair_code``
+        #: (``None`` after they were replaced): a change appends its pairs in place
+        #: instead of copying every pair (tens of millions at two million documents).
+        self._room: tuple[np.ndarray, np.ndarray] | None = None
         self._by_code: tuple[np.ndarray, np.ndarray] | None = None
         self._all_counts: np.ndarray | None = None
         self._ranks: dict[str, np.ndarray] = {}
@@ -155,7 +159,7 @@ class FacetColumns:
         doc = np.concatenate([self.pair_doc, np.array(docs, dtype=_I)])
         code = np.concatenate([self.pair_code, np.array(codes, dtype=_I)])
         order = np.argsort(doc, kind="stable")
-        self.pair_doc, self.pair_code = doc[order], code[order]
+        self._set_pairs(doc[order], code[order])
         self._compact()
         self._changed()
 
@@ -170,8 +174,26 @@ class FacetColumns:
     def _compact(self) -> None:
         if self.dead_pairs > len(self.pair_code) // 2:
             keep = self.pair_code != 0
-            self.pair_doc, self.pair_code = self.pair_doc[keep], self.pair_code[keep]
+            self._set_pairs(self.pair_doc[keep], self.pair_code[keep])
             self.dead_pairs = 0
+
+    def _set_pairs(self, doc: np.ndarray, code: np.ndarray) -> None:
+        self.pair_doc, self.pair_code = doc, code
+        self._room = None
+
+    def _append_pairs(self, doc: np.ndarray, code: np.ndarray) -> None:
+        """Add pairs after the others (their rowids are above every known one), into
+        :attr:`_room`, made a quarter larger than needed when it is full."""
+        n = len(self.pair_doc)
+        m = n + len(doc)
+        if self._room is None or len(self._room[0]) < m:
+            size = m + m // 4 + 4096
+            room = (np.empty(size, dtype=_I), np.empty(size, dtype=_I))
+            room[0][:n], room[1][:n] = self.pair_doc, self.pair_code
+            self._room = room
+        self._room[0][n:m], self._room[1][n:m] = doc, code
+        # views: a reader holding the previous ones still sees the pairs it had
+        self.pair_doc, self.pair_code = self._room[0][:m], self._room[1][:m]
 
     def _code(self, field: str, value: str) -> int:
         """The code of one ``(field, value)`` pair (a new one gets the next code)."""
@@ -219,8 +241,7 @@ class FacetColumns:
             doc = np.concatenate(docs)
             doc_codes = np.concatenate(codes)
             order = np.argsort(doc, kind="stable")
-            self.pair_doc = np.concatenate([self.pair_doc, doc[order]])
-            self.pair_code = np.concatenate([self.pair_code, doc_codes[order]])
+            self._append_pairs(doc[order], doc_codes[order])
 
     def _grow(self, top: int) -> None:
         if top <= self.cap:
@@ -422,6 +443,7 @@ class FacetColumns:
         self.dead_pairs = int(state["dead_pairs"])
         for name in _ARRAYS:
             setattr(self, name, arrays[name])
+        self._room = None
         self._by_code = (arrays["by_code_docs"], arrays["by_code_starts"])
         self._all_counts = arrays["all_counts"]
         self._ranks = ranks

@@ -82,3 +82,26 @@ def test_moves_undone_by_a_rollback_are_not_applied(service: SearchService) -> N
     service.catalogue.load(turtle(500, 3, seed=9), fmt="turtle", source="c", replace=True)
     assert service.search("", limit=1).total == before + 3
     _agrees_with_a_fresh_read(service)
+
+
+def test_added_documents_extend_the_pairs_in_place(service: SearchService) -> None:
+    """A publish adds its facet pairs after the others without copying every pair (tens
+    of millions at two million documents): successive changes share one buffer, a reader
+    holding the pairs from before a change still sees them as they were, and the columns
+    stay what a fresh read gives."""
+    cat = service.catalogue
+    db = service.index.db()
+    cols = service._columns(db)
+    for k in range(3):  # the first change may make the room
+        cat.load(turtle(600 + k, 1, seed=20 + k), fmt="turtle", source=f"n{k}", replace=True)
+        service.search("", limit=1)
+    held_doc = service._columns(db).pair_doc
+    held = held_doc.copy()
+    for k in range(3, 8):
+        cat.load(turtle(600 + k, 1, seed=20 + k), fmt="turtle", source=f"n{k}", replace=True)
+        service.search("", limit=1)
+        cols = service._columns(db)
+        assert np.shares_memory(cols.pair_doc, held_doc)  # appended, not copied
+    assert len(cols.pair_doc) > len(held)
+    assert held_doc.tolist() == held.tolist()
+    _agrees_with_a_fresh_read(service)
