@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
-from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy.pool import NullPool
 
 from catalog.db import migrate
 from catalog.errors import ConfigurationError, DatabaseUnavailable, QueryTimeout
@@ -29,8 +29,6 @@ from catalog.settings import Settings
 
 #: The embedded database's file name in the catalogue's folder.
 EMBEDDED_FILE = "datalab.sqlite3"
-#: Idle connections to the embedded file kept for reuse.
-SQLITE_KEPT_CONNECTIONS = 8
 
 #: Execution option asking the SQLite ``begin`` hook for a write lock up front.
 _WRITE = "datalab_write"
@@ -110,16 +108,12 @@ class Database:
     def sqlite(cls, path: Path, *, timeout_s: float = 30.0, upgrade: bool = True) -> Database:
         """The embedded SQLite file at ``path``, migrated to head unless ``upgrade`` is off."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Connections are kept for the next use: opening one (and its pragmas) costs some
-        # 2.5 ms, several times per request and per publish. The pool never makes a caller
-        # wait (connections beyond the kept ones are opened and closed as needed), and
-        # :meth:`close` closes the kept ones.
+        # One connection per use, as sqlite3 is cheap to open: nothing is left open by an
+        # object nobody closes (callers that only pass a path).
         engine = sa.create_engine(
             sa.URL.create("sqlite", database=str(path)),
-            poolclass=QueuePool,
-            pool_size=SQLITE_KEPT_CONNECTIONS,
-            max_overflow=-1,
-            connect_args={"timeout": timeout_s, "check_same_thread": False},
+            poolclass=NullPool,
+            connect_args={"timeout": timeout_s},
         )
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
