@@ -228,8 +228,12 @@ class FacetColumns:
             box = np.array([r[2:6] for r in rows], dtype=np.float64).T  # None -> nan
             self.box[:, rowids] = box
         docs, codes = [], []
+        # A change reads its few rows through the (doc, ...) index; SQLite's own plan
+        # scans every facet row in key order for the GROUP BY (140 ms at 200,000 datasets,
+        # for one document), which only a whole read should do.
+        using = "INDEXED BY facets_doc" if first > 0 else ""
         for field, value, text in db.execute(
-            "SELECT field, value, group_concat(doc) FROM facets WHERE doc >= ? "
+            f"SELECT field, value, group_concat(doc) FROM facets {using} WHERE doc >= ? "  # noqa: S608
             "GROUP BY field, value",
             (first,),
         ):
