@@ -257,8 +257,6 @@ class TantivyText:
         self._known: set[int] | np.ndarray = set()
         #: Rowids whose facets were rewritten in place and are not mirrored yet.
         self.owed: set[int] = set()
-        #: Moves whenever what the mirror holds may have changed (opened, written).
-        self.generation = 0
         #: Totals and facet counts of recent queries, kept exact through refreshes.
         self.counts = CountCache()
 
@@ -310,7 +308,6 @@ class TantivyText:
                 )
             except (ValueError, OSError) as exc:
                 log.warning("tantivy index %s unreadable (%s); rebuilding", self.path, exc)
-        self.generation += 1
         kept = self.counts.take_for_recount()
         if ok:
             self._known = live if live is not None else set(rows)
@@ -360,7 +357,6 @@ class TantivyText:
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
-        self.generation += 1
         after = index.searcher()
         if not self.counts.apply(before, after, self.schema, gone | again, new | again):
             self.counts.recount(after, self.counts.take_for_recount())
@@ -549,7 +545,6 @@ class TantivyText:
         return self.counts.get(searcher, key, query, max_values)
 
     def close(self) -> None:
-        self.generation += 1
         self.counts.stop()
         self.index = None
         self.known = set()
