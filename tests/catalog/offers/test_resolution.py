@@ -208,3 +208,22 @@ def test_resolutions_share_their_equal_reasons(fixture_terms, demo_labs, table):
     assert all(a is b for a, b in zip(again.reasons, first.reasons, strict=True))
     assert [(r.rule, r.outcome, r.text) for r in first.reasons] == trace
     assert again.reasons is not first.reasons  # the lists are each offer's own
+
+
+def test_the_shared_reasons_table_stays_bounded(fixture_terms, demo_labs, table, monkeypatch):
+    """Past its bound the table of shared reasons starts again: it never holds more than
+    the bound, and every resolution still gives its full, correct trace."""
+    from catalog.offers.rules import state
+
+    monkeypatch.setattr(state, "_REASONS_MAX", 3)
+    monkeypatch.setattr(state, "_REASONS", {})
+    lab = demo_labs[sorted(demo_labs)[0]]
+    expected = {}
+    for name, terms in fixture_terms.items():
+        offer = resolve(terms, lab, table, now=NOW)
+        expected[name] = [(r.rule, r.outcome, r.text) for r in offer.reasons]
+        assert len(state._REASONS) <= 3
+    assert sum(len(trace) for trace in expected.values()) > 3  # the bound was passed
+    for name, terms in fixture_terms.items():
+        again = resolve(terms, lab, table, now=NOW)
+        assert [(r.rule, r.outcome, r.text) for r in again.reasons] == expected[name]
