@@ -42,6 +42,9 @@ _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 #: On a graph server, ``<source> dlab:publicProjectionOf <version>`` says that the source's
 #: public projection (:mod:`catalog.federation.sparql_public`) was built from that version.
 PUBLIC_PROJECTION_OF = str(DLAB) + "publicProjectionOf"
+#: ``<source> dlab:factsRead "token"``: a read of the source's facts began under that token
+#: and no change was made in place since (:mod:`catalog.facts.table`).
+FACTS_READ = str(DLAB) + "factsRead"
 
 #: A SPARQL fragment binding ?g to every current source graph (and ?source to its name).
 CURRENT_GRAPHS = f"GRAPH <{META_GRAPH}> {{ ?src <{DLAB.currentGraph}> ?g ; <{DLAB.name}> ?source }}"
@@ -245,15 +248,36 @@ class SourceGraphs:
         if add_from:
             ops.append(f"ADD <{add_from}> TO <{graph}>")
         ops.append(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }}")
-        # the version changed in place: its public projection, if any, is stale
-        ops.append(
-            f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{PUBLIC_PROJECTION_OF}> ?v }} }}"
-        )
+        # the version changed in place: its public projection and its stored facts, if
+        # any, are stale
+        for stale in (PUBLIC_PROJECTION_OF, FACTS_READ):
+            ops.append(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{stale}> ?v }} }}")
         ops.append(
             f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> "{now}"'
             "^^<http://www.w3.org/2001/XMLSchema#dateTime> } }"
         )
         self.store.update(" ;\n".join(ops))
+
+    def begin_facts_read(self, name: str) -> str:
+        """Mark the start of a read of ``name``'s facts; returns its token, which the next
+        change in place removes (see :meth:`facts_read`)."""
+        token = uuid.uuid4().hex
+        src = source_iri(name)
+        self.store.update(
+            f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{FACTS_READ}> ?v }} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{src}> <{FACTS_READ}> {_lit(token)} }} }}"
+        )
+        return token
+
+    def facts_read(self, name: str) -> str | None:
+        """The token of the last read of ``name``'s facts begun, unless the source was
+        changed in place since (``None``)."""
+        src = source_iri(name)
+        rows = self.store.select(
+            f"SELECT ?t WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{FACTS_READ}> ?t }} }}"
+        )
+        tokens = {r["t"].value for r in rows}
+        return tokens.pop() if len(tokens) == 1 else None
 
     def discard(self, graph: str) -> None:
         """Drop an unpublished version (after a failed load)."""

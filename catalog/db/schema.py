@@ -451,3 +451,36 @@ synthetic_previews = sa.Table(
 change_feed_source_seq = sa.Index(
     "ix_change_feed_source_seq", change_feed.c.source, change_feed.c.seq
 )
+
+# -- facts -----------------------------------------------------------------------------------
+# Added by revision 0010_dataset_facts: each dataset's facts as derived from one version of
+# its source graph, written by a bulk read that derives them anyway (the search projection)
+# so that a full offers build copies them instead of reading the RDF store again
+# (catalog/facts/table.py). Rows count only under their source's marker, and the marker
+# only while the store still holds the token it was written under.
+
+#: A dataset's facts (DatasetFacts as JSON, as ``offer_terms.facts``) under a read's token.
+dataset_facts = sa.Table(
+    "dataset_facts",
+    metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("token", sa.Text, primary_key=True),  # the read that derived the row
+    sa.Column("dataset_id", sa.Text, primary_key=True),
+    sa.Column("iri", sa.Text, nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("facts", sa.Text, nullable=False),
+    sa.Index("ix_dataset_facts_dataset_id", "dataset_id", "source", "token"),
+)
+
+#: One complete read of a source's facts: which graph version, which derivation (``stamp``:
+#: the derivation's code and the data spaces), how many rows, under which token.
+facts_sources = sa.Table(
+    "facts_sources",
+    metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("graph", sa.Text, nullable=False),
+    sa.Column("token", sa.Text, nullable=False),
+    sa.Column("stamp", sa.Text, nullable=False),
+    sa.Column("datasets", sa.Integer, nullable=False),
+    sa.Column("written", sa.DateTime(timezone=True), nullable=False),
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -174,21 +174,27 @@ def _closed(catalogue: Catalogue, graph: str, index: TripleIndex) -> TripleIndex
     return index
 
 
-def catalogue_facts(catalogue: Catalogue, source: str | None = None) -> Iterator[DatasetFacts]:
-    """The facts of every dataset of every current source (or of ``source``)."""
+def catalogue_facts(
+    catalogue: Catalogue, source: str | None = None, skip: Collection[str] = ()
+) -> Iterator[DatasetFacts]:
+    """The facts of every dataset of every current source (or of ``source``), but those
+    of the sources named in ``skip``."""
     flt = f'FILTER(?source = "{check_source_name(source)}")' if source else ""
     rows = catalogue.store.select(f"SELECT ?source ?g WHERE {{ {CURRENT_GRAPHS} {flt} }}")
     found: dict[str, DatasetFacts] = {}
     for r in sorted(rows, key=lambda r: r["source"].value):
+        if r["source"].value in skip:
+            continue
         for facts in graph_facts(catalogue, r["source"].value, r["g"].value):
             other = found.get(facts.dataset_id)
-            found[facts.dataset_id] = facts if other is None else _duplicate(other, facts)
+            found[facts.dataset_id] = facts if other is None else duplicate(other, facts)
     yield from found.values()
 
 
-def _duplicate(a: DatasetFacts, b: DatasetFacts) -> DatasetFacts:
+def duplicate(a: DatasetFacts, b: DatasetFacts) -> DatasetFacts:
     """Two records under one id (stored before ownership was enforced): never pick one;
-    the access is the most closed of both and every offer needs review."""
+    the access is the most closed of both and every offer needs review. Records of several
+    sources are merged in the order of their sources' names."""
     values = tuple(sorted({*a.access_values, *b.access_values, "DUPLICATE_RECORD"}))
     return replace(
         a,

@@ -341,6 +341,24 @@ def facts_json(facts: DatasetFacts, terms: str | None = None) -> str:
     return f'{own[:-1]},"terms":{terms if terms is not None else terms_json(facts)}}}'
 
 
+class FactsEncoder:
+    """Encodes facts for storing, each distinct terms (by signature key) once: ``(signature
+    key, facts JSON)``, the two columns ``offer_terms`` and ``dataset_facts`` hold."""
+
+    def __init__(self) -> None:
+        self._terms: dict[str, str] = {}
+
+    def __call__(self, facts: DatasetFacts, key: str | None = None) -> tuple[str, str]:
+        if key is None:
+            key = signature_key(facts.signature())
+        text = self._terms.get(key)
+        if text is None:
+            if len(self._terms) >= 100_000:  # signatures long gone: start again
+                self._terms.clear()
+            text = self._terms[key] = terms_json(facts)
+        return key, facts_json(facts, text)
+
+
 class FactsReader:
     """Decodes stored facts, each distinct terms (by signature key) once."""
 

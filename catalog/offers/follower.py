@@ -39,7 +39,8 @@ from catalog.db.database import Database
 from catalog.db.feed import DELETE, FeedRow
 from catalog.errors import DatasetNotFound
 from catalog.facts import DatasetFacts
-from catalog.facts.read import catalogue_facts, gc_paused, record_facts
+from catalog.facts.read import catalogue_facts, duplicate, gc_paused, record_facts
+from catalog.facts.table import FactsTable
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.labs import DataLab, list_labs
 from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE
@@ -153,9 +154,7 @@ class OffersFollower:
             plan = Plan(None, position, body, sources, labs=labs)
             known: set[str] = set()  # each distinct signature resolved once
             with gc_paused():  # millions of objects, no cycles: see gc_paused
-                for facts in catalogue_facts(self.catalogue):
-                    self.records_read += 1
-                    self._put(plan, facts, labs, table, known)
+                self._gather(plan, labs, table, known)
                 ok = self.store.write(plan)
                 datasets = len(plan.terms)
                 # Let go of the plan while the collector is held: its first collection
@@ -166,6 +165,38 @@ class OffersFollower:
                 plan.resolutions.clear()
             log.info("offers stored: %d datasets x %d labs", datasets, len(labs))
             return ok
+
+    def _gather(
+        self, plan: Plan, labs: list[DataLab], table: LicenceTable, known: set[str]
+    ) -> None:
+        """Every dataset's facts into ``plan``: those a bulk read stored for the current
+        versions (catalog/facts/table.py) are copied as stored, and only each distinct
+        signature of theirs is decoded and resolved; the other sources are read from the
+        store. An id held by several records is merged as :func:`catalogue_facts` merges."""
+        stored = FactsTable(self.catalogue).stored(plan.sources)
+        skip = {u.source for u in stored.usable}
+        read = {f.dataset_id: f for f in catalogue_facts(self.catalogue, skip=skip)}
+        self.records_read += len(read)
+        colliding = stored.colliding(read)
+        plan.not_copied = set(colliding)
+        for ident, records in colliding.items():
+            merged: list[tuple[str, DatasetFacts]] = list(records)
+            if ident in read:  # already merged across the sources read
+                merged.append((read[ident].source or "", read.pop(ident)))
+            merged.sort(key=lambda pair: pair[0])
+            facts = merged[0][1]
+            for _, other in merged[1:]:
+                facts = duplicate(facts, other)
+            self._put(plan, facts, labs, table, known)
+        for facts in read.values():
+            self._put(plan, facts, labs, table, known)
+        for sig, (facts, count) in stored.signatures(skip=plan.not_copied).items():
+            if sig not in known:
+                for lab in labs:
+                    plan.resolutions[(sig, lab.id)] = resolve(facts, lab, table)
+                known.add(sig)
+            self.recomputed += count * len(labs)
+        plan.copied = [(u.source, u.token) for u in stored.usable]
 
     # -- one page ----------------------------------------------------------------------------
     def apply(self, state: OfferState, rows: list[FeedRow], position: int) -> OfferState:

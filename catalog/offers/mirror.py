@@ -229,7 +229,7 @@ class OffersMirror:
             if plan.generations is None or not self._known:
                 return
             before, after = plan.generations
-            if before != self.generation:
+            if before != self.generation or plan.copied:  # (copied rows are not in the plan)
                 self._stale = True
                 return
             if self._loaded or plan.since is None:  # a first build holds every row

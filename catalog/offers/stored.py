@@ -29,7 +29,9 @@ from sqlalchemy.exc import IntegrityError
 
 from catalog.db.database import Database
 from catalog.db.schema import (
+    Seq,
     change_feed,
+    dataset_facts,
     offer_labs,
     offer_resolutions,
     offer_state,
@@ -41,13 +43,12 @@ from catalog.facts import DatasetFacts
 from catalog.labs import DataLab
 from catalog.offers.codec import (
     CodecError,
+    FactsEncoder,
     FactsReader,
     dumps,
-    facts_json,
     loads,
     loads_offer,
     offer_json,
-    terms_json,
 )
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer
 
@@ -106,12 +107,17 @@ class Plan:
     labs_removed: set[str] = field(default_factory=set)
     #: Signatures the plan's datasets left: their resolutions go when no dataset has them.
     orphans: set[str] = field(default_factory=set)
+    #: Stored facts a first build copies as they are (catalog/facts/table.py): the
+    #: ``(source, token)`` of each source's rows.
+    copied: list[tuple[str, str]] = field(default_factory=list)
+    #: Ids of those rows not copied: held by several records, :attr:`terms` holds them merged.
+    not_copied: set[str] = field(default_factory=set)
     #: Set by :meth:`OfferStore.write`: the stored generation it found and the one it wrote.
     generations: tuple[int | None, int] | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.terms or self.dropped or self.resolutions or self.labs)
+        return not (self.terms or self.dropped or self.resolutions or self.labs or self.copied)
 
 
 def decode(table: str, key: object, read: Callable[[str], T], text: str) -> T:
@@ -448,20 +454,21 @@ class OfferStore:
         replacing = plan.since is not None  # a first build writes into emptied tables
         for batch in _chunks(plan.dropped | set(plan.terms) if replacing else ()):
             conn.execute(offer_terms.delete().where(offer_terms.c.dataset_id.in_(batch)))
+        if plan.copied:
+            if replacing:
+                raise ValueError("only a first build copies stored facts")
+            _copy(conn, plan)
         if plan.terms:
-            terms: dict[str, str] = {}  # each distinct signature's terms encoded once
+            encode = FactsEncoder()
             rows = []
             for ident, (sig, facts) in plan.terms.items():
-                text = terms.get(sig)
-                if text is None:
-                    text = terms[sig] = terms_json(facts)
                 rows.append(
                     {
                         "dataset_id": ident,
                         "source": facts.source or "",
                         "iri": facts.iri,
                         "signature": sig,
-                        "facts": facts_json(facts, text),
+                        "facts": encode(facts, sig)[1],
                         "position": pos,
                     }
                 )
@@ -528,6 +535,24 @@ class OfferStore:
             conn.execute(offer_state.insert().values(name=STATE, **values))
         else:
             conn.execute(offer_state.update().where(offer_state.c.name == STATE).values(**values))
+
+
+def _copy(conn: Connection, plan: Plan) -> None:
+    """Copy the stored facts of :attr:`Plan.copied` into emptied ``offer_terms``, but the
+    ids the plan holds itself (merged from several records, or read from the store)."""
+    names = ["dataset_id", "source", "iri", "signature", "facts", "position"]
+    for source, token in plan.copied:
+        rows = sa.select(
+            dataset_facts.c.dataset_id,
+            dataset_facts.c.source,
+            dataset_facts.c.iri,
+            dataset_facts.c.signature,
+            dataset_facts.c.facts,
+            sa.literal(plan.position, Seq),
+        ).where(dataset_facts.c.source == source, dataset_facts.c.token == token)
+        if plan.not_copied:
+            rows = rows.where(dataset_facts.c.dataset_id.not_in(sorted(plan.not_copied)))
+        conn.execute(offer_terms.insert().from_select(names, rows))
 
 
 def _read_state(conn: sa.Connection) -> OfferState | None:

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from catalog.facts import DatasetFacts
 from catalog.facts.derive import FACT_PREDICATES, Term, TripleIndex
 from catalog.facts.read import facts_reader, read_predicates, ref_facts
+from catalog.facts.table import storing_facts
 from catalog.namespaces import (
     DCAT,
     DCT,
@@ -262,10 +263,13 @@ def _project_all(catalogue: Catalogue, source: str, graph: str) -> Iterator[Sear
     next is made, and never holds a whole large source's documents and facts at once),
     each the same as the one-dataset projection gives (tested)."""
     wanted = {*FACT_PREDICATES, *_PROPS, *_DIST_PROPS, str(DLAB.datasetId), _FOAF_NAME, _BBOX}
+    stored = storing_facts(catalogue, source, graph)  # begun before the read
     index = read_predicates(catalogue, graph, wanted)
     found: dict[str, str] = {}
     for iri, props in index.items():
         for ident in props.get(_DATASET_ID, ()):
+            if ident.value in found:  # one id on two nodes: the facts merge both
+                stored = None  # (catalog.facts.read), which this read does not store
             found[ident.value] = iri
     facts_of = facts_reader(catalogue, source, graph, index)
     ordered = sorted(found)
@@ -276,7 +280,11 @@ def _project_all(catalogue: Catalogue, source: str, graph: str) -> Iterator[Sear
         for doc in docs.values():
             _read_doc(doc, index, issued, media)
         facts = {ident: facts_of(ident, doc.iri) for ident, doc in docs.items()}
+        if stored is not None:
+            stored.add(facts.values())
         yield from _finish(docs, facts, issued, media)
+    if stored is not None:
+        stored.finish()
 
 
 _EMPTY: dict[str, list[Term]] = {}

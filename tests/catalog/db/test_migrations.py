@@ -23,6 +23,7 @@ TABLES |= {"dsp_negotiations", "dsp_transfers", "dsp_outbox"}  # 0005_dsp
 TABLES |= {"passwords", "oidc_identities", "oidc_logins"}  # 0006_passwords
 TABLES |= {"baskets", "basket_requests"}  # 0007_baskets
 TABLES |= {"synthetic_previews"}  # 0008_synthetic
+TABLES |= {"dataset_facts", "facts_sources"}  # 0010_dataset_facts
 
 
 def _tables(database: Database) -> set[str]:

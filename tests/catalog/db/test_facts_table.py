@@ -1,0 +1,227 @@
+"""Stored facts (catalog/facts/table.py), on both dialects: a full offers build that copies
+what the search projection stored gives exactly the rows a build reading the RDF store
+gives, and the stored rows stop counting as soon as they could be older than a record (a
+change in place, a new version, other data spaces, a read cut short)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+import sqlalchemy as sa
+
+from bench.offers_bench import corpus_shaped
+from catalog.dataspaces import add_data_space, make_data_space
+from catalog.db import Database, upgrade
+from catalog.db.schema import (
+    dataset_facts,
+    facts_sources,
+    offer_labs,
+    offer_resolutions,
+    offer_state,
+    offer_terms,
+)
+from catalog.demo import load_demo
+from catalog.errors import StoreError
+from catalog.facts.read import catalogue_facts, record_facts
+from catalog.facts.table import FactsTable
+from catalog.harvest import overrides as steward
+from catalog.labs import load_registry
+from catalog.offers import offers_for
+from catalog.offers.follower import OffersFollower
+from catalog.offers.live import LiveOffers
+from catalog.search import SearchService
+from catalog.search.project import project_graph
+from catalog.service import Catalogue
+from catalog.settings import Settings
+
+N = 90
+DCT_ACCESS = "http://purl.org/dc/terms/accessRights"
+ACCESS = "http://publications.europa.eu/resource/authority/access-right/"
+
+
+@pytest.fixture
+def cat(db_settings: Settings) -> Iterator[Catalogue]:
+    if db_settings.database_url is not None:
+        with Database.postgresql(db_settings.database_url) as fresh:
+            upgrade(fresh)
+    with Catalogue.open(db_settings) as c:
+        load_demo(c)
+        c.load(corpus_shaped(N), fmt="turtle", source="shaped", replace=True)
+        load_registry(c)
+        yield c
+
+
+def _project(cat: Catalogue, *names: str) -> None:
+    """What the search build does to each source: one bulk projection (it stores facts)."""
+    for src in cat.sources():
+        if not names or src.name in names:
+            list(project_graph(cat, src.name, src.graph))
+
+
+def _usable(cat: Catalogue) -> set[str]:
+    table = FactsTable(cat)
+    return {s.name for s in cat.sources() if table.usable(s.name, s.graph) is not None}
+
+
+def _offers(cat: Catalogue) -> tuple[OffersFollower, dict[str, Any]]:
+    """A first offers build from nothing stored: every dataset's stored facts (as text) and
+    offers (as each dataset's answer gives them), and which (signature, lab) are stored."""
+    with cat.database.transaction() as conn:
+        for t in (offer_terms, offer_resolutions, offer_labs, offer_state):
+            conn.execute(t.delete())
+    follower = OffersFollower(cat)
+    assert follower.rebuild()
+    with cat.database.read() as conn:
+        terms = {
+            r.dataset_id: (r.source, r.iri, r.signature, r.facts)
+            for r in conn.execute(sa.select(offer_terms))
+        }
+        resolved = set(
+            conn.execute(sa.select(offer_resolutions.c.signature, offer_resolutions.c.lab_id))
+        )
+    offers = {}
+    for ident in terms:
+        found = follower.store.dataset(ident)
+        assert found is not None
+        offers[ident] = (found[0], {o.lab.id: o for o in found[1]})
+    return follower, {"terms": terms, "resolved": resolved, "offers": offers}
+
+
+def _plain(cat: Catalogue) -> dict[str, Any]:
+    """The same build with nothing usable stored: every fact read from the RDF store."""
+    with cat.database.transaction() as conn:
+        conn.execute(facts_sources.delete())
+    follower, rows = _offers(cat)
+    assert follower.records_read == len(rows["terms"])
+    return rows
+
+
+def test_a_build_copying_stored_facts_stores_what_reading_the_store_stores(
+    cat: Catalogue,
+) -> None:
+    _project(cat)
+    assert _usable(cat) == {s.name for s in cat.sources()}
+    copied, rows = _offers(cat)
+    assert copied.records_read == 0  # not one record read from the RDF store
+    assert len(rows["terms"]) == cat.count() >= N
+    assert len(rows["resolved"]) > 0
+    assert rows == _plain(cat)
+
+
+def test_the_search_build_stores_the_facts_of_every_source(cat: Catalogue) -> None:
+    service = SearchService.open(cat, attach=False)
+    try:
+        assert _usable(cat) == {s.name for s in cat.sources()}
+        stored = FactsTable(cat).usable("shaped", cat.graphs.current("shaped"))
+        assert stored is not None and stored.datasets == N
+    finally:
+        service.close()
+    live = LiveOffers.start(cat, background=False)
+    try:
+        health = [f for f in catalogue_facts(cat, "shaped") if f.health is not None]
+        assert health
+        for facts in health:
+            answer = live.dataset_offers(facts.dataset_id)
+            direct = offers_for(cat, facts.dataset_id)  # read from the record itself
+            assert [(o.lab.id, o.verdict, o.usable_for_ai_training) for o in answer.offers] == [
+                (o.lab.id, o.verdict, o.usable_for_ai_training) for o in direct.offers
+            ]
+    finally:
+        live.close()
+
+
+def test_a_change_in_place_voids_the_stored_facts_of_its_source(cat: Catalogue) -> None:
+    _project(cat)
+    facts = next(f for f in catalogue_facts(cat, "shaped") if f.access_level == "public")
+    steward.set_field(cat, "shaped", facts.iri, DCT_ACCESS, [ox.NamedNode(ACCESS + "NON_PUBLIC")])
+    assert "shaped" not in _usable(cat)
+    assert _usable(cat) == {s.name for s in cat.sources()} - {"shaped"}
+    _, rows = _offers(cat)
+    changed = record_facts(cat, facts.dataset_id)
+    assert changed.access_level == "non_public"
+    stored = rows["terms"][facts.dataset_id][3]
+    assert '"non_public"' in stored and '"NON_PUBLIC"' in stored
+    assert rows == _plain(cat)
+    _project(cat, "shaped")  # the next bulk read stores them again
+    assert "shaped" in _usable(cat)
+
+
+def test_an_upsert_and_a_delete_void_them_too(cat: Catalogue) -> None:
+    _project(cat)
+    cat.load(corpus_shaped(1), fmt="turtle", source="shaped")  # an upsert, in place
+    assert "shaped" not in _usable(cat)
+    _project(cat, "shaped")
+    assert "shaped" in _usable(cat)
+    gone = next(iter(catalogue_facts(cat, "shaped"))).dataset_id
+    cat.delete(gone)
+    assert "shaped" not in _usable(cat)
+    _, rows = _offers(cat)
+    assert gone not in rows["terms"]
+
+
+def test_a_new_version_or_other_data_spaces_void_them(cat: Catalogue) -> None:
+    _project(cat)
+    cat.load(corpus_shaped(N // 2), fmt="turtle", source="shaped", replace=True)
+    assert "shaped" not in _usable(cat)  # the stored rows are the old version's
+    _project(cat, "shaped")
+    before = _usable(cat)
+    assert "shaped" in before
+    add_data_space(cat.documents, make_data_space("mobility-x", {"en": "Mobility X"}, ["TRAN"]))
+    assert _usable(cat) == set()  # derived with other data spaces: none counts
+
+
+def test_a_read_cut_short_or_a_missing_row_stores_nothing_usable(cat: Catalogue) -> None:
+    graph = cat.graphs.current("shaped")
+    assert graph is not None
+    writer = FactsTable(cat).writer("shaped", graph)
+    writer.add(list(catalogue_facts(cat, "shaped"))[:10])  # never finished
+    assert "shaped" not in _usable(cat)
+    _project(cat, "shaped")
+    assert "shaped" in _usable(cat)
+    with cat.database.transaction() as conn:
+        one = conn.execute(sa.select(dataset_facts.c.dataset_id).limit(1)).scalar()
+        conn.execute(dataset_facts.delete().where(dataset_facts.c.dataset_id == one))
+    assert "shaped" not in _usable(cat)
+
+
+def test_records_under_one_id_in_two_sources_are_merged_as_the_store_reading_merges(
+    cat: Catalogue,
+) -> None:
+    facts = next(f for f in catalogue_facts(cat, "shaped") if f.access_level == "public")
+    cat.load(
+        b"@prefix dcat: <http://www.w3.org/ns/dcat#> . <https://legacy.example/x> a dcat:Dataset .",
+        fmt="turtle",
+        source="legacy",
+    )
+    graph = cat.graphs.current("legacy")
+    cat.store.update(  # written before ownership was enforced
+        f"INSERT DATA {{ GRAPH <{graph}> {{ <https://legacy.example/y> "
+        "a <http://www.w3.org/ns/dcat#Dataset> ; "
+        f'<https://w3id.org/datalab/ns#datasetId> "{facts.dataset_id}" ; '
+        f"<{DCT_ACCESS}> <{ACCESS}PUBLIC> }} }}"
+    )
+    _project(cat)
+    assert {"legacy", "shaped"} <= _usable(cat)
+    _, rows = _offers(cat)
+    stored = rows["terms"][facts.dataset_id][3]
+    assert "DUPLICATE_RECORD" in stored and "held by two records" in stored
+    assert rows == _plain(cat)
+
+
+def test_a_damaged_stored_row_is_an_error_that_names_the_dataset(cat: Catalogue) -> None:
+    _project(cat, "shaped")
+    with cat.database.transaction() as conn:
+        one = conn.execute(sa.select(dataset_facts.c.dataset_id).limit(1)).scalar()
+        conn.execute(
+            dataset_facts.update()
+            .where(dataset_facts.c.dataset_id == one)
+            .values(facts='{"terms": {"access_level": 7}}')
+        )
+    table = FactsTable(cat)
+    stored = table.stored({s.name: s.graph for s in cat.sources()})
+    with pytest.raises(StoreError) as caught:
+        stored.colliding([str(one)])
+    assert str(one) in str(caught.value)
