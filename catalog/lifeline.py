@@ -27,12 +27,14 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import multiprocessing
 import os
 import select
 import signal
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -105,10 +107,26 @@ def worker_init(
         then(*args)
 
 
+def worker_pool(
+    workers: int,
+    initializer: Callable[..., object] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> ProcessPoolExecutor:
+    """Spawned workers that end with this process (:func:`hold`): a pool lives within one
+    call, so its creating thread outlives it (``tied``)."""
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=worker_init,
+        initargs=(os.getpid(), True, initializer, initargs),
+    )
+
+
 def run_held(parent: int | None, tied: bool, target: Callable[..., object], *args: Any) -> None:
     """A ``Process`` target: :func:`hold`, then ``target(*args)``."""
     hold(parent, tied=tied)
     target(*args)
 
 
-__all__ = ["ORPHANED", "POLL_S", "hold", "run_held", "worker_init"]
+__all__ = ["ORPHANED", "POLL_S", "hold", "run_held", "worker_init", "worker_pool"]

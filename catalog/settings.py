@@ -831,6 +831,14 @@ class Settings(BaseSettings):
         "it at most Virtuoso's ResultSetMaxRows (10000 by default); a page the server cut "
         "anyway (X-SPARQL-MaxRows) is an error, never a silently short answer.",
     )
+    offers_build_workers: int = Field(
+        default=-1,
+        ge=-1,
+        le=32,
+        description="Worker processes that resolve terms against every lab, beside the "
+        "building process, in a first offers build of many distinct terms (-1: one less than "
+        "the CPU count; 0: none). Used only once a build has 4,000 distinct terms to resolve.",
+    )
     offers_freshness_s: float = Field(
         default=1.0,
         ge=0,

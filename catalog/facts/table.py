@@ -200,11 +200,12 @@ class StoredFacts:
                     out.setdefault(row.dataset_id, []).append((row.source, self._decode(row)))
         return out
 
-    def signatures(self, skip: Collection[str] = ()) -> dict[str, tuple[DatasetFacts, int]]:
+    def signatures(self, skip: Collection[str] = ()) -> dict[str, tuple[str, int]]:
         """Each distinct signature of the usable rows but those of ``skip`` (ids): the
-        facts of one of its datasets, and how many datasets have it."""
+        stored facts (JSON text) of one of its datasets, and how many datasets have it."""
         counts: dict[str, int] = {}
         first: dict[str, tuple[Usable, str]] = {}
+        out: dict[str, tuple[str, int]] = {}
         with self.table.database.read() as conn:
             for u in self.usable:
                 query = (
@@ -221,14 +222,15 @@ class StoredFacts:
                 for sig, ident, n in conn.execute(query):
                     counts[sig] = counts.get(sig, 0) + int(n)
                     first.setdefault(sig, (u, ident))
-            out: dict[str, tuple[DatasetFacts, int]] = {}
-            for sig, (u, ident) in first.items():
-                row = conn.execute(
-                    sa.select(
-                        dataset_facts.c.dataset_id, dataset_facts.c.signature, dataset_facts.c.facts
-                    ).where(_rows_of(u), dataset_facts.c.dataset_id == ident)
-                ).one()
-                out[sig] = (self._decode(row), counts[sig])
+            for u in self.usable:
+                ids = sorted(ident for v, ident in first.values() if v is u)
+                for i in range(0, len(ids), 500):
+                    query = sa.select(dataset_facts.c.signature, dataset_facts.c.facts).where(
+                        _rows_of(u), dataset_facts.c.dataset_id.in_(ids[i : i + 500])
+                    )
+                    for sig, text in conn.execute(query):
+                        if first[sig][0] is u:
+                            out[sig] = (text, counts[sig])
         return out
 
 

@@ -44,6 +44,7 @@ from catalog.facts.table import FactsTable
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.labs import DataLab, list_labs
 from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE
+from catalog.offers import resolving
 from catalog.offers.codec import signature_key
 from catalog.offers.licence_store import LICENCES, licence_table, table_of
 from catalog.offers.licences import LicenceTable
@@ -190,12 +191,14 @@ class OffersFollower:
             self._put(plan, facts, labs, table, known)
         for facts in read.values():
             self._put(plan, facts, labs, table, known)
-        for sig, (facts, count) in stored.signatures(skip=plan.not_copied).items():
+        items = []
+        for sig, (text, count) in stored.signatures(skip=plan.not_copied).items():
             if sig not in known:
-                for lab in labs:
-                    plan.resolutions[(sig, lab.id)] = resolve(facts, lab, table)
+                items.append((sig, text))
                 known.add(sig)
             self.recomputed += count * len(labs)
+        workers = resolving.worker_count(self.catalogue.settings.offers_build_workers)
+        plan.resolved.extend(resolving.resolve_all(items, labs, table, workers))
         plan.copied = [(u.source, u.token) for u in stored.usable]
 
     # -- one page ----------------------------------------------------------------------------

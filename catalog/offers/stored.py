@@ -112,12 +112,22 @@ class Plan:
     copied: list[tuple[str, str]] = field(default_factory=list)
     #: Ids of those rows not copied: held by several records, :attr:`terms` holds them merged.
     not_copied: set[str] = field(default_factory=set)
+    #: Resolutions already made into rows (:func:`resolution_row`), in batches: those of
+    #: the copied rows' signatures, resolved by worker processes too.
+    resolved: list[list[dict[str, Any]]] = field(default_factory=list)
     #: Set by :meth:`OfferStore.write`: the stored generation it found and the one it wrote.
     generations: tuple[int | None, int] | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.terms or self.dropped or self.resolutions or self.labs or self.copied)
+        return not (
+            self.terms
+            or self.dropped
+            or self.resolutions
+            or self.labs
+            or self.copied
+            or self.resolved
+        )
 
 
 def decode(table: str, key: object, read: Callable[[str], T], text: str) -> T:
@@ -499,18 +509,12 @@ class OfferStore:
             conn.execute(
                 offer_resolutions.insert(),
                 [
-                    {
-                        "signature": sig,
-                        "lab_id": lab_id,
-                        "verdict": o.verdict,
-                        "offerable": o.verdict in (MAY_OFFER, CONDITIONS),
-                        "ai_training": o.usable_for_ai_training,
-                        "offer": offer_json(o),
-                        "position": pos,
-                    }
+                    {**resolution_row(sig, lab_id, o), "position": pos}
                     for (sig, lab_id), o in plan.resolutions.items()
                 ],
             )
+        for rows in plan.resolved:
+            conn.execute(offer_resolutions.insert(), [{**r, "position": pos} for r in rows])
         for batch in _chunks(plan.orphans):
             used = set(
                 conn.execute(
@@ -535,6 +539,18 @@ class OfferStore:
             conn.execute(offer_state.insert().values(name=STATE, **values))
         else:
             conn.execute(offer_state.update().where(offer_state.c.name == STATE).values(**values))
+
+
+def resolution_row(signature: str, lab_id: str, offer: Offer) -> dict[str, Any]:
+    """One ``offer_resolutions`` row, but its position."""
+    return {
+        "signature": signature,
+        "lab_id": lab_id,
+        "verdict": offer.verdict,
+        "offerable": offer.verdict in (MAY_OFFER, CONDITIONS),
+        "ai_training": offer.usable_for_ai_training,
+        "offer": offer_json(offer),
+    }
 
 
 def _copy(conn: Connection, plan: Plan) -> None:
@@ -565,4 +581,13 @@ def _read_state(conn: sa.Connection) -> OfferState | None:
     )
 
 
-__all__ = ["STATE", "OfferState", "OfferStore", "Plan", "Snapshot", "StoredTerms", "decode"]
+__all__ = [
+    "STATE",
+    "OfferState",
+    "OfferStore",
+    "Plan",
+    "Snapshot",
+    "StoredTerms",
+    "decode",
+    "resolution_row",
+]

@@ -17,15 +17,13 @@ Workers are spawned (no lock or open store is inherited) and get only plain docu
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sqlite3
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
 
 from catalog import lifeline
 from catalog.search.index import IndexFile, PreparedDoc, prepare_docs
@@ -58,22 +56,6 @@ def batches(docs: Iterable[SearchDoc], size: int = BATCH) -> Iterator[list[Searc
             batch = []
     if batch:
         yield batch
-
-
-def _pool(
-    workers: int,
-    initializer: Callable[..., object] | None = None,
-    initargs: tuple[Any, ...] = (),
-) -> ProcessPoolExecutor:
-    """Spawned workers that end with this process (:func:`catalog.lifeline.hold`): a pool
-    lives within one call, so its creating thread outlives it (``tied``)."""
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(
-        workers,
-        mp_context=context,
-        initializer=lifeline.worker_init,
-        initargs=(os.getpid(), True, initializer, initargs),
-    )
 
 
 # -- a full rebuild: one writer process owns the staged file -------------------------------
@@ -203,7 +185,9 @@ class StagedBuild:
         self._db().close()
         self.db = None
         mirror = str(self.mirror) if self.mirror is not None else None
-        self.pool = _pool(1, initializer=_worker_open, initargs=(str(self.path), mirror))
+        self.pool = lifeline.worker_pool(
+            1, initializer=_worker_open, initargs=(str(self.path), mirror)
+        )
         log.info("search build: a writer process takes over after %d datasets", self.count)
 
 
@@ -219,7 +203,7 @@ def prepared(docs: Iterable[SearchDoc], workers: int) -> Iterator[PreparedDoc]:
             yield from prepare_docs(batch)
         return
     pending: deque[tuple[list[SearchDoc], Future[list[PreparedDoc]] | None]] = deque()
-    with _pool(workers) as pool:
+    with lifeline.worker_pool(workers) as pool:
         broken = False
         for batch in chunks:
             pending.append((batch, None if broken else pool.submit(prepare_docs, batch)))

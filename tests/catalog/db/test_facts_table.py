@@ -5,7 +5,10 @@ change in place, a new version, other data spaces, a read cut short)."""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pyoxigraph as ox
@@ -13,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from bench.offers_bench import corpus_shaped
+from catalog import lifeline
 from catalog.dataspaces import add_data_space, make_data_space
 from catalog.db import Database, upgrade
 from catalog.db.schema import (
@@ -29,7 +33,7 @@ from catalog.facts.read import catalogue_facts, record_facts
 from catalog.facts.table import FactsTable
 from catalog.harvest import overrides as steward
 from catalog.labs import load_registry
-from catalog.offers import offers_for
+from catalog.offers import offers_for, resolving
 from catalog.offers.follower import OffersFollower
 from catalog.offers.live import LiveOffers
 from catalog.search import SearchService
@@ -225,3 +229,45 @@ def test_a_damaged_stored_row_is_an_error_that_names_the_dataset(cat: Catalogue)
     with pytest.raises(StoreError) as caught:
         stored.colliding([str(one)])
     assert str(one) in str(caught.value)
+
+
+def test_resolving_on_worker_processes_stores_what_resolving_here_stores(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _project(cat)
+    here = _offers(cat)[1]
+    monkeypatch.setattr(resolving, "PARALLEL_FROM", 1)  # this catalogue's few terms too
+    monkeypatch.setattr(resolving, "CHUNK", 3)
+    monkeypatch.setattr(
+        cat, "settings", cat.settings.model_copy(update={"offers_build_workers": 2})
+    )
+    with caplog.at_level(logging.WARNING):
+        assert _offers(cat)[1] == here
+    assert "resolving in-process" not in caplog.text  # the workers did their share
+
+
+def _fail_start() -> None:
+    raise RuntimeError("this worker cannot start")
+
+
+def _broken_pool(workers: int, **kwargs: object) -> ProcessPoolExecutor:
+    """A pool whose workers die on start, as when a process cannot be spawned."""
+    kwargs["initializer"], kwargs["initargs"] = _fail_start, ()
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=context, **kwargs)  # type: ignore[arg-type]
+
+
+def test_workers_that_cannot_start_leave_the_resolving_to_this_process(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _project(cat)
+    here = _offers(cat)[1]
+    monkeypatch.setattr(resolving, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(resolving, "CHUNK", 3)
+    monkeypatch.setattr(lifeline, "worker_pool", _broken_pool)
+    monkeypatch.setattr(
+        cat, "settings", cat.settings.model_copy(update={"offers_build_workers": 1})
+    )
+    with caplog.at_level(logging.WARNING):
+        assert _offers(cat)[1] == here
+    assert caplog.text.count("offers build workers failed; resolving in-process") == 1

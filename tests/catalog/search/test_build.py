@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from catalog import lifeline
 from catalog.search import SearchService, build
 from catalog.service import Catalogue
 from catalog.settings import get_settings
@@ -112,7 +113,7 @@ def test_workers_that_cannot_start_leave_the_work_to_this_process(
 ) -> None:
     data = _catalogue_ttl(2500)
     in_process = _build(tmp_path / "a", data, workers=0)
-    monkeypatch.setattr(build, "_pool", _broken_pool)
+    monkeypatch.setattr(lifeline, "worker_pool", _broken_pool)
     with caplog.at_level(logging.WARNING):
         fallen_back = _build(tmp_path / "b", data, workers=1)
     assert fallen_back == in_process
