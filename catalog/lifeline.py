@@ -107,6 +107,11 @@ def worker_init(
         then(*args)
 
 
+def worker_count(setting: int) -> int:
+    """A worker-count setting's number of workers: -1 means one less than the CPU count."""
+    return max(0, (os.cpu_count() or 1) - 1) if setting < 0 else setting
+
+
 def worker_pool(
     workers: int,
     initializer: Callable[..., object] | None = None,
@@ -129,4 +134,4 @@ def run_held(parent: int | None, tied: bool, target: Callable[..., object], *arg
     target(*args)
 
 
-__all__ = ["ORPHANED", "POLL_S", "hold", "run_held", "worker_init", "worker_pool"]
+__all__ = ["ORPHANED", "POLL_S", "hold", "run_held", "worker_count", "worker_init", "worker_pool"]

@@ -13,7 +13,6 @@ cannot start or breaks leaves its share to this process (logged).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,7 +40,7 @@ _worker: tuple[list[DataLab], LicenceTable] | None = None
 
 def worker_count(setting: int) -> int:
     """``offers_build_workers``: -1 means one less than the CPU count."""
-    return max(0, (os.cpu_count() or 1) - 1) if setting < 0 else setting
+    return lifeline.worker_count(setting)
 
 
 def rows(items: list[Item], labs: list[DataLab], table: LicenceTable) -> list[Row]:

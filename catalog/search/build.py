@@ -17,7 +17,6 @@ Workers are spawned (no lock or open store is inherited) and get only plain docu
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -44,7 +43,7 @@ WRITER_IN_FLIGHT = 32
 
 def worker_count(setting: int) -> int:
     """``search_build_workers``: -1 means one less than the CPU count."""
-    return max(0, (os.cpu_count() or 1) - 1) if setting < 0 else setting
+    return lifeline.worker_count(setting)
 
 
 def batches(docs: Iterable[SearchDoc], size: int = BATCH) -> Iterator[list[SearchDoc]]:
