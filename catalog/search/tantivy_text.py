@@ -60,6 +60,8 @@ BOX = ("minx", "miny", "maxx", "maxy")
 #: A document's sort and range keys, from its ``docs`` row: id, modified, sort title and
 #: bounding box.
 Keys = tuple[str, str | None, str | None, float | None, float | None, float | None, float | None]
+#: How much wider each next pass of a ranked top-k is when matches tie with the last place.
+TIE_REACH = 16
 #: Rows per ``IN (...)`` list.
 _CHUNK = 500
 BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))
@@ -461,15 +463,19 @@ class TantivyText:
         pass at least how many exist and counts are exact."""
         query = self.query(expression, filters, days, bbox)
         searcher = self._idx().searcher()
-        # top-k without counting, so Tantivy may skip blocks that cannot enter it
         k = max(1, k)
-        hits = searcher.search(query, limit=k, count=False).hits
-        if len(hits) == k:
-            edge, reach = hits[-1][0], k
+        # top-k without counting, so Tantivy may skip blocks that cannot enter it; a
+        # filtered query is a conjunction, which skips nothing: every match is scored
+        # whatever the k, so the first pass is wide enough for most ties at the edge
+        narrowed = any((filters or {}).values()) or days is not None or bbox is not None
+        reach = k * TIE_REACH if narrowed else k
+        hits = searcher.search(query, limit=reach, count=False).hits
+        if len(hits) >= k:
+            edge = hits[k - 1][0]
             while len(hits) == reach and hits[-1][0] == edge:  # ties may go further down
                 # a top-k of thousands costs about what one of twenty does (the pass over
                 # the postings dominates): a few wide steps, not many doublings
-                reach *= 16
+                reach *= TIE_REACH
                 hits = searcher.search(query, limit=reach, count=False).hits
             hits = [h for h in hits if h[0] >= edge]
         rowids = np.array(

@@ -230,13 +230,14 @@ RANGES = [
 
 
 @pytest.mark.parametrize(
-    ("sort", "title_chars", "sql_ordered"),
+    ("sort", "title_chars", "sql_ordered", "tie_reach"),
     [
-        ("relevance", None, None),
-        ("modified", None, None),
-        ("title", None, None),
-        ("title", 8, None),
-        ("modified", None, 5),  # more candidates than SQLite orders: the columns' ranks
+        ("relevance", None, None, None),
+        ("relevance", None, None, 2),  # ties past each wider pass of a filtered top-k
+        ("modified", None, None, None),
+        ("title", None, None, None),
+        ("title", 8, None, None),
+        ("modified", None, 5, None),  # more candidates than SQLite orders: the columns' ranks
     ],
 )
 def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
@@ -244,6 +245,7 @@ def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
     sort: str,
     title_chars: int | None,
     sql_ordered: int | None,
+    tie_reach: int | None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Sorted pages and date filters answered inside Tantivy (top-k by a fast field plus the
@@ -260,6 +262,8 @@ def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
         text.sync_with(db, rebuild=True)
     if sql_ordered is not None:
         monkeypatch.setattr(plan, "_SQL_ORDERED", sql_ordered)
+    if tie_reach is not None:
+        monkeypatch.setattr(tantivy_text, "TIE_REACH", tie_reach)
     compared = 0
     no_text = [("", {}), ("", {"theme": ["HEAL"], "access": ["public", "restricted"]})]
     for q, filters in [*CASES, ("zyxward", {}), *no_text]:
