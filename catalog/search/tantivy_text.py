@@ -25,6 +25,7 @@ differs from SQLite's is rebuilt from the ``fts`` and ``facets`` tables.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import shutil
@@ -62,6 +63,10 @@ BOX = ("minx", "miny", "maxx", "maxy")
 Keys = tuple[str, str | None, str | None, float | None, float | None, float | None, float | None]
 #: How much wider each next pass of a ranked top-k is when matches tie with the last place.
 TIE_REACH = 16
+#: How many times deeper than the share of dated matches needs the undated top of a ranked
+#: query with a date range is read (:meth:`TantivyText._dated`), and the deepest it is read.
+DATED_SPARE = 4.0
+DATED_REACH = 8192
 #: Rows per ``IN (...)`` list.
 _CHUNK = 500
 BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))
@@ -464,26 +469,70 @@ class TantivyText:
         query = self.query(expression, filters, days, bbox)
         searcher = self._idx().searcher()
         k = max(1, k)
-        # top-k without counting, so Tantivy may skip blocks that cannot enter it; a
-        # filtered query is a conjunction, which skips nothing: every match is scored
-        # whatever the k, so the first pass is wide enough for most ties at the edge
-        narrowed = any((filters or {}).values()) or days is not None or bbox is not None
-        reach = k * TIE_REACH if narrowed else k
-        hits = searcher.search(query, limit=reach, count=False).hits
-        if len(hits) >= k:
-            edge = hits[k - 1][0]
-            while len(hits) == reach and hits[-1][0] == edge:  # ties may go further down
-                # a top-k of thousands costs about what one of twenty does (the pass over
-                # the postings dominates): a few wide steps, not many doublings
+        total, raw = self.counted(searcher, query, (expression, days, bbox), filters, max_values)
+        hits = None
+        if days is not None and bbox is None and not any((filters or {}).values()):
+            hits = self._dated(searcher, expression, days, k, total)
+        if hits is None:
+            # top-k without counting, so Tantivy may skip blocks that cannot enter it; a
+            # filtered query is a conjunction, which skips nothing: every match is scored
+            # whatever the k, so the first pass is wide enough for most ties at the edge
+            narrowed = any((filters or {}).values()) or days is not None or bbox is not None
+            reach = k * TIE_REACH if narrowed else k
+            hits = searcher.search(query, limit=reach, count=False).hits
+            while len(hits) == reach and len(hits) >= k and hits[-1][0] == hits[k - 1][0]:
+                # ties may go further down; a top-k of thousands costs about what one of
+                # twenty does (the pass over the postings dominates): a few wide steps
                 reach *= TIE_REACH
                 hits = searcher.search(query, limit=reach, count=False).hits
+        if len(hits) >= k:
+            edge = hits[k - 1][0]
             hits = [h for h in hits if h[0] >= edge]
         rowids = np.array(
             searcher.fast_field_values("rowid", [a for _, a in hits]) if hits else [], np.int64
         )
         scores = -np.array([s for s, _ in hits], dtype=np.float64)
-        total, raw = self.counted(searcher, query, (expression, days, bbox), filters, max_values)
         return rowids, scores, total, raw
+
+    def _dated(
+        self,
+        searcher: tantivy.Searcher,
+        expression: str,
+        days: tuple[int, int],
+        k: int,
+        total: int,
+    ) -> list[tuple[float, tantivy.DocAddress]] | None:
+        """The matches of ``expression`` dated within ``days``, best first, that hold every
+        one scoring at least as the ``k``-th does (``total`` of them in all), read off the
+        top of the undated query; ``None`` when that top is too short to be sure.
+
+        The undated query is a disjunction of terms, whose top-k skips the blocks of
+        postings that cannot enter it (block-max WAND), while the dated one is a
+        conjunction, which scores every match: at 2M documents a common word's top 1,100
+        costs less than half of the dated top 21. The range scores nothing, so the scores
+        are the word's, as :meth:`match` gives them (compared in
+        ``tests/catalog/search/test_fast_paths.py``). Every match missing from the top
+        scores at most as its last does, so
+        when the ``k``-th dated match scores more, no dated match at least as good is
+        missing; the top is taken :data:`DATED_SPARE` times as deep as the share of dated
+        matches would need."""
+        if total == 0:
+            return []
+        reach = max(k, math.ceil(DATED_SPARE * k * searcher.num_docs / total))
+        if reach > DATED_REACH:  # few dated matches: the conjunction is the cheaper
+            return None
+        top = searcher.search(self.query(expression), limit=reach, count=False).hits
+        low, high = days
+        found = [
+            hit
+            for hit, day in zip(
+                top, searcher.fast_field_values("day", [a for _, a in top]), strict=True
+            )
+            if day is not None and low <= day <= high
+        ]
+        if len(top) == reach and (len(found) < k or found[k - 1][0] <= top[-1][0]):
+            return None
+        return found
 
     def leading(
         self,
