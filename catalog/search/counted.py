@@ -21,6 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import tantivy
 
@@ -72,19 +73,23 @@ _NAMES = {column: name for name, column in COLUMNS.items()}
 
 
 def _aggregated(
-    searcher: tantivy.Searcher, query: tantivy.Query, size: int
-) -> tuple[int, dict[str, int]]:
-    """The total and ``{field<SEP>value: count}`` of ``query``."""
-    agg = searcher.aggregate(query, spec(size))
+    searcher: tantivy.Searcher,
+    query: tantivy.Query,
+    size: int,
+    extra: dict[str, Any] | None = None,
+) -> tuple[int, dict[str, int], dict[str, Any]]:
+    """The total and ``{field<SEP>value: count}`` of ``query``, and the results of the
+    ``extra`` aggregations asked for in the same pass."""
+    agg = searcher.aggregate(query, {**spec(size), **(extra or {})})
     buckets = {}
     for column, found in agg.items():
-        if column == "n":
+        if column == "n" or column in (extra or {}):
             continue
         name = _NAMES.get(column)
         for b in found["buckets"]:
             term = str(b["key"]) if name is None else f"{name}{SEP}{b['key']}"
             buckets[term] = int(b["doc_count"])
-    return int(agg["n"]["value"] or 0), buckets
+    return int(agg["n"]["value"] or 0), buckets, {name: agg[name] for name in extra or {}}
 
 
 @dataclass
@@ -129,21 +134,34 @@ class CountCache:
         self, searcher: tantivy.Searcher, key: Hashable, query: tantivy.Query, size: int
     ) -> Counts:
         """The counts of ``query`` (``size`` buckets), kept or aggregated now."""
+        return self.get_with(searcher, key, query, size)[0]
+
+    def get_with(
+        self,
+        searcher: tantivy.Searcher,
+        key: Hashable,
+        query: tantivy.Query,
+        size: int,
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[Counts, dict[str, Any] | None]:
+        """:meth:`get`, and when the counts are aggregated now, the results of the
+        ``extra`` aggregations run in the same pass (``None`` when they were kept: the
+        caller asks for what it needs itself)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 entry.asks += 1
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return entry.counts()
+                return entry.counts(), None
             version = self.version
-        total, buckets = _aggregated(searcher, query, size)
+        total, buckets, extras = _aggregated(searcher, query, size, extra)
         entry = _Entry(query, total, buckets)
         with self._lock:
             self.misses += 1
             if version == self.version:  # no change landed while it was counted
                 self._keep(key, entry)
-        return entry.counts()
+        return entry.counts(), extras if extra else None
 
     def _keep(self, key: Hashable, entry: _Entry) -> None:
         self._entries[key] = entry
@@ -205,7 +223,7 @@ class CountCache:
         query = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, entry.query), (tantivy.Occur.Must, among)]
         )
-        total, buckets = _aggregated(searcher, query, BUCKETS)
+        total, buckets, _ = _aggregated(searcher, query, BUCKETS)
         entry.total += sign * total
         for term, n in buckets.items():
             left = entry.buckets.get(term, 0) + sign * n
@@ -240,7 +258,7 @@ class CountCache:
                     if key in self._entries:
                         continue
                 try:
-                    total, buckets = _aggregated(searcher, query, BUCKETS)
+                    total, buckets, _ = _aggregated(searcher, query, BUCKETS)
                 except ValueError as exc:  # a closed or replaced index, too many values
                     log.info("recounting kept search counts stopped: %s", exc)
                     return

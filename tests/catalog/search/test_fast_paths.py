@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -230,13 +231,14 @@ RANGES = [
 
 
 @pytest.mark.parametrize(
-    ("sort", "title_chars", "sql_ordered"),
+    ("sort", "title_chars", "sql_ordered", "tie_reach"),
     [
-        ("relevance", None, None),
-        ("modified", None, None),
-        ("title", None, None),
-        ("title", 8, None),
-        ("modified", None, 5),  # more candidates than SQLite orders: the columns' ranks
+        ("relevance", None, None, None),
+        ("relevance", None, None, 2),  # ties past each wider pass of a filtered top-k
+        ("modified", None, None, None),
+        ("title", None, None, None),
+        ("title", 8, None, None),
+        ("modified", None, 5, None),  # more candidates than SQLite orders: the columns' ranks
     ],
 )
 def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
@@ -244,6 +246,7 @@ def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
     sort: str,
     title_chars: int | None,
     sql_ordered: int | None,
+    tie_reach: int | None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Sorted pages and date filters answered inside Tantivy (top-k by a fast field plus the
@@ -260,6 +263,8 @@ def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
         text.sync_with(db, rebuild=True)
     if sql_ordered is not None:
         monkeypatch.setattr(plan, "_SQL_ORDERED", sql_ordered)
+    if tie_reach is not None:
+        monkeypatch.setattr(tantivy_text, "TIE_REACH", tie_reach)
     compared = 0
     no_text = [("", {}), ("", {"theme": ["HEAL"], "access": ["public", "restricted"]})]
     for q, filters in [*CASES, ("zyxward", {}), *no_text]:
@@ -319,3 +324,49 @@ def test_a_change_keeps_the_most_asked_queries(
     kept = {key[0][0] for key in text.counts._entries}
     assert len(kept) == 2
     assert _kept_against_plain(service) >= 2  # the two kept, still exact
+
+
+@pytest.mark.parametrize("spare", [0.01, 0.3, 4])
+def test_dated_ranked_top_equals_the_conjunction(
+    service: SearchService, spare: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ranked query with a date range read off the top of the undated query
+    (``TantivyText._dated``) against the conjunction of word and range (the path it
+    replaces): the same matches with the same scores, at every depth of that top; too
+    short a top falls back to the conjunction."""
+    service.catalogue.load(_ties(40), fmt="turtle", source="ties")
+    text = service.text
+    assert text is not None
+    searcher = text._idx().searcher()
+    monkeypatch.setattr(tantivy_text, "DATED_SPARE", spare)
+    answers: list[tuple[int, int]] = []  # (found, every dated match), -1 found: fell back
+    dated = text._dated
+
+    def spy(
+        searcher: Any, expression: str, days: tuple[int, int], k: int, total: int
+    ) -> list[Any] | None:
+        found = dated(searcher, expression, days, k, total)
+        answers.append((-1 if found is None else len(found), total))
+        return found
+
+    monkeypatch.setattr(text, "_dated", spy)
+    compared = 0
+    for q in ("hospital", "zyxward", "energia", "patients"):
+        expression = _expression(service, q)
+        for lo, hi in RANGES[1:]:
+            days = tantivy_text.day_bounds(lo, hi)
+            for k in (1, 3, 11, 40, 300):
+                fast = text.ranked(expression, {}, k, 60_000, days)
+                with monkeypatch.context() as m:
+                    m.setattr(tantivy_text, "DATED_REACH", 0)
+                    plain = text.ranked(expression, {}, k, 60_000, days)
+                got = sorted(zip(fast[0].tolist(), fast[1].tolist(), strict=True))
+                want = sorted(zip(plain[0].tolist(), plain[1].tolist(), strict=True))
+                assert got == want, (q, lo, hi, k)
+                assert fast[2:] == plain[2:]
+                compared += len(got)
+    assert searcher.num_docs > 600 and compared > 1000
+    if spare < 1:  # a top too short to be sure: the conjunction answered
+        assert any(found < 0 for found, _ in answers)
+    if spare > 0.1:  # a top short of some dated matches, deep enough for the first k
+        assert any(0 <= found < total for found, total in answers)
