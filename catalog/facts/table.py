@@ -122,6 +122,14 @@ class FactsTable:
                 return None
         return Usable(source, marker.token, int(marker.datasets))
 
+    def stored_of(self, usable: Usable) -> dict[str, DatasetFacts]:
+        """Every stored dataset's facts of one usable source, decoded, by id."""
+        reader = StoredFacts(self, [usable])
+        cols = (dataset_facts.c.dataset_id, dataset_facts.c.signature, dataset_facts.c.facts)
+        with self.database.read() as conn:
+            found = conn.execute(sa.select(*cols).where(_rows_of(usable)))
+            return {row.dataset_id: reader.decode(row) for row in found}
+
     def stored(self, sources: dict[str, str | None]) -> StoredFacts:
         """The usable stored facts among ``sources`` (name: current graph)."""
         found = (self.usable(name, graph) for name, graph in sorted(sources.items()))
@@ -154,7 +162,7 @@ class StoredFacts:
     def datasets(self) -> int:
         return sum(u.datasets for u in self.usable)
 
-    def _decode(self, row: Any) -> DatasetFacts:
+    def decode(self, row: Any) -> DatasetFacts:
         try:
             return self._read(row.facts, row.signature)
         except CodecError as exc:  # written by this code (the stamp): a damaged row
@@ -197,7 +205,7 @@ class StoredFacts:
                     wanted, dataset_facts.c.dataset_id.in_(ordered[i : i + 500])
                 )
                 for row in conn.execute(query):
-                    out.setdefault(row.dataset_id, []).append((row.source, self._decode(row)))
+                    out.setdefault(row.dataset_id, []).append((row.source, self.decode(row)))
         return out
 
     def signatures(self, skip: Collection[str] = ()) -> dict[str, tuple[str, int]]:

@@ -292,8 +292,7 @@ class OffersFollower:
         out: dict[str, DatasetFacts | None] = {}
         for source, ids in by_source.items():
             if len(ids) > BULK_CHANGES and self.catalogue.graphs.current(source) is not None:
-                bulk = {f.dataset_id: f for f in catalogue_facts(self.catalogue, source)}
-                self.records_read += len(bulk)
+                bulk = self._source_facts(source)
                 for ident in ids:
                     if ident in bulk or last[ident].kind == DELETE:
                         out[ident] = bulk.get(ident)
@@ -301,6 +300,18 @@ class OffersFollower:
                 if ident not in out:
                     out[ident] = self._record(ident)
         return out
+
+    def _source_facts(self, source: str) -> dict[str, DatasetFacts]:
+        """Every dataset's facts of one source's current version, by id: as a bulk read
+        stored them when they still may be used (catalog/facts/table.py), else read from
+        the store."""
+        table = FactsTable(self.catalogue)
+        usable = table.usable(source, self.catalogue.graphs.current(source))
+        if usable is not None:
+            return table.stored_of(usable)
+        fresh = {f.dataset_id: f for f in catalogue_facts(self.catalogue, source)}
+        self.records_read += len(fresh)
+        return fresh
 
     def _record(self, dataset_id: str) -> DatasetFacts | None:
         self.records_read += 1
@@ -346,8 +357,7 @@ class OffersFollower:
         if any(n in REGISTRY_SOURCES for n in stale):
             labs = self._labs(plan, labs, None, table)
         for name in (n for n in stale if n not in REGISTRY_SOURCES):
-            fresh = {f.dataset_id: f for f in catalogue_facts(self.catalogue, name)}
-            self.records_read += len(fresh)
+            fresh = self._source_facts(name)
             members = self.store.source_members(name)
             stored = self.store.terms(members | set(fresh))
             known = self.store.resolved({signature_key(f.signature()) for f in fresh.values()})

@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import pyoxigraph as ox
@@ -29,12 +30,13 @@ from catalog.db.schema import (
 )
 from catalog.demo import load_demo
 from catalog.errors import StoreError
+from catalog.facts import DatasetFacts
 from catalog.facts.read import catalogue_facts, record_facts
 from catalog.facts.table import FactsTable
 from catalog.harvest import overrides as steward
 from catalog.labs import load_registry
 from catalog.offers import offers_for, resolving
-from catalog.offers.follower import OffersFollower
+from catalog.offers.follower import BULK_CHANGES, OffersFollower
 from catalog.offers.live import LiveOffers
 from catalog.search import SearchService
 from catalog.search.project import project_graph
@@ -271,3 +273,35 @@ def test_workers_that_cannot_start_leave_the_resolving_to_this_process(
     with caplog.at_level(logging.WARNING):
         assert _offers(cat)[1] == here
     assert caplog.text.count("offers build workers failed; resolving in-process") == 1
+
+
+def _uids_left_out(facts: DatasetFacts) -> DatasetFacts:
+    """Stored facts share their terms' text by signature, which leaves a policy's uid out:
+    a dataset reads the uid of the first dataset stored with its terms."""
+    return replace(facts, policies=tuple(replace(p, uid=None) for p in facts.policies))
+
+
+def test_a_follower_applying_a_large_publish_reads_the_stored_facts(cat: Catalogue) -> None:
+    _project(cat)
+    follower, _ = _offers(cat)
+    many = BULK_CHANGES + 50
+    records = corpus_shaped(many).replace(b"bench.example/", b"big.example/")
+    cat.load(records, fmt="turtle", source="big")  # a harvest of a new source
+    _project(cat, "big")  # the search follower's bulk projection of it
+    read = follower.records_read
+    follower.catch_up()
+    assert follower.records_read == read  # not one record read from the store
+    with cat.database.read() as conn:
+        signatures = {
+            r.dataset_id: r.signature
+            for r in conn.execute(sa.select(offer_terms.c.dataset_id, offer_terms.c.signature))
+        }
+    assert len(signatures) == cat.count()
+    plain = _plain(cat)
+    assert signatures == {ident: row[2] for ident, row in plain["terms"].items()}
+    for ident in signatures:
+        found = follower.store.dataset(ident)
+        assert found is not None
+        facts, offers = plain["offers"][ident]
+        assert _uids_left_out(found[0]) == _uids_left_out(facts), ident
+        assert {o.lab.id: o for o in found[1]} == offers, ident
