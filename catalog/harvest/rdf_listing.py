@@ -22,11 +22,12 @@ import pyoxigraph as ox
 
 from catalog.errors import DatalabError, HarvestError
 from catalog.harvest.contract import Page, RecordFailure, SourceRecord
-from catalog.ownership import owned_closure
+from catalog.ownership import MAX_DEPTH, OWNING_PROPERTIES
 from catalog.rdf_bounds import ParseLimits
 from catalog.rdf_input import default_context_resolver, format_from_media_type
 from catalog.rdf_input import iter_triples as parse_rdf
 from catalog.settings import Settings
+from catalog.skolem import GENID
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -48,38 +49,52 @@ def split_records(
     """Cut a page's triples into records (one per dataset) and the rest.
 
     A record is the dataset node, its blank nodes and its distributions, recursively.
-    Hydra paging triples are dropped. Each triple's terms are read once (every attribute
-    read of a pyoxigraph term builds a new Python object).
+    Hydra paging triples are dropped.
+
+    The triples are read as their canonical N-Triples lines (``str`` of a triple): reading
+    a term's attribute builds a new Python object each time and cost four times as much as
+    the line. A subject is never a triple term and neither it nor a predicate holds a space,
+    so a line splits into subject, predicate and object at its first two spaces, and two
+    terms are equal when their written forms are.
     """
-    hydra_nodes: set[Any] = set()
-    typed: list[Any] = []
-    rows: list[tuple[Any, str, ox.Triple]] = []
-    for t in triples:
-        s, p = t.subject, t.predicate.value
-        if p == RDF_TYPE and not isinstance(t.object, ox.Triple):
-            kind = t.object.value
+    lines = [str(t) for t in triples]
+    hydra_nodes: set[str] = set()
+    typed: dict[str, int] = {}  # dataset node (written form) → index of its first triple
+    rows: list[tuple[str, str, str, int]] = []  # subject, predicate, object, index
+    for i, line in enumerate(lines):
+        s, p, o = line.split(" ", 2)
+        if p == _RDF_TYPE and o[:2] != "<<":
+            if o[0] == "<":
+                kind = o[1:-1]
+            elif o[0] == '"':  # a literal's value, unescaped by pyoxigraph
+                kind = triples[i].object.value  # type: ignore[union-attr]
+            else:
+                kind = o  # a blank node's written form, never a type of interest
             if kind.startswith(HYDRA):
                 hydra_nodes.add(s)
             elif kind in DATASET_TYPES:
-                typed.append(s)
-        if not p.startswith(HYDRA):
-            rows.append((s, p, t))
+                typed.setdefault(s, i)
+        if not p.startswith(_HYDRA_IRI):
+            rows.append((s, p, o, i))
     if hydra_nodes:
         rows = [row for row in rows if row[0] not in hydra_nodes]
-    by_subject: dict[Any, list[tuple[str, ox.Triple]]] = {}
-    for s, p, t in rows:
-        by_subject.setdefault(s, []).append((p, t))
-    used: set[Any] = set()
+    by_subject: dict[str, list[tuple[str, str, int]]] = {}
+    for s, p, o, i in rows:
+        by_subject.setdefault(s, []).append((p, o, i))
+    used: set[str] = set()
     records: list[SourceRecord] = []
     failures: list[RecordFailure] = []
-    for node in dict.fromkeys(typed):
-        if node in hydra_nodes:
+    for key, first in typed.items():
+        if key in hydra_nodes:
             continue
-        owned = _closure(node, by_subject)
-        own_triples = [t for s in owned for _, t in by_subject.get(s, ())]
-        used |= owned
-        ident = _first_value(by_subject[node], IDENTIFIER)
-        modified = _first_value(by_subject[node], MODIFIED)
+        owned = _closure(key, by_subject)
+        own_triples = [triples[i] for s in owned for _, _, i in by_subject.get(s, ())]
+        used.update(owned)
+        node = triples[first].subject
+        if not isinstance(node, (ox.NamedNode, ox.BlankNode)):  # never: no triple subjects
+            continue
+        ident = _first_value(triples, by_subject[key], _IDENTIFIER)
+        modified = _first_value(triples, by_subject[key], _MODIFIED)
         if isinstance(node, ox.NamedNode):
             record_id = node.value
         elif ident:
@@ -94,24 +109,51 @@ def split_records(
             )
             continue
         records.append(SourceRecord(record_id, node, own_triples, modified))
-    extra = [t for s, _, t in rows if s not in used]
+    extra = [triples[i] for s, _, _, i in rows if s not in used]
     return records, failures, extra
 
 
-def _first_value(rows: list[tuple[str, ox.Triple]], predicate: str) -> str | None:
+_RDF_TYPE = f"<{RDF_TYPE}>"
+_HYDRA_IRI = f"<{HYDRA}"
+_IDENTIFIER = f"<{IDENTIFIER}>"
+_MODIFIED = f"<{MODIFIED}>"
+_OWNING = frozenset(f"<{p}>" for p in OWNING_PROPERTIES)
+_SKOLEM = f"<{GENID}"
+
+
+def _first_value(
+    triples: list[ox.Triple], rows: list[tuple[str, str, int]], predicate: str
+) -> str | None:
     """The value of the first ``predicate`` statement among a node's rows."""
-    for p, t in rows:
-        if p == predicate and not isinstance(t.object, ox.Triple):
-            return t.object.value
+    for p, o, i in rows:
+        if p == predicate and o[:2] != "<<":
+            return triples[i].object.value  # type: ignore[union-attr]
     return None
 
 
-def _closure(node: Any, by_subject: dict[Any, list[tuple[str, ox.Triple]]]) -> set[Any]:
-    def links(s: Any) -> Iterable[tuple[str, object, Any]]:
-        for p, t in by_subject.get(s, ()):
-            yield p, t.object, t.object
-
-    return set(owned_closure(node, links, stop=lambda o: o not in by_subject))
+def _closure(node: str, by_subject: dict[str, list[tuple[str, str, int]]]) -> list[str]:
+    """``node`` and the nodes it owns (the rule of :func:`catalog.ownership.owns`, on
+    written forms: a blank node always, an IRI linked by an owning property or skolemised;
+    never a literal or a triple term), other described nodes only."""
+    seen = {node}
+    order = [node]
+    frontier = [node]
+    for _ in range(MAX_DEPTH):
+        nxt = []
+        for subject in frontier:
+            for p, o, _i in by_subject.get(subject, ()):
+                if o in seen or o not in by_subject:
+                    continue
+                if o[:2] == "_:" or (
+                    o[0] == "<" and o[:2] != "<<" and (p in _OWNING or o.startswith(_SKOLEM))
+                ):
+                    seen.add(o)
+                    order.append(o)
+                    nxt.append(o)
+        if not nxt:
+            break
+        frontier = nxt
+    return order
 
 
 def _first_object(

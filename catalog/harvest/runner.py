@@ -59,6 +59,9 @@ P_AT = ox.NamedNode(str(DLAB.harvestedAt))
 P_HASH = ox.NamedNode(str(DLAB.recordHash))
 P_JOB = ox.NamedNode(str(DLAB.harvestJob))
 XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+_P_SOURCE, _P_RECORD, _P_PAGE, _P_AT, _P_HASH, _P_JOB = (
+    str(p) for p in (P_SOURCE, P_RECORD, P_PAGE, P_AT, P_HASH, P_JOB)
+)
 
 Progress = Callable[[Job, Page], None]
 
@@ -74,6 +77,17 @@ class _Statement(NamedTuple):
     object: Any
 
 
+class _Record(NamedTuple):
+    """One record's statements (its triples, then its provenance) together with the same
+    statements as N-Triples lines, written once: the record hash reads the lines too, so
+    each triple is formatted by pyoxigraph once, and a bulk-loading store takes the text
+    as it is instead of one Python object per statement."""
+
+    statements: list[_Statement | ox.Triple]
+    ntriples: str
+    size: int  # statements (lines of ``ntriples``)
+
+
 class AsNTriples:
     """A harvest's statements, read either as statements or, by a store that bulk-loads
     (:class:`catalog.store.base.NTriplesSource`), as canonical N-Triples chunks.
@@ -81,29 +95,42 @@ class AsNTriples:
     Building one ``ox.Quad`` per statement, skolemising it in Python and handing the quads
     to ``bulk_extend`` cost most of a harvest's time (its store writes ran at a third of a
     raw load of the same quads). Here each statement becomes one N-Triples line
-    (pyoxigraph writes each term in its canonical form), and the store's N-Triples path
-    skolemises whole chunks with regular expressions and bulk-loads them on a loader
-    thread, as a loaded document's chunks are."""
+    (pyoxigraph writes each term in its canonical form; a record's lines come written, see
+    :class:`_Record`), and the store's N-Triples path skolemises whole chunks with regular
+    expressions and bulk-loads them on a loader thread, as a loaded document's chunks are."""
 
-    def __init__(self, statements: Iterator[_Statement | ox.Triple]) -> None:
+    def __init__(self, statements: Iterator[_Record | _Statement | ox.Triple]) -> None:
         self.statements = statements
 
     def __iter__(self) -> Iterator[_Statement | ox.Triple]:
-        return self.statements
+        record = _Record
+        for st in self.statements:
+            if type(st) is record:
+                yield from st.statements
+            else:
+                yield st  # type: ignore[misc]  # not a _Record
 
     def ntriples_chunks(self, chunk_triples: int) -> Iterator[bytes]:
-        lines: list[str] = []
-        triple = ox.Triple
+        """Whole records per chunk: a chunk holds ``chunk_triples`` lines or a little more."""
+        parts: list[str] = []
+        count = 0
+        triple, record = ox.Triple, _Record
         for st in self.statements:
-            if type(st) is triple:  # pyoxigraph writes the whole line: a third of the cost
-                lines.append(f"{st} .\n")
+            kind = type(st)
+            if kind is record:
+                parts.append(st.ntriples)  # type: ignore[union-attr]
+                count += st.size  # type: ignore[union-attr]
+            elif kind is triple:  # pyoxigraph writes the whole line: a third of the cost
+                parts.append(f"{st} .\n")
+                count += 1
             else:
-                lines.append(f"{st.subject} {st.predicate} {st.object} .\n")
-            if len(lines) >= chunk_triples:
-                yield "".join(lines).encode("utf-8")
-                lines = []
-        if lines:
-            yield "".join(lines).encode("utf-8")
+                parts.append(f"{st.subject} {st.predicate} {st.object} .\n")  # type: ignore[union-attr]
+                count += 1
+            if count >= chunk_triples:
+                yield "".join(parts).encode("utf-8")
+                parts, count = [], 0
+        if parts:
+            yield "".join(parts).encode("utf-8")
 
 
 def record_hash(triples: list[ox.Triple]) -> str:
@@ -112,15 +139,21 @@ def record_hash(triples: list[ox.Triple]) -> str:
     Each statement is written in N-Triples (``str`` of an ``ox.Triple``); a statement that
     mentions a blank node has the node's label replaced by ``_:b``.
     """
+    return _hashed([str(t) for t in triples], triples)
+
+
+def _hashed(lines: list[str], triples: list[ox.Triple]) -> str:
+    """:func:`record_hash` of ``triples``, given ``lines``, their ``str`` in order."""
     blank = ox.BlankNode
-    lines = []
-    for t in triples:
-        line = str(t)
-        if "_:" in line and (type(t.subject) is blank or type(t.object) is blank):
-            line = " ".join("_:b" if type(x) is blank else str(x) for x in t)
-        lines.append(line)
-    lines.sort()
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
+    keys = lines
+    for i, line in enumerate(lines):
+        if "_:" in line:
+            t = triples[i]
+            if type(t.subject) is blank or type(t.object) is blank:
+                if keys is lines:
+                    keys = list(lines)
+                keys[i] = " ".join("_:b" if type(x) is blank else str(x) for x in t)
+    return hashlib.sha256("\n".join(sorted(keys)).encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
@@ -296,7 +329,7 @@ class Harvester:
         since: str | None,
         progress: Progress | None,
         incremental: bool,
-    ) -> Iterator[_Statement | ox.Triple]:
+    ) -> Iterator[_Record | _Statement | ox.Triple]:
         """Every statement of the new graph, page by page, as the listing streams in.
 
         Pages come from a prefetch thread (:func:`prefetched`): page N+1 is fetched, parsed
@@ -321,10 +354,12 @@ class Harvester:
                 state.failed.add(failure.record_id)
                 job.error(failure.record_id, failure.message)
             page_lit = ox.Literal(page.url)
+            prov = (name, page_lit, when, job_lit)
+            prov_text = (str(name), str(page_lit), str(when), str(job_lit))
             for rec in page.records:
                 if rec.record_id in state.seen:
                     continue
-                yield from self._record(rec, state, edits, (name, page_lit, when, job_lit))
+                yield self._record(rec, state, edits, prov, prov_text)
             yield from page.extra
             listed_extra = listed_extra or bool(page.extra)
             if progress is not None:
@@ -366,9 +401,11 @@ class Harvester:
         state: _RunState,
         edits: steward.Overrides,
         prov: tuple[ox.Literal, ...],
-    ) -> list[_Statement | ox.Triple]:
+        prov_text: tuple[str, ...],
+    ) -> _Record:
         """The record's statements followed by its provenance; updates the run's state."""
-        digest = record_hash(rec.triples)
+        lines = [str(t) for t in rec.triples]
+        digest = _hashed(lines, rec.triples)
         node = rec.iri
         iri = node.value if type(node) is ox.NamedNode else ""
         state.seen[rec.record_id] = iri
@@ -384,16 +421,27 @@ class Harvester:
         triples = rec.triples
         if iri and iri in edits:
             triples = list(steward.apply(triples, iri, edits[iri]))
+            lines = [str(t) for t in triples]
         name, page, when, job = prov
-        return [
+        record_id, hashed = ox.Literal(rec.record_id), ox.Literal(digest)
+        s = str(node)
+        source_s, page_s, at_s, job_s = prov_text
+        text = (
+            (" .\n".join(lines) + " .\n" if lines else "")
+            + f"{s} {_P_SOURCE} {source_s} .\n{s} {_P_RECORD} {record_id} .\n"
+            + f"{s} {_P_PAGE} {page_s} .\n{s} {_P_AT} {at_s} .\n"
+            + f"{s} {_P_HASH} {hashed} .\n{s} {_P_JOB} {job_s} .\n"
+        )
+        statements: list[_Statement | ox.Triple] = [
             *triples,
             _Statement(node, P_SOURCE, name),
-            _Statement(node, P_RECORD, ox.Literal(rec.record_id)),
+            _Statement(node, P_RECORD, record_id),
             _Statement(node, P_PAGE, page),
             _Statement(node, P_AT, when),
-            _Statement(node, P_HASH, ox.Literal(digest)),
+            _Statement(node, P_HASH, hashed),
             _Statement(node, P_JOB, job),
         ]
+        return _Record(statements, text, len(lines) + 6)
 
     @staticmethod
     def _check_complete(state: _RunState, previous: int, incremental: bool) -> None:
