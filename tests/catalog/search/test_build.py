@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog import lifeline
-from catalog.search import SearchService, build
+from catalog.search import SearchService
 from catalog.service import Catalogue
 from catalog.settings import get_settings
 
