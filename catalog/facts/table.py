@@ -28,6 +28,7 @@ import hashlib
 import importlib
 import inspect
 import logging
+import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,8 +66,11 @@ def derivation_stamp(spaces: DataSpaces) -> str:
     """What the stored facts were derived with: this code and these data spaces."""
     if not _code:
         digest = hashlib.sha256(str(DERIVATION).encode())
-        for name in _DERIVING:
-            digest.update(inspect.getsource(importlib.import_module(name)).encode())
+        try:
+            for name in _DERIVING:
+                digest.update(inspect.getsource(importlib.import_module(name)).encode())
+        except (OSError, TypeError):  # installed without its sources: this process only
+            digest.update(uuid.uuid4().bytes)
         _code.append(digest.hexdigest())
     described = sorted((s.id, s.iri, s.themes) for s in spaces)
     return hashlib.sha256(f"{_code[0]} {described!r}".encode()).hexdigest()

@@ -31,6 +31,7 @@ from catalog.db.schema import (
 from catalog.demo import load_demo
 from catalog.errors import StoreError
 from catalog.facts import DatasetFacts
+from catalog.facts import table as facts_table
 from catalog.facts.read import catalogue_facts, record_facts
 from catalog.facts.table import FactsTable
 from catalog.harvest import overrides as steward
@@ -305,3 +306,13 @@ def test_a_follower_applying_a_large_publish_reads_the_stored_facts(cat: Catalog
         facts, offers = plain["offers"][ident]
         assert _uids_left_out(found[0]) == _uids_left_out(facts), ident
         assert {o.lab.id: o for o in found[1]} == offers, ident
+
+
+def test_another_derivation_voids_them(cat: Catalogue, monkeypatch: pytest.MonkeyPatch) -> None:
+    _project(cat)
+    assert _usable(cat) == {s.name for s in cat.sources()}
+    monkeypatch.setattr(facts_table, "DERIVATION", facts_table.DERIVATION + 1)
+    monkeypatch.setattr(facts_table, "_code", [])  # derived by other code: none counts
+    assert _usable(cat) == set()
+    _project(cat)
+    assert _usable(cat) == {s.name for s in cat.sources()}
