@@ -10,12 +10,12 @@ the record, never part of it.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
 from catalog.namespaces import ADMS, DCAT, ODRL
-from catalog.skolem import is_skolem
+from catalog.skolem import GENID, is_skolem
 
 #: Properties whose objects belong to the record even when they are IRIs.
 OWNING_PROPERTIES = frozenset(
@@ -49,16 +49,32 @@ def owns(predicate: str, obj: object) -> bool:
     return False
 
 
+_OWNING_WRITTEN = frozenset(f"<{p}>" for p in OWNING_PROPERTIES)
+_SKOLEM_WRITTEN = f"<{GENID}"
+
+
+def owns_written(predicate: str, obj: str) -> bool:
+    """:func:`owns` on N-Triples forms (``<iri>``, ``_:b``, a literal, ``<< ... >>``):
+    what a harvest reads a page's statements as, without making a term of each."""
+    if obj[:2] == "_:":
+        return True
+    if obj[:1] != "<" or obj[:2] == "<<":
+        return False
+    return predicate in _OWNING_WRITTEN or obj.startswith(_SKOLEM_WRITTEN)
+
+
 def owned_closure(
     root: K,
     links: Callable[[K], Iterable[tuple[str, object, K]]],
     *,
     stop: Callable[[K], bool] = lambda _k: False,
+    rule: Callable[[str, Any], bool] = owns,
 ) -> list[K]:
     """``root`` and every node it owns, in the order found.
 
     ``links(node)`` yields ``(predicate, object term, object key)`` for each of the node's
-    triples; ``stop(key)`` excludes nodes (e.g. other datasets of the same document).
+    triples; ``stop(key)`` excludes nodes (e.g. other datasets of the same document);
+    ``rule``: :func:`owns`, or :func:`owns_written` for statements read as N-Triples.
     """
     seen = {root}
     order = [root]
@@ -67,7 +83,7 @@ def owned_closure(
         nxt = []
         for node in frontier:
             for predicate, obj, k in links(node):
-                if k not in seen and not stop(k) and owns(predicate, obj):
+                if k not in seen and not stop(k) and rule(predicate, obj):
                     seen.add(k)
                     order.append(k)
                     nxt.append(k)

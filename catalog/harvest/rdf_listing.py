@@ -22,12 +22,11 @@ import pyoxigraph as ox
 
 from catalog.errors import DatalabError, HarvestError
 from catalog.harvest.contract import Page, RecordFailure, SourceRecord
-from catalog.ownership import MAX_DEPTH, OWNING_PROPERTIES
+from catalog.ownership import owned_closure, owns_written
 from catalog.rdf_bounds import ParseLimits
 from catalog.rdf_input import default_context_resolver, format_from_media_type
 from catalog.rdf_input import iter_triples as parse_rdf
 from catalog.settings import Settings
-from catalog.skolem import GENID
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -117,8 +116,6 @@ _RDF_TYPE = f"<{RDF_TYPE}>"
 _HYDRA_IRI = f"<{HYDRA}"
 _IDENTIFIER = f"<{IDENTIFIER}>"
 _MODIFIED = f"<{MODIFIED}>"
-_OWNING = frozenset(f"<{p}>" for p in OWNING_PROPERTIES)
-_SKOLEM = f"<{GENID}"
 
 
 def _first_value(
@@ -133,27 +130,13 @@ def _first_value(
 
 def _closure(node: str, by_subject: dict[str, list[tuple[str, str, int]]]) -> list[str]:
     """``node`` and the nodes it owns (the rule of :func:`catalog.ownership.owns`, on
-    written forms: a blank node always, an IRI linked by an owning property or skolemised;
-    never a literal or a triple term), other described nodes only."""
-    seen = {node}
-    order = [node]
-    frontier = [node]
-    for _ in range(MAX_DEPTH):
-        nxt = []
-        for subject in frontier:
-            for p, o, _i in by_subject.get(subject, ()):
-                if o in seen or o not in by_subject:
-                    continue
-                if o[:2] == "_:" or (
-                    o[0] == "<" and o[:2] != "<<" and (p in _OWNING or o.startswith(_SKOLEM))
-                ):
-                    seen.add(o)
-                    order.append(o)
-                    nxt.append(o)
-        if not nxt:
-            break
-        frontier = nxt
-    return order
+    written forms: :func:`catalog.ownership.owns_written`), other described nodes only."""
+    return owned_closure(
+        node,
+        lambda subject: ((p, o, o) for p, o, _i in by_subject.get(subject, ())),
+        stop=lambda o: o not in by_subject,
+        rule=owns_written,
+    )
 
 
 def _first_object(

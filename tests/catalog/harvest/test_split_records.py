@@ -19,7 +19,8 @@ from catalog.harvest.rdf_listing import (
     RDF_TYPE,
     split_records,
 )
-from catalog.ownership import owned_closure
+from catalog.ownership import OWNING_PROPERTIES, owned_closure, owns, owns_written
+from catalog.skolem import GENID
 
 FOLDERS = ("dcat-ap", "geodcat-ap", "healthdcat-ap", "dataspace-protocol", "stac", "odrl")
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -147,3 +148,29 @@ def test_many_datasets_on_a_page_split_alike(n: int) -> None:
             ox.Triple(dist, ox.NamedNode(DCAT + "accessURL"), ox.NamedNode(f"https://f/{i}")),
         ]
     assert _by_lines(triples) == _by_terms(triples)
+
+
+def test_the_written_rule_is_the_rule_on_terms() -> None:
+    """:func:`owns_written` decides as :func:`owns` does, for every kind of object."""
+    objects: list[Any] = [
+        ox.NamedNode("https://ex.org/dist"),
+        ox.NamedNode(GENID + "b0"),
+        ox.BlankNode("b1"),
+        ox.Literal("text", language="en"),
+        ox.Literal("<https://ex.org/not-an-iri>"),
+        ox.Literal("_:not-a-blank-node"),
+        ox.Triple(
+            ox.NamedNode("https://ex.org/s"),
+            ox.NamedNode("https://ex.org/p"),
+            ox.NamedNode("https://ex.org/o"),
+        ),
+    ]
+    for predicate in (*sorted(OWNING_PROPERTIES), "http://purl.org/dc/terms/publisher"):
+        for obj in objects:
+            # as a page's statement reads: its N-Triples line cut at its first two spaces
+            line = str(ox.Triple(ox.NamedNode("https://ex.org/x"), ox.NamedNode(predicate), obj))
+            written = line.split(" ", 2)[2]
+            assert owns_written(f"<{predicate}>", written) == owns(predicate, obj), (
+                predicate,
+                written,
+            )
