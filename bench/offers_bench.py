@@ -21,11 +21,12 @@ import time
 import sqlalchemy as sa
 
 from bench.results import write_section
+from catalog import lifeline
 from catalog.facts.derive import FACT_PREDICATES
 from catalog.facts.read import catalogue_facts, gc_paused
 from catalog.ids import dataset_id
 from catalog.labs import edit_lab, load_registry
-from catalog.offers import RequesterProfile, offers_for, resolving
+from catalog.offers import RequesterProfile, offers_for
 from catalog.offers.live import LiveOffers
 from catalog.service import Catalogue
 from catalog.settings import get_settings
@@ -311,7 +312,7 @@ def main() -> None:
             f"- the same first build once the search projection stored the facts "
             f"(catalog/facts/table.py; the facts copied, each of the {signatures:,} distinct "
             f"terms decoded and resolved once, beside this process on "
-            f"{resolving.worker_count(settings.offers_build_workers)} worker process(es), no "
+            f"{lifeline.worker_count(settings.offers_build_workers)} worker process(es), no "
             f"record read): {copy_s:.2f} s (this process {copy_cpu:.2f} s CPU); storing the "
             f"facts costs the search projection of the source "
             f"{(storing_cpu - project_cpu) / args.datasets * 1e6:.0f} us CPU per dataset "

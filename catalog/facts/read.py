@@ -7,9 +7,10 @@ one derivation, :func:`~catalog.facts.derive.derive_facts`.
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -174,21 +175,37 @@ def _closed(catalogue: Catalogue, graph: str, index: TripleIndex) -> TripleIndex
     return index
 
 
+def source_facts(
+    catalogue: Catalogue, source: str | None = None, skip: Collection[str] = ()
+) -> Iterator[DatasetFacts]:
+    """The facts of every record of every current source (or of ``source``), but those
+    of the sources named in ``skip``, source by source in the order of their names; two
+    records under one id are both given (see :func:`merged`)."""
+    flt = f'FILTER(?source = "{check_source_name(source)}")' if source else ""
+    rows = catalogue.store.select(f"SELECT ?source ?g WHERE {{ {CURRENT_GRAPHS} {flt} }}")
+    for r in sorted(rows, key=lambda r: r["source"].value):
+        if r["source"].value not in skip:
+            yield from graph_facts(catalogue, r["source"].value, r["g"].value)
+
+
 def catalogue_facts(
     catalogue: Catalogue, source: str | None = None, skip: Collection[str] = ()
 ) -> Iterator[DatasetFacts]:
     """The facts of every dataset of every current source (or of ``source``), but those
-    of the sources named in ``skip``."""
-    flt = f'FILTER(?source = "{check_source_name(source)}")' if source else ""
-    rows = catalogue.store.select(f"SELECT ?source ?g WHERE {{ {CURRENT_GRAPHS} {flt} }}")
+    of the sources named in ``skip``: :func:`source_facts`, each id's records merged as
+    they come (in the order :func:`merged` merges them)."""
     found: dict[str, DatasetFacts] = {}
-    for r in sorted(rows, key=lambda r: r["source"].value):
-        if r["source"].value in skip:
-            continue
-        for facts in graph_facts(catalogue, r["source"].value, r["g"].value):
-            other = found.get(facts.dataset_id)
-            found[facts.dataset_id] = facts if other is None else duplicate(other, facts)
+    for facts in source_facts(catalogue, source, skip):
+        other = found.get(facts.dataset_id)
+        found[facts.dataset_id] = facts if other is None else duplicate(other, facts)
     yield from found.values()
+
+
+def merged(records: Sequence[DatasetFacts]) -> DatasetFacts:
+    """One id's records, merged by :func:`duplicate` in the order of their sources' names
+    (records of one source in the order given): what :func:`catalogue_facts` gives."""
+    ordered = sorted(records, key=lambda f: f.source or "")
+    return functools.reduce(duplicate, ordered)
 
 
 def duplicate(a: DatasetFacts, b: DatasetFacts) -> DatasetFacts:

@@ -59,6 +59,8 @@ _DERIVING = (
 )
 #: Rows written per transaction.
 BATCH = 2000
+#: Ids per ``IN (...)`` list.
+_IN_LIST = 500
 _code: list[str] = []
 
 
@@ -105,16 +107,17 @@ class FactsTable:
             conn.execute(dataset_facts.delete().where(dataset_facts.c.source == source))
         return FactsWriter(self, source, graph, token, stamp)
 
-    def usable(self, source: str, graph: str | None) -> Usable | None:
+    def usable(self, source: str, graph: str | None, stamp: str | None = None) -> Usable | None:
         """Whether the stored facts of ``source`` are those of its version ``graph`` as the
-        record stands now (see the module's text); ``None``: read the store."""
+        record stands now (see the module's text); ``None``: read the store. ``stamp``:
+        :meth:`stamp`, when the caller asks for several sources."""
         if graph is None:
             return None
         with self.database.read() as conn:
             marker = conn.execute(
                 sa.select(facts_sources).where(facts_sources.c.source == source)
             ).first()
-        if marker is None or marker.graph != graph or marker.stamp != self.stamp():
+        if marker is None or marker.graph != graph or marker.stamp != (stamp or self.stamp()):
             return None
         if self.catalogue.graphs.facts_read(source) != marker.token:
             return None
@@ -136,7 +139,8 @@ class FactsTable:
 
     def stored(self, sources: dict[str, str | None]) -> StoredFacts:
         """The usable stored facts among ``sources`` (name: current graph)."""
-        found = (self.usable(name, graph) for name, graph in sorted(sources.items()))
+        stamp = self.stamp()
+        found = (self.usable(name, graph, stamp) for name, graph in sorted(sources.items()))
         return StoredFacts(self, [u for u in found if u is not None])
 
 
@@ -175,9 +179,9 @@ class StoredFacts:
                 where="dataset_facts",
             ) from exc
 
-    def colliding(self, ids: Collection[str]) -> dict[str, list[tuple[str, DatasetFacts]]]:
+    def colliding(self, ids: Collection[str]) -> dict[str, list[DatasetFacts]]:
         """The stored facts of every id held by two usable sources, or by a usable source
-        and ``ids`` (read elsewhere): ``{id: [(source, facts), ...]}``."""
+        and ``ids`` (read elsewhere): ``{id: [facts of each source's record]}``."""
         if not self.usable:
             return {}
         wanted = sa.or_(*(_rows_of(u) for u in self.usable))
@@ -187,9 +191,8 @@ class StoredFacts:
             .group_by(dataset_facts.c.dataset_id)
             .having(sa.func.count() > 1)
         )
-        out: dict[str, list[tuple[str, DatasetFacts]]] = {}
+        out: dict[str, list[DatasetFacts]] = {}
         cols = (
-            dataset_facts.c.source,
             dataset_facts.c.dataset_id,
             dataset_facts.c.signature,
             dataset_facts.c.facts,
@@ -197,19 +200,19 @@ class StoredFacts:
         with self.table.database.read() as conn:
             found = set(conn.execute(twice).scalars())
             ordered = sorted(set(ids))
-            for i in range(0, len(ordered), 500):
-                batch = ordered[i : i + 500]
+            for i in range(0, len(ordered), _IN_LIST):
+                batch = ordered[i : i + _IN_LIST]
                 query = sa.select(dataset_facts.c.dataset_id).where(
                     wanted, dataset_facts.c.dataset_id.in_(batch)
                 )
                 found.update(conn.execute(query).scalars())
             ordered = sorted(found)
-            for i in range(0, len(ordered), 500):
+            for i in range(0, len(ordered), _IN_LIST):
                 query = sa.select(*cols).where(
-                    wanted, dataset_facts.c.dataset_id.in_(ordered[i : i + 500])
+                    wanted, dataset_facts.c.dataset_id.in_(ordered[i : i + _IN_LIST])
                 )
                 for row in conn.execute(query):
-                    out.setdefault(row.dataset_id, []).append((row.source, self.decode(row)))
+                    out.setdefault(row.dataset_id, []).append(self.decode(row))
         return out
 
     def signatures(self, skip: Collection[str] = ()) -> dict[str, tuple[str, int]]:
@@ -236,9 +239,9 @@ class StoredFacts:
                     first.setdefault(sig, (u, ident))
             for u in self.usable:
                 ids = sorted(ident for v, ident in first.values() if v is u)
-                for i in range(0, len(ids), 500):
+                for i in range(0, len(ids), _IN_LIST):
                     query = sa.select(dataset_facts.c.signature, dataset_facts.c.facts).where(
-                        _rows_of(u), dataset_facts.c.dataset_id.in_(ids[i : i + 500])
+                        _rows_of(u), dataset_facts.c.dataset_id.in_(ids[i : i + _IN_LIST])
                     )
                     for sig, text in conn.execute(query):
                         if first[sig][0] is u:

@@ -341,6 +341,10 @@ def facts_json(facts: DatasetFacts, terms: str | None = None) -> str:
     return f'{own[:-1]},"terms":{terms if terms is not None else terms_json(facts)}}}'
 
 
+#: Distinct terms an encoder or a reader remembers (signatures long gone: it starts again).
+TERMS_KEPT = 100_000
+
+
 class FactsEncoder:
     """Encodes facts for storing, each distinct terms (by signature key) once: ``(signature
     key, facts JSON)``, the two columns ``offer_terms`` and ``dataset_facts`` hold."""
@@ -353,7 +357,7 @@ class FactsEncoder:
             key = signature_key(facts.signature())
         text = self._terms.get(key)
         if text is None:
-            if len(self._terms) >= 100_000:  # signatures long gone: start again
+            if len(self._terms) >= TERMS_KEPT:
                 self._terms.clear()
             text = self._terms[key] = terms_json(facts)
         return key, facts_json(facts, text)
@@ -379,7 +383,7 @@ class FactsReader:
                     raise CodecError(f"unknown terms field(s) {sorted(unknown)}")
                 terms = {k: decoders[k](v) for k, v in raw.items()}
                 if key is not None:
-                    if len(self._terms) >= 100_000:  # signatures long gone: start again
+                    if len(self._terms) >= TERMS_KEPT:
                         self._terms.clear()
                     self._terms[key] = terms
             if set(data) - set(_OWN_FIELDS):

@@ -35,11 +35,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from catalog import lifeline
 from catalog.db.database import Database
 from catalog.db.feed import DELETE, FeedRow
 from catalog.errors import DatasetNotFound
 from catalog.facts import DatasetFacts
-from catalog.facts.read import catalogue_facts, duplicate, gc_paused, record_facts
+from catalog.facts.read import catalogue_facts, gc_paused, merged, record_facts, source_facts
 from catalog.facts.table import FactsTable
 from catalog.graphs import CURRENT_GRAPHS
 from catalog.labs import DataLab, list_labs
@@ -175,21 +176,14 @@ class OffersFollower:
         signature of theirs is decoded and resolved; the other sources are read from the
         store. An id held by several records is merged as :func:`catalogue_facts` merges."""
         stored = FactsTable(self.catalogue).stored(plan.sources)
-        skip = {u.source for u in stored.usable}
-        read = {f.dataset_id: f for f in catalogue_facts(self.catalogue, skip=skip)}
+        read: dict[str, list[DatasetFacts]] = {}  # each id's records, of the sources read
+        for facts in source_facts(self.catalogue, skip={u.source for u in stored.usable}):
+            read.setdefault(facts.dataset_id, []).append(facts)
         self.records_read += len(read)
         colliding = stored.colliding(read)
         plan.not_copied = set(colliding)
-        for ident, records in colliding.items():
-            merged: list[tuple[str, DatasetFacts]] = list(records)
-            if ident in read:  # already merged across the sources read
-                merged.append((read[ident].source or "", read.pop(ident)))
-            merged.sort(key=lambda pair: pair[0])
-            facts = merged[0][1]
-            for _, other in merged[1:]:
-                facts = duplicate(facts, other)
-            self._put(plan, facts, labs, table, known)
-        for facts in read.values():
+        for ident in sorted(colliding.keys() | read.keys()):
+            facts = merged([*colliding.get(ident, ()), *read.get(ident, ())])
             self._put(plan, facts, labs, table, known)
         items = []
         for sig, (text, count) in stored.signatures(skip=plan.not_copied).items():
@@ -197,7 +191,7 @@ class OffersFollower:
                 items.append((sig, text))
                 known.add(sig)
             self.recomputed += count * len(labs)
-        workers = resolving.worker_count(self.catalogue.settings.offers_build_workers)
+        workers = lifeline.worker_count(self.catalogue.settings.offers_build_workers)
         plan.resolved.extend(resolving.resolve_all(items, labs, table, workers))
         plan.copied = [(u.source, u.token) for u in stored.usable]
 

@@ -38,11 +38,6 @@ Row = dict[str, Any]
 _worker: tuple[list[DataLab], LicenceTable] | None = None
 
 
-def worker_count(setting: int) -> int:
-    """``offers_build_workers``: -1 means one less than the CPU count."""
-    return lifeline.worker_count(setting)
-
-
 def rows(items: list[Item], labs: list[DataLab], table: LicenceTable) -> list[Row]:
     """The resolution rows of ``items`` against each of ``labs``."""
     read = FactsReader()
@@ -114,4 +109,4 @@ def resolve_all(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-__all__ = ["CHUNK", "PARALLEL_FROM", "resolve_all", "rows", "worker_count"]
+__all__ = ["CHUNK", "PARALLEL_FROM", "resolve_all", "rows"]

@@ -41,11 +41,6 @@ IN_FLIGHT = 4
 WRITER_IN_FLIGHT = 32
 
 
-def worker_count(setting: int) -> int:
-    """``search_build_workers``: -1 means one less than the CPU count."""
-    return lifeline.worker_count(setting)
-
-
 def batches(docs: Iterable[SearchDoc], size: int = BATCH) -> Iterator[list[SearchDoc]]:
     batch: list[SearchDoc] = []
     for doc in docs:

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
+from catalog import lifeline
 from catalog.errors import DatalabError
 from catalog.jobs.background import Coalesced
 from catalog.labs.store import LABS_SOURCE
@@ -225,7 +226,7 @@ class SearchService:
         The feed's head is read before the graph: the new file holds at least every
         publish up to it, and follows the feed from there."""
         started = time.perf_counter()
-        workers = build.worker_count(self.settings.search_build_workers)
+        workers = lifeline.worker_count(self.settings.search_build_workers)
         with self.index.lock:
             position = follow.head(self.catalogue)
             try:
@@ -445,7 +446,7 @@ class SearchService:
         """Write ``changes``, the feed ``position``, the labs ``edited`` (pending) and the
         ``early_rows`` (feed rows applied before the offers followed them) in one
         transaction."""
-        workers = build.worker_count(self.settings.search_build_workers)
+        workers = lifeline.worker_count(self.settings.search_build_workers)
         with self.index.lock:
             db = self.index.db()
             db.execute("BEGIN")

@@ -36,7 +36,7 @@ from catalog.facts.read import catalogue_facts, record_facts
 from catalog.facts.table import FactsTable
 from catalog.harvest import overrides as steward
 from catalog.labs import load_registry
-from catalog.offers import offers_for, resolving
+from catalog.offers import codec, offers_for, resolving
 from catalog.offers.follower import BULK_CHANGES, OffersFollower
 from catalog.offers.live import LiveOffers
 from catalog.search import SearchService
@@ -316,3 +316,31 @@ def test_another_derivation_voids_them(cat: Catalogue, monkeypatch: pytest.Monke
     assert _usable(cat) == set()
     _project(cat)
     assert _usable(cat) == {s.name for s in cat.sources()}
+
+
+def test_a_source_of_more_rows_than_a_batch_is_stored_whole(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(facts_table, "BATCH", 7)  # 90 datasets: thirteen transactions
+    _project(cat, "shaped")
+    table = FactsTable(cat)
+    usable = table.usable("shaped", cat.graphs.current("shaped"))
+    assert usable is not None and usable.datasets == N
+    stored = table.stored_of(usable)
+    read = {f.dataset_id: f for f in catalogue_facts(cat, "shaped")}
+    assert stored.keys() == read.keys()
+    for ident, facts in read.items():
+        assert _uids_left_out(stored[ident]) == _uids_left_out(facts), ident
+
+
+def test_more_distinct_terms_than_are_kept_encode_and_decode_alike(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(codec, "TERMS_KEPT", 2)
+    facts = list(catalogue_facts(cat, "shaped"))
+    assert len({f.signature() for f in facts}) > 2
+    encode, read = codec.FactsEncoder(), codec.FactsReader()
+    for f in facts:
+        key, text = encode(f)
+        assert len(encode._terms) <= 2 and len(read._terms) <= 2
+        assert _uids_left_out(read(text, key)) == _uids_left_out(f), f.dataset_id
