@@ -33,6 +33,10 @@ from tests.connectors.loopback import serve
 
 #: Big enough for the store's small files, too small for the new version's table files.
 LIMIT = 200_000
+#: Characters added to each description of the new version: its 200 records then hold
+#: 800 kB of text, four times the limit, so the harvest never fits, however its writes
+#: are cut into files.
+PADDING = 4_000
 
 
 def _small_disk() -> None:
@@ -64,6 +68,7 @@ def _run(settings, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_harvest_on_a_full_disk_fails_cleanly_and_keeps_the_old_version(portal, tmp_path):
     settings = portal.server.settings(tmp_path / "home")
     v1 = first_version(settings, portal)
+    portal.serve("v2", padding=PADDING)
     done = _run(settings, "harvest", "portal")
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr

@@ -35,9 +35,11 @@ DCT_TITLE = "http://purl.org/dc/terms/title"
 REPO = Path(__file__).resolve().parents[3]
 
 
-def version(tag: str) -> list[ox.Triple]:
-    """N datasets titled with ``tag``; "v2" drops dataset 0 and adds dataset N."""
+def version(tag: str, padding: int = 0) -> list[ox.Triple]:
+    """N datasets titled with ``tag``; "v2" drops dataset 0 and adds dataset N. ``padding``
+    lengthens each description by that many characters."""
     numbers = range(N) if tag == "v1" else range(1, N + 1)
+    pad = " x" * (padding // 2)
     lines = [
         "@prefix dcat: <http://www.w3.org/ns/dcat#> .",
         "@prefix dct: <http://purl.org/dc/terms/> .",
@@ -46,7 +48,7 @@ def version(tag: str) -> list[ox.Triple]:
         d = f"<https://portal.example.org/dataset/{i}>"
         lines.append(
             f'{d} a dcat:Dataset ; dct:title "{tag} dataset {i}"@en ; '
-            f'dct:description "Dataset {i} of the portal"@en ; dct:identifier "ds-{i}" ; '
+            f'dct:description "Dataset {i} of the portal{pad}"@en ; dct:identifier "ds-{i}" ; '
             f"dcat:distribution <https://portal.example.org/dataset/{i}/csv> ."
         )
         lines.append(
@@ -72,8 +74,8 @@ class Portal:
         self.reached = threading.Event()
         self.release = threading.Event()
 
-    def serve(self, tag: str) -> str:
-        endpoint = DcatEndpoint(self.server, version(tag), per_page=PER_PAGE)
+    def serve(self, tag: str, padding: int = 0) -> str:
+        endpoint = DcatEndpoint(self.server, version(tag, padding), per_page=PER_PAGE)
         inner = self.server.routes["/catalog"]
 
         def gated(path: str, query: dict[str, list[str]]) -> Answer:
