@@ -270,6 +270,26 @@ def iris_with_ids(store: GraphStore, graph: str, ids: list[str]) -> list[str]:
     return found
 
 
+def held_twice(store: GraphStore, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` more than one record holds in the current graphs: the ids
+    :func:`find` refuses (:class:`DuplicateRecord`), found for many ids at once."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    current = {r["g"].value for r in store.select(f"SELECT ?g WHERE {{ {CURRENT_GRAPHS} }}")}
+    records: dict[str, set[tuple[str, str]]] = {}
+    for i in range(0, len(wanted), _BATCH):
+        values = " ".join(_lit(ident) for ident in wanted[i : i + _BATCH])
+        rows = store.select(  # every graph, then the current ones: one lookup per id
+            f"SELECT ?id ?g ?d WHERE {{ VALUES ?id {{ {values} }} "
+            f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} }}"
+        )
+        for r in rows:
+            if r["g"].value in current:
+                records.setdefault(r["id"].value, set()).add((r["g"].value, r["d"].value))
+    return {ident for ident, held in records.items() if len(held) > 1}
+
+
 def dataset_ids_in(store: GraphStore, graph: str) -> set[str]:
     """The ids of every dataset in ``graph``."""
     rows = store.select(f"SELECT ?id WHERE {{ GRAPH <{graph}> {{ ?d <{DLAB.datasetId}> ?id }} }}")

@@ -29,14 +29,19 @@ says they offered before.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from catalog.errors import DatalabError
+from catalog.facts.model import DatasetFacts
 from catalog.facts.read import catalogue_facts, record_facts
-from catalog.labs import list_labs
+from catalog.labs import DataLab, list_labs
+from catalog.offers.codec import TERMS_KEPT, signature_key
 from catalog.offers.licence_store import licence_table
+from catalog.offers.licences import LicenceTable
 from catalog.offers.profiles import RequesterProfile
 from catalog.offers.resolution import CONDITIONS, MAY_OFFER, Offer, resolve
+from catalog.records import held_twice
 from catalog.service import Catalogue
 
 if TYPE_CHECKING:
@@ -115,6 +120,47 @@ def offer_facets(
     return direct
 
 
+class TermsFacets:
+    """The default-profile :func:`offer_facets` of datasets whose facts are already derived
+    (a projection's), without reading the graph again: each distinct terms (by signature)
+    is resolved once against the labs and licence table of the moment, and remembered
+    while they stay the same. An id that more than one record holds gets no facets, as
+    :func:`offer_facets` resolving it directly gives none (its record is refused)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._labs: list[DataLab] = []
+        self._table: LicenceTable | None = None
+        self._version = -1
+        self._by_terms: dict[str, dict[str, Any]] = {}
+
+    def __call__(
+        self, catalogue: Catalogue, facts: dict[str, DatasetFacts]
+    ) -> dict[str, dict[str, Any]]:
+        labs = list_labs(catalogue)
+        if not labs or not facts:
+            return {}
+        table = licence_table(catalogue.documents)
+        twice = held_twice(catalogue.store, facts)
+        with self._lock:
+            if labs != self._labs or table is not self._table or table.version != self._version:
+                self._labs, self._table, self._version = labs, table, table.version
+                self._by_terms = {}
+            remembered = self._by_terms
+        out: dict[str, dict[str, Any]] = {}
+        for ident, f in facts.items():
+            if ident in twice:
+                continue
+            key = signature_key(f.signature())
+            found = remembered.get(key)
+            if found is None:
+                if len(remembered) >= TERMS_KEPT:
+                    remembered.clear()
+                found = remembered[key] = _facts([resolve(f, lab, table) for lab in labs], False)
+            out[ident] = found
+        return out
+
+
 def lab_facets(
     catalogue: Catalogue,
     lab_ids: list[str],
@@ -160,4 +206,4 @@ def _offered(offer: Offer) -> bool:
     return offer.verdict in (MAY_OFFER, CONDITIONS)
 
 
-__all__ = ["DEFAULT_FACET_PROFILE", "lab_facets", "offer_facets"]
+__all__ = ["DEFAULT_FACET_PROFILE", "TermsFacets", "lab_facets", "offer_facets"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
@@ -36,6 +36,26 @@ if TYPE_CHECKING:
     from catalog.service import Catalogue
 
 FacetProvider = Callable[["Catalogue", list[str]], dict[str, dict[str, Any]]]
+
+
+@runtime_checkable
+class FactsFacetProvider(Protocol):
+    """A facet provider that can answer from the facts the projection derived (capability
+    of a provider): the projection reads each dataset's facts once and hands them on, so
+    the provider need not read the graph again, one dataset at a time."""
+
+    def __call__(self, catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Facets of ``dataset_ids``, as any provider."""
+        ...
+
+    def of_facts(
+        self, catalogue: Catalogue, facts: dict[str, DatasetFacts]
+    ) -> dict[str, dict[str, Any]]:
+        """The same facets of the datasets of ``facts`` (id -> facts as the projection
+        derived them from the source graph)."""
+        ...
+
+
 Texts = list[tuple[str, str]]  # (language tag, text)
 
 _BATCH = 2000
@@ -153,30 +173,41 @@ def project_graph(
     A whole graph is read with a handful of queries; named datasets one by one, with the
     id written into each query (Oxigraph joins a ``VALUES`` list against the whole graph).
     """
-    docs: Iterable[SearchDoc]
+    parts: Iterable[tuple[list[SearchDoc], dict[str, DatasetFacts]]]
     if ids is None:
-        docs = _project_all(catalogue, source, graph)
+        parts = _project_all(catalogue, source, graph)
     else:
-        docs = [d for one in sorted(set(ids)) for d in _project(catalogue, source, graph, one)]
+        parts = (_project(catalogue, source, graph, one) for one in sorted(set(ids)))
     providers = list(providers)
     batch: list[SearchDoc] = []
-    for doc in docs:
-        batch.append(doc)
-        if len(batch) == _BATCH:
-            _apply_providers(catalogue, batch, providers)
+    facts: dict[str, DatasetFacts] = {}
+    for docs, derived in parts:
+        batch.extend(docs)
+        facts.update(derived)
+        if len(batch) >= _BATCH:
+            _apply_providers(catalogue, batch, providers, facts)
             yield from batch
-            batch = []
+            batch, facts = [], {}
     if batch:
-        _apply_providers(catalogue, batch, providers)
+        _apply_providers(catalogue, batch, providers, facts)
         yield from batch
 
 
 def _apply_providers(
-    catalogue: Catalogue, docs: list[SearchDoc], providers: list[FacetProvider]
+    catalogue: Catalogue,
+    docs: list[SearchDoc],
+    providers: list[FacetProvider],
+    facts: dict[str, DatasetFacts],
 ) -> None:
+    """Each provider's facets of ``docs``; a provider that answers from facts is handed
+    the ones the projection derived (``facts``: of the documents that have them)."""
     by_id = {d.id: d for d in docs}
     for provider in providers:
-        for ident, extra in provider(catalogue, list(by_id)).items():
+        if isinstance(provider, FactsFacetProvider):
+            answers = provider.of_facts(catalogue, facts)
+        else:
+            answers = provider(catalogue, list(by_id))
+        for ident, extra in answers.items():
             doc = by_id.get(ident)
             if doc is None:
                 continue
@@ -194,8 +225,11 @@ def provider_pairs(extra: dict[str, Any]) -> set[tuple[str, str]]:
     return out
 
 
-def _project(catalogue: Catalogue, source: str, graph: str, one: str) -> list[SearchDoc]:
-    """Dataset ``one`` of ``graph`` (none if it is not there), read around its id."""
+def _project(
+    catalogue: Catalogue, source: str, graph: str, one: str
+) -> tuple[list[SearchDoc], dict[str, DatasetFacts]]:
+    """Dataset ``one`` of ``graph`` (none if it is not there), read around its id, and
+    its facts."""
     scope = _scope(one)
     iris = catalogue.store.select(
         f"SELECT ?id ?d WHERE {{ GRAPH <{graph}> {{ {scope[0]}{scope[1]} }} }}"
@@ -215,7 +249,7 @@ def _project(catalogue: Catalogue, source: str, graph: str, one: str) -> list[Se
     _publisher_names(catalogue, graph, scope, docs)
     _bboxes(catalogue, graph, scope, docs)
     facts = _facts(catalogue, source, graph, docs)
-    return _finish(docs, facts, issued, media)
+    return _finish(docs, facts, issued, media), facts
 
 
 def _read_prop(
@@ -256,9 +290,11 @@ def _read_dist_prop(
         media.setdefault(doc.id, []).append(o.value.rsplit("/", 1)[-1].upper())
 
 
-def _project_all(catalogue: Catalogue, source: str, graph: str) -> Iterator[SearchDoc]:
-    """Every dataset of ``graph``, in id order: one scan per predicate into one triple
-    index (the one the facts are derived from too), then the documents are put together
+def _project_all(
+    catalogue: Catalogue, source: str, graph: str
+) -> Iterator[tuple[list[SearchDoc], dict[str, DatasetFacts]]]:
+    """Every dataset of ``graph`` and its facts, in id order: one scan per predicate into
+    one triple index (the one the facts are derived from too), then the documents are put together
     in Python from it, :data:`_BATCH` at a time (a build hands each batch on while the
     next is made, and never holds a whole large source's documents and facts at once),
     each the same as the one-dataset projection gives (tested)."""
@@ -282,7 +318,7 @@ def _project_all(catalogue: Catalogue, source: str, graph: str) -> Iterator[Sear
         facts = {ident: facts_of(ident, doc.iri) for ident, doc in docs.items()}
         if stored is not None:
             stored.add(facts.values())
-        yield from _finish(docs, facts, issued, media)
+        yield _finish(docs, facts, issued, media), facts
     if stored is not None:
         stored.finish()
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from catalog.labs.store import LABS_SOURCE, REGISTRY_SOURCE
 
 if TYPE_CHECKING:
+    from catalog.facts import DatasetFacts
     from catalog.offers.live import LiveOffers
     from catalog.service import Catalogue
 
@@ -72,7 +73,10 @@ class OfferFacets:
     fields = ("lab", "ai_training")
 
     def __init__(self, live: LiveOffers | None = None) -> None:
+        from catalog.offers.facets import TermsFacets
+
         self.live = live
+        self._terms = TermsFacets()
 
     def __call__(self, catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
         """``{id: {"lab": [lab ids that may offer it], "ai_training": bool}}``, by
@@ -80,6 +84,18 @@ class OfferFacets:
         from catalog.offers.facets import offer_facets as facets_of_offers
 
         return facets_of_offers(catalogue, dataset_ids, live=self.live)
+
+    def of_facts(
+        self, catalogue: Catalogue, facts: dict[str, DatasetFacts]
+    ) -> dict[str, dict[str, Any]]:
+        """The same facets from the facts a projection derived
+        (:class:`~catalog.search.project.FactsFacetProvider`): from the stored offers once
+        built, else each distinct terms resolved once
+        (:class:`~catalog.offers.facets.TermsFacets`), never a dataset read again."""
+        live = self.live
+        if live is not None and live.ready:
+            return self(catalogue, list(facts))
+        return self._terms(catalogue, facts)
 
     def lab_facets(
         self, catalogue: Catalogue, lab_ids: list[str], position: int, before: set[str]
