@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from catalog.errors import DatalabError
@@ -110,17 +111,24 @@ class LiveOffers:
         live.build(background=background)
         return live
 
-    def build(self, *, background: bool = True) -> None:
+    def build(self, *, background: bool = True, first: Callable[[], object] | None = None) -> None:
         """Catch up with the feed (building the stored offers when there are none), in a
-        thread unless ``background`` is false; with the workers following, queue a job."""
+        thread unless ``background`` is false; with the workers following, queue a job.
+
+        ``first`` runs before a first build (none stored yet), on the same thread: the API
+        opens the search index with it, whose build stores every dataset's facts
+        (:mod:`catalog.facts.table`), so that the first build copies them instead of reading
+        every record from the graph store again. Should it fail, the build reads them."""
         if not self.follows:
             self._enqueue()
             return
         if background:
-            self._thread = threading.Thread(target=self._build, name="offers-follow", daemon=True)
+            self._thread = threading.Thread(
+                target=self._build, args=(first,), name="offers-follow", daemon=True
+            )
             self._thread.start()
         else:
-            self._build()
+            self._build(first)
 
     def close(self, timeout: float = 30.0) -> None:
         """Detach, and wait for a catch-up still running (at most ``timeout`` seconds)."""
@@ -159,11 +167,12 @@ class LiveOffers:
     def wait_ready(self, timeout: float | None = None) -> bool:
         return self._ready.wait(timeout)
 
-    def _build(self) -> None:
+    def _build(self, first: Callable[[], object] | None = None) -> None:
         try:
             # load what is stored first (nothing, on a first start): the mirror then applies
             # the follower's writes as they commit, instead of reading them back
-            self.mirror.check()
+            if not self.mirror.check() and first is not None:
+                self._first(first)
             report = self.follower.catch_up()
             if not self._closed.is_set() and self.mirror.check():
                 self._became_ready()
@@ -172,6 +181,12 @@ class LiveOffers:
             if not self._closed.is_set():
                 self.error = f"{type(exc).__name__}: {exc}"
                 log.exception("following the offers failed; answering by direct resolution")
+
+    def _first(self, first: Callable[[], object]) -> None:
+        try:
+            first()
+        except Exception:  # the build reads what it would have copied
+            log.exception("preparing the first offers build failed; it reads every record")
 
     def _enqueue(self) -> None:
         try:
