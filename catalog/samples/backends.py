@@ -22,6 +22,7 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
@@ -43,6 +44,11 @@ class SampleBackend(Protocol):
     """Storage of sample folders."""
 
     def current(self, dataset_id: str) -> str | None: ...
+
+    def with_samples(self, dataset_ids: Collection[str]) -> set[str]:
+        """Which of ``dataset_ids`` have a current sample (as :meth:`current` says),
+        for many at once: one listing, then ``CURRENT`` read only where a folder is."""
+        ...
 
     def read(self, dataset_id: str, version: str, name: str) -> bytes: ...
 
@@ -94,6 +100,11 @@ class LocalBackend:
             return (self.root / dataset_id / "CURRENT").read_text("ascii").strip() or None
         except FileNotFoundError:
             return None
+
+    def with_samples(self, dataset_ids: Collection[str]) -> set[str]:
+        with os.scandir(self.root) as entries:
+            folders = {e.name for e in entries if e.is_dir(follow_symlinks=False)}
+        return {i for i in dataset_ids if i in folders and self.current(i) is not None}
 
     def read(self, dataset_id: str, version: str, name: str) -> bytes:
         return (self.root / dataset_id / version / name).read_bytes()
@@ -182,6 +193,16 @@ class S3Backend:
             return None
         except OSError as exc:
             raise StoreError(f"the sample store (S3) is unreachable: {exc}") from None
+
+    def with_samples(self, dataset_ids: Collection[str]) -> set[str]:
+        from pyarrow import fs
+
+        try:  # one listing of the top level, not a request per dataset
+            top = self.fs.get_file_info(fs.FileSelector(self._key(), allow_not_found=True))
+        except OSError as exc:
+            raise StoreError(f"the sample store (S3) is unreachable: {exc}") from None
+        folders = {i.base_name for i in top if i.type == fs.FileType.Directory}
+        return {i for i in dataset_ids if i in folders and self.current(i) is not None}
 
     def read(self, dataset_id: str, version: str, name: str) -> bytes:
         try:

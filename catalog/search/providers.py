@@ -119,11 +119,12 @@ offer_facets = OfferFacets()
 
 
 def sample_facets(catalogue: Catalogue, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """``{id: {"has_sample": bool}}`` from the sample store."""
-    from catalog.samples.store import SampleStore
+    """``{id: {"has_sample": bool}}`` from the sample store: one listing of it per call
+    (with S3, not a request per dataset), ``CURRENT`` read only where a sample folder is."""
+    from catalog.samples.store import backend_for
 
-    store = SampleStore(catalogue.settings)
-    return {ident: {"has_sample": store.has_sample(ident)} for ident in dataset_ids}
+    held = backend_for(catalogue.settings).with_samples(dataset_ids)
+    return {ident: {"has_sample": ident in held} for ident in dataset_ids}
 
 
 #: What the CLI uses (the API hands its stored offers to an :class:`OfferFacets`).

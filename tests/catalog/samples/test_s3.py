@@ -14,6 +14,7 @@ from catalog.errors import InvalidSample
 from catalog.samples import SampleStore, Upload
 from catalog.settings import Settings, get_settings
 from tests.catalog.samples.builders import SECRET, sales_table, write_parquet
+from tests.catalog.samples.test_with_samples import check_with_samples
 from tests.s3_server import ACCESS_KEY, SECRET_KEY
 
 
@@ -196,3 +197,9 @@ def test_s3_synthetic_preview_is_generated_in_the_sandbox_and_kept_beside_the_sa
     kept = s3_store.backend.read_optional("ds-syn", version, shape.cache_name())
     assert kept is not None and json.loads(kept) == preview
     assert SampleStore(s3_settings).synthetic("ds-syn", shape) == preview  # read back, not redrawn
+
+
+def test_s3_says_which_datasets_have_a_sample_with_one_listing(
+    s3_store: SampleStore, tmp_path: Path
+) -> None:
+    check_with_samples(s3_store, tmp_path)
