@@ -277,6 +277,9 @@ class Catalogue:
             gone = records.dataset_ids_in(self.store, current) if current else set()
             self.graphs.remove_source(source)
             self.record_changes(source, None, deletes=gone)
+        from catalog.facts.table import forget_facts  # (it imports this module)
+
+        forget_facts(self.database, source)
         self._published(source, None)
 
     def notify_published(

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog.dataspaces import DataSpaces, data_spaces
+from catalog.db import Database
 from catalog.db.schema import dataset_facts, facts_sources
 from catalog.errors import DatalabError, StoreError
 from catalog.facts.model import DatasetFacts
@@ -142,6 +143,17 @@ class FactsTable:
         stamp = self.stamp()
         found = (self.usable(name, graph, stamp) for name, graph in sorted(sources.items()))
         return StoredFacts(self, [u for u in found if u is not None])
+
+
+def forget_facts(database: Database, source: str) -> None:
+    """Drop the stored facts of a removed source (never used again: its marker names a
+    graph that is gone; they only took disk). A failure is logged: it loses nothing."""
+    try:
+        with database.transaction() as conn:
+            conn.execute(facts_sources.delete().where(facts_sources.c.source == source))
+            conn.execute(dataset_facts.delete().where(dataset_facts.c.source == source))
+    except (DatalabError, SQLAlchemyError):
+        log.exception("the stored facts of removed source %s stay (unused)", source)
 
 
 def storing_facts(catalogue: Catalogue, source: str, graph: str) -> FactsWriter | None:

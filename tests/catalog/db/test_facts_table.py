@@ -180,6 +180,24 @@ def test_a_new_version_or_other_data_spaces_void_them(cat: Catalogue) -> None:
     assert _usable(cat) == set()  # derived with other data spaces: none counts
 
 
+def _stored_sources(cat: Catalogue) -> tuple[set[str], set[str]]:
+    """The sources with stored rows, and those with a marker."""
+    with cat.database.read() as conn:
+        rows = {r.source for r in conn.execute(sa.select(dataset_facts.c.source).distinct())}
+        markers = {r.source for r in conn.execute(sa.select(facts_sources.c.source))}
+    return rows, markers
+
+
+def test_a_removed_source_leaves_no_stored_rows(cat: Catalogue) -> None:
+    _project(cat)
+    rows, markers = _stored_sources(cat)
+    assert "shaped" in rows and "shaped" in markers
+    usable = _usable(cat)
+    cat.remove_source("shaped")
+    assert _stored_sources(cat) == (rows - {"shaped"}, markers - {"shaped"})
+    assert _usable(cat) == usable - {"shaped"}  # the others' rows stay usable
+
+
 def test_a_read_cut_short_or_a_missing_row_stores_nothing_usable(cat: Catalogue) -> None:
     graph = cat.graphs.current("shaped")
     assert graph is not None
