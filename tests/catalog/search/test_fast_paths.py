@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bench.search_bench import turtle
-from catalog.search import SearchService, plan, tantivy_text
+from catalog.search import SearchService, mirror_layout, plan, tantivy_text
 from catalog.search import query as qparse
 from catalog.search.plan import ORDERS
 from catalog.search.request import SearchQuery
@@ -259,7 +259,7 @@ def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
     assert text is not None
     db, cols = service.index.db(), service.columns
     if title_chars is not None:  # titles cut in the key: ties on a cut title are all read
-        monkeypatch.setattr(tantivy_text, "TITLE_CHARS", title_chars)
+        monkeypatch.setattr(mirror_layout, "TITLE_CHARS", title_chars)
         text.sync_with(db, rebuild=True)
     if sql_ordered is not None:
         monkeypatch.setattr(plan, "_SQL_ORDERED", sql_ordered)
@@ -354,7 +354,7 @@ def test_dated_ranked_top_equals_the_conjunction(
     for q in ("hospital", "zyxward", "energia", "patients"):
         expression = _expression(service, q)
         for lo, hi in RANGES[1:]:
-            days = tantivy_text.day_bounds(lo, hi)
+            days = mirror_layout.day_bounds(lo, hi)
             for k in (1, 3, 11, 40, 300):
                 fast = text.ranked(expression, {}, k, 60_000, days)
                 with monkeypatch.context() as m:
