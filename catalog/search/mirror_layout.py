@@ -5,11 +5,7 @@ tokenised the way FTS5's ``unicode61`` tokenizer splits the already folded text
 (``text.py`` does folding, stemming and compounds before either engine sees a word). Each
 document also carries its facet values, one indexed fast field per facet
 (:data:`catalog.search.counted.COLUMNS`), and its sort and range keys (``day``,
-``sort_title``, ``ident``, the bounding box). Layout 6 adds a numeric fast field per facet
-(:data:`KEYS`) holding the 64-bit key of a document's value of that facet when it has
-exactly one, which a ranked query reads for the candidates of its page
-(:meth:`catalog.search.tantivy_text.TantivyText.ranked`): Tantivy reads numbers off a
-column for a list of documents, never strings.
+``sort_title``, ``ident``, the bounding box).
 
 ``mirror.txt`` records what the mirror was made from (:func:`stamp`); a mirror whose stamp
 (or :data:`LAYOUT`) differs from SQLite's is rebuilt when opened.
@@ -17,7 +13,6 @@ column for a list of documents, never strings.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import sqlite3
@@ -32,7 +27,7 @@ from catalog.search.index import WEIGHTS
 
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt.
-LAYOUT = "6"
+LAYOUT = "5"
 #: Memory of a Tantivy index writer (its indexing buffer), bytes.
 WRITER_HEAP = 256_000_000
 #: The ``day`` of a document without a modification date: after every date in a descending
@@ -46,10 +41,6 @@ BOX = ("minx", "miny", "maxx", "maxy")
 #: A document's sort and range keys, from its ``docs`` row: id, modified, sort title and
 #: bounding box.
 Keys = tuple[str, str | None, str | None, float | None, float | None, float | None, float | None]
-#: The numeric fast field of each facet of :data:`~catalog.search.counted.COLUMNS`: the
-#: :func:`value_key` of the document's value when it has exactly one value of the facet,
-#: none otherwise (indexed too: :func:`value_key` is checked against the facet's terms).
-KEYS = {name: f"fk_{name}" for name in COLUMNS}
 #: The BM25 column weights of FTS5, as per-field boosts.
 BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))
 _TOKEN = re.compile(r"\w+", re.UNICODE)  # unicode61 with tokenchars '_'
@@ -58,13 +49,6 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)  # unicode61 with tokenchars '_'
 def tokens(text: str) -> str:
     """``text`` split as ``unicode61`` splits it, the words joined by spaces."""
     return " ".join(_TOKEN.findall(text.lower()))
-
-
-def value_key(name: str, value: str) -> int:
-    """The 64-bit key of facet ``name``'s ``value`` in :data:`KEYS` (a hash: two values may
-    share one, which the reader of the keys checks before trusting them)."""
-    digest = hashlib.blake2b(f"{name}\x1f{value}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 def schema() -> tantivy.Schema:
@@ -82,8 +66,6 @@ def schema() -> tantivy.Schema:
     b.add_text_field("ident", tokenizer_name="raw", fast=True)  # ties are broken by id
     for name in BOX:  # a bounding-box filter is four ranges (a document without one: none)
         b.add_float_field(name, indexed=True, fast=True)
-    for key in KEYS.values():
-        b.add_unsigned_field(key, indexed=True, fast=True)
     return b.build()
 
 
@@ -134,13 +116,8 @@ def document(
     doc.add_text("kw", tokens(kw or ""))
     doc.add_text("body", tokens(body or ""))
     doc.add_text("stems", stems or "")
-    held: dict[str, set[str]] = {}
     for name, value in facets:
         doc.add_text(*column_value(name, value))
-        held.setdefault(name, set()).add(value)
-    for name, values in held.items():
-        if name in KEYS and len(values) == 1:
-            doc.add_unsigned(KEYS[name], value_key(name, next(iter(values))))
     return doc
 
 

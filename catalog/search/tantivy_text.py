@@ -42,7 +42,6 @@ from catalog.search.counted import CountCache, column_value
 from catalog.search.index import Moves
 from catalog.search.mirror_build import MirrorBuilder, rows_of, rows_since
 from catalog.search.mirror_layout import (
-    KEYS,
     LAYOUT,
     WRITER_HEAP,
     day_bounds,
@@ -51,7 +50,6 @@ from catalog.search.mirror_layout import (
     schema,
     stamp,
     stamp_of,
-    value_key,
 )
 from catalog.search.mirror_query import mirror_query
 
@@ -66,14 +64,13 @@ MAX_FACET_VALUES = 60_000
 TIE_REACH = 16
 #: The widest first pass of a ranked top-k without filters: up to it the first pass is
 #: :data:`TIE_REACH` times the page (a top 336 costs ~0.3 ms more than a top 21 at 2M
-#: documents, even where blocks are skipped; a second pass for ties at the edge costs a
-#: whole pass), past it the page itself.
+#: documents where blocks are skipped, nothing more where they are not, while a second
+#: pass for ties at the edge costs a whole pass), past it the page itself.
 FIRST_REACH = 512
-#: How many times deeper than the share of kept matches needs the unfiltered top of a ranked
-#: query with a date range or facet filters is read (:meth:`TantivyText._read_off`), and the
-#: deepest it is read.
-READ_SPARE = 4.0
-READ_REACH = 8192
+#: How many times deeper than the share of dated matches needs the undated top of a ranked
+#: query with a date range is read (:meth:`TantivyText._dated`), and the deepest it is read.
+DATED_SPARE = 4.0
+DATED_REACH = 8192
 #: The most places a top hits aggregation is asked for (a deeper page is a top-k search).
 TOP_HITS = 1000
 
@@ -265,8 +262,8 @@ class TantivyText:
             searcher, query, (expression, days, bbox), filters, max_values
         )
         hits = None
-        if expression and bbox is None and (days is not None or any((filters or {}).values())):
-            hits = self._read_off(searcher, expression, filters, days, k, total)
+        if days is not None and bbox is None and not any((filters or {}).values()):
+            hits = self._dated(searcher, expression, days, k, total)
         if hits is None:
             # top-k without counting, so Tantivy may skip blocks that cannot enter it; a
             # filtered query is a conjunction, which skips nothing: every match is scored
@@ -292,79 +289,45 @@ class TantivyText:
         scores = -np.array([s for s, _ in hits], dtype=np.float64)
         return rowids, scores, total, raw
 
-    def _read_off(
+    def _dated(
         self,
         searcher: tantivy.Searcher,
         expression: str,
-        filters: dict[str, list[str]] | None,
-        days: tuple[int, int] | None,
+        days: tuple[int, int],
         k: int,
         total: int,
     ) -> list[tuple[float, tantivy.DocAddress]] | None:
-        """The matches of ``expression`` dated within ``days`` and holding the facet
-        ``filters``, best first, that hold every one scoring at least as the ``k``-th does
-        (``total`` of them in all), read off the top of the unfiltered query; ``None`` when
-        that top is too short to be sure, or a filter cannot be read off the columns.
+        """The matches of ``expression`` dated within ``days``, best first, that hold every
+        one scoring at least as the ``k``-th does (``total`` of them in all), read off the
+        top of the undated query; ``None`` when that top is too short to be sure.
 
-        The unfiltered query is a disjunction of terms, whose top-k skips the blocks of
-        postings that cannot enter it (block-max WAND), while the filtered one is a
+        The undated query is a disjunction of terms, whose top-k skips the blocks of
+        postings that cannot enter it (block-max WAND), while the dated one is a
         conjunction, which scores every match: at 2M documents a common word's top 1,100
-        costs less than half of the dated top 21 or of the top 336 in one data space. The
-        filters score nothing, so the scores are the word's, as :meth:`match` gives them
-        (compared in ``tests/catalog/search/test_fast_paths.py``). Which candidates are
-        kept is read off the ``day`` fast field and the facets' :data:`KEYS` columns
-        (:meth:`_keys`). Every match missing from the top scores at most as its last does,
-        so when the ``k``-th kept match scores more, no kept match at least as good is
-        missing; the top is taken :data:`READ_SPARE` times as deep as the share of kept
+        costs less than half of the dated top 21. The range scores nothing, so the scores
+        are the word's, as :meth:`match` gives them (compared in
+        ``tests/catalog/search/test_fast_paths.py``). Every match missing from the top
+        scores at most as its last does, so
+        when the ``k``-th dated match scores more, no dated match at least as good is
+        missing; the top is taken :data:`DATED_SPARE` times as deep as the share of dated
         matches would need."""
         if total == 0:
             return []
-        reach = max(k, math.ceil(READ_SPARE * k * searcher.num_docs / total))
-        if reach > READ_REACH:  # few matches kept: the conjunction is the cheaper
-            return None
-        wanted = self._keys(searcher, filters)
-        if wanted is None:
+        reach = max(k, math.ceil(DATED_SPARE * k * searcher.num_docs / total))
+        if reach > DATED_REACH:  # few dated matches: the conjunction is the cheaper
             return None
         top = searcher.search(self.query(expression), limit=reach, count=False).hits
-        addresses = [a for _, a in top]
-        kept = [True] * len(top)
-        if days is not None:
-            low, high = days
-            for i, day in enumerate(searcher.fast_field_values("day", addresses)):
-                kept[i] = day is not None and low <= day <= high
-        for field, keys in wanted.items():
-            for i, key in enumerate(searcher.fast_field_values(field, addresses)):
-                kept[i] = kept[i] and key in keys
-        found = [hit for hit, keep in zip(top, kept, strict=True) if keep]
+        low, high = days
+        found = [
+            hit
+            for hit, day in zip(
+                top, searcher.fast_field_values("day", [a for _, a in top]), strict=True
+            )
+            if day is not None and low <= day <= high
+        ]
         if len(top) == reach and (len(found) < k or found[k - 1][0] <= top[-1][0]):
             return None
         return found
-
-    @staticmethod
-    def _keys(
-        searcher: tantivy.Searcher, filters: dict[str, list[str]] | None
-    ) -> dict[str, set[int]] | None:
-        """The :data:`KEYS` column and the keys each facet filter keeps (``{}``: none), or
-        ``None`` when one cannot be read off the columns: a facet without a column, or a
-        value whose key is not its own (another value's, or held by documents with more
-        than one value of the facet, which have no key). A key read off a column is
-        trusted only when as many documents hold the key as hold the value: every document
-        holding the value then has it as its one value, and no document holds another
-        value with the same key."""
-        wanted: dict[str, set[int]] = {}
-        for name, values in (filters or {}).items():
-            if not any(values):
-                continue
-            column = KEYS.get(name)
-            if column is None:
-                return None
-            keys = wanted.setdefault(column, set())
-            for value in dict.fromkeys(v for v in values if v):
-                key = value_key(name, value)
-                if searcher.doc_freq(column, key) != searcher.doc_freq(*column_value(name, value)):
-                    return None
-                keys.add(key)
-        return wanted
 
     def leading(
         self,

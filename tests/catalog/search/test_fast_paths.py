@@ -234,7 +234,7 @@ RANGES = [
     ("sort", "title_chars", "sql_ordered", "tie_reach", "first_reach"),
     [
         ("relevance", None, None, None, None),
-        ("relevance", None, None, 2, None),  # ties past each wider pass of a filtered top-k
+        ("relevance", None, None, 2, None),  # ties past each wider pass of a top-k
         ("relevance", None, None, None, 0),  # a bare query's first pass: the page alone
         ("relevance", None, None, 2, 0),
         ("modified", None, None, None, None),
@@ -331,116 +331,47 @@ def test_a_change_keeps_the_most_asked_queries(
     assert _kept_against_plain(service) >= 2  # the two kept, still exact
 
 
-def _two_themes(count: int) -> bytes:
-    """Datasets on hospitals with two themes each (``HEAL`` and ``ENVI``, so two data
-    spaces, ``health`` and ``earth-observation``): no key of those values can be read off
-    the key columns."""
-    themes = "http://publications.europa.eu/resource/authority/data-theme/"
-    head = ("@prefix dct: <http://purl.org/dc/terms/> .\n"
-            "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n"
-            f"@prefix th: <{themes}> .\n")  # fmt: skip
-    return (
-        head
-        + "".join(
-            f"<https://themes.example/ds/{i}> a dcat:Dataset ; "
-            f'dct:title "Hospital patients {i}"@en ; dcat:theme th:HEAL, th:ENVI .\n'
-            for i in range(count)
-        )
-    ).encode()
-
-
-#: Facet filters of ranked queries read off the unfiltered top: one value, two values of a
-#: facet, two facets, values some datasets hold with another (no key: the conjunction).
-FACETS: list[dict[str, list[str]]] = [
-    {},
-    {"data_space": ["language"]},
-    {"data_space": ["language", "research"]},
-    {"data_space": ["health"]},
-    {"theme": ["EDUC"]},
-    {"theme": ["HEAL"]},
-    {"access": ["public"], "country": ["DEU", "FRA"]},
-]
-
-
 @pytest.mark.parametrize("spare", [0.01, 0.3, 4])
-def test_filtered_ranked_top_equals_the_conjunction(
+def test_dated_ranked_top_equals_the_conjunction(
     service: SearchService, spare: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A ranked query with a date range or facet filters read off the top of the
-    unfiltered query (``TantivyText._read_off``: the ``day`` and facet key columns of its
-    candidates) against the conjunction of word and filters (the path it replaces): the
-    same matches with the same scores, at every depth of that top; too short a top, or a
-    facet value whose key cannot be trusted, falls back to the conjunction."""
+    """A ranked query with a date range read off the top of the undated query
+    (``TantivyText._dated``) against the conjunction of word and range (the path it
+    replaces): the same matches with the same scores, at every depth of that top; too
+    short a top falls back to the conjunction."""
     service.catalogue.load(_ties(40), fmt="turtle", source="ties")
-    service.catalogue.load(_two_themes(30), fmt="turtle", source="themes")
     text = service.text
     assert text is not None
     searcher = text._idx().searcher()
-    assert text._keys(searcher, {"theme": ["HEAL"]}) is None  # held with ENVI
-    assert text._keys(searcher, {"data_space": ["language", "health"]}) is None
-    assert text._keys(searcher, {"theme": ["EDUC"], "data_space": ["language"]})
-    monkeypatch.setattr(tantivy_text, "READ_SPARE", spare)
-    answers: list[tuple[int, int, bool]] = []  # (found, kept matches, by facets); -1: fell back
-    read_off = text._read_off
+    monkeypatch.setattr(tantivy_text, "DATED_SPARE", spare)
+    answers: list[tuple[int, int]] = []  # (found, every dated match), -1 found: fell back
+    dated = text._dated
 
     def spy(
-        searcher: Any,
-        expression: str,
-        filters: dict[str, list[str]] | None,
-        days: tuple[int, int] | None,
-        k: int,
-        total: int,
+        searcher: Any, expression: str, days: tuple[int, int], k: int, total: int
     ) -> list[Any] | None:
-        found = read_off(searcher, expression, filters, days, k, total)
-        answers.append((-1 if found is None else len(found), total, bool(filters)))
+        found = dated(searcher, expression, days, k, total)
+        answers.append((-1 if found is None else len(found), total))
         return found
 
-    monkeypatch.setattr(text, "_read_off", spy)
+    monkeypatch.setattr(text, "_dated", spy)
     compared = 0
     for q in ("hospital", "zyxward", "energia", "patients"):
         expression = _expression(service, q)
-        for filters in FACETS:
-            for lo, hi in RANGES if not filters else RANGES[:3]:
-                days = mirror_layout.day_bounds(lo, hi)
-                if days is None and not filters:
-                    continue
-                for k in (1, 3, 11, 40, 300):
-                    fast = text.ranked(expression, filters, k, 60_000, days)
-                    with monkeypatch.context() as m:
-                        m.setattr(tantivy_text, "READ_REACH", 0)
-                        plain = text.ranked(expression, filters, k, 60_000, days)
-                    got = sorted(zip(fast[0].tolist(), fast[1].tolist(), strict=True))
-                    want = sorted(zip(plain[0].tolist(), plain[1].tolist(), strict=True))
-                    assert got == want, (q, filters, lo, hi, k)
-                    assert fast[2:] == plain[2:]
-                    compared += len(got)
-    assert searcher.num_docs > 600 and compared > 2000
+        for lo, hi in RANGES[1:]:
+            days = mirror_layout.day_bounds(lo, hi)
+            for k in (1, 3, 11, 40, 300):
+                fast = text.ranked(expression, {}, k, 60_000, days)
+                with monkeypatch.context() as m:
+                    m.setattr(tantivy_text, "DATED_REACH", 0)
+                    plain = text.ranked(expression, {}, k, 60_000, days)
+                got = sorted(zip(fast[0].tolist(), fast[1].tolist(), strict=True))
+                want = sorted(zip(plain[0].tolist(), plain[1].tolist(), strict=True))
+                assert got == want, (q, lo, hi, k)
+                assert fast[2:] == plain[2:]
+                compared += len(got)
+    assert searcher.num_docs > 600 and compared > 1000
     if spare < 1:  # a top too short to be sure: the conjunction answered
-        assert any(found < 0 for found, _, _ in answers)
-    if spare > 0.1:  # a top short of some kept matches, deep enough for the first k
-        assert any(0 <= found < total for found, total, _ in answers)
-        assert any(0 <= found < total for found, total, faceted in answers if faceted)
-
-
-def test_keys_shared_by_two_values_are_not_read_off(
-    service: SearchService, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A facet key is a hash: when two values share one, the key column cannot tell them
-    apart, and the filter goes to the conjunction (every value sharing key 7 here)."""
-    text = service.text
-    assert text is not None
-    expression = _expression(service, "hospital")
-    health = {"data_space": ["health"]}
-    plain = text.ranked(expression, health, 5, 60_000)
-    monkeypatch.setattr(mirror_layout, "value_key", lambda name, value: 7)
-    monkeypatch.setattr(tantivy_text, "value_key", lambda name, value: 7)
-    text.sync_with(service.index.db(), rebuild=True)
-    searcher = text._idx().searcher()
-    assert searcher.doc_freq("fk_data_space", 7) == searcher.num_docs
-    assert text._keys(searcher, health) is None
-    text.counts.clear()
-    again = text.ranked(expression, health, 5, 60_000)
-    assert sorted(zip(again[0].tolist(), again[1].tolist(), strict=True)) == sorted(
-        zip(plain[0].tolist(), plain[1].tolist(), strict=True)
-    )
-    assert again[2:] == plain[2:]
+        assert any(found < 0 for found, _ in answers)
+    if spare > 0.1:  # a top short of some dated matches, deep enough for the first k
+        assert any(0 <= found < total for found, total in answers)

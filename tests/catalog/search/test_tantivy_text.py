@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from catalog.errors import SearchIndexError
-from catalog.search import SearchService, mirror_layout, tantivy_text
+from catalog.search import SearchService, tantivy_text
 from catalog.search import query as qparse
 from catalog.search.tantivy_text import TantivyText
 from catalog.service import Catalogue
@@ -60,32 +60,6 @@ def test_stale_marker_forces_a_rebuild(tantivy_search: SearchService, loaded: Ca
         assert ids(again.search("szpital"))[:1] == ["szpitale-polska"]
     finally:
         again.close()
-
-
-def test_a_mirror_of_the_last_layout_is_rebuilt_once(
-    loaded: Catalogue, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A mirror written with layout 5 (no facet key columns) is rebuilt when opened, with
-    the key columns; the next open keeps it."""
-    with monkeypatch.context() as m:  # layout 5: the schema without the key columns
-        m.setattr(mirror_layout, "KEYS", {})
-        m.setattr(mirror_layout, "LAYOUT", "5")
-        old = SearchService.open(loaded)
-        path = old.text.path  # type: ignore[union-attr]
-        old.close()
-    assert (path / "mirror.txt").read_text().startswith("5|")
-    key = mirror_layout.value_key("data_space", "health")
-    for _ in range(2):
-        again = SearchService.open(loaded)
-        try:
-            assert (path / "mirror.txt").read_text().startswith(f"{mirror_layout.LAYOUT}|")
-            searcher = again.text._idx().searcher()  # type: ignore[union-attr]
-            assert searcher.doc_freq("fk_data_space", key) == searcher.doc_freq(
-                "fv_data_space", "health"
-            )
-            assert ids(again.search("szpital"))[:1] == ["szpitale-polska"]
-        finally:
-            again.close()
 
 
 def test_translation_rejects_what_parse_never_writes(tantivy_search: SearchService) -> None:
