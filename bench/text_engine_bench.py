@@ -27,8 +27,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from catalog.search import tantivy_text
-from catalog.search.tantivy_text import MirrorBuilder, TantivyText
+from catalog.search import mirror_layout
+from catalog.search.mirror_build import FTS_DOCS, MirrorBuilder
+from catalog.search.tantivy_text import TantivyText
 
 _RARE = re.compile(r"zq\d+x")
 _NUMBER = "SEEDNUMBER"
@@ -60,7 +61,7 @@ def seed_rows(path: Path) -> list[tuple[Any, ...]]:
     for doc, name, value in db.execute("SELECT doc, field, value FROM facets"):
         facets.setdefault(doc, []).append((name, value))
     out = []
-    sql = tantivy_text._FTS_DOCS.replace("FROM fts f", ", d.display FROM fts f")
+    sql = FTS_DOCS.replace("FROM fts f", ", d.display FROM fts f")
     for rowid, title, kw, body, stems, ident, _mod, sort_title, *rest in db.execute(sql):
         *box, display = rest
         i = int(json.loads(display)["iri"].rsplit("/", 1)[1])
@@ -93,13 +94,13 @@ def build_mirror(work: Path, rows: list[tuple[Any, ...]], n: int) -> tuple[Path,
     from bench.search_bench import N_RARE
 
     N_RARE[0] = max(1, n // 5)
-    path = work / f"mirror-L{tantivy_text.LAYOUT}-{len(rows)}-{n}"
+    path = work / f"mirror-L{mirror_layout.LAYOUT}-{len(rows)}-{n}"
     if (path / "bench.done").exists():
         return path, float((path / "bench.done").read_text())
     t0 = time.perf_counter()
     builder = MirrorBuilder(path)
     for row in copies(rows, n):
-        builder.writer.add_document(tantivy_text.document(*row))
+        builder.writer.add_document(mirror_layout.document(*row))
     builder.writer.commit()
     builder.writer.wait_merging_threads()
     spent = time.perf_counter() - t0
@@ -163,7 +164,7 @@ def cases(
 
     german = pick(["Krankenhaus", "Krebsregister", "Luftqualität"])
     french = pick(["hôpital", "qualité", "forêt"])
-    days = tantivy_text.day_bounds("2015-01-01", "2018-12-31")
+    days = mirror_layout.day_bounds("2015-01-01", "2018-12-31")
     box = (0.0, 40.0, 10.0, 50.0)
     health = {"data_space": ["health"]}
     k = 21  # a page of 20 and one more: is there a next page

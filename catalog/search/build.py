@@ -26,8 +26,8 @@ from pathlib import Path
 
 from catalog import lifeline
 from catalog.search.index import IndexFile, PreparedDoc, prepare_docs
+from catalog.search.mirror_build import MirrorBuilder
 from catalog.search.project import SearchDoc
-from catalog.search.tantivy_text import MirrorBuilder
 
 log = logging.getLogger(__name__)
 

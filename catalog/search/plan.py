@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from catalog.search import tantivy_text
+from catalog.search import mirror_layout, tantivy_text
 from catalog.search.columns import FacetColumns
 from catalog.search.index import WEIGHTS
 from catalog.search.tantivy_text import TantivyText
@@ -74,7 +74,7 @@ def execute(
         and restriction is None
         and len(cols.keys) <= tantivy_text.MAX_FACET_VALUES
     ):
-        days = tantivy_text.day_bounds(modified_from, modified_to)
+        days = mirror_layout.day_bounds(modified_from, modified_to)
         if expression and sort == "relevance":
             lead, lead_scores, total, counts = text.ranked(
                 expression, filters, offset + size + 1, len(cols.keys), days, bbox

@@ -61,8 +61,8 @@ from catalog.search.index import (
     expected_schema_objects,
     schema_objects,
 )
+from catalog.search.mirror_layout import LAYOUT
 from catalog.search.snapshot_archive import INDEX_NAME, MIRROR_DIR
-from catalog.search.tantivy_text import LAYOUT
 from catalog.settings import Settings
 
 if TYPE_CHECKING:

@@ -2,24 +2,24 @@
 
 The SQLite file stays the source of truth: the Tantivy index holds exactly the rows of its
 ``fts`` table (so only what FTS5 holds — never a restricted description), keyed by the
-documents' rowid, tokenised the way FTS5's ``unicode61`` tokenizer splits the already
-folded text (``text.py`` does folding, stemming and compounds before either engine sees a
-word). A query is the FTS5 expression :func:`catalog.search.query.parse` produced,
-translated term for term; BM25 column weights become per-field boosts.
+documents' rowid (:mod:`.mirror_layout`: schema, tokens, documents). A query is the FTS5
+expression :func:`catalog.search.query.parse` produced, translated term for term
+(:mod:`.mirror_query`); BM25 column weights become per-field boosts.
 
-Each document also carries its facet values (the ``facets`` rows of its rowid), one
-indexed fast field per facet (:data:`catalog.search.counted.COLUMNS`), so a ranked query
-with facet filters is answered inside Tantivy: the filters are term clauses of the query,
-the first page comes from Tantivy's top-k collector and the facet counts from one terms
-aggregation per facet column. No per-hit work is left to Python, which keeps a
-common word at a million datasets in the tens of milliseconds (``docs/search-engine.md``).
+Each document also carries its facet values, one indexed fast field per facet
+(:data:`catalog.search.counted.COLUMNS`), so a ranked query with facet filters is answered
+inside Tantivy: the filters are term clauses of the query, the first page comes from
+Tantivy's top-k collector and the facet counts from one terms aggregation per facet
+column. No per-hit work is left to Python, which keeps a common word at a million
+datasets in the tens of milliseconds (``docs/search-engine.md``).
 
 After every SQLite commit :meth:`TantivyText.refresh` mirrors the change (rowids are never
 reused, so "gone rowids" and "new rowids" describe it exactly), except facets rewritten in
 place after a lab edit, which the writer names to :meth:`TantivyText.refresh`. On open, an
 index whose document count, build stamp, count of in-place rewrites (``meta.rewrites``,
 counted in the rewrite's transaction: a mirror that missed one is rebuilt) or layout
-differs from SQLite's is rebuilt from the ``fts`` and ``facets`` tables.
+differs from SQLite's is rebuilt from the ``fts`` and ``facets`` tables; a build writes
+the next mirror with :class:`~catalog.search.mirror_build.MirrorBuilder`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import shutil
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -38,95 +37,42 @@ import numpy as np
 import tantivy
 
 from catalog.errors import SearchIndexError
-from catalog.search.counted import COLUMNS, OTHER, CountCache, column_value
-from catalog.search.index import WEIGHTS, Moves
+from catalog.search import mirror_layout
+from catalog.search.counted import CountCache, column_value
+from catalog.search.index import Moves
+from catalog.search.mirror_build import MirrorBuilder, rows_of, rows_since
+from catalog.search.mirror_layout import (
+    LAYOUT,
+    WRITER_HEAP,
+    day_bounds,
+    document,
+    open_index,
+    schema,
+    stamp,
+    stamp_of,
+)
+from catalog.search.mirror_query import mirror_query
+
+__all__ = ["LAYOUT", "MAX_FACET_VALUES", "MirrorBuilder", "TantivyText", "day_bounds", "document"]
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("title", "kw", "body", "stems")
-#: The layout of the mirror; a mirror written with another layout is rebuilt.
-LAYOUT = "5"
-#: Memory of a Tantivy index writer (its indexing buffer), bytes.
-WRITER_HEAP = 256_000_000
 #: Tantivy refuses an aggregation of more than 65,000 buckets; with more distinct facet
 #: values than this, exact counts come from the numpy columns instead.
 MAX_FACET_VALUES = 60_000
-#: The ``day`` of a document without a modification date: after every date in a descending
-#: sort, outside every date range.
-NO_DAY = -1
-#: Characters of the sort title kept in the ``sort_title`` fast field: a longer title's
-#: prefix keeps the order and bounds the term (matches tied on a cut key are all read).
-TITLE_CHARS = 1000
-#: The bounding-box fields (as in ``docs``).
-BOX = ("minx", "miny", "maxx", "maxy")
-#: A document's sort and range keys, from its ``docs`` row: id, modified, sort title and
-#: bounding box.
-Keys = tuple[str, str | None, str | None, float | None, float | None, float | None, float | None]
 #: How much wider each next pass of a ranked top-k is when matches tie with the last place.
 TIE_REACH = 16
+#: The widest first pass of a ranked top-k without filters: up to it the first pass is
+#: :data:`TIE_REACH` times the page (a top 336 costs ~0.3 ms more than a top 21 at 2M
+#: documents where blocks are skipped, nothing more where they are not, while a second
+#: pass for ties at the edge costs a whole pass), past it the page itself.
+FIRST_REACH = 512
 #: How many times deeper than the share of dated matches needs the undated top of a ranked
 #: query with a date range is read (:meth:`TantivyText._dated`), and the deepest it is read.
 DATED_SPARE = 4.0
 DATED_REACH = 8192
 #: The most places a top hits aggregation is asked for (a deeper page is a top-k search).
 TOP_HITS = 1000
-#: Rows per ``IN (...)`` list.
-_CHUNK = 500
-BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))
-_TOKEN = re.compile(r"\w+", re.UNICODE)  # unicode61 with tokenchars '_'
-_LEX = re.compile(r'\s*(\(|\)|\{[^}]*\}|"(?:[^"]|"")*"|\*|:|AND\b|OR\b|NOT\b|[\w]+)')
-
-
-def _tokens(text: str) -> str:
-    return " ".join(_TOKEN.findall(text.lower()))
-
-
-def _schema() -> tantivy.Schema:
-    b = tantivy.SchemaBuilder()
-    for name in FIELDS:
-        b.add_text_field(name, tokenizer_name="ws", index_option="position")
-    for column in (*COLUMNS.values(), OTHER):  # filtered by term, counted as a column
-        b.add_text_field(column, tokenizer_name="raw", fast=True, index_option="basic")
-    b.add_integer_field("rowid", indexed=True, fast=True)
-    # the sort keys: Tantivy's top-k by a fast field answers a sorted page, and a range
-    # over ``day`` a date filter, without handing every match to Python
-    b.add_integer_field("day", indexed=True, fast=True)
-    b.add_text_field("sort_title", tokenizer_name="raw", fast=True)
-    b.add_text_field("ident", tokenizer_name="raw", fast=True)  # ties are broken by id
-    for name in BOX:  # a bounding-box filter is four ranges (a document without one: none)
-        b.add_float_field(name, indexed=True, fast=True)
-    return b.build()
-
-
-def day_of(modified: str | None) -> int:
-    """``modified`` as the integer ``YYYYMMDD`` (:data:`NO_DAY` without one): the same
-    order as the date strings, which the projection always writes as ``YYYY-MM-DD``."""
-    digits = (modified or "")[:10].replace("-", "")
-    return int(digits) if len(digits) == 8 and digits.isdigit() else NO_DAY
-
-
-def title_key(sort_title: str | None) -> str:
-    """The ``sort_title`` term: a prefix of the folded title, after a marker so that no
-    term is empty (a prefix never reverses the byte order SQLite sorts by)."""
-    return "t" + (sort_title or "")[:TITLE_CHARS]
-
-
-def day_bounds(modified_from: str | None, modified_to: str | None) -> tuple[int, int] | None:
-    """The ``day`` range of a date filter (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` bounds,
-    a date matching when it is at or after the first and starts at or before the second),
-    or ``None`` without one."""
-    if not modified_from and not modified_to:
-        return None
-    low = int((modified_from or "0000").replace("-", "").ljust(8, "0"))
-    high = int((modified_to or "9999").replace("-", "").ljust(8, "9"))
-    return low, high
-
-
-def _combined(parts: list[tantivy.Query], occur: tantivy.Occur) -> tantivy.Query:
-    """One query for ``parts`` joined by ``occur`` (a single part stays as it is)."""
-    if len(parts) == 1:
-        return parts[0]
-    return tantivy.Query.boolean_query([(occur, part) for part in parts])
 
 
 def _rowids(searcher: tantivy.Searcher, hits: list[tuple[Any, tantivy.DocAddress]]) -> list[int]:
@@ -136,140 +82,12 @@ def _rowids(searcher: tantivy.Searcher, hits: list[tuple[Any, tantivy.DocAddress
     return [int(r) for r in searcher.fast_field_values("rowid", [a for _, a in hits])]  # type: ignore[arg-type]
 
 
-def document(
-    rowid: int,
-    title: str | None,
-    kw: str | None,
-    body: str | None,
-    stems: str | None,
-    facets: list[tuple[str, str]],
-    keys: Keys,
-) -> tantivy.Document:
-    """The Tantivy document of one ``fts`` row, its ``(field, value)`` facet pairs and its
-    ``docs`` row's :data:`Keys`."""
-    ident, modified, sort_title, *box = keys
-    doc = tantivy.Document(rowid=rowid, day=day_of(modified))
-    doc.add_text("sort_title", title_key(sort_title))
-    doc.add_text("ident", ident)
-    corners = [v for v in box if v is not None]
-    if len(corners) == len(BOX):
-        for side, corner in zip(BOX, corners, strict=True):
-            doc.add_float(side, float(corner))
-    doc.add_text("title", _tokens(title or ""))
-    doc.add_text("kw", _tokens(kw or ""))
-    doc.add_text("body", _tokens(body or ""))
-    doc.add_text("stems", stems or "")
-    for name, value in facets:
-        doc.add_text(*column_value(name, value))
-    return doc
-
-
-def stamp(db: sqlite3.Connection, live: Collection[int]) -> str:
-    """What ``mirror.txt`` records: layout, SQLite build stamp, row count, highest rowid,
-    and the count of in-place facet rewrites once there was one."""
-    if isinstance(live, np.ndarray):  # sorted rowids
-        return stamp_of(db, len(live), int(live[-1]) if len(live) else 0)
-    return stamp_of(db, len(live), max(live, default=0))
-
-
-def stamp_of(db: sqlite3.Connection, count: int, top: int) -> str:
-    """:func:`stamp` of ``count`` rows whose highest rowid is ``top``."""
-    row = db.execute("SELECT value FROM meta WHERE key='complete'").fetchone()
-    out = f"{LAYOUT}|{row[0] if row else ''}|{count}|{top}"
-    rewrites = db.execute("SELECT value FROM meta WHERE key='rewrites'").fetchone()
-    return out if rewrites is None else f"{out}|{rewrites[0]}"
-
-
-def _open_index(path: Path, schema: tantivy.Schema, fresh: bool) -> tantivy.Index:
-    if fresh and path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
-    index = tantivy.Index(schema, path=str(path), reuse=not fresh)
-    index.register_tokenizer(
-        "ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
-    )
-    index.config_reader(reload_policy="manual")
-    return index
-
-
-#: One mirrored row: rowid, the ``fts`` texts, the facet pairs and the :data:`Keys`.
-MirrorRow = tuple[int, str, str, str, str, list[tuple[str, str]], Keys]
-_FTS_DOCS = (
-    "SELECT f.rowid, f.title, f.kw, f.body, f.stems, "
-    "d.id, d.modified, d.sort_title, d.minx, d.miny, d.maxx, d.maxy "
-    "FROM fts f JOIN docs d ON d.rowid = f.rowid"
-)
-
-
-def _rows_of(db: sqlite3.Connection, rowids: list[int]) -> Iterator[MirrorRow]:
-    """The ``fts`` rows of ``rowids``, each with its facet pairs and sort keys."""
-    for start in range(0, len(rowids), _CHUNK):
-        chunk = rowids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        facets: dict[int, list[tuple[str, str]]] = {}
-        sql = f"SELECT doc, field, value FROM facets WHERE doc IN ({marks})"  # noqa: S608
-        for doc, name, value in db.execute(sql, chunk):
-            facets.setdefault(doc, []).append((name, value))
-        sql = f"{_FTS_DOCS} WHERE f.rowid IN ({marks})"
-        for rowid, title, kw, body, stems, *keys in db.execute(sql, chunk):
-            yield rowid, title, kw, body, stems, facets.get(rowid, []), tuple(keys)
-
-
-def _rows_since(db: sqlite3.Connection, first: int) -> Iterator[MirrorRow]:
-    """``fts`` rows from rowid ``first`` on, each with its facet pairs and sort keys (two
-    cursors walk ``fts`` and ``facets`` in the same rowid order)."""
-    rows = db.execute(f"{_FTS_DOCS} WHERE f.rowid >= ? ORDER BY f.rowid", (first,))
-    facet_rows = db.cursor().execute(
-        "SELECT doc, field, value FROM facets WHERE doc >= ? ORDER BY doc", (first,)
-    )
-    pending = next(facet_rows, None)
-    for rowid, title, kw, body, stems, *keys in rows:
-        while pending is not None and pending[0] < rowid:
-            pending = next(facet_rows, None)
-        facets = []
-        while pending is not None and pending[0] == rowid:
-            facets.append((pending[1], pending[2]))
-            pending = next(facet_rows, None)
-        yield rowid, title, kw, body, stems, facets, tuple(keys)
-
-
-class MirrorBuilder:
-    """Builds a new mirror next to the live one while a new SQLite file is built (in the
-    build's writer process); :meth:`TantivyText.adopt` swaps it in, after checking it."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.index = _open_index(path, _schema(), fresh=True)
-        self.writer = self.index.writer(heap_size=WRITER_HEAP)
-
-    def catch_up(self, db: sqlite3.Connection) -> None:
-        """Add the rows ``db`` already holds (written before this builder started)."""
-        for row in _rows_since(db, 0):
-            self.writer.add_document(document(*row))
-
-    def add(
-        self,
-        rowid: int,
-        fts_row: tuple[str, str, str, str],
-        facets: list[tuple[str, str]],
-        keys: Keys,
-    ) -> None:
-        self.writer.add_document(document(rowid, *fts_row, facets, keys))
-
-    def finish(self, db: sqlite3.Connection) -> None:
-        """Commit, and stamp the mirror with ``db``'s (committed, complete) state."""
-        self.writer.commit()
-        self.writer.wait_merging_threads()
-        live = {r[0] for r in db.execute("SELECT rowid FROM docs")}
-        (self.path / "mirror.txt").write_text(stamp(db, live))
-
-
 class TantivyText:
     """The Tantivy mirror of one SQLite index's ``fts`` table."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.schema = _schema()
+        self.schema = schema()
         self.index: tantivy.Index | None = None
         self._known: set[int] | np.ndarray = set()
         #: Rowids whose facets were rewritten in place and are not mirrored yet.
@@ -290,7 +108,7 @@ class TantivyText:
         self._known = rowids
 
     def _open(self, fresh: bool) -> tantivy.Index:
-        return _open_index(self.path, self.schema, fresh)
+        return open_index(self.path, self.schema, fresh)
 
     def staged_path(self) -> Path:
         """Where a build's :class:`MirrorBuilder` writes the next mirror."""
@@ -365,11 +183,11 @@ class TantivyText:
         writer = index.writer(heap_size=WRITER_HEAP)
         for rowid in gone | again:  # deletes apply to what was committed before them
             writer.delete_documents_by_term("rowid", rowid)
-        rows = _rows_since(db, min(new)) if new else iter(())
+        rows = rows_since(db, min(new)) if new else iter(())
         for row in rows:
             if row[0] in new:
                 writer.add_document(document(*row))
-        for row in _rows_of(db, sorted(again)):
+        for row in rows_of(db, sorted(again)):
             writer.add_document(document(*row))
         writer.commit()
         writer.wait_merging_threads()
@@ -395,47 +213,8 @@ class TantivyText:
         days: tuple[int, int] | None = None,
         bbox: tuple[float, float, float, float] | None = None,
     ) -> tantivy.Query:
-        """The Tantivy query of an FTS5 ``expression`` (empty: every document), AND-ed with
-        facet filters (values of one facet OR-ed), a ``day`` range (:func:`day_bounds`) and
-        a bounding box the document's box must intersect; the filters do not change the
-        scores."""
-        query = (
-            _Translator(self.schema, expression).parse()
-            if expression
-            else tantivy.Query.all_query()
-        )
-        clauses = [(tantivy.Occur.Must, query)]
-        if days is not None:
-            within = tantivy.Query.range_query(
-                self.schema, "day", tantivy.FieldType.Integer, days[0], days[1]
-            )
-            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0)))
-        if bbox is not None:
-            west, south, east, north = bbox
-            for name, low, high in (
-                ("minx", None, east),
-                ("maxx", west, None),
-                ("miny", None, north),
-                ("maxy", south, None),
-            ):
-                side = tantivy.Query.range_query(
-                    self.schema, name, tantivy.FieldType.Float, low, high
-                )
-                clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(side, 0.0)))
-        for name, values in sorted((filters or {}).items()):
-            terms = [
-                tantivy.Query.term_query(self.schema, *column_value(name, v))
-                for v in dict.fromkeys(values)
-                if v
-            ]
-            if terms:
-                # term queries, not a term set: a set reads every posting of its terms up
-                # front (a million for a common licence), term scorers skip to the matches
-                either = _combined(terms, tantivy.Occur.Should)
-                clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(either, 0.0)))
-        if len(clauses) == 1:
-            return query
-        return tantivy.Query.boolean_query(clauses)
+        """:func:`~catalog.search.mirror_query.mirror_query` over this mirror."""
+        return mirror_query(self.schema, expression, filters, days, bbox)
 
     def match(
         self, expression: str, filters: dict[str, list[str]] | None = None, scored: bool = True
@@ -488,9 +267,13 @@ class TantivyText:
         if hits is None:
             # top-k without counting, so Tantivy may skip blocks that cannot enter it; a
             # filtered query is a conjunction, which skips nothing: every match is scored
-            # whatever the k, so the first pass is wide enough for most ties at the edge
+            # whatever the k, so the first pass is wide enough for most ties at the edge;
+            # so is a bare query's unless the page is long: a wider top costs little more
+            # where blocks are skipped, and nothing more where they are not (a prefix, a
+            # phrase), while ties past a first pass of k (which ends tied) cost another
             narrowed = any((filters or {}).values()) or days is not None or bbox is not None
-            reach = k * TIE_REACH if narrowed else k
+            wide = narrowed or k * TIE_REACH <= FIRST_REACH
+            reach = k * TIE_REACH if wide else k
             hits = searcher.search(query, limit=reach, count=False).hits
             while len(hits) == reach and len(hits) >= k and hits[-1][0] == hits[k - 1][0]:
                 # ties may go further down; a top-k of thousands costs about what one of
@@ -609,7 +392,7 @@ class TantivyText:
             tied = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, query), (tantivy.Occur.Must, same)]
             )
-            cut = field == "sort_title" and len(str(edge)) > TITLE_CHARS
+            cut = field == "sort_title" and len(str(edge)) > mirror_layout.TITLE_CHARS
             found = searcher.search(
                 tied,
                 limit=searcher.num_docs if cut else k - len(lead),
@@ -665,105 +448,3 @@ class TantivyText:
         self.counts.stop()
         self.index = None
         self.known = set()
-
-
-class _Translator:
-    """FTS5 expression (the subset ``query.parse`` writes) -> Tantivy query.
-
-    A disjunction is kept as one flat list of its parts however the expression nests it
-    (``(a OR (b OR c))``, a word over several columns): a boolean query whose clauses are
-    all term queries lets Tantivy's top-k skip blocks of postings that cannot enter the
-    page (block-max WAND), which a union nested in a union does not — half the time of a
-    common word's first page at two million datasets (``bench/text_engine_bench.py``)."""
-
-    def __init__(self, schema: tantivy.Schema, expression: str) -> None:
-        self.schema = schema
-        self.toks = [t for t in _LEX.findall(expression) if t]
-        self.i = 0
-
-    def _peek(self) -> str | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def _next(self) -> str:
-        tok = self._peek()
-        if tok is None:
-            raise SearchIndexError("unexpected end of a search expression")
-        self.i += 1
-        return tok
-
-    def parse(self) -> tantivy.Query:
-        q = self._not()
-        if self._peek() is not None:
-            raise SearchIndexError(f"unexpected {self._peek()!r} in a search expression")
-        return _combined(q, tantivy.Occur.Should)
-
-    # each level returns the parts of a disjunction (one part: no disjunction)
-    def _not(self) -> list[tantivy.Query]:
-        q = self._and()
-        while self._peek() == "NOT":
-            self.i += 1
-            q = [
-                tantivy.Query.boolean_query(
-                    [
-                        (tantivy.Occur.Must, _combined(q, tantivy.Occur.Should)),
-                        (tantivy.Occur.MustNot, _combined(self._and(), tantivy.Occur.Should)),
-                    ]
-                )
-            ]
-        return q
-
-    def _and(self) -> list[tantivy.Query]:
-        parts = [self._or()]
-        while self._peek() == "AND":
-            self.i += 1
-            parts.append(self._or())
-        if len(parts) == 1:
-            return parts[0]
-        either = [_combined(p, tantivy.Occur.Should) for p in parts]
-        return [_combined(either, tantivy.Occur.Must)]
-
-    def _or(self) -> list[tantivy.Query]:
-        parts = self._atom()
-        while self._peek() == "OR":
-            self.i += 1
-            parts = parts + self._atom()
-        return parts
-
-    def _atom(self) -> list[tantivy.Query]:
-        tok = self._next()
-        if tok == "(":
-            q = self._not()
-            if self._next() != ")":
-                raise SearchIndexError("unbalanced parentheses in a search expression")
-            return q
-        fields = tok.strip("{}").split() if tok.startswith("{") else [tok]
-        if self._next() != ":":
-            raise SearchIndexError("expected ':' in a search expression")
-        phrase = self._next()
-        if not phrase.startswith('"'):
-            raise SearchIndexError("expected a quoted phrase in a search expression")
-        terms = _tokens(phrase[1:-1].replace('""', '"')).split()
-        prefix = self._peek() == "*"
-        if prefix:
-            self.i += 1
-        return [self._field_query(f, terms, prefix) for f in fields]
-
-    def _field_query(self, name: str, terms: list[str], prefix: bool) -> tantivy.Query:
-        if name not in BOOST:
-            raise SearchIndexError(f"unknown search column {name!r}")
-        if not terms:
-            return tantivy.Query.empty_query()
-        if prefix and len(terms) == 1:
-            q = tantivy.Query.regex_query(self.schema, name, re.escape(terms[0]) + ".*")
-        elif prefix:
-            q = tantivy.Query.phrase_prefix_query(self.schema, name, _phrase(terms))
-        elif len(terms) == 1:
-            q = tantivy.Query.term_query(self.schema, name, terms[0])
-        else:
-            q = tantivy.Query.phrase_query(self.schema, name, _phrase(terms))
-        return tantivy.Query.boost_query(q, BOOST[name])
-
-
-def _phrase(terms: list[str]) -> list[str | tuple[int, str]]:
-    """A phrase's words as tantivy takes them (each word may also carry its position)."""
-    return list(terms)

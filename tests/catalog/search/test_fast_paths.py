@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bench.search_bench import turtle
-from catalog.search import SearchService, plan, tantivy_text
+from catalog.search import SearchService, mirror_layout, plan, tantivy_text
 from catalog.search import query as qparse
 from catalog.search.plan import ORDERS
 from catalog.search.request import SearchQuery
@@ -231,14 +231,16 @@ RANGES = [
 
 
 @pytest.mark.parametrize(
-    ("sort", "title_chars", "sql_ordered", "tie_reach"),
+    ("sort", "title_chars", "sql_ordered", "tie_reach", "first_reach"),
     [
-        ("relevance", None, None, None),
-        ("relevance", None, None, 2),  # ties past each wider pass of a filtered top-k
-        ("modified", None, None, None),
-        ("title", None, None, None),
-        ("title", 8, None, None),
-        ("modified", None, 5, None),  # more candidates than SQLite orders: the columns' ranks
+        ("relevance", None, None, None, None),
+        ("relevance", None, None, 2, None),  # ties past each wider pass of a top-k
+        ("relevance", None, None, None, 0),  # a bare query's first pass: the page alone
+        ("relevance", None, None, 2, 0),
+        ("modified", None, None, None, None),
+        ("title", None, None, None, None),
+        ("title", 8, None, None, None),
+        ("modified", None, 5, None, None),  # more candidates than SQLite orders: the ranks
     ],
 )
 def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
@@ -247,6 +249,7 @@ def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
     title_chars: int | None,
     sql_ordered: int | None,
     tie_reach: int | None,
+    first_reach: int | None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Sorted pages and date filters answered inside Tantivy (top-k by a fast field plus the
@@ -259,12 +262,14 @@ def test_tantivy_sorts_and_date_ranges_equal_the_numpy_plan(
     assert text is not None
     db, cols = service.index.db(), service.columns
     if title_chars is not None:  # titles cut in the key: ties on a cut title are all read
-        monkeypatch.setattr(tantivy_text, "TITLE_CHARS", title_chars)
+        monkeypatch.setattr(mirror_layout, "TITLE_CHARS", title_chars)
         text.sync_with(db, rebuild=True)
     if sql_ordered is not None:
         monkeypatch.setattr(plan, "_SQL_ORDERED", sql_ordered)
     if tie_reach is not None:
         monkeypatch.setattr(tantivy_text, "TIE_REACH", tie_reach)
+    if first_reach is not None:
+        monkeypatch.setattr(tantivy_text, "FIRST_REACH", first_reach)
     compared = 0
     no_text = [("", {}), ("", {"theme": ["HEAL"], "access": ["public", "restricted"]})]
     for q, filters in [*CASES, ("zyxward", {}), *no_text]:
@@ -354,7 +359,7 @@ def test_dated_ranked_top_equals_the_conjunction(
     for q in ("hospital", "zyxward", "energia", "patients"):
         expression = _expression(service, q)
         for lo, hi in RANGES[1:]:
-            days = tantivy_text.day_bounds(lo, hi)
+            days = mirror_layout.day_bounds(lo, hi)
             for k in (1, 3, 11, 40, 300):
                 fast = text.ranked(expression, {}, k, 60_000, days)
                 with monkeypatch.context() as m:

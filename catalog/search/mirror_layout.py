@@ -1,0 +1,151 @@
+"""The layout of the Tantivy mirror: its schema, tokens, documents and stamp.
+
+The mirror holds exactly the rows of the SQLite index's ``fts`` table, keyed by rowid and
+tokenised the way FTS5's ``unicode61`` tokenizer splits the already folded text
+(``text.py`` does folding, stemming and compounds before either engine sees a word). Each
+document also carries its facet values, one indexed fast field per facet
+(:data:`catalog.search.counted.COLUMNS`), and its sort and range keys (``day``,
+``sort_title``, ``ident``, the bounding box).
+
+``mirror.txt`` records what the mirror was made from (:func:`stamp`); a mirror whose stamp
+(or :data:`LAYOUT`) differs from SQLite's is rebuilt when opened.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from collections.abc import Collection
+from pathlib import Path
+
+import numpy as np
+import tantivy
+
+from catalog.search.counted import COLUMNS, OTHER, column_value
+from catalog.search.index import WEIGHTS
+
+FIELDS = ("title", "kw", "body", "stems")
+#: The layout of the mirror; a mirror written with another layout is rebuilt.
+LAYOUT = "5"
+#: Memory of a Tantivy index writer (its indexing buffer), bytes.
+WRITER_HEAP = 256_000_000
+#: The ``day`` of a document without a modification date: after every date in a descending
+#: sort, outside every date range.
+NO_DAY = -1
+#: Characters of the sort title kept in the ``sort_title`` fast field: a longer title's
+#: prefix keeps the order and bounds the term (matches tied on a cut key are all read).
+TITLE_CHARS = 1000
+#: The bounding-box fields (as in ``docs``).
+BOX = ("minx", "miny", "maxx", "maxy")
+#: A document's sort and range keys, from its ``docs`` row: id, modified, sort title and
+#: bounding box.
+Keys = tuple[str, str | None, str | None, float | None, float | None, float | None, float | None]
+#: The BM25 column weights of FTS5, as per-field boosts.
+BOOST = dict(zip(FIELDS, WEIGHTS, strict=True))
+_TOKEN = re.compile(r"\w+", re.UNICODE)  # unicode61 with tokenchars '_'
+
+
+def tokens(text: str) -> str:
+    """``text`` split as ``unicode61`` splits it, the words joined by spaces."""
+    return " ".join(_TOKEN.findall(text.lower()))
+
+
+def schema() -> tantivy.Schema:
+    """The mirror's schema (:data:`LAYOUT`)."""
+    b = tantivy.SchemaBuilder()
+    for name in FIELDS:
+        b.add_text_field(name, tokenizer_name="ws", index_option="position")
+    for column in (*COLUMNS.values(), OTHER):  # filtered by term, counted as a column
+        b.add_text_field(column, tokenizer_name="raw", fast=True, index_option="basic")
+    b.add_integer_field("rowid", indexed=True, fast=True)
+    # the sort keys: Tantivy's top-k by a fast field answers a sorted page, and a range
+    # over ``day`` a date filter, without handing every match to Python
+    b.add_integer_field("day", indexed=True, fast=True)
+    b.add_text_field("sort_title", tokenizer_name="raw", fast=True)
+    b.add_text_field("ident", tokenizer_name="raw", fast=True)  # ties are broken by id
+    for name in BOX:  # a bounding-box filter is four ranges (a document without one: none)
+        b.add_float_field(name, indexed=True, fast=True)
+    return b.build()
+
+
+def day_of(modified: str | None) -> int:
+    """``modified`` as the integer ``YYYYMMDD`` (:data:`NO_DAY` without one): the same
+    order as the date strings, which the projection always writes as ``YYYY-MM-DD``."""
+    digits = (modified or "")[:10].replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else NO_DAY
+
+
+def title_key(sort_title: str | None) -> str:
+    """The ``sort_title`` term: a prefix of the folded title, after a marker so that no
+    term is empty (a prefix never reverses the byte order SQLite sorts by)."""
+    return "t" + (sort_title or "")[:TITLE_CHARS]
+
+
+def day_bounds(modified_from: str | None, modified_to: str | None) -> tuple[int, int] | None:
+    """The ``day`` range of a date filter (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` bounds,
+    a date matching when it is at or after the first and starts at or before the second),
+    or ``None`` without one."""
+    if not modified_from and not modified_to:
+        return None
+    low = int((modified_from or "0000").replace("-", "").ljust(8, "0"))
+    high = int((modified_to or "9999").replace("-", "").ljust(8, "9"))
+    return low, high
+
+
+def document(
+    rowid: int,
+    title: str | None,
+    kw: str | None,
+    body: str | None,
+    stems: str | None,
+    facets: list[tuple[str, str]],
+    keys: Keys,
+) -> tantivy.Document:
+    """The Tantivy document of one ``fts`` row, its ``(field, value)`` facet pairs and its
+    ``docs`` row's :data:`Keys`."""
+    ident, modified, sort_title, *box = keys
+    doc = tantivy.Document(rowid=rowid, day=day_of(modified))
+    doc.add_text("sort_title", title_key(sort_title))
+    doc.add_text("ident", ident)
+    corners = [v for v in box if v is not None]
+    if len(corners) == len(BOX):
+        for side, corner in zip(BOX, corners, strict=True):
+            doc.add_float(side, float(corner))
+    doc.add_text("title", tokens(title or ""))
+    doc.add_text("kw", tokens(kw or ""))
+    doc.add_text("body", tokens(body or ""))
+    doc.add_text("stems", stems or "")
+    for name, value in facets:
+        doc.add_text(*column_value(name, value))
+    return doc
+
+
+def stamp(db: sqlite3.Connection, live: Collection[int]) -> str:
+    """What ``mirror.txt`` records: layout, SQLite build stamp, row count, highest rowid,
+    and the count of in-place facet rewrites once there was one."""
+    if isinstance(live, np.ndarray):  # sorted rowids
+        return stamp_of(db, len(live), int(live[-1]) if len(live) else 0)
+    return stamp_of(db, len(live), max(live, default=0))
+
+
+def stamp_of(db: sqlite3.Connection, count: int, top: int) -> str:
+    """:func:`stamp` of ``count`` rows whose highest rowid is ``top``."""
+    row = db.execute("SELECT value FROM meta WHERE key='complete'").fetchone()
+    out = f"{LAYOUT}|{row[0] if row else ''}|{count}|{top}"
+    rewrites = db.execute("SELECT value FROM meta WHERE key='rewrites'").fetchone()
+    return out if rewrites is None else f"{out}|{rewrites[0]}"
+
+
+def open_index(path: Path, layout: tantivy.Schema, fresh: bool) -> tantivy.Index:
+    """The Tantivy index at ``path`` (emptied first when ``fresh``), its tokenizer
+    registered, reloaded only when asked."""
+    if fresh and path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(layout, path=str(path), reuse=not fresh)
+    index.register_tokenizer(
+        "ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+    )
+    index.config_reader(reload_policy="manual")
+    return index
