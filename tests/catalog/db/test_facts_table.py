@@ -43,6 +43,7 @@ from catalog.search import SearchService
 from catalog.search.project import project_graph
 from catalog.service import Catalogue
 from catalog.settings import Settings
+from tests.catalog.legacy import second_record
 
 N = 90
 DCT_ACCESS = "http://purl.org/dc/terms/accessRights"
@@ -216,18 +217,7 @@ def test_records_under_one_id_in_two_sources_are_merged_as_the_store_reading_mer
     cat: Catalogue,
 ) -> None:
     facts = next(f for f in catalogue_facts(cat, "shaped") if f.access_level == "public")
-    cat.load(
-        b"@prefix dcat: <http://www.w3.org/ns/dcat#> . <https://legacy.example/x> a dcat:Dataset .",
-        fmt="turtle",
-        source="legacy",
-    )
-    graph = cat.graphs.current("legacy")
-    cat.store.update(  # written before ownership was enforced
-        f"INSERT DATA {{ GRAPH <{graph}> {{ <https://legacy.example/y> "
-        "a <http://www.w3.org/ns/dcat#Dataset> ; "
-        f'<https://w3id.org/datalab/ns#datasetId> "{facts.dataset_id}" ; '
-        f"<{DCT_ACCESS}> <{ACCESS}PUBLIC> }} }}"
-    )
+    second_record(cat, facts.dataset_id)
     _project(cat)
     assert {"legacy", "shaped"} <= _usable(cat)
     _, rows = _offers(cat)

@@ -25,11 +25,10 @@ from catalog.search.project import SearchDoc, project_graph, provider_pairs
 from catalog.search.providers import OfferFacets
 from catalog.service import Catalogue
 from catalog.settings import Settings
+from tests.catalog.legacy import second_record
 
 N = 120
 FIELDS = ("lab", "ai_training")
-DCT_ACCESS = "http://purl.org/dc/terms/accessRights"
-PUBLIC = "http://publications.europa.eu/resource/authority/access-right/PUBLIC"
 LICENCE = "http://publications.europa.eu/resource/authority/licence/"
 
 
@@ -104,17 +103,7 @@ def test_an_id_held_by_two_records_gets_no_offer_facets_as_when_resolved_directl
     provider = OfferFacets()
     before = _projected(cat, provider)
     twice = next(i for i, d in before.items() if d.facets.get("lab") and d.source == "shaped")
-    cat.load(
-        b"@prefix dcat: <http://www.w3.org/ns/dcat#> . <https://legacy.example/x> a dcat:Dataset .",
-        fmt="turtle",
-        source="legacy",
-    )
-    graph = cat.graphs.current("legacy")
-    cat.store.update(  # written before ownership was enforced
-        f"INSERT DATA {{ GRAPH <{graph}> {{ <https://legacy.example/y> "
-        "a <http://www.w3.org/ns/dcat#Dataset> ; "
-        f'<https://w3id.org/datalab/ns#datasetId> "{twice}" ; <{DCT_ACCESS}> <{PUBLIC}> }} }}'
-    )
+    second_record(cat, twice)
     src = next(s for s in cat.sources() if s.name == "shaped")
     after = {d.id: d for d in project_graph(cat, src.name, src.graph, providers=(provider,))}
     assert _offer_pairs(after[twice]) == set() == _direct(cat, [twice])[twice]
