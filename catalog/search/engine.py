@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from catalog import lifeline
 from catalog.errors import DatalabError
+from catalog.facts.read import gc_paused
 from catalog.jobs.background import Coalesced
 from catalog.labs.store import LABS_SOURCE
 from catalog.search import build, early, follow, labs, plan, snapshots
@@ -250,9 +251,10 @@ class SearchService:
         mirror = self.text.staged_path() if self.text is not None else None
         writer = build.StagedBuild(staged, workers, mirror)
         try:
-            for src in self.catalogue.sources():
-                writer.write(self._project(src.name, src.graph, None))
-                writer.set_source(src.name, version_key(src.graph, src.loaded_at))
+            with gc_paused():  # millions of objects without cycles: see gc_paused
+                for src in self.catalogue.sources():
+                    writer.write(self._project(src.name, src.graph, None))
+                    writer.set_source(src.name, version_key(src.graph, src.loaded_at))
             # FTS5 ranking reads every segment: merge them once, now
             n = writer.finish(str(time.time()), optimize=self.text is None, position=position)
         finally:
@@ -341,11 +343,12 @@ class SearchService:
         for source, named in sorted(ids.items()):
             graph = current.get(source)
             whole = graph is not None and len(named) > follow.BULK_IDS
-            docs = (
-                []
-                if graph is None
-                else list(self._project(source, graph, None if whole else named))
-            )
+            with gc_paused():
+                docs = (
+                    []
+                    if graph is None
+                    else list(self._project(source, graph, None if whole else named))
+                )
             found = {d.id for d in docs}
             db = self.index.db()
             if whole:
@@ -476,7 +479,8 @@ class SearchService:
             )
 
     def reindex_source(self, source: str, graph: str, key: str) -> int:
-        docs = list(self._project(source, graph, None))
+        with gc_paused():
+            docs = list(self._project(source, graph, None))
         with self.index.lock:
             gone = IndexFile.source_ids(self.index.db(), source) - {d.id for d in docs}
             self._commit([_Change(source, docs, gone, key)], None)
