@@ -87,7 +87,7 @@ def split_records(
         if key in hydra_nodes:
             continue
         owned = _closure(key, by_subject)
-        own_triples = [triples[i] for s in owned for _, _, i in by_subject.get(s, ())]
+        own = [i for s in owned for _, _, i in by_subject.get(s, ())]
         used.update(owned)
         node = triples[first].subject
         if not isinstance(node, (ox.NamedNode, ox.BlankNode)):  # never: no triple subjects
@@ -107,7 +107,8 @@ def split_records(
                 )
             )
             continue
-        records.append(SourceRecord(record_id, node, own_triples, modified))
+        own_triples, own_lines = [triples[i] for i in own], [lines[i] for i in own]
+        records.append(SourceRecord(record_id, node, own_triples, modified, lines=own_lines))
     extra = [triples[i] for s, _, _, i in rows if s not in used]
     return records, failures, extra
 
