@@ -409,7 +409,7 @@ class GuardedTriples:
 
         For a page of a harvest (bounded by the fetcher's size cap): the triples go from
         the parser to pyoxigraph's serialiser without a Python object each. Canonical
-        N-Triples holds no raw newline in a term, so ``" .\n"`` ends each line and no
+        N-Triples holds no raw newline in a term, so ``" .\\n"`` ends each line and no
         other place."""
         if self.fmt not in TRIPLE_FORMATS or self._quads is not None:
             return None

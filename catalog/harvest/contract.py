@@ -41,7 +41,6 @@ class SourceRecord:
     by :class:`catalog.rdf_terms.TextTerms`), or both when it has both at hand. The runner
     stores and hashes the lines as they are, without a Python object per statement;
     :attr:`triples` is then read from them when someone asks (blank node labels kept).
-    Lines hold no triple terms (RDF 1.2 ``<<( … )>>``) unless the triples are given too.
     """
 
     __slots__ = ("_triples", "iri", "lines", "modified", "record_id")
