@@ -130,6 +130,8 @@ def test_statements_read_back_as_the_same_triples() -> None:
     assert isinstance(s_obj, ox.BlankNode) and f"_:{s_obj.value}" == s_text  # label kept
     assert str(o.triple(o.iri("http://a/s"), "http://p/title", o.lang('x "y"\n', "FR"))) == lines[0]
     assert parse_lines([]) == []
+    said = ox.Triple(ox.NamedNode("http://a/s"), ox.NamedNode("http://p/said"), triples[2])
+    assert [str(x) for x in parse_lines([str(said)])] == [str(said)]  # a triple term
 
 
 def test_blank_labels_are_unique_across_writers() -> None:
