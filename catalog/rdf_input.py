@@ -402,6 +402,22 @@ class GuardedTriples:
             raise
         return _read_spool(spool, sizes)
 
+    def ntriples_lines(self) -> list[str] | None:
+        """The document's triples as canonical N-Triples lines (``str`` of each triple,
+        without the final ``" ."``), read with every guard, or None when the syntax may
+        hold named graphs (TriG, N-Quads, JSON-LD): iterate instead.
+
+        For a page of a harvest (bounded by the fetcher's size cap): the triples go from
+        the parser to pyoxigraph's serialiser without a Python object each. Canonical
+        N-Triples holds no raw newline in a term, so ``" .\\n"`` ends each line and no
+        other place."""
+        if self.fmt not in TRIPLE_FORMATS or self._quads is not None:
+            return None
+        self._quads = iter(())  # read once, either way
+        text = b"".join(self._chunks(_LINES_CHUNK)).decode("utf-8")
+        self.checked = text.count("\n")
+        return text[:-3].split(" .\n") if text else []
+
     def _chunks(
         self, chunk_triples: int, *, checking: bool = False, counted: list[int] | None = None
     ) -> Iterator[bytes]:
@@ -491,6 +507,8 @@ def _read_spool(spool: IO[bytes], sizes: list[int]) -> Iterator[bytes]:
 
 #: Triples per chunk of :meth:`GuardedTriples.check` (a few MB of N-Quads at most).
 _CHECK_CHUNK = 20_000
+#: Lines serialised at a time by :meth:`GuardedTriples.ntriples_lines`.
+_LINES_CHUNK = 100_000
 _REST_MARK = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>"
 # An rdf:rest line of canonical N-Quads: subject, then an object that is a blank node or an
 # IRI (a literal object, which holds spaces, makes no list link).

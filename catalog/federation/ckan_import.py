@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from catalog.errors import MappingError
 from catalog.federation import ckan_fields as cf
 from catalog.namespaces import IANA_MEDIA_TYPES
+from catalog.rdf_terms import OxTerms, Terms, TextTerms
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ VCARD = "http://www.w3.org/2006/vcard/ns#"
 ADMS = "http://www.w3.org/ns/adms#"
 OWL = "http://www.w3.org/2002/07/owl#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 #: IANA's media types (DCAT-AP's form, ``http://``): one spelling everywhere.
 IANA = IANA_MEDIA_TYPES
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -82,15 +83,6 @@ LICENCES = {
 
 _NOT_IN_IRI = re.compile(r'[ <>"{}|\\^`\n\r\t\x00]')
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
-#: Predicate IRIs to their (immutable, shareable) NamedNodes.
-_PREDICATES: dict[str, ox.NamedNode] = {}
-
-
-def _p(iri: str) -> ox.NamedNode:
-    node = _PREDICATES.get(iri)
-    if node is None:
-        node = _PREDICATES[iri] = ox.NamedNode(iri)
-    return node
 
 
 def _segment(value: str) -> str:
@@ -98,8 +90,8 @@ def _segment(value: str) -> str:
     return value if _SAFE_SEGMENT.fullmatch(value) else quote(value, safe="")
 
 
-def _nn(value: Any) -> ox.NamedNode | None:
-    """A NamedNode for an http(s) or urn value, or None when it is not a usable IRI."""
+def _nn(t: Terms, value: Any) -> Any:
+    """An IRI for an http(s) or urn value, or None when it is not a usable IRI."""
     if not isinstance(value, str):
         return None
     value = value.strip()
@@ -108,30 +100,31 @@ def _nn(value: Any) -> ox.NamedNode | None:
     if _NOT_IN_IRI.search(value):
         return None
     try:
-        return ox.NamedNode(value)
+        return t.iri(value)
     except ValueError:
         return None
 
 
-def _lit(value: Any, datatype: str | None = None) -> ox.Literal | None:
+def _text(value: Any) -> str | None:
+    """A value's text as a literal holds it, or None for nothing or blanks."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    text = (
-        value
-        if isinstance(value, str)
-        else json.dumps(value)
-        if isinstance(value, (list, dict))
-        else str(value)
-    )
-    return ox.Literal(text, datatype=_p(datatype)) if datatype else ox.Literal(text)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def _date(value: Any) -> ox.Literal | None:
+def _lit(t: Terms, value: Any) -> Any:
+    text = _text(value)
+    return None if text is None else t.literal(text)
+
+
+def _date(t: Terms, value: Any) -> Any:
     if not isinstance(value, str) or len(value) < 10:
         return None
     kind = "dateTime" if "T" in value else "date"
     try:
-        return ox.Literal(value, datatype=_p(XSD + kind))
+        return t.typed(value, XSD + kind)
     except ValueError:
         return None
 
@@ -148,21 +141,29 @@ def _as_list(value: Any) -> list[Any]:
 
 
 class PackageMapper:
-    """Maps CKAN package dicts of one portal (``site``) to DCAT-AP 3 triples."""
+    """Maps CKAN package dicts of one portal (``site``) to DCAT-AP 3 triples.
+
+    The mapping is written once over :class:`catalog.rdf_terms.Terms`: :meth:`map` builds
+    pyoxigraph triples (the CKAN API's writes), :meth:`lines` writes the same statements as
+    canonical N-Triples lines without building a term (the harvest, issue 18).
+    """
 
     def __init__(self, site: str) -> None:
         self.site = site.rstrip("/")
+        self._ox = OxTerms()
+        self._text = TextTerms()
 
     def dataset_iri(
         self, pkg: dict[str, Any], extras: dict[str, Any] | None = None
     ) -> ox.NamedNode:
         """The package's own ``uri`` (top level or extra), else one under the portal's site."""
-        if extras is None:
-            extras = self.extras(pkg)
-        node = _nn(pkg.get("uri")) or _nn(extras.get("uri"))
+        return self._dataset(self._ox, pkg, self.extras(pkg) if extras is None else extras)  # type: ignore[no-any-return]
+
+    def _dataset(self, t: Terms, pkg: dict[str, Any], extras: dict[str, Any]) -> Any:
+        node = _nn(t, pkg.get("uri")) or _nn(t, extras.get("uri"))
         if node:
             return node
-        return ox.NamedNode(f"{self.site}/dataset/{_segment(str(pkg['id']))}")
+        return t.iri(f"{self.site}/dataset/{_segment(str(pkg['id']))}")
 
     @staticmethod
     def extras(pkg: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +175,15 @@ class PackageMapper:
 
     def map(self, pkg: Any) -> tuple[ox.NamedNode, list[ox.Triple]]:
         """The dataset IRI and its triples; :class:`MappingError` when it cannot be mapped."""
+        return self._map(self._ox, pkg)
+
+    def lines(self, pkg: Any) -> tuple[str, list[str]]:
+        """The dataset IRI and :meth:`map`'s triples as canonical N-Triples lines (``str``
+        of each ``ox.Triple``, in the same order; blank node labels of their own)."""
+        node, lines = self._map(self._text, pkg)
+        return node[1:-1], lines
+
+    def _map(self, t: Terms, pkg: Any) -> tuple[Any, list[Any]]:
         if not isinstance(pkg, dict):
             raise MappingError(f"a package must be a JSON object, got {type(pkg).__name__}")
         if not isinstance(pkg.get("id"), str) or not pkg["id"]:
@@ -184,79 +194,81 @@ class PackageMapper:
             value = pkg.get(key)
             return value if value not in (None, "", []) else extras.get(key)
 
-        ds = self.dataset_iri(pkg, extras)
-        out: list[ox.Triple] = []
+        ds = self._dataset(t, pkg, extras)
+        out: list[Any] = []
+        triple = t.triple
 
         def add(s: Any, p: str, o: Any) -> None:
             if o is not None:
-                out.append(ox.Triple(s, _p(p), o))
+                out.append(triple(s, p, o))
 
         kind = DCAT + ("DatasetSeries" if pkg.get("type") == "dataset_series" else "Dataset")
-        out.append(ox.Triple(ds, RDF_TYPE, _p(kind)))
+        out.append(triple(ds, RDF_TYPE, t.vocab(kind)))
         for key, prop in (("title", DCT + "title"), ("notes", DCT + "description")):
             plain = pkg.get(key) or (pkg.get("name") if key == "title" else None)
-            for lit in _texts(plain, field(key + "_translated")):
+            for lit in _texts(t, plain, field(key + "_translated")):
                 add(ds, prop, lit)
         ident = field("identifier") or field("guid") or pkg["id"]
         for value in (
             _as_list(ident) if isinstance(ident, str) and ident.startswith("[") else [ident]
         ):
-            add(ds, DCT + "identifier", _lit(value))
-        add(ds, DCT + "issued", _date(field("issued") or pkg.get("metadata_created")))
-        add(ds, DCT + "modified", _date(field("modified") or pkg.get("metadata_modified")))
-        add(ds, DCAT + "landingPage", _nn(pkg.get("url")))
+            add(ds, DCT + "identifier", _lit(t, value))
+        add(ds, DCT + "issued", _date(t, field("issued") or pkg.get("metadata_created")))
+        add(ds, DCT + "modified", _date(t, field("modified") or pkg.get("metadata_modified")))
+        add(ds, DCAT + "landingPage", _nn(t, pkg.get("url")))
         translated_tags = field("tags_translated")
         if translated_tags:
-            for lit in _texts(None, translated_tags):
+            for lit in _texts(t, None, translated_tags):
                 add(ds, DCAT + "keyword", lit)
         else:
             for tag in pkg.get("tags") or []:
                 name = tag.get("display_name") or tag.get("name") if isinstance(tag, dict) else tag
-                add(ds, DCAT + "keyword", _lit(name))
+                add(ds, DCAT + "keyword", _lit(t, name))
         skip = {"identifier", "issued", "modified"}
         for f in cf.DATASET_FIELDS:
             # a key in neither the package nor its extras has no value: skip the call
             if f.key not in skip and (f.key in pkg or f.key in extras):
-                for obj in _field_values(f, field):
+                for obj in _field_values(t, f, field):
                     add(ds, f.prop, obj)
         has_themes = bool(_as_list(field("theme")))
         for group in [] if has_themes else pkg.get("groups") or []:
             if isinstance(group, dict) and group.get("name"):
-                add(ds, DCAT + "theme", _nn(f"{self.site}/group/{_segment(group['name'])}"))
-        self._provenance(ds, field, out)
-        self._periods(ds, field, out)
-        self._spatial(ds, field, out)
-        self._contact(ds, pkg, field, out)
-        self._publisher(ds, pkg, field, out)
+                add(ds, DCAT + "theme", _nn(t, f"{self.site}/group/{_segment(group['name'])}"))
+        self._provenance(t, ds, field, out)
+        self._periods(t, ds, field, out)
+        self._spatial(t, ds, field, out)
+        self._contact(t, ds, pkg, field, out)
+        self._publisher(t, ds, pkg, field, out)
         for key in ("creator", "hdab"):
             self._agents(
+                t,
                 ds,
                 cf.AGENT_FIELDS[key],
                 [a for a in _as_list(field(key)) if isinstance(a, dict)],
                 out,
             )
-        licence = _nn(pkg.get("license_url")) or _nn(LICENCES.get(str(pkg.get("license_id"))))
+        licence = _nn(t, pkg.get("license_url")) or _nn(t, LICENCES.get(str(pkg.get("license_id"))))
         for res in pkg.get("resources") or []:
             if isinstance(res, dict):
-                self._distribution(ds, pkg, res, licence, out)
+                self._distribution(t, ds, pkg, res, licence, out)
         return ds, out
 
-    def _provenance(self, ds: ox.NamedNode, field: Any, out: list[ox.Triple]) -> None:
+    def _provenance(self, t: Terms, ds: Any, field: Any, out: list[Any]) -> None:
         """``provenance`` as ckanext-dcat writes it: a ``dct:ProvenanceStatement`` label."""
-        labels = _texts(field("provenance"), field("provenance_translated"))
+        labels = _texts(t, field("provenance"), field("provenance_translated"))
         if labels:
-            node = ox.BlankNode()
-            out.append(ox.Triple(ds, _p(DCT + "provenance"), node))
-            out.append(ox.Triple(node, RDF_TYPE, _p(DCT + "ProvenanceStatement")))
+            node = t.blank()
+            out.append(t.triple(ds, DCT + "provenance", node))
+            out.append(t.triple(node, RDF_TYPE, t.vocab(DCT + "ProvenanceStatement")))
             for lit in labels:
-                out.append(ox.Triple(node, _p(cf.RDFS + "label"), lit))
+                out.append(t.triple(node, cf.RDFS + "label", lit))
 
-    def _spatial(self, ds: ox.NamedNode, field: Any, out: list[ox.Triple]) -> None:
+    def _spatial(self, t: Terms, ds: Any, field: Any, out: list[Any]) -> None:
         """``spatial_coverage`` items with a box, centroid or geometry: a ``dct:Location``."""
         for item in _as_list(field("spatial_coverage")):
             if not isinstance(item, dict):
                 continue
-            node = _nn(item.get("uri")) or ox.BlankNode()
+            node = _nn(t, item.get("uri")) or t.blank()
             values = []
             for key, prop in (("bbox", "bbox"), ("centroid", "centroid"), ("geom", "geometry")):
                 text = item.get(key)
@@ -266,18 +278,18 @@ class PackageMapper:
                     values.append(
                         (
                             ns + prop,
-                            ox.Literal(text, datatype=_p(kind))
-                            if isinstance(kind, str) and _nn(kind)
-                            else ox.Literal(text),
+                            t.typed(text, kind)
+                            if isinstance(kind, str) and _nn(t, kind)
+                            else t.literal(text),
                         )
                     )
             if not values:
                 continue
-            out.append(ox.Triple(ds, _p(DCT + "spatial"), node))
-            out.append(ox.Triple(node, RDF_TYPE, _p(DCT + "Location")))
-            out.extend(ox.Triple(node, _p(prop), lit) for prop, lit in values)
+            out.append(t.triple(ds, DCT + "spatial", node))
+            out.append(t.triple(node, RDF_TYPE, t.vocab(DCT + "Location")))
+            out.extend(t.triple(node, prop, lit) for prop, lit in values)
 
-    def _periods(self, ds: ox.NamedNode, field: Any, out: list[ox.Triple]) -> None:
+    def _periods(self, t: Terms, ds: Any, field: Any, out: list[Any]) -> None:
         for key, prop in cf.PERIOD_FIELDS.items():
             periods = _as_list(field(key))
             if key == "temporal_coverage":
@@ -287,17 +299,15 @@ class PackageMapper:
             for period in periods:
                 if not isinstance(period, dict):
                     continue
-                node = ox.BlankNode()
-                out.append(ox.Triple(ds, _p(prop), node))
-                out.append(ox.Triple(node, RDF_TYPE, _p(DCT + "PeriodOfTime")))
+                node = t.blank()
+                out.append(t.triple(ds, prop, node))
+                out.append(t.triple(node, RDF_TYPE, t.vocab(DCT + "PeriodOfTime")))
                 for name, date_prop in (("start", "startDate"), ("end", "endDate")):
-                    value = _date(period.get(name))
+                    value = _date(t, period.get(name))
                     if value is not None:
-                        out.append(ox.Triple(node, _p(DCAT + date_prop), value))
+                        out.append(t.triple(node, DCAT + date_prop, value))
 
-    def _contact(
-        self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list[ox.Triple]
-    ) -> None:
+    def _contact(self, t: Terms, ds: Any, pkg: dict[str, Any], field: Any, out: list[Any]) -> None:
         contacts = [c for c in _as_list(field("contact")) if isinstance(c, dict)]
         if not contacts and (field("contact_name") or field("contact_email")):
             contacts = [
@@ -313,19 +323,20 @@ class PackageMapper:
             if name or email:
                 contacts = [{"name": name, "email": email}]
         for c in contacts:
-            node = _nn(c.get("uri")) or ox.BlankNode()
-            out.append(ox.Triple(ds, _p(DCAT + "contactPoint"), node))
-            out.append(ox.Triple(node, RDF_TYPE, _p(VCARD + "Kind")))
-            if _lit(c.get("name")):
-                out.append(ox.Triple(node, _p(VCARD + "fn"), _lit(c["name"])))  # type: ignore[arg-type]
+            node = _nn(t, c.get("uri")) or t.blank()
+            out.append(t.triple(ds, DCAT + "contactPoint", node))
+            out.append(t.triple(node, RDF_TYPE, t.vocab(VCARD + "Kind")))
+            name = _lit(t, c.get("name"))
+            if name is not None:
+                out.append(t.triple(node, VCARD + "fn", name))
             email = c.get("email")
             if isinstance(email, str) and "@" in email:
-                mail = _nn_mail(email)
+                mail = _nn_mail(t, email)
                 if mail:
-                    out.append(ox.Triple(node, _p(VCARD + "hasEmail"), mail))
+                    out.append(t.triple(node, VCARD + "hasEmail", mail))
 
     def _publisher(
-        self, ds: ox.NamedNode, pkg: dict[str, Any], field: Any, out: list[ox.Triple]
+        self, t: Terms, ds: Any, pkg: dict[str, Any], field: Any, out: list[Any]
     ) -> None:
         pubs = [p for p in _as_list(field("publisher")) if isinstance(p, dict)]
         if not pubs and (field("publisher_name") or field("publisher_uri")):
@@ -347,54 +358,56 @@ class PackageMapper:
                     + _segment(str(org.get("name") or org.get("id"))),
                 }
             ]
-        self._agents(ds, DCT + "publisher", pubs, out)
+        self._agents(t, ds, DCT + "publisher", pubs, out)
 
     def _agents(
-        self, ds: ox.NamedNode, prop: str, agents: list[dict[str, Any]], out: list[ox.Triple]
+        self, t: Terms, ds: Any, prop: str, agents: list[dict[str, Any]], out: list[Any]
     ) -> None:
         """Agents (``{uri, name, name_translated, email, url, type}``) as ``foaf:Agent``s."""
         for a in agents:
-            node = _nn(a.get("uri")) or ox.BlankNode()
-            out.append(ox.Triple(ds, _p(prop), node))
-            out.append(ox.Triple(node, RDF_TYPE, _p(FOAF + "Agent")))
-            for name in _texts(a.get("name"), a.get("name_translated")):
-                out.append(ox.Triple(node, _p(FOAF + "name"), name))
-            mail = _nn_mail(a.get("email"))
+            node = _nn(t, a.get("uri")) or t.blank()
+            out.append(t.triple(ds, prop, node))
+            out.append(t.triple(node, RDF_TYPE, t.vocab(FOAF + "Agent")))
+            for name in _texts(t, a.get("name"), a.get("name_translated")):
+                out.append(t.triple(node, FOAF + "name", name))
+            mail = _nn_mail(t, a.get("email"))
             if mail:
-                out.append(ox.Triple(node, _p(FOAF + "mbox"), mail))
-            home = _nn(a.get("url")) or _nn(a.get("homepage"))
+                out.append(t.triple(node, FOAF + "mbox", mail))
+            home = _nn(t, a.get("url")) or _nn(t, a.get("homepage"))
             if home:
-                out.append(ox.Triple(node, _p(FOAF + "homepage"), home))
-            kind = _nn(a.get("type"))
+                out.append(t.triple(node, FOAF + "homepage", home))
+            kind = _nn(t, a.get("type"))
             if kind:
-                out.append(ox.Triple(node, _p(DCT + "type"), kind))
+                out.append(t.triple(node, DCT + "type", kind))
 
     def _distribution(
         self,
-        ds: ox.NamedNode,
+        t: Terms,
+        ds: Any,
         pkg: dict[str, Any],
         res: dict[str, Any],
-        licence: ox.NamedNode | None,
-        out: list[ox.Triple],
+        licence: Any,
+        out: list[Any],
     ) -> None:
         rid = str(res.get("id") or "")
-        node = _nn(res.get("uri")) or (
-            ox.NamedNode(f"{self.site}/dataset/{_segment(pkg['id'])}/resource/{_segment(rid)}")
+        node = _nn(t, res.get("uri")) or (
+            t.iri(f"{self.site}/dataset/{_segment(pkg['id'])}/resource/{_segment(rid)}")
             if rid
-            else ox.BlankNode()
+            else t.blank()
         )
+        triple = t.triple
 
         def add(p: str, o: Any) -> None:
             if o is not None:
-                out.append(ox.Triple(node, _p(p), o))
+                out.append(triple(node, p, o))
 
-        out.append(ox.Triple(ds, _p(DCAT + "distribution"), node))
-        add(str(RDF_TYPE.value), _p(DCAT + "Distribution"))
-        for lit in _texts(res.get("name"), res.get("name_translated")):
+        out.append(triple(ds, DCAT + "distribution", node))
+        add(RDF_TYPE, t.vocab(DCAT + "Distribution"))
+        for lit in _texts(t, res.get("name"), res.get("name_translated")):
             add(DCT + "title", lit)
-        for lit in _texts(res.get("description"), res.get("description_translated")):
+        for lit in _texts(t, res.get("description"), res.get("description_translated")):
             add(DCT + "description", lit)
-        url = _nn(res.get("access_url")) or _nn(res.get("url"))
+        url = _nn(t, res.get("access_url")) or _nn(t, res.get("url"))
         if url is None and res.get("url"):
             log.info(
                 "resource %s of %s: url %.80r is not an http(s) IRI; dropped",
@@ -403,35 +416,30 @@ class PackageMapper:
                 res["url"],
             )
         add(DCAT + "accessURL", url)
-        download = _nn(res.get("download_url")) or (
+        download = _nn(t, res.get("download_url")) or (
             url if res.get("url_type") == "upload" else None
         )
         add(DCAT + "downloadURL", download)
-        add(DCT + "format", _format(res.get("format"), out))
+        add(DCT + "format", _format(t, res.get("format"), out))
         mime = res.get("mimetype")
         if isinstance(mime, str) and "/" in mime:
             # a bare media type (text/csv) is IANA's; an IRI is kept as it is
-            add(DCAT + "mediaType", _nn(mime) or _nn(IANA + mime.strip()))
+            add(DCAT + "mediaType", _nn(t, mime) or _nn(t, IANA + mime.strip()))
         size = res.get("size")
         if isinstance(size, int) and size >= 0:
-            add(
-                DCAT + "byteSize",
-                ox.Literal(str(size), datatype=_p(XSD + "nonNegativeInteger")),
-            )
-        add(DCT + "issued", _date(res.get("issued") or res.get("created")))
-        add(DCT + "modified", _date(res.get("modified") or res.get("last_modified")))
-        add(DCT + "license", _nn(res.get("license")) or licence)
-        add(
-            DCT + "rights",
-            _lit(res.get("rights")) if not _nn(res.get("rights")) else _nn(res.get("rights")),
-        )
+            add(DCAT + "byteSize", t.typed(str(size), XSD + "nonNegativeInteger"))
+        add(DCT + "issued", _date(t, res.get("issued") or res.get("created")))
+        add(DCT + "modified", _date(t, res.get("modified") or res.get("last_modified")))
+        add(DCT + "license", _nn(t, res.get("license")) or licence)
+        rights = _nn(t, res.get("rights"))
+        add(DCT + "rights", rights or _lit(t, res.get("rights")))
         for f in cf.RESOURCE_FIELDS:
             if f.key in res and f.key not in ("issued", "modified"):
-                for obj in _field_values(f, lambda key: res.get(key)):
+                for obj in _field_values(t, f, lambda key: res.get(key)):
                     add(f.prop, obj)
 
 
-def _texts(plain: Any, translated: Any) -> list[ox.Literal]:
+def _texts(t: Terms, plain: Any, translated: Any) -> list[Any]:
     """Literals of a text field: each translation with its language, and the plain value
     when no translation repeats it (ckanext-dcat's ``*_translated`` fields)."""
     if isinstance(translated, str) and translated.startswith("{"):
@@ -439,78 +447,78 @@ def _texts(plain: Any, translated: Any) -> list[ox.Literal]:
             translated = json.loads(translated)
         except ValueError:
             translated = None
-    out: list[ox.Literal] = []
+    out: list[Any] = []
     seen: set[str] = set()
     if isinstance(translated, dict):
         for lang, values in sorted(translated.items()):
             for value in values if isinstance(values, list) else [values]:
                 if isinstance(value, str) and value.strip() and isinstance(lang, str):
                     try:
-                        out.append(ox.Literal(value, language=lang))
+                        out.append(t.lang(value, lang))
                     except ValueError:
-                        out.append(ox.Literal(value))
+                        out.append(t.literal(value))
                     seen.add(value)
     for value in (
         _as_list(plain) if not (isinstance(plain, str) and not plain.startswith("[")) else [plain]
     ):
-        lit = _lit(value)
-        if lit is not None and lit.value not in seen:
-            out.append(lit)
+        text = _text(value)
+        if text is not None and text not in seen:
+            out.append(t.literal(text))
     return out
 
 
-def _field_values(f: cf.Field, field: Any) -> list[ox.NamedNode | ox.Literal]:
+def _field_values(t: Terms, f: cf.Field, field: Any) -> list[Any]:
     """The objects of one table field (``field(key)`` reads the package or resource)."""
     value = field(f.key)
     if value in (None, "", []):
         return []
-    out: list[ox.NamedNode | ox.Literal] = []
+    out: list[Any] = []
     if f.kind == "iri":
         for item in _as_list(value):
-            node = _nn(item)
+            node = _nn(t, item)
             if node is not None:
                 out.append(node)
-            elif f.key == "access_rights" and _lit(item) is not None:
-                out.append(_lit(item))  # type: ignore[arg-type]  # a statement, not an IRI
+            elif f.key == "access_rights" and _text(item) is not None:
+                out.append(_lit(t, item))  # a statement, not an IRI
     elif f.kind == "text":
-        out.extend(_texts(value, field(f.key + "_translated")))
+        out.extend(_texts(t, value, field(f.key + "_translated")))
     elif f.kind == "date":
-        out.extend(d for d in (_date(v) for v in _as_list(value)) if d is not None)
+        out.extend(d for d in (_date(t, v) for v in _as_list(value)) if d is not None)
     else:
         text = value[0] if isinstance(value, list) and value else value
         with contextlib.suppress(ValueError):
-            out.append(ox.Literal(str(text), datatype=_p(f.datatype or cf.XSD + "string")))
+            out.append(t.typed(str(text), f.datatype or cf.XSD + "string"))
     return out
 
 
-def _format(label: Any, out: list[ox.Triple]) -> ox.NamedNode | ox.BlankNode | None:
+def _format(t: Terms, label: Any, out: list[Any]) -> Any:
     """``dct:format`` for a CKAN format label: an IRI as it is; an EU file-type code (or a
     usual spelling of one) as its EU IRI; a media type as its IANA IRI; anything else as a
     described ``dct:MediaTypeOrExtent`` labelled with the text (DCAT-AP's range: a format
     is never a bare literal)."""
     if not isinstance(label, str) or not label.strip():
         return None
-    iri = _nn(label)
+    iri = _nn(t, label)
     if iri is not None:
         return iri
     text = label.strip()
     if _MEDIA_TYPE.match(text.lower()):
-        return ox.NamedNode(IANA_MEDIA_TYPES + text.lower())
+        return t.iri(IANA_MEDIA_TYPES + text.lower())
     code = re.sub(r"[-\s/]+", "_", text.lstrip(".").upper())
     code = FILE_TYPE_ALIASES.get(code, code)
     if code in FILE_TYPES:
-        return ox.NamedNode(EU_FILE_TYPE + code)
-    node = ox.BlankNode()
-    out.append(ox.Triple(node, RDF_TYPE, _p(DCT + "MediaTypeOrExtent")))
-    out.append(ox.Triple(node, _p(RDFS_LABEL), ox.Literal(text)))
+        return t.vocab(EU_FILE_TYPE + code)
+    node = t.blank()
+    out.append(t.triple(node, RDF_TYPE, t.vocab(DCT + "MediaTypeOrExtent")))
+    out.append(t.triple(node, RDFS_LABEL, t.literal(text)))
     return node
 
 
-def _nn_mail(email: Any) -> ox.NamedNode | None:
+def _nn_mail(t: Terms, email: Any) -> Any:
     if not isinstance(email, str) or "@" not in email or any(c in email for c in ' <>"\n'):
         return None
     address = email.strip().removeprefix("mailto:")
     try:
-        return ox.NamedNode("mailto:" + address)
+        return t.iri("mailto:" + address)
     except ValueError:
         return None

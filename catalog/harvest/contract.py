@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
+from catalog.rdf_terms import parse_lines
+
 if TYPE_CHECKING:
     from catalog.outbound.fetcher import Fetcher
     from catalog.settings import Settings
@@ -31,14 +33,44 @@ class Capability(enum.Flag):
     COUNTED = enum.auto()
 
 
-@dataclass(frozen=True)
 class SourceRecord:
-    """One harvested dataset: its id at the source, its IRI here and its triples."""
+    """One harvested dataset: its id at the source, its IRI here and its triples.
 
-    record_id: str
-    iri: ox.NamedNode | ox.BlankNode
-    triples: list[ox.Triple]
-    modified: str | None = None
+    A connector gives the triples, or ``lines``: the same statements as canonical N-Triples
+    lines (``str`` of each ``ox.Triple``, without the final ``" ."``; written, for example,
+    by :class:`catalog.rdf_terms.TextTerms`), or both when it has both at hand. The runner
+    stores and hashes the lines as they are, without a Python object per statement;
+    :attr:`triples` is then read from them when someone asks (blank node labels kept).
+    """
+
+    __slots__ = ("_triples", "iri", "lines", "modified", "record_id")
+
+    def __init__(
+        self,
+        record_id: str,
+        iri: ox.NamedNode | ox.BlankNode,
+        triples: list[ox.Triple] | None = None,
+        modified: str | None = None,
+        *,
+        lines: list[str] | None = None,
+    ) -> None:
+        if triples is None and lines is None:
+            raise TypeError("a SourceRecord needs its triples or their N-Triples lines")
+        self.record_id = record_id
+        self.iri = iri
+        self._triples = triples
+        self.modified = modified
+        #: The statements as canonical N-Triples lines, when the connector wrote them.
+        self.lines = lines
+
+    @property
+    def triples(self) -> list[ox.Triple]:
+        if self._triples is None:
+            self._triples = parse_lines(self.lines or [])
+        return self._triples
+
+    def __repr__(self) -> str:
+        return f"SourceRecord({self.record_id!r}, {self.iri!r}, modified={self.modified!r})"
 
 
 @dataclass(frozen=True)

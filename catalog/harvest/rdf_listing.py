@@ -26,6 +26,7 @@ from catalog.ownership import owned_closure, owns_written
 from catalog.rdf_bounds import ParseLimits
 from catalog.rdf_input import default_context_resolver, format_from_media_type
 from catalog.rdf_input import iter_triples as parse_rdf
+from catalog.rdf_terms import parse_lines
 from catalog.settings import Settings
 
 HYDRA = "http://www.w3.org/ns/hydra/core#"
@@ -45,18 +46,26 @@ _LINK_NEXT = re.compile(r"<([^>]*)>\s*;[^,]*\brel=\"?next\"?", re.IGNORECASE)
 def split_records(
     triples: list[ox.Triple],
 ) -> tuple[list[SourceRecord], list[RecordFailure], list[ox.Triple]]:
-    """Cut a page's triples into records (one per dataset) and the rest.
+    """Cut a page's triples into records (one per dataset) and the rest: :func:`split_lines`
+    of their N-Triples lines."""
+    return split_lines([str(t) for t in triples], triples)
+
+
+def split_lines(
+    lines: list[str], triples: list[ox.Triple] | None = None
+) -> tuple[list[SourceRecord], list[RecordFailure], list[ox.Triple]]:
+    """Cut a page's statements, as canonical N-Triples lines (``str`` of each triple, without
+    ``" ."``), into records (one per dataset) and the rest.
 
     A record is the dataset node, its blank nodes and its distributions, recursively.
-    Hydra paging triples are dropped.
+    Hydra paging triples are dropped. Records carry their lines (and the triples, when
+    ``triples``, the lines' terms in order, are given; else they are parsed when asked).
 
-    The triples are read as their canonical N-Triples lines (``str`` of a triple): reading
-    a term's attribute builds a new Python object each time and cost four times as much as
-    the line. A subject is never a triple term and neither it nor a predicate holds a space,
-    so a line splits into subject, predicate and object at its first two spaces, and two
-    terms are equal when their written forms are.
+    Reading a term's attribute builds a new Python object each time and cost four times as
+    much as the line. A subject is never a triple term and neither it nor a predicate holds
+    a space, so a line splits into subject, predicate and object at its first two spaces,
+    and two terms are equal when their written forms are.
     """
-    lines = [str(t) for t in triples]
     hydra_nodes: set[str] = set()
     typed: dict[str, int] = {}  # dataset node (written form) → index of its first triple
     rows: list[tuple[str, str, str, int]] = []  # subject, predicate, object, index
@@ -65,8 +74,8 @@ def split_records(
         if p == _RDF_TYPE and o[:2] != "<<":
             if o[0] == "<":
                 kind = o[1:-1]
-            elif o[0] == '"':  # a literal's value, unescaped by pyoxigraph
-                kind = triples[i].object.value  # type: ignore[union-attr]
+            elif o[0] == '"':  # a literal's value
+                kind = _value(o)
             else:
                 kind = o  # a blank node's written form, never a type of interest
             if kind.startswith(HYDRA):
@@ -83,20 +92,20 @@ def split_records(
     used: set[str] = set()
     records: list[SourceRecord] = []
     failures: list[RecordFailure] = []
-    for key, first in typed.items():
+    for key in typed:
         if key in hydra_nodes:
             continue
         owned = _closure(key, by_subject)
-        own_triples = [triples[i] for s in owned for _, _, i in by_subject.get(s, ())]
+        own = [i for s in owned for _, _, i in by_subject.get(s, ())]
         used.update(owned)
-        node = triples[first].subject
-        if not isinstance(node, (ox.NamedNode, ox.BlankNode)):  # never: no triple subjects
-            continue
-        ident = _first_value(triples, by_subject[key], _IDENTIFIER)
-        modified = _first_value(triples, by_subject[key], _MODIFIED)
-        if isinstance(node, ox.NamedNode):
+        ident = _first_value(by_subject[key], _IDENTIFIER)
+        modified = _first_value(by_subject[key], _MODIFIED)
+        node: ox.NamedNode | ox.BlankNode
+        if key[0] == "<":
+            node = ox.NamedNode(key[1:-1])
             record_id = node.value
         elif ident:
+            node = ox.BlankNode(key[2:])
             record_id = ident
         else:
             failures.append(
@@ -107,8 +116,13 @@ def split_records(
                 )
             )
             continue
-        records.append(SourceRecord(record_id, node, own_triples, modified))
-    extra = [triples[i] for s, _, _, i in rows if s not in used]
+        own_triples = None if triples is None else [triples[i] for i in own]
+        own_lines = [lines[i] for i in own]
+        records.append(SourceRecord(record_id, node, own_triples, modified, lines=own_lines))
+    rest = [i for s, _, _, i in rows if s not in used]
+    extra = (
+        [triples[i] for i in rest] if triples is not None else parse_lines([lines[i] for i in rest])
+    )
     return records, failures, extra
 
 
@@ -118,13 +132,24 @@ _IDENTIFIER = f"<{IDENTIFIER}>"
 _MODIFIED = f"<{MODIFIED}>"
 
 
-def _first_value(
-    triples: list[ox.Triple], rows: list[tuple[str, str, int]], predicate: str
-) -> str | None:
+def _value(written: str) -> str:
+    """The value of a term in its canonical written form (an IRI's, a literal's lexical
+    form unescaped, a blank node's label); a triple term is parsed as a whole."""
+    if written[0] == "<" and written[1] != "<":
+        return written[1:-1]
+    if written[0] == '"' and "\\" not in written:
+        return written[1 : written.rindex('"')]  # no escapes: '"' is in no tag or IRI
+    if written[:2] == "_:":
+        return written[2:]
+    obj = parse_lines([f"<urn:s> <urn:p> {written}"])[0].object
+    return str(obj.value) if not isinstance(obj, ox.Triple) else str(obj)
+
+
+def _first_value(rows: list[tuple[str, str, int]], predicate: str) -> str | None:
     """The value of the first ``predicate`` statement among a node's rows."""
-    for p, o, i in rows:
+    for p, o, _i in rows:
         if p == predicate and o[:2] != "<<":
-            return triples[i].object.value  # type: ignore[union-attr]
+            return _value(o)
     return None
 
 
@@ -139,12 +164,14 @@ def _closure(node: str, by_subject: dict[str, list[tuple[str, str, int]]]) -> li
     )
 
 
-def _first_object(
-    triples: Iterable[ox.Triple], predicates: set[str]
-) -> ox.Literal | ox.NamedNode | None:
-    for t in triples:
-        if t.predicate.value in predicates:
-            return t.object  # type: ignore[return-value]
+def _first_object(lines: Iterable[str], predicates: set[str]) -> str | None:
+    """The written object of the first statement with one of ``predicates``."""
+    written = {f"<{p}>" for p in predicates}
+    for line in lines:
+        s_end = line.index(" ")
+        p_end = line.index(" ", s_end + 1)
+        if line[s_end + 1 : p_end] in written:
+            return line[p_end + 1 :]
     return None
 
 
@@ -159,8 +186,9 @@ class RdfListing:
         self.limits = ParseLimits.from_settings(s)
         self.resolver = default_context_resolver(s.jsonld_contexts)
 
-    def fetch_page(self, url: str) -> tuple[list[ox.Triple], str | None, str]:
-        """One page's triples, the next page's URL if any, and the final URL fetched."""
+    def fetch_page(self, url: str) -> tuple[list[str], str | None, str]:
+        """One page's statements as canonical N-Triples lines, the next page's URL if any,
+        and the final URL fetched."""
         res = self.fetcher.get(url, accept=ACCEPT)
         if res.status >= 400:
             raise HarvestError(f"{url} answered HTTP {res.status}", where=url)
@@ -174,23 +202,24 @@ class RdfListing:
             raise HarvestError(f"{url} served an empty body", where=url)
         try:
             fmt = format_from_media_type(media or "application/octet-stream")
-            # ``Quad.triple`` is built by pyoxigraph itself: ~15 times cheaper than
-            # ``ox.Triple(q.subject, q.predicate, q.object)``.
-            triples = [
-                q.triple
-                for q in parse_rdf(
-                    res.content, fmt, self.limits, base_iri=res.url, resolver=self.resolver
-                )
-            ]
+            document = parse_rdf(
+                res.content, fmt, self.limits, base_iri=res.url, resolver=self.resolver
+            )
+            # a triple-only syntax goes from the parser to pyoxigraph's serialiser, with
+            # every guard, without a Python object per triple; others (JSON-LD, TriG) are
+            # read as quads (``Quad.triple`` is built by pyoxigraph itself)
+            lines = document.ntriples_lines()
+            if lines is None:
+                lines = [str(q.triple) for q in document]
         except DatalabError as exc:
             raise HarvestError(f"page {url} could not be read: {exc}", where=url) from exc
-        nxt = _first_object(triples, NEXT_PREDICATES)
-        next_url = nxt.value if nxt is not None else None
+        nxt = _first_object(lines, NEXT_PREDICATES)
+        next_url = _value(nxt) if nxt is not None else None
         if next_url is None:
             link = (res.headers or {}).get("link") or (res.headers or {}).get("Link")
             match = _LINK_NEXT.search(link or "")
             next_url = match.group(1) if match else None
-        return triples, urljoin(res.url, next_url) if next_url else None, res.url
+        return lines, urljoin(res.url, next_url) if next_url else None, res.url
 
     def pages(self, since: str | None = None) -> Iterator[Page]:
         """The listing along its next links (a plain loop: the guard checks the paging)."""
@@ -198,11 +227,11 @@ class RdfListing:
         number = 0
         while url:
             number += 1
-            triples, next_url, _final = self.fetch_page(url)
-            records, failures, extra = split_records(triples)
-            total = _first_object(triples, TOTAL_PREDICATES)
+            lines, next_url, _final = self.fetch_page(url)
+            records, failures, extra = split_lines(lines)
+            total = _first_object(lines, TOTAL_PREDICATES)
             page = Page(number, url, records, failures, extra, next_url=next_url)
-            if isinstance(total, ox.Literal) and total.value.isdigit():
-                page.total = int(total.value)
+            if total is not None and total[0] == '"' and _value(total).isdigit():
+                page.total = int(_value(total))
             yield page
             url = next_url

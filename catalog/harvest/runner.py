@@ -47,6 +47,7 @@ from catalog.harvest.sources import HarvestSource, HarvestSources
 from catalog.harvest.validate import drain_in_background
 from catalog.ids import dataset_id
 from catalog.namespaces import DLAB
+from catalog.rdf_terms import quoted
 from catalog.service import Catalogue, Unchanged
 from catalog.skolem import GENID
 
@@ -78,14 +79,29 @@ class _Statement(NamedTuple):
 
 
 class _Record(NamedTuple):
-    """One record's statements (its triples, then its provenance) together with the same
-    statements as N-Triples lines, written once: the record hash reads the lines too, so
-    each triple is formatted by pyoxigraph once, and a bulk-loading store takes the text
-    as it is instead of one Python object per statement."""
+    """One record's statements (its triples, then its provenance) as N-Triples text,
+    written once: the record hash reads the lines too, and a bulk-loading store takes the
+    text as it is instead of one Python object per statement. The statements as objects
+    are made only for a store that reads them one by one (:meth:`statements`): a connector
+    that writes lines (:attr:`SourceRecord.lines`) then has its triples parsed back."""
 
-    statements: list[_Statement | ox.Triple]
+    record: SourceRecord
+    edited: list[ox.Triple] | None  # the triples with a steward's edits, if any
+    provenance: tuple[ox.Literal, ...]  # the page's: source, page, when, job
+    digest: str
     ntriples: str
     size: int  # statements (lines of ``ntriples``)
+
+    def statements(self) -> Iterator[_Statement | ox.Triple]:
+        yield from self.record.triples if self.edited is None else self.edited
+        node = self.record.iri
+        name, page, when, job = self.provenance
+        yield _Statement(node, P_SOURCE, name)
+        yield _Statement(node, P_RECORD, ox.Literal(self.record.record_id))
+        yield _Statement(node, P_PAGE, page)
+        yield _Statement(node, P_AT, when)
+        yield _Statement(node, P_HASH, ox.Literal(self.digest))
+        yield _Statement(node, P_JOB, job)
 
 
 class AsNTriples:
@@ -106,7 +122,7 @@ class AsNTriples:
         record = _Record
         for st in self.statements:
             if type(st) is record:
-                yield from st.statements
+                yield from st.statements()
             else:
                 yield st  # type: ignore[misc]  # not a _Record
 
@@ -136,23 +152,25 @@ class AsNTriples:
 def record_hash(triples: list[ox.Triple]) -> str:
     """A digest of a record's content that ignores blank node labels.
 
-    Each statement is written in N-Triples (``str`` of an ``ox.Triple``); a statement that
-    mentions a blank node has the node's label replaced by ``_:b``.
+    Each statement is written in N-Triples (``str`` of an ``ox.Triple``); a statement whose
+    subject or object is a blank node has the node's label replaced by ``_:b``.
     """
-    return _hashed([str(t) for t in triples], triples)
+    return hashed_lines([str(t) for t in triples])
 
 
-def _hashed(lines: list[str], triples: list[ox.Triple]) -> str:
-    """:func:`record_hash` of ``triples``, given ``lines``, their ``str`` in order."""
-    blank = ox.BlankNode
+def hashed_lines(lines: list[str]) -> str:
+    """:func:`record_hash` of the triples whose ``str`` are ``lines``, read from the lines:
+    a subject is never a triple term and neither it nor a predicate holds a space, so a
+    line splits into subject, predicate and object at its first two spaces, and a term is
+    a blank node when it starts with ``_:`` (a triple term starts with ``<<``)."""
     keys = lines
     for i, line in enumerate(lines):
         if "_:" in line:
-            t = triples[i]
-            if type(t.subject) is blank or type(t.object) is blank:
+            s, p, o = line.split(" ", 2)
+            if s[:2] == "_:" or o[:2] == "_:":
                 if keys is lines:
                     keys = list(lines)
-                keys[i] = " ".join("_:b" if type(x) is blank else str(x) for x in t)
+                keys[i] = f"{'_:b' if s[:2] == '_:' else s} {p} {'_:b' if o[:2] == '_:' else o}"
     return hashlib.sha256("\n".join(sorted(keys)).encode("utf-8")).hexdigest()[:32]
 
 
@@ -404,8 +422,10 @@ class Harvester:
         prov_text: tuple[str, ...],
     ) -> _Record:
         """The record's statements followed by its provenance; updates the run's state."""
-        lines = [str(t) for t in rec.triples]
-        digest = _hashed(lines, rec.triples)
+        lines = rec.lines
+        if lines is None:
+            lines = [str(t) for t in rec.triples]
+        digest = hashed_lines(lines)
         node = rec.iri
         iri = node.value if type(node) is ox.NamedNode else ""
         state.seen[rec.record_id] = iri
@@ -418,30 +438,20 @@ class Harvester:
             # only a value newer than the newest so far can move the cursor: check just those
             if (state.newest is None or stamp > state.newest) and _iso(rec.modified):
                 state.newest = stamp
-        triples = rec.triples
+        edited = None
         if iri and iri in edits:
-            triples = list(steward.apply(triples, iri, edits[iri]))
-            lines = [str(t) for t in triples]
-        name, page, when, job = prov
-        record_id, hashed = ox.Literal(rec.record_id), ox.Literal(digest)
-        s = str(node)
+            edited = list(steward.apply(rec.triples, iri, edits[iri]))
+            lines = [str(t) for t in edited]
+        s = f"<{iri}>" if iri else str(node)
         source_s, page_s, at_s, job_s = prov_text
+        # the digest is hex: a literal with nothing to escape
         text = (
             (" .\n".join(lines) + " .\n" if lines else "")
-            + f"{s} {_P_SOURCE} {source_s} .\n{s} {_P_RECORD} {record_id} .\n"
+            + f"{s} {_P_SOURCE} {source_s} .\n{s} {_P_RECORD} {quoted(rec.record_id)} .\n"
             + f"{s} {_P_PAGE} {page_s} .\n{s} {_P_AT} {at_s} .\n"
-            + f"{s} {_P_HASH} {hashed} .\n{s} {_P_JOB} {job_s} .\n"
+            + f'{s} {_P_HASH} "{digest}" .\n{s} {_P_JOB} {job_s} .\n'
         )
-        statements: list[_Statement | ox.Triple] = [
-            *triples,
-            _Statement(node, P_SOURCE, name),
-            _Statement(node, P_RECORD, record_id),
-            _Statement(node, P_PAGE, page),
-            _Statement(node, P_AT, when),
-            _Statement(node, P_HASH, hashed),
-            _Statement(node, P_JOB, job),
-        ]
-        return _Record(statements, text, len(lines) + 6)
+        return _Record(rec, edited, prov, digest, text, len(lines) + 6)
 
     @staticmethod
     def _check_complete(state: _RunState, previous: int, incremental: bool) -> None:

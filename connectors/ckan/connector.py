@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import ckanapi
+import pyoxigraph as ox
 from ckanapi.errors import CKANAPIError
 
 from catalog.errors import FetchRefused, HarvestError, MappingError
@@ -153,11 +154,13 @@ class CkanConnector:
         if isinstance(pkg, dict) and (pkg.get("private") or pkg.get("state", "active") != "active"):
             return
         try:
-            iri, triples = self.mapper.map(pkg)
+            # N-Triples lines, not ox.Triples: the runner stores and hashes the lines
+            iri, lines = self.mapper.lines(pkg)
         except MappingError as exc:
             page.failures.append(RecordFailure(pid, exc.message))
             return
         except (TypeError, ValueError, AttributeError) as exc:
             page.failures.append(RecordFailure(pid, f"package could not be mapped: {exc}"))
             return
-        page.records.append(SourceRecord(pid, iri, triples, pkg.get("metadata_modified")))
+        modified = pkg.get("metadata_modified")
+        page.records.append(SourceRecord(pid, ox.NamedNode(iri), modified=modified, lines=lines))

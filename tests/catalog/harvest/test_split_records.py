@@ -17,6 +17,7 @@ from catalog.harvest.rdf_listing import (
     IDENTIFIER,
     MODIFIED,
     RDF_TYPE,
+    split_lines,
     split_records,
 )
 from catalog.ownership import OWNING_PROPERTIES, owned_closure, owns, owns_written
@@ -74,8 +75,20 @@ def _by_terms(triples: list[ox.Triple]) -> tuple[list[Any], list[Any], list[ox.T
 
 
 def _by_lines(triples: list[ox.Triple]) -> tuple[list[Any], list[Any], list[ox.Triple]]:
+    """``split_records`` of the triples, after checking that ``split_lines`` of the lines
+    pyoxigraph's serialiser writes (what a harvest reads a page as) cuts them alike."""
     records, failures, extra = split_records(triples)
     got = [(r.record_id, r.iri, {str(t) for t in r.triples}, r.modified) for r in records]
+    assert all(r.lines == [str(t) for t in r.triples] for r in records)
+    text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()
+    lines = text[:-3].split(" .\n") if text else []
+    assert lines == [str(t) for t in triples]
+    by_text = split_lines(lines)
+    assert [
+        (r.record_id, r.iri, {str(t) for t in r.triples}, r.modified) for r in by_text[0]
+    ] == got
+    assert [r.lines for r in by_text[0]] == [r.lines for r in records]
+    assert by_text[1] == failures and by_text[2] == extra
     return got, [f.record_id for f in failures], extra
 
 
@@ -113,6 +126,7 @@ def test_edge_cases_split_alike() -> None:
         t(ds, RDF_TYPE, ox.NamedNode(DCAT + "Dataset")),
         t(ds, RDF_TYPE, ox.NamedNode(DCAT + "Dataset")),  # a dataset typed twice
         t(ds, IDENTIFIER, ox.Literal('id "with" quotes and spaces')),
+        t(ds, IDENTIFIER, ox.Literal("a second, later identifier")),
         t(ds, MODIFIED, ox.Literal("2024-01-01", datatype=ox.NamedNode(RDF_TYPE))),
         t(ds, DCAT + "distribution", ox.NamedNode("https://x.example/dist/1")),
         t(ox.NamedNode("https://x.example/dist/1"), DCAT + "accessURL", ds),
@@ -124,7 +138,8 @@ def test_edge_cases_split_alike() -> None:
         t(ox.NamedNode("urn:datalab:genid:abc"), "urn:x:p", ox.Literal("skolem, owned")),
         t(ds, "urn:x:said", ox.Triple(ds, rdf_type, ox.NamedNode(DCAT + "Dataset"))),
         t(typed_blank, RDF_TYPE, ox.NamedNode(DCAT + "DatasetSeries")),
-        t(typed_blank, IDENTIFIER, ox.Literal("series-1")),
+        t(typed_blank, IDENTIFIER, ox.Literal("series-1 é", language="fr")),
+        t(typed_blank, MODIFIED, ox.Literal("back\\slash\nnewline")),
         t(ox.BlankNode("b3"), RDF_TYPE, ox.NamedNode(DCAT + "Dataset")),  # no identity
         t(ox.BlankNode("b4"), RDF_TYPE, ox.Literal(HYDRA + "Collection")),  # a literal type
         t(ox.BlankNode("b4"), "urn:x:p", ox.Literal("dropped with its hydra node")),
