@@ -33,7 +33,7 @@ import numpy as np
 
 from catalog.errors import SearchIndexError
 from catalog.search.project import SearchDoc
-from catalog.search.text import base_lang, fold, start_tokens, stem_tokens
+from catalog.search.text import base_lang, fold, index_tokens
 from catalog.search.vocab import labels_for
 
 log = logging.getLogger(__name__)
@@ -198,10 +198,7 @@ def _texts_tokens(
     folded, stems = [], []
     for lang, text in texts:
         folded.append(fold(text))
-        tag = base_lang(lang) or default_lang
-        stems.extend(stem_tokens(text, tag))
-        if starts:
-            stems.extend(start_tokens(text, tag))
+        stems.extend(index_tokens(text, base_lang(lang) or default_lang, starts))
     return " \n ".join(folded), stems
 
 
@@ -339,13 +336,15 @@ class IndexFile:
         | None = None,
     ) -> int:
         """Insert documents made by :func:`prepare_doc`; ``fresh``: the file is being built
-        from empty, so there is nothing to replace; ``inserted(rowid, fts_row, facets,
-        keys)`` (keys: id, modified, sort title, bounding box) is told of each row (a
-        build's Tantivy mirror). The caller holds a transaction."""
+        from empty, so there is nothing to replace (and the batch is written table by
+        table, :meth:`_append`); ``inserted(rowid, fts_row, facets, keys)`` (keys: id,
+        modified, sort title, bounding box) is told of each row (a build's Tantivy
+        mirror). The caller holds a transaction."""
+        if fresh:
+            return IndexFile._append(conn, list(prepared), inserted)
         n = 0
         for doc_row, fts_row, facet_rows, label_rows in prepared:
-            if not fresh:
-                IndexFile.delete_ids(conn, [doc_row[0]])
+            IndexFile.delete_ids(conn, [doc_row[0]])
             cur = conn.execute(
                 "INSERT INTO docs(id, source, access, modified, sort_title, minx, miny, maxx, "
                 "maxy, display) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -364,6 +363,44 @@ class IndexFile:
                 inserted(rowid, fts_row, facet_rows, (doc_row[0], *doc_row[3:9]))
             n += 1
         return n
+
+    @staticmethod
+    def _append(
+        conn: sqlite3.Connection,
+        prepared: list[PreparedDoc],
+        inserted: Callable[[int, tuple[str, str, str, str], list[tuple[str, str]], Any], None]
+        | None,
+    ) -> int:
+        """:meth:`write_prepared` into a file built from empty, one ``executemany`` per
+        table for the whole batch: each row is given the rowid ``AUTOINCREMENT`` would
+        have given it (the next after the highest ever used; nothing is deleted during a
+        build), so the file holds what row-by-row inserts would have written."""
+        if not prepared:
+            return 0
+        top = conn.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0
+        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='docs'").fetchone()
+        first = max(top, seq[0] if seq is not None else 0) + 1
+        rowids = range(first, first + len(prepared))
+        conn.executemany(
+            "INSERT INTO docs(rowid, id, source, access, modified, sort_title, minx, miny, "
+            "maxx, maxy, display) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(rowid, *p[0]) for rowid, p in zip(rowids, prepared, strict=True)],
+        )
+        conn.executemany(
+            "INSERT INTO fts(rowid, title, kw, body, stems) VALUES (?,?,?,?,?)",
+            [(rowid, *p[1]) for rowid, p in zip(rowids, prepared, strict=True)],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO facets VALUES (?,?,?)",
+            [(f, v, rowid) for rowid, p in zip(rowids, prepared, strict=True) for f, v in p[2]],
+        )
+        labels = [row for p in prepared for row in p[3]]
+        if labels:
+            conn.executemany("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", labels)
+        if inserted is not None:
+            for rowid, (doc_row, fts_row, facet_rows, _) in zip(rowids, prepared, strict=True):
+                inserted(rowid, fts_row, facet_rows, (doc_row[0], *doc_row[3:9]))
+        return len(prepared)
 
     @staticmethod
     def delete_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> None:

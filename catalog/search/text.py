@@ -74,7 +74,7 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The words of ``text``, unfolded, in order (letters, digits; underscores split)."""
     found: list[str] = _WORD.findall(text)
-    if max(map(len, found), default=0) <= _MAX_WORD:
+    if len(text) <= _MAX_WORD or max(map(len, found), default=0) <= _MAX_WORD:
         return found  # the common case: no word to cut
     return [w[:_MAX_WORD] for w in found]
 
@@ -87,7 +87,15 @@ def base_lang(tag: str | None) -> str:
 @lru_cache(maxsize=32)
 def _stemmer(lang: str) -> snowballstemmer.stemmer | None:
     algorithm = STEMMERS.get(lang)
-    return snowballstemmer.stemmer(algorithm) if algorithm else None
+    if not algorithm:
+        return None
+    stemmer = snowballstemmer.stemmer(algorithm)
+    if hasattr(stemmer, "maxCacheSize"):
+        # PyStemmer's own cache (10,000 words a language, each a list) only repeats what
+        # :func:`stem`'s cache holds, and the garbage collector walked its lists in every
+        # full collection: 70,000 of them once a build has met enough words
+        stemmer.maxCacheSize = 0
+    return stemmer
 
 
 @lru_cache(maxsize=500_000)
@@ -102,9 +110,30 @@ def stem_tokens(text: str, lang: str) -> list[str]:
     """``<lang>_<stem>`` tokens of ``text``; nothing for a language without a stemmer."""
     if lang not in STEMMERS:
         return []
+    return _stems_of(words(text), lang)
+
+
+def index_tokens(text: str, lang: str, starts: bool) -> list[str]:
+    """What the ``stems`` column holds for ``text``: its :func:`stem_tokens`, then (with
+    ``starts``) its :func:`start_tokens`, the words of ``text`` found once for both."""
+    stemmed = lang in STEMMERS
+    if not stemmed and not (starts and lang in START_LANGS):
+        return []
+    found = words(text)
+    out = _stems_of(found, lang) if stemmed else []
+    if starts and lang in START_LANGS:
+        out.extend(_starts_of(found))
+    return out
+
+
+def _stems_of(found: list[str], lang: str) -> list[str]:
     known = _TOKENS.setdefault(lang, {})
+    try:
+        return [known[w] for w in found]  # a build meets the same words again and again
+    except KeyError:
+        pass
     out = []
-    for w in words(text):
+    for w in found:
         token = known.get(w)
         if token is None:
             token = f"{lang}_{stem(lang, w)}"
@@ -126,8 +155,12 @@ def start_tokens(text: str, lang: str) -> list[str]:
     letter short of the word (the whole word is indexed as it is), each once."""
     if lang not in START_LANGS:
         return []
+    return _starts_of(words(text))
+
+
+def _starts_of(found: list[str]) -> list[str]:
     out: dict[str, None] = {}
-    for word in words(text):
+    for word in found:
         folded = fold(word)
         if folded.isalpha():
             for k in range(MIN_START, min(len(folded), MAX_START + 1)):

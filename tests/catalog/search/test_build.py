@@ -1,4 +1,5 @@
-"""Building the index in worker processes gives exactly the index built in-process."""
+"""Building the index in worker processes gives exactly the index built in-process, and a
+build's batched inserts exactly what one insert per row writes."""
 
 from __future__ import annotations
 
@@ -7,13 +8,22 @@ import multiprocessing
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tantivy
 
 from catalog import lifeline
+from catalog.demo import load_demo
 from catalog.search import SearchService
+from catalog.search.build import open_staged
+from catalog.search.index import IndexFile, prepare_docs
+from catalog.search.mirror_build import rows_since
+from catalog.search.mirror_layout import document
+from catalog.search.project import SearchDoc, project_graph
 from catalog.service import Catalogue
 from catalog.settings import get_settings
+from tests.catalog.search.test_text import TRICKY
 
 _WORDS = {
     "en": ["hospital", "admissions", "speech", "corpus", "forest", "soil", "traffic"],
@@ -120,3 +130,64 @@ def test_workers_that_cannot_start_leave_the_work_to_this_process(
     # both fallbacks ran: the rebuild's writer process, then the re-index's workers
     assert "the writer process failed; building in-process" in caplog.text
     assert "search build workers failed; preparing documents in-process" in caplog.text
+
+
+def _tables(db: sqlite3.Connection) -> dict[str, list[tuple]]:
+    """Every row of the index file's tables, rowids included."""
+    return {
+        "docs": db.execute("SELECT rowid, * FROM docs ORDER BY rowid").fetchall(),
+        "fts": db.execute("SELECT rowid, * FROM fts ORDER BY rowid").fetchall(),
+        "facets": db.execute("SELECT * FROM facets ORDER BY doc, field, value").fetchall(),
+        "labels": db.execute("SELECT * FROM labels ORDER BY 1, 2, 3").fetchall(),
+        "sequence": db.execute("SELECT * FROM sqlite_sequence").fetchall(),
+    }
+
+
+def _terms(doc: tantivy.Document) -> dict[str, list[object]]:
+    """A mirror document's values, each field's sorted (facet pairs come in any order)."""
+    return {name: sorted(values) for name, values in doc.to_dict().items()}  # type: ignore[type-var]
+
+
+def test_a_fresh_build_writes_what_row_by_row_inserts_write(tmp_path: Path) -> None:
+    """A build's batches (one ``executemany`` per table, rowids given) against the plain
+    path (one insert per row, rowids from ``AUTOINCREMENT``): the same rows, and the
+    writer's mirror documents the same as those read back from the file."""
+    with Catalogue.open(get_settings(home=tmp_path / "home")) as cat:
+        load_demo(cat)
+        docs = [d for s in cat.sources() for d in project_graph(cat, s.name, s.graph)]
+    docs += [
+        SearchDoc(
+            id=f"tricky-{i}",
+            iri=f"https://build.example/tricky/{i}",
+            source="tricky",
+            titles=[(lang, text), ("en", f"Hospital {i}")],
+            keywords=[(lang, text.split(" ")[0])],
+            descriptions=[(lang, text)],
+            facets={"theme": {"HEAL", "ENVI"}, "format": {"CSV", "JSON"}},
+            labels={"format": {"CSV": {"en": "CSV", "de": "CSV-Datei"}}},
+            access="public" if i % 2 else "restricted",
+            modified="2024-02-29" if i % 3 else None,
+            bbox=(-1.5, 40.0, 3.0, 45.5) if i % 2 else None,
+        )
+        for i, (lang, text) in enumerate(
+            (lang, text) for text in TRICKY for lang in ("de", "el", "fr", "ja", "nl", "", "en")
+        )
+    ]
+    assert len(docs) > 90
+    half = len(docs) // 2
+    plain = open_staged(IndexFile(tmp_path / "plain" / "index.sqlite").create_empty())
+    fresh = open_staged(IndexFile(tmp_path / "fresh" / "index.sqlite").create_empty())
+    mirrored: dict[int, dict[str, list[object]]] = {}
+
+    def inserted(rowid: int, fts_row: tuple[str, str, str, str], facets: Any, keys: Any) -> None:
+        mirrored[rowid] = _terms(document(rowid, *fts_row, facets, keys))
+
+    for batch in (docs[:half], docs[half:]):
+        assert IndexFile.write_prepared(plain, prepare_docs(batch)) == len(batch)
+        assert IndexFile.write_prepared(fresh, prepare_docs(batch), True, inserted) == len(batch)
+    assert IndexFile.write_prepared(fresh, [], True, inserted) == 0
+    assert _tables(fresh) == _tables(plain)
+    assert len(_tables(fresh)["docs"]) == len(docs)
+    assert mirrored == {row[0]: _terms(document(*row)) for row in rows_since(plain, 0)}
+    plain.close()
+    fresh.close()
