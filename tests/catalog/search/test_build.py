@@ -3,6 +3,7 @@ build's batched inserts exactly what one insert per row writes."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import sqlite3
@@ -19,7 +20,7 @@ from catalog.search import SearchService
 from catalog.search.build import open_staged
 from catalog.search.index import IndexFile, prepare_docs
 from catalog.search.mirror_build import rows_since
-from catalog.search.mirror_layout import document
+from catalog.search.mirror_layout import document, part_tokens, tokens
 from catalog.search.project import SearchDoc, project_graph
 from catalog.service import Catalogue
 from catalog.settings import get_settings
@@ -191,3 +192,22 @@ def test_a_fresh_build_writes_what_row_by_row_inserts_write(tmp_path: Path) -> N
     assert mirrored == {row[0]: _terms(document(*row)) for row in rows_since(plain, 0)}
     plain.close()
     fresh.close()
+
+
+def test_mirror_tokens_part_by_part_are_the_tokens_of_the_whole(tmp_path: Path) -> None:
+    """The ``kw`` column's tokens, taken part by part (each distinct part once), against
+    the whole column tokenised at once: on joins of the tricky texts (final sigma either
+    side of a join, empty parts) and on every ``kw`` of the demo catalogue's index."""
+    parts = [*TRICKY, "ΟΔΟΣ", "Σ", "ς", "_", " ", "", "a\n", "\nb", "ΑΣ Σ"]
+    texts = [" \n ".join(pair) for pair in itertools.product(parts, repeat=2)]
+    texts += [" \n ".join(parts), " \n  \n ", " \n ", "x \n \n y", "ΑΣ \n Σ \n ΣΑ"]
+    with Catalogue.open(get_settings(home=tmp_path / "home")) as cat:
+        load_demo(cat)
+        service = SearchService.open(cat)
+        try:
+            texts += [r[0] for r in service.index.db().execute("SELECT kw FROM fts")]
+        finally:
+            service.close()
+    assert len(texts) > 200
+    for text in texts:
+        assert part_tokens(text) == tokens(text), text
