@@ -130,3 +130,11 @@ def test_a_lab_or_licence_change_is_seen_by_the_next_projection(cat: Catalogue) 
         i: _offer_pairs(d) for i, d in second.items()
     }
     assert {i: _offer_pairs(d) for i, d in third.items()} == _direct(cat, sorted(third))
+
+
+def test_more_distinct_terms_than_are_kept_give_the_same_facets(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(offer_facets_module, "TERMS_KEPT", 2)  # forgotten every few terms
+    docs = _projected(cat, OfferFacets())
+    assert {i: _offer_pairs(d) for i, d in docs.items()} == _direct(cat, sorted(docs))
