@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import builtins
 import json
+import threading
 import uuid
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -121,6 +122,20 @@ class Job:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+_last_stamp = datetime.min.replace(tzinfo=UTC)
+_stamp_lock = threading.Lock()
+
+
+def _started_stamp() -> str:
+    """A job id's leading stamp, in milliseconds so that ids sort in the order the runs
+    started: strictly later than the last one this process gave (two runs started in one
+    millisecond would otherwise sort by their random suffix)."""
+    global _last_stamp
+    with _stamp_lock:
+        _last_stamp = max(datetime.now(UTC), _last_stamp + timedelta(milliseconds=1))
+        return _last_stamp.strftime("%Y%m%dT%H%M%S%f")[:-3]
+
+
 class JobStore:
     """Jobs in the operational database (table ``harvest_jobs``, one row per run).
 
@@ -151,10 +166,8 @@ class JobStore:
         return source_lock(self.database, self.locks, source)
 
     def new(self, source: str, *, incremental: bool = False, validate: bool = False) -> Job:
-        # milliseconds, so that ids sort in the order the runs started
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")[:-3]
         job = Job(
-            f"{stamp}-{uuid.uuid4().hex[:8]}",
+            f"{_started_stamp()}-{uuid.uuid4().hex[:8]}",
             source,
             now(),
             incremental=incremental,

@@ -144,7 +144,10 @@ def get_lab(catalogue: Catalogue, lab_id: str) -> DataLab:
 
 
 def labs_version(catalogue: Catalogue) -> str | None:
-    """The IRI of the current labs graph: changes whenever any lab changes."""
+    """The IRI of the current labs graph. It changes when the labs graph is published anew
+    (a registry load), not when one lab is created or edited: those are written in place
+    and keep the graph's name, so a reader that must see every lab edit follows the change
+    feed (every lab write appends to it), not this."""
     return catalogue.graphs.current(LABS_SOURCE)
 
 

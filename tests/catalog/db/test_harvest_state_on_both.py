@@ -60,6 +60,15 @@ def _job(jobs: JobStore, source: str, **fields: object) -> Job:
     return job
 
 
+def test_jobs_started_in_one_millisecond_still_list_newest_first(
+    db_settings: Settings, database: Database
+) -> None:
+    jobs = JobStore(db_settings, database=database)
+    started = [jobs.new("a").id for _ in range(40)]  # many within one millisecond
+    assert len(set(started)) == 40
+    assert [j.id for j in jobs.list("a", limit=40)] == started[::-1]
+
+
 def test_jobs_are_saved_found_listed_and_dead_runs_settled(
     db_settings: Settings, database: Database
 ) -> None:
