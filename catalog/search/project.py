@@ -207,12 +207,26 @@ def _apply_providers(
             answers = provider.of_facts(catalogue, facts)
         else:
             answers = provider(catalogue, list(by_id))
+        # a provider hands many datasets one answer (the same terms, the same offers):
+        # its facets are grouped once per answer, kept alive by ``answers`` meanwhile
+        grouped: dict[int, list[tuple[str, set[str]]]] = {}
         for ident, extra in answers.items():
             doc = by_id.get(ident)
             if doc is None:
                 continue
-            for name, value in provider_pairs(extra):
-                doc.add_facet(name, value)
+            by_name = grouped.get(id(extra))
+            if by_name is None:
+                by_name = grouped[id(extra)] = _by_name(provider_pairs(extra))
+            facets = doc.facets
+            for name, values in by_name:
+                facets.setdefault(name, set()).update(values)
+
+
+def _by_name(pairs: set[tuple[str, str]]) -> list[tuple[str, set[str]]]:
+    out: dict[str, set[str]] = {}
+    for name, value in pairs:
+        out.setdefault(name, set()).add(value)
+    return list(out.items())
 
 
 def provider_pairs(extra: dict[str, Any]) -> set[tuple[str, str]]:
