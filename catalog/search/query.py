@@ -47,15 +47,37 @@ def _q(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+#: The index vocabulary read one instance at a time (a temporary table of the connection;
+#: the file is not changed). The ``row`` vocabulary (``vocab``) counts every document of a
+#: term before it answers: 8-12 ms for a common term at 2M documents, against 0.02-1 ms
+#: for its first instance, and a compound is looked up dozens of times.
+_INSTANCES = "temp.vocab_instances"
+_CREATE_INSTANCES = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {_INSTANCES} USING fts5vocab(main, fts, 'instance')"
+)
+
+
+def _first_instance(conn: sqlite3.Connection, where: str, args: tuple[str, ...]) -> bool:
+    sql = f"SELECT 1 FROM {_INSTANCES} WHERE {where} LIMIT 1"  # noqa: S608  # constant parts
+    try:
+        return conn.execute(sql, args).fetchone() is not None
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+    try:
+        conn.execute(_CREATE_INSTANCES)  # once per connection
+    except sqlite3.OperationalError:  # a read-only connection: the counting vocabulary
+        plain = f"SELECT 1 FROM vocab WHERE {where} LIMIT 1"  # noqa: S608  # constant parts
+        return conn.execute(plain, args).fetchone() is not None
+    return conn.execute(sql, args).fetchone() is not None
+
+
 def _in_vocab(conn: sqlite3.Connection, token: str) -> bool:
-    return conn.execute("SELECT 1 FROM vocab WHERE term = ?", (token,)).fetchone() is not None
+    return _first_instance(conn, "term = ?", (token,))
 
 
 def _prefix_in_vocab(conn: sqlite3.Connection, prefix: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM vocab WHERE term >= ? AND term < ? LIMIT 1", (prefix, prefix + "\uffff")
-    ).fetchone()
-    return row is not None
+    return _first_instance(conn, "term >= ? AND term < ?", (prefix, prefix + "\uffff"))
 
 
 def _word_expr(conn: sqlite3.Connection, word: str, pq: ParsedQuery) -> str:
