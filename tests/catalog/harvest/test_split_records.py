@@ -16,7 +16,10 @@ from catalog.harvest.rdf_listing import (
     HYDRA,
     IDENTIFIER,
     MODIFIED,
+    NEXT_PREDICATES,
     RDF_TYPE,
+    TOTAL_PREDICATES,
+    _first_object,
     split_lines,
     split_records,
 )
@@ -189,3 +192,32 @@ def test_the_written_rule_is_the_rule_on_terms() -> None:
                 predicate,
                 written,
             )
+
+
+def _first_object_plainly(lines: list[str], predicates: set[str]) -> str | None:
+    """The first statement with one of ``predicates``, every line split."""
+    written = {f"<{p}>" for p in predicates}
+    for line in lines:
+        _s, p, o = line.split(" ", 2)
+        if p in written:
+            return o
+    return None
+
+
+def test_paging_links_are_read_as_splitting_every_line_reads_them() -> None:
+    hydra = "http://www.w3.org/ns/hydra/core#"
+    view = "<https://p.example/catalog?page=2>"
+    lines = [
+        # a literal that holds the text of a paging statement comes first
+        f'<https://p.example/ds/1> <http://purl.org/dc/terms/description> "see '
+        f'{view} <{hydra}next> <https://evil.example/> ."',
+        f'<https://p.example/ds/1> <http://purl.org/dc/terms/title> "<{hydra}totalItems> 7"',
+        f"{view} <{hydra}nextPage> <https://p.example/catalog?page=4>",
+        f'{view} <{hydra}totalItems> "300"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        f"{view} <{hydra}next> <https://p.example/catalog?page=3>",
+    ]
+    for predicates in (NEXT_PREDICATES, TOTAL_PREDICATES, {hydra + "next"}, {"urn:none"}):
+        for shown in (lines, lines[::-1], lines[:2], []):
+            assert _first_object(shown, predicates) == _first_object_plainly(shown, predicates)
+    assert _first_object(lines, NEXT_PREDICATES) == "<https://p.example/catalog?page=4>"
+    assert _first_object(lines[:2], NEXT_PREDICATES) is None
