@@ -300,8 +300,8 @@ def _other_graphs(store: GraphStore, source: str) -> dict[str, str]:
 
     The lookups above take them as a filter on one lookup per id (or subject) over every
     graph; joined with the list of current graphs instead, the store looked each id up
-    once per source, so a load's checks grew with the number of sources (about 13 us an
-    id beside 5 sources, 50 beside 19)."""
+    once per source, so a load's checks grew with the number of sources (beside 19
+    sources of 100,000: 22-91 us an id, against 10 us this way)."""
     rows = store.select(
         f"SELECT ?g ?source WHERE {{ {CURRENT_GRAPHS} FILTER(?source != {ox.Literal(source)}) }}"
     )
