@@ -50,3 +50,12 @@ def demo_search(catalogue: Catalogue) -> Iterator[SearchService]:
 def ids(result: object) -> list[str]:
     """Hit ids without their hash suffix (``fx-1`` datasets keep their IRI slug)."""
     return [h.id.rsplit("-", 1)[0] for h in result.items]  # type: ignore[attr-defined]
+
+
+def service_over(catalogue: Catalogue, turtle: str, source: str) -> Iterator[SearchService]:
+    """A fixture's body: ``turtle`` loaded as ``source``, the search service opened over
+    it and closed after the test."""
+    catalogue.load(turtle.encode(), fmt="turtle", source=source, replace=True)
+    service = SearchService.open(catalogue)
+    yield service
+    service.close()

@@ -12,6 +12,7 @@ import pytest
 from catalog.search import SearchService
 from catalog.search import query as qparse
 from catalog.service import Catalogue
+from tests.catalog.search.conftest import service_over
 
 TTL = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
 @prefix ex: <https://vocab.example.org/> .
@@ -26,10 +27,7 @@ ex:c a dcat:Dataset ; dct:identifier "v-3" ;
 
 @pytest.fixture
 def service(catalogue: Catalogue) -> Iterator[SearchService]:
-    catalogue.load(TTL.encode(), fmt="turtle", source="vocab", replace=True)
-    service = SearchService.open(catalogue)
-    yield service
-    service.close()
+    yield from service_over(catalogue, TTL, "vocab")
 
 
 def _counted(db: sqlite3.Connection, where: str, args: tuple[str, ...]) -> bool:

@@ -12,6 +12,7 @@ from catalog.search import SearchService
 from catalog.search.index import SCHEMA_VERSION
 from catalog.search.text import START_TAG, start_tokens, word_starts
 from catalog.service import Catalogue
+from tests.catalog.search.conftest import service_over
 
 TTL = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
 @prefix ex: <https://starts.example.org/> .
@@ -40,10 +41,7 @@ DESCRIBED = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
 
 @pytest.fixture
 def service(catalogue: Catalogue) -> Iterator[SearchService]:
-    catalogue.load(TTL.encode(), fmt="turtle", source="starts", replace=True)
-    service = SearchService.open(catalogue)
-    yield service
-    service.close()
+    yield from service_over(catalogue, TTL, "starts")
 
 
 def slugs(service: SearchService, q: str) -> list[str]:
