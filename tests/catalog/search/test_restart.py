@@ -9,10 +9,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from catalog.demo import load_demo
-from catalog.search import SearchService
+from catalog.search import SearchService, columns
 from catalog.search.index import stamp_path
 from catalog.service import Catalogue
 
@@ -42,9 +43,25 @@ def answers(service: SearchService) -> list[tuple[list[str], int, dict[str, Any]
     return out
 
 
+def _many(n: int) -> bytes:
+    return (
+        EXTRA
+        + "".join(
+            f"<https://restart.example/ds/m{i}> a <http://www.w3.org/ns/dcat#Dataset> ; "
+            f'<http://purl.org/dc/terms/title> "Zebrafish tank {i}"@en ; '
+            "<https://w3id.org/datalab/ns#dataSpace> "
+            "<https://w3id.org/datalab/dataspace/research> .\n"
+            for i in range(n)
+        ).encode()
+    )
+
+
+@pytest.mark.parametrize("room", ["ample", "none"])
 def test_a_clean_restart_maps_the_saved_columns_and_answers_the_same(
-    catalogue: Catalogue,
+    catalogue: Catalogue, room: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if room == "none":  # the saved pairs have (almost) no room: a change copies them
+        monkeypatch.setattr(columns, "SAVED_ROOM", 0)
     load_demo(catalogue)
     first = SearchService.open(catalogue)
     assert first.index.verified is None  # built, not opened
@@ -59,10 +76,15 @@ def test_a_clean_restart_maps_the_saved_columns_and_answers_the_same(
         assert not stamp_path(second.index.path).exists()  # open: a kill leaves no stamp
         assert answers(second) == expected
         assert second.columns.loads == 0  # mapped, never read from the index's tables
+        mapped = second.columns.pair_doc
         # the mapped columns follow a publish like read ones
-        catalogue.load(EXTRA, fmt="turtle", source="extra", replace=True)
+        catalogue.load(_many(40), fmt="turtle", source="extra", replace=True)
         found = second.search("zebrafish", filters={"data_space": ["health"]})
         assert found.total == 1 and found.facets["data_space"][0]["count"] == 1
+        assert second.search("zebrafish").total == 41
+        # with room, the new pairs went into the mapped file's room (copy on write): the
+        # mapped pairs were not copied whole
+        assert np.shares_memory(second.columns.pair_doc, mapped) == (room == "ample")
         after = answers(second)
         assert after != expected
     finally:
