@@ -169,15 +169,19 @@ def _first_object(lines: list[str], predicates: set[str]) -> str | None:
 
     The predicates are found by a substring search over the page's lines joined (in C;
     splitting every line of a page in Python cost some 8 us a dataset), and a line is
-    split only where one is written in it, since a literal may hold the same text (a
-    canonical line holds no line break)."""
+    split only where one is written in it, since a literal may hold the same text. Lines
+    are counted from the last place found, so a page whose literals repeat the text costs
+    one pass per predicate, not one per repeat."""
     written = {f"<{p}>" for p in predicates}
     text = "\n".join(lines)
+    if text.count("\n") != len(lines) - 1:  # a line holding a line break: line by line
+        return next((o for _s, p, o in (ln.split(" ", 2) for ln in lines) if p in written), None)
     first: tuple[int, str] | None = None  # (line number, object)
     for mark in (f" {w} " for w in written):
-        at = text.find(mark)
+        at, number, counted = text.find(mark), 0, 0
         while at >= 0:
-            number = text.count("\n", 0, at)
+            number += text.count("\n", counted, at)
+            counted = at
             line = lines[number]
             s_end = line.index(" ")
             p_end = line.index(" ", s_end + 1)

@@ -221,3 +221,10 @@ def test_paging_links_are_read_as_splitting_every_line_reads_them() -> None:
             assert _first_object(shown, predicates) == _first_object_plainly(shown, predicates)
     assert _first_object(lines, NEXT_PREDICATES) == "<https://p.example/catalog?page=4>"
     assert _first_object(lines[:2], NEXT_PREDICATES) is None
+    # many literals repeating the text before the statement (one pass, not one per repeat)
+    many = [lines[0]] * 5000 + lines[2:]
+    assert _first_object(many, NEXT_PREDICATES) == "<https://p.example/catalog?page=4>"
+    # a line holding a line break (not canonical) is read line by line
+    odd = [lines[1].replace(" 7", "\n7"), *lines[2:]]
+    for predicates in (NEXT_PREDICATES, TOTAL_PREDICATES):
+        assert _first_object(odd, predicates) == _first_object_plainly(odd, predicates)
