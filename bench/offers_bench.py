@@ -209,6 +209,7 @@ def many_sources(datasets: int, sources: int, samples: int) -> str:
     baseline is the naive per-request evaluation, extrapolated from ``samples`` datasets;
     each of them is also checked: its stored offers equal the direct evaluation."""
     import catalog.search.project as project
+    from bench.scale_bench import cpu_s
     from catalog.db.schema import (
         dataset_facts,
         offer_labs,
@@ -245,10 +246,10 @@ def many_sources(datasets: int, sources: int, samples: int) -> str:
                 for table in (offer_terms, offer_resolutions, offer_labs, offer_state):
                     conn.execute(table.delete())
             follower = OffersFollower(cat)
-            t0, c0, w0 = time.perf_counter(), time.process_time(), _children_cpu()
+            t0, c0, w0 = time.perf_counter(), time.process_time(), cpu_s(children=True)
             assert follower.rebuild()
             copy_s, copy_cpu = time.perf_counter() - t0, time.process_time() - c0
-            worker_cpu = _children_cpu() - w0
+            worker_cpu = cpu_s(children=True) - w0
             assert follower.records_read == 0, "the stored facts were not usable"
             with cat.database.read() as conn:
                 built = conn.execute(sa.select(sa.func.count()).select_from(offer_terms))
@@ -292,13 +293,6 @@ def many_sources(datasets: int, sources: int, samples: int) -> str:
             "stored offers equal its direct evaluation",
         ]
     )
-
-
-def _children_cpu() -> float:
-    import resource
-
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
 
 
 def main() -> None:

@@ -50,6 +50,13 @@ FACTS_READ = str(DLAB) + "factsRead"
 CURRENT_GRAPHS = f"GRAPH <{META_GRAPH}> {{ ?src <{DLAB.currentGraph}> ?g ; <{DLAB.name}> ?source }}"
 
 
+def graph_filter(graphs: Iterable[str], var: str = "?g") -> str:
+    """A SPARQL ``FILTER`` keeping ``var`` among ``graphs``: with ``GRAPH ?g`` left open, the
+    store looks a bound term up once over every graph and keeps the wanted ones, where a
+    join with :data:`CURRENT_GRAPHS` looks it up once per graph."""
+    return f"FILTER({var} IN ({', '.join(f'<{g}>' for g in sorted(graphs))}))"
+
+
 def check_source_name(name: str) -> str:
     if not _SOURCE_NAME.match(name):
         raise InvalidInput(

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from catalog import records
 from catalog.errors import InvalidInput
-from catalog.graphs import CURRENT_GRAPHS, SourceGraphs
+from catalog.graphs import SourceGraphs, graph_filter
 from catalog.ids import dataset_id
 from catalog.namespaces import DLAB
 from catalog.ownership import OWNING_PROPERTIES
@@ -228,7 +228,7 @@ def _drop_foreign(
             f"SELECT DISTINCT ?s ?g WHERE {{ VALUES ?s {{ {values} }} "
             f"GRAPH ?g {{ {{ ?s <{DLAB.datasetId}> ?id }} UNION "
             f"{{ VALUES ?own {{ {owning} }} ?d ?own ?s . ?d <{DLAB.datasetId}> ?x }} }} "
-            f"FILTER(?g IN ({_iris(others)})) }}"
+            f"{graph_filter(others)} }}"
         )
         foreign.update((r["s"].value, others[r["g"].value]) for r in rows)
     if foreign and subjects is not None:
@@ -288,7 +288,7 @@ def _owned_elsewhere(store: GraphStore, source: str, ids: list[str]) -> dict[str
         values = " ".join(str(ox.Literal(ident)) for ident in ids[i : i + _BATCH])
         rows = store.select(
             f"SELECT ?id ?d ?g WHERE {{ VALUES ?id {{ {values} }} "
-            f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} FILTER(?g IN ({_iris(others)})) }}"
+            f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} {graph_filter(others)} }}"
         )
         for r in rows:
             owners[r["id"].value] = (others[r["g"].value], r["d"].value)
@@ -296,17 +296,7 @@ def _owned_elsewhere(store: GraphStore, source: str, ids: list[str]) -> dict[str
 
 
 def _other_graphs(store: GraphStore, source: str) -> dict[str, str]:
-    """The current graph of every source but ``source``: graph → source.
-
-    The lookups above take them as a filter on one lookup per id (or subject) over every
-    graph; joined with the list of current graphs instead, the store looked each id up
-    once per source, so a load's checks grew with the number of sources (beside 19
-    sources of 100,000: 22-91 us an id, against 10 us this way)."""
-    rows = store.select(
-        f"SELECT ?g ?source WHERE {{ {CURRENT_GRAPHS} FILTER(?source != {ox.Literal(source)}) }}"
-    )
-    return {r["g"].value: r["source"].value for r in rows}
-
-
-def _iris(graphs: Iterable[str]) -> str:
-    return ", ".join(f"<{g}>" for g in sorted(graphs))
+    """The current graph of every source but ``source``: graph → source (the lookups above
+    keep them with :func:`catalog.graphs.graph_filter`: beside 19 sources of 100,000, a
+    join with the list of current graphs cost 22-91 us an id, the filter 10)."""
+    return {src.graph: src.name for src in SourceGraphs(store).sources() if src.name != source}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from catalog.errors import DatasetNotFound, DuplicateRecord, InvalidInput
-from catalog.graphs import CURRENT_GRAPHS
+from catalog.graphs import CURRENT_GRAPHS, SourceGraphs, graph_filter
 from catalog.ids import is_dataset_id
 from catalog.namespaces import DCAT, DCT, DLAB, RDF
 from catalog.ownership import MAX_DEPTH, owns
@@ -274,10 +274,9 @@ def held_twice(store: GraphStore, ids: Iterable[str]) -> set[str]:
     """Which of ``ids`` more than one record holds in the current graphs: the ids
     :func:`find` refuses (:class:`DuplicateRecord`), found for many ids at once."""
     wanted = sorted(set(ids))
-    current = sorted(r["g"].value for r in store.select(f"SELECT ?g WHERE {{ {CURRENT_GRAPHS} }}"))
+    current = [src.graph for src in SourceGraphs(store).sources()]
     if not wanted or not current:
         return set()
-    graphs = ", ".join(f"<{g}>" for g in current)
     twice: set[str] = set()
     for i in range(0, len(wanted), _BATCH):
         values = " ".join(_lit(ident) for ident in wanted[i : i + _BATCH])
@@ -286,7 +285,7 @@ def held_twice(store: GraphStore, ids: Iterable[str]) -> set[str]:
         # row per record cost some 15 us each in Python)
         rows = store.select(
             f"SELECT ?id WHERE {{ VALUES ?id {{ {values} }} "
-            f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} FILTER(?g IN ({graphs})) }} "
+            f"GRAPH ?g {{ ?d <{DLAB.datasetId}> ?id }} {graph_filter(current)} }} "
             "GROUP BY ?id HAVING (COUNT(*) > 1)"
         )
         twice.update(r["id"].value for r in rows)

@@ -249,7 +249,8 @@ class RdfListing:
             records, failures, extra = split_lines(lines)
             total = _first_object(lines, TOTAL_PREDICATES)
             page = Page(number, url, records, failures, extra, next_url=next_url)
-            if total is not None and total[0] == '"' and _value(total).isdigit():
-                page.total = int(_value(total))
+            count = _value(total) if total is not None and total[0] == '"' else ""
+            if count.isdigit():
+                page.total = int(count)
             yield page
             url = next_url

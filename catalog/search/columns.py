@@ -486,11 +486,11 @@ class FacetColumns:
 
 
 def _save_with_room(path: Path, pairs: np.ndarray) -> None:
-    """``pairs`` saved as an array with room after them (zeros; see :data:`SAVED_ROOM`)."""
+    """``pairs`` saved as an array with room after them (see :data:`SAVED_ROOM`; a new
+    file is made at its full size, so the room reads as zeros without being written)."""
     n = len(pairs)
     size = n + max(SAVED_ROOM, n // 16)
     out = np.lib.format.open_memmap(path, mode="w+", dtype=pairs.dtype, shape=(size,))
     out[:n] = pairs
-    out[n:] = 0
     out.flush()
     del out

@@ -11,7 +11,7 @@ import pytest
 
 from catalog.errors import DatasetNotFound, DuplicateRecord
 from catalog.ids import dataset_id
-from catalog.records import find, held_twice
+from catalog.records import _BATCH, find, held_twice
 from catalog.service import Catalogue
 from tests.catalog.legacy import second_record
 from tests.engines import ENGINES, engine_settings
@@ -64,7 +64,7 @@ def test_held_twice_finds_what_find_refuses(cat: Catalogue) -> None:
     ids = [dataset_id(f"https://a.example/ds/{i}") for i in range(300)]
     ids += [dataset_id(f"https://b.example/ds/{i}") for i in range(5)]
     ids += [dataset_id(f"https://nowhere.example/ds/{i}") for i in range(150)]  # unknown ids
-    assert len(ids) > 2 * 200  # more than one batch of the query
+    assert len(ids) > 2 * _BATCH  # more than one batch of the query
 
     twice = held_twice(cat.store, ids)
 
