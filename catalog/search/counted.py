@@ -16,11 +16,13 @@ finds them ready.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import tantivy
@@ -37,6 +39,15 @@ SEP = "\x1f"
 COLUMNS = {name: f"fv_{name}" for name in FACET_FIELDS}
 #: The fast field of facets outside :data:`FACET_FIELDS` (``field<SEP>value`` terms).
 OTHER = "fv__other"
+#: The facet counted through :data:`LAB_SETS` rather than its own column.
+LAB = "lab"
+#: The fast field counting the ``lab`` facet: a document's labs, sorted, as one JSON list
+#: (:func:`lab_set`). A dataset is offered by about ten labs and the sets repeat (one per
+#: set of terms: 7 sets at 100k generated datasets), so one value a document is counted
+#: instead of ten; the multi-valued ``fv_lab`` column took two thirds of a common word's
+#: aggregation (100k documents: 6.4 of 8.5 ms). ``fv_lab`` still answers filters, and
+#: counts when there are more sets than one aggregation may hold.
+LAB_SETS = "fv_labsets"
 #: A query's total and its facet counts ``{field: [(value, count)]}``.
 Counts = tuple[int, dict[str, list[tuple[str, int]]]]
 #: Queries kept.
@@ -59,12 +70,27 @@ def column_value(name: str, value: str) -> tuple[str, str]:
     return (column, value) if column is not None else (OTHER, f"{name}{SEP}{value}")
 
 
+def lab_set(labs: Iterable[str]) -> str | None:
+    """The :data:`LAB_SETS` term of a document offered by ``labs`` (``None``: by none)."""
+    return _lab_set(tuple(labs))
+
+
+@lru_cache(maxsize=4096)
+def _lab_set(labs: tuple[str, ...]) -> str | None:
+    # the same few sets, in the same order, document after document of a build
+    found = sorted(set(labs))
+    return json.dumps(found, ensure_ascii=False, separators=(",", ":")) if found else None
+
+
 def spec(size: int) -> dict[str, object]:
-    """The aggregation of a total (``n``) and each facet's counts (``size`` buckets)."""
+    """The aggregation of a total (``n``) and each facet's counts (``size`` buckets; the
+    lab sets up to :data:`BUCKETS`)."""
     out: dict[str, object] = {
         column: {"terms": {"field": column, "size": max(1, size)}}
         for column in (*COLUMNS.values(), OTHER)
+        if column != COLUMNS[LAB]
     }
+    out[LAB_SETS] = {"terms": {"field": LAB_SETS, "size": BUCKETS}}
     out["n"] = {"value_count": {"field": "rowid"}}
     return out
 
@@ -81,7 +107,13 @@ def _aggregated(
     """The total and ``{field<SEP>value: count}`` of ``query``, and the results of the
     ``extra`` aggregations asked for in the same pass."""
     agg = searcher.aggregate(query, {**spec(size), **(extra or {})})
-    buckets = {}
+    sets = agg.pop(LAB_SETS)
+    if sets["sum_other_doc_count"]:  # more lab sets than buckets: count the labs' column
+        column = COLUMNS[LAB]
+        agg[column] = searcher.aggregate(
+            query, {column: {"terms": {"field": column, "size": max(1, size)}}}
+        )[column]
+    buckets: dict[str, int] = {}
     for column, found in agg.items():
         if column == "n" or column in (extra or {}):
             continue
@@ -89,6 +121,11 @@ def _aggregated(
         for b in found["buckets"]:
             term = str(b["key"]) if name is None else f"{name}{SEP}{b['key']}"
             buckets[term] = int(b["doc_count"])
+    if not sets["sum_other_doc_count"]:
+        for b in sets["buckets"]:
+            for lab in json.loads(b["key"]):
+                term = f"{LAB}{SEP}{lab}"
+                buckets[term] = buckets.get(term, 0) + int(b["doc_count"])
     return int(agg["n"]["value"] or 0), buckets, {name: agg[name] for name in extra or {}}
 
 

@@ -4,7 +4,8 @@ The mirror holds exactly the rows of the SQLite index's ``fts`` table, keyed by 
 tokenised the way FTS5's ``unicode61`` tokenizer splits the already folded text
 (``text.py`` does folding, stemming and compounds before either engine sees a word). Each
 document also carries its facet values, one indexed fast field per facet
-(:data:`catalog.search.counted.COLUMNS`), and its sort and range keys (``day``,
+(:data:`catalog.search.counted.COLUMNS`) and its labs as one set
+(:data:`catalog.search.counted.LAB_SETS`), and its sort and range keys (``day``,
 ``sort_title``, ``ident``, the bounding box).
 
 ``mirror.txt`` records what the mirror was made from (:func:`stamp`); a mirror whose stamp
@@ -23,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
-from catalog.search.counted import COLUMNS, OTHER, column_value
+from catalog.search.counted import COLUMNS, LAB, LAB_SETS, OTHER, column_value, lab_set
 from catalog.search.index import WEIGHTS
 
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt.
-LAYOUT = "5"
+LAYOUT = "6"
 #: Memory of a Tantivy index writer (its indexing buffer), bytes.
 WRITER_HEAP = 256_000_000
 #: The ``day`` of a document without a modification date: after every date in a descending
@@ -72,6 +73,7 @@ def schema() -> tantivy.Schema:
         b.add_text_field(name, tokenizer_name="ws", index_option="position")
     for column in (*COLUMNS.values(), OTHER):  # filtered by term, counted as a column
         b.add_text_field(column, tokenizer_name="raw", fast=True, index_option="basic")
+    b.add_text_field(LAB_SETS, tokenizer_name="raw", fast=True, index_option="basic")
     b.add_integer_field("rowid", indexed=True, fast=True)
     # the sort keys: Tantivy's top-k by a fast field answers a sorted page, and a range
     # over ``day`` a date filter, without handing every match to Python
@@ -132,6 +134,9 @@ def document(
     doc.add_text("stems", stems or "")
     for name, value in facets:
         doc.add_text(*column_value(name, value))
+    labs = lab_set(value for name, value in facets if name == LAB)
+    if labs is not None:
+        doc.add_text(LAB_SETS, labs)
     return doc
 
 

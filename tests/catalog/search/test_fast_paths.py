@@ -4,6 +4,7 @@ facet counts are kept until the mirror changes. Same ids in the same order, same
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,11 @@ import numpy as np
 import pytest
 
 from bench.search_bench import turtle
-from catalog.search import SearchService, mirror_layout, plan, tantivy_text
+from catalog.labs import load_registry
+from catalog.search import SearchService, counted, mirror_layout, plan, tantivy_text
 from catalog.search import query as qparse
 from catalog.search.plan import ORDERS
+from catalog.search.providers import OfferFacets
 from catalog.search.request import SearchQuery
 from catalog.service import Catalogue
 from catalog.settings import get_settings
@@ -32,7 +35,8 @@ def service(tmp_path: Path) -> Iterator[SearchService]:
     settings = get_settings(home=tmp_path / "home", search_text_engine="tantivy")
     with Catalogue.open(settings) as cat:
         cat.load(turtle(0, 600, seed=3), fmt="turtle", source="gen", replace=True)
-        svc = SearchService.open(cat)
+        load_registry(cat)  # the labs: each dataset is offered by several
+        svc = SearchService.open(cat, (OfferFacets(),))
         try:
             yield svc
         finally:
@@ -375,3 +379,31 @@ def test_dated_ranked_top_equals_the_conjunction(
         assert any(found < 0 for found, _ in answers)
     if spare > 0.1:  # a top short of some dated matches, deep enough for the first k
         assert any(0 <= found < total for found, total in answers)
+
+
+@pytest.mark.parametrize("buckets", [None, 1], ids=["lab sets", "too many sets"])
+def test_lab_counts_equal_the_numpy_plan(
+    service: SearchService, buckets: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ``lab`` facet is counted from one set of labs per document, or from the labs'
+    own column when there are more sets than an aggregation may hold: either way every
+    lab's count equals the numpy plan's, with and without text and filters."""
+    text = service.text
+    assert text is not None
+    searcher = text._idx().searcher()
+    sets = searcher.aggregate(
+        text.query(""), {"s": {"terms": {"field": counted.LAB_SETS, "size": 1000}}}
+    )["s"]["buckets"]
+    assert len(sets) >= 2  # so that one bucket is too few
+    if buckets is not None:
+        monkeypatch.setattr(counted, "BUCKETS", buckets)
+    db, cols = service.index.db(), service.columns
+    lab = str(json.loads(sets[-1]["key"])[0])
+    for q, filters in [*CASES, ("", {}), ("", {"lab": [lab]}), ("energia", {"lab": [lab]})]:
+        expression = _expression(service, q) if q else None
+        args = (db, cols, expression, filters, (None, None, None), "relevance", 0, 5, text)
+        _, fast_total, fast_counts = plan.execute(*args)
+        _, plain_total, plain_counts = plan.execute(*args, plan.Restriction())
+        assert fast_total == plain_total, (q, filters)
+        assert _counts(fast_counts)["lab"] == _counts(plain_counts)["lab"], (q, filters)
+        assert len(_counts(fast_counts)["lab"]) > 1
