@@ -34,6 +34,7 @@ from api.routers import (
 )
 from api.services import Services
 from api.web import routes as web
+from catalog.long_lived import freeze_long_lived, thaw
 from catalog.service import Catalogue
 from catalog.settings import Settings
 
@@ -67,10 +68,12 @@ def create_app(
             settings, throttle=throttle, catalogue=catalogue, on_startup=on_startup
         )
         app.state.services = services
+        freeze_long_lived()  # the modules and services: no full collection walks them
         try:
             yield
         finally:
             services.close()
+            thaw()
 
     app = FastAPI(
         title="Data Lab Catalogue",

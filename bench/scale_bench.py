@@ -169,12 +169,14 @@ def stage_memory(home: str, n: int, per: int, runs: int, offers_id: str) -> dict
     first change such a process makes searchable, and what a restart must answer after
     it (:func:`restart_answer`, with ``offers_id``'s offers)."""
     from bench.search_bench import N_RARE, current_rss_mb, pct, timed, turtle
+    from catalog.long_lived import freeze_long_lived
     from catalog.offers.live import LiveOffers
     from catalog.search import SearchService
     from catalog.service import Catalogue
 
     N_RARE[0] = max(1, n // 5)
     with Catalogue.open(_settings(home)) as cat:
+        freeze_long_lived()  # as the API's start-up does (api/app.py), before its index opens
         before = current_rss_mb()
         service = SearchService.open(cat)
         opened = current_rss_mb()

@@ -136,6 +136,21 @@ class ChangeFeed:
         with self.database.read() as conn:
             return int(conn.execute(query).scalar() or 0)
 
+    def touched(self, source: str, after: int, upto: int) -> bool:
+        """Whether a row of ``source`` lies after ``after``, up to ``upto``: a range of
+        the feed's key read in order, so a caller keeps the range short."""
+        query = (
+            sa.select(change_feed.c.seq)
+            .where(
+                change_feed.c.seq > after,
+                change_feed.c.seq <= upto,
+                change_feed.c.source == source,
+            )
+            .limit(1)
+        )
+        with self.database.read() as conn:
+            return conn.execute(query).first() is not None
+
     def oldest(self) -> int | None:
         """The ``seq`` of the oldest row kept (``None`` for an empty feed): a reader whose
         position is below ``oldest() - 1`` may have missed rows cut from the feed."""

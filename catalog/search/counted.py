@@ -167,6 +167,18 @@ class CountCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def kept(self, key: Hashable) -> Counts | None:
+        """The counts kept under ``key`` (an ask, as :meth:`get_with` counts one), or
+        ``None`` (nothing counted: the caller aggregates with :meth:`get_with`)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            entry.asks += 1
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry.counts()
+
     def get(
         self, searcher: tantivy.Searcher, key: Hashable, query: tantivy.Query, size: int
     ) -> Counts:

@@ -30,6 +30,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ import tantivy
 
 from catalog.errors import SearchIndexError
 from catalog.search import mirror_layout
-from catalog.search.counted import CountCache, column_value
+from catalog.search.counted import CountCache, Counts, column_value
 from catalog.search.index import Moves
 from catalog.search.mirror_build import MirrorBuilder, rows_of, rows_since
 from catalog.search.mirror_layout import (
@@ -73,6 +74,10 @@ DATED_SPARE = 4.0
 DATED_REACH = 8192
 #: The most places a top hits aggregation is asked for (a deeper page is a top-k search).
 TOP_HITS = 1000
+#: Where the counts of a query not kept are aggregated while its page is taken
+#: (:meth:`TantivyText.counting`): threads started when first needed, shared by every
+#: mirror of the process.
+_COUNTING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-count")
 
 
 def _rowids(searcher: tantivy.Searcher, hits: list[tuple[Any, tantivy.DocAddress]]) -> list[int]:
@@ -258,12 +263,14 @@ class TantivyText:
         query = self.query(expression, filters, days, bbox)
         searcher = self._idx().searcher()
         k = max(1, k)
-        (total, raw), _ = self.counted(
-            searcher, query, (expression, days, bbox), filters, max_values
-        )
+        counting = self.counting(searcher, query, (expression, days, bbox), filters, max_values)
         hits = None
         if days is not None and bbox is None and not any((filters or {}).values()):
-            hits = self._dated(searcher, expression, days, k, total)
+            # a first, short top while the counts are under way; it settles a common word
+            # (a date range holds a good share of its matches), else the total sizes it
+            hits = self._dated(searcher, expression, days, k, None)
+            if hits is None:
+                hits = self._dated(searcher, expression, days, k, counting.result()[0][0])
         if hits is None:
             # top-k without counting, so Tantivy may skip blocks that cannot enter it; a
             # filtered query is a conjunction, which skips nothing: every match is scored
@@ -280,6 +287,7 @@ class TantivyText:
                 # twenty does (the pass over the postings dominates): a few wide steps
                 reach *= TIE_REACH
                 hits = searcher.search(query, limit=reach, count=False).hits
+        (total, raw), _ = counting.result()
         if len(hits) >= k:
             edge = hits[k - 1][0]
             hits = [h for h in hits if h[0] >= edge]
@@ -295,10 +303,11 @@ class TantivyText:
         expression: str,
         days: tuple[int, int],
         k: int,
-        total: int,
+        total: int | None,
     ) -> list[tuple[float, tantivy.DocAddress]] | None:
         """The matches of ``expression`` dated within ``days``, best first, that hold every
-        one scoring at least as the ``k``-th does (``total`` of them in all), read off the
+        one scoring at least as the ``k``-th does (``total`` of them in all; ``None``: not
+        counted yet, a first try as deep as a ranked query's first pass), read off the
         top of the undated query; ``None`` when that top is too short to be sure.
 
         The undated query is a disjunction of terms, whose top-k skips the blocks of
@@ -313,7 +322,10 @@ class TantivyText:
         matches would need."""
         if total == 0:
             return []
-        reach = max(k, math.ceil(DATED_SPARE * k * searcher.num_docs / total))
+        if total is None:  # not counted yet: a first try, as deep as a ranked page's
+            reach = max(FIRST_REACH, math.ceil(DATED_SPARE * k))
+        else:
+            reach = max(k, math.ceil(DATED_SPARE * k * searcher.num_docs / total))
         if reach > DATED_REACH:  # few dated matches: the conjunction is the cheaper
             return None
         top = searcher.search(self.query(expression), limit=reach, count=False).hits
@@ -360,25 +372,27 @@ class TantivyText:
         lead_by = {
             "top_hits": {"size": k, "sort": [{"day": "desc"}], "docvalue_fields": ["rowid", "day"]}
         }
-        (total, raw), extra = self.counted(
+        narrow = field == "day" and k <= TOP_HITS
+        narrow = narrow and self._narrow(searcher, expression, filters, days, bbox)
+        counting = self.counting(
             searcher,
             query,
             (expression, days, bbox),
             filters,
             max_values,
-            {"lead": lead_by}
-            if field == "day"
-            and k <= TOP_HITS
-            and self._narrow(searcher, expression, filters, days, bbox)
-            else None,
+            {"lead": lead_by} if narrow else None,
         )
-        top: list[tuple[Any, int]]  # (sort key, rowid), first place first
+        top: list[tuple[Any, int]] | None = None  # (sort key, rowid), first place first
+        if not narrow:  # the page is taken while the counts are under way
+            hits = searcher.search(query, limit=k, count=False, order_by_field=field, order=order)
+            top = list(zip([v for v, _ in hits.hits], _rowids(searcher, hits.hits), strict=True))
+        (total, raw), extra = counting.result()
         if extra is not None:
             top = [
                 (int(h["docvalue_fields"]["day"][0]), int(h["docvalue_fields"]["rowid"][0]))
                 for h in extra["lead"]["hits"]
             ]
-        else:
+        elif top is None:  # kept counts: the page is taken now
             hits = searcher.search(query, limit=k, count=False, order_by_field=field, order=order)
             top = list(zip([v for v, _ in hits.hits], _rowids(searcher, hits.hits), strict=True))
         lead = [r for _, r in top]
@@ -439,10 +453,29 @@ class TantivyText:
         asker of the same query, and kept exact through refreshes (:mod:`.counted`); with
         the results of the ``extra`` aggregations when the counts were aggregated now
         (``None`` when they were kept)."""
+        return self.counting(searcher, query, expression, filters, max_values, extra).result()
+
+    def counting(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        expression: object,
+        filters: dict[str, list[str]] | None,
+        max_values: int,
+        extra: dict[str, Any] | None = None,
+    ) -> Future[tuple[tuple[int, dict[str, list[tuple[str, int]]]], dict[str, Any] | None]]:
+        """:meth:`counted`, done: the counts kept; or under way on another thread, while
+        the caller takes its page (Tantivy frees the GIL in both: on two cores a first
+        asking costs the longer of the two, not their sum)."""
         # ``max_values`` (at least the distinct values: every bucket is counted) is not
         # part of the key: complete counts are the same whoever asks
         key = (expression, tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())))
-        return self.counts.get_with(searcher, key, query, max_values, extra)
+        kept = self.counts.kept(key)
+        if kept is not None:
+            done: Future[tuple[Counts, dict[str, Any] | None]] = Future()
+            done.set_result((kept, None))
+            return done
+        return _COUNTING.submit(self.counts.get_with, searcher, key, query, max_values, extra)
 
     def close(self) -> None:
         self.counts.stop()
