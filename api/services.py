@@ -31,6 +31,7 @@ from catalog.field_limits import FieldLimits
 from catalog.harvest import Harvester, HarvestSources, JobStore
 from catalog.harvest.validate import ValidationWorker, start_validation_worker
 from catalog.jobs import JobQueue
+from catalog.long_lived import freeze_long_lived
 from catalog.offers.live import LiveOffers
 from catalog.oidc import OidcClient, PendingLogins
 from catalog.passwords import PasswordPolicy
@@ -102,6 +103,9 @@ class LazySearch:
         def first() -> None:
             if self.catalogue.count() >= SEARCH_FIRST_FROM:
                 self.get()
+                # what the build leaves (the index's caches) lives as long as the server:
+                # out of the collector's full passes too, as the start's objects are
+                freeze_long_lived()
 
         return first
 

@@ -382,19 +382,20 @@ class TantivyText:
             max_values,
             {"lead": lead_by} if narrow else None,
         )
-        top: list[tuple[Any, int]] | None = None  # (sort key, rowid), first place first
-        if not narrow:  # the page is taken while the counts are under way
+
+        def by_field() -> list[tuple[Any, int]]:  # (sort key, rowid), first place first
             hits = searcher.search(query, limit=k, count=False, order_by_field=field, order=order)
-            top = list(zip([v for v, _ in hits.hits], _rowids(searcher, hits.hits), strict=True))
+            return list(zip([v for v, _ in hits.hits], _rowids(searcher, hits.hits), strict=True))
+
+        top = None if narrow else by_field()  # taken while the counts are under way
         (total, raw), extra = counting.result()
         if extra is not None:
             top = [
                 (int(h["docvalue_fields"]["day"][0]), int(h["docvalue_fields"]["rowid"][0]))
                 for h in extra["lead"]["hits"]
             ]
-        elif top is None:  # kept counts: the page is taken now
-            hits = searcher.search(query, limit=k, count=False, order_by_field=field, order=order)
-            top = list(zip([v for v, _ in hits.hits], _rowids(searcher, hits.hits), strict=True))
+        elif top is None:  # the counts were kept: no top hits came with them
+            top = by_field()
         lead = [r for _, r in top]
         if len(lead) == k:
             edge = top[-1][0]
@@ -439,22 +440,6 @@ class TantivyText:
         )
         return bool(facets) and held * 4 <= searcher.num_docs
 
-    def counted(
-        self,
-        searcher: tantivy.Searcher,
-        query: tantivy.Query,
-        expression: object,
-        filters: dict[str, list[str]] | None,
-        max_values: int,
-        extra: dict[str, Any] | None = None,
-    ) -> tuple[tuple[int, dict[str, list[tuple[str, int]]]], dict[str, Any] | None]:
-        """The total and the facet counts of ``query``: one aggregation over every match
-        (the cost of a common word), kept for the next page, the next sort and the next
-        asker of the same query, and kept exact through refreshes (:mod:`.counted`); with
-        the results of the ``extra`` aggregations when the counts were aggregated now
-        (``None`` when they were kept)."""
-        return self.counting(searcher, query, expression, filters, max_values, extra).result()
-
     def counting(
         self,
         searcher: tantivy.Searcher,
@@ -464,9 +449,13 @@ class TantivyText:
         max_values: int,
         extra: dict[str, Any] | None = None,
     ) -> Future[tuple[tuple[int, dict[str, list[tuple[str, int]]]], dict[str, Any] | None]]:
-        """:meth:`counted`, done: the counts kept; or under way on another thread, while
-        the caller takes its page (Tantivy frees the GIL in both: on two cores a first
-        asking costs the longer of the two, not their sum)."""
+        """The total and the facet counts of ``query``: one aggregation over every match
+        (the cost of a common word), kept for the next page, the next sort and the next
+        asker of the same query, and kept exact through refreshes (:mod:`.counted`); with
+        the results of the ``extra`` aggregations when the counts were aggregated now
+        (``None`` when they were kept). Done when the counts were kept; else under way on
+        another thread while the caller takes its page (Tantivy frees the GIL in both: on
+        two cores a first asking costs the longer of the two, not their sum)."""
         # ``max_values`` (at least the distinct values: every bucket is counted) is not
         # part of the key: complete counts are the same whoever asks
         key = (expression, tuple(sorted((k, tuple(v)) for k, v in (filters or {}).items())))

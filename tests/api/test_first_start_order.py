@@ -45,9 +45,16 @@ def test_a_first_start_over_a_large_catalogue_builds_search_first_and_copies_its
     loaded: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(services_module, "SEARCH_FIRST_FROM", N)  # "large" for this test
+    frozen_when: list[bool] = []  # whether the index existed when the build's leftovers froze
+    monkeypatch.setattr(
+        services_module,
+        "freeze_long_lived",
+        lambda: frozen_when.append(index_path(loaded.home).exists()),
+    )
     assert not index_path(loaded.home).exists()
     with _started(loaded) as (client, offers):
         assert index_path(loaded.home).exists()  # built before any search was asked
+        assert frozen_when == [True]  # then kept out of the collector's full passes
         assert offers.follower.records_read == 0  # every dataset's facts copied
         found = client.get("/search", params={"q": "", "limit": 1}).json()
         datasets = found["total"]
