@@ -105,7 +105,7 @@ class LazySearch:
                 self.get()
                 # what the build leaves (the index's caches) lives as long as the server:
                 # out of the collector's full passes too, as the start's objects are
-                freeze_long_lived()
+                freeze_long_lived(collect=True)
 
         return first
 

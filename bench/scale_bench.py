@@ -242,7 +242,7 @@ def stage_measure(home: str, n: int, per: int, runs: int, sparql_runs: int) -> d
         out["build_s"] = time.perf_counter() - t0
         out["build_cpu_s"] = cpu_s() - c0
         out["build_writer_cpu_s"] = cpu_s(children=True) - w0
-        freeze_long_lived()  # as the API does after its first build (api/services.py)
+        freeze_long_lived(collect=True)  # as the API does after its first build (api/services.py)
         folder = service.folder
         rng = random.Random(11)
         common = COMMON

@@ -19,10 +19,14 @@ from __future__ import annotations
 import gc
 
 
-def freeze_long_lived() -> None:
-    """Collect what is garbage now, then keep every object still alive out of the
-    collector's full passes."""
-    gc.collect()
+def freeze_long_lived(collect: bool = False) -> None:
+    """Keep every object alive now out of the collector's full passes; with ``collect``,
+    what is garbage is collected first (after a build, whose leftovers are many: a start
+    makes little garbage, and a full pass there would cost what the freeze saves, in a
+    process that starts many servers, the tests, each time). Cycles frozen with the rest
+    are collected once thawed."""
+    if collect:
+        gc.collect()
     gc.freeze()
 
 

@@ -49,7 +49,7 @@ def test_a_first_start_over_a_large_catalogue_builds_search_first_and_copies_its
     monkeypatch.setattr(
         services_module,
         "freeze_long_lived",
-        lambda: frozen_when.append(index_path(loaded.home).exists()),
+        lambda collect: frozen_when.append(collect and index_path(loaded.home).exists()),
     )
     assert not index_path(loaded.home).exists()
     with _started(loaded) as (client, offers):
