@@ -33,6 +33,7 @@ STARTED = time.perf_counter()  # the restart stage measures from here
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -189,9 +190,11 @@ def stage_memory(home: str, n: int, per: int, runs: int, offers_id: str) -> dict
         after = current_rss_mb()
         # the first change of a restarted process (its facet columns mapped from disk)
         i = rng.randrange(n)
+        tag = f"zzrestarted{os.getpid()}x"  # a change on a kept catalogue's every rerun too
         t0 = time.perf_counter()
-        cat.load(turtle(i, 1, seed=98, tag="zzrestarted"), fmt="turtle", source=f"bench-{i // per}")
-        found = service.search(f"zzrestarted{i}", fresh=True).total
+        cat.load(turtle(i, 1, seed=98, tag=tag), fmt="turtle", source=f"bench-{i // per}")
+        published_s = time.perf_counter() - t0
+        found = service.search(f"{tag}{i}", fresh=True).total
         change_s = time.perf_counter() - t0
         live = LiveOffers(cat, follow=False)
         expected = restart_answer(service, live, offers_id)
@@ -202,6 +205,7 @@ def stage_memory(home: str, n: int, per: int, runs: int, offers_id: str) -> dict
         "serving_mb": after - before,
         "served": served,
         "restart_change_s": change_s,
+        "restart_change_published_s": published_s,
         "restart_change_ok": found == 1,
         "expected": expected,
     }
@@ -482,7 +486,8 @@ def report(
         "| |",
         f"| the first change of a restarted process (its facet columns mapped from disk), "
         f"searchable after publish | {m['restart_change_s']:.2f} s "
-        f"({'ok' if m['restart_change_ok'] else 'NOT found'}) | target ≤ 1 s | |",
+        f"({'ok' if m['restart_change_ok'] else 'NOT found'}; the publish "
+        f"{m.get('restart_change_published_s', float('nan')):.2f} s of it) | target ≤ 1 s | |",
         f"| full offers build ({m['offers_pairs']:,} dataset x lab offers resolved and "
         f"stored; {m.get('offers_records_read', 'n/a')} records read from the RDF store, the "
         f"rest copied from the facts the search build stored) | {m['offers_build_s']:.1f} s "
