@@ -108,12 +108,17 @@ def _aggregated(
     ``extra`` aggregations asked for in the same pass."""
     agg = searcher.aggregate(query, {**spec(size), **(extra or {})})
     sets = agg.pop(LAB_SETS)
+    buckets: dict[str, int] = {}
     if sets["sum_other_doc_count"]:  # more lab sets than buckets: count the labs' column
         column = COLUMNS[LAB]
         agg[column] = searcher.aggregate(
             query, {column: {"terms": {"field": column, "size": max(1, size)}}}
         )[column]
-    buckets: dict[str, int] = {}
+    else:
+        for b in sets["buckets"]:
+            for lab in json.loads(b["key"]):
+                term = f"{LAB}{SEP}{lab}"
+                buckets[term] = buckets.get(term, 0) + int(b["doc_count"])
     for column, found in agg.items():
         if column == "n" or column in (extra or {}):
             continue
@@ -121,11 +126,6 @@ def _aggregated(
         for b in found["buckets"]:
             term = str(b["key"]) if name is None else f"{name}{SEP}{b['key']}"
             buckets[term] = int(b["doc_count"])
-    if not sets["sum_other_doc_count"]:
-        for b in sets["buckets"]:
-            for lab in json.loads(b["key"]):
-                term = f"{LAB}{SEP}{lab}"
-                buckets[term] = buckets.get(term, 0) + int(b["doc_count"])
     return int(agg["n"]["value"] or 0), buckets, {name: agg[name] for name in extra or {}}
 
 
@@ -171,13 +171,17 @@ class CountCache:
         """The counts kept under ``key`` (an ask, as :meth:`get_with` counts one), or
         ``None`` (nothing counted: the caller aggregates with :meth:`get_with`)."""
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            entry.asks += 1
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return entry.counts()
+            return self._hit(key)
+
+    def _hit(self, key: Hashable) -> Counts | None:
+        """:meth:`kept`, the lock held."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        entry.asks += 1
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry.counts()
 
     def get(
         self, searcher: tantivy.Searcher, key: Hashable, query: tantivy.Query, size: int
@@ -197,12 +201,9 @@ class CountCache:
         ``extra`` aggregations run in the same pass (``None`` when they were kept: the
         caller asks for what it needs itself)."""
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                entry.asks += 1
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return entry.counts(), None
+            kept = self._hit(key)
+            if kept is not None:
+                return kept, None
             version = self.version
         total, buckets, extras = _aggregated(searcher, query, size, extra)
         entry = _Entry(query, total, buckets)

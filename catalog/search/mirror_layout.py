@@ -132,11 +132,14 @@ def document(
     doc.add_text("kw", part_tokens(kw or ""))
     doc.add_text("body", tokens(body or ""))
     doc.add_text("stems", stems or "")
+    labs: list[str] = []
     for name, value in facets:
         doc.add_text(*column_value(name, value))
-    labs = lab_set(value for name, value in facets if name == LAB)
-    if labs is not None:
-        doc.add_text(LAB_SETS, labs)
+        if name == LAB:
+            labs.append(value)
+    labs_term = lab_set(labs)
+    if labs_term is not None:
+        doc.add_text(LAB_SETS, labs_term)
     return doc
 
 
