@@ -12,11 +12,20 @@ object alive then into the collector's permanent generation, which full passes s
 objects made by requests are collected as before. :func:`thaw` (at shutdown) hands them
 back, so that a process opening several servers one after the other (the tests) does not
 keep the cycles of the closed ones.
+
+After a build, the freeze also hands the heap's free pages back to the system
+(:func:`release_free_memory`): the build's garbage is freed, but glibc keeps freed memory
+mapped wherever a live allocation sits above it, and a server that built its index at
+its first start held its build's peak until it restarted.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+from collections.abc import Callable
+from functools import cache
 
 
 def freeze_long_lived(collect: bool = False) -> None:
@@ -27,7 +36,32 @@ def freeze_long_lived(collect: bool = False) -> None:
     are collected once thawed."""
     if collect:
         gc.collect()
+        release_free_memory()
     gc.freeze()
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or ``None`` on another C library."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+def release_free_memory() -> bool:
+    """Hand the free pages of every malloc arena back to the system (glibc's
+    ``malloc_trim(0)``); ``False`` where the C library has no such call. Cheap: tens of
+    milliseconds after a build of two million datasets."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
 
 
 def thaw() -> None:

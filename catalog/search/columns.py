@@ -437,6 +437,27 @@ class FacetColumns:
             bound = json.loads((folder / BOUND).read_text())
             if bound != {"layout": SAVED_LAYOUT, "stamp": stamp}:
                 return False
+        except (OSError, ValueError) as exc:
+            log.warning("search columns in %s unreadable (%s); reading the index", folder, exc)
+            return False
+        return self._map(folder)
+
+    def spill(self, folder: Path) -> bool:
+        """Write the columns to a new ``folder`` and map them back from it, unbound (no
+        other process trusts them: see :meth:`bind`). Read from the index, they were this
+        process's own memory (about 1 GB at two million datasets, for as long as it runs);
+        mapped, they are file pages the kernel may drop and read again. ``False``: not
+        written (they stay in memory)."""
+        try:
+            self.save(folder)
+        except OSError as exc:
+            log.warning("search columns not written to %s (%s); kept in memory", folder, exc)
+            return False
+        return self._map(folder)
+
+    def _map(self, folder: Path) -> bool:
+        """Map the columns written to ``folder`` (else nothing changes; ``False``)."""
+        try:
             state = json.loads((folder / "state.json").read_text())
             arrays = {
                 name: np.load(folder / f"{name}.npy", mmap_mode="c", allow_pickle=False)

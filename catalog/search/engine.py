@@ -109,6 +109,9 @@ def version_key(graph: str, loaded_at: str | None) -> str:
 
 #: Where an open index came from (``SearchService.origin``, shown by ``/health``).
 ORIGINS = ("existing", "build", "snapshot")
+#: Facet pairs from which columns read from the index are written beside it and mapped
+#: back (:meth:`FacetColumns.spill`): about 8 MB of them; fewer stay in memory.
+SPILL_PAIRS = 1_000_000
 
 
 class SearchService:
@@ -549,6 +552,8 @@ class SearchService:
             trusted = self.index.trusted if db is self.index.conn else None
             if trusted is None or not self.columns.open_saved(self._columns_folder(), trusted):
                 self.columns.load(db)
+                if len(self.columns.pair_doc) >= SPILL_PAIRS:
+                    self.columns.spill(self._columns_folder())
             self._columns_conn, self._columns_stale = db, False
             self._rewritten, self._moves = set(), []
         elif self._columns_stale:
