@@ -445,7 +445,7 @@ class FacetColumns:
     def spill(self, folder: Path) -> bool:
         """Write the columns to a new ``folder`` and map them back from it, unbound (no
         other process trusts them: see :meth:`bind`). Read from the index, they were this
-        process's own memory (about 1 GB at two million datasets, for as long as it runs);
+        process's own memory (778 MB at two million datasets, for as long as it runs);
         mapped, they are file pages the kernel may drop and read again. ``False``: not
         written (they stay in memory)."""
         try:
