@@ -5,20 +5,13 @@ build's garbage is collected (:func:`catalog.long_lived.freeze_long_lived` with
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 
+from bench.search_bench import current_rss_mb
 from catalog.long_lived import freeze_long_lived, release_free_memory
 
 #: Allocations above pymalloc's small-object limit go to the C library's malloc.
 _CHUNK = 4096
 _CHUNKS = 60_000  # about 250 MB
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
 
 
 def _fragmented_heap() -> list[bytes]:
@@ -33,9 +26,9 @@ def _fragmented_heap() -> list[bytes]:
 
 def test_the_freed_heap_is_handed_back() -> None:
     kept = _fragmented_heap()
-    before = _rss_mb()
+    before = current_rss_mb()
     assert release_free_memory()
-    after = _rss_mb()
+    after = current_rss_mb()
     assert before - after > 150, (before, after)  # most of the 250 MB freed
     assert len(kept) == _CHUNKS // 100  # the live ones are untouched
     assert all(chunk == bytes(_CHUNK) for chunk in kept)
@@ -43,10 +36,10 @@ def test_the_freed_heap_is_handed_back() -> None:
 
 def test_the_freeze_after_a_build_hands_it_back() -> None:
     kept = _fragmented_heap()
-    before = _rss_mb()
+    before = current_rss_mb()
     try:
         freeze_long_lived(collect=True)
-        after = _rss_mb()
+        after = current_rss_mb()
     finally:
         gc.unfreeze()
     assert before - after > 150, (before, after)

@@ -31,19 +31,6 @@ def _error_code(raw: bytes) -> str:
     return str(error["code"])
 
 
-def _unread(sock: socket.socket) -> bytes:
-    """What the peer sent that this socket has not read yet (it is non-blocking)."""
-    data = b""
-    while True:
-        try:
-            chunk = sock.recv(4096)
-        except (BlockingIOError, ConnectionResetError):
-            return data
-        if not chunk:
-            return data
-        data += chunk
-
-
 def test_trickling_heads_neither_starve_health_nor_outlive_the_header_deadline(
     served: Served,
 ) -> None:
@@ -68,7 +55,7 @@ def test_trickling_heads_neither_starve_health_nor_outlive_the_header_deadline(
                 except (BrokenPipeError, ConnectionResetError):
                     # The server had answered and closed before this byte: what it sent is
                     # still to be read.
-                    answers[sock] += _unread(sock)
+                    answers[sock] += read_response(sock, 1.0)
                     closed[sock] = time.monotonic()
                     continue
                 try:

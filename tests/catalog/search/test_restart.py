@@ -163,7 +163,7 @@ def test_a_stamp_of_another_generation_is_a_mismatch(catalogue: Catalogue) -> No
 def test_columns_read_from_the_index_are_written_beside_it_and_mapped(
     catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A first build reads its columns from the index's tables (about 1 GB at two million
+    """A first build reads its columns from the index's tables (778 MB at two million
     datasets); from :data:`engine.SPILL_PAIRS` pairs on they are written to the columns
     folder and mapped back, unbound until a clean close binds them."""
     monkeypatch.setattr(engine, "SPILL_PAIRS", 0)  # the demo's pairs, spilled as 2M's are
