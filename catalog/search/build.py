@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from catalog import lifeline
+from catalog.search.columns_build import ColumnsBuilder
 from catalog.search.index import IndexFile, PreparedDoc, prepare_docs
 from catalog.search.mirror_build import MirrorBuilder
 from catalog.search.project import SearchDoc
@@ -56,6 +57,7 @@ def batches(docs: Iterable[SearchDoc], size: int = BATCH) -> Iterator[list[Searc
 # -- a full rebuild: one writer process owns the staged file -------------------------------
 _staged: sqlite3.Connection | None = None
 _mirror: MirrorBuilder | None = None
+_columns: ColumnsBuilder | None = None
 
 
 def open_staged(path: Path) -> sqlite3.Connection:
@@ -69,8 +71,8 @@ def open_staged(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _worker_open(path: str, mirror: str | None) -> None:
-    global _staged, _mirror
+def _worker_open(path: str, mirror: str | None, columns: str | None = None) -> None:
+    global _staged, _mirror, _columns
     # the writer's garbage is collected once per batch (:func:`_worker_write`), not by the
     # automatic collector: unpickling a batch makes some 40,000 containers, and the
     # collections they set off walked the batch again and again (a sixth of the writer's
@@ -81,18 +83,22 @@ def _worker_open(path: str, mirror: str | None) -> None:
     if mirror is not None:
         _mirror = MirrorBuilder(Path(mirror))
         _mirror.catch_up(_staged)
+    if columns is not None:
+        _columns = ColumnsBuilder(Path(columns))
+        _columns.catch_up(_staged)
     _staged.execute("BEGIN")
 
 
 def _worker_write(docs: list[SearchDoc]) -> int:
     assert _staged is not None
     inserted = _mirror.add if _mirror is not None else None
+    appended = _columns.appended if _columns is not None else None
     # what is alive now is frozen out of the collection below: the batch as received (its
     # documents hold no cycles; reference counting frees them) and what outlived earlier
     # batches (a collection walked each batch's 40,000 containers once more)
     gc.freeze()
     try:
-        return IndexFile.write_prepared(_staged, prepare_docs(docs), True, inserted)
+        return IndexFile.write_prepared(_staged, prepare_docs(docs), True, inserted, appended)
     finally:
         gc.collect()  # the garbage of preparing and writing the batch
 
@@ -107,6 +113,7 @@ def _worker_commit(complete: str, position: int | None = None) -> None:
     mirror for it."""
     global _staged, _mirror
     assert _staged is not None
+    IndexFile.create_deferred_indexes(_staged)
     _staged.execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
     IndexFile.set_feed_position(_staged, position)
     _staged.execute("COMMIT")
@@ -117,30 +124,49 @@ def _worker_commit(complete: str, position: int | None = None) -> None:
     _staged = None
 
 
+def _worker_save_columns() -> bool:
+    """Save the columns gathered while writing (after :func:`_worker_commit`)."""
+    global _columns
+    builder, _columns = _columns, None
+    return builder is not None and builder.save()
+
+
 class StagedBuild:
     """Writes a new index file from empty (the caller swaps it in after :meth:`finish`).
 
     The first :data:`BATCH` documents are written here; if there are more and workers are
     allowed, the rest goes to a writer process (this connection commits and closes first:
     SQLite has one writer). Given a ``mirror`` path, the writer process also builds the
-    Tantivy mirror of the new file there, as it writes (:attr:`mirror_built`).
+    Tantivy mirror of the new file there, as it writes (:attr:`mirror_built`). Given a
+    ``columns`` path, whichever process writes gathers the new file's facet columns as it
+    writes and saves them there (:attr:`columns_built`; :mod:`.columns_build`).
     """
 
-    def __init__(self, path: Path, workers: int, mirror: Path | None = None) -> None:
+    def __init__(
+        self, path: Path, workers: int, mirror: Path | None = None, columns: Path | None = None
+    ) -> None:
         self.path = path
         self.workers = workers
         self.mirror = mirror
         self.mirror_built = False
+        self.columns = columns
+        self.columns_built = False
+        #: The columns of what this process writes (until a writer process takes over).
+        self.builder = ColumnsBuilder(columns) if columns is not None else None
         self.count = 0
         self.db: sqlite3.Connection | None = open_staged(path)
         self.db.execute("BEGIN")
+        IndexFile.defer_indexes(self.db)
         self.pool: ProcessPoolExecutor | None = None
         self.pending: deque[Future[int | None]] = deque()
 
     def write(self, docs: Iterable[SearchDoc]) -> None:
         for batch in batches(docs):
             if self.pool is None and (self.count < BATCH or self.workers == 0):
-                self.count += IndexFile.write_prepared(self._db(), prepare_docs(batch), True)
+                appended = self.builder.appended if self.builder is not None else None
+                self.count += IndexFile.write_prepared(
+                    self._db(), prepare_docs(batch), True, appended=appended
+                )
                 continue
             if self.pool is None:
                 self._hand_over()
@@ -163,14 +189,19 @@ class StagedBuild:
             self.pending.append(self.pool.submit(_worker_commit, complete, position))
             while self.pending:
                 self.count += self.pending.popleft().result() or 0
+            if self.columns is not None:
+                self.columns_built = bool(self.pool.submit(_worker_save_columns).result())
             self.pool.shutdown()
             self.pool = None
             self.mirror_built = self.mirror is not None
             self.db = open_staged(self.path)
         else:
+            IndexFile.create_deferred_indexes(self._db())
             self._db().execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
             IndexFile.set_feed_position(self._db(), position)
             self._db().execute("COMMIT")
+            if self.builder is not None:
+                self.columns_built = self.builder.save()
         db = self._db()
         if optimize:
             db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
@@ -193,8 +224,10 @@ class StagedBuild:
         self._db().close()
         self.db = None
         mirror = str(self.mirror) if self.mirror is not None else None
+        columns = str(self.columns) if self.columns is not None else None
+        self.builder = None  # the writer process reads what was written so far
         self.pool = lifeline.worker_pool(
-            1, initializer=_worker_open, initargs=(str(self.path), mirror)
+            1, initializer=_worker_open, initargs=(str(self.path), mirror, columns)
         )
         log.info("search build: a writer process takes over after %d datasets", self.count)
 

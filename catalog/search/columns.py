@@ -220,19 +220,11 @@ class FacetColumns:
             (first,),
         ).fetchall()
         if rows:
-            top = max(r[0] for r in rows) + 1
-            self._grow(top)
-            self.top = max(self.top, top)
-            rowids = np.array([r[0] for r in rows], dtype=_I)
-            self.alive[rowids] = True
-            mods = [r[1] or "" for r in rows]
-            self.has_modified[rowids] = np.array([r[1] is not None for r in rows], dtype=bool)
-            width = max(self.modified.dtype.itemsize // 4, max((len(m) for m in mods), default=1))
-            if self.modified.dtype.itemsize // 4 < width:
-                self.modified = self.modified.astype(f"U{width}")
-            self.modified[rowids] = np.array(mods, dtype=f"U{width}")
-            box = np.array([r[2:6] for r in rows], dtype=np.float64).T  # None -> nan
-            self.box[:, rowids] = box
+            self._put_docs(
+                np.array([r[0] for r in rows], dtype=_I),
+                [r[1] for r in rows],
+                [r[2:6] for r in rows],
+            )
         docs, codes = [], []
         # A change reads its few rows through the (doc, ...) index; SQLite's own plan
         # scans every facet row in key order for the GROUP BY (140 ms at 200,000 datasets,
@@ -252,6 +244,55 @@ class FacetColumns:
             doc_codes = np.concatenate(codes)
             order = np.argsort(doc, kind="stable")
             self._append_pairs(doc[order], doc_codes[order])
+
+    def append(
+        self,
+        rowids: np.ndarray,
+        modified: list[str | None],
+        boxes: list[tuple[float | None, ...]],
+        pair_counts: np.ndarray,
+        pair_keys: list[tuple[str, str]],
+    ) -> None:
+        """Add documents written after every known one (sorted ``rowids``, above
+        :attr:`top`), as the index file holds them: their ``modified`` values, bounding
+        boxes (``None``: no box) and facet pairs (``pair_counts[i]`` pairs of
+        ``pair_keys`` in a row are those of ``rowids[i]``; a pair given twice is one pair,
+        as in the ``facets`` table)."""
+        if not len(rowids):
+            return
+        if int(rowids[0]) < self.top:
+            raise ValueError(f"rowid {int(rowids[0])} is not after the known ones ({self.top})")
+        self._put_docs(rowids, modified, boxes)
+        found = list(map(self.codes.get, pair_keys))
+        if None in found:  # a value not seen before
+            found = [
+                self._code(*key) if c is None else c
+                for c, key in zip(found, pair_keys, strict=True)
+            ]
+        codes = np.array(found, dtype=_I)
+        # one pair per (doc, code), sorted by doc then code, as the table's key keeps them
+        pairs = np.unique((np.repeat(rowids, pair_counts) << 32) | codes)
+        self._append_pairs(pairs >> 32, pairs & 0xFFFFFFFF)
+        self._changed()
+
+    def _put_docs(
+        self,
+        rowids: np.ndarray,
+        modified: list[str | None],
+        boxes: list[tuple[float | None, ...]],
+    ) -> None:
+        """Set the ``docs`` columns of ``rowids``."""
+        top = int(rowids.max()) + 1
+        self._grow(top)
+        self.top = max(self.top, top)
+        self.alive[rowids] = True
+        mods = [m or "" for m in modified]
+        self.has_modified[rowids] = np.array([m is not None for m in modified], dtype=bool)
+        width = max(self.modified.dtype.itemsize // 4, max((len(m) for m in mods), default=1))
+        if self.modified.dtype.itemsize // 4 < width:
+            self.modified = self.modified.astype(f"U{width}")
+        self.modified[rowids] = np.array(mods, dtype=f"U{width}")
+        self.box[:, rowids] = np.array(boxes, dtype=np.float64).reshape(-1, 4).T  # None -> nan
 
     def _grow(self, top: int) -> None:
         if top <= self.cap:
@@ -453,6 +494,12 @@ class FacetColumns:
         except OSError as exc:
             log.warning("search columns not written to %s (%s); kept in memory", folder, exc)
             return False
+        return self._map(folder)
+
+    def adopt(self, folder: Path) -> bool:
+        """Map the columns a build wrote to ``folder`` as it wrote the index file it
+        describes (:class:`catalog.search.columns_build.ColumnsBuilder`), unbound like
+        :meth:`spill`'s. ``False``: unreadable, nothing changes."""
         return self._map(folder)
 
     def _map(self, folder: Path) -> bool:

@@ -234,11 +234,13 @@ class SearchService:
         with self.index.lock:
             position = follow.head(self.catalogue)
             try:
-                staged, n, mirror = self._build(workers, position)
+                staged, n, mirror, columns = self._build(workers, position)
             except BrokenProcessPool:
                 log.warning("search build: the writer process failed; building in-process")
-                staged, n, mirror = self._build(0, position)
+                staged, n, mirror, columns = self._build(0, position)
             self.index.swap(staged)
+            if columns is not None:
+                self._adopt_columns(columns)
             if self.text is not None and mirror is not None:
                 self.text.adopt(mirror, self.index.db())
             elif self.text is not None:
@@ -247,12 +249,17 @@ class SearchService:
         log.info("search index rebuilt: %d datasets in %.1fs", n, time.perf_counter() - started)
         return n
 
-    def _build(self, workers: int, position: int | None) -> tuple[Path, int, Path | None]:
+    def _build(
+        self, workers: int, position: int | None
+    ) -> tuple[Path, int, Path | None, Path | None]:
         """A complete new index file (not yet swapped in), its size, and the Tantivy
-        mirror built alongside it (``None``: build the mirror after the swap)."""
+        mirror and facet columns built alongside it (``None``: build the mirror after
+        the swap, read the columns from the file)."""
         staged = self.index.create_empty()
         mirror = self.text.staged_path() if self.text is not None else None
-        writer = build.StagedBuild(staged, workers, mirror)
+        columns = self.folder / "columns.built"
+        shutil.rmtree(columns, ignore_errors=True)  # an interrupted build's
+        writer = build.StagedBuild(staged, workers, mirror, columns)
         try:
             with gc_paused():  # millions of objects without cycles: see gc_paused
                 for src in self.catalogue.sources():
@@ -262,7 +269,26 @@ class SearchService:
             n = writer.finish(str(time.time()), optimize=self.text is None, position=position)
         finally:
             writer.close()
-        return staged, n, mirror if writer.mirror_built else None
+        return (
+            staged,
+            n,
+            mirror if writer.mirror_built else None,
+            columns if writer.columns_built else None,
+        )
+
+    def _adopt_columns(self, built: Path) -> None:
+        """Map the columns the build wrote as it wrote the file just swapped in, in place
+        of the last ones (else they are read from the file when first asked for)."""
+        folder = self._columns_folder()
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(built, folder)
+        except OSError as exc:
+            log.warning("search columns of the build not kept (%s); reading the index", exc)
+            return
+        if self.columns.adopt(folder):
+            self._columns_conn, self._columns_stale = self.index.db(), False
+            self._rewritten, self._moves = set(), []
 
     def _project(self, source: str, graph: str, ids: set[str] | None) -> Iterator[SearchDoc]:
         """The documents of ``ids`` (``None``: all) of one graph, noted in :attr:`projected`."""

@@ -18,7 +18,12 @@ from catalog import lifeline
 from catalog.demo import load_demo
 from catalog.search import SearchService
 from catalog.search.build import open_staged
-from catalog.search.index import IndexFile, prepare_docs
+from catalog.search.index import (
+    IndexFile,
+    expected_schema_objects,
+    prepare_docs,
+    schema_objects,
+)
 from catalog.search.mirror_build import rows_since
 from catalog.search.mirror_layout import document, part_tokens, tokens
 from catalog.search.project import SearchDoc, project_graph
@@ -84,6 +89,8 @@ def _build(home: Path, data: bytes, workers: int) -> tuple[list[tuple], list[tup
         service = SearchService(cat)
         try:
             assert service.rebuild() == 2500
+            # the indexes a build creates last are there, as the schema has them
+            assert schema_objects(service.index.db()) == expected_schema_objects()
             assert service.search("Krankenhausdaten", fresh=False).total > 0
             rebuilt = _index_rows(index)
             service.refresh_all()
