@@ -25,9 +25,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyoxigraph as ox
 
+from catalog import graph_copies
 from catalog.errors import Conflict, InvalidInput
 from catalog.namespaces import DLAB
 from catalog.settings import Settings, default_of
@@ -87,12 +89,17 @@ class SourceGraphs:
         """``settings`` give the publish attempts and the grace of unpublished versions
         (their documented defaults without it)."""
         self.store = store
+        #: Where loaded versions' N-Triples are kept (:mod:`catalog.graph_copies`); ``None``:
+        #: not kept.
+        self.copies: Path | None = None
         if settings is None:
             self.publish_attempts = int(default_of("publish_attempts"))
             self.unpublished_grace_s = float(default_of("unpublished_grace_s"))
         else:
             self.publish_attempts = settings.publish_attempts
             self.unpublished_grace_s = settings.unpublished_grace_s
+            if settings.keep_graph_ntriples:
+                self.copies = settings.home / graph_copies.FOLDER
 
     def current(self, name: str) -> str | None:
         rows = self.store.select(
@@ -142,6 +149,43 @@ class SourceGraphs:
         except BaseException:
             self.store.drop(graph)  # a half-written version never lingers
             raise
+
+    def copy_writer(self, graph: str) -> graph_copies.CopyWriter | None:
+        """A writer of the N-Triples new version ``graph`` is loaded from (``None``: not
+        kept here); :meth:`keep_copy` names it to readers before the version is published."""
+        return graph_copies.CopyWriter(self.copies, graph) if self.copies is not None else None
+
+    def keep_copy(self, name: str, copy: graph_copies.CopyWriter) -> bool:
+        """Seal ``copy`` and name it as the exact N-Triples of its version (unpublished
+        yet: no change in place can come before this mark, and every later one removes
+        it); ``False``: the copy was voided or could not be sealed."""
+        if not copy.seal():
+            return False
+        src = source_iri(name)
+        self.store.update(
+            f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{graph_copies.KEPT}> ?v }} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{src}> <{graph_copies.KEPT}> "
+            f"<{copy.graph}> }} }}"
+        )
+        return True
+
+    def kept_copy(self, name: str, graph: str) -> Path | None:
+        """The kept N-Triples of version ``graph`` of ``name`` if they are still exactly the
+        version (not changed in place since) and on this machine; else ``None``."""
+        if self.copies is None:
+            return None
+        path = graph_copies.copy_path(self.copies, graph)
+        if not path.is_file():
+            return None
+        marked = self.store.ask(
+            f"ASK {{ GRAPH <{META_GRAPH}> {{ <{source_iri(name)}> <{graph_copies.KEPT}> "
+            f"<{graph}> }} }}"
+        )
+        return path if marked else None
+
+    def _remove_copy(self, graph: str) -> None:
+        if self.copies is not None:
+            graph_copies.copy_path(self.copies, graph).unlink(missing_ok=True)
 
     def copy_current(self, name: str) -> str:
         """A new, unpublished version holding a copy of the current one (for upserts)."""
@@ -202,6 +246,7 @@ class SourceGraphs:
     def _drop_version(self, graph: str) -> None:
         """Drop a version, then its published mark (in this order: see _was_published)."""
         self.store.drop(graph)
+        self._remove_copy(graph)
         self.store.update(
             f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> "
             f"<{DLAB.publishedVersionOf}> ?s }} }}"
@@ -255,9 +300,9 @@ class SourceGraphs:
         if add_from:
             ops.append(f"ADD <{add_from}> TO <{graph}>")
         ops.append(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> ?at }} }}")
-        # the version changed in place: its public projection and its stored facts, if
-        # any, are stale
-        for stale in (PUBLIC_PROJECTION_OF, FACTS_READ):
+        # the version changed in place: its public projection, its stored facts and its
+        # kept N-Triples, if any, are stale
+        for stale in (PUBLIC_PROJECTION_OF, FACTS_READ, graph_copies.KEPT):
             ops.append(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{src}> <{stale}> ?v }} }}")
         ops.append(
             f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{src}> <{DLAB.loadedAt}> "{now}"'
@@ -289,6 +334,7 @@ class SourceGraphs:
     def discard(self, graph: str) -> None:
         """Drop an unpublished version (after a failed load)."""
         self.store.drop(graph)
+        self._remove_copy(graph)
 
     def remove_source(self, name: str) -> None:
         """Unpublish a source and drop its versions (a version another writer may still be

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from catalog import records
 from catalog.errors import InvalidInput
+from catalog.graph_copies import CopyWriter
 from catalog.graphs import SourceGraphs, graph_filter
 from catalog.ids import dataset_id
 from catalog.namespaces import DLAB
@@ -65,10 +66,16 @@ def load_quads(
     graphs = graphs or SourceGraphs(store)
     staged: list[str] = []
     written: list[Skolemised] = []
+    # a harvest keeps the N-Triples its version is loaded from (catalog.graph_copies)
+    copies: list[CopyWriter] = []
 
-    def produce(graph: str) -> Skolemised:
+    def produce(graph: str) -> Iterable[ox.Quad]:
         written.append(skolemise(quads, graph, collect_types=records.DATASET_TYPES))
-        return written[-1]
+        copy = graphs.copy_writer(graph) if replace else None
+        if copy is None:
+            return written[-1]
+        copies.append(copy)
+        return copy.tee(written[-1])
 
     try:
         doc_graph, triples = graphs.write(source, produce)
@@ -78,14 +85,21 @@ def load_quads(
                 "the document holds no RDF triples; nothing was changed", where=source
             )
         report = LoadReport(source=source, graph=doc_graph, triples=triples)
-        mine = _index(store, doc_graph, source, report, written[0].typed)
+        copy = copies[0] if copies else None
+        mine = _index(store, doc_graph, source, report, written[0].typed, copy)
         _drop_foreign(store, doc_graph, source, report, mine, written[0].subjects)
         current = None if replace else graphs.current(source)
         if current is not None:
             _upsert(store, graphs, source, current, doc_graph, report)
             return report
+        if copy is not None:
+            if report.errors:  # refused records and statements were deleted again
+                copy.void("records or statements were refused")
+            graphs.keep_copy(source, copy)
         report.replaced = graphs.publish(source, doc_graph)
     except BaseException:
+        for copy in copies:
+            copy.discard()
         for graph in staged:
             graphs.discard(graph)
         raise
@@ -118,13 +132,19 @@ def _upsert(
 
 
 def _index(
-    store: GraphStore, graph: str, source: str, report: LoadReport, typed: list[str] | None
+    store: GraphStore,
+    graph: str,
+    source: str,
+    report: LoadReport,
+    typed: list[str] | None,
+    copy: CopyWriter | None = None,
 ) -> set[str]:
     """Give every dataset its stable id; refuse records that cannot have one, or whose id
     (which every case variant of an IRI shares) belongs to another source.
 
     ``typed`` lists the dataset nodes the skolemiser saw while writing ``graph`` (None: ask
-    the store). Returns the dataset nodes stored."""
+    the store); ``copy`` keeps the id triples with the rest of the version. Returns the
+    dataset nodes stored."""
     rejected: list[str] = []
     candidates: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
@@ -175,7 +195,7 @@ def _index(
         report.dataset_ids.append(ident)
     for iri in rejected:
         records.delete_record(store, graph, iri)
-    store.add(graph, IdTriples(ids))
+    store.add(graph, IdTriples(ids) if copy is None else copy.tee(IdTriples(ids)))
     return {iri for iri, _ in ids}
 
 

@@ -538,6 +538,13 @@ class Settings(BaseSettings):
         description="How often a writer that lost the race to publish a source's new version "
         "(another writer published meanwhile) tries again before failing with 409.",
     )
+    keep_graph_ntriples: bool = Field(
+        default=True,
+        description="Keep each harvested source version's N-Triples, as loaded, compressed "
+        "under <home>/ntriples (about 230 bytes per dataset of the generated mix): a full "
+        "search build reads a version from them, unless it was changed in place since, "
+        "instead of decoding it back from the store.",
+    )
     unpublished_grace_s: float = Field(
         default=6 * 3600.0,
         gt=0,

@@ -159,10 +159,23 @@ def key(term: Term) -> str:
 def index_triples(
     triples: Iterable[ox.Triple | ox.Quad], into: TripleIndex | None = None
 ) -> TripleIndex:
-    """Group triples by subject and predicate."""
+    """Group triples by subject and predicate (objects in :func:`in_order`'s order)."""
     index: TripleIndex = {} if into is None else into
     for t in triples:
         index.setdefault(key(t.subject), {}).setdefault(t.predicate.value, []).append(t.object)  # type: ignore[arg-type]
+    return in_order(index)
+
+
+def in_order(index: TripleIndex) -> TripleIndex:
+    """``index`` with the objects of each subject and predicate, where there are several,
+    sorted by their N-Triples form. A store gives them in the order of its own indexes,
+    which differs from store to store (the one on disk, an in-memory one loaded from the
+    same N-Triples: :mod:`catalog.graph_copies`); what is derived from them (the first
+    title, the publisher) must not."""
+    for props in index.values():
+        for objects in props.values():
+            if len(objects) > 1:
+                objects.sort(key=str)
     return index
 
 

@@ -19,12 +19,19 @@ import pyoxigraph as ox
 from catalog import records
 from catalog.dataspaces import data_spaces
 from catalog.errors import DatasetNotFound
-from catalog.facts.derive import FACT_PREDICATES, TDMREP, TripleIndex, derive_facts, index_triples
+from catalog.facts.derive import (
+    FACT_PREDICATES,
+    TDMREP,
+    TripleIndex,
+    derive_facts,
+    in_order,
+    index_triples,
+)
 from catalog.facts.model import DatasetFacts
 from catalog.graphs import CURRENT_GRAPHS, check_source_name
 from catalog.namespaces import DLAB, ODRL, RDF
 from catalog.service import Catalogue
-from catalog.store.base import DescribesSubjects, ScansPredicates
+from catalog.store.base import DescribesSubjects, GraphStore, ScansPredicates
 
 
 def record_facts(catalogue: Catalogue, dataset_id: str) -> DatasetFacts:
@@ -45,7 +52,9 @@ def ref_facts(catalogue: Catalogue, ref: records.DatasetRef) -> DatasetFacts | N
     return derive_facts(index_triples(triples), ref.iri, ref.id, spaces, ref.source)
 
 
-def _policy_closure(catalogue: Catalogue, graph: str, index: TripleIndex) -> None:
+def _policy_closure(
+    catalogue: Catalogue, graph: str, index: TripleIndex, store: GraphStore | None = None
+) -> None:
     """Add the whole description of every policy node and of the nodes under it (rules,
     constraints, RDF lists) to ``index``: one level of nodes at a time, each node's
     description replacing what ``index`` held for it."""
@@ -61,7 +70,7 @@ def _policy_closure(catalogue: Catalogue, graph: str, index: TripleIndex) -> Non
     seen: set[str] = set()
     while frontier:
         seen.update(frontier)
-        found = _descriptions(catalogue, graph, frontier)
+        found = _descriptions(store or catalogue.store, graph, frontier)
         index.update(found)
         frontier = sorted(
             {
@@ -75,14 +84,13 @@ def _policy_closure(catalogue: Catalogue, graph: str, index: TripleIndex) -> Non
         )
 
 
-def _descriptions(catalogue: Catalogue, graph: str, subjects: list[str]) -> TripleIndex:
+def _descriptions(store: GraphStore, graph: str, subjects: list[str]) -> TripleIndex:
     """The whole description of each of ``subjects`` that has one, by subject and predicate."""
-    store = catalogue.store
     if isinstance(store, DescribesSubjects):
         found: TripleIndex = {}
         for subject, predicate, o in store.subject_triples(graph, subjects):
             found.setdefault(subject, {}).setdefault(predicate, []).append(o)
-        return found
+        return in_order(found)
     triples = records.triples_of(store, graph, subjects)
     return index_triples(t for t in triples if not isinstance(t.subject, ox.Triple))
 
@@ -94,13 +102,19 @@ _DATASET_ID = str(DLAB.datasetId)
 
 
 def read_predicates(
-    catalogue: Catalogue, graph: str, predicates: Iterable[str], into: TripleIndex | None = None
+    catalogue: Catalogue,
+    graph: str,
+    predicates: Iterable[str],
+    into: TripleIndex | None = None,
+    store: GraphStore | None = None,
 ) -> TripleIndex:
     """Every triple of ``graph`` with one of ``predicates``, grouped by subject and
-    predicate: one scan per predicate (a pattern with a bound predicate reads one range of
-    the store's index; a join over the dataset nodes costs several times as much)."""
+    predicate (objects in :func:`in_order`'s order): one scan per predicate (a pattern with
+    a bound predicate reads one range of the store's index; a join over the dataset nodes
+    costs several times as much). ``store``: read there (the version's kept N-Triples,
+    :mod:`catalog.graph_copies`) instead of the catalogue's store."""
     index: TripleIndex = {} if into is None else into
-    store = catalogue.store
+    store = store or catalogue.store
     for predicate in sorted(set(predicates)):
         if isinstance(store, ScansPredicates):
             pairs = store.subject_objects(graph, predicate)
@@ -111,7 +125,7 @@ def read_predicates(
             pairs = [(r["s"].value, r["o"]) for r in rows]
         for subject, o in pairs:
             index.setdefault(subject, {}).setdefault(predicate, []).append(o)
-    return index
+    return in_order(index)
 
 
 def graph_facts(catalogue: Catalogue, source: str, graph: str) -> list[DatasetFacts]:
@@ -153,13 +167,18 @@ def gc_paused() -> Iterator[None]:
 
 
 def facts_reader(
-    catalogue: Catalogue, source: str, graph: str, index: TripleIndex
+    catalogue: Catalogue,
+    source: str,
+    graph: str,
+    index: TripleIndex,
+    store: GraphStore | None = None,
 ) -> Callable[[str, str], DatasetFacts]:
     """``(dataset id, IRI) -> facts`` for the datasets of one source graph, derived as
     :func:`graph_facts` derives them, one at a time (a caller that reads more of the
     graph reads it once). ``index``: the graph's triples of (at least)
-    :data:`FACT_PREDICATES`, read by :func:`read_predicates`; its entries are not changed."""
-    closed = _closed(catalogue, graph, dict(index))  # the closure pops and re-adds subjects
+    :data:`FACT_PREDICATES`, read by :func:`read_predicates` (from ``store``, which the
+    policies are read from too); its entries are not changed."""
+    closed = _closed(catalogue, graph, dict(index), store)  # the closure pops and re-adds subjects
     spaces = data_spaces(catalogue.documents)
 
     def facts(ident: str, iri: str) -> DatasetFacts:
@@ -168,10 +187,12 @@ def facts_reader(
     return facts
 
 
-def _closed(catalogue: Catalogue, graph: str, index: TripleIndex) -> TripleIndex:
+def _closed(
+    catalogue: Catalogue, graph: str, index: TripleIndex, store: GraphStore | None = None
+) -> TripleIndex:
     """``index`` with the whole description of every policy its datasets name."""
     if any(link in p for p in index.values() for link in _POLICY_LINKS):
-        _policy_closure(catalogue, graph, index)
+        _policy_closure(catalogue, graph, index, store)
     return index
 
 

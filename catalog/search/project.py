@@ -9,7 +9,9 @@ value or [values]}}``, called once per batch.
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -20,6 +22,7 @@ from catalog.facts import DatasetFacts
 from catalog.facts.derive import FACT_PREDICATES, Term, TripleIndex
 from catalog.facts.read import facts_reader, read_predicates, ref_facts
 from catalog.facts.table import storing_facts
+from catalog.graph_copies import kept_store
 from catalog.namespaces import (
     DCAT,
     DCT,
@@ -31,9 +34,12 @@ from catalog.namespaces import (
 )
 from catalog.records import DatasetRef
 from catalog.search.vocab import access_facet, local_name, theme_code
+from catalog.store.base import GraphStore
 
 if TYPE_CHECKING:
     from catalog.service import Catalogue
+
+log = logging.getLogger(__name__)
 
 FacetProvider = Callable[["Catalogue", list[str]], dict[str, dict[str, Any]]]
 
@@ -314,14 +320,16 @@ def _project_all(
     each the same as the one-dataset projection gives (tested)."""
     wanted = {*FACT_PREDICATES, *_PROPS, *_DIST_PROPS, str(DLAB.datasetId), _FOAF_NAME, _BBOX}
     stored = storing_facts(catalogue, source, graph)  # begun before the read
-    index = read_predicates(catalogue, graph, wanted)
+    store = _kept_store(catalogue, source, graph)
+    index = read_predicates(catalogue, graph, wanted, store=store)
     found: dict[str, str] = {}
     for iri, props in index.items():
         for ident in props.get(_DATASET_ID, ()):
             if ident.value in found:  # one id on two nodes: the facts merge both
                 stored = None  # (catalog.facts.read), which this read does not store
             found[ident.value] = iri
-    facts_of = facts_reader(catalogue, source, graph, index)
+    facts_of = facts_reader(catalogue, source, graph, index, store)
+    del store  # the kept version's in-memory store: only the closure's reads needed it
     ordered = sorted(found)
     for i in range(0, len(ordered), _BATCH):
         docs = {ident: SearchDoc(ident, found[ident], source) for ident in ordered[i : i + _BATCH]}
@@ -335,6 +343,20 @@ def _project_all(
         yield _finish(docs, facts, issued, media), facts
     if stored is not None:
         stored.finish()
+
+
+def _kept_store(catalogue: Catalogue, source: str, graph: str) -> GraphStore | None:
+    """The version's kept N-Triples in an in-memory store (:mod:`catalog.graph_copies`),
+    if they are still exactly the version; else ``None``: read the catalogue's store."""
+    path = catalogue.graphs.kept_copy(source, graph)
+    if path is None:
+        return None
+    started = time.perf_counter()
+    store = kept_store(path, graph)
+    if store is not None:
+        took = time.perf_counter() - started
+        log.info("search: %s read from its kept N-Triples (loaded in %.1fs)", source, took)
+    return store
 
 
 _EMPTY: dict[str, list[Term]] = {}
@@ -376,8 +398,12 @@ def _finish(
     media: dict[str, list[str]],
 ) -> list[SearchDoc]:
     """What both projections derive the same way: access, data spaces, licences (from the
-    facts), the format fallback to media types, the date and the bounding-box facet."""
+    facts), the format fallback to media types, the date and the bounding-box facet; the
+    texts sorted (by language, then text: each store gives them in its own order)."""
     for ident, doc in docs.items():
+        doc.titles.sort()
+        doc.descriptions.sort()
+        doc.keywords.sort()
         if "format" not in doc.facets:
             for value in media.get(ident, ()):
                 doc.add_facet("format", value)
