@@ -20,7 +20,7 @@ import gc
 import logging
 import sqlite3
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -90,6 +90,15 @@ def _worker_open(path: str, mirror: str | None, columns: str | None = None) -> N
 
 
 def _worker_write(docs: list[SearchDoc]) -> int:
+    return _write_batch(lambda: prepare_docs(docs))
+
+
+def _worker_write_prepared(rows: list[PreparedDoc]) -> int:
+    """Write a batch the building process prepared (the writer was behind)."""
+    return _write_batch(lambda: rows)
+
+
+def _write_batch(rows: Callable[[], list[PreparedDoc]]) -> int:
     assert _staged is not None
     inserted = _mirror.add if _mirror is not None else None
     appended = _columns.appended if _columns is not None else None
@@ -98,7 +107,7 @@ def _worker_write(docs: list[SearchDoc]) -> int:
     # batches (a collection walked each batch's 40,000 containers once more)
     gc.freeze()
     try:
-        return IndexFile.write_prepared(_staged, prepare_docs(docs), True, inserted, appended)
+        return IndexFile.write_prepared(_staged, rows(), True, inserted, appended)
     finally:
         gc.collect()  # the garbage of preparing and writing the batch
 
@@ -158,7 +167,9 @@ class StagedBuild:
         self.db.execute("BEGIN")
         IndexFile.defer_indexes(self.db)
         self.pool: ProcessPoolExecutor | None = None
-        self.pending: deque[Future[int | None]] = deque()
+        self.pending: deque[Future[int] | Future[None] | Future[bool]] = deque()
+        #: Batches this process prepared because the writer process was behind.
+        self.prepared_here = 0
 
     def write(self, docs: Iterable[SearchDoc]) -> None:
         for batch in batches(docs):
@@ -171,7 +182,16 @@ class StagedBuild:
             if self.pool is None:
                 self._hand_over()
             assert self.pool is not None
-            self.pending.append(self.pool.submit(_worker_write, batch))
+            while self.pending and self.pending[0].done():
+                self.count += self.pending.popleft().result() or 0
+            if len(self.pending) >= WRITER_IN_FLIGHT - 1:
+                # the writer is behind (at two million datasets its SQLite inserts cost
+                # more than this process's projection): prepare the batch here instead
+                # of waiting for it
+                self.pending.append(self.pool.submit(_worker_write_prepared, prepare_docs(batch)))
+                self.prepared_here += 1
+            else:
+                self.pending.append(self.pool.submit(_worker_write, batch))
             while len(self.pending) >= WRITER_IN_FLIGHT:
                 self.count += self.pending.popleft().result() or 0
 
@@ -192,6 +212,10 @@ class StagedBuild:
             if self.columns is not None:
                 self.columns_built = bool(self.pool.submit(_worker_save_columns).result())
             self.pool.shutdown()
+            log.info(
+                "search build: %d batches prepared in this process while the writer was behind",
+                self.prepared_here,
+            )
             self.pool = None
             self.mirror_built = self.mirror is not None
             self.db = open_staged(self.path)

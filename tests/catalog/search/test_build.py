@@ -16,7 +16,7 @@ import tantivy
 
 from catalog import lifeline
 from catalog.demo import load_demo
-from catalog.search import SearchService
+from catalog.search import SearchService, build
 from catalog.search.build import open_staged
 from catalog.search.index import (
     IndexFile,
@@ -114,6 +114,21 @@ def test_workers_build_the_same_index(tmp_path: Path, caplog: pytest.LogCaptureF
     # restricted descriptions stay out of the index on both paths
     restricted = [d for d in in_process[0] if d[2] != "public"]
     assert restricted and all('"descriptions": []' in d[5] for d in restricted)
+
+
+def test_batches_prepared_here_while_the_writer_is_behind_build_the_same_index(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the writer process falls behind, this process prepares the next batch itself
+    and hands over the rows: the same index (here it is always behind)."""
+    data = _catalogue_ttl(2500)
+    in_process = _build(tmp_path / "a", data, workers=0)
+    monkeypatch.setattr(build, "WRITER_IN_FLIGHT", 1)
+    with caplog.at_level(logging.INFO):
+        prepared_here = _build(tmp_path / "b", data, workers=1)
+    assert "a writer process takes over after 2000 datasets" in caplog.text
+    assert "1 batches prepared in this process while the writer was behind" in caplog.text
+    assert prepared_here == in_process
 
 
 def _fail_start() -> None:
