@@ -167,7 +167,7 @@ class StagedBuild:
         self.db.execute("BEGIN")
         IndexFile.defer_indexes(self.db)
         self.pool: ProcessPoolExecutor | None = None
-        self.pending: deque[Future[int] | Future[None] | Future[bool]] = deque()
+        self.pending: deque[Future[int] | Future[None]] = deque()
         #: Batches this process prepared because the writer process was behind.
         self.prepared_here = 0
 
