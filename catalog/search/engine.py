@@ -51,6 +51,7 @@ from catalog.search.providers import UNFOLLOWED_SOURCES, LabFacetProvider
 from catalog.search.request import SORTS, SearchQuery, encode_cursor
 from catalog.search.snippets import pick, snippet
 from catalog.search.tantivy_text import TantivyText
+from catalog.search.text import forget_words
 from catalog.service import Catalogue
 
 log = logging.getLogger(__name__)
@@ -246,6 +247,8 @@ class SearchService:
             elif self.text is not None:
                 self.text.sync_with(self.index.db(), rebuild=True)
         self.origin, self.restored = "build", None
+        # the build prepared documents here too (build.PREPARE_HERE_FROM): its words go
+        forget_words()
         log.info("search index rebuilt: %d datasets in %.1fs", n, time.perf_counter() - started)
         return n
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import IO
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 

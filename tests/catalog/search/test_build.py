@@ -17,6 +17,7 @@ import tantivy
 from catalog import lifeline
 from catalog.demo import load_demo
 from catalog.search import SearchService, build
+from catalog.search import text as search_text
 from catalog.search.build import open_staged
 from catalog.search.index import (
     IndexFile,
@@ -120,15 +121,34 @@ def test_batches_prepared_here_while_the_writer_is_behind_build_the_same_index(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the writer process falls behind, this process prepares the next batch itself
-    and hands over the rows: the same index (here it is always behind)."""
+    and hands over the rows: the same index (here it always does)."""
     data = _catalogue_ttl(2500)
     in_process = _build(tmp_path / "a", data, workers=0)
-    monkeypatch.setattr(build, "WRITER_IN_FLIGHT", 1)
+    monkeypatch.setattr(build, "PREPARE_HERE_FROM", 0)
     with caplog.at_level(logging.INFO):
         prepared_here = _build(tmp_path / "b", data, workers=1)
     assert "a writer process takes over after 2000 datasets" in caplog.text
     assert "1 batches prepared in this process while the writer was behind" in caplog.text
     assert prepared_here == in_process
+
+
+def test_a_build_leaves_no_words_in_the_caches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The words a build stemmed in the serving process (it prepared batches) are not
+    kept for as long as the process runs; queries still find their stems."""
+    monkeypatch.setattr(build, "PREPARE_HERE_FROM", 0)
+    settings = get_settings(home=tmp_path / "home", search_build_workers=1)
+    with Catalogue.open(settings) as cat:
+        cat.load(_catalogue_ttl(2500), fmt="turtle", source="big", replace=True)
+        service = SearchService(cat)
+        try:
+            search_text.stem("de", "Krankenhäuser")
+            assert service.rebuild() == 2500
+            assert search_text.stem.cache_info().currsize == 0 and not search_text._TOKENS
+            assert service.search("Krankenhaus", fresh=False).total > 0
+        finally:
+            service.close()
 
 
 def _fail_start() -> None:
