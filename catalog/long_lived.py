@@ -16,8 +16,9 @@ keep the cycles of the closed ones.
 After a build, the freeze also hands the heap's free pages back to the system
 (:func:`release_free_memory`): the build's garbage is freed, but glibc keeps freed memory
 mapped wherever a live allocation sits above it (80 MB of 1,630 MB after a build of two
-million datasets; the facet columns, most of the rest, are mapped from disk instead:
-:meth:`catalog.search.columns.FacetColumns.spill`).
+million datasets; the facet columns, most of the rest, are mapped from disk instead: the
+ones a build gathered, :meth:`catalog.search.columns.FacetColumns.adopt`, and those read
+from the index's tables, :meth:`~catalog.search.columns.FacetColumns.spill`).
 """
 
 from __future__ import annotations

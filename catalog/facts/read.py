@@ -52,9 +52,7 @@ def ref_facts(catalogue: Catalogue, ref: records.DatasetRef) -> DatasetFacts | N
     return derive_facts(index_triples(triples), ref.iri, ref.id, spaces, ref.source)
 
 
-def _policy_closure(
-    catalogue: Catalogue, graph: str, index: TripleIndex, store: GraphStore | None = None
-) -> None:
+def _policy_closure(store: GraphStore, graph: str, index: TripleIndex) -> None:
     """Add the whole description of every policy node and of the nodes under it (rules,
     constraints, RDF lists) to ``index``: one level of nodes at a time, each node's
     description replacing what ``index`` held for it."""
@@ -70,7 +68,7 @@ def _policy_closure(
     seen: set[str] = set()
     while frontier:
         seen.update(frontier)
-        found = _descriptions(store or catalogue.store, graph, frontier)
+        found = _descriptions(store, graph, frontier)
         index.update(found)
         frontier = sorted(
             {
@@ -131,7 +129,7 @@ def read_predicates(
 def graph_facts(catalogue: Catalogue, source: str, graph: str) -> list[DatasetFacts]:
     """The facts of every dataset in one source graph, ordered by dataset id."""
     with gc_paused():
-        index = _closed(catalogue, graph, read_predicates(catalogue, graph, FACT_PREDICATES))
+        index = _closed(catalogue.store, graph, read_predicates(catalogue, graph, FACT_PREDICATES))
         spaces = data_spaces(catalogue.documents)
         ids = sorted((o.value, s) for s, props in index.items() for o in props.get(_DATASET_ID, ()))
         return [derive_facts(index, iri, ident, spaces, source) for ident, iri in ids]
@@ -178,7 +176,8 @@ def facts_reader(
     graph reads it once). ``index``: the graph's triples of (at least)
     :data:`FACT_PREDICATES`, read by :func:`read_predicates` (from ``store``, which the
     policies are read from too); its entries are not changed."""
-    closed = _closed(catalogue, graph, dict(index), store)  # the closure pops and re-adds subjects
+    # the closure pops and re-adds subjects
+    closed = _closed(store or catalogue.store, graph, dict(index))
     spaces = data_spaces(catalogue.documents)
 
     def facts(ident: str, iri: str) -> DatasetFacts:
@@ -187,12 +186,11 @@ def facts_reader(
     return facts
 
 
-def _closed(
-    catalogue: Catalogue, graph: str, index: TripleIndex, store: GraphStore | None = None
-) -> TripleIndex:
-    """``index`` with the whole description of every policy its datasets name."""
+def _closed(store: GraphStore, graph: str, index: TripleIndex) -> TripleIndex:
+    """``index`` with the whole description of every policy its datasets name, read from
+    ``store``."""
     if any(link in p for p in index.values() for link in _POLICY_LINKS):
-        _policy_closure(catalogue, graph, index, store)
+        _policy_closure(store, graph, index)
     return index
 
 

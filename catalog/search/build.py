@@ -129,15 +129,21 @@ def _worker_commit(complete: str, position: int | None = None) -> None:
     mirror for it."""
     global _staged, _mirror
     assert _staged is not None
-    IndexFile.create_deferred_indexes(_staged)
-    _staged.execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
-    IndexFile.set_feed_position(_staged, position)
-    _staged.execute("COMMIT")
+    _complete(_staged, complete, position)
     if _mirror is not None:
         _mirror.finish(_staged)
         _mirror = None
     _staged.close()
     _staged = None
+
+
+def _complete(db: sqlite3.Connection, complete: str, position: int | None) -> None:
+    """Create the indexes a build defers, mark the file complete (at feed ``position``)
+    and commit: the last step of a build, in whichever process wrote it."""
+    IndexFile.create_deferred_indexes(db)
+    db.execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
+    IndexFile.set_feed_position(db, position)
+    db.execute("COMMIT")
 
 
 def _worker_save_columns() -> bool:
@@ -227,10 +233,7 @@ class StagedBuild:
             self.mirror_built = self.mirror is not None
             self.db = open_staged(self.path)
         else:
-            IndexFile.create_deferred_indexes(self._db())
-            self._db().execute("INSERT INTO meta VALUES ('complete', ?)", (complete,))
-            IndexFile.set_feed_position(self._db(), position)
-            self._db().execute("COMMIT")
+            _complete(self._db(), complete, position)
             if self.builder is not None:
                 self.columns_built = self.builder.save()
         db = self._db()
