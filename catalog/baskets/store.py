@@ -41,8 +41,12 @@ def now() -> str:
 
 
 def new_id() -> str:
-    """128 random bits: the capability of an anonymous basket."""
-    return secrets.token_urlsafe(16)
+    """128 random bits: the capability of an anonymous basket.
+
+    Hexadecimal, so an id never starts with ``-`` (which a shell command such as
+    ``datalab basket show ID`` would read as an option) nor holds any character a URL,
+    a file name or a terminal treats specially."""
+    return secrets.token_hex(16)
 
 
 def holder_digest(key: str | None) -> str | None:

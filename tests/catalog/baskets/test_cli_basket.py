@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from catalog.accounts import Accounts
+from catalog.baskets.store import new_id
 from catalog.demo import load_demo
 from catalog.labs import load_registry
 from catalog.service import Catalogue
@@ -59,3 +60,12 @@ def test_the_basket_commands(tmp_path: Path) -> None:
     assert filed["filed"] == 1
     refused = runner.invoke(app, ["basket", "show", basket, *h])  # anonymous: not theirs
     assert refused.exit_code == 2 and "forbidden" in refused.output
+
+
+def test_a_basket_id_is_never_read_as_an_option() -> None:
+    """CI once drew ``-azGW…``: ``datalab basket show -azGW…`` then failed on ``-a``.
+    One url-safe id in 64 starts with ``-``; 5,000 draws would all but surely show one."""
+    ids = [new_id() for _ in range(5000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)  # 128 bits, hexadecimal
+    assert len(set(ids)) == len(ids)
