@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import logging
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -65,6 +66,8 @@ def batches(docs: Iterable[SearchDoc], size: int = BATCH) -> Iterator[list[Searc
 _staged: sqlite3.Connection | None = None
 _mirror: MirrorBuilder | None = None
 _columns: ColumnsBuilder | None = None
+#: The writer process's account of its time (seconds), returned by :func:`_worker_commit`.
+_spent: dict[str, float] = {}
 
 
 def open_staged(path: Path) -> sqlite3.Connection:
@@ -80,6 +83,8 @@ def open_staged(path: Path) -> sqlite3.Connection:
 
 def _worker_open(path: str, mirror: str | None, columns: str | None = None) -> None:
     global _staged, _mirror, _columns
+    _spent.clear()
+    _spent["opened"] = time.perf_counter()
     # the writer's garbage is collected once per batch (:func:`_worker_write`), not by the
     # automatic collector: unpickling a batch makes some 40,000 containers, and the
     # collections they set off walked the batch again and again (a sixth of the writer's
@@ -113,10 +118,12 @@ def _write_batch(rows: Callable[[], list[PreparedDoc]]) -> int:
     # documents hold no cycles; reference counting frees them) and what outlived earlier
     # batches (a collection walked each batch's 40,000 containers once more)
     gc.freeze()
+    started = time.perf_counter()
     try:
         return IndexFile.write_prepared(_staged, rows(), True, inserted, appended)
     finally:
         gc.collect()  # the garbage of preparing and writing the batch
+        _spent["batches"] = _spent.get("batches", 0.0) + time.perf_counter() - started
 
 
 def _worker_set_source(source: str, key: str) -> None:
@@ -124,17 +131,27 @@ def _worker_set_source(source: str, key: str) -> None:
     IndexFile.set_source(_staged, source, key)
 
 
-def _worker_commit(complete: str, position: int | None = None) -> None:
+def _worker_commit(complete: str, position: int | None = None) -> dict[str, float]:
     """Mark the file complete (at feed ``position``) and commit; then commit and stamp the
-    mirror for it."""
+    mirror for it. Returns the writer's account of its time: seconds open, writing
+    batches, completing the file and finishing the mirror."""
     global _staged, _mirror
     assert _staged is not None
+    started = time.perf_counter()
     _complete(_staged, complete, position)
+    completed = time.perf_counter()
     if _mirror is not None:
         _mirror.finish(_staged)
         _mirror = None
     _staged.close()
     _staged = None
+    done = time.perf_counter()
+    return {
+        "open": done - _spent.get("opened", done),
+        "batches": _spent.get("batches", 0.0),
+        "complete": completed - started,
+        "mirror": done - completed,
+    }
 
 
 def _complete(db: sqlite3.Connection, complete: str, position: int | None) -> None:
@@ -183,6 +200,9 @@ class StagedBuild:
         self.pending: deque[Future[int] | Future[None]] = deque()
         #: Batches this process prepared because the writer process was behind.
         self.prepared_here = 0
+        #: Seconds this process waited for the writer process (its queue full, then the
+        #: end of the build).
+        self.waited = 0.0
 
     def write(self, docs: Iterable[SearchDoc]) -> None:
         for batch in batches(docs):
@@ -196,7 +216,7 @@ class StagedBuild:
                 self._hand_over()
             assert self.pool is not None
             while self.pending and self.pending[0].done():
-                self.count += self.pending.popleft().result() or 0
+                self.count += self._result()
             if len(self.pending) >= PREPARE_HERE_FROM:
                 # the writer is behind (at two million datasets its SQLite inserts cost
                 # more than this process's projection): prepare the batch here rather
@@ -206,7 +226,7 @@ class StagedBuild:
             else:
                 self.pending.append(self.pool.submit(_worker_write, batch))
             while len(self.pending) >= WRITER_IN_FLIGHT:
-                self.count += self.pending.popleft().result() or 0
+                self.count += self._result()
 
     def set_source(self, source: str, key: str) -> None:
         if self.pool is None:
@@ -219,16 +239,21 @@ class StagedBuild:
         ``position`` it holds (``optimize``: merge the FTS5 segments, for FTS5 ranking);
         returns the documents written."""
         if self.pool is not None:
-            self.pending.append(self.pool.submit(_worker_commit, complete, position))
+            committed = self.pool.submit(_worker_commit, complete, position)
             while self.pending:
-                self.count += self.pending.popleft().result() or 0
+                self.count += self._result()
+            spent = committed.result()
             if self.columns is not None:
                 self.columns_built = bool(self.pool.submit(_worker_save_columns).result())
             self.pool.shutdown()
             log.info(
-                "search build: %d batches prepared in this process while the writer was behind",
-                self.prepared_here,
-            )
+                "search build: %d batches prepared in this process while the writer was "
+                "behind; this process waited %.1f s for the writer; the writer was open "
+                "%.1f s, wrote batches for %.1f s, completed the file in %.1f s and the "
+                "mirror in %.1f s",
+                self.prepared_here, self.waited, spent["open"], spent["batches"],
+                spent["complete"], spent["mirror"],
+            )  # fmt: skip
             self.pool = None
             self.mirror_built = self.mirror is not None
             self.db = open_staged(self.path)
@@ -240,6 +265,14 @@ class StagedBuild:
         if optimize:
             db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
         return self.count
+
+    def _result(self) -> int:
+        """The oldest pending task's count of documents written, waiting for it (and
+        counting the wait) if need be."""
+        started = time.perf_counter()
+        written = self.pending.popleft().result()
+        self.waited += time.perf_counter() - started
+        return written or 0
 
     def close(self) -> None:
         if self.pool is not None:
