@@ -146,11 +146,17 @@ class _Teed:
 
 def kept_store(path: Path, graph: str) -> OxigraphStore | None:
     """The copy at ``path`` loaded into an in-memory store, in graph ``graph``; ``None``
-    (logged) when it cannot be read: the caller reads the store instead."""
+    (logged) when it cannot be read: the caller reads the store instead.
+
+    The copy is decompressed whole (about 260 MB per source of 100,000, for a moment)
+    and loaded from memory, which frees the GIL throughout: read from a Python stream,
+    the parser takes the GIL for every read, and beside a busy thread (a server's
+    requests during a rebuild) a load of 4 s had not finished after 50 s."""
     store = OxigraphStore(None)
     try:
         with pa.input_stream(str(path), compression=_CODEC) as stream:
-            store.load_stream(graph, stream)
+            data = stream.read()
+        store.load_stream(graph, data)
     except (StoreError, OSError, pa.ArrowException) as exc:
         log.warning("N-Triples of %s unreadable (%s); reading the store", graph, exc)
         return None
