@@ -14,8 +14,8 @@ Parsing is done by pyoxigraph, streaming, with the catalogue's guards around it:
 A store that writes as it reads calls :meth:`GuardedTriples.check` first: one reading pass
 that keeps nothing, so a refused document (a cap, a syntax error at its very end) costs no
 write and no clean-up of a half-written graph. The embedded store's bulk path
-(:meth:`GuardedTriples.ntriples_chunks`) keeps what that pass serialised, in a temporary
-file, and loads it from there: the document is parsed once.
+(:meth:`GuardedTriples.ntriples_chunks`) keeps what that pass serialised, compressed in
+memory, and loads it from there: the document is parsed once.
 """
 
 from __future__ import annotations
