@@ -156,7 +156,7 @@ def kept_store(path: Path, graph: str) -> OxigraphStore | None:
     try:
         with pa.input_stream(str(path), compression=_CODEC) as stream:
             data = stream.read()
-        store.load_stream(graph, data)
+        store.load_ntriples(graph, data)
     except (StoreError, OSError, pa.ArrowException) as exc:
         log.warning("N-Triples of %s unreadable (%s); reading the store", graph, exc)
         return None

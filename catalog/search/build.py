@@ -66,8 +66,10 @@ def batches(docs: Iterable[SearchDoc], size: int = BATCH) -> Iterator[list[Searc
 _staged: sqlite3.Connection | None = None
 _mirror: MirrorBuilder | None = None
 _columns: ColumnsBuilder | None = None
-#: The writer process's account of its time (seconds), returned by :func:`_worker_commit`.
-_spent: dict[str, float] = {}
+#: When the writer process opened the staged file, and the seconds it has spent writing
+#: batches since (its account of its time: :func:`_worker_commit`).
+_opened_at = 0.0
+_writing_s = 0.0
 
 
 def open_staged(path: Path) -> sqlite3.Connection:
@@ -82,9 +84,8 @@ def open_staged(path: Path) -> sqlite3.Connection:
 
 
 def _worker_open(path: str, mirror: str | None, columns: str | None = None) -> None:
-    global _staged, _mirror, _columns
-    _spent.clear()
-    _spent["opened"] = time.perf_counter()
+    global _staged, _mirror, _columns, _opened_at, _writing_s
+    _opened_at, _writing_s = time.perf_counter(), 0.0
     # the writer's garbage is collected once per batch (:func:`_worker_write`), not by the
     # automatic collector: unpickling a batch makes some 40,000 containers, and the
     # collections they set off walked the batch again and again (a sixth of the writer's
@@ -111,6 +112,7 @@ def _worker_write_prepared(rows: list[PreparedDoc]) -> int:
 
 
 def _write_batch(rows: Callable[[], list[PreparedDoc]]) -> int:
+    global _writing_s
     assert _staged is not None
     inserted = _mirror.add if _mirror is not None else None
     appended = _columns.appended if _columns is not None else None
@@ -123,7 +125,7 @@ def _write_batch(rows: Callable[[], list[PreparedDoc]]) -> int:
         return IndexFile.write_prepared(_staged, rows(), True, inserted, appended)
     finally:
         gc.collect()  # the garbage of preparing and writing the batch
-        _spent["batches"] = _spent.get("batches", 0.0) + time.perf_counter() - started
+        _writing_s += time.perf_counter() - started
 
 
 def _worker_set_source(source: str, key: str) -> None:
@@ -147,8 +149,8 @@ def _worker_commit(complete: str, position: int | None = None) -> dict[str, floa
     _staged = None
     done = time.perf_counter()
     return {
-        "open": done - _spent.get("opened", done),
-        "batches": _spent.get("batches", 0.0),
+        "open": done - _opened_at,
+        "batches": _writing_s,
         "complete": completed - started,
         "mirror": done - completed,
     }

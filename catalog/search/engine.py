@@ -273,7 +273,8 @@ class SearchService:
             # FTS5 ranking reads every segment: merge them once, now
             n = writer.finish(str(time.time()), optimize=self.text is None, position=position)
             log.info(
-                "search build: every source projected in %.1f s, the file finished %.1f s later",
+                "search build: every source projected and handed on in %.1f s, the file "
+                "finished %.1f s later",
                 handed - started, time.perf_counter() - handed,
             )  # fmt: skip
         finally:
