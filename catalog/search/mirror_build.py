@@ -26,13 +26,6 @@ FTS_DOCS = (
 )
 #: Rows per ``IN (...)`` list.
 _CHUNK = 500
-#: Indexing threads of a build's mirror writer. The build's two processes keep both cores
-#: of a 2-core machine busy; Tantivy's default (one thread per core) splits the writer's
-#: memory in two, so it writes twice the segments and merges them again. Measured with the
-#: rows of the 2M index (CPU of the writer process per batch of 2,000, merges included):
-#: 200,000 documents 197 ms with the default, 184 ms with one thread; 400,000 documents
-#: 307 and 290 ms (6 and 3 segments).
-BUILD_THREADS = 1
 
 
 def rows_of(db: sqlite3.Connection, rowids: list[int]) -> Iterator[MirrorRow]:
@@ -74,7 +67,7 @@ class MirrorBuilder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.index = open_index(path, schema(), fresh=True)
-        self.writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=BUILD_THREADS)
+        self.writer = self.index.writer(heap_size=WRITER_HEAP)
 
     def catch_up(self, db: sqlite3.Connection) -> None:
         """Add the rows ``db`` already holds (written before this builder started)."""
