@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import NamedTuple
 
 from catalog import lifeline
 from catalog.search.columns_build import ColumnsBuilder
@@ -86,7 +87,7 @@ def open_staged(path: Path) -> sqlite3.Connection:
 def _worker_open(path: str, mirror: str | None, columns: str | None = None) -> None:
     global _staged, _mirror, _columns, _opened_at, _writing_s
     _opened_at, _writing_s = time.perf_counter(), 0.0
-    # the writer's garbage is collected once per batch (:func:`_worker_write`), not by the
+    # the writer's garbage is collected once per batch (:func:`_write_batch`), not by the
     # automatic collector: unpickling a batch makes some 40,000 containers, and the
     # collections they set off walked the batch again and again (a sixth of the writer's
     # CPU); the objects of the process as started are frozen out of every collection
@@ -133,10 +134,18 @@ def _worker_set_source(source: str, key: str) -> None:
     IndexFile.set_source(_staged, source, key)
 
 
-def _worker_commit(complete: str, position: int | None = None) -> dict[str, float]:
+class WriterTime(NamedTuple):
+    """The writer process's account of its time, in seconds (:func:`_worker_commit`)."""
+
+    open: float
+    batches: float
+    complete: float
+    mirror: float
+
+
+def _worker_commit(complete: str, position: int | None = None) -> WriterTime:
     """Mark the file complete (at feed ``position``) and commit; then commit and stamp the
-    mirror for it. Returns the writer's account of its time: seconds open, writing
-    batches, completing the file and finishing the mirror."""
+    mirror for it. Returns the writer's account of its time."""
     global _staged, _mirror
     assert _staged is not None
     started = time.perf_counter()
@@ -148,12 +157,7 @@ def _worker_commit(complete: str, position: int | None = None) -> dict[str, floa
     _staged.close()
     _staged = None
     done = time.perf_counter()
-    return {
-        "open": done - _opened_at,
-        "batches": _writing_s,
-        "complete": completed - started,
-        "mirror": done - completed,
-    }
+    return WriterTime(done - _opened_at, _writing_s, completed - started, done - completed)
 
 
 def _complete(db: sqlite3.Connection, complete: str, position: int | None) -> None:
@@ -253,8 +257,7 @@ class StagedBuild:
                 "behind; this process waited %.1f s for the writer; the writer was open "
                 "%.1f s, wrote batches for %.1f s, completed the file in %.1f s and the "
                 "mirror in %.1f s",
-                self.prepared_here, self.waited, spent["open"], spent["batches"],
-                spent["complete"], spent["mirror"],
+                self.prepared_here, self.waited, *spent,
             )  # fmt: skip
             self.pool = None
             self.mirror_built = self.mirror is not None
