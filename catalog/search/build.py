@@ -67,10 +67,12 @@ def batches(docs: Iterable[SearchDoc], size: int = BATCH) -> Iterator[list[Searc
 _staged: sqlite3.Connection | None = None
 _mirror: MirrorBuilder | None = None
 _columns: ColumnsBuilder | None = None
-#: When the writer process opened the staged file, and the seconds it has spent writing
-#: batches since (its account of its time: :func:`_worker_commit`).
+#: When the writer process opened the staged file, the seconds it has spent writing
+#: batches since, and those of it spent collecting their garbage (its account of its time:
+#: :func:`_worker_commit`).
 _opened_at = 0.0
 _writing_s = 0.0
+_collecting_s = 0.0
 
 
 def open_staged(path: Path) -> sqlite3.Connection:
@@ -85,8 +87,8 @@ def open_staged(path: Path) -> sqlite3.Connection:
 
 
 def _worker_open(path: str, mirror: str | None, columns: str | None = None) -> None:
-    global _staged, _mirror, _columns, _opened_at, _writing_s
-    _opened_at, _writing_s = time.perf_counter(), 0.0
+    global _staged, _mirror, _columns, _opened_at, _writing_s, _collecting_s
+    _opened_at, _writing_s, _collecting_s = time.perf_counter(), 0.0, 0.0
     # the writer's garbage is collected once per batch (:func:`_write_batch`), not by the
     # automatic collector: unpickling a batch makes some 40,000 containers, and the
     # collections they set off walked the batch again and again (a sixth of the writer's
@@ -113,7 +115,7 @@ def _worker_write_prepared(rows: list[PreparedDoc]) -> int:
 
 
 def _write_batch(rows: Callable[[], list[PreparedDoc]]) -> int:
-    global _writing_s
+    global _writing_s, _collecting_s
     assert _staged is not None
     inserted = _mirror.add if _mirror is not None else None
     appended = _columns.appended if _columns is not None else None
@@ -125,8 +127,11 @@ def _write_batch(rows: Callable[[], list[PreparedDoc]]) -> int:
     try:
         return IndexFile.write_prepared(_staged, rows(), True, inserted, appended)
     finally:
+        collecting = time.perf_counter()
         gc.collect()  # the garbage of preparing and writing the batch
-        _writing_s += time.perf_counter() - started
+        done = time.perf_counter()
+        _writing_s += done - started
+        _collecting_s += done - collecting
 
 
 def _worker_set_source(source: str, key: str) -> None:
@@ -139,6 +144,7 @@ class WriterTime(NamedTuple):
 
     open: float
     batches: float
+    collecting: float
     complete: float
     mirror: float
 
@@ -157,7 +163,9 @@ def _worker_commit(complete: str, position: int | None = None) -> WriterTime:
     _staged.close()
     _staged = None
     done = time.perf_counter()
-    return WriterTime(done - _opened_at, _writing_s, completed - started, done - completed)
+    return WriterTime(
+        done - _opened_at, _writing_s, _collecting_s, completed - started, done - completed
+    )
 
 
 def _complete(db: sqlite3.Connection, complete: str, position: int | None) -> None:
@@ -255,8 +263,8 @@ class StagedBuild:
             log.info(
                 "search build: %d batches prepared in this process while the writer was "
                 "behind; this process waited %.1f s for the writer; the writer was open "
-                "%.1f s, wrote batches for %.1f s, completed the file in %.1f s and the "
-                "mirror in %.1f s",
+                "%.1f s, wrote batches for %.1f s (collecting garbage %.1f s of it), "
+                "completed the file in %.1f s and the mirror in %.1f s",
                 self.prepared_here, self.waited, *spent,
             )  # fmt: skip
             self.pool = None

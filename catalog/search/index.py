@@ -39,9 +39,9 @@ from catalog.search.vocab import labels_for
 log = logging.getLogger(__name__)
 
 #: Bumped whenever what the file holds changes (3: the starts of German, Dutch, Swedish
-#: and Danish words of titles and keywords in the ``stems`` column); a file of another
-#: version is rebuilt.
-SCHEMA_VERSION = "3"
+#: and Danish words of titles and keywords in the ``stems`` column; 4: each stem is letters
+#: and digits only, one token); a file of another version is rebuilt.
+SCHEMA_VERSION = "4"
 #: BM25 weights of the FTS columns: title, keywords/themes/publisher, description, stems.
 WEIGHTS = (8.0, 4.0, 1.0, 2.0)
 FACET_FIELDS = (

@@ -14,7 +14,7 @@ import tantivy
 
 from catalog.errors import SearchIndexError
 from catalog.search.counted import column_value
-from catalog.search.mirror_layout import BOOST, tokens
+from catalog.search.mirror_layout import BOOST, UNPOSITIONED, tokens
 
 _LEX = re.compile(r'\s*(\(|\)|\{[^}]*\}|"(?:[^"]|"")*"|\*|:|AND\b|OR\b|NOT\b|[\w]+)')
 
@@ -156,6 +156,8 @@ class Translator:
             raise SearchIndexError(f"unknown search column {name!r}")
         if not terms:
             return tantivy.Query.empty_query()
+        if len(terms) > 1 and name in UNPOSITIONED:
+            raise SearchIndexError(f"a phrase in the search column {name!r}, which holds tokens")
         if prefix and len(terms) == 1:
             q = tantivy.Query.regex_query(self.schema, name, re.escape(terms[0]) + ".*")
         elif prefix:

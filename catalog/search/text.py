@@ -100,10 +100,15 @@ def _stemmer(lang: str) -> snowballstemmer.stemmer | None:
 
 @lru_cache(maxsize=500_000)
 def stem(lang: str, word: str) -> str:
-    """The folded stem of one word in ``lang`` (the folded word if no stemmer applies)."""
+    """The folded stem of one word in ``lang`` (the folded word if no stemmer applies),
+    its letters and digits only."""
     stemmer = _stemmer(lang)
     lowered = word.casefold()
-    return fold(stemmer.stemWord(lowered) if stemmer else lowered)
+    folded = fold(stemmer.stemWord(lowered) if stemmer else lowered)
+    # letters and digits only, so that ``<lang>_<stem>`` is one token in FTS5's tokenizer
+    # and in the mirror's, which indexes ``stems`` without positions: folding may make
+    # other characters of one (``½`` -> ``1⁄2``, ``⑴`` -> ``(1)``)
+    return folded if folded.isalnum() else "".join(_WORD.findall(folded))
 
 
 def stem_tokens(text: str, lang: str) -> list[str]:

@@ -68,6 +68,11 @@ def test_translation_rejects_what_parse_never_writes(tantivy_search: SearchServi
         text.match('secret : "x"')
     with pytest.raises(SearchIndexError):
         text.match('(title : "x"')
+    # ``stems`` holds tokens without positions: a phrase in it is refused, not answered
+    # by a Tantivy error (``parse`` writes one token there: test_text.py)
+    with pytest.raises(SearchIndexError, match="stems"):
+        text.match('stems : "en_1 2"')
+    assert text.match('stems : "en_hospit"')[0].size > 0
 
 
 _QUERIES = [

@@ -1,11 +1,15 @@
 """Tokens of the index: words cut at their maximum length, stem tokens the same whether
 the word was seen before (the per-language token cache) or not, and the tokens a build
-computes in one pass the same as each kind computed on its own."""
+computes in one pass the same as each kind computed on its own, and every stem token one
+token to FTS5 and to the Tantivy mirror."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import snowballstemmer
 
+from catalog.search.mirror_layout import tokens
 from catalog.search.text import (
     MAX_START,
     MIN_START,
@@ -77,4 +81,28 @@ def test_stems_without_the_stemmers_own_cache_are_its_stems() -> None:
         cached = snowballstemmer.stemmer(algorithm)  # PyStemmer's cache left on
         for text in TRICKY:
             for word in words(text) * 2:
-                assert stem(lang, word) == fold(cached.stemWord(word.casefold()))
+                folded = fold(cached.stemWord(word.casefold()))
+                assert stem(lang, word) == "".join(c for c in folded if c.isalnum())
+
+
+def test_every_stem_token_is_one_token_to_both_engines() -> None:
+    """The mirror indexes ``stems`` by whitespace and without positions, FTS5 by its own
+    tokenizer: a stem token that either split would be a phrase the mirror cannot answer.
+    Folding makes some letters and digits into several words (``½`` -> ``1⁄2``); their
+    stems are the letters and digits only, for every language."""
+    splitting = [chr(c) for c in range(0x10000) if chr(c).isalnum() and not fold(chr(c)).isalnum()]
+    assert "½" in splitting and "⑴" in splitting
+    text = " ".join(f"{c} mess{c}wert" for c in splitting)
+    found = {t for lang in STEMMERS for t in index_tokens(text, lang, starts=True)}
+    assert "en_messwert" in found and "de_12" in found  # "½" in German
+    db = sqlite3.connect(":memory:")
+    db.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(x, tokenize = "
+        "\"unicode61 remove_diacritics 2 tokenchars '_'\")"
+    )
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
+    for token in sorted(found):
+        assert tokens(token) == token, token  # the mirror's query side
+        db.execute("DELETE FROM t")
+        db.execute("INSERT INTO t VALUES (?)", (token,))
+        assert [r[0] for r in db.execute("SELECT term FROM v")] == [token], token
