@@ -46,7 +46,7 @@ from catalog.search import index as index_mod
 from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
 from catalog.search.index import FACET_FIELDS, INDEX_FILE, IndexFile, Moves, search_folder
-from catalog.search.project import FacetProvider, KeptCopies, SearchDoc, project_graph
+from catalog.search.project import FacetProvider, SearchDoc, project_graph
 from catalog.search.providers import UNFOLLOWED_SOURCES, LabFacetProvider
 from catalog.search.request import SORTS, SearchQuery, encode_cursor
 from catalog.search.snippets import pick, snippet
@@ -265,22 +265,17 @@ class SearchService:
         writer = build.StagedBuild(staged, workers, mirror, columns)
         try:
             started = time.perf_counter()
-            sources = list(self.catalogue.sources())
-            kept = KeptCopies(self.catalogue, [(src.name, src.graph) for src in sources])
-            try:
-                with gc_paused():  # millions of objects without cycles: see gc_paused
-                    for src in sources:
-                        writer.write(self._project(src.name, src.graph, None, kept))
-                        writer.set_source(src.name, version_key(src.graph, src.loaded_at))
-            finally:
-                kept.close()
+            with gc_paused():  # millions of objects without cycles: see gc_paused
+                for src in self.catalogue.sources():
+                    writer.write(self._project(src.name, src.graph, None))
+                    writer.set_source(src.name, version_key(src.graph, src.loaded_at))
             handed = time.perf_counter()
             # FTS5 ranking reads every segment: merge them once, now
             n = writer.finish(str(time.time()), optimize=self.text is None, position=position)
             log.info(
-                "search build: every source projected and handed on in %.1f s (%d of %d "
-                "read from a copy loaded ahead), the file finished %.1f s later",
-                handed - started, kept.used_ahead, len(sources), time.perf_counter() - handed,
+                "search build: every source projected and handed on in %.1f s, the file "
+                "finished %.1f s later",
+                handed - started, time.perf_counter() - handed,
             )  # fmt: skip
         finally:
             writer.close()
@@ -305,13 +300,10 @@ class SearchService:
             self._columns_conn, self._columns_stale = self.index.db(), False
             self._rewritten, self._moves = set(), []
 
-    def _project(
-        self, source: str, graph: str, ids: set[str] | None, kept: KeptCopies | None = None
-    ) -> Iterator[SearchDoc]:
-        """The documents of ``ids`` (``None``: all) of one graph, noted in :attr:`projected`
-        (``kept``: a full build's copies of the versions)."""
+    def _project(self, source: str, graph: str, ids: set[str] | None) -> Iterator[SearchDoc]:
+        """The documents of ``ids`` (``None``: all) of one graph, noted in :attr:`projected`."""
         self.projected.append((source, None if ids is None else frozenset(ids)))
-        return project_graph(self.catalogue, source, graph, ids, self.providers, kept)
+        return project_graph(self.catalogue, source, graph, ids, self.providers)
 
     def on_publish(self, source: str, changed: set[str] | None) -> None:
         """Listener for :attr:`Catalogue.on_publish`: catch up with the change feed, which

@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -174,18 +173,15 @@ def project_graph(
     graph: str,
     ids: Iterable[str] | None = None,
     providers: Iterable[FacetProvider] = (),
-    kept: KeptCopies | None = None,
 ) -> Iterator[SearchDoc]:
     """The search documents of the datasets of ``graph`` (all, or only ``ids``).
 
     A whole graph is read with a handful of queries; named datasets one by one, with the
     id written into each query (Oxigraph joins a ``VALUES`` list against the whole graph).
-    ``kept``: a build's kept copies of every version, each loaded while the one before is
-    projected.
     """
     parts: Iterable[tuple[list[SearchDoc], dict[str, DatasetFacts]]]
     if ids is None:
-        parts = _project_all(catalogue, source, graph, kept)
+        parts = _project_all(catalogue, source, graph)
     else:
         parts = (_project(catalogue, source, graph, one) for one in sorted(set(ids)))
     providers = list(providers)
@@ -315,7 +311,7 @@ def _read_dist_prop(
 
 
 def _project_all(
-    catalogue: Catalogue, source: str, graph: str, kept: KeptCopies | None = None
+    catalogue: Catalogue, source: str, graph: str
 ) -> Iterator[tuple[list[SearchDoc], dict[str, DatasetFacts]]]:
     """Every dataset of ``graph`` and its facts, in id order: one scan per predicate into
     one triple index (the one the facts are derived from too), then the documents are put together
@@ -324,7 +320,7 @@ def _project_all(
     each the same as the one-dataset projection gives (tested)."""
     wanted = {*FACT_PREDICATES, *_PROPS, *_DIST_PROPS, str(DLAB.datasetId), _FOAF_NAME, _BBOX}
     stored = storing_facts(catalogue, source, graph)  # begun before the read
-    store = kept.take(source, graph) if kept is not None else _kept_store(catalogue, source, graph)
+    store = _kept_store(catalogue, source, graph)
     index = read_predicates(catalogue, graph, wanted, store=store)
     found: dict[str, str] = {}
     for iri, props in index.items():
@@ -334,8 +330,6 @@ def _project_all(
             found[ident.value] = iri
     facts_of = facts_reader(catalogue, source, graph, index, store)
     del store  # the kept version's in-memory store: only the closure's reads needed it
-    if kept is not None:
-        kept.load_after(source, graph)  # while this version's documents are written
     ordered = sorted(found)
     for i in range(0, len(ordered), _BATCH):
         docs = {ident: SearchDoc(ident, found[ident], source) for ident in ordered[i : i + _BATCH]}
@@ -363,57 +357,6 @@ def _kept_store(catalogue: Catalogue, source: str, graph: str) -> GraphStore | N
         took = time.perf_counter() - started
         log.info("search: %s read from its kept N-Triples (loaded in %.1fs)", source, took)
     return store
-
-
-class KeptCopies:
-    """The kept N-Triples of a build's versions (:func:`_kept_store`), in the order the
-    build projects them: once a version is read, the next one's copy is loaded on a thread
-    while this one's documents are prepared and written (decompressing and loading a
-    source of 100,000 datasets takes about 4 s of CPU, and both free the GIL), so the
-    building process does not stop its writer's supply for it. At most one copy is loaded
-    ahead; it is used only if the version is still exactly the copy when its turn comes.
-    """
-
-    def __init__(self, catalogue: Catalogue, versions: list[tuple[str, str]]) -> None:
-        self.catalogue = catalogue
-        self.versions = versions
-        self._loader = ThreadPoolExecutor(1, thread_name_prefix="kept-copy")
-        self._ahead: tuple[tuple[str, str], Future[GraphStore | None]] | None = None
-        #: Versions whose copy was loaded ahead and then used.
-        self.used_ahead = 0
-
-    def take(self, source: str, graph: str) -> GraphStore | None:
-        """Version ``graph`` of ``source`` in an in-memory store: the one loaded ahead if
-        it is this version and still its exact copy, else loaded now (``None``: read the
-        catalogue's store)."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == (source, graph):
-            store = ahead[1].result()
-            if store is not None and self.catalogue.graphs.kept_copy(source, graph) is not None:
-                self.used_ahead += 1
-                log.info("search: %s read from its kept N-Triples (loaded ahead)", source)
-                return store
-            if store is not None:
-                log.info("search: %s changed in place since its copy was loaded", source)
-            del store
-        elif ahead is not None:  # another version's (not the build's order): dropped
-            ahead[1].cancel()
-        return _kept_store(self.catalogue, source, graph)
-
-    def load_after(self, source: str, graph: str) -> None:
-        """Start loading the copy of the version the build projects after this one."""
-        try:
-            following = self.versions[self.versions.index((source, graph)) + 1]
-        except (ValueError, IndexError):
-            return
-        path = self.catalogue.graphs.kept_copy(*following)
-        if path is not None:
-            self._ahead = following, self._loader.submit(kept_store, path, following[1])
-
-    def close(self) -> None:
-        """Stop loading ahead (a copy being loaded is dropped once loaded)."""
-        self._ahead = None
-        self._loader.shutdown(wait=False, cancel_futures=True)
 
 
 _EMPTY: dict[str, list[Term]] = {}

@@ -13,7 +13,7 @@ from catalog import graph_copies
 from catalog.demo import load_demo
 from catalog.errors import InvalidInput
 from catalog.search import SearchService
-from catalog.search.project import KeptCopies, _project_all
+from catalog.search.project import _project_all
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 from tests.catalog.test_roundtrip import PARSABLE
@@ -103,62 +103,6 @@ def test_a_full_build_reads_the_kept_copies(
         assert service.search("hospital").total > 0
     finally:
         service.close()
-
-
-def _in_order(cat: Catalogue, kept: KeptCopies | None) -> dict[str, list[Any]]:
-    """Each source's documents, projected in the order a build projects them."""
-    out = {}
-    for src in cat.sources():
-        out[src.name] = [
-            d for batch, _ in _project_all(cat, src.name, src.graph, kept) for d in batch
-        ]
-    return out
-
-
-def test_a_build_loads_each_copy_while_the_one_before_is_projected(
-    catalogue: Catalogue,
-) -> None:
-    from bench.scale_bench import source_turtle
-
-    load_demo(catalogue)
-    catalogue.load(source_turtle(0, 300), fmt="turtle", source="gen", replace=True)
-    versions = [(src.name, src.graph) for src in catalogue.sources()]
-    kept = KeptCopies(catalogue, versions)
-    try:
-        ahead = _in_order(catalogue, kept)
-    finally:
-        kept.close()
-    assert kept.used_ahead == len(versions) - 1 >= 4  # all but the first
-    folder, catalogue.graphs.copies = catalogue.graphs.copies, None
-    try:
-        assert ahead == _in_order(catalogue, None)  # as the store gives them
-    finally:
-        catalogue.graphs.copies = folder
-
-
-def test_a_copy_loaded_ahead_of_a_change_in_place_is_not_read(catalogue: Catalogue) -> None:
-    from bench.scale_bench import source_turtle
-
-    catalogue.load(source_turtle(0, 50), fmt="turtle", source="a", replace=True)
-    catalogue.load(source_turtle(1, 50), fmt="turtle", source="b", replace=True)
-    versions = [(src.name, src.graph) for src in catalogue.sources()]
-    assert [name for name, _ in versions] == ["a", "b"]
-    kept = KeptCopies(catalogue, versions)
-    try:
-        _projected_with(catalogue, "a", versions[0][1], kept)  # b's copy is loaded now
-        extra = (
-            f'{_HEAD}<https://b.example/extra> a dcat:Dataset ; dct:title "Zebrafish atlas"@en .'
-        )
-        catalogue.load(extra.encode(), fmt="turtle", source="b")  # in place, meanwhile
-        docs = _projected_with(catalogue, "b", versions[1][1], kept)
-    finally:
-        kept.close()
-    assert kept.used_ahead == 0
-    assert len(docs) == 51 and any(d.titles == [("en", "Zebrafish atlas")] for d in docs)
-
-
-def _projected_with(cat: Catalogue, source: str, graph: str, kept: KeptCopies) -> list[Any]:
-    return [d for batch, _ in _project_all(cat, source, graph, kept) for d in batch]
 
 
 def test_a_change_in_place_voids_the_copy(catalogue: Catalogue) -> None:
