@@ -5,6 +5,7 @@ token to FTS5 and to the Tantivy mirror."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 
 import snowballstemmer
@@ -106,3 +107,20 @@ def test_every_stem_token_is_one_token_to_both_engines() -> None:
         db.execute("DELETE FROM t")
         db.execute("INSERT INTO t VALUES (?)", (token,))
         assert [r[0] for r in db.execute("SELECT term FROM v")] == [token], token
+
+
+def test_new_words_leave_the_garbage_collector_no_cache_to_walk() -> None:
+    """A build's writer collects its garbage once a batch, and every batch meets new
+    words: the stem cache must never become a container the collector walks whole (with
+    tuple keys it did, 27 ms a collection at 400,000 words)."""
+    for i in range(5000):
+        stem("en", f"wortschatz{i}x")
+    gc.collect()
+    gc.freeze()
+    try:
+        for i in range(5000, 5100):
+            stem("de", f"wortschatz{i}x")
+        walked = [o for o in gc.get_objects() if isinstance(o, dict) and len(o) >= 5000]
+        assert walked == []
+    finally:
+        gc.unfreeze()
