@@ -66,6 +66,10 @@ LATE_INDEXES = {
     "docs_title": "CREATE INDEX docs_title ON docs(sort_title)",
 }
 
+#: The ``fts`` table's tokenizer (the mirror splits words the same way:
+#: :func:`catalog.search.mirror_layout.tokens`).
+TOKENIZE = "unicode61 remove_diacritics 2 tokenchars '_'"
+
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources(source TEXT PRIMARY KEY, graph TEXT NOT NULL);
@@ -81,9 +85,9 @@ CREATE INDEX facets_doc ON facets(doc, field, value);
 CREATE TABLE labels(field TEXT NOT NULL, value TEXT NOT NULL, lang TEXT NOT NULL,
     label TEXT NOT NULL, PRIMARY KEY(field, value, lang)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(title, kw, body, stems,
-    tokenize = "unicode61 remove_diacritics 2 tokenchars '_'");
+    tokenize = "{tokenize}");
 CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row');
-""".replace("{late_indexes}", ";\n".join(LATE_INDEXES.values()))
+""".replace("{late_indexes}", ";\n".join(LATE_INDEXES.values())).replace("{tokenize}", TOKENIZE)
 
 
 #: The index file's name in its folder.

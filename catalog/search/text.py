@@ -109,7 +109,7 @@ def _stem_of(key: str) -> str:
     """:func:`stem` of ``<lang>:<word>``, cached by one string: with two arguments the
     cache's keys are tuples, and each new one makes the cache's dictionary a container the
     garbage collector walks whole again (27 ms a collection at 400,000 words: a build's
-    writer collects once a batch, and spent 32-39 s of a 2M build on it)."""
+    writer collects once a batch, and spent 32-42 s of a 2M build on it)."""
     lang, word = key.split(":", 1)
     stemmer = _stemmer(lang)
     lowered = word.casefold()
