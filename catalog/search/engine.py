@@ -41,6 +41,7 @@ from catalog.errors import DatalabError
 from catalog.facts.read import gc_paused
 from catalog.jobs.background import Coalesced
 from catalog.labs.store import LABS_SOURCE
+from catalog.records import held_twice_taken_once
 from catalog.search import build, early, follow, labs, plan, snapshots
 from catalog.search import index as index_mod
 from catalog.search import query as qparse
@@ -265,7 +266,9 @@ class SearchService:
         writer = build.StagedBuild(staged, workers, mirror, columns)
         try:
             started = time.perf_counter()
-            with gc_paused():  # millions of objects without cycles: see gc_paused
+            # millions of objects without cycles: see gc_paused; every id held twice is
+            # looked up once (the feed is followed after the build)
+            with gc_paused(), held_twice_taken_once(self.catalogue.store):
                 for src in self.catalogue.sources():
                     writer.write(self._project(src.name, src.graph, None))
                     writer.set_source(src.name, version_key(src.graph, src.loaded_at))

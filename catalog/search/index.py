@@ -395,11 +395,22 @@ class IndexFile:
         seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='docs'").fetchone()
         first = max(top, seq[0] if seq is not None else 0) + 1
         rowids = range(first, first + len(prepared))
+        before = conn.total_changes
         conn.executemany(
-            "INSERT INTO docs(rowid, id, source, access, modified, sort_title, minx, miny, "
-            "maxx, maxy, display) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO docs(rowid, id, source, access, modified, sort_title, "
+            "minx, miny, maxx, maxy, display) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [(rowid, *p[0]) for rowid, p in zip(rowids, prepared, strict=True)],
         )
+        if conn.total_changes - before != len(prepared):
+            # an id written already, or twice in the batch: two records hold it (only
+            # records written before ownership was enforced can); the first keeps it
+            conn.execute("DELETE FROM docs WHERE rowid >= ?", (first,))
+            kept = IndexFile._first_of_each(conn, prepared)
+            log.warning(
+                "search build: %d documents left out: their id is indexed already (held "
+                "by more than one record)", len(prepared) - len(kept),
+            )  # fmt: skip
+            return IndexFile._append(conn, kept, inserted, appended)
         conn.executemany(
             "INSERT INTO fts(rowid, title, kw, body, stems) VALUES (?,?,?,?,?)",
             [(rowid, *p[1]) for rowid, p in zip(rowids, prepared, strict=True)],
@@ -417,6 +428,26 @@ class IndexFile:
         if appended is not None:
             appended(rowids, prepared)
         return len(prepared)
+
+    @staticmethod
+    def _first_of_each(conn: sqlite3.Connection, prepared: list[PreparedDoc]) -> list[PreparedDoc]:
+        """``prepared`` without the documents whose id the file holds already or an
+        earlier one of them has."""
+        ids = [p[0][0] for p in prepared]
+        seen: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            seen.update(
+                row[0]
+                for row in conn.execute(f"SELECT id FROM docs WHERE id IN ({marks})", chunk)  # noqa: S608
+            )
+        kept = []
+        for p in prepared:
+            if p[0][0] not in seen:
+                seen.add(p[0][0])
+                kept.append(p)
+        return kept
 
     @staticmethod
     def defer_indexes(conn: sqlite3.Connection) -> None:

@@ -236,6 +236,53 @@ def test_a_fresh_build_writes_what_row_by_row_inserts_write(tmp_path: Path) -> N
     fresh.close()
 
 
+def _by_id(db: sqlite3.Connection) -> dict[str, tuple[tuple, tuple, list[tuple]]]:
+    """Each document's ``docs`` row, ``fts`` row and facet pairs, by id (rowids left out)."""
+    out = {}
+    for rowid, ident, *rest in db.execute("SELECT * FROM docs"):  # rowid first
+        fts = db.execute("SELECT * FROM fts WHERE rowid=?", (rowid,)).fetchone()
+        pairs = db.execute("SELECT field, value FROM facets WHERE doc=? ORDER BY 1, 2", (rowid,))
+        out[ident] = (tuple(rest), fts, pairs.fetchall())
+    return out
+
+
+def test_a_fresh_build_keeps_the_first_document_of_an_id_held_twice(tmp_path: Path) -> None:
+    """Two records under one id (only those written before ownership was enforced): the
+    build does not fail on the index's unique id, and keeps the first document, whether
+    the second comes in a later batch or in the same one."""
+    with Catalogue.open(get_settings(home=tmp_path / "home")) as cat:
+        load_demo(cat)
+        docs = [d for s in cat.sources() for d in project_graph(cat, s.name, s.graph)]
+    half = len(docs) // 2
+
+    def again(doc: SearchDoc) -> SearchDoc:
+        return SearchDoc(
+            id=doc.id, iri=f"https://legacy.example/{doc.id}", source="legacy",
+            titles=[("en", "A second record")], facets={"theme": {"AGRI"}}, access="public",
+        )  # fmt: skip
+
+    batches = (docs[:half], [again(docs[0]), *docs[half:], again(docs[half])])
+    plain = open_staged(IndexFile(tmp_path / "plain" / "index.sqlite").create_empty())
+    fresh = open_staged(IndexFile(tmp_path / "fresh" / "index.sqlite").create_empty())
+    mirrored: list[int] = []
+    assert IndexFile.write_prepared(plain, prepare_docs(docs)) == len(docs)
+    written = [
+        IndexFile.write_prepared(
+            fresh, prepare_docs(batch), True, lambda rowid, *_: mirrored.append(rowid)
+        )
+        for batch in batches
+    ]
+    assert written == [half, len(docs) - half]
+    assert _by_id(fresh) == _by_id(plain)  # each id once, the first document's
+    rowids = [r[0] for r in fresh.execute("SELECT rowid FROM docs ORDER BY rowid")]
+    assert sorted(mirrored) == rowids  # the mirror was told of the rows kept only
+    orphans = "SELECT count(*) FROM {} WHERE {} NOT IN (SELECT rowid FROM docs)"
+    assert fresh.execute(orphans.format("fts", "rowid")).fetchone() == (0,)
+    assert fresh.execute(orphans.format("facets", "doc")).fetchone() == (0,)
+    plain.close()
+    fresh.close()
+
+
 def test_mirror_tokens_part_by_part_are_the_tokens_of_the_whole(tmp_path: Path) -> None:
     """The ``kw`` column's tokens, taken part by part (each distinct part once), against
     the whole column tokenised at once: on joins of the tricky texts (final sigma either

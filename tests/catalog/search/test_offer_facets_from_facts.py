@@ -21,6 +21,7 @@ from catalog.labs.store import edit_lab
 from catalog.offers import facets as offer_facets_module
 from catalog.offers.facets import offer_facets
 from catalog.offers.licence_store import add_licence, make_entry
+from catalog.search.engine import SearchService
 from catalog.search.project import SearchDoc, project_graph, provider_pairs
 from catalog.search.providers import OfferFacets
 from catalog.service import Catalogue
@@ -138,3 +139,33 @@ def test_more_distinct_terms_than_are_kept_give_the_same_facets(
     monkeypatch.setattr(offer_facets_module, "TERMS_KEPT", 2)  # forgotten every few terms
     docs = _projected(cat, OfferFacets())
     assert {i: _offer_pairs(d) for i, d in docs.items()} == _direct(cat, sorted(docs))
+
+
+def test_a_build_looks_up_the_ids_held_twice_once_and_gives_them_no_offer_facets(
+    cat: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _projected(cat, OfferFacets())
+    twice = next(i for i, d in before.items() if d.facets.get("lab") and d.source == "shaped")
+    second_record(cat, twice)
+    lookups: list[str] = []
+    select = cat.store.select
+
+    def counted(query: str, *args: object, **kwargs: object) -> object:
+        if "HAVING" in query:
+            lookups.append(query)
+        return select(query, *args, **kwargs)
+
+    monkeypatch.setattr(cat.store, "select", counted)
+    service = SearchService.open(cat, (OfferFacets(),), attach=False)
+    try:
+        assert service.origin == "build"
+        built = service.facet_values(sorted(before), FIELDS)
+    finally:
+        service.close()
+    assert len(lookups) == 1  # not once per batch of the build
+    assert not built.get(twice, {}).get("lab")
+    others = sorted(i for i in before if i != twice)
+    direct = _direct(cat, others)
+    assert {i: {(f, v) for f in FIELDS for v in built.get(i, {}).get(f, [])} for i in others} == (
+        direct
+    )
