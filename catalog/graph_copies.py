@@ -20,7 +20,11 @@ The copy is the version only while nothing else wrote to it:
   (:meth:`catalog.graphs.SourceGraphs.update_in_place`, in the same atomic update), so a
   version changed since is read from the store again;
 * the file is removed with its version (dropped, or discarded after a failed load). A
-  build on a machine without the file (another replica) reads the store.
+  build on a machine without the file (another replica) reads the store;
+* a load killed while writing its copy leaves the staging file (``.part``): it goes with
+  its version once that is collected as abandoned, or, when the store holds nothing of the
+  version, once it is older than the grace of unpublished versions
+  (:func:`sweep_staged`, run by :meth:`catalog.graphs.SourceGraphs._collect`).
 
 An in-memory store gives the triples the on-disk store gives (same parser, same
 canonical terms, duplicates merged), but in another order; readers sort multi-valued
@@ -48,12 +52,39 @@ KEPT = str(DLAB) + "ntriplesKept"
 #: The folder under the catalogue's home.
 FOLDER = "ntriples"
 _SUFFIX = ".nt.zst"
+_STAGING = ".part"
 _CODEC = "zstd"
 
 
 def copy_path(folder: Path, graph: str) -> Path:
     """Where the copy of version ``graph`` is kept in ``folder``."""
     return folder / (hashlib.sha256(graph.encode("utf-8")).hexdigest()[:40] + _SUFFIX)
+
+
+def staging_path(path: Path) -> Path:
+    """Where the copy ``path`` is written until it is sealed."""
+    return path.with_name(path.name + _STAGING)
+
+
+def sweep_staged(folder: Path, older_than: float) -> list[Path]:
+    """Remove the staging files in ``folder`` last written before ``older_than`` (seconds
+    since the epoch): left by loads killed while writing them (a load at work writes its
+    file as it goes). Returns those removed."""
+    removed: list[Path] = []
+    try:
+        staged = list(folder.glob(f"*{_SUFFIX}{_STAGING}"))
+    except OSError:
+        return removed
+    for path in staged:
+        try:
+            if path.stat().st_mtime < older_than:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:
+            continue  # sealed or removed meanwhile
+    if removed:
+        log.info("removed %d abandoned N-Triples staging files from %s", len(removed), folder)
+    return removed
 
 
 class CopyWriter:
@@ -63,7 +94,7 @@ class CopyWriter:
     def __init__(self, folder: Path, graph: str) -> None:
         self.graph = graph
         self.path = copy_path(folder, graph)
-        self._part = self.path.with_name(self.path.name + ".part")
+        self._part = staging_path(self.path)
         self._out: pa.NativeFile | None = None
         #: Why the copy is not the version (``None``: it is, so far).
         self.voided: str | None = None

@@ -184,8 +184,11 @@ class SourceGraphs:
         return path if marked else None
 
     def _remove_copy(self, graph: str) -> None:
+        """Remove the kept copy of version ``graph``, or what a killed load staged of it."""
         if self.copies is not None:
-            graph_copies.copy_path(self.copies, graph).unlink(missing_ok=True)
+            path = graph_copies.copy_path(self.copies, graph)
+            path.unlink(missing_ok=True)
+            graph_copies.staging_path(path).unlink(missing_ok=True)
 
     def copy_current(self, name: str) -> str:
         """A new, unpublished version holding a copy of the current one (for upserts)."""
@@ -349,7 +352,8 @@ class SourceGraphs:
     def _collect(self, name: str) -> None:
         """Drop this source's versions no reader or writer needs: those once published and
         now neither current nor previous, and unpublished ones older than the grace period
-        (younger ones may belong to a writer still at work)."""
+        (younger ones may belong to a writer still at work), with their kept N-Triples; and
+        any source's N-Triples staging files untouched for as long."""
         prefix = f"{VERSION_PREFIX}{name}:"
         src = source_iri(name)
         rows = self.store.select(
@@ -371,6 +375,8 @@ class SourceGraphs:
                 f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> "
                 f"<{DLAB.publishedVersionOf}> ?s }} }}"
             )
+        if self.copies is not None:  # staged by loads killed before the store held any
+            graph_copies.sweep_staged(self.copies, oldest)
 
 
 def _version_key(graph: str) -> tuple[float, str]:

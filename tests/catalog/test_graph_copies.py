@@ -4,6 +4,7 @@ and are never read once the version is no longer what they hold."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,41 @@ def test_copies_go_with_their_versions(catalogue: Catalogue) -> None:
     assert catalogue.graphs.kept_copy("gen", graphs[-1]) is not None  # type: ignore[arg-type]
     catalogue.remove_source("gen")
     assert _copies(catalogue) == []
+
+
+def test_what_killed_loads_staged_goes_once_abandoned(catalogue: Catalogue) -> None:
+    from bench.scale_bench import source_turtle
+
+    catalogue.load(source_turtle(0, 20), fmt="turtle", source="gen", replace=True)
+    folder = catalogue.graphs.copies
+    assert folder is not None
+    kept = set(_copies(catalogue))
+    # a load killed while its version and copy were half written ...
+    killed = catalogue.graphs.new_version("gen")
+    catalogue.store.update(f"INSERT DATA {{ GRAPH <{killed}> {{ <urn:x:a> <urn:x:b> 1 }} }}")
+    half = graph_copies.CopyWriter(folder, killed)
+    half.write(b"<urn:x:a> <urn:x:b> 1 .\n")
+    # ... and one killed before the store held anything of its version
+    early = graph_copies.CopyWriter(folder, catalogue.graphs.new_version("gen"))
+    early.write(b"<urn:x:a> <urn:x:b> 2 .\n")
+    for writer in (half, early):
+        writer._close()  # the process ended: its file stays as far as it got
+    staged = {graph_copies.staging_path(half.path), graph_copies.staging_path(early.path)}
+    assert set(_copies(catalogue)) == kept | staged
+    # the next publish within the grace leaves them: their loads may still be at work
+    catalogue.load(source_turtle(1, 20), fmt="turtle", source="gen", replace=True)
+    assert staged <= set(_copies(catalogue))
+    assert killed in catalogue.store.named_graphs()
+    # past it, the next publish collects them with the abandoned version
+    catalogue.graphs.unpublished_grace_s = 0.001
+    time.sleep(0.01)
+    catalogue.load(source_turtle(2, 20), fmt="turtle", source="gen", replace=True)
+    left = set(_copies(catalogue))
+    assert not left & staged
+    assert killed not in catalogue.store.named_graphs()
+    assert left == {
+        graph_copies.copy_path(folder, g) for g in catalogue.graphs.pointers("gen") if g
+    }
 
 
 def test_a_damaged_copy_is_read_from_the_store(
