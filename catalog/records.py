@@ -305,8 +305,8 @@ def held_twice_taken_once(store: GraphStore) -> Iterator[None]:
     """Inside it (this thread, or the context it runs in), :func:`held_twice` answers from
     one lookup of every id held twice in ``store``, made on entry: for a whole-catalogue
     build, which asks for every dataset batch by batch (at 2M, 1,000 lookups of 2,000 ids
-    cost some 35 s; one of every id, 3.4 s). Writes made meanwhile are not seen: the caller
-    follows the change feed afterwards (the search build does)."""
+    took 50-59 s of CPU; one of every id, 3.7-4.1 s). Writes made meanwhile are not seen:
+    the caller follows the change feed afterwards (the search build does)."""
     current = [src.graph for src in SourceGraphs(store).sources()]
     twice = frozenset(_ids_held_twice(store, current, "") if current else ())
     token = _TAKEN_ONCE.set((store, twice))
