@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from catalog.service import Catalogue
 
 DCT_ACCESS = "http://purl.org/dc/terms/accessRights"
@@ -23,3 +25,18 @@ def second_record(cat: Catalogue, dataset_id: str) -> None:
         f'<https://w3id.org/datalab/ns#datasetId> "{dataset_id}" ; '
         f"<{DCT_ACCESS}> <{PUBLIC}> }} }}"
     )
+
+
+def held_twice_lookups(cat: Catalogue, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The queries by which ``cat``'s store is asked which ids records hold twice (a
+    ``GROUP BY ... HAVING``: :func:`catalog.records.held_twice`), from now on."""
+    lookups: list[str] = []
+    select = cat.store.select
+
+    def counted(query: str, *args: object, **kwargs: object) -> object:
+        if "HAVING" in query:
+            lookups.append(query)
+        return select(query, *args, **kwargs)
+
+    monkeypatch.setattr(cat.store, "select", counted)
+    return lookups

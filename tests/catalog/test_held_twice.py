@@ -13,7 +13,7 @@ from catalog.errors import DatasetNotFound, DuplicateRecord
 from catalog.ids import dataset_id
 from catalog.records import _BATCH, find, held_twice, held_twice_taken_once
 from catalog.service import Catalogue
-from tests.catalog.legacy import second_record
+from tests.catalog.legacy import held_twice_lookups, second_record
 from tests.engines import ENGINES, engine_settings
 
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -86,15 +86,7 @@ def test_taken_once_it_answers_alike_from_one_lookup_until_its_end(
 ) -> None:
     ids, (across, inside, stale) = _twice_over(cat)
     plain = held_twice(cat.store, ids)
-    lookups: list[str] = []
-    select = cat.store.select
-
-    def counted(query: str, *args: object, **kwargs: object) -> object:
-        if "HAVING" in query:
-            lookups.append(query)
-        return select(query, *args, **kwargs)
-
-    monkeypatch.setattr(cat.store, "select", counted)
+    lookups = held_twice_lookups(cat, monkeypatch)
     with held_twice_taken_once(cat.store):
         assert held_twice(cat.store, ids) == plain == {across, inside}
         assert held_twice(cat.store, ids[:100]) == plain & set(ids[:100])

@@ -26,7 +26,7 @@ from catalog.search.project import SearchDoc, project_graph, provider_pairs
 from catalog.search.providers import OfferFacets
 from catalog.service import Catalogue
 from catalog.settings import Settings
-from tests.catalog.legacy import second_record
+from tests.catalog.legacy import held_twice_lookups, second_record
 
 N = 120
 FIELDS = ("lab", "ai_training")
@@ -147,15 +147,7 @@ def test_a_build_looks_up_the_ids_held_twice_once_and_gives_them_no_offer_facets
     before = _projected(cat, OfferFacets())
     twice = next(i for i, d in before.items() if d.facets.get("lab") and d.source == "shaped")
     second_record(cat, twice)
-    lookups: list[str] = []
-    select = cat.store.select
-
-    def counted(query: str, *args: object, **kwargs: object) -> object:
-        if "HAVING" in query:
-            lookups.append(query)
-        return select(query, *args, **kwargs)
-
-    monkeypatch.setattr(cat.store, "select", counted)
+    lookups = held_twice_lookups(cat, monkeypatch)
     service = SearchService.open(cat, (OfferFacets(),), attach=False)
     try:
         assert service.origin == "build"
