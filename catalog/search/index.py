@@ -406,6 +406,8 @@ class IndexFile:
             # records written before ownership was enforced can); the first keeps it
             conn.execute("DELETE FROM docs WHERE rowid >= ?", (first,))
             kept = IndexFile._first_of_each(conn, prepared)
+            if len(kept) == len(prepared):  # ignored for another constraint: never hide it
+                raise sqlite3.IntegrityError("a document row was refused by the docs table")
             log.warning(
                 "search build: %d documents left out: their id is indexed already (held "
                 "by more than one record)", len(prepared) - len(kept),

@@ -279,6 +279,13 @@ def test_a_fresh_build_keeps_the_first_document_of_an_id_held_twice(tmp_path: Pa
     orphans = "SELECT count(*) FROM {} WHERE {} NOT IN (SELECT rowid FROM docs)"
     assert fresh.execute(orphans.format("fts", "rowid")).fetchone() == (0,)
     assert fresh.execute(orphans.format("facets", "doc")).fetchone() == (0,)
+    # a row refused for anything but its id is an error, as before (not left out)
+    new = again(docs[1])
+    new.id = "a-new-id"
+    broken = prepare_docs([new])
+    broken[0] = ((*broken[0][0][:4], None, *broken[0][0][5:]), *broken[0][1:])  # no title key
+    with pytest.raises(sqlite3.IntegrityError):
+        IndexFile.write_prepared(fresh, broken, True)
     plain.close()
     fresh.close()
 
