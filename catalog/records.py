@@ -272,20 +272,28 @@ def iris_with_ids(store: GraphStore, graph: str, ids: list[str]) -> list[str]:
     return found
 
 
-#: What :func:`held_twice` answers from inside :func:`held_twice_taken_once`: the store it
-#: was taken from and every id held twice there on entry (``None`` outside).
-_TAKEN_ONCE: ContextVar[tuple[GraphStore, frozenset[str]] | None] = ContextVar(
-    "held_twice_taken_once", default=None
-)
+@dataclass
+class _Taken:
+    """Inside :func:`held_twice_taken_once`: the store, and every id held twice there once
+    first asked (``None`` until then)."""
+
+    store: GraphStore
+    twice: frozenset[str] | None = None
+
+
+_TAKEN_ONCE: ContextVar[_Taken | None] = ContextVar("held_twice_taken_once", default=None)
 
 
 def held_twice(store: GraphStore, ids: Iterable[str]) -> set[str]:
     """Which of ``ids`` more than one record holds in the current graphs: the ids
     :func:`find` refuses (:class:`DuplicateRecord`), found for many ids at once (inside
-    :func:`held_twice_taken_once`, from what it took on entry)."""
+    :func:`held_twice_taken_once`, from its one lookup)."""
     taken = _TAKEN_ONCE.get()
-    if taken is not None and taken[0] is store:
-        return set(taken[1].intersection(ids))
+    if taken is not None and taken.store is store:
+        if taken.twice is None:
+            current = [src.graph for src in SourceGraphs(store).sources()]
+            taken.twice = frozenset(_ids_held_twice(store, current, "") if current else ())
+        return set(taken.twice.intersection(ids))
     wanted = sorted(set(ids))
     current = [src.graph for src in SourceGraphs(store).sources()]
     if not wanted or not current:
@@ -303,13 +311,12 @@ def held_twice(store: GraphStore, ids: Iterable[str]) -> set[str]:
 @contextmanager
 def held_twice_taken_once(store: GraphStore) -> Iterator[None]:
     """Inside it (this thread, or the context it runs in), :func:`held_twice` answers from
-    one lookup of every id held twice in ``store``, made on entry: for a whole-catalogue
-    build, which asks for every dataset batch by batch (at 2M, 1,000 lookups of 2,000 ids
-    took 50-59 s of CPU; one of every id, 3.7-4.1 s). Writes made meanwhile are not seen:
-    the caller follows the change feed afterwards (the search build does)."""
-    current = [src.graph for src in SourceGraphs(store).sources()]
-    twice = frozenset(_ids_held_twice(store, current, "") if current else ())
-    token = _TAKEN_ONCE.set((store, twice))
+    one lookup of every id held twice in ``store``, made when first asked (a build whose
+    facet providers never ask makes none): for a whole-catalogue build, which asks for
+    every dataset batch by batch (at 2M, 1,000 lookups of 2,000 ids took 50-59 s of CPU;
+    one of every id, 3.7-4.1 s). Writes made after it are not seen: the caller follows
+    the change feed afterwards (the search build does)."""
+    token = _TAKEN_ONCE.set(_Taken(store))
     try:
         yield
     finally:

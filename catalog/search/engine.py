@@ -716,26 +716,16 @@ class SearchService:
             return dict(cols.counts(None).get(name, []))
 
 
-_CHUNK = 500
-
-
 def _rowids(db: sqlite3.Connection, ids: Iterable[str]) -> np.ndarray:
     """The index rowids of dataset ``ids`` (ids not indexed are left out)."""
-    wanted = sorted(set(ids))
-    out: list[int] = []
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        sql = f"SELECT rowid FROM docs WHERE id IN ({marks})"  # noqa: S608
-        out.extend(r[0] for r in db.execute(sql, chunk))
-    return np.array(sorted(out), dtype=np.int64)
+    return np.array(sorted(index_mod.rowids_of(db, ids).values()), dtype=np.int64)
 
 
 def _ids_of(db: sqlite3.Connection, rowids: np.ndarray) -> list[str]:
     """The dataset ids of ``rowids``, in their order."""
     found: dict[int, str] = {}
-    for start in range(0, len(rowids), _CHUNK):
-        chunk = [int(r) for r in rowids[start : start + _CHUNK]]
+    for start in range(0, len(rowids), index_mod.IN_CHUNK):
+        chunk = [int(r) for r in rowids[start : start + index_mod.IN_CHUNK]]
         marks = ",".join("?" * len(chunk))
         sql = f"SELECT rowid, id FROM docs WHERE rowid IN ({marks})"  # noqa: S608
         found.update((r[0], r[1]) for r in db.execute(sql, chunk))

@@ -125,6 +125,22 @@ def expected_schema_objects() -> set[tuple[str, str, str]]:
         conn.close()
 
 
+#: Ids or rowids per ``IN (...)`` list (well under SQLite's limit on parameters).
+IN_CHUNK = 500
+
+
+def rowids_of(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, int]:
+    """``{id: rowid}`` of those of ``ids`` the index file holds."""
+    wanted = sorted(set(ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT id, rowid FROM docs WHERE id IN ({marks})"  # noqa: S608
+        found.update(conn.execute(sql, chunk))
+    return found
+
+
 def stamp_path(path: Path) -> Path:
     """Where the integrity stamp of the index file ``path`` is kept."""
     return path.with_name(path.name + ".stamp")
@@ -387,8 +403,10 @@ class IndexFile:
     ) -> int:
         """:meth:`write_prepared` into a file built from empty, one ``executemany`` per
         table for the whole batch: each row is given the rowid ``AUTOINCREMENT`` would
-        have given it (the next after the highest ever used; nothing is deleted during a
-        build), so the file holds what row-by-row inserts would have written."""
+        have given it (the next after the highest ever used), so the file holds what
+        row-by-row inserts would have written; but for an id two records hold, which keeps
+        the first document here and the last row by row (a batch holding one is written
+        again without it, its rowids skipped)."""
         if not prepared:
             return 0
         top = conn.execute("SELECT max(rowid) FROM docs").fetchone()[0] or 0
@@ -435,15 +453,7 @@ class IndexFile:
     def _first_of_each(conn: sqlite3.Connection, prepared: list[PreparedDoc]) -> list[PreparedDoc]:
         """``prepared`` without the documents whose id the file holds already or an
         earlier one of them has."""
-        ids = [p[0][0] for p in prepared]
-        seen: set[str] = set()
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            seen.update(
-                row[0]
-                for row in conn.execute(f"SELECT id FROM docs WHERE id IN ({marks})", chunk)  # noqa: S608
-            )
+        seen = set(rowids_of(conn, [p[0][0] for p in prepared]))
         kept = []
         for p in prepared:
             if p[0][0] not in seen:

@@ -119,13 +119,14 @@ class OxigraphStore:
             subjects = [str(row[0]) for row in rows]  # type: ignore[union-attr]
         except OSError as exc:
             raise StoreError(f"query failed: {exc}", where=graph) from exc
+        flushing = len(subjects) > self.drop_subjects  # a drop of one batch holds little
         for i in range(0, len(subjects), self.drop_subjects):
             values = " ".join(subjects[i : i + self.drop_subjects])
             self.update(
                 f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} "
                 f"WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}"
             )
-            if len(subjects) > self.drop_subjects:  # a small drop holds little
+            if flushing:
                 self.flush()  # the deletions' in-memory tables, written out
         self.update(f"DROP SILENT GRAPH <{graph}>")  # what is left: other subjects, the name
 
