@@ -136,7 +136,8 @@ class LazySearch:
         service = self._service
         if service is not None:
             return service.feed_status()
-        index = IndexFile(index_path(self.catalogue.settings.home))
+        settings = self.catalogue.settings
+        index = IndexFile(index_path(settings.home), settings.search_text_engine)
         return feed_status(self.catalogue, index.read_feed_position())
 
     def close(self) -> None:

@@ -116,20 +116,19 @@ def open_text(path: Path) -> TantivyText:
 
 
 def expressions(seed: Path, words: list[str]) -> dict[str, str]:
-    """The FTS5 expression of each query word, expanded against the seed's vocabulary (the
-    copies have the same words)."""
+    """The FTS5 expression of each query word, expanded against the vocabulary of the
+    seed's mirror (the copies have the same words)."""
     from catalog.search import query as qparse
     from catalog.search.request import SearchQuery
     from catalog.settings import get_settings
 
     settings = get_settings()
-    db = sqlite3.connect(seed)
+    vocab = open_text(seed.parent / "tantivy").vocabulary()
     out = {}
     for w in words:
-        expression = qparse.expand(db, SearchQuery.parse(settings, w).terms).expression
+        expression = qparse.expand(vocab, SearchQuery.parse(settings, w).terms).expression
         assert expression, w
         out[w] = expression
-    db.close()
     return out
 
 

@@ -408,7 +408,8 @@ class Settings(BaseSettings):
     search_text_engine: Literal["fts5", "tantivy"] = Field(
         default="tantivy",
         description="Engine that matches and BM25-ranks search text: SQLite FTS5, or a Tantivy "
-        "index mirrored from it (same tokens; see docs/search-engine.md).",
+        "index mirrored from the index file's text (same tokens; the file then keeps its text "
+        "in a plain table; an index of the other engine is rebuilt; see docs/search-engine.md).",
     )
     search_build_workers: int = Field(
         default=-1,

@@ -133,7 +133,7 @@ class SearchService:
         #: The providers whose facets depend on the labs (a lab edit asks them).
         self.lab_providers = [p for p in self.providers if isinstance(p, LabFacetProvider)]
         self.folder = folder or search_folder(catalogue.settings.home)
-        self.index = IndexFile(self.folder / INDEX_FILE)
+        self.index = IndexFile(self.folder / INDEX_FILE, self.settings.search_text_engine)
         #: Where the index came from when opened: one of :data:`ORIGINS`.
         self.origin = "existing"
         #: The snapshot it was restored from (``origin == "snapshot"``).
@@ -644,7 +644,7 @@ class SearchService:
             self.sync()
         with self.index.lock:
             db = self.index.db()
-            pq = qparse.expand(db, query.terms)
+            pq = qparse.expand(self.vocabulary(db), query.terms)
             cols = self._columns(db)
             rows, total, raw = plan.execute(
                 db,
@@ -692,7 +692,7 @@ class SearchService:
             self.sync()
         with self.index.lock:
             db = self.index.db()
-            pq = qparse.expand(db, query.terms)
+            pq = qparse.expand(self.vocabulary(db), query.terms)
             cols = self._columns(db)
             hits, _, _ = plan.matches(
                 db,
@@ -706,6 +706,13 @@ class SearchService:
             )
             ordered = cols.page(db, hits, plan.ORDERS["id"], 0, len(hits))
             return _ids_of(db, ordered)
+
+    def vocabulary(self, db: sqlite3.Connection) -> qparse.Vocabulary:
+        """The text index's vocabulary (the caller holds the index lock): the mirror's
+        under Tantivy, whose index file keeps no FTS5 table (``index.TEXT_TABLES``)."""
+        if self.text is not None:
+            return self.text.vocabulary()
+        return qparse.FtsVocabulary(db)
 
     def all_facet_values(self, name: str, *, fresh: bool = True) -> dict[str, int]:
         """Every indexed value of facet ``name`` with its number of datasets."""

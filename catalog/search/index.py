@@ -1,4 +1,8 @@
-"""The on-disk search index: one SQLite file with an FTS5 table, facet rows and hit data.
+"""The on-disk search index: one SQLite file with a text table, facet rows and hit data.
+
+The text table is FTS5's (which matches and ranks) under ``search_text_engine = "fts5"``,
+and a plain table of the same columns under ``"tantivy"``, whose mirror matches and ranks
+(:data:`TEXT_TABLES`).
 
 The file is derived from the graph and never trusted: a missing file, another schema
 version, a failed ``quick_check`` or any SQLite error on open makes the caller rebuild it
@@ -84,10 +88,37 @@ CREATE TABLE facets(field TEXT NOT NULL, value TEXT NOT NULL, doc INTEGER NOT NU
 CREATE INDEX facets_doc ON facets(doc, field, value);
 CREATE TABLE labels(field TEXT NOT NULL, value TEXT NOT NULL, lang TEXT NOT NULL,
     label TEXT NOT NULL, PRIMARY KEY(field, value, lang)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE fts USING fts5(title, kw, body, stems,
-    tokenize = "{tokenize}");
-CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row');
-""".replace("{late_indexes}", ";\n".join(LATE_INDEXES.values())).replace("{tokenize}", TOKENIZE)
+{text_table};
+""".replace("{late_indexes}", ";\n".join(LATE_INDEXES.values()))
+
+#: What holds the documents' text, by text engine (``search_text_engine``): for FTS5 its
+#: virtual table, which matches, ranks and lists the vocabulary; for Tantivy a plain table
+#: of the same columns and rowids, which the mirror is built from and which writes and
+#: deletes alike: the mirror matches, ranks and lists the vocabulary itself, so an FTS5
+#: index beside it would be written for nothing (at 2M documents: 1.1 GB of the file and
+#: 91 s of a build's writer CPU, ``docs/search-engine.md``).
+TEXT_TABLES = {
+    "fts5": f"""CREATE VIRTUAL TABLE fts USING fts5(title, kw, body, stems,
+    tokenize = "{TOKENIZE}");
+CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, 'row')""",
+    "tantivy": "CREATE TABLE fts(rowid INTEGER PRIMARY KEY, title TEXT, kw TEXT, body TEXT, "
+    "stems TEXT)",
+}
+
+
+def schema_script(text: str) -> str:
+    """The SQL that creates an empty index file whose text is for engine ``text``."""
+    return _SCHEMA.replace("{text_table}", TEXT_TABLES[text])
+
+
+def text_engine_of(conn: sqlite3.Connection) -> str | None:
+    """The engine the file's text table is for (a key of :data:`TEXT_TABLES`), read from
+    its schema (a file written before the Tantivy engine had a table of its own has
+    FTS5's); ``None`` when it has no text table."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'fts'").fetchone()
+    if row is None:
+        return None
+    return "fts5" if "USING fts5(" in str(row[0]) else "tantivy"
 
 
 #: The index file's name in its folder.
@@ -115,11 +146,12 @@ def schema_objects(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
     return {(str(kind), str(name), str(sql)) for kind, name, sql in rows}
 
 
-def expected_schema_objects() -> set[tuple[str, str, str]]:
-    """What :func:`schema_objects` answers for an index file of this schema version."""
+def expected_schema_objects(text: str) -> set[tuple[str, str, str]]:
+    """What :func:`schema_objects` answers for an index file of this schema version whose
+    text is for engine ``text``."""
     conn = sqlite3.connect(":memory:")
     try:
-        conn.executescript(_SCHEMA)
+        conn.executescript(schema_script(text))
         return schema_objects(conn)
     finally:
         conn.close()
@@ -230,10 +262,15 @@ def _texts_tokens(
 
 
 class IndexFile:
-    """One SQLite search index file; every method is serialised by one lock."""
+    """One SQLite search index file; every method is serialised by one lock. ``text``: the
+    text engine its text table is for (:data:`TEXT_TABLES`); a file made for the other is
+    rebuilt when opened."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, text: str) -> None:
+        if text not in TEXT_TABLES:
+            raise ValueError(f"no text table for the search text engine {text!r}")
         self.path = path
+        self.text = text
         self.lock = threading.RLock()
         self.conn: sqlite3.Connection | None = None
         #: How the open file was verified: "stamp" (its integrity stamp matched), "check"
@@ -261,14 +298,25 @@ class IndexFile:
                 ok = stamped or conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
                 schema = _meta(conn, "schema")
                 complete = _meta(conn, "complete")
-                conn.execute("SELECT count(*) FROM fts WHERE fts MATCH 'x'").fetchone()
+                text = text_engine_of(conn)
+                if text == "fts5":  # the FTS5 module reads the file's index
+                    conn.execute("SELECT count(*) FROM fts WHERE fts MATCH 'x'").fetchone()
+                else:
+                    conn.execute("SELECT rowid, title, kw, body, stems FROM fts LIMIT 1").fetchall()
             except (sqlite3.DatabaseError, OSError) as exc:
                 log.warning("search index %s unreadable (%s); rebuilding", self.path, exc)
                 if conn is not None:
                     conn.close()
                 return False
-            if not ok or schema != SCHEMA_VERSION or complete is None:
+            if not ok or schema != SCHEMA_VERSION or complete is None or text is None:
                 log.warning("search index %s failed its checks; rebuilding", self.path)
+                conn.close()
+                return False
+            if text != self.text:
+                log.warning(
+                    "search index %s holds its text for the %s engine, not %s; rebuilding",
+                    self.path, text, self.text,
+                )  # fmt: skip
                 conn.close()
                 return False
             stamp_path(self.path).unlink(missing_ok=True)  # open: only a clean close stamps
@@ -287,7 +335,7 @@ class IndexFile:
             Path(f"{staged}{suffix}").unlink(missing_ok=True)
         staged.parent.mkdir(parents=True, exist_ok=True)
         conn = _connect(staged)
-        conn.executescript(_SCHEMA)
+        conn.executescript(schema_script(self.text))
         conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         conn.execute("INSERT INTO meta VALUES ('generation', ?)", (uuid.uuid4().hex,))
         conn.close()
@@ -471,7 +519,7 @@ class IndexFile:
     @staticmethod
     def create_deferred_indexes(conn: sqlite3.Connection) -> None:
         """Create the :data:`LATE_INDEXES` :meth:`defer_indexes` dropped (the file's
-        schema is then exactly :data:`_SCHEMA`'s)."""
+        schema is then exactly :func:`schema_script`'s)."""
         for sql in LATE_INDEXES.values():
             conn.execute(sql)
 

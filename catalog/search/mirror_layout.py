@@ -14,6 +14,7 @@ document also carries its facet values, one indexed fast field per facet
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
@@ -177,3 +178,14 @@ def open_index(path: Path, layout: tantivy.Schema, fresh: bool) -> tantivy.Index
     )
     index.config_reader(reload_policy="manual")
     return index
+
+
+def deleted_docs(path: Path) -> int | None:
+    """How many deleted documents the segments of the mirror at ``path`` still hold (a
+    merge drops them), as its last commit recorded them (Tantivy's ``meta.json``);
+    ``None`` when that cannot be read."""
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+        return sum(int((s["deletes"] or {}).get("num_deleted_docs", 0)) for s in meta["segments"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

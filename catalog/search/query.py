@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from catalog.errors import InvalidInput
 from catalog.search.text import (
@@ -47,6 +47,19 @@ def _q(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+class Vocabulary(Protocol):
+    """The terms the text index holds, as query expansion asks for them: the terms of the
+    live documents' text columns (``fts``), split as FTS5's ``unicode61`` splits them."""
+
+    def has(self, term: str) -> bool:
+        """Whether a live document holds ``term``."""
+        ...
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether a live document holds a term that starts with ``prefix``."""
+        ...
+
+
 #: The index vocabulary read one instance at a time (a temporary table of the connection;
 #: the file is not changed). The ``row`` vocabulary (``vocab``) counts every document of a
 #: term before it answers: 8-12 ms for a common term at 2M documents, against 0.02-1 ms
@@ -57,30 +70,36 @@ _CREATE_INSTANCES = (
 )
 
 
-def _first_instance(conn: sqlite3.Connection, where: str, args: tuple[str, ...]) -> bool:
-    sql = f"SELECT 1 FROM {_INSTANCES} WHERE {where} LIMIT 1"  # noqa: S608  # constant parts
-    try:
+class FtsVocabulary:
+    """The :class:`Vocabulary` of an index file whose text is FTS5's (``search_text_engine =
+    "fts5"``), read through ``conn``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def has(self, term: str) -> bool:
+        return self._first_instance("term = ?", (term,))
+
+    def has_prefix(self, prefix: str) -> bool:
+        return self._first_instance("term >= ? AND term < ?", (prefix, prefix + "\uffff"))
+
+    def _first_instance(self, where: str, args: tuple[str, ...]) -> bool:
+        conn = self.conn
+        sql = f"SELECT 1 FROM {_INSTANCES} WHERE {where} LIMIT 1"  # noqa: S608  # constant parts
+        try:
+            return conn.execute(sql, args).fetchone() is not None
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+        try:
+            conn.execute(_CREATE_INSTANCES)  # once per connection
+        except sqlite3.OperationalError:  # a read-only connection: the counting vocabulary
+            plain = f"SELECT 1 FROM vocab WHERE {where} LIMIT 1"  # noqa: S608  # constant parts
+            return conn.execute(plain, args).fetchone() is not None
         return conn.execute(sql, args).fetchone() is not None
-    except sqlite3.OperationalError as exc:
-        if "no such table" not in str(exc):
-            raise
-    try:
-        conn.execute(_CREATE_INSTANCES)  # once per connection
-    except sqlite3.OperationalError:  # a read-only connection: the counting vocabulary
-        plain = f"SELECT 1 FROM vocab WHERE {where} LIMIT 1"  # noqa: S608  # constant parts
-        return conn.execute(plain, args).fetchone() is not None
-    return conn.execute(sql, args).fetchone() is not None
 
 
-def _in_vocab(conn: sqlite3.Connection, token: str) -> bool:
-    return _first_instance(conn, "term = ?", (token,))
-
-
-def _prefix_in_vocab(conn: sqlite3.Connection, prefix: str) -> bool:
-    return _first_instance(conn, "term >= ? AND term < ?", (prefix, prefix + "\uffff"))
-
-
-def _word_expr(conn: sqlite3.Connection, word: str, pq: ParsedQuery) -> str:
+def _word_expr(vocab: Vocabulary, word: str, pq: ParsedQuery) -> str:
     folded = fold(word)
     pq.highlight_words.add(folded)
     alts = [f"{TEXT_COLS} : {_q(folded)}"]
@@ -94,22 +113,20 @@ def _word_expr(conn: sqlite3.Connection, word: str, pq: ParsedQuery) -> str:
     pq.highlight_prefixes.update(s.removeprefix(START_TAG) for s in starts)
     # a word the index holds as it is needs no splitting ("hospital" is no compound of
     # "hospi-"): splitting is for compounds no record spells out
-    known = len(folded) < 8 or _in_vocab(conn, folded)
+    known = len(folded) < 8 or vocab.has(folded)
     for lang in () if known else COMPOUNDING:
         whole = f"{lang}_{stem(lang, word)}"
-        if _in_vocab(conn, whole):
+        if vocab.has(whole):
             continue
         for head, rest in compound_splits(word):
             head_stem = f"{lang}_{stem(lang, head)}"
-            if _in_vocab(conn, head_stem) or (
-                len(head) >= 5 and _prefix_in_vocab(conn, fold(head))
-            ):
+            if vocab.has(head_stem) or (len(head) >= 5 and vocab.has_prefix(fold(head))):
                 alts.append(f"stems : {_q(head_stem)}")
                 alts.append(f"{TEXT_COLS} : {_q(fold(head))} *")
                 pq.highlight_stems.add(head_stem)
                 pq.highlight_prefixes.add(fold(head))
                 rest_stem = f"{lang}_{stem(lang, rest)}"
-                if _in_vocab(conn, rest_stem):
+                if vocab.has(rest_stem):
                     pq.highlight_stems.add(rest_stem)
                 break
     return "(" + " OR ".join(dict.fromkeys(alts)) + ")"
@@ -164,31 +181,31 @@ def parse_terms(q: str, *, max_chars: int, max_terms: int, min_prefix: int) -> t
     return tuple(terms)
 
 
-def _term_expr(conn: sqlite3.Connection, term: Term, pq: ParsedQuery) -> str:
+def _term_expr(vocab: Vocabulary, term: Term, pq: ParsedQuery) -> str:
     if term.kind == "phrase":
         pq.highlight_words.update(term.words)
         return f"{TEXT_COLS} : {_q(' '.join(term.words))}"
     if term.kind == "prefix":
         head = fold(term.words[-1])
         pq.highlight_prefixes.add(head)
-        exprs = [_word_expr(conn, w, pq) for w in term.words[:-1]]
+        exprs = [_word_expr(vocab, w, pq) for w in term.words[:-1]]
         exprs.append(f"{TEXT_COLS} : {_q(head)} *")
         return " AND ".join(exprs)
     if term.kind == "adjacent":
         folded = [fold(p) for p in term.words]
         pq.highlight_words.update(folded)
         return f"{TEXT_COLS} : {_q(' '.join(folded))}"
-    return _word_expr(conn, term.words[0], pq)
+    return _word_expr(vocab, term.words[0], pq)
 
 
-def expand(conn: sqlite3.Connection, terms: tuple[Term, ...]) -> ParsedQuery:
+def expand(vocab: Vocabulary, terms: tuple[Term, ...]) -> ParsedQuery:
     """The FTS5 expression of parsed terms, with words split and stemmed against the
-    index vocabulary, and what a snippet should highlight."""
+    index vocabulary ``vocab``, and what a snippet should highlight."""
     pq = ParsedQuery(None)
     positive: list[str] = []
     negative: list[str] = []
     for term in terms:
-        expr = _term_expr(conn, term, pq)
+        expr = _term_expr(vocab, term, pq)
         (negative if term.negated else positive).append(f"({expr})")
     if positive:
         pq.expression = " AND ".join(positive)
@@ -198,8 +215,8 @@ def expand(conn: sqlite3.Connection, terms: tuple[Term, ...]) -> ParsedQuery:
 
 
 def parse(
-    conn: sqlite3.Connection, q: str, *, max_chars: int, max_terms: int, min_prefix: int
+    vocab: Vocabulary, q: str, *, max_chars: int, max_terms: int, min_prefix: int
 ) -> ParsedQuery:
     """:func:`parse_terms` then :func:`expand`: the query text to a :class:`ParsedQuery`."""
     terms = parse_terms(q, max_chars=max_chars, max_terms=max_terms, min_prefix=min_prefix)
-    return expand(conn, terms)
+    return expand(vocab, terms)

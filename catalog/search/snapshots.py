@@ -383,7 +383,7 @@ def restore(service: SearchService, storage: ObjectStorage, manifest: Manifest) 
         files = staging / "files"
         snapshot_archive.unpack(archive, files, service.settings.search_snapshot_max_bytes)
         archive.unlink()
-        _verify(files / INDEX_NAME, manifest.position)
+        _verify(files / INDEX_NAME, manifest.position, service.index.text)
         _install(service, files)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -413,10 +413,11 @@ def _acceptable(service: SearchService, manifest: Manifest) -> None:
         )
 
 
-def _verify(path: Path, position: int) -> None:
+def _verify(path: Path, position: int, text: str) -> None:
     """The unpacked index file holds exactly this schema's tables and indexes, as this
-    code creates them (no view, trigger or altered table of its own: compared before any
-    query touches them), and passes the checks of any index on open, at ``position``."""
+    code creates them for the text engine ``text`` (no view, trigger or altered table of
+    its own: compared before any query touches them), and passes the checks of any index
+    on open, at ``position``."""
     try:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         try:
@@ -425,9 +426,11 @@ def _verify(path: Path, position: int) -> None:
             conn.close()
     except sqlite3.Error as exc:
         raise SnapshotRefused(f"the snapshot's index file is unreadable: {exc}") from None
-    if found != expected_schema_objects():
-        raise SnapshotRefused("the snapshot's index file is not of this index schema")
-    probe = IndexFile(path)
+    if found != expected_schema_objects(text):
+        raise SnapshotRefused(
+            f"the snapshot's index file is not of this index schema (for the {text} engine)"
+        )
+    probe = IndexFile(path, text)
     try:
         if not probe.open_verified():
             raise SnapshotRefused("the snapshot's index file fails its checks")

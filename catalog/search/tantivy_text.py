@@ -46,6 +46,7 @@ from catalog.search.mirror_layout import (
     LAYOUT,
     WRITER_HEAP,
     day_bounds,
+    deleted_docs,
     document,
     open_index,
     schema,
@@ -53,6 +54,7 @@ from catalog.search.mirror_layout import (
     stamp_of,
 )
 from catalog.search.mirror_query import mirror_query
+from catalog.search.mirror_vocab import MirrorVocabulary
 
 __all__ = ["LAYOUT", "MAX_FACET_VALUES", "MirrorBuilder", "TantivyText", "day_bounds", "document"]
 
@@ -205,6 +207,11 @@ class TantivyText:
         self.owed = set()
         top = db.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0]
         (self.path / "mirror.txt").write_text(stamp_of(db, len(known), int(top)))
+
+    def vocabulary(self) -> MirrorVocabulary:
+        """The mirror's vocabulary as it is now (query expansion's lookups)."""
+        path = self.path
+        return MirrorVocabulary(self._idx().searcher(), self.schema, lambda: deleted_docs(path))
 
     def _idx(self) -> tantivy.Index:
         if self.index is None:

@@ -11,6 +11,7 @@ from catalog.search import query as qparse
 from catalog.search.columns import FacetColumns
 from catalog.search.facets import build_where, facet_counts
 from catalog.search.index import WEIGHTS, IndexFile
+from tests.catalog.search.fts5_oracle import fts5_of
 
 CASES: list[dict[str, Any]] = [
     {"q": ""},
@@ -27,28 +28,30 @@ CASES: list[dict[str, Any]] = [
 
 
 def sql_answer(service: SearchService, case: dict[str, Any]) -> tuple[list[str], int, dict]:
-    """The answer as the SQL-only engine computed it (the oracle)."""
-    db = service.index.db()
-    pq = qparse.parse(db, case["q"], max_chars=500, max_terms=20, min_prefix=3)
-    base, params = build_where(
-        pq.expression,
-        case.get("filters", {}),
-        case.get("modified_from"),
-        case.get("modified_to"),
-        case.get("bbox"),
-    )
-    sort = case.get("sort", "relevance")
-    order = {
-        "relevance": "score, d.id" if pq.expression else "d.modified DESC, d.id",
-        "modified": "d.modified IS NULL, d.modified DESC, d.id",
-        "title": "d.sort_title, d.id",
-    }[sort]
-    score = f"bm25(fts, {', '.join(map(str, WEIGHTS))})" if pq.expression else "0"
-    rows = db.execute(
-        f"SELECT d.id, {score} AS score {base} ORDER BY {order} LIMIT 1000", params
-    ).fetchall()
-    total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
-    return [r[0] for r in rows], total, facet_counts(db, base, params, [])
+    """The answer as the SQL-only engine computed it (the oracle): FTS5 over the file's
+    text, its query expanded against FTS5's vocabulary."""
+    with fts5_of(service.index.db()) as db:
+        vocab = qparse.FtsVocabulary(db)
+        pq = qparse.parse(vocab, case["q"], max_chars=500, max_terms=20, min_prefix=3)
+        base, params = build_where(
+            pq.expression,
+            case.get("filters", {}),
+            case.get("modified_from"),
+            case.get("modified_to"),
+            case.get("bbox"),
+        )
+        sort = case.get("sort", "relevance")
+        order = {
+            "relevance": "score, d.id" if pq.expression else "d.modified DESC, d.id",
+            "modified": "d.modified IS NULL, d.modified DESC, d.id",
+            "title": "d.sort_title, d.id",
+        }[sort]
+        score = f"bm25(fts, {', '.join(map(str, WEIGHTS))})" if pq.expression else "0"
+        rows = db.execute(
+            f"SELECT d.id, {score} AS score {base} ORDER BY {order} LIMIT 1000", params
+        ).fetchall()
+        total = db.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+        return [r[0] for r in rows], total, facet_counts(db, base, params, [])
 
 
 def answer(service: SearchService, case: dict[str, Any]) -> tuple[list[str], int, dict]:

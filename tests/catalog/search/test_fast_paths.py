@@ -45,7 +45,7 @@ def service(tmp_path: Path) -> Iterator[SearchService]:
 
 def _expression(service: SearchService, q: str) -> str:
     query = SearchQuery.parse(service.settings, q)
-    expression = qparse.expand(service.index.db(), query.terms).expression
+    expression = qparse.expand(service.vocabulary(service.index.db()), query.terms).expression
     assert expression
     return expression
 

@@ -5,6 +5,7 @@ unstamped file still gets the whole-file check and, when it fails, a rebuild."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from catalog.demo import load_demo
 from catalog.search import SearchService, columns, engine
-from catalog.search.index import stamp_path
+from catalog.search.index import stamp_path, text_engine_of
 from catalog.service import Catalogue
 
 QUERIES: list[dict[str, Any]] = [
@@ -198,5 +199,31 @@ def test_columns_read_from_the_index_are_written_beside_it_and_mapped(
     try:
         assert again.index.verified == "stamp" and again.columns.loads == 0
         assert answers(again) == after
+    finally:
+        again.close()
+
+
+def test_an_index_of_the_other_text_engine_is_rebuilt_for_this_one(
+    catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The file's text table is for one engine (FTS5's virtual table, or a plain table for
+    Tantivy; a file written before Tantivy had a table of its own has FTS5's): opened under
+    the other, it is rebuilt with that engine's table, and answers with the same matches."""
+    load_demo(catalogue)
+    service = SearchService.open(catalogue)
+    first = service.settings.search_text_engine
+    assert text_engine_of(service.index.db()) == first
+    counted = [(total, facets) for _, total, facets in answers(service)]
+    service.close()
+    other = "fts5" if first == "tantivy" else "tantivy"
+    switched = service.settings.model_copy(update={"search_text_engine": other})
+    monkeypatch.setattr(catalogue, "settings", switched)
+    with caplog.at_level(logging.WARNING, logger="catalog.search.index"):
+        again = SearchService.open(catalogue)
+    try:
+        assert again.origin == "build"
+        assert f"holds its text for the {first} engine, not {other}" in caplog.text
+        assert text_engine_of(again.index.db()) == other
+        assert [(total, facets) for _, total, facets in answers(again)] == counted
     finally:
         again.close()

@@ -348,6 +348,33 @@ def test_a_hostile_snapshot_with_a_valid_checksum_is_refused_and_nothing_escapes
         replica.close()
 
 
+def test_a_snapshot_of_the_other_text_engine_is_refused_and_the_replica_builds_its_index(
+    catalogue: Catalogue,
+    origin: SearchService,
+    storage: ObjectStorage,
+    replica_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An FTS5 engine's index file keeps its text in FTS5, a Tantivy engine's in a plain
+    table: a replica of the other engine cannot use it and builds its own."""
+    snapshots.publish(origin, storage, keep=3)
+    other = "fts5" if origin.settings.search_text_engine == "tantivy" else "tantivy"
+    switched = catalogue.settings.model_copy(update={"search_text_engine": other})
+    monkeypatch.setattr(catalogue, "settings", switched)
+    with caplog.at_level(logging.WARNING, logger="catalog.search.snapshots"):
+        replica = open_index(catalogue, replica_folder)
+    try:
+        assert replica.origin == "build" and replica.restored is None
+        assert f"not of this index schema (for the {other} engine)" in caplog.text
+        assert replica.index.text == other
+        # the same matches (the engines' BM25 orders differ a little)
+        counted = [(total, facets) for total, _, facets in answers(replica)]
+        assert counted == [(total, facets) for total, _, facets in answers(origin)]
+    finally:
+        replica.close()
+
+
 def test_an_index_file_with_objects_of_its_own_is_refused(
     catalogue: Catalogue,
     origin: SearchService,

@@ -15,6 +15,7 @@ from catalog.search.tantivy_text import TantivyText
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
 from tests.catalog.search.conftest import ids
+from tests.catalog.search.fts5_oracle import fts5_of
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ _QUERIES = [
 def _plan_by_numpy(service: SearchService, q: str, filters: dict[str, list[str]]) -> tuple:
     """What the match-then-numpy plan gives for ``q``: the hit ids and the facet counts."""
     db = service.index.db()
-    pq = qparse.parse(db, q, max_chars=500, max_terms=24, min_prefix=2)
+    pq = qparse.parse(service.vocabulary(db), q, max_chars=500, max_terms=24, min_prefix=2)
     assert pq.expression and service.text is not None
     hits, _ = service.text.match(pq.expression)
     cols = service._columns(db)
@@ -169,11 +170,11 @@ def test_translated_queries_match_what_fts5_matches(demo_search: SearchService, 
     """The translator flattens disjunctions (block-max WAND needs one flat union): the
     Tantivy match set of every expression ``query.parse`` writes is still FTS5's."""
     db = demo_search.index.db()
-    pq = qparse.parse(db, q, max_chars=500, max_terms=24, min_prefix=2)
+    pq = qparse.parse(demo_search.vocabulary(db), q, max_chars=500, max_terms=24, min_prefix=2)
     assert pq.expression and demo_search.text is not None
     hits, _ = demo_search.text.match(pq.expression)
-    fts5 = sorted(
-        r[0] for r in db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (pq.expression,))
-    )
+    with fts5_of(db) as oracle:
+        matched = oracle.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (pq.expression,))
+        fts5 = sorted(r[0] for r in matched)
     assert fts5, q  # a query that finds something
     assert hits.tolist() == fts5, pq.expression
