@@ -148,18 +148,41 @@ class Skolemised:
 _NAMED_SUBJECT = re.compile(rb"\n<(?!" + re.escape(GENID.encode()) + rb")([^<> ][^> ]*)> ")
 
 
-def _typed_subjects(types: frozenset[str]) -> re.Pattern[bytes] | None:
-    """Canonical N-Triples lines ``<s> rdf:type <one of types> .``, capturing ``s``."""
-    if not types:
-        return None
-    alternatives = b"|".join(re.escape(t.encode("utf-8")) for t in sorted(types))
-    return re.compile(
-        rb"\n<([^>]*)> <"
-        + re.escape(RDF_TYPE.encode())
-        + rb"> <(?:"
-        + alternatives
-        + rb")> \.(?=\n)"
-    )
+class _TypedSubjects:
+    """Finds canonical N-Triples lines ``<s> rdf:type <one of types> .`` and gives their
+    subjects ``s`` in document order.
+
+    Each type's line ending is a fixed string, so it is looked for with ``bytes.find``
+    (in C, one hit per record) and the subject read back from there to the line's start;
+    a regular expression anchored at the lines' starts tried every line, about 15 a
+    record (0.9-1.2 s against 0.24-0.39 s for a source of 100,000 generated datasets).
+    """
+
+    def __init__(self, types: frozenset[str]) -> None:
+        head = b"> <" + RDF_TYPE.encode("utf-8") + b"> <"
+        self._endings = [head + t.encode("utf-8") + b"> .\n" for t in sorted(types)]
+
+    def findall(self, lines: bytes) -> list[bytes]:
+        """The subjects, in order, of the typing lines of ``lines`` (whole lines, each
+        after a ``\n``)."""
+        hits: list[tuple[int, bytes]] = []
+        for ending in self._endings:
+            at = lines.find(ending)
+            while at >= 0:
+                start = lines.rfind(b"\n", 0, at) + 1
+                subject = lines[start + 1 : at]
+                # an IRI subject: not a blank node, nor a quoted triple's ``<<``
+                if lines[start : start + 1] == b"<" and b">" not in subject:
+                    hits.append((at, subject))
+                # the next line can start no earlier than this one's closing ``\n``
+                at = lines.find(ending, at + len(ending) - 1)
+        hits.sort()
+        return [subject for _, subject in hits]
+
+
+def _typed_subjects(types: frozenset[str]) -> _TypedSubjects | None:
+    """The finder of subjects typed with one of ``types`` (None: no type asked for)."""
+    return _TypedSubjects(types) if types else None
 
 
 def skolemise(
