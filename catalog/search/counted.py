@@ -48,6 +48,17 @@ LAB = "lab"
 #: aggregation (100k documents: 6.4 of 8.5 ms). ``fv_lab`` still answers filters, and
 #: counts when there are more sets than one aggregation may hold.
 LAB_SETS = "fv_labsets"
+#: Facets of few values (a handful, or a few dozen countries), counted through
+#: :data:`SMALL_SETS` rather than their own columns.
+SMALL = ("data_space", "country", "access", "ai_training", "has_sample", "has_bbox")
+#: The fast field counting the :data:`SMALL` facets: a document's values of them as one
+#: term (:func:`small_set`), held by every document, so the sum of its counts is also the
+#: total. Each column an aggregation reads costs about the same whatever its values (at
+#: 2M documents, ~2 ms for a common word's 900,000 matches), and the combinations of these
+#: values repeat: one column and a total read from it instead of six columns and a count
+#: took a common word's aggregation from 34 to 18 ms. Their own columns still answer
+#: filters, and counts when there are more combinations than one aggregation may hold.
+SMALL_SETS = "fv_smallsets"
 #: A query's total and its facet counts ``{field: [(value, count)]}``.
 Counts = tuple[int, dict[str, list[tuple[str, int]]]]
 #: Queries kept.
@@ -82,17 +93,35 @@ def _lab_set(labs: tuple[str, ...]) -> str | None:
     return json.dumps(found, ensure_ascii=False, separators=(",", ":")) if found else None
 
 
-def spec(size: int) -> dict[str, object]:
-    """The aggregation of a total (``n``) and each facet's counts (``size`` buckets; the
-    lab sets up to :data:`BUCKETS`)."""
+def small_set(pairs: Iterable[tuple[str, str]]) -> str:
+    """The :data:`SMALL_SETS` term of a document whose :data:`SMALL` facets hold ``pairs``
+    (``(field, value)``; a term even for none)."""
+    return _small_set(tuple(pairs))
+
+
+@lru_cache(maxsize=4096)
+def _small_set(pairs: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps(sorted(set(pairs)), ensure_ascii=False, separators=(",", ":"))
+
+
+def spec(size: int, other: bool = True) -> dict[str, object]:
+    """The aggregation of each facet's counts (``size`` buckets; the lab sets and the
+    :data:`SMALL` sets up to :data:`BUCKETS`, which also give the total); ``other``: count
+    :data:`OTHER` too (it holds a term)."""
     out: dict[str, object] = {
-        column: {"terms": {"field": column, "size": max(1, size)}}
-        for column in (*COLUMNS.values(), OTHER)
-        if column != COLUMNS[LAB]
+        column: _terms(column, size)
+        for name, column in COLUMNS.items()
+        if name != LAB and name not in SMALL
     }
-    out[LAB_SETS] = {"terms": {"field": LAB_SETS, "size": BUCKETS}}
-    out["n"] = {"value_count": {"field": "rowid"}}
+    if other:
+        out[OTHER] = _terms(OTHER, size)
+    out[LAB_SETS] = _terms(LAB_SETS, BUCKETS)
+    out[SMALL_SETS] = _terms(SMALL_SETS, BUCKETS)
     return out
+
+
+def _terms(column: str, size: int) -> dict[str, object]:
+    return {"terms": {"field": column, "size": max(1, size)}}
 
 
 _NAMES = {column: name for name, column in COLUMNS.items()}
@@ -106,27 +135,44 @@ def _aggregated(
 ) -> tuple[int, dict[str, int], dict[str, Any]]:
     """The total and ``{field<SEP>value: count}`` of ``query``, and the results of the
     ``extra`` aggregations asked for in the same pass."""
-    agg = searcher.aggregate(query, {**spec(size), **(extra or {})})
-    sets = agg.pop(LAB_SETS)
+    # a term dictionary without a term: no document has a facet outside FACET_FIELDS
+    other = bool(searcher.terms_with_prefix(OTHER, "", limit=1))
+    agg = searcher.aggregate(query, {**spec(size, other), **(extra or {})})
+    sets, small = agg.pop(LAB_SETS), agg.pop(SMALL_SETS)
+    # more sets than buckets: count those facets' own columns (and the total) instead
+    again: dict[str, object] = {}
+    if sets["sum_other_doc_count"]:
+        again[COLUMNS[LAB]] = _terms(COLUMNS[LAB], size)
+    if small["sum_other_doc_count"]:
+        again.update((COLUMNS[name], _terms(COLUMNS[name], size)) for name in SMALL)
+        again["n"] = {"value_count": {"field": "rowid"}}
+    if again:
+        agg.update(searcher.aggregate(query, again))
     buckets: dict[str, int] = {}
-    if sets["sum_other_doc_count"]:  # more lab sets than buckets: count the labs' column
-        column = COLUMNS[LAB]
-        agg[column] = searcher.aggregate(
-            query, {column: {"terms": {"field": column, "size": max(1, size)}}}
-        )[column]
-    else:
+    if not sets["sum_other_doc_count"]:
         for b in sets["buckets"]:
             for lab in json.loads(b["key"]):
-                term = f"{LAB}{SEP}{lab}"
-                buckets[term] = buckets.get(term, 0) + int(b["doc_count"])
+                _add(buckets, f"{LAB}{SEP}{lab}", int(b["doc_count"]))
+    if small["sum_other_doc_count"]:
+        total = int(agg.pop("n")["value"] or 0)
+    else:
+        total = 0
+        for b in small["buckets"]:
+            total += int(b["doc_count"])
+            for name, value in json.loads(b["key"]):
+                _add(buckets, f"{name}{SEP}{value}", int(b["doc_count"]))
     for column, found in agg.items():
-        if column == "n" or column in (extra or {}):
+        if column in (extra or {}):
             continue
         name = _NAMES.get(column)
         for b in found["buckets"]:
             term = str(b["key"]) if name is None else f"{name}{SEP}{b['key']}"
             buckets[term] = int(b["doc_count"])
-    return int(agg["n"]["value"] or 0), buckets, {name: agg[name] for name in extra or {}}
+    return total, buckets, {name: agg[name] for name in extra or {}}
+
+
+def _add(buckets: dict[str, int], term: str, count: int) -> None:
+    buckets[term] = buckets.get(term, 0) + count
 
 
 @dataclass

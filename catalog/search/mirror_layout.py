@@ -4,8 +4,9 @@ The mirror holds exactly the rows of the SQLite index's ``fts`` table, keyed by 
 tokenised the way FTS5's ``unicode61`` tokenizer splits the already folded text
 (``text.py`` does folding, stemming and compounds before either engine sees a word). Each
 document also carries its facet values, one indexed fast field per facet
-(:data:`catalog.search.counted.COLUMNS`) and its labs as one set
-(:data:`catalog.search.counted.LAB_SETS`), and its sort and range keys (``day``,
+(:data:`catalog.search.counted.COLUMNS`), its labs as one set
+(:data:`catalog.search.counted.LAB_SETS`) and its values of the facets of few values as
+one set (:data:`catalog.search.counted.SMALL_SETS`), and its sort and range keys (``day``,
 ``sort_title``, ``ident``, the bounding box).
 
 ``mirror.txt`` records what the mirror was made from (:func:`stamp`); a mirror whose stamp
@@ -25,13 +26,23 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
-from catalog.search.counted import COLUMNS, LAB, LAB_SETS, OTHER, column_value, lab_set
+from catalog.search.counted import (
+    COLUMNS,
+    LAB,
+    LAB_SETS,
+    OTHER,
+    SMALL,
+    SMALL_SETS,
+    column_value,
+    lab_set,
+    small_set,
+)
 from catalog.search.index import WEIGHTS
 
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt (7: ``stems``
-#: without positions).
-LAYOUT = "7"
+#: without positions; 8: ``fv_smallsets``).
+LAYOUT = "8"
 #: The text fields indexed without positions: every query on ``stems`` is one token (a
 #: stem or a word start, letters and digits after its tag), never a phrase, and its
 #: positions were a fifth of the mirror's disk (680 against 546 MB at 2M datasets).
@@ -80,7 +91,8 @@ def schema() -> tantivy.Schema:
         b.add_text_field(name, tokenizer_name="ws", index_option=option)
     for column in (*COLUMNS.values(), OTHER):  # filtered by term, counted as a column
         b.add_text_field(column, tokenizer_name="raw", fast=True, index_option="basic")
-    b.add_text_field(LAB_SETS, tokenizer_name="raw", fast=True, index_option="basic")
+    for sets in (LAB_SETS, SMALL_SETS):  # counted only, never filtered by
+        b.add_text_field(sets, tokenizer_name="raw", fast=True, index_option="basic")
     b.add_integer_field("rowid", indexed=True, fast=True)
     # the sort keys: Tantivy's top-k by a fast field answers a sorted page, and a range
     # over ``day`` a date filter, without handing every match to Python
@@ -140,13 +152,17 @@ def document(
     doc.add_text("body", tokens(body or ""))
     doc.add_text("stems", stems or "")
     labs: list[str] = []
+    small: list[tuple[str, str]] = []
     for name, value in facets:
         doc.add_text(*column_value(name, value))
         if name == LAB:
             labs.append(value)
+        elif name in SMALL:
+            small.append((name, value))
     labs_term = lab_set(labs)
     if labs_term is not None:
         doc.add_text(LAB_SETS, labs_term)
+    doc.add_text(SMALL_SETS, small_set(small))  # every document: its counts sum to the total
     return doc
 
 

@@ -389,29 +389,86 @@ def test_dated_ranked_top_equals_the_conjunction(
         assert any(0 <= found < total for found, total in sized)
 
 
-@pytest.mark.parametrize("buckets", [None, 1], ids=["lab sets", "too many sets"])
-def test_lab_counts_equal_the_numpy_plan(
+@pytest.mark.parametrize("buckets", [None, 1], ids=["sets", "too many sets"])
+def test_counts_read_from_sets_equal_the_numpy_plan(
     service: SearchService, buckets: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The ``lab`` facet is counted from one set of labs per document, or from the labs'
-    own column when there are more sets than an aggregation may hold: either way every
-    lab's count equals the numpy plan's, with and without text and filters."""
+    """The ``lab`` facet is counted from one set of labs per document, the facets of few
+    values and the total from one set of those values per document; or, when there are
+    more sets than an aggregation may hold, from the facets' own columns and a count:
+    either way every count and the total equal the numpy plan's, with and without text
+    and filters."""
     text = service.text
     assert text is not None
     searcher = text._idx().searcher()
-    sets = searcher.aggregate(
-        text.query(""), {"s": {"terms": {"field": counted.LAB_SETS, "size": 1000}}}
-    )["s"]["buckets"]
-    assert len(sets) >= 2  # so that one bucket is too few
+    every = text.query("")
+    sets = {
+        column: searcher.aggregate(every, {"s": {"terms": {"field": column, "size": 1000}}})["s"][
+            "buckets"
+        ]
+        for column in (counted.LAB_SETS, counted.SMALL_SETS)
+    }
+    assert all(len(found) >= 2 for found in sets.values())  # so that one bucket is too few
+    # every document holds a set of the small facets, even one of none of them
+    assert sum(b["doc_count"] for b in sets[counted.SMALL_SETS]) == searcher.num_docs
     if buckets is not None:
         monkeypatch.setattr(counted, "BUCKETS", buckets)
     db, cols = service.index.db(), service.columns
-    lab = str(json.loads(sets[-1]["key"])[0])
-    for q, filters in [*CASES, ("", {}), ("", {"lab": [lab]}), ("energia", {"lab": [lab]})]:
+    lab = str(json.loads(sets[counted.LAB_SETS][-1]["key"])[0])
+    cases = [*CASES, ("", {}), ("", {"lab": [lab]}), ("energia", {"lab": [lab]})]
+    for q, filters in [*cases, ("energia", {"has_sample": ["false"], "data_space": ["health"]})]:
         expression = _expression(service, q) if q else None
         args = (db, cols, expression, filters, (None, None, None), "relevance", 0, 5, text)
         _, fast_total, fast_counts = plan.execute(*args)
         _, plain_total, plain_counts = plan.execute(*args, plan.Restriction())
         assert fast_total == plain_total, (q, filters)
-        assert _counts(fast_counts)["lab"] == _counts(plain_counts)["lab"], (q, filters)
-        assert len(_counts(fast_counts)["lab"]) > 1
+        fast, plain = _counts(fast_counts), _counts(plain_counts)
+        for name in ("lab", *counted.SMALL):
+            assert fast.get(name) == plain.get(name), (q, filters, name)
+        if not q and not filters:  # values enough to be told apart
+            assert {name: len(fast[name]) > 1 for name in ("lab", "access", "country")} == {
+                "lab": True,
+                "access": True,
+                "country": True,
+            }
+
+
+def test_a_facet_outside_the_known_ones_is_counted_once_a_document_holds_it(
+    tmp_path: Path,
+) -> None:
+    """A provider's facet outside ``FACET_FIELDS`` lives in the mirror's ``fv__other``
+    column, which counts are read from only when its term dictionary holds a term: a
+    mirror without one counts nothing there, one with it counts what the numpy plan does."""
+    given: dict[str, str] = {}
+
+    def tier(catalogue: Catalogue, ids: list[str]) -> dict[str, dict[str, Any]]:
+        out = {}
+        for ident in ids:
+            n = int(ident.split("-")[0])  # the generated datasets' ids start with their number
+            if n % 3 == 0:
+                given[ident] = "gold" if n % 2 else "silver"
+                out[ident] = {"tier": given[ident]}
+        return out
+
+    settings = get_settings(home=tmp_path / "home", search_text_engine="tantivy")
+    with Catalogue.open(settings) as cat:
+        cat.load(turtle(0, 200, seed=5), fmt="turtle", source="gen", replace=True)
+        svc = SearchService.open(cat, (tier,))
+        try:
+            text, db, cols = svc.text, svc.index.db(), svc.columns
+            tiers = {v: list(given.values()).count(v) for v in ("gold", "silver")}
+            assert text is not None and min(tiers.values()) > 0
+            assert text._idx().searcher().terms_with_prefix(counted.OTHER, "", limit=1)
+            for q in ("", "hospital"):
+                expression = _expression(svc, q) if q else None
+                for filters in ({}, {"access": ["public"]}):
+                    args = (db, cols, expression, filters, (None, None, None), "relevance", 0, 5)
+                    _, fast_total, fast = plan.execute(*args, text)
+                    _, plain_total, plain = plan.execute(*args, text, plan.Restriction())
+                    assert (fast_total, _counts(fast)) == (plain_total, _counts(plain))
+            _, total, every = plan.execute(
+                *(db, cols, None, {}, (None, None, None)), "relevance", 0, 5, text
+            )
+            assert _counts(every).get("tier") == tiers and total == 200
+        finally:
+            svc.close()
