@@ -16,6 +16,7 @@ one set (:data:`catalog.search.counted.SMALL_SETS`), and its sort and range keys
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import sqlite3
@@ -41,7 +42,7 @@ from catalog.search.index import WEIGHTS
 
 FIELDS = ("title", "kw", "body", "stems")
 #: The layout of the mirror; a mirror written with another layout is rebuilt (7: ``stems``
-#: without positions; 8: ``fv_smallsets``).
+#: without positions; 8: ``fv_smallsets`` and the boxes' grid ``cells``).
 LAYOUT = "8"
 #: The text fields indexed without positions: every query on ``stems`` is one token (a
 #: stem or a word start, letters and digits after its tag), never a phrase, and its
@@ -57,6 +58,20 @@ NO_DAY = -1
 TITLE_CHARS = 1000
 #: The bounding-box fields (as in ``docs``).
 BOX = ("minx", "miny", "maxx", "maxy")
+#: The ``cells`` field: the grid cells a document's box touches, which narrow a
+#: bounding-box filter before its four ranges are read (each range alone reads its whole
+#: column: at 2M documents a box filter took 20 ms). A box is indexed by its cells of
+#: :data:`FINE_DEGREES`, or when it touches more than :data:`BOX_CELLS` of those by its
+#: cells of :data:`COARSE_DEGREES`, or past that (or malformed) as :data:`ANY_CELL`.
+CELLS = "cells"
+FINE_DEGREES = 2.0
+COARSE_DEGREES = 20.0
+BOX_CELLS = 16
+#: The term of a box too wide (or too odd) for the grid: every box filter reads it.
+ANY_CELL = "any"
+#: A query box touching more fine cells than this is filtered by its ranges alone (it
+#: holds a large share of the boxes anyway).
+QUERY_CELLS = 400
 #: A document's sort and range keys, from its ``docs`` row: id, modified, sort title and
 #: bounding box.
 Keys = tuple[str, str | None, str | None, float | None, float | None, float | None, float | None]
@@ -101,6 +116,7 @@ def schema() -> tantivy.Schema:
     b.add_text_field("ident", tokenizer_name="raw", fast=True)  # ties are broken by id
     for name in BOX:  # a bounding-box filter is four ranges (a document without one: none)
         b.add_float_field(name, indexed=True, fast=True)
+    b.add_text_field(CELLS, tokenizer_name="raw", index_option="basic")
     return b.build()
 
 
@@ -128,6 +144,44 @@ def day_bounds(modified_from: str | None, modified_to: str | None) -> tuple[int,
     return low, high
 
 
+def _cells(
+    prefix: str, size: float, west: float, south: float, east: float, north: float, most: int
+) -> list[str] | None:
+    """The terms of the grid cells of ``size`` degrees that the box touches (its edges
+    included), or ``None`` when they are more than ``most`` or the box is not a box."""
+    if not all(map(math.isfinite, (west, south, east, north))) or west > east or south > north:
+        return None
+    x0, x1 = math.floor(west / size), math.floor(east / size)
+    y0, y1 = math.floor(south / size), math.floor(north / size)
+    if (x1 - x0 + 1) * (y1 - y0 + 1) > most:
+        return None
+    return [f"{prefix}{x}:{y}" for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def box_cells(minx: float, miny: float, maxx: float, maxy: float) -> list[str]:
+    """The :data:`CELLS` terms of a document's box.
+
+    Two intersecting boxes share a point, and the cell of that point at either size is
+    among both boxes' cells (dividing by the size and rounding down keep the order), so
+    a box filter asking for its own cells of both sizes and :data:`ANY_CELL` loses no
+    document; the ranges then keep exactly the intersecting ones."""
+    for prefix, size in (("f", FINE_DEGREES), ("c", COARSE_DEGREES)):
+        found = _cells(prefix, size, minx, miny, maxx, maxy, BOX_CELLS)
+        if found is not None:
+            return found
+    return [ANY_CELL]
+
+
+def query_cells(bbox: tuple[float, float, float, float]) -> list[str] | None:
+    """The :data:`CELLS` terms a filter by ``bbox`` (west, south, east, north) reads, or
+    ``None`` when it is too wide for them to narrow it (its ranges alone filter)."""
+    fine = _cells("f", FINE_DEGREES, *bbox, QUERY_CELLS)
+    if fine is None:
+        return None
+    coarse = _cells("c", COARSE_DEGREES, *bbox, QUERY_CELLS)
+    return [*fine, *(coarse or ()), ANY_CELL]
+
+
 def document(
     rowid: int,
     title: str | None,
@@ -147,6 +201,9 @@ def document(
     if len(corners) == len(BOX):
         for side, corner in zip(BOX, corners, strict=True):
             doc.add_float(side, float(corner))
+        minx, miny, maxx, maxy = (float(c) for c in corners)
+        for cell in box_cells(minx, miny, maxx, maxy):
+            doc.add_text(CELLS, cell)
     doc.add_text("title", tokens(title or ""))
     doc.add_text("kw", part_tokens(kw or ""))
     doc.add_text("body", tokens(body or ""))

@@ -14,7 +14,7 @@ import tantivy
 
 from catalog.errors import SearchIndexError
 from catalog.search.counted import column_value
-from catalog.search.mirror_layout import BOOST, UNPOSITIONED, tokens
+from catalog.search.mirror_layout import BOOST, CELLS, UNPOSITIONED, query_cells, tokens
 
 _LEX = re.compile(r'\s*(\(|\)|\{[^}]*\}|"(?:[^"]|"")*"|\*|:|AND\b|OR\b|NOT\b|[\w]+)')
 
@@ -45,6 +45,11 @@ def mirror_query(
         )
         clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0)))
     if bbox is not None:
+        cells = query_cells(bbox)
+        if cells is not None:  # the few boxes near it lead; the ranges then check each
+            near = [tantivy.Query.term_query(schema, CELLS, c) for c in cells]
+            touching = combined(near, tantivy.Occur.Should)
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(touching, 0.0)))
         west, south, east, north = bbox
         for name, low, high in (
             ("minx", None, east),

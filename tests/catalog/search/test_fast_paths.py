@@ -5,12 +5,14 @@ facet counts are kept until the mirror changes. Same ids in the same order, same
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import tantivy
 
 from bench.search_bench import turtle
 from catalog.labs import load_registry
@@ -470,5 +472,103 @@ def test_a_facet_outside_the_known_ones_is_counted_once_a_document_holds_it(
                 *(db, cols, None, {}, (None, None, None)), "relevance", 0, 5, text
             )
             assert _counts(every).get("tier") == tiers and total == 200
+        finally:
+            svc.close()
+
+
+def _boxed(count: int, seed: int) -> bytes:
+    """Datasets with boxes of every kind a box filter meets: points, on grid lines too;
+    boxes of a few fine cells, of many (indexed by coarse cells), of the whole world
+    (by neither); the same box given twice; some without a box."""
+    rng = random.Random(seed)
+    out = ["@prefix dct: <http://purl.org/dc/terms/> .\n",
+           "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n"]  # fmt: skip
+    for i in range(count):
+        kind = i % 6
+        if kind == 0:  # a point, every other one on grid lines
+            x = float(rng.randrange(-90, 90) * 2) if i % 12 == 0 else rng.uniform(-180, 180)
+            y = float(rng.randrange(-45, 45) * 2) if i % 12 == 0 else rng.uniform(-90, 90)
+            shape = f"POINT({x} {y})"
+        else:
+            width = (rng.uniform(0.1, 3), rng.uniform(5, 40), 360.0, 0.0, 20.0)[kind - 1]
+            height = min(width, 170.0) if kind != 4 else rng.uniform(0.5, 2)
+            west = -180.0 if kind == 3 else rng.uniform(-180, 180 - width)
+            south = -85.0 if kind == 3 else rng.uniform(-85, 85 - height)
+            if kind == 5:  # edges on coarse grid lines
+                west, south = float(rng.randrange(-8, 8) * 20), float(rng.randrange(-4, 4) * 20)
+            east, north = west + width, south + height
+            shape = (
+                f"POLYGON(({west} {south},{east} {south},{east} {north},{west} {north},"
+                f"{west} {south}))"
+            )
+        spatial = "" if i % 7 == 3 else f' ; dct:spatial [ dcat:bbox "{shape}" ]'
+        out.append(
+            f"<https://boxed.example/ds/{i}> a dcat:Dataset ; "
+            f'dct:title "Boxed hospital {i}"@en{spatial} .\n'
+        )
+    return "".join(out).encode()
+
+
+def _query_boxes(rng: random.Random) -> list[tuple[float, float, float, float]]:
+    """Filters users draw: small and large boxes, points, boxes on grid lines, one too
+    wide for the grid's cells, one whose west is east of its east (nothing to narrow)."""
+    boxes: list[tuple[float, float, float, float]] = [
+        (0.0, 40.0, 10.0, 50.0),
+        (2.0, 2.0, 2.0, 2.0),
+        (-20.0, -20.0, 20.0, 20.0),
+        (-180.0, -90.0, 180.0, 90.0),
+        (30.0, 10.0, -30.0, 20.0),
+    ]
+    for _ in range(40):
+        w, h = rng.choice([0.0, 0.5, 3.0, 12.0, 50.0]), rng.choice([0.0, 1.0, 4.0, 30.0])
+        west, south = rng.uniform(-180, 180 - w), rng.uniform(-90, 90 - h)
+        if rng.random() < 0.3:  # on fine grid lines
+            west, south = float(round(west / 2) * 2), float(round(south / 2) * 2)
+        boxes.append((west, south, west + w, south + h))
+    return boxes
+
+
+def test_box_filters_read_through_grid_cells_equal_the_numpy_plan(
+    tmp_path: Path,
+) -> None:
+    """A box filter led by the grid cells its box touches (``cells``: fine cells, coarse
+    cells for wide boxes, one term for the widest) against the numpy plan, which checks
+    every box: the same datasets, totals and counts for every filter, with and without
+    text; and the cells narrow (a small box reads few of the boxes)."""
+    settings = get_settings(home=tmp_path / "home", search_text_engine="tantivy")
+    with Catalogue.open(settings) as cat:
+        cat.load(_boxed(900, seed=4), fmt="turtle", source="boxed", replace=True)
+        svc = SearchService.open(cat)
+        try:
+            text, db, cols = svc.text, svc.index.db(), svc.columns
+            assert text is not None
+            searcher = text._idx().searcher()
+            kinds = {
+                term[:1]: n
+                for term, n in searcher.terms_with_prefix(mirror_layout.CELLS, "", limit=10_000)
+            }
+            assert set(kinds) == {"f", "c", "a"}  # every kind of box was indexed
+            compared = matched = 0
+            for box in _query_boxes(random.Random(9)):
+                for q in ("", "hospital"):
+                    expression = _expression(svc, q) if q else None
+                    args = (db, cols, expression, {}, (None, None, box), "relevance", 0, 1000)
+                    fast_rows, fast_total, fast = plan.execute(*args, text)
+                    plain_rows, plain_total, plain = plan.execute(*args, text, plan.Restriction())
+                    assert sorted(r[0] for r in fast_rows) == sorted(r[0] for r in plain_rows), box
+                    assert (fast_total, _counts(fast)) == (plain_total, _counts(plain)), box
+                    compared += 1
+                    matched += fast_total
+            assert compared == 90 and matched > 1000
+            small = mirror_layout.query_cells((0.0, 40.0, 10.0, 50.0))
+            assert small is not None
+            near = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Should, tantivy.Query.term_query(text.schema, "cells", c))
+                    for c in small
+                ]
+            )
+            boxes = sum(1 for i in range(900) if i % 7 != 3)
+            assert searcher.search(near, limit=1, count=True).count < boxes / 4
         finally:
             svc.close()
