@@ -128,14 +128,14 @@ class Skolemised:
     def _read_chunks(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
         typed: list[str] = []
         subjects: set[bytes] = set()
-        pattern = _typed_subjects(self._types)
+        finder = _typed_subjects(self._types)
         for chunk in chunks:
             # A suspended generator keeps its locals: hold no chunk across the yield.
             text = [skolemise_ntriples(chunk)]
             del chunk
             lines = b"\n" + text[0]
-            if pattern is not None:
-                typed.extend(iri.decode("utf-8") for iri in pattern.findall(lines))
+            if finder is not None:
+                typed.extend(iri.decode("utf-8") for iri in finder.findall(lines))
             subjects.update(_NAMED_SUBJECT.findall(lines))
             del lines
             yield text.pop()

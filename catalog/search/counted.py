@@ -83,25 +83,21 @@ def column_value(name: str, value: str) -> tuple[str, str]:
 
 def lab_set(labs: Iterable[str]) -> str | None:
     """The :data:`LAB_SETS` term of a document offered by ``labs`` (``None``: by none)."""
-    return _lab_set(tuple(labs))
-
-
-@lru_cache(maxsize=4096)
-def _lab_set(labs: tuple[str, ...]) -> str | None:
-    # the same few sets, in the same order, document after document of a build
-    found = sorted(set(labs))
-    return json.dumps(found, ensure_ascii=False, separators=(",", ":")) if found else None
+    found = tuple(labs)
+    return _as_set(found) if found else None
 
 
 def small_set(pairs: Iterable[tuple[str, str]]) -> str:
     """The :data:`SMALL_SETS` term of a document whose :data:`SMALL` facets hold ``pairs``
     (``(field, value)``; a term even for none)."""
-    return _small_set(tuple(pairs))
+    return _as_set(tuple(pairs))
 
 
 @lru_cache(maxsize=4096)
-def _small_set(pairs: tuple[tuple[str, str], ...]) -> str:
-    return json.dumps(sorted(set(pairs)), ensure_ascii=False, separators=(",", ":"))
+def _as_set(items: tuple[object, ...]) -> str:
+    """``items`` without repeats, sorted, as one JSON list: the same few sets, document
+    after document of a build."""
+    return json.dumps(sorted(set(items)), ensure_ascii=False, separators=(",", ":"))
 
 
 def spec(size: int, other: bool = True) -> dict[str, object]:
@@ -140,20 +136,21 @@ def _aggregated(
     agg = searcher.aggregate(query, {**spec(size, other), **(extra or {})})
     sets, small = agg.pop(LAB_SETS), agg.pop(SMALL_SETS)
     # more sets than buckets: count those facets' own columns (and the total) instead
+    labs_over, small_over = bool(sets["sum_other_doc_count"]), bool(small["sum_other_doc_count"])
     again: dict[str, object] = {}
-    if sets["sum_other_doc_count"]:
+    if labs_over:
         again[COLUMNS[LAB]] = _terms(COLUMNS[LAB], size)
-    if small["sum_other_doc_count"]:
+    if small_over:
         again.update((COLUMNS[name], _terms(COLUMNS[name], size)) for name in SMALL)
         again["n"] = {"value_count": {"field": "rowid"}}
     if again:
         agg.update(searcher.aggregate(query, again))
     buckets: dict[str, int] = {}
-    if not sets["sum_other_doc_count"]:
+    if not labs_over:
         for b in sets["buckets"]:
             for lab in json.loads(b["key"]):
                 _add(buckets, f"{LAB}{SEP}{lab}", int(b["doc_count"]))
-    if small["sum_other_doc_count"]:
+    if small_over:
         total = int(agg.pop("n")["value"] or 0)
     else:
         total = 0

@@ -199,10 +199,10 @@ def document(
     doc.add_text("ident", ident)
     corners = [v for v in box if v is not None]
     if len(corners) == len(BOX):
-        for side, corner in zip(BOX, corners, strict=True):
-            doc.add_float(side, float(corner))
-        minx, miny, maxx, maxy = (float(c) for c in corners)
-        for cell in box_cells(minx, miny, maxx, maxy):
+        sides = [float(c) for c in corners]
+        for side, corner in zip(BOX, sides, strict=True):
+            doc.add_float(side, corner)
+        for cell in box_cells(*sides):
             doc.add_text(CELLS, cell)
     doc.add_text("title", tokens(title or ""))
     doc.add_text("kw", part_tokens(kw or ""))
