@@ -322,31 +322,71 @@ class FacetColumns:
         bbox: tuple[float, float, float, float] | None,
     ) -> np.ndarray | None:
         """Documents passing the (already validated) filters; ``None``: no filter at all."""
+        return self._passing(None, filters, modified_from, modified_to, bbox)
+
+    def passing(
+        self,
+        rowids: np.ndarray,
+        filters: dict[str, list[str]],
+        modified_from: str | None,
+        modified_to: str | None,
+        bbox: tuple[float, float, float, float] | None,
+    ) -> np.ndarray:
+        """Which of ``rowids`` pass the filters, as :meth:`mask` says of them, read at those
+        rows only (the few hundred candidates of a ranked page, not every document)."""
+        rowids = np.asarray(rowids, dtype=_I)
+        inside = rowids < self.cap
+        out = self._passing(np.where(inside, rowids, 0), filters, modified_from, modified_to, bbox)
+        return inside if out is None else inside & out
+
+    def _passing(
+        self,
+        at: np.ndarray | None,
+        filters: dict[str, list[str]],
+        modified_from: str | None,
+        modified_to: str | None,
+        bbox: tuple[float, float, float, float] | None,
+    ) -> np.ndarray | None:
+        """Whether the documents at rowids ``at`` (``None``: every rowid) pass the filters;
+        ``None``: no filter at all."""
+        rows = slice(None) if at is None else at
         out: np.ndarray | None = None
         for name, values in sorted(filters.items()):
             values = [v for v in values if v]
             if not values:
                 continue
-            m = np.zeros(self.cap, dtype=bool)
-            for v in values:
-                code = self.codes.get((name, v))
-                if code is not None:
-                    m[self._postings(code)] = True
+            codes = [c for c in (self.codes.get((name, v)) for v in values) if c is not None]
+            m = self._holding(codes, at)
             out = m if out is None else out & m
         if modified_from:
-            m = self.has_modified & (self.modified >= modified_from)
+            m = self.has_modified[rows] & (self.modified[rows] >= modified_from)
             out = m if out is None else out & m
         if modified_to:
-            m = self.has_modified & (self.modified <= modified_to + "\uffff")
+            m = self.has_modified[rows] & (self.modified[rows] <= modified_to + "\uffff")
             out = m if out is None else out & m
         if bbox:
-            minx, miny, maxx, maxy = self.box
+            minx, miny, maxx, maxy = (side[rows] for side in self.box)
             with np.errstate(invalid="ignore"):
                 m = (minx <= bbox[2]) & (maxx >= bbox[0]) & (miny <= bbox[3]) & (maxy >= bbox[1])
             out = m if out is None else out & m
         if out is not None:
-            out &= self.alive
+            out &= self.alive[rows]
         return out
+
+    def _holding(self, codes: list[int], at: np.ndarray | None) -> np.ndarray:
+        """Whether each document at rowids ``at`` (``None``: every rowid) holds a pair of
+        one of ``codes``: from the postings by code for every document, from the
+        documents' own pairs for a few."""
+        if at is None:
+            m = np.zeros(self.cap, dtype=bool)
+            for code in codes:
+                m[self._postings(code)] = True
+            return m
+        lo = np.searchsorted(self.pair_doc, at, "left")
+        hi = np.searchsorted(self.pair_doc, at, "right")
+        held = np.isin(self.pair_code[_ranges(lo, hi)], codes)
+        owner = np.repeat(np.arange(len(at)), hi - lo)
+        return np.bincount(owner[held], minlength=len(at)) > 0
 
     def restrict(
         self,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -77,7 +78,19 @@ def execute(
         days = mirror_layout.day_bounds(modified_from, modified_to)
         if expression and sort == "relevance":
             lead, lead_scores, total, counts = text.ranked(
-                expression, filters, offset + size + 1, len(cols.keys), days, bbox
+                expression,
+                filters,
+                offset + size + 1,
+                len(cols.keys),
+                days,
+                bbox,
+                partial(
+                    cols.passing,
+                    filters=filters,
+                    modified_from=modified_from,
+                    modified_to=modified_to,
+                    bbox=bbox,
+                ),
             )
             page, page_scores = _by_score(db, lead, lead_scores, offset, size + 1)
             return _rows(db, page, page_scores), total, counts

@@ -72,12 +72,17 @@ def _matches(word: str, lang: str, pq: ParsedQuery) -> bool:
 
 def _cut(text: str, lang: str, pq: ParsedQuery | None) -> str | None:
     tokens = list(_WORD.finditer(text))
-    hits = [i for i, m in enumerate(tokens) if pq and _matches(m.group(), lang, pq)]
-    if pq and not hits:
-        return None
+    hits: list[int] = []
+    if pq is not None:  # the first match, then the others in its window (none before it)
+        first = next((i for i, m in enumerate(tokens) if _matches(m.group(), lang, pq)), None)
+        if first is None:
+            return None
+        hits.append(first)
     first = hits[0] if hits else 0
     start = max(0, first - WINDOW // 3)
     end = min(len(tokens), start + WINDOW)
+    if pq is not None:
+        hits += [i for i in range(first + 1, end) if _matches(tokens[i].group(), lang, pq)]
     if not tokens:
         return html.escape(text[:200])
     lo, hi = tokens[start].start(), tokens[end - 1].end()

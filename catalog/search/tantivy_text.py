@@ -29,7 +29,7 @@ import math
 import os
 import shutil
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -70,10 +70,11 @@ TIE_REACH = 16
 #: documents where blocks are skipped, nothing more where they are not, while a second
 #: pass for ties at the edge costs a whole pass), past it the page itself.
 FIRST_REACH = 512
-#: How many times deeper than the share of dated matches needs the undated top of a ranked
-#: query with a date range is read (:meth:`TantivyText._dated`), and the deepest it is read.
-DATED_SPARE = 4.0
-DATED_REACH = 8192
+#: How many times deeper than the share of filtered matches needs the unfiltered top of a
+#: ranked query with filters is read (:meth:`TantivyText._filtered`), and the deepest it
+#: is read.
+FILTERED_SPARE = 4.0
+FILTERED_REACH = 8192
 #: The most places a top hits aggregation is asked for (a deeper page is a top-k search).
 TOP_HITS = 1000
 #: Where the counts of a query not kept are aggregated while its page is taken
@@ -260,24 +261,34 @@ class TantivyText:
         max_values: int,
         days: tuple[int, int] | None = None,
         bbox: tuple[float, float, float, float] | None = None,
+        passing: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, int, dict[str, list[tuple[str, int]]]]:
         """The matches that take the first ``k`` places by relevance, their scores
         (negated BM25: lower is better), the total and the facet counts, all computed by
         Tantivy: ``(rowids, scores, total, {field: [(value, count)]})``; the caller orders
         them by score, then id. Every match scoring as the ``k``-th does is included, since
         id decides among them. ``max_values`` bounds the distinct facet values counted;
-        pass at least how many exist and counts are exact."""
+        pass at least how many exist and counts are exact. ``passing``: which of some
+        rowids pass the facet filters and the date range (the same filters, read from the
+        facet columns), for a first page read off the unfiltered query's top."""
         query = self.query(expression, filters, days, bbox)
         searcher = self._idx().searcher()
         k = max(1, k)
         counting = self.counting(searcher, query, (expression, days, bbox), filters, max_values)
+        facets = {name: values for name, values in (filters or {}).items() if any(values)}
         hits = None
-        if days is not None and bbox is None and not any((filters or {}).values()):
+        if passing is not None and bbox is None and (days is not None or facets):
             # a first, short top while the counts are under way; it settles a common word
-            # (a date range holds a good share of its matches), else the total sizes it
-            hits = self._dated(searcher, expression, days, k, None)
-            if hits is None:
-                hits = self._dated(searcher, expression, days, k, counting.result()[0][0])
+            # under filters holding a good share of its matches (their shares of the
+            # documents multiplied: a guess that facets are independent; a guess too low
+            # leaves it to the conjunction), else the total sizes it
+            share = math.prod(
+                held / max(1, searcher.num_docs) for held in self._held(searcher, facets)
+            )
+            hits = self._filtered(searcher, expression, passing, k, None, share)
+            if hits is None and share * FILTERED_REACH >= FILTERED_SPARE * k:
+                total = counting.result()[0][0]
+                hits = self._filtered(searcher, expression, passing, k, total, share)
         if hits is None:
             # top-k without counting, so Tantivy may skip blocks that cannot enter it; a
             # filtered query is a conjunction, which skips nothing: every match is scored
@@ -285,7 +296,7 @@ class TantivyText:
             # so is a bare query's unless the page is long: a wider top costs little more
             # where blocks are skipped, and nothing more where they are not (a prefix, a
             # phrase), while ties past a first pass of k (which ends tied) cost another
-            narrowed = any((filters or {}).values()) or days is not None or bbox is not None
+            narrowed = bool(facets) or days is not None or bbox is not None
             wide = narrowed or k * TIE_REACH <= FIRST_REACH
             reach = k * TIE_REACH if wide else k
             hits = searcher.search(query, limit=reach, count=False).hits
@@ -304,46 +315,42 @@ class TantivyText:
         scores = -np.array([s for s, _ in hits], dtype=np.float64)
         return rowids, scores, total, raw
 
-    def _dated(
+    def _filtered(
         self,
         searcher: tantivy.Searcher,
         expression: str,
-        days: tuple[int, int],
+        passing: Callable[[np.ndarray], np.ndarray],
         k: int,
         total: int | None,
+        share: float,
     ) -> list[tuple[float, tantivy.DocAddress]] | None:
-        """The matches of ``expression`` dated within ``days``, best first, that hold every
-        one scoring at least as the ``k``-th does (``total`` of them in all; ``None``: not
-        counted yet, a first try as deep as a ranked query's first pass), read off the
-        top of the undated query; ``None`` when that top is too short to be sure.
+        """The matches of ``expression`` that pass the filters (``passing``), best first,
+        holding every one scoring at least as the ``k``-th does (``total`` of them in all;
+        ``None``: not counted yet, a first try as deep as a ranked query's first pass or
+        as the filters' ``share`` of the documents needs), read off the top of the
+        unfiltered query; ``None`` when that top is too short to be sure.
 
-        The undated query is a disjunction of terms, whose top-k skips the blocks of
-        postings that cannot enter it (block-max WAND), while the dated one is a
+        The unfiltered query is a disjunction of terms, whose top-k skips the blocks of
+        postings that cannot enter it (block-max WAND), while the filtered one is a
         conjunction, which scores every match: at 2M documents a common word's top 1,100
-        costs less than half of the dated top 21. The range scores nothing, so the scores
+        costs less than half of its top 21 within a date range, and its top 512 about
+        half of its top 336 within a data space. The filters score nothing, so the scores
         are the word's, as :meth:`match` gives them (compared in
         ``tests/catalog/search/test_fast_paths.py``). Every match missing from the top
-        scores at most as its last does, so
-        when the ``k``-th dated match scores more, no dated match at least as good is
-        missing; the top is taken :data:`DATED_SPARE` times as deep as the share of dated
-        matches would need."""
+        scores at most as its last does, so when the ``k``-th passing match scores more,
+        no passing match at least as good is missing; the top is taken
+        :data:`FILTERED_SPARE` times as deep as the share of filtered matches needs."""
         if total == 0:
             return []
         if total is None:  # not counted yet: a first try, as deep as a ranked page's
-            reach = max(FIRST_REACH, math.ceil(DATED_SPARE * k))
+            reach = max(FIRST_REACH, math.ceil(FILTERED_SPARE * k / max(share, 1e-9)))
         else:
-            reach = max(k, math.ceil(DATED_SPARE * k * searcher.num_docs / total))
-        if reach > DATED_REACH:  # few dated matches: the conjunction is the cheaper
+            reach = max(k, math.ceil(FILTERED_SPARE * k * searcher.num_docs / total))
+        if reach > FILTERED_REACH:  # few filtered matches: the conjunction is the cheaper
             return None
         top = searcher.search(self.query(expression), limit=reach, count=False).hits
-        low, high = days
-        found = [
-            hit
-            for hit, day in zip(
-                top, searcher.fast_field_values("day", [a for _, a in top]), strict=True
-            )
-            if day is not None and low <= day <= high
-        ]
+        kept = passing(np.array(_rowids(searcher, top), dtype=np.int64))
+        found = [hit for hit, ok in zip(top, kept.tolist(), strict=True) if ok]
         if len(top) == reach and (len(found) < k or found[k - 1][0] <= top[-1][0]):
             return None
         return found
@@ -438,14 +445,17 @@ class TantivyText:
         facets = {name: values for name, values in (filters or {}).items() if any(values)}
         if days is not None or bbox is not None or (expression and facets):
             return True
-        held = min(
-            (
-                sum(searcher.doc_freq(*column_value(name, v)) for v in dict.fromkeys(values) if v)
-                for name, values in facets.items()
-            ),
-            default=searcher.num_docs,
-        )
+        held = min(self._held(searcher, facets), default=searcher.num_docs)
         return bool(facets) and held * 4 <= searcher.num_docs
+
+    @staticmethod
+    def _held(searcher: tantivy.Searcher, facets: dict[str, list[str]]) -> list[int]:
+        """How many documents hold a value of each facet filter (``facets``, each holding a
+        value): at most that many pass it."""
+        return [
+            sum(searcher.doc_freq(*column_value(name, v)) for v in dict.fromkeys(values) if v)
+            for name, values in facets.items()
+        ]
 
     def counting(
         self,

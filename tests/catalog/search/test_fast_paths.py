@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -337,58 +338,103 @@ def test_a_change_keeps_the_most_asked_queries(
     assert _kept_against_plain(service) >= 2  # the two kept, still exact
 
 
+#: Facet filters of a ranked query read off the unfiltered top: none, a data space (a
+#: quarter of the fixture), two facets (narrow), a value no document holds.
+FILTERED = [
+    {},
+    {"data_space": ["health"]},
+    {"theme": ["HEAL"], "access": ["public", "restricted"]},
+    {"data_space": ["nowhere"]},
+]
+
+
 @pytest.mark.parametrize("first_reach", [1, None], ids=["short first try", "first try"])
 @pytest.mark.parametrize("spare", [0.01, 0.3, 4])
-def test_dated_ranked_top_equals_the_conjunction(
+def test_filtered_ranked_top_equals_the_conjunction(
     service: SearchService, spare: float, first_reach: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A ranked query with a date range read off the top of the undated query
-    (``TantivyText._dated``: a first try before the total is counted, then one sized by
-    it) against the conjunction of word and range (the path it replaces): the same
+    """A ranked query with facet filters or a date range read off the top of the
+    unfiltered query, its candidates checked against the facet columns
+    (``TantivyText._filtered``: a first try before the total is counted, then one sized
+    by it) against the conjunction of word and filters (the path it replaces): the same
     matches with the same scores, at every depth of that top; too short a top falls back
     to the conjunction."""
     service.catalogue.load(_ties(40), fmt="turtle", source="ties")
-    text = service.text
+    assert service.search("zyxward", limit=1).total == 40  # the columns follow the load
+    text, cols = service.text, service.columns
     assert text is not None
     searcher = text._idx().searcher()
-    monkeypatch.setattr(tantivy_text, "DATED_SPARE", spare)
+    monkeypatch.setattr(tantivy_text, "FILTERED_SPARE", spare)
     if first_reach is not None:
         monkeypatch.setattr(tantivy_text, "FIRST_REACH", first_reach)
     answers: list[tuple[int, int | None]] = []  # (found, total), -1 found: not sure
-    dated = text._dated
+    by_facets = []  # what was found under facet filters alone
+    filtered = text._filtered
 
-    def spy(
-        searcher: Any, expression: str, days: tuple[int, int], k: int, total: int | None
-    ) -> list[Any] | None:
-        found = dated(searcher, expression, days, k, total)
-        answers.append((-1 if found is None else len(found), total))
+    def spy(searcher: Any, expression: str, *args: Any) -> list[Any] | None:
+        found = filtered(searcher, expression, *args)
+        answers.append((-1 if found is None else len(found), args[2]))
+        given = args[0].keywords
+        if given["filters"] and given["modified_from"] is given["modified_to"] is None:
+            by_facets.append(-1 if found is None else len(found))
         return found
 
-    monkeypatch.setattr(text, "_dated", spy)
+    monkeypatch.setattr(text, "_filtered", spy)
     compared = 0
     for q in ("hospital", "zyxward", "energia", "patients"):
         expression = _expression(service, q)
-        for lo, hi in RANGES[1:]:
+        for (lo, hi), filters in [(r, f) for r in RANGES for f in FILTERED][1:]:
             days = mirror_layout.day_bounds(lo, hi)
+            passing = partial(
+                cols.passing, filters=filters, modified_from=lo, modified_to=hi, bbox=None
+            )
             for k in (1, 3, 11, 40, 300):
-                fast = text.ranked(expression, {}, k, 60_000, days)
+                fast = text.ranked(expression, filters, k, 60_000, days, None, passing)
                 with monkeypatch.context() as m:
-                    m.setattr(tantivy_text, "DATED_REACH", 0)
-                    plain = text.ranked(expression, {}, k, 60_000, days)
+                    m.setattr(tantivy_text, "FILTERED_REACH", 0)
+                    plain = text.ranked(expression, filters, k, 60_000, days, None, passing)
                 got = sorted(zip(fast[0].tolist(), fast[1].tolist(), strict=True))
                 want = sorted(zip(plain[0].tolist(), plain[1].tolist(), strict=True))
-                assert got == want, (q, lo, hi, k)
+                assert got == want, (q, lo, hi, filters, k)
                 assert fast[2:] == plain[2:]
                 compared += len(got)
     assert searcher.num_docs > 600 and compared > 1000
     sized = [(found, total) for found, total in answers if total is not None]
+    if spare > 0.1:  # the facet filters alone were answered off the unfiltered top too
+        assert any(found > 0 for found in by_facets)
     if first_reach is None:  # the first try settles the fixture's words, uncounted
-        assert any(found >= 0 and total is None for found, total in answers)
+        assert any(found > 0 and total is None for found, total in answers)
         return
     if spare < 1:  # a top too short to be sure: the conjunction answered
         assert any(found < 0 for found, _ in sized)
-    if spare > 0.1:  # a top short of some dated matches, deep enough for the first k
+    if spare > 0.1:  # a top short of some passing matches, deep enough for the first k
         assert any(0 <= found < total for found, total in sized)
+
+
+def test_the_facet_columns_say_of_a_few_rows_what_their_mask_says(
+    service: SearchService,
+) -> None:
+    """``FacetColumns.passing`` (read at a few rows) against ``mask`` (every row), for every
+    kind of filter, on rows live, deleted and past the last one."""
+    service.catalogue.load(_ties(40), fmt="turtle", source="ties")
+    service.catalogue.load(turtle(0, 30, seed=3), fmt="turtle", source="gen", replace=True)
+    assert service.search("zyxward", limit=1).total == 40
+    cols = service.columns
+    rng = random.Random(7)
+    rows = np.array([rng.randrange(cols.cap + 50) for _ in range(400)], dtype=np.int64)
+    assert (rows >= cols.cap).any() and (~cols.alive[rows[rows < cols.cap]]).any()
+    checked = 0
+    for (lo, hi), filters in [(r, f) for r in RANGES for f in FILTERED]:
+        for box in BOXES:
+            mask = cols.mask(filters, lo, hi, box)
+            got = cols.passing(rows, filters, lo, hi, box)
+            inside = rows < cols.cap
+            want = inside.copy()
+            if mask is not None:
+                want[inside] = mask[rows[inside]]
+            assert got.tolist() == want.tolist(), (lo, hi, filters, box)
+            checked += int(got.sum())
+    assert checked > 100
 
 
 @pytest.mark.parametrize("buckets", [None, 1], ids=["sets", "too many sets"])
