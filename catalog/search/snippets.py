@@ -72,27 +72,26 @@ def _matches(word: str, lang: str, pq: ParsedQuery) -> bool:
 
 def _cut(text: str, lang: str, pq: ParsedQuery | None) -> str | None:
     tokens = list(_WORD.finditer(text))
-    hits: list[int] = []
-    if pq is not None:  # the first match, then the others in its window (none before it)
-        first = next((i for i, m in enumerate(tokens) if _matches(m.group(), lang, pq)), None)
-        if first is None:
+    first = 0
+    if pq is not None:
+        found = next((i for i, m in enumerate(tokens) if _matches(m.group(), lang, pq)), None)
+        if found is None:
             return None
-        hits.append(first)
-    first = hits[0] if hits else 0
+        first = found
     start = max(0, first - WINDOW // 3)
     end = min(len(tokens), start + WINDOW)
-    if pq is not None:
-        hits += [i for i in range(first + 1, end) if _matches(tokens[i].group(), lang, pq)]
+    hits: list[int] = []
+    if pq is not None:  # the first match, then the others in its window (none is before it)
+        hits = [first, *(i for i in range(first + 1, end) if _matches(tokens[i].group(), lang, pq))]
     if not tokens:
         return html.escape(text[:200])
     lo, hi = tokens[start].start(), tokens[end - 1].end()
     out, pos = [], lo
-    for i in hits:
-        if start <= i < end:
-            m = tokens[i]
-            out.append(html.escape(text[pos : m.start()]))
-            out.append(f"<mark>{html.escape(m.group())}</mark>")
-            pos = m.end()
+    for i in hits:  # all within the window
+        m = tokens[i]
+        out.append(html.escape(text[pos : m.start()]))
+        out.append(f"<mark>{html.escape(m.group())}</mark>")
+        pos = m.end()
     out.append(html.escape(text[pos:hi]))
     prefix = "… " if lo > 0 else ""
     suffix = " …" if hi < len(text) else ""

@@ -83,6 +83,17 @@ TOP_HITS = 1000
 _COUNTING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-count")
 
 
+def _facets(filters: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    """The facet filters that hold a value."""
+    return {name: values for name, values in (filters or {}).items() if any(values)}
+
+
+def _share_reach(k: int, share: float) -> float:
+    """How deep the unfiltered top must be for filters passing ``share`` of the documents
+    to leave ``k`` matches in it, :data:`FILTERED_SPARE` times over."""
+    return FILTERED_SPARE * k / max(share, 1e-9)
+
+
 def _rowids(searcher: tantivy.Searcher, hits: list[tuple[Any, tantivy.DocAddress]]) -> list[int]:
     """The rowids of search ``hits``."""
     if not hits:
@@ -275,7 +286,7 @@ class TantivyText:
         searcher = self._idx().searcher()
         k = max(1, k)
         counting = self.counting(searcher, query, (expression, days, bbox), filters, max_values)
-        facets = {name: values for name, values in (filters or {}).items() if any(values)}
+        facets = _facets(filters)
         hits = None
         if passing is not None and bbox is None and (days is not None or facets):
             # a first, short top while the counts are under way; it settles a common word
@@ -286,7 +297,7 @@ class TantivyText:
                 held / max(1, searcher.num_docs) for held in self._held(searcher, facets)
             )
             hits = self._filtered(searcher, expression, passing, k, None, share)
-            if hits is None and share * FILTERED_REACH >= FILTERED_SPARE * k:
+            if hits is None and _share_reach(k, share) <= FILTERED_REACH:
                 total = counting.result()[0][0]
                 hits = self._filtered(searcher, expression, passing, k, total, share)
         if hits is None:
@@ -343,7 +354,7 @@ class TantivyText:
         if total == 0:
             return []
         if total is None:  # not counted yet: a first try, as deep as a ranked page's
-            reach = max(FIRST_REACH, math.ceil(FILTERED_SPARE * k / max(share, 1e-9)))
+            reach = max(FIRST_REACH, math.ceil(_share_reach(k, share)))
         else:
             reach = max(k, math.ceil(FILTERED_SPARE * k * searcher.num_docs / total))
         if reach > FILTERED_REACH:  # few filtered matches: the conjunction is the cheaper
@@ -442,7 +453,7 @@ class TantivyText:
     ) -> bool:
         """Whether the query is a conjunction of a range, or of a word and a facet filter,
         or of facet filters holding at most a quarter of the documents."""
-        facets = {name: values for name, values in (filters or {}).items() if any(values)}
+        facets = _facets(filters)
         if days is not None or bbox is not None or (expression and facets):
             return True
         held = min(self._held(searcher, facets), default=searcher.num_docs)
