@@ -6,8 +6,9 @@ datasets, almost all of it the store decoding each term from its string table (t
 term doubles from 100,000 to two million datasets, as the lookups miss its caches). The
 ingest already holds every triple of a new version once, as the canonical N-Triples chunks
 it bulk-loads, so it keeps them (:class:`CopyWriter`, zstd-compressed, about 22 MB per
-source of 100,000), and a build loads them into an in-memory store and reads that (about 4 s
-to load and 3-5 s to read, against 18.5 s from the store at two million datasets).
+source of 100,000), and a build parses them straight into its triple index (about 3 s a
+source, :mod:`catalog.parsed_graph`; 18.5 s from the store at two million datasets, 10.5 s
+through an in-memory store loaded from the copy).
 
 The copy is the version only while nothing else wrote to it:
 
@@ -26,9 +27,10 @@ The copy is the version only while nothing else wrote to it:
   version, once it is older than the grace of unpublished versions
   (:func:`sweep_staged`, run by :meth:`catalog.graphs.SourceGraphs._collect`).
 
-An in-memory store gives the triples the on-disk store gives (same parser, same
-canonical terms, duplicates merged), but in another order; readers sort multi-valued
-objects (:func:`catalog.facts.read.read_predicates`) so both give the same index.
+The parsed index holds the triples the store holds (same parser; the canonical forms of
+literals and duplicates merged as the store does them, :mod:`catalog.parsed_graph`), but
+in another order; readers sort multi-valued objects (:func:`catalog.facts.derive.in_order`)
+so both give the same index.
 """
 
 from __future__ import annotations
@@ -41,9 +43,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyoxigraph as ox
 
-from catalog.errors import StoreError
 from catalog.namespaces import DLAB
-from catalog.store.oxigraph import OxigraphStore
+from catalog.parsed_graph import ParsedGraph
 
 log = logging.getLogger(__name__)
 
@@ -175,20 +176,19 @@ class _Teed:
             yield held.pop()
 
 
-def kept_store(path: Path, graph: str) -> OxigraphStore | None:
-    """The copy at ``path`` loaded into an in-memory store, in graph ``graph``; ``None``
-    (logged) when it cannot be read: the caller reads the store instead.
+def kept_graph(path: Path, graph: str) -> ParsedGraph | None:
+    """The copy at ``path`` (of version ``graph``) parsed into a triple index, as a store
+    would give its triples (:mod:`catalog.parsed_graph`); ``None`` (logged) when it cannot
+    be read: the caller reads the store instead.
 
-    The copy is decompressed whole (about 260 MB per source of 100,000, for a moment)
-    and loaded from memory, which frees the GIL throughout: read from a Python stream,
-    the parser takes the GIL for every read, and beside a busy thread (a server's
-    requests during a rebuild) a load of 4 s had not finished after 50 s."""
-    store = OxigraphStore(None)
+    The copy is decompressed whole (about 260 MB per source of 100,000, for a moment) and
+    parsed from memory: read from a Python stream, the parser takes the GIL for every
+    read, and beside a busy thread (a server's requests during a rebuild) a load of 4 s
+    had not finished after 50 s."""
     try:
         with pa.input_stream(str(path), compression=_CODEC) as stream:
             data = stream.read()
-        store.load_ntriples(graph, data)
-    except (StoreError, OSError, pa.ArrowException) as exc:
+        return ParsedGraph(data)
+    except (SyntaxError, ValueError, OSError, pa.ArrowException) as exc:
         log.warning("N-Triples of %s unreadable (%s); reading the store", graph, exc)
         return None
-    return store

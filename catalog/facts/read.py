@@ -52,7 +52,7 @@ def ref_facts(catalogue: Catalogue, ref: records.DatasetRef) -> DatasetFacts | N
     return derive_facts(index_triples(triples), ref.iri, ref.id, spaces, ref.source)
 
 
-def _policy_closure(store: GraphStore, graph: str, index: TripleIndex) -> None:
+def _policy_closure(store: GraphStore | DescribesSubjects, graph: str, index: TripleIndex) -> None:
     """Add the whole description of every policy node and of the nodes under it (rules,
     constraints, RDF lists) to ``index``: one level of nodes at a time, each node's
     description replacing what ``index`` held for it."""
@@ -82,7 +82,9 @@ def _policy_closure(store: GraphStore, graph: str, index: TripleIndex) -> None:
         )
 
 
-def _descriptions(store: GraphStore, graph: str, subjects: list[str]) -> TripleIndex:
+def _descriptions(
+    store: GraphStore | DescribesSubjects, graph: str, subjects: list[str]
+) -> TripleIndex:
     """The whole description of each of ``subjects`` that has one, by subject and predicate."""
     if isinstance(store, DescribesSubjects):
         found: TripleIndex = {}
@@ -169,13 +171,14 @@ def facts_reader(
     source: str,
     graph: str,
     index: TripleIndex,
-    store: GraphStore | None = None,
+    store: GraphStore | DescribesSubjects | None = None,
 ) -> Callable[[str, str], DatasetFacts]:
     """``(dataset id, IRI) -> facts`` for the datasets of one source graph, derived as
     :func:`graph_facts` derives them, one at a time (a caller that reads more of the
     graph reads it once). ``index``: the graph's triples of (at least)
     :data:`FACT_PREDICATES`, read by :func:`read_predicates` (from ``store``, which the
-    policies are read from too); its entries are not changed."""
+    policies are read from too: a store, or a kept version's parsed triples,
+    :class:`catalog.parsed_graph.ParsedGraph`); its entries are not changed."""
     # the closure pops and re-adds subjects
     closed = _closed(store or catalogue.store, graph, dict(index))
     spaces = data_spaces(catalogue.documents)
@@ -186,7 +189,7 @@ def facts_reader(
     return facts
 
 
-def _closed(store: GraphStore, graph: str, index: TripleIndex) -> TripleIndex:
+def _closed(store: GraphStore | DescribesSubjects, graph: str, index: TripleIndex) -> TripleIndex:
     """``index`` with the whole description of every policy its datasets name, read from
     ``store``."""
     if any(link in p for p in index.values() for link in _POLICY_LINKS):

@@ -22,7 +22,7 @@ from catalog.facts import DatasetFacts
 from catalog.facts.derive import FACT_PREDICATES, Term, TripleIndex
 from catalog.facts.read import facts_reader, read_predicates, ref_facts
 from catalog.facts.table import storing_facts
-from catalog.graph_copies import kept_store
+from catalog.graph_copies import kept_graph
 from catalog.namespaces import (
     DCAT,
     DCT,
@@ -32,9 +32,9 @@ from catalog.namespaces import (
     EU_LICENCE,
     FOAF,
 )
+from catalog.parsed_graph import ParsedGraph
 from catalog.records import DatasetRef
 from catalog.search.vocab import access_facet, local_name, theme_code
-from catalog.store.base import GraphStore
 
 if TYPE_CHECKING:
     from catalog.service import Catalogue
@@ -320,16 +320,19 @@ def _project_all(
     each the same as the one-dataset projection gives (tested)."""
     wanted = {*FACT_PREDICATES, *_PROPS, *_DIST_PROPS, str(DLAB.datasetId), _FOAF_NAME, _BBOX}
     stored = storing_facts(catalogue, source, graph)  # begun before the read
-    store = _kept_store(catalogue, source, graph)
-    index = read_predicates(catalogue, graph, wanted, store=store)
+    kept = _kept_graph(catalogue, source, graph)
+    if kept is not None:
+        index = kept.predicates(wanted)
+    else:
+        index = read_predicates(catalogue, graph, wanted)
     found: dict[str, str] = {}
     for iri, props in index.items():
         for ident in props.get(_DATASET_ID, ()):
             if ident.value in found:  # one id on two nodes: the facts merge both
                 stored = None  # (catalog.facts.read), which this read does not store
             found[ident.value] = iri
-    facts_of = facts_reader(catalogue, source, graph, index, store)
-    del store  # the kept version's in-memory store: only the closure's reads needed it
+    facts_of = facts_reader(catalogue, source, graph, index, kept)
+    del kept  # the kept version's whole index: only the closure's reads needed it
     ordered = sorted(found)
     for i in range(0, len(ordered), _BATCH):
         docs = {ident: SearchDoc(ident, found[ident], source) for ident in ordered[i : i + _BATCH]}
@@ -345,18 +348,18 @@ def _project_all(
         stored.finish()
 
 
-def _kept_store(catalogue: Catalogue, source: str, graph: str) -> GraphStore | None:
-    """The version's kept N-Triples in an in-memory store (:mod:`catalog.graph_copies`),
+def _kept_graph(catalogue: Catalogue, source: str, graph: str) -> ParsedGraph | None:
+    """The version's kept N-Triples parsed into a triple index (:mod:`catalog.graph_copies`),
     if they are still exactly the version; else ``None``: read the catalogue's store."""
     path = catalogue.graphs.kept_copy(source, graph)
     if path is None:
         return None
     started = time.perf_counter()
-    store = kept_store(path, graph)
-    if store is not None:
+    kept = kept_graph(path, graph)
+    if kept is not None:
         took = time.perf_counter() - started
-        log.info("search: %s read from its kept N-Triples (loaded in %.1fs)", source, took)
-    return store
+        log.info("search: %s read from its kept N-Triples (parsed in %.1fs)", source, took)
+    return kept
 
 
 _EMPTY: dict[str, list[Term]] = {}

@@ -96,17 +96,6 @@ class OxigraphStore:
         except (OSError, SyntaxError, ValueError) as exc:
             raise StoreError(f"bulk load failed: {exc}", where=graph) from exc
 
-    def load_ntriples(self, graph: str, data: bytes) -> None:
-        """Load canonical N-Triples given whole (pyoxigraph's own serialisation, kept by
-        :mod:`catalog.graph_copies`) into ``graph``, in one transaction (for an in-memory
-        store: a fifth less CPU than the bulk loader); the load frees the GIL throughout."""
-        try:
-            self._store.load(
-                data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph), lenient=True
-            )
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise StoreError(f"loading N-Triples failed: {exc}", where=graph) from exc
-
     def drop(self, graph: str) -> None:
         """Remove ``graph``: its quads a batch of subjects at a time (:attr:`drop_subjects`),
         then what is left and the graph's name. Only versions no reader uses are dropped (a
