@@ -35,8 +35,9 @@ class ParsedGraph:
     """The triples of one graph's canonical N-Triples ``data``, by subject and predicate.
 
     Raises ``SyntaxError`` (or ``ValueError``) when ``data`` does not parse, before any
-    of it is indexed for use. Subjects that are triple terms are left out, as every bulk
-    reader of a store leaves them out."""
+    of it is indexed for use. Triples whose subject is a triple term are left out (an
+    index is keyed by node names; the policy closure's reader of a store leaves them out
+    too)."""
 
     def __init__(self, data: bytes) -> None:
         index: TripleIndex = {}
@@ -57,7 +58,7 @@ class ParsedGraph:
                 objects[:] = [canonical if o == written else o for o in objects]
         for props in index.values():
             for objects in props.values():
-                if len(objects) > 1:  # in N-Triples order, each triple once
+                if len(objects) > 1:  # in the order of their N-Triples forms, each once
                     objects.sort(key=str)
                     if len(set(objects)) < len(objects):
                         objects[:] = [
