@@ -6,8 +6,8 @@ datasets, almost all of it the store decoding each term from its string table (t
 term doubles from 100,000 to two million datasets, as the lookups miss its caches). The
 ingest already holds every triple of a new version once, as the canonical N-Triples chunks
 it bulk-loads, so it keeps them (:class:`CopyWriter`, zstd-compressed, about 22 MB per
-source of 100,000), and a build parses them straight into its triple index (about 3 s a
-source, :mod:`catalog.parsed_graph`; 18.5 s from the store at two million datasets, 10.5 s
+source of 100,000), and a build parses them straight into its triple index (about 5 s a
+source, :mod:`catalog.parsed_graph`; 18.5 s from the store at two million datasets, 11-12 s
 through an in-memory store loaded from the copy).
 
 The copy is the version only while nothing else wrote to it:

@@ -2,10 +2,11 @@
 
 A full build reads each kept source version (:mod:`catalog.graph_copies`) by subject and
 predicate. Loading its N-Triples into an in-memory store and scanning that store once per
-predicate cost 10.5 s per source of 100,000 generated datasets (the store builds its
+predicate cost 11-12 s per source of 100,000 generated datasets (the store builds its
 indexes, then every solution is decoded back into Python terms); parsing them into the
-index directly costs about 3 s. What a store does to the triples it holds is done here too,
-so the index is the one :func:`catalog.facts.read.read_predicates` reads from a store:
+index directly, then picking the wanted predicates, about 5 s. What a store does to the
+triples it holds is done here too, so the index is the one
+:func:`catalog.facts.read.read_predicates` reads from a store:
 
 * a literal of a datatype the store keeps as a value (numbers, booleans, dates, times,
   durations) comes back in its canonical form (``"01"^^xsd:integer`` as ``"1"``): each
@@ -23,7 +24,7 @@ from collections.abc import Collection, Iterable
 
 import pyoxigraph as ox
 
-from catalog.facts.derive import Term, TripleIndex
+from catalog.facts.derive import Term, TripleIndex, in_order
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 #: Literal datatypes a store keeps as they are written.
@@ -50,20 +51,16 @@ class ParsedGraph:
                 continue
             objects = index.setdefault(subject.value, {}).setdefault(t.predicate.value, [])
             o = t.object
+            if o in objects:  # a triple stated again
+                continue
             if type(o) is literal and o.datatype.value not in _AS_WRITTEN:
                 typed.setdefault(o, []).append(objects)
             objects.append(o)
         for written, canonical in _canonical(list(typed)).items():
-            for objects in typed[written]:
-                objects[:] = [canonical if o == written else o for o in objects]
-        for props in index.values():
-            for objects in props.values():
-                if len(objects) > 1:  # in the order of their N-Triples forms, each once
-                    objects.sort(key=str)
-                    if len(set(objects)) < len(objects):
-                        objects[:] = [
-                            o for i, o in enumerate(objects) if not i or objects[i - 1] != o
-                        ]
+            for objects in typed[written]:  # two written forms may be one canonical one
+                settled = [canonical if o == written else o for o in objects]
+                objects[:] = list(dict.fromkeys(settled))
+        in_order(index)
         self.index = index
 
     def predicates(self, wanted: Collection[str]) -> TripleIndex:

@@ -101,20 +101,14 @@ _POLICY_LINKS = (str(ODRL.hasPolicy), TDMREP + "policy")
 _DATASET_ID = str(DLAB.datasetId)
 
 
-def read_predicates(
-    catalogue: Catalogue,
-    graph: str,
-    predicates: Iterable[str],
-    into: TripleIndex | None = None,
-    store: GraphStore | None = None,
-) -> TripleIndex:
+def read_predicates(catalogue: Catalogue, graph: str, predicates: Iterable[str]) -> TripleIndex:
     """Every triple of ``graph`` with one of ``predicates``, grouped by subject and
     predicate (objects in :func:`in_order`'s order): one scan per predicate (a pattern with
     a bound predicate reads one range of the store's index; a join over the dataset nodes
-    costs several times as much). ``store``: read there (the version's kept N-Triples,
-    :mod:`catalog.graph_copies`) instead of the catalogue's store."""
-    index: TripleIndex = {} if into is None else into
-    store = store or catalogue.store
+    costs several times as much). A kept version's N-Triples give the same index parsed
+    (:meth:`catalog.parsed_graph.ParsedGraph.predicates`)."""
+    index: TripleIndex = {}
+    store = catalogue.store
     for predicate in sorted(set(predicates)):
         if isinstance(store, ScansPredicates):
             pairs = store.subject_objects(graph, predicate)
