@@ -36,6 +36,16 @@ class ScansPredicates(Protocol):
 
 
 @runtime_checkable
+class DumpsGraphs(Protocol):
+    """A store that writes one graph out as canonical N-Triples faster than it answers
+    the queries reading the graph's triples back one predicate at a time."""
+
+    def graph_ntriples(self, graph: str) -> bytes:
+        """Every triple of ``graph``, as canonical N-Triples (one triple a line)."""
+        ...
+
+
+@runtime_checkable
 class DescribesSubjects(Protocol):
     """A store that reads the whole description of given subjects faster than a SELECT
     with their IRIs in a ``VALUES`` block."""

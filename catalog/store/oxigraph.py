@@ -153,6 +153,17 @@ class OxigraphStore:
             raise InvalidInput("expected a SELECT query")
         return [(s[0].value, s[1]) for s in solutions]
 
+    def graph_ntriples(self, graph: str) -> bytes:
+        """One graph's triples as N-Triples, written by the store itself (no Python term
+        made per triple): a build reads a version without a kept copy from them
+        (:func:`catalog.search.project._dumped_graph`)."""
+        try:
+            return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+        except ValueError as exc:  # not an IRI
+            raise InvalidInput(f"not a graph IRI: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot read the Oxigraph store: {exc}") from exc
+
     def subject_triples(self, graph: str, subjects: Iterable[str]) -> list[tuple[str, str, Term]]:
         """The descriptions of ``subjects``: one lookup of the subject index each, no query
         to plan (the offers build reads the policies under tens of thousands of records)."""

@@ -13,10 +13,12 @@ import pytest
 from catalog import graph_copies
 from catalog.demo import load_demo
 from catalog.errors import InvalidInput
-from catalog.search import SearchService
+from catalog.search import SearchService, project
 from catalog.search.project import _project_all
 from catalog.service import Catalogue
 from catalog.settings import Settings, get_settings
+from catalog.store.base import DumpsGraphs
+from catalog.store.oxigraph import OxigraphStore
 from tests.catalog.test_roundtrip import PARSABLE
 from tests.conftest import CORPUS
 
@@ -36,9 +38,12 @@ def _projected(cat: Catalogue, source: str, graph: str) -> tuple[list[Any], dict
     return docs, facts
 
 
-def _both_ways(cat: Catalogue, source: str) -> tuple[Any, Any]:
-    """The source's documents and facts read from its kept N-Triples, then from the store
-    (the same catalogue, told to keep nothing)."""
+def _three_ways(
+    cat: Catalogue, source: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, Any, Any]:
+    """The source's documents and facts read from its kept N-Triples, from the store's
+    dump of the version (the same catalogue, told to keep nothing), and from the store's
+    scans, one per predicate (a store that cannot dump: a SPARQL server's)."""
     graph = cat.graphs.current(source)
     assert graph is not None
     assert cat.graphs.kept_copy(source, graph) is not None
@@ -46,10 +51,14 @@ def _both_ways(cat: Catalogue, source: str) -> tuple[Any, Any]:
     folder, cat.graphs.copies = cat.graphs.copies, None
     try:
         assert cat.graphs.kept_copy(source, graph) is None
-        stored = _projected(cat, source, graph)
+        assert isinstance(cat.store, DumpsGraphs)
+        dumped = _projected(cat, source, graph)
+        with monkeypatch.context() as patched:
+            patched.setattr(project, "_dumped_graph", lambda *args: None)
+            scanned = _projected(cat, source, graph)
     finally:
         cat.graphs.copies = folder
-    return kept, stored
+    return kept, dumped, scanned
 
 
 def _copies(cat: Catalogue) -> list[Path]:
@@ -61,7 +70,7 @@ def _copies(cat: Catalogue) -> list[Path]:
 
 @pytest.mark.parametrize("rel", PARSABLE)
 def test_corpus_versions_read_from_their_copies_as_from_the_store(
-    catalogue: Catalogue, rel: str
+    catalogue: Catalogue, rel: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     report = catalogue.load_file(CORPUS / rel, source="corpus", replace=True)
     graph = catalogue.graphs.current("corpus")
@@ -69,13 +78,14 @@ def test_corpus_versions_read_from_their_copies_as_from_the_store(
     if report.errors:  # records refused at ingest were deleted again: nothing is kept
         assert catalogue.graphs.kept_copy("corpus", graph) is None
         return
-    kept, stored = _both_ways(catalogue, "corpus")
-    assert kept == stored
+    kept, dumped, scanned = _three_ways(catalogue, "corpus", monkeypatch)
+    assert kept == scanned
+    assert dumped == scanned
     assert len(kept[0]) == report.datasets
 
 
 def test_demo_and_generated_versions_read_from_their_copies_as_from_the_store(
-    catalogue: Catalogue,
+    catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bench.scale_bench import source_turtle
 
@@ -83,8 +93,9 @@ def test_demo_and_generated_versions_read_from_their_copies_as_from_the_store(
     catalogue.load(source_turtle(0, 400), fmt="turtle", source="gen", replace=True)
     seen = 0
     for src in catalogue.sources():
-        kept, stored = _both_ways(catalogue, src.name)
-        assert kept == stored, src.name
+        kept, dumped, scanned = _three_ways(catalogue, src.name, monkeypatch)
+        assert kept == scanned, src.name
+        assert dumped == scanned, src.name
         seen += len(kept[0])
     assert seen >= 440
     # several titles, keywords and spatial values per dataset: an order to get right
@@ -128,6 +139,34 @@ def test_a_change_in_place_voids_the_copy(catalogue: Catalogue) -> None:
     catalogue.delete(before[0].id)
     assert catalogue.graphs.kept_copy("gen", graph) is None
     assert before[0].id not in {d.id for d in _projected(catalogue, "gen", graph)[0]}
+
+
+def test_a_version_changed_in_place_is_read_from_a_dump_of_the_store(
+    catalogue: Catalogue, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.scale_bench import source_turtle
+
+    catalogue.load(source_turtle(0, 120), fmt="turtle", source="gen", replace=True)
+    extra = f'{_HEAD}<https://gen.example/extra> a dcat:Dataset ; dct:title "Zebrafish atlas"@en .'
+    catalogue.load(extra.encode(), fmt="turtle", source="gen")  # in place: the copy is void
+    graph = catalogue.graphs.current("gen")
+    assert graph is not None and catalogue.graphs.kept_copy("gen", graph) is None
+    with caplog.at_level(logging.INFO):
+        dumped = _projected(catalogue, "gen", graph)
+    assert "gen read from a dump of the store" in caplog.text
+    with monkeypatch.context() as patched:
+        patched.setattr(project, "_dumped_graph", lambda *args: None)
+        scanned = _projected(catalogue, "gen", graph)
+    assert dumped == scanned
+    assert len(dumped[0]) == 121
+    assert any(d.titles == [("en", "Zebrafish atlas")] for d in dumped[0])
+    # a dump that does not parse (never written by the store itself): its scans are read
+    caplog.clear()
+    monkeypatch.setattr(OxigraphStore, "graph_ntriples", lambda self, g: b"<cut")
+    with caplog.at_level(logging.INFO):
+        again = _projected(catalogue, "gen", graph)
+    assert "does not parse" in caplog.text and "read from a dump" not in caplog.text
+    assert again == scanned
 
 
 def test_refused_records_void_the_copy(catalogue: Catalogue) -> None:
