@@ -19,7 +19,8 @@ The copy is the version only while nothing else wrote to it:
 * it is named to readers by ``<source> dlab:ntriplesKept <version>`` in the meta graph,
   written before the version is published; every change in place removes it
   (:meth:`catalog.graphs.SourceGraphs.update_in_place`, in the same atomic update), so a
-  version changed since is read from the store again;
+  version changed since is read from the store again (the embedded store's N-Triples
+  dump of it, parsed the same way: :func:`catalog.search.project._dumped_graph`);
 * the file is removed with its version (dropped, or discarded after a failed load). A
   build on a machine without the file (another replica) reads the store;
 * a load killed while writing its copy leaves the staging file (``.part``): it goes with
