@@ -158,11 +158,12 @@ class OxigraphStore:
         made per triple): a build reads a version without a kept copy from them
         (:func:`catalog.search.project._dumped_graph`)."""
         try:
-            return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+            data = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
         except ValueError as exc:  # not an IRI
             raise InvalidInput(f"not a graph IRI: {exc}") from exc
         except OSError as exc:
             raise StoreError(f"cannot read the Oxigraph store: {exc}") from exc
+        return data or b""  # None only when given a file to write to
 
     def subject_triples(self, graph: str, subjects: Iterable[str]) -> list[tuple[str, str, Term]]:
         """The descriptions of ``subjects``: one lookup of the subject index each, no query
