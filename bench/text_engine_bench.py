@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from catalog.search import mirror_layout
+from catalog.search import facet_rows, mirror_layout
 from catalog.search.mirror_build import FTS_DOCS, MirrorBuilder
 from catalog.search.tantivy_text import TantivyText
 
@@ -57,9 +57,7 @@ def seed_index(work: Path, n: int) -> Path:
 def seed_rows(path: Path) -> list[tuple[Any, ...]]:
     """The seed's rows: (dataset number, fts texts, facet pairs, keys)."""
     db = sqlite3.connect(path)
-    facets: dict[int, list[tuple[str, str]]] = {}
-    for doc, name, value in db.execute("SELECT doc, field, value FROM facets"):
-        facets.setdefault(doc, []).append((name, value))
+    facets = dict(facet_rows.pairs_since(db, 0))
     out = []
     sql = FTS_DOCS.replace("FROM fts f", ", d.display FROM fts f")
     for rowid, title, kw, body, stems, ident, _mod, sort_title, *rest in db.execute(sql):

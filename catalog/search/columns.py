@@ -37,13 +37,12 @@ from typing import Any
 
 import numpy as np
 
+from catalog.search import facet_rows
 from catalog.search.index import Moves
 
 log = logging.getLogger(__name__)
 
 _I = np.int64
-#: Documents per ``IN (...)`` list.
-_CHUNK = 500
 #: Layout of the columns saved beside the index (another layout is not read).
 SAVED_LAYOUT = 2
 #: The facet pair arrays are saved with room after the pairs (a sixteenth of them, at least
@@ -155,12 +154,9 @@ class FacetColumns:
             return
         self._kill(ids)
         docs, codes = [], []
-        for start in range(0, len(ids), _CHUNK):
-            chunk = [int(i) for i in ids[start : start + _CHUNK]]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT doc, field, value FROM facets WHERE doc IN ({marks})"  # noqa: S608
-            for doc, field, value in db.execute(sql, chunk):
-                docs.append(doc)
+        for rowid, pairs in facet_rows.pairs_of(db, [int(i) for i in ids]).items():
+            for field, value in pairs:
+                docs.append(rowid)
                 codes.append(self._code(field, value))
         doc = np.concatenate([self.pair_doc, np.array(docs, dtype=_I)])
         code = np.concatenate([self.pair_code, np.array(codes, dtype=_I)])
@@ -230,11 +226,7 @@ class FacetColumns:
         # scans every facet row in key order for the GROUP BY (140 ms at 200,000 datasets,
         # for one document), which only a whole read should do.
         using = "INDEXED BY facets_doc" if first > 0 else ""
-        for field, value, text in db.execute(
-            f"SELECT field, value, group_concat(doc) FROM facets {using} WHERE doc >= ? "  # noqa: S608
-            "GROUP BY field, value",
-            (first,),
-        ):
+        for field, value, text in facet_rows.grouped_since(db, first, using):
             code = self._code(field, value)
             ids = _ids(text)
             docs.append(ids)

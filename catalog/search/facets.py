@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from catalog.errors import InvalidInput
+from catalog.search import facet_rows
 from catalog.search.index import FACET_FIELDS
 from catalog.search.snippets import pick
 from catalog.search.vocab import labels_for
@@ -82,10 +83,10 @@ def build_where(
     else:
         sql = _ALL
     for name, values in parse_facet_filters(filters, max_values).items():
-        marks = ",".join("?" * len(values))
         # only placeholders are interpolated; values travel as parameters
-        sql += f" AND d.rowid IN (SELECT doc FROM facets WHERE field = ? AND value IN ({marks}))"  # noqa: S608
-        params += [name, *values]
+        holding, held = facet_rows.docs_with(name, values)
+        sql += f" AND d.rowid IN ({holding})"
+        params += held
     for bound, op, where in (
         (modified_from, ">=", "modified_from"),
         (modified_to, "<=", "modified_to"),
@@ -106,17 +107,10 @@ def facet_counts(
     db: sqlite3.Connection, base: str, params: list[Any], langs: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
     """``{facet: [{value, label, count}]}`` over the hits of ``base``, most frequent first."""
-    if base == _ALL:  # every dataset: read the covering (field, value, doc) key in order
-        sql = "SELECT field, value, count(*) FROM facets GROUP BY field, value"
-    else:  # walk the hits, look up each one's facet rows by doc (CROSS JOIN fixes the order)
-        sql = (
-            f"SELECT f.field, f.value, count(*) FROM (SELECT d.rowid AS doc {base}) AS m "  # noqa: S608
-            "CROSS JOIN facets f ON f.doc = m.doc GROUP BY f.field, f.value"
-        )
-    raw: dict[str, list[tuple[str, int]]] = {}
-    for name, value, count in db.execute(sql, params):
-        raw.setdefault(name, []).append((value, count))
-    return labelled(db, raw, langs)
+    # every dataset: the covering (field, value, doc) key read in order; else the hits
+    # walked, each one's facet rows looked up by doc
+    matches = None if base == _ALL else f"SELECT d.rowid AS doc {base}"
+    return labelled(db, facet_rows.counts(db, matches, params), langs)
 
 
 def labelled(

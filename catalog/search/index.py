@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from catalog.errors import SearchIndexError
+from catalog.search import facet_rows
 from catalog.search.project import SearchDoc
 from catalog.search.text import base_lang, fold, index_tokens
 from catalog.search.vocab import labels_for
@@ -44,8 +45,9 @@ log = logging.getLogger(__name__)
 
 #: Bumped whenever what the file holds changes (3: the starts of German, Dutch, Swedish
 #: and Danish words of titles and keywords in the ``stems`` column; 4: each stem is letters
-#: and digits only, one token); a file of another version is rebuilt.
-SCHEMA_VERSION = "4"
+#: and digits only, one token; 5: a document's labs as one set, :mod:`.facet_rows`); a
+#: file of another version is rebuilt.
+SCHEMA_VERSION = "5"
 #: BM25 weights of the FTS columns: title, keywords/themes/publisher, description, stems.
 WEIGHTS = (8.0, 4.0, 1.0, 2.0)
 FACET_FIELDS = (
@@ -83,13 +85,13 @@ CREATE TABLE docs(
     minx REAL, miny REAL, maxx REAL, maxy REAL, display TEXT NOT NULL);
 CREATE INDEX docs_source ON docs(source);
 {late_indexes};
-CREATE TABLE facets(field TEXT NOT NULL, value TEXT NOT NULL, doc INTEGER NOT NULL,
-    PRIMARY KEY(field, value, doc)) WITHOUT ROWID;
-CREATE INDEX facets_doc ON facets(doc, field, value);
+{facet_tables};
 CREATE TABLE labels(field TEXT NOT NULL, value TEXT NOT NULL, lang TEXT NOT NULL,
     label TEXT NOT NULL, PRIMARY KEY(field, value, lang)) WITHOUT ROWID;
 {text_table};
-""".replace("{late_indexes}", ";\n".join(LATE_INDEXES.values()))
+""".replace("{late_indexes}", ";\n".join(LATE_INDEXES.values())).replace(
+    "{facet_tables}", facet_rows.SCHEMA
+)
 
 #: What holds the documents' text, by text engine (``search_text_engine``): for FTS5 its
 #: virtual table, which matches, ranks and lists the vocabulary; for Tantivy a plain table
@@ -420,7 +422,7 @@ class IndexFile:
         if fresh:
             return IndexFile._append(conn, list(prepared), inserted, appended)
         n = 0
-        for doc_row, fts_row, facet_rows, label_rows in prepared:
+        for doc_row, fts_row, pairs, label_rows in prepared:
             IndexFile.delete_ids(conn, [doc_row[0]])
             cur = conn.execute(
                 "INSERT INTO docs(id, source, access, modified, sort_title, minx, miny, maxx, "
@@ -430,14 +432,12 @@ class IndexFile:
             rowid = cur.lastrowid
             conn.execute("INSERT INTO fts(rowid, title, kw, body, stems) VALUES (?,?,?,?,?)",
                          (rowid, *fts_row))  # fmt: skip
-            conn.executemany(
-                "INSERT OR IGNORE INTO facets VALUES (?,?,?)",
-                [(f, v, rowid) for f, v in facet_rows],
-            )
+            if rowid is not None:
+                facet_rows.write(conn, [(rowid, pairs)])
             if label_rows:
                 conn.executemany("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", label_rows)
             if inserted is not None and rowid is not None:
-                inserted(rowid, fts_row, facet_rows, (doc_row[0], *doc_row[3:9]))
+                inserted(rowid, fts_row, pairs, (doc_row[0], *doc_row[3:9]))
             n += 1
         return n
 
@@ -483,16 +483,13 @@ class IndexFile:
             "INSERT INTO fts(rowid, title, kw, body, stems) VALUES (?,?,?,?,?)",
             [(rowid, *p[1]) for rowid, p in zip(rowids, prepared, strict=True)],
         )
-        conn.executemany(
-            "INSERT OR IGNORE INTO facets VALUES (?,?,?)",
-            [(f, v, rowid) for rowid, p in zip(rowids, prepared, strict=True) for f, v in p[2]],
-        )
+        facet_rows.write(conn, ((rowid, p[2]) for rowid, p in zip(rowids, prepared, strict=True)))
         labels = [row for p in prepared for row in p[3]]
         if labels:
             conn.executemany("INSERT OR REPLACE INTO labels VALUES (?,?,?,?)", labels)
         if inserted is not None:
-            for rowid, (doc_row, fts_row, facet_rows, _) in zip(rowids, prepared, strict=True):
-                inserted(rowid, fts_row, facet_rows, (doc_row[0], *doc_row[3:9]))
+            for rowid, (doc_row, fts_row, pairs, _) in zip(rowids, prepared, strict=True):
+                inserted(rowid, fts_row, pairs, (doc_row[0], *doc_row[3:9]))
         if appended is not None:
             appended(rowids, prepared)
         return len(prepared)
@@ -530,7 +527,7 @@ class IndexFile:
             if row is None:
                 continue
             conn.execute("DELETE FROM fts WHERE rowid=?", row)
-            conn.execute("DELETE FROM facets WHERE doc=?", row)
+            facet_rows.delete(conn, row[0])
             conn.execute("DELETE FROM docs WHERE rowid=?", row)
 
     @staticmethod
@@ -547,15 +544,8 @@ class IndexFile:
         row = conn.execute("SELECT rowid, source FROM docs WHERE id=?", (ident,)).fetchone()
         if row is None:
             return None
-        names = list(fields)
-        conn.execute(
-            f"DELETE FROM facets WHERE doc=? AND field IN ({','.join('?' * len(names))})",  # noqa: S608
-            (row[0], *names),
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO facets VALUES (?,?,?)",
-            [(name, value, row[0]) for name, value in pairs],
-        )
+        facet_rows.delete(conn, row[0], set(fields))
+        facet_rows.write(conn, [(row[0], pairs)])
         return int(row[0]), str(row[1])
 
     @staticmethod
@@ -629,20 +619,22 @@ class IndexFile:
         """``{id: {field: [values, sorted]}}`` of the facet ``fields`` of the datasets ``ids``
         as indexed, in one query; a dataset without such values maps to ``{}``."""
         out: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
-        names = list(fields)
+        names = set(fields)
         if not ids or not names:
             return out
-        # CROSS JOIN: from the documents to their facets (facets_doc), never a scan of
-        # every row of ``fields`` (SQLite's choice for a long list of ids)
-        sql = (
-            "SELECT d.id, f.field, f.value FROM docs d CROSS JOIN facets f ON f.doc = d.rowid "  # noqa: S608
-            f"WHERE d.id IN ({','.join('?' * len(ids))}) "
-            f"AND f.field IN ({','.join('?' * len(names))}) ORDER BY f.value"
-        )
+        # from the documents to their pairs (by doc), never a scan of every row of
+        # ``fields`` (SQLite's choice for a long list of ids)
         with self.lock:
-            rows = self.db().execute(sql, [*ids, *names]).fetchall()
-        for ident, field_name, value in rows:
-            out[ident].setdefault(field_name, []).append(value)
+            conn = self.db()
+            rowids = rowids_of(conn, ids)
+            pairs = facet_rows.pairs_of(conn, rowids.values())
+        for ident, rowid in rowids.items():
+            for field_name, value in pairs.get(rowid, ()):
+                if field_name in names:
+                    out[ident].setdefault(field_name, []).append(value)
+        for values in out.values():
+            for listed in values.values():
+                listed.sort()
         return out
 
     def stats(self) -> dict[str, Any]:

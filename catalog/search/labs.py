@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from catalog.search import facet_rows
 from catalog.search.index import IndexFile
 from catalog.search.project import provider_pairs
 from catalog.search.providers import LabFacetProvider
@@ -134,15 +135,12 @@ def differing(
 
 def members(db: sqlite3.Connection, labs: Iterable[str]) -> set[str]:
     """The ids of the indexed datasets whose ``lab`` facet holds one of ``labs``."""
-    out: set[str] = set()
-    for lab in labs:
-        rows = db.execute(
-            "SELECT d.id FROM facets f JOIN docs d ON d.rowid = f.doc "
-            "WHERE f.field=? AND f.value=?",
-            (LAB_FACET, lab),
-        )
-        out.update(r[0] for r in rows)
-    return out
+    wanted = sorted(set(labs))
+    if not wanted:
+        return set()
+    holding, params = facet_rows.docs_with(LAB_FACET, wanted)
+    rows = db.execute(f"SELECT id FROM docs WHERE rowid IN ({holding})", params)  # noqa: S608
+    return {r[0] for r in rows}
 
 
 def write(db: sqlite3.Connection, update: LabUpdate) -> dict[int, str]:

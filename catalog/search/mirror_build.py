@@ -1,7 +1,8 @@
 """Reading the SQLite index's rows into the Tantivy mirror, and building a new mirror.
 
-A mirrored row is an ``fts`` row with its ``facets`` pairs and its ``docs`` sort keys
-(:func:`catalog.search.mirror_layout.document` makes the document). :func:`rows_since`
+A mirrored row is an ``fts`` row with its facet pairs (:mod:`.facet_rows`) and its
+``docs`` sort keys (:func:`catalog.search.mirror_layout.document` makes the document).
+:func:`rows_since`
 walks the rows added since a rowid (rowids are never reused, so that is what a commit
 added), :func:`rows_of` reads named rows (facets rewritten in place). A build writes the
 next mirror with :class:`MirrorBuilder` next to the live one, which
@@ -14,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from catalog.search import facet_rows
 from catalog.search.mirror_layout import WRITER_HEAP, Keys, document, open_index, schema, stamp
 
 #: One mirrored row: rowid, the ``fts`` texts, the facet pairs and the :data:`Keys`.
@@ -33,30 +35,25 @@ def rows_of(db: sqlite3.Connection, rowids: list[int]) -> Iterator[MirrorRow]:
     for start in range(0, len(rowids), _CHUNK):
         chunk = rowids[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        facets: dict[int, list[tuple[str, str]]] = {}
-        sql = f"SELECT doc, field, value FROM facets WHERE doc IN ({marks})"  # noqa: S608
-        for doc, name, value in db.execute(sql, chunk):
-            facets.setdefault(doc, []).append((name, value))
+        facets = facet_rows.pairs_of(db, chunk)
         sql = f"{FTS_DOCS} WHERE f.rowid IN ({marks})"
         for rowid, title, kw, body, stems, *keys in db.execute(sql, chunk):
             yield rowid, title, kw, body, stems, facets.get(rowid, []), tuple(keys)
 
 
 def rows_since(db: sqlite3.Connection, first: int) -> Iterator[MirrorRow]:
-    """``fts`` rows from rowid ``first`` on, each with its facet pairs and sort keys (two
-    cursors walk ``fts`` and ``facets`` in the same rowid order)."""
+    """``fts`` rows from rowid ``first`` on, each with its facet pairs and sort keys (the
+    rows and the pairs walked in the same rowid order)."""
     rows = db.execute(f"{FTS_DOCS} WHERE f.rowid >= ? ORDER BY f.rowid", (first,))
-    facet_rows = db.cursor().execute(
-        "SELECT doc, field, value FROM facets WHERE doc >= ? ORDER BY doc", (first,)
-    )
-    pending = next(facet_rows, None)
+    pairs = facet_rows.pairs_since(db, first)
+    pending = next(pairs, None)
     for rowid, title, kw, body, stems, *keys in rows:
         while pending is not None and pending[0] < rowid:
-            pending = next(facet_rows, None)
-        facets = []
-        while pending is not None and pending[0] == rowid:
-            facets.append((pending[1], pending[2]))
-            pending = next(facet_rows, None)
+            pending = next(pairs, None)
+        facets: list[tuple[str, str]] = []
+        if pending is not None and pending[0] == rowid:
+            facets = pending[1]
+            pending = next(pairs, None)
         yield rowid, title, kw, body, stems, facets, tuple(keys)
 
 

@@ -16,7 +16,7 @@ import tantivy
 
 from catalog import lifeline
 from catalog.demo import load_demo
-from catalog.search import SearchService, build
+from catalog.search import SearchService, build, facet_rows
 from catalog.search import text as search_text
 from catalog.search.build import open_staged
 from catalog.search.index import (
@@ -73,10 +73,12 @@ def _index_rows(path: Path) -> tuple[list[tuple], list[tuple], list[tuple]]:
             "SELECT d.id, f.title, f.kw, f.body, f.stems FROM fts f "
             "JOIN docs d ON d.rowid = f.rowid ORDER BY d.id"
         ).fetchall()
-        facets = db.execute(
-            "SELECT d.id, f.field, f.value FROM facets f JOIN docs d ON d.rowid = f.doc "
-            "ORDER BY 1, 2, 3"
-        ).fetchall()
+        ids = dict(db.execute("SELECT rowid, id FROM docs"))
+        facets = sorted(
+            (ids[doc], name, value)
+            for doc, pairs in facet_rows.pairs_since(db, 0)
+            for name, value in pairs
+        )
     finally:
         db.close()
     return docs, texts, facets
@@ -183,6 +185,8 @@ def _tables(db: sqlite3.Connection) -> dict[str, list[tuple]]:
         "docs": db.execute("SELECT rowid, * FROM docs ORDER BY rowid").fetchall(),
         "fts": db.execute("SELECT rowid, * FROM fts ORDER BY rowid").fetchall(),
         "facets": db.execute("SELECT * FROM facets ORDER BY doc, field, value").fetchall(),
+        "lab_sets": db.execute("SELECT * FROM lab_sets ORDER BY id").fetchall(),
+        "doc_labs": db.execute("SELECT * FROM doc_labs ORDER BY doc").fetchall(),
         "labels": db.execute("SELECT * FROM labels ORDER BY 1, 2, 3").fetchall(),
         "sequence": db.execute("SELECT * FROM sqlite_sequence").fetchall(),
     }
@@ -245,8 +249,8 @@ def _by_id(db: sqlite3.Connection) -> dict[str, tuple[tuple, tuple, list[tuple]]
     for rowid, ident, *rest in db.execute("SELECT * FROM docs"):  # rowid first
         text = "SELECT title, kw, body, stems FROM fts WHERE rowid=?"  # FTS5's columns
         fts = db.execute(text, (rowid,)).fetchone()
-        pairs = db.execute("SELECT field, value FROM facets WHERE doc=? ORDER BY 1, 2", (rowid,))
-        out[ident] = (tuple(rest), fts, pairs.fetchall())
+        pairs = facet_rows.pairs_of(db, [rowid]).get(rowid, [])
+        out[ident] = (tuple(rest), fts, pairs)
     return out
 
 
