@@ -42,6 +42,12 @@ Pairs = list[tuple[str, str]]
 
 def set_text(labs: Iterable[str]) -> str | None:
     """The ``lab_sets`` text of ``labs`` (sorted, without repeats), ``None`` for none."""
+    return _set_text(tuple(labs))
+
+
+@lru_cache(maxsize=4096)
+def _set_text(labs: tuple[str, ...]) -> str | None:
+    """:func:`set_text` of each set once (the same few sets, document after document)."""
     found = sorted(set(labs))
     return json.dumps(found, ensure_ascii=False, separators=(",", ":")) if found else None
 
