@@ -617,7 +617,8 @@ class IndexFile:
         self, ids: list[str], fields: Iterable[str]
     ) -> dict[str, dict[str, list[str]]]:
         """``{id: {field: [values, sorted]}}`` of the facet ``fields`` of the datasets ``ids``
-        as indexed, in one query; a dataset without such values maps to ``{}``."""
+        as indexed (their rowids, then their pairs by rowid); a dataset without such values
+        maps to ``{}``."""
         out: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
         names = set(fields)
         if not ids or not names:
