@@ -628,11 +628,10 @@ class IndexFile:
         with self.lock:
             conn = self.db()
             rowids = rowids_of(conn, ids)
-            pairs = facet_rows.pairs_of(conn, rowids.values())
+            pairs = facet_rows.pairs_of(conn, rowids.values(), names)
         for ident, rowid in rowids.items():
             for field_name, value in pairs.get(rowid, ()):
-                if field_name in names:
-                    out[ident].setdefault(field_name, []).append(value)
+                out[ident].setdefault(field_name, []).append(value)
         for values in out.values():
             for listed in values.values():
                 listed.sort()

@@ -371,9 +371,9 @@ def _dumped_graph(catalogue: Catalogue, source: str, graph: str) -> ParsedGraph 
     """A version without a kept copy (changed in place since its load, loaded quad by
     quad, or on a replica without the files), written out by a store that can
     (:class:`catalog.store.base.DumpsGraphs`) and parsed into a triple index: at two
-    million datasets the store's scans, one per predicate, took 30-35 s of a source of
-    100,000 (each term decoded into a Python object), its dump and the parse about a
-    third of that. ``None``: read the store's scans."""
+    million datasets the store's scans, one per predicate, took 28-38 s of a source of
+    100,000 (each term decoded into a Python object), its dump and the parse 21 s (17 s
+    of it the store decoding every term). ``None``: read the store's scans."""
     store = catalogue.store
     if not isinstance(store, DumpsGraphs):
         return None

@@ -124,3 +124,18 @@ def test_writing_again_replaces_the_set_and_deleting_removes_what_is_named(
     facet_rows.delete(db, 5)
     assert facet_rows.pairs_of(db, [5]) == {}
     assert 5 not in dict(facet_rows.pairs_since(db, 0))
+
+
+def test_pairs_of_many_documents_in_chunks_and_of_some_fields(
+    db: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = _oracle_pairs(db)
+    monkeypatch.setattr(facet_rows, "_CHUNK", 7)  # 300 documents: many IN lists
+    assert facet_rows.pairs_of(db, range(1, 301)) == whole
+    for fields in ({"lab"}, {"theme", "format"}, {"lab", "country"}, set()):
+        expected = {
+            d: [p for p in pairs if p[0] in fields]
+            for d, pairs in whole.items()
+            if any(p[0] in fields for p in pairs)
+        }
+        assert facet_rows.pairs_of(db, range(1, 301), fields) == expected, fields
